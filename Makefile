@@ -1,0 +1,40 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Everything else is optional.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: env demo test bench lint app clean up down status
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: env                ## start the local stack, deploy, run the pipeline end to end, print a summary
+	$(BIN)/whoop demo
+
+test: env                ## run the test suite with coverage (critical modules held at 100 %)
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m bench.coverage_gate
+
+bench: env               ## run the benchmarks, write bench/results/latest.json
+	$(BIN)/whoop bench
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+up: env
+	$(BIN)/whoop local up
+down: env
+	$(BIN)/whoop local down
+status: env
+	$(BIN)/whoop local status
+
+clean:
+	-$(BIN)/whoop local down
+	rm -rf .whoop output .pytest_cache .coverage

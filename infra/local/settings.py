@@ -1,0 +1,57 @@
+"""Where the local stack keeps its state and which ports it listens on.
+
+Everything lives under WHOOP_HOME (default `.whoop/` in the repository, git-ignored) so that a
+clean clone starts clean and `rm -rf .whoop` is a full reset.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    host: str
+    warehouse_port: int
+    sandbox_port: int
+    seed: int
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.home / "sandbox"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def warehouse_url(self) -> str:
+        return f"http://{self.host}:{self.warehouse_port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://{self.host}:{self.sandbox_port}"
+
+
+def load() -> Settings:
+    home = Path(os.environ.get("WHOOP_HOME", REPO_ROOT / ".whoop")).resolve()
+    return Settings(
+        home=home,
+        host=os.environ.get("WHOOP_LOCAL_HOST", "127.0.0.1"),
+        warehouse_port=int(os.environ.get("WHOOP_WAREHOUSE_PORT", "8765")),
+        sandbox_port=int(os.environ.get("WHOOP_SANDBOX_PORT", "8766")),
+        seed=int(os.environ.get("WHOOP_SEED", "42")),
+    )
