@@ -1,0 +1,177 @@
+"""The dispatcher between clients and fakesnow.
+
+Every statement passes through `Engine.plan`: statements of the objects fakesnow lacks (streams,
+tasks, dynamic tables, Python procedures, account and governance objects) are handled here and
+answered with a small result statement that fakesnow then runs; everything else goes to fakesnow
+unchanged, except that DML reading a stream is wrapped so the stream's offset advances only when the
+statement commits. A statement neither side knows fails with an error that names it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fakesnow.dialect import parse_one
+from fakesnow.instance import FakeSnow
+from sqlglot import exp
+
+from infra.local.warehouse.catalog import CATALOG_DB, CATALOG_SCHEMA, Catalog
+from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import strip_comments
+
+if TYPE_CHECKING:
+    from fakesnow.fakes import FakeSnowflakeConnection
+
+
+@dataclass
+class LocalSession:
+    """One client session: fakesnow's connection plus what the local layer tracks for it."""
+
+    session_id: str
+    conn: FakeSnowflakeConnection
+    role: str = "ACCOUNTADMIN"
+    warehouse: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def database(self) -> str | None:
+        return self.conn.database
+
+    @property
+    def schema(self) -> str | None:
+        return self.conn.schema
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.conn._in_transaction)
+
+
+@dataclass
+class Outcome:
+    """What fakesnow should run for the client, and what to do once it has run."""
+
+    sql: str
+    keep_params: bool = True
+    before: Callable[[], None] | None = None
+    after: Callable[[bool], None] | None = None
+
+
+Handler = Callable[["Engine", LocalSession, str, re.Match[str]], Outcome]
+
+# DDL passes to fakesnow only for the object kinds fakesnow implements; any other kind that no
+# local handler claimed fails with an error naming it, not with a DuckDB parser error.
+_DDL_KIND = re.compile(
+    r"^(?P<verb>CREATE|ALTER|DROP|UNDROP)\s+(?:OR\s+REPLACE\s+)?(?:OR\s+ALTER\s+)?"
+    r"(?:(?:LOCAL|GLOBAL|SECURE|TEMPORARY|TEMP|TRANSIENT|VOLATILE|RECURSIVE)\s+)*"
+    r"(?P<kind>[A-Z_]+(?:\s+(?:FORMAT|ROLE|RULE|POLICY|INTEGRATION|MONITOR|TABLE|VIEW))?)\b",
+    re.I,
+)
+_FAKESNOW_KINDS = {"TABLE", "VIEW", "SCHEMA", "DATABASE", "SEQUENCE", "STAGE", "FILE", "TAG", "FUNCTION"}
+_COMMAND_HINT = re.compile(r"^(SHOW|DESCRIBE|DESC|GRANT|REVOKE|EXECUTE|CALL|USE)\b", re.I)
+
+
+class Engine:
+    def __init__(self, fs: FakeSnow, base_url: Callable[[], str]) -> None:
+        self.fs = fs
+        self.base_url = base_url
+        catalog_conn = fs.connect(CATALOG_DB, CATALOG_SCHEMA)
+        self.catalog = Catalog(fs.duck_conn)
+        catalog_conn.close()
+        self._handlers: list[tuple[re.Pattern[str], Handler]] = []
+        self._stream_names: set[str] = set()
+        self._sessions: dict[str, LocalSession] = {}
+        self._lock = threading.RLock()
+        # imported here so each module can register its statements against this engine
+        from infra.local.warehouse import account_objects, dynamic_tables, procedures, streams, tasks
+
+        for module in (streams, tasks, dynamic_tables, procedures, account_objects):
+            module.register(self)
+
+    # registration ---------------------------------------------------------------------------
+    def on(self, pattern: str, handler: Handler) -> None:
+        """Route statements whose comment-free text matches `pattern` (case-insensitive) to handler."""
+        self._handlers.append((re.compile(pattern, re.I | re.S), handler))
+
+    def watch_stream(self, short_name: str) -> None:
+        self._stream_names.add(short_name.upper())
+
+    # sessions -------------------------------------------------------------------------------
+    def session(self, session_id: str, conn: FakeSnowflakeConnection) -> LocalSession:
+        with self._lock:
+            s = self._sessions.get(session_id)
+            if s is None or s.conn is not conn:
+                s = LocalSession(session_id, conn)
+                self._sessions[session_id] = s
+            return s
+
+    def forget_session(self, session_id: str) -> None:
+        with self._lock:
+            self._sessions.pop(session_id, None)
+
+    def internal_session(self, database: str | None, schema: str | None, name: str) -> LocalSession:
+        """A session for work the layer itself runs (task bodies, refreshes)."""
+        conn = self.fs.connect(database, schema)
+        return LocalSession(f"internal:{name}", conn)
+
+    # planning -------------------------------------------------------------------------------
+    def plan(self, session: LocalSession, sql: str) -> Outcome:
+        text = strip_comments(sql)
+        for pattern, handler in self._handlers:
+            m = pattern.match(text)
+            if m:
+                return handler(self, session, text, m)
+        if self._stream_names and self._mentions_stream(text):
+            from infra.local.warehouse import streams
+
+            consuming = streams.consuming_outcome(self, session, sql, text)
+            if consuming is not None:
+                return consuming
+        self._reject_unknown(text)
+        return Outcome(sql=sql)
+
+    def _mentions_stream(self, text: str) -> bool:
+        upper = text.upper()
+        return any(name in upper for name in self._stream_names)
+
+    def _reject_unknown(self, text: str) -> None:
+        """Fail clearly on DDL for an object kind neither fakesnow nor this layer knows."""
+        m = _DDL_KIND.match(text)
+        if m and m["kind"].upper().split()[0] not in _FAKESNOW_KINDS:
+            raise LocalSqlError(
+                f"The local warehouse does not support {m['verb'].upper()} {m['kind'].upper()} "
+                "(see infra/local/README.md for what is emulated)",
+                errno=2000,
+            )
+        if _COMMAND_HINT.match(text):
+            try:
+                tree = parse_one(text)
+            except Exception:  # fakesnow reports syntax errors itself, with its own message
+                return
+            if isinstance(tree, exp.Command):
+                words = " ".join(text.split()[:3]).upper()
+                raise LocalSqlError(
+                    f"The local warehouse does not support this statement: {words} ... "
+                    "(see infra/local/README.md for what is emulated)",
+                    errno=2000,
+                )
+
+    # execution for the layer's own work -----------------------------------------------------
+    def execute(self, session: LocalSession, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run one statement as a client would, with the local layer applied, and return its rows."""
+        outcome = self.plan(session, sql)
+        if outcome.before:
+            outcome.before()
+        ok = False
+        try:
+            cur = session.conn.cursor()
+            cur.execute(outcome.sql, params if outcome.keep_params else None)
+            rows = cur.fetchall()
+            ok = True
+            return rows
+        finally:
+            if outcome.after:
+                outcome.after(ok)

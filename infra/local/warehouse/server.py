@@ -1,0 +1,139 @@
+"""The local Snowflake: fakesnow's HTTP server with the emulation layer in front of its query endpoint.
+
+Clients (snowflake-connector-python, Snowpark, the Snowflake CLI) connect with
+`host=127.0.0.1, port=N, protocol=http` and any account, user and password. Databases persist as
+DuckDB files under the data directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+from pathlib import Path
+
+import fakesnow.server as fs_server
+from fakesnow.instance import FakeSnow
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from infra.local.warehouse.engine import Engine
+from infra.local.warehouse.errors import LocalSqlError
+
+log = logging.getLogger("whoop.local.warehouse")
+
+
+def _attach_existing(fs: FakeSnow, databases_dir: Path) -> None:
+    """Re-attach the databases a previous run left on disk, so a restart keeps every table."""
+    for db_file in sorted(databases_dir.glob("*.db")):
+        fs.connect(db_file.stem).close()
+
+
+def create_app(data_dir: Path, base_url: str) -> Starlette:
+    databases_dir = data_dir / "databases"
+    databases_dir.mkdir(parents=True, exist_ok=True)
+    fs = FakeSnow(db_path=databases_dir)
+    # fakesnow's handlers look their shared instance up in this module global: point it at ours
+    fs_server.shared_fs = fs
+    _attach_existing(fs, databases_dir)
+    engine = Engine(fs, base_url=lambda: base_url)
+
+    async def query_request(request: Request) -> Response:
+        raw = await request.body()
+        gzipped = request.headers.get("Content-Encoding") == "gzip"
+        body = json.loads(gzip.decompress(raw) if gzipped else raw)
+        token = _token(request)
+        conn = fs_server.sessions.get(token) if token else None
+        if conn is None:
+            return await fs_server.query_request(request)
+        session = engine.session(token, conn)
+        try:
+            outcome = await run_in_threadpool(engine.plan, session, body["sqlText"])
+        except LocalSqlError as e:
+            return _error(e)
+        if outcome.sql != body["sqlText"] or not outcome.keep_params:
+            body["sqlText"] = outcome.sql
+            if not outcome.keep_params:
+                body.pop("bindings", None)
+            encoded = json.dumps(body).encode()
+            request._body = gzip.compress(encoded) if gzipped else encoded
+        if outcome.before:
+            try:
+                await run_in_threadpool(outcome.before)
+            except LocalSqlError as e:
+                return _error(e)
+        ok = False
+        try:
+            response = await fs_server.query_request(request)
+            ok = response.status_code == 200 and json.loads(bytes(response.body)).get("success", False)
+            return response
+        finally:
+            if outcome.after:
+                await run_in_threadpool(outcome.after, ok)
+
+    async def session_request(request: Request) -> Response:
+        token = _token(request)
+        if token and request.query_params.get("delete"):
+            engine.forget_session(token)
+        return await fs_server.session(request)
+
+    async def tick(request: Request) -> Response:
+        """The local scheduler's beat: refresh dynamic tables whose lag is due (all of them locally)."""
+        from infra.local.warehouse import dynamic_tables
+
+        try:
+            refreshed = await run_in_threadpool(dynamic_tables.refresh_all, engine)
+        except LocalSqlError as e:
+            return JSONResponse({"success": False, "message": e.message}, status_code=500)
+        return JSONResponse({"success": True, "refreshed": refreshed})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": "whoop-local-warehouse"})
+
+    routes = [r for r in fs_server.routes if r.path not in {"/queries/v1/query-request", "/session"}]
+    routes += [
+        Route("/queries/v1/query-request", query_request, methods=["POST"]),
+        Route("/session", session_request, methods=["POST"]),
+        Route("/_local/tick", tick, methods=["POST"]),
+        Route("/_local/health", health, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.engine = engine
+    return app
+
+
+def _token(request: Request) -> str | None:
+    auth = request.headers.get("Authorization")
+    return auth[17:-1] if auth else None  # 'Snowflake Token="…"', as fakesnow reads it
+
+
+def _error(e: LocalSqlError) -> JSONResponse:
+    code = f"{e.errno:06d}"
+    return JSONResponse(
+        {
+            "data": {"errorCode": code, "sqlState": e.sqlstate},
+            "code": code,
+            "message": e.message,
+            "success": False,
+        }
+    )
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="The local Snowflake warehouse (fakesnow + emulation layer)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args()
+    app = create_app(args.data_dir, f"http://{args.host}:{args.port}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

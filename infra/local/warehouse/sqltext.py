@@ -1,0 +1,151 @@
+"""Small helpers for reading Snowflake statement text: names, properties, comments.
+
+The local layer recognises the statements fakesnow lacks by their leading keywords, then reads
+their clauses with these helpers. Anything it does not recognise goes to fakesnow unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from infra.local.warehouse.errors import LocalSqlError
+
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+IDENT = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
+QNAME = rf"{IDENT}(?:\s*\.\s*{IDENT}){{0,2}}"
+
+
+def strip_comments(sql: str) -> str:
+    """Remove comments outside string literals and dollar-quoted bodies (good enough for headers)."""
+    out: list[str] = []
+    i = 0
+    while i < len(sql):
+        if sql.startswith("$$", i):
+            end = sql.find("$$", i + 2)
+            end = len(sql) if end < 0 else end + 2
+            out.append(sql[i:end])
+            i = end
+        elif sql[i] == "'":
+            j = i + 1
+            while j < len(sql):
+                if sql[j] == "'" and not (j + 1 < len(sql) and sql[j + 1] == "'"):
+                    break
+                j += 2 if sql[j] == "'" else 1
+            out.append(sql[i : j + 1])
+            i = j + 1
+        elif sql.startswith("--", i):
+            m = _LINE_COMMENT.match(sql, i)
+            i = m.end() if m else len(sql)
+        elif sql.startswith("/*", i):
+            m = _BLOCK_COMMENT.match(sql, i)
+            i = m.end() if m else len(sql)
+        else:
+            out.append(sql[i])
+            i += 1
+    return "".join(out).strip().rstrip(";").strip()
+
+
+def normalise_ident(part: str) -> str:
+    """Snowflake rules: unquoted identifiers are upper-cased, quoted ones kept as written."""
+    part = part.strip()
+    if part.startswith('"') and part.endswith('"'):
+        return part[1:-1]
+    return part.upper()
+
+
+@dataclass(frozen=True)
+class ObjectName:
+    database: str
+    schema: str
+    name: str
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.database}.{self.schema}.{self.name}"
+
+    def sql(self) -> str:
+        return f'"{self.database}"."{self.schema}"."{self.name}"'
+
+
+def split_name(text: str) -> list[str]:
+    return [normalise_ident(p) for p in re.findall(IDENT, text)]
+
+
+def qualify(text: str, database: str | None, schema: str | None) -> ObjectName:
+    """Resolve a one-, two- or three-part name against the session's current database and schema."""
+    parts = split_name(text)
+    if len(parts) == 3:
+        return ObjectName(*parts)
+    if len(parts) == 2:
+        if not database:
+            raise LocalSqlError(f"Cannot resolve {text}: no current database", errno=90105)
+        return ObjectName(database, parts[0], parts[1])
+    if len(parts) == 1:
+        if not (database and schema):
+            raise LocalSqlError(f"Cannot resolve {text}: no current database and schema", errno=90106)
+        return ObjectName(database, schema, parts[0])
+    raise LocalSqlError(f"Invalid object name: {text}", errno=1003)
+
+
+def property_value(sql: str, key: str) -> str | None:
+    """Value of `KEY = value` in a statement header: a quoted string, a parenthesised list or a word."""
+    m = re.search(
+        rf"\b{key}\s*=\s*('(?:[^']|'')*'|\([^)]*\)|[^\s,)]+)",
+        sql,
+        re.I,
+    )
+    if not m:
+        return None
+    value = m.group(1)
+    if value.startswith("'"):
+        return value[1:-1].replace("''", "'")
+    return value
+
+
+def list_value(sql: str, key: str) -> list[str]:
+    """Items of `KEY = (a, 'b', c)` with quotes removed."""
+    raw = property_value(sql, key)
+    if raw is None:
+        return []
+    raw = raw.strip()
+    if raw.startswith("("):
+        raw = raw[1:-1]
+    items = re.findall(r"'(?:[^']|'')*'|[^,\s]+", raw)
+    return [i[1:-1].replace("''", "'") if i.startswith("'") else i for i in items]
+
+
+def sql_literal(value: object) -> str:
+    """Render a Python value as a Snowflake literal for a synthetic result row."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def status_select(message: str, column: str = "status") -> str:
+    """The statement fakesnow runs to answer a handled command with Snowflake's one-row status."""
+    return f'SELECT {sql_literal(message)} AS "{column}"'
+
+
+def tables_in(query: str) -> set[tuple[str | None, str | None, str]]:
+    """Names of the tables a query reads, as (catalog, db-schema, name) parts upper-cased."""
+    import sqlglot
+
+    tree = sqlglot.parse_one(query, read="snowflake")
+    ctes = {c.alias_or_name.upper() for c in tree.find_all(exp.CTE)}
+    found: set[tuple[str | None, str | None, str]] = set()
+    for t in tree.find_all(exp.Table):
+        if not t.name:
+            continue
+        if not t.db and t.name.upper() in ctes:
+            continue
+        name = t.name if t.this.args.get("quoted") else t.name.upper()
+        found.add((t.catalog.upper() or None, t.db.upper() or None, name))
+    return found

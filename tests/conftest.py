@@ -1,0 +1,69 @@
+"""Shared fixtures: a local warehouse served on a free loopback port, and clients connected to it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import snowflake.connector
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerThread:
+    """Runs an ASGI app with uvicorn in a daemon thread until stopped."""
+
+    def __init__(self, app, port: int) -> None:
+        self.port = port
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A fresh local warehouse per test module; yields the connection keyword arguments."""
+    from infra.local.warehouse.server import create_app
+
+    data_dir: Path = tmp_path_factory.mktemp("warehouse")
+    port = free_port()
+    app = create_app(data_dir, f"http://127.0.0.1:{port}")
+    with ServerThread(app, port):
+        yield {
+            "account": "local",
+            "user": "whoop",
+            "password": "local",
+            "host": "127.0.0.1",
+            "port": port,
+            "protocol": "http",
+            "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+            "_app": app,
+            "_data_dir": data_dir,
+        }
+
+
+def connect(kw: dict, **extra) -> snowflake.connector.SnowflakeConnection:
+    args = {k: v for k, v in kw.items() if not k.startswith("_")}
+    args.update(extra)
+    return snowflake.connector.connect(**args)
