@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fakesnow.dialect import parse_one
@@ -75,9 +76,11 @@ _COMMAND_HINT = re.compile(r"^(SHOW|DESCRIBE|DESC|GRANT|REVOKE|EXECUTE|CALL|USE)
 
 
 class Engine:
-    def __init__(self, fs: FakeSnow, base_url: Callable[[], str]) -> None:
+    def __init__(self, fs: FakeSnow, base_url: Callable[[], str], data_dir: Path | None = None) -> None:
         self.fs = fs
         self.base_url = base_url
+        # the warehouse's data directory (parent of fakesnow's db_path); None keeps local state in memory
+        self.data_dir = data_dir
         catalog_conn = fs.connect(CATALOG_DB, CATALOG_SCHEMA)
         self.catalog = Catalog(fs.duck_conn)
         catalog_conn.close()

@@ -40,7 +40,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     # fakesnow's handlers look their shared instance up in this module global: point it at ours
     fs_server.shared_fs = fs
     _attach_existing(fs, databases_dir)
-    engine = Engine(fs, base_url=lambda: base_url)
+    engine = Engine(fs, base_url=lambda: base_url, data_dir=data_dir)
 
     async def query_request(request: Request) -> Response:
         raw = await request.body()
