@@ -1,0 +1,106 @@
+"""Fixtures: a pinned-date config, a uvicorn server on a free loopback port, an OAuth helper."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+import uvicorn
+from starlette.applications import Starlette
+
+from infra.local.sandbox.app import create_app
+from infra.local.sandbox.config import SandboxConfig
+
+TODAY = date(2026, 11, 25)
+REDIRECT = "http://127.0.0.1:9/callback"
+ALL_SCOPES = "read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement offline"
+
+
+@dataclass
+class Server:
+    url: str
+    app: Starlette
+    config: SandboxConfig
+
+    @property
+    def sandbox(self) -> Any:
+        return self.app.state.sandbox
+
+    def login(self, member: str = "alice", scope: str = ALL_SCOPES) -> dict[str, Any]:
+        """Authorization-code flow with login_hint; returns the token response."""
+        r = requests.get(
+            f"{self.url}/oauth/oauth2/auth",
+            params={
+                "client_id": self.config.client_id,
+                "redirect_uri": REDIRECT,
+                "response_type": "code",
+                "scope": scope,
+                "state": "abcdefgh",
+                "login_hint": member,
+            },
+            allow_redirects=False,
+            timeout=5,
+        )
+        assert r.status_code == 302, r.text
+        query = parse_qs(urlparse(r.headers["location"]).query)
+        assert query["state"] == ["abcdefgh"]
+        return self.token({"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT})
+
+    def token(self, form: dict[str, str]) -> dict[str, Any]:
+        r = self.post_token(form)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def post_token(self, form: dict[str, str]) -> requests.Response:
+        body = {"client_id": self.config.client_id, "client_secret": self.config.secret, **form}
+        return requests.post(f"{self.url}/oauth/oauth2/token", data=body, timeout=5)
+
+    def get(self, path: str, token: str | None, **params: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(f"{self.url}{path}", headers=headers, params=params, timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(config: SandboxConfig) -> Iterator[Server]:
+    app = create_app(config)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "sandbox did not start"
+        time.sleep(0.01)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", app, config)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def make_config(tmp: Path, **overrides: Any) -> SandboxConfig:
+    return SandboxConfig(today=TODAY, state_dir=tmp, **overrides)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start_server(make_config(tmp_path_factory.mktemp("sandbox"), rate_per_minute=100_000))
+
+
+@pytest.fixture(scope="session")
+def alice_token(server: Server) -> str:
+    return str(server.login("alice")["access_token"])
