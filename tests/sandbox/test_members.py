@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -45,9 +46,9 @@ def test_cycles_are_contiguous_with_open_latest(members: dict) -> None:
         cycles = m.cycles
         assert cycles[-1]["end"] is None and cycles[-1]["score_state"] == "PENDING_SCORE"
         assert cycles[-1]["score"] is None
-        shared = sum(a["end"] == b["start"] for a, b in zip(cycles, cycles[1:], strict=False))
+        shared = sum(a["end"] == b["start"] for a, b in itertools.pairwise(cycles))
         assert shared >= len(cycles) - 4  # only the strap-off gaps break the chain
-        for a, b in zip(cycles, cycles[1:], strict=False):
+        for a, b in itertools.pairwise(cycles):
             assert iso_to_ms(a["end"]) <= iso_to_ms(b["start"])
         assert len({c["id"] for c in cycles}) == len(cycles)
         assert all(iso_to_ms(c["updated_at"]) >= iso_to_ms(c["created_at"]) for c in cycles)
@@ -121,7 +122,7 @@ def test_plausibility_statistics(members: dict) -> None:
         offsets = {c["timezone_offset"] for c in m.cycles}
         assert len(offsets) >= 3  # DST pair plus a trip
         strap = m.meta["strap_4_date"]
-        first = [r for r in m.recoveries if r["score"]][0]["score"]
+        first = next(r for r in m.recoveries if r["score"])["score"]
         assert "spo2_percentage" not in first and strap > m.cycles[0]["start"][:10]
         assert "skin_temp_celsius" in [r for r in m.recoveries if r["score"]][-1]["score"]
 
@@ -158,7 +159,7 @@ def test_alcohol_lowers_next_morning_hrv(members: dict) -> None:
     for m in members.values():
         hrv = {r["cycle_id"]: np.log(r["score"]["hrv_rmssd_milli"]) for r in m.recoveries if r["score"]}
         ids = [c["id"] for c in m.cycles]
-        nxt = dict(zip(ids, ids[1:], strict=False))
+        nxt = dict(itertools.pairwise(ids))
         yes, no = [], []
         for j in m.journal:
             if j["behaviour"] == "alcohol" and nxt.get(j["cycle_id"]) in hrv:

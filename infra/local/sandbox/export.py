@@ -70,7 +70,8 @@ def _sleep_cols(sleep: dict[str, Any] | None) -> list[str]:
     asleep = (
         st["total_light_sleep_time_milli"] + st["total_slow_wave_sleep_time_milli"] + st["total_rem_sleep_time_milli"]
     )
-    return times + [
+    return [
+        *times,
         _num(score.get("sleep_performance_percentage")),
         _num(score.get("respiratory_rate"), 1),
         _minutes(asleep),
@@ -113,8 +114,8 @@ def export_rows(member_data: MemberData | dict[str, Any]) -> dict[str, list[list
         cs = c.get("score") or {}
         sleep = sleeps.get(rec["sleep_id"]) if rec else None
         cycle_rows.append(
-            _cycle_cols(c)
-            + [
+            [
+                *_cycle_cols(c),
                 _num(rs.get("recovery_score")),
                 _num(rs.get("resting_heart_rate")),
                 _num(rs.get("hrv_rmssd_milli")),
@@ -124,8 +125,8 @@ def export_rows(member_data: MemberData | dict[str, Any]) -> dict[str, list[list
                 _num(cs["kilojoule"] / KJ_PER_KCAL if cs else None),
                 _num(cs.get("max_heart_rate")),
                 _num(cs.get("average_heart_rate")),
+                *_sleep_cols(sleep),
             ]
-            + _sleep_cols(sleep)
         )
 
     sleep_rows = []
@@ -170,7 +171,7 @@ def export_rows(member_data: MemberData | dict[str, Any]) -> dict[str, list[list
     for entry in sorted(data["journal"], key=lambda j: iso_to_ms(by_id[j["cycle_id"]]["start"]), reverse=True):
         cycle = by_id[entry["cycle_id"]]
         journal_rows.append(
-            _cycle_cols(cycle) + [entry["question"], "true" if entry["answered_yes"] else "false", entry["notes"]]
+            [*_cycle_cols(cycle), entry["question"], "true" if entry["answered_yes"] else "false", entry["notes"]]
         )
     return {
         "physiological_cycles.csv": cycle_rows,
