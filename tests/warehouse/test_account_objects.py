@@ -1,0 +1,603 @@
+"""Account and governance objects over a real connector: recorded in the catalog, errors like Snowflake."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+import snowflake.connector
+
+from infra.local.warehouse import account_objects
+from tests.conftest import connect
+
+CAT = "WHOOP_LOCAL.CATALOG"
+
+
+@pytest.fixture(scope="module")
+def conn(warehouse):
+    c = connect(warehouse)
+    cur = c.cursor()
+    for sql in (
+        "CREATE DATABASE IF NOT EXISTS APP",
+        "CREATE SCHEMA IF NOT EXISTS APP.CORE",
+        "USE SCHEMA APP.CORE",
+        "CREATE TABLE MEMBERS (ID INT, EMAIL VARCHAR, OWNER_ID VARCHAR)",
+    ):
+        cur.execute(sql)
+    yield c
+    c.close()
+
+
+def run(conn, sql: str, params=None) -> list[tuple]:
+    cur = conn.cursor()
+    cur.execute(sql, params)
+    return cur.fetchall() if cur.description else []
+
+
+def show(conn, sql: str) -> list[dict]:
+    cur = conn.cursor(snowflake.connector.DictCursor)
+    cur.execute(sql)
+    return cur.fetchall()
+
+
+def fails(conn, sql: str, *fragments: str) -> str:
+    with pytest.raises(snowflake.connector.ProgrammingError) as info:
+        run(conn, sql)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def obj(conn, kind: str, name: str) -> dict | None:
+    rows = run(conn, f"SELECT PROPERTIES, DEFINITION FROM {CAT}.OBJECTS WHERE KIND = %s AND NAME = %s", (kind, name))
+    if not rows:
+        return None
+    props = json.loads(rows[0][0])
+    props["__definition"] = rows[0][1]
+    return props
+
+
+def grants(conn, where: str = "TRUE", params=None) -> set[tuple]:
+    rows = run(
+        conn,
+        "SELECT PRIVILEGE, GRANTED_ON, OBJECT_NAME, GRANTEE_KIND, GRANTEE_NAME, WITH_GRANT_OPTION "
+        f"FROM {CAT}.GRANTS WHERE {where}",
+        params,
+    )
+    return set(rows)
+
+
+# object lifecycles -----------------------------------------------------------------------------
+def test_warehouse_create_alter_drop(conn):
+    assert run(conn, "CREATE WAREHOUSE ingest_wh WITH WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60") == [
+        ("Warehouse INGEST_WH successfully created.",)
+    ]
+    p = obj(conn, "WAREHOUSE", "INGEST_WH")
+    assert p["WAREHOUSE_SIZE"] == "XSMALL" and p["AUTO_SUSPEND"] == "60" and p["STATE"] == "STARTED"
+    fails(conn, "CREATE WAREHOUSE ingest_wh", "Object 'INGEST_WH' already exists.")
+    assert "already exists, statement succeeded" in run(conn, "CREATE WAREHOUSE IF NOT EXISTS ingest_wh")[0][0]
+    run(conn, "CREATE OR REPLACE WAREHOUSE ingest_wh WAREHOUSE_SIZE = SMALL INITIALLY_SUSPENDED = TRUE")
+    p = obj(conn, "WAREHOUSE", "INGEST_WH")
+    assert p["WAREHOUSE_SIZE"] == "SMALL" and "AUTO_SUSPEND" not in p and p["STATE"] == "SUSPENDED"
+    run(conn, "ALTER WAREHOUSE ingest_wh RESUME")
+    assert obj(conn, "WAREHOUSE", "INGEST_WH")["STATE"] == "STARTED"
+    run(conn, "ALTER WAREHOUSE ingest_wh SUSPEND")
+    assert obj(conn, "WAREHOUSE", "INGEST_WH")["STATE"] == "SUSPENDED"
+    run(conn, "ALTER WAREHOUSE ingest_wh SET WAREHOUSE_SIZE = MEDIUM, COMMENT = 'etl'")
+    run(conn, "ALTER WAREHOUSE ingest_wh UNSET COMMENT")
+    p = obj(conn, "WAREHOUSE", "INGEST_WH")
+    assert p["WAREHOUSE_SIZE"] == "MEDIUM" and "COMMENT" not in p
+    run(conn, "ALTER WAREHOUSE ingest_wh RENAME TO etl_wh")
+    assert obj(conn, "WAREHOUSE", "INGEST_WH") is None and obj(conn, "WAREHOUSE", "ETL_WH") is not None
+    fails(conn, "ALTER WAREHOUSE nope_wh SET COMMENT = 'x'", "Warehouse 'NOPE_WH' does not exist or not authorized.")
+    assert run(conn, "ALTER WAREHOUSE IF EXISTS nope_wh SUSPEND")
+    fails(conn, "ALTER WAREHOUSE etl_wh FROBNICATE", "does not support ALTER WAREHOUSE")
+    assert run(conn, "DROP WAREHOUSE etl_wh") == [("ETL_WH successfully dropped.",)]
+    fails(conn, "DROP WAREHOUSE etl_wh", "Warehouse 'ETL_WH' does not exist or not authorized.")
+    run(conn, "DROP WAREHOUSE IF EXISTS etl_wh")
+
+
+def test_roles_users_and_database_roles(conn):
+    run(conn, "CREATE ROLE analyst COMMENT = 'reads gold'")
+    assert obj(conn, "ROLE", "ANALYST")["COMMENT"] == "reads gold"
+    fails(conn, "CREATE ROLE analyst", "Object 'ANALYST' already exists.")
+    run(conn, "CREATE OR REPLACE ROLE analyst")
+    run(conn, "ALTER ROLE analyst SET COMMENT = 'again'")
+    assert obj(conn, "ROLE", "ANALYST")["COMMENT"] == "again"
+    run(conn, "CREATE DATABASE ROLE reader")  # resolved against the current database
+    assert obj(conn, "DATABASE ROLE", "APP.READER") is not None
+    run(conn, "CREATE DATABASE ROLE IF NOT EXISTS app.reader")
+    run(conn, "CREATE APPLICATION ROLE IF NOT EXISTS app_public")
+    assert obj(conn, "APPLICATION ROLE", "APP_PUBLIC") is not None
+    run(conn, "CREATE USER svc_ingest PASSWORD = 'Hunter2-user-pw' DEFAULT_ROLE = analyst LOGIN_NAME = 'svc'")
+    p = obj(conn, "USER", "SVC_INGEST")
+    assert p["PASSWORD"] == "***" and p["DEFAULT_ROLE"] == "ANALYST" and p["LOGIN_NAME"] == "svc"
+    assert "Hunter2-user-pw" not in p["__definition"] and "PASSWORD = '***'" in p["__definition"]
+    run(conn, "ALTER USER svc_ingest SET PASSWORD = 'Rotated-user-pw' DISABLED = TRUE")
+    assert obj(conn, "USER", "SVC_INGEST")["DISABLED"] == "TRUE"
+    run(conn, "CREATE ROLE tmp_role")
+    run(conn, "ALTER ROLE tmp_role RENAME TO tmp_role2")
+    run(conn, "DROP ROLE tmp_role2")
+    run(conn, "DROP DATABASE ROLE IF EXISTS app.nothing")
+    fails(conn, "DROP USER ghost", "User 'GHOST' does not exist or not authorized.")
+    fails(conn, "CREATE OR REPLACE ROLE IF NOT EXISTS r", "incompatible")
+
+
+def test_schema_level_objects_are_fully_qualified(conn):
+    run(conn, "CREATE NETWORK RULE whoop_rule MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('api.prod.whoop.com')")
+    p = obj(conn, "NETWORK RULE", "APP.CORE.WHOOP_RULE")
+    assert p["VALUE_LIST"] == ["api.prod.whoop.com"] and p["MODE"] == "EGRESS" and p["TYPE"] == "HOST_PORT"
+    run(conn, "ALTER NETWORK RULE app.core.whoop_rule SET VALUE_LIST = ('api.prod.whoop.com:443', 'x.whoop.com')")
+    assert obj(conn, "NETWORK RULE", "APP.CORE.WHOOP_RULE")["VALUE_LIST"] == ["api.prod.whoop.com:443", "x.whoop.com"]
+    run(conn, "CREATE SCHEMA IF NOT EXISTS APP.RAW")
+    run(conn, "CREATE NETWORK RULE raw.other_rule MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('a.example')")
+    assert obj(conn, "NETWORK RULE", "APP.RAW.OTHER_RULE") is not None
+    fails(conn, "CREATE NETWORK RULE raw.other_rule TYPE = HOST_PORT", "Object 'APP.RAW.OTHER_RULE' already exists.")
+    run(conn, "DROP NETWORK RULE raw.other_rule")
+    run(conn, "USE SCHEMA APP.CORE")  # CREATE SCHEMA made RAW current, as in Snowflake
+    run(
+        conn,
+        "CREATE RESOURCE MONITOR rm WITH CREDIT_QUOTA = 100 FREQUENCY = MONTHLY START_TIMESTAMP = IMMEDIATELY "
+        "TRIGGERS ON 75 PERCENT DO NOTIFY ON 100 PERCENT DO SUSPEND ON 110 PERCENT DO SUSPEND_IMMEDIATE",
+    )
+    p = obj(conn, "RESOURCE MONITOR", "RM")
+    assert p["CREDIT_QUOTA"] == "100" and p["FREQUENCY"] == "MONTHLY"
+    assert p["TRIGGERS"] == [
+        {"percent": 75, "action": "NOTIFY"},
+        {"percent": 100, "action": "SUSPEND"},
+        {"percent": 110, "action": "SUSPEND_IMMEDIATE"},
+    ]
+    run(conn, "ALTER RESOURCE MONITOR rm SET CREDIT_QUOTA = 200 TRIGGERS ON 90 PERCENT DO SUSPEND")
+    p = obj(conn, "RESOURCE MONITOR", "RM")
+    assert p["CREDIT_QUOTA"] == "200" and p["TRIGGERS"] == [{"percent": 90, "action": "SUSPEND"}]
+    run(conn, "CREATE WAREHOUSE bi_wh")
+    run(conn, "ALTER WAREHOUSE bi_wh SET RESOURCE_MONITOR = rm")
+    assert obj(conn, "WAREHOUSE", "BI_WH")["RESOURCE_MONITOR"] == "RM"
+
+
+def test_integrations_share_a_namespace_and_check_references(conn):
+    run(
+        conn,
+        "CREATE SECURITY INTEGRATION whoop_oauth TYPE = API_AUTHENTICATION AUTH_TYPE = OAUTH2 "
+        "OAUTH_CLIENT_ID = 'client-id' OAUTH_CLIENT_SECRET = 'Sup3r-client-secret' "
+        "OAUTH_TOKEN_ENDPOINT = 'https://api.prod.whoop.com/oauth/oauth2/token' "
+        "OAUTH_ALLOWED_SCOPES = ('offline', 'read:recovery') ENABLED = TRUE",
+    )
+    p = obj(conn, "SECURITY INTEGRATION", "WHOOP_OAUTH")
+    assert p["OAUTH_CLIENT_SECRET"] == "***" and p["OAUTH_CLIENT_ID"] == "client-id"
+    assert p["OAUTH_ALLOWED_SCOPES"] == ["offline", "read:recovery"]
+    fails(conn, "CREATE API INTEGRATION whoop_oauth API_PROVIDER = aws_api_gateway", "already exists")
+    fails(
+        conn,
+        "CREATE EXTERNAL ACCESS INTEGRATION bad_eai ALLOWED_NETWORK_RULES = (missing_rule) ENABLED = TRUE",
+        "Network rule 'APP.CORE.MISSING_RULE' does not exist",
+    )
+    run(
+        conn,
+        "CREATE SECRET whoop_cred TYPE = OAUTH2 API_AUTHENTICATION = whoop_oauth "
+        "OAUTH_REFRESH_TOKEN = 'rt-Initial-0001' OAUTH_REFRESH_TOKEN_EXPIRY_TIME = '2030-01-01 00:00:00'",
+    )
+    run(
+        conn,
+        "CREATE EXTERNAL ACCESS INTEGRATION whoop_eai ALLOWED_NETWORK_RULES = (core.whoop_rule) "
+        "ALLOWED_API_AUTHENTICATION_INTEGRATIONS = (whoop_oauth) "
+        "ALLOWED_AUTHENTICATION_SECRETS = (whoop_cred) ENABLED = TRUE",
+    )
+    p = obj(conn, "EXTERNAL ACCESS INTEGRATION", "WHOOP_EAI")
+    assert p["ALLOWED_NETWORK_RULES"] == ["APP.CORE.WHOOP_RULE"]
+    assert p["ALLOWED_AUTHENTICATION_SECRETS"] == ["APP.CORE.WHOOP_CRED"]
+    assert p["ALLOWED_API_AUTHENTICATION_INTEGRATIONS"] == ["WHOOP_OAUTH"]
+    run(conn, "ALTER EXTERNAL ACCESS INTEGRATION whoop_eai SET ENABLED = FALSE")
+    assert obj(conn, "EXTERNAL ACCESS INTEGRATION", "WHOOP_EAI")["ENABLED"] == "FALSE"
+    run(conn, "CREATE NOTIFICATION INTEGRATION alerts_email TYPE = EMAIL ENABLED = TRUE")
+    run(
+        conn,
+        "CREATE STORAGE INTEGRATION s3_int TYPE = EXTERNAL_STAGE STORAGE_PROVIDER = 'S3' ENABLED = TRUE "
+        "STORAGE_ALLOWED_LOCATIONS = ('s3://bucket/path/') STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::1:role/r'",
+    )
+    run(conn, "CREATE API INTEGRATION gw API_PROVIDER = aws_api_gateway API_AWS_ROLE_ARN = 'arn' ENABLED = TRUE")
+    run(conn, "ALTER INTEGRATION gw SET COMMENT = 'generic ALTER finds the typed integration'")
+    assert obj(conn, "API INTEGRATION", "GW")["COMMENT"].startswith("generic")
+    run(conn, "DROP INTEGRATION gw")
+    run(conn, "DROP NOTIFICATION INTEGRATION IF EXISTS nothing_here")
+    fails(conn, "CREATE INTEGRATION untyped TYPE = X", "needs a type")
+
+
+def test_alert_lifecycle(conn):
+    run(
+        conn,
+        "CREATE ALERT stale_alert WAREHOUSE = bi_wh SCHEDULE = '60 MINUTE' "
+        "IF (EXISTS (SELECT 1 FROM members WHERE id < 0)) THEN SELECT 'notify'",
+    )
+    p = obj(conn, "ALERT", "APP.CORE.STALE_ALERT")
+    assert p["CONDITION"] == "SELECT 1 FROM members WHERE id < 0" and p["ACTION"] == "SELECT 'notify'"
+    assert p["STATE"] == "SUSPENDED" and p["WAREHOUSE"] == "BI_WH" and p["SCHEDULE"] == "60 MINUTE"
+    run(conn, "ALTER ALERT stale_alert RESUME")
+    assert obj(conn, "ALERT", "APP.CORE.STALE_ALERT")["STATE"] == "STARTED"
+    run(conn, "ALTER ALERT stale_alert MODIFY CONDITION EXISTS (SELECT 2)")
+    run(conn, "ALTER ALERT stale_alert MODIFY ACTION SELECT 'other'")
+    p = obj(conn, "ALERT", "APP.CORE.STALE_ALERT")
+    assert p["CONDITION"] == "SELECT 2" and p["ACTION"] == "SELECT 'other'"
+    run(conn, "ALTER ALERT stale_alert SUSPEND")
+    run(conn, "DROP ALERT stale_alert")
+    fails(conn, "CREATE ALERT broken SCHEDULE = '1 MINUTE'", "IF (EXISTS")
+
+
+# policies, tags and table properties -----------------------------------------------------------
+def test_masking_and_row_access_policies(conn):
+    run(
+        conn,
+        "CREATE MASKING POLICY mask_email AS (v STRING) RETURNS STRING -> "
+        "CASE WHEN IS_ROLE_IN_SESSION('PII_READER') THEN v ELSE '***' END COMMENT = 'pii'",
+    )
+    p = obj(conn, "MASKING POLICY", "APP.CORE.MASK_EMAIL")
+    assert p["SIGNATURE"] == ["V STRING"] and p["RETURN_TYPE"] == "STRING" and p["COMMENT"] == "pii"
+    assert p["BODY"].startswith("CASE WHEN IS_ROLE_IN_SESSION('PII_READER')")
+    run(conn, "CREATE MASKING POLICY mask_other AS (v STRING) RETURNS STRING -> v")
+    run(conn, "CREATE ROW ACCESS POLICY own_rows AS (owner_id VARCHAR) RETURNS BOOLEAN -> owner_id = CURRENT_USER()")
+    assert obj(conn, "ROW ACCESS POLICY", "APP.CORE.OWN_ROWS")["RETURN_TYPE"] == "BOOLEAN"
+
+    refs = f"SELECT POLICY_KIND, POLICY_NAME, REF_OBJECT, REF_COLUMNS FROM {CAT}.POLICY_REFERENCES ORDER BY 1, 3, 4"
+    run(conn, "ALTER TABLE members MODIFY COLUMN email SET MASKING POLICY mask_email")
+    assert run(conn, refs) == [("MASKING_POLICY", "APP.CORE.MASK_EMAIL", "APP.CORE.MEMBERS", "EMAIL")]
+    fails(conn, "ALTER TABLE members MODIFY COLUMN email SET MASKING POLICY mask_other", "use FORCE")
+    run(conn, "ALTER TABLE members ALTER COLUMN email SET MASKING POLICY mask_other FORCE")
+    assert run(conn, refs)[0][1] == "APP.CORE.MASK_OTHER"
+    fails(conn, "ALTER TABLE members MODIFY COLUMN nope SET MASKING POLICY mask_email", "Column 'NOPE'")
+    fails(conn, "ALTER TABLE members MODIFY COLUMN email SET MASKING POLICY no_such", "Masking policy")
+    fails(conn, "ALTER TABLE ghost MODIFY COLUMN email SET MASKING POLICY mask_email", "'APP.CORE.GHOST' does not")
+    run(conn, "ALTER TABLE members ADD ROW ACCESS POLICY own_rows ON (owner_id)")
+    assert ("ROW_ACCESS_POLICY", "APP.CORE.OWN_ROWS", "APP.CORE.MEMBERS", "OWNER_ID") in run(conn, refs)
+    fails(conn, "ALTER TABLE members ADD ROW ACCESS POLICY own_rows ON (owner_id)", "already has a row access")
+    fails(conn, "DROP MASKING POLICY mask_other", "cannot be dropped")
+    fails(conn, "CREATE OR REPLACE ROW ACCESS POLICY own_rows AS (o VARCHAR) RETURNS BOOLEAN -> TRUE", "cannot be")
+    run(conn, "ALTER TABLE members DROP ROW ACCESS POLICY own_rows, ADD ROW ACCESS POLICY own_rows ON (id)")
+    assert ("ROW_ACCESS_POLICY", "APP.CORE.OWN_ROWS", "APP.CORE.MEMBERS", "ID") in run(conn, refs)
+    run(conn, "ALTER TABLE members DROP ALL ROW ACCESS POLICIES")
+    run(conn, "ALTER TABLE members MODIFY COLUMN email UNSET MASKING POLICY")
+    assert run(conn, refs) == []
+    fails(conn, "ALTER TABLE members DROP ROW ACCESS POLICY own_rows", "is not attached")
+    run(conn, "ALTER MASKING POLICY mask_other SET BODY -> 'x'")
+    assert obj(conn, "MASKING POLICY", "APP.CORE.MASK_OTHER")["BODY"] == "'x'"
+    run(conn, "DROP MASKING POLICY mask_other")
+    run(conn, "DROP ROW ACCESS POLICY own_rows")
+
+
+def test_tags_and_tag_references(conn):
+    run(conn, "CREATE TAG pii ALLOWED_VALUES 'email', 'name' COMMENT = 'personal data'")
+    p = obj(conn, "TAG", "APP.CORE.PII")
+    assert p["ALLOWED_VALUES"] == ["email", "name"] and p["COMMENT"] == "personal data"
+    fails(conn, "CREATE TAG pii", "Object 'APP.CORE.PII' already exists.")
+    run(conn, "CREATE TAG IF NOT EXISTS pii")
+    run(conn, "CREATE TAG cost_center")
+    run(conn, "CREATE WAREHOUSE tagged_wh")
+    refs = (
+        f"SELECT TAG_NAME, TAG_VALUE, OBJECT_KIND, OBJECT_NAME, COLUMN_NAME FROM {CAT}.TAG_REFERENCES ORDER BY 4, 5, 1"
+    )
+    run(conn, "ALTER TABLE members MODIFY COLUMN email SET TAG pii = 'email'")
+    run(conn, "ALTER TABLE members SET TAG cost_center = 'ingest', pii = 'name'")
+    run(conn, "ALTER WAREHOUSE tagged_wh SET TAG cost_center = 'bi'")
+    run(conn, "ALTER SCHEMA app.core SET TAG cost_center = 'core'")
+    assert run(conn, refs) == [
+        ("APP.CORE.COST_CENTER", "core", "SCHEMA", "APP.CORE", ""),
+        ("APP.CORE.COST_CENTER", "ingest", "TABLE", "APP.CORE.MEMBERS", ""),
+        ("APP.CORE.PII", "name", "TABLE", "APP.CORE.MEMBERS", ""),
+        ("APP.CORE.PII", "email", "COLUMN", "APP.CORE.MEMBERS", "EMAIL"),
+        ("APP.CORE.COST_CENTER", "bi", "WAREHOUSE", "TAGGED_WH", ""),
+    ]
+    fails(conn, "ALTER TABLE members MODIFY COLUMN email SET TAG pii = 'ssn'", "does not allow the value 'ssn'")
+    fails(conn, "ALTER TABLE members SET TAG nope = 'x'", "Tag 'APP.CORE.NOPE' does not exist")
+    run(conn, "ALTER TAG pii ADD ALLOWED_VALUES 'ssn'")
+    run(conn, "ALTER TAG pii DROP ALLOWED_VALUES 'name'")
+    assert obj(conn, "TAG", "APP.CORE.PII")["ALLOWED_VALUES"] == ["email", "ssn"]
+    run(conn, "ALTER TABLE members UNSET TAG cost_center, pii")
+    run(conn, "ALTER TABLE members MODIFY COLUMN email UNSET TAG pii")
+    run(conn, "ALTER WAREHOUSE tagged_wh UNSET TAG cost_center")
+    assert run(conn, refs) == [("APP.CORE.COST_CENTER", "core", "SCHEMA", "APP.CORE", "")]
+    run(conn, "CREATE MASKING POLICY tag_mask AS (v STRING) RETURNS STRING -> '***'")
+    run(conn, "ALTER TAG pii SET MASKING POLICY tag_mask")
+    pol = f"SELECT POLICY_NAME, REF_OBJECT FROM {CAT}.POLICY_REFERENCES WHERE REF_OBJECT = 'APP.CORE.PII'"
+    assert run(conn, pol) == [("APP.CORE.TAG_MASK", "APP.CORE.PII")]
+    fails(conn, "DROP TAG pii", "cannot be dropped")
+    fails(conn, "DROP MASKING POLICY tag_mask", "cannot be dropped")
+    run(conn, "ALTER TAG pii UNSET MASKING POLICY tag_mask")
+    assert run(conn, pol) == []
+    run(conn, "DROP TAG pii")
+    run(conn, "DROP TAG cost_center")
+    assert run(conn, refs) == []
+    fails(conn, "DROP TAG pii", "Tag 'APP.CORE.PII' does not exist")
+
+
+def test_table_properties_recorded_and_ordinary_alter_table_passes_through(conn):
+    run(conn, "CREATE TABLE events (id INT)")
+    run(conn, "ALTER TABLE events SET CHANGE_TRACKING = TRUE")
+    run(conn, "ALTER TABLE events SET DATA_RETENTION_TIME_IN_DAYS = 7")
+    p = obj(conn, "TABLE", "APP.CORE.EVENTS")
+    assert p["CHANGE_TRACKING"] == "TRUE" and p["DATA_RETENTION_TIME_IN_DAYS"] == "7"
+    run(conn, "ALTER TABLE events UNSET DATA_RETENTION_TIME_IN_DAYS")
+    assert "DATA_RETENTION_TIME_IN_DAYS" not in obj(conn, "TABLE", "APP.CORE.EVENTS")
+    fails(conn, "ALTER TABLE ghost SET CHANGE_TRACKING = TRUE", "Table 'APP.CORE.GHOST' does not exist")
+    run(conn, "ALTER TABLE events ADD COLUMN payload VARCHAR")  # fakesnow's own
+    run(conn, "INSERT INTO events VALUES (1, 'x')")
+    assert run(conn, "SELECT id, payload FROM events") == [(1, "x")]
+    run(conn, "CREATE TABLE plain_t (a INT)")  # ordinary DDL still reaches fakesnow
+    assert run(conn, "SELECT COUNT(*) FROM plain_t") == [(0,)]
+
+
+# grants ----------------------------------------------------------------------------------------
+def test_grant_and_revoke_every_form(conn):
+    run(conn, "CREATE ROLE IF NOT EXISTS ingest_role")
+    run(conn, "CREATE ROLE IF NOT EXISTS ops_role")
+    run(conn, "CREATE SECRET IF NOT EXISTS gsecret TYPE = GENERIC_STRING SECRET_STRING = 'g-Value-123'")
+    run(conn, "CREATE DATABASE ROLE IF NOT EXISTS reader")
+    run(conn, "CREATE APPLICATION ROLE IF NOT EXISTS app_public")
+    run(conn, "CREATE WAREHOUSE IF NOT EXISTS grant_wh")
+    run(conn, "CREATE NETWORK RULE IF NOT EXISTS g_rule MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('h')")
+    run(conn, "CREATE EXTERNAL ACCESS INTEGRATION IF NOT EXISTS g_eai ALLOWED_NETWORK_RULES = (g_rule) ENABLED = TRUE")
+    mine = "GRANTEE_NAME IN ('INGEST_ROLE', 'OPS_ROLE', 'APP.READER', 'APP_PUBLIC', 'SVC_INGEST', 'S1')"
+
+    run(conn, "GRANT READ ON SECRET gsecret TO ROLE ingest_role")
+    run(conn, "GRANT USAGE ON SCHEMA core TO ROLE ingest_role")
+    run(conn, "GRANT USAGE ON INTEGRATION g_eai TO ROLE ingest_role")
+    run(conn, "GRANT USAGE, OPERATE ON WAREHOUSE grant_wh TO ROLE ingest_role WITH GRANT OPTION")
+    run(conn, "GRANT SELECT, INSERT ON TABLE members TO DATABASE ROLE reader")
+    run(conn, "GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_public")
+    run(conn, "GRANT USAGE ON PROCEDURE core.ingest(STRING, number) TO APPLICATION ROLE app_public")
+    run(conn, "GRANT SELECT ON ALL TABLES IN SCHEMA core TO ROLE ops_role")
+    run(conn, "GRANT SELECT ON FUTURE TABLES IN SCHEMA core TO ROLE ops_role")
+    run(conn, "GRANT SELECT ON FUTURE DYNAMIC TABLES IN DATABASE app TO ROLE ops_role")
+    run(conn, "GRANT CREATE INTEGRATION, EXECUTE TASK ON ACCOUNT TO ROLE ops_role")
+    run(conn, "GRANT ALL PRIVILEGES ON DATABASE app TO ops_role")
+    run(conn, "GRANT ROLE ingest_role TO ROLE ops_role")
+    run(conn, "GRANT ROLE ingest_role TO USER svc_ingest")
+    run(conn, "GRANT DATABASE ROLE reader TO ROLE ops_role")
+    run(conn, "GRANT APPLICATION ROLE app_public TO ROLE ingest_role")
+    run(conn, "GRANT OWNERSHIP ON TABLE members TO ROLE ingest_role COPY CURRENT GRANTS")
+    run(conn, "GRANT OWNERSHIP ON TABLE members TO ROLE ops_role REVOKE CURRENT GRANTS")
+    run(conn, "GRANT USAGE ON DATABASE app TO SHARE s1")
+    assert grants(conn, mine) == {
+        ("READ", "SECRET", "APP.CORE.GSECRET", "ROLE", "INGEST_ROLE", False),
+        ("USAGE", "SCHEMA", "APP.CORE", "ROLE", "INGEST_ROLE", False),
+        ("USAGE", "INTEGRATION", "G_EAI", "ROLE", "INGEST_ROLE", False),
+        ("USAGE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", True),
+        ("OPERATE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", True),
+        ("SELECT", "TABLE", "APP.CORE.MEMBERS", "DATABASE ROLE", "APP.READER", False),
+        ("INSERT", "TABLE", "APP.CORE.MEMBERS", "DATABASE ROLE", "APP.READER", False),
+        ("USAGE", "SCHEMA", "APP.CORE", "APPLICATION ROLE", "APP_PUBLIC", False),
+        ("USAGE", "PROCEDURE", "APP.CORE.INGEST(STRING, NUMBER)", "APPLICATION ROLE", "APP_PUBLIC", False),
+        ("SELECT", "TABLE", "APP.CORE.<ALL TABLES>", "ROLE", "OPS_ROLE", False),
+        ("SELECT", "TABLE", "APP.CORE.<TABLE>", "ROLE", "OPS_ROLE", False),
+        ("SELECT", "DYNAMIC_TABLE", "APP.<DYNAMIC TABLE>", "ROLE", "OPS_ROLE", False),
+        ("CREATE INTEGRATION", "ACCOUNT", "ACCOUNT", "ROLE", "OPS_ROLE", False),
+        ("EXECUTE TASK", "ACCOUNT", "ACCOUNT", "ROLE", "OPS_ROLE", False),
+        ("ALL", "DATABASE", "APP", "ROLE", "OPS_ROLE", False),
+        ("USAGE", "ROLE", "INGEST_ROLE", "ROLE", "OPS_ROLE", False),
+        ("USAGE", "ROLE", "INGEST_ROLE", "USER", "SVC_INGEST", False),
+        ("USAGE", "DATABASE_ROLE", "APP.READER", "ROLE", "OPS_ROLE", False),
+        ("USAGE", "APPLICATION_ROLE", "APP_PUBLIC", "ROLE", "INGEST_ROLE", False),
+        ("OWNERSHIP", "TABLE", "APP.CORE.MEMBERS", "ROLE", "OPS_ROLE", False),  # ownership moved, not added
+        ("USAGE", "DATABASE", "APP", "SHARE", "S1", False),
+    }
+    fails(conn, "GRANT USAGE ON SCHEMA core TO ROLE no_such_role", "Role 'NO_SUCH_ROLE' does not exist")
+    fails(conn, "GRANT READ ON SECRET missing_secret TO ROLE ingest_role", "Secret 'APP.CORE.MISSING_SECRET'")
+    fails(conn, "GRANT ROLE no_such_role TO ROLE ops_role", "Role 'NO_SUCH_ROLE' does not exist")
+    run(conn, "GRANT ROLE ingest_role TO ROLE sysadmin")  # system roles always exist
+
+    run(conn, "REVOKE GRANT OPTION FOR OPERATE ON WAREHOUSE grant_wh FROM ROLE ingest_role")
+    assert ("OPERATE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", False) in grants(conn, mine)
+    run(conn, "REVOKE READ ON SECRET gsecret FROM ROLE ingest_role")
+    run(conn, "REVOKE USAGE, OPERATE ON WAREHOUSE grant_wh FROM ROLE ingest_role CASCADE")
+    run(conn, "REVOKE ALL ON TABLE members FROM DATABASE ROLE reader")
+    run(conn, "REVOKE SELECT ON ALL TABLES IN SCHEMA core FROM ROLE ops_role")
+    run(conn, "REVOKE SELECT ON FUTURE TABLES IN SCHEMA core FROM ROLE ops_role")
+    run(conn, "REVOKE ROLE ingest_role FROM USER svc_ingest")
+    run(conn, "REVOKE DATABASE ROLE reader FROM ROLE ops_role")
+    run(conn, "REVOKE APPLICATION ROLE app_public FROM ROLE ingest_role")
+    run(conn, "REVOKE USAGE ON PROCEDURE core.ingest(STRING, NUMBER) FROM APPLICATION ROLE app_public")
+    run(conn, "REVOKE SELECT ON TABLE never_granted FROM ROLE ops_role")  # silently, like Snowflake
+    run(conn, "REVOKE ROLE ops_role FROM ROLE ingest_role")
+    left = grants(conn, mine)
+    assert ("READ", "SECRET", "APP.CORE.GSECRET", "ROLE", "INGEST_ROLE", False) not in left
+    assert not any(g[1] == "WAREHOUSE" for g in left)
+    assert not any(g[4] == "APP.READER" for g in left)
+    assert ("USAGE", "ROLE", "INGEST_ROLE", "ROLE", "OPS_ROLE", False) in left
+    assert ("SELECT", "DYNAMIC_TABLE", "APP.<DYNAMIC TABLE>", "ROLE", "OPS_ROLE", False) in left
+    # dropping a role drops the grants to it and of it
+    run(conn, "CREATE ROLE short_lived")
+    run(conn, "GRANT USAGE ON SCHEMA core TO ROLE short_lived")
+    run(conn, "GRANT ROLE short_lived TO ROLE ops_role")
+    run(conn, "DROP ROLE short_lived")
+    assert grants(conn, "GRANTEE_NAME = 'SHORT_LIVED' OR OBJECT_NAME = 'SHORT_LIVED'") == set()
+    fails(conn, "GRANT SELECT ON TABLE members", "does not support this statement: GRANT SELECT ON")
+
+
+# session context -------------------------------------------------------------------------------
+def test_use_and_alter_session_are_recorded(warehouse, conn):
+    c = connect(warehouse, database="APP", schema="CORE")
+    try:
+        run(c, "CREATE ROLE IF NOT EXISTS session_role")
+        run(c, "USE ROLE session_role")
+        run(c, "USE WAREHOUSE some_wh")
+        run(c, "USE SECONDARY ROLES ALL")
+        run(c, "ALTER SESSION SET QUERY_TAG = 'ingest:recovery' TIMEZONE = 'Europe/Berlin'")
+        run(c, "ALTER SESSION SET AUTOCOMMIT = TRUE")  # fakesnow applies this one
+        run(c, "ALTER SESSION UNSET TIMEZONE")
+        fails(c, "USE ROLE no_such_role", "Role 'NO_SUCH_ROLE' does not exist")
+        engine = warehouse["_app"].state.engine
+        session = next(s for s in engine._sessions.values() if s.parameters.get("QUERY_TAG"))
+        assert session.role == "SESSION_ROLE" and session.warehouse == "SOME_WH"
+        assert session.parameters == {"QUERY_TAG": "ingest:recovery", "SECONDARY_ROLES": "ALL", "AUTOCOMMIT": "TRUE"}
+        rows = dict(
+            run(conn, f"SELECT NAME, VALUE FROM {CAT}.SESSION_PARAMETERS WHERE SESSION_ID = %s", (session.session_id,))
+        )
+        assert rows == {
+            "ROLE": "SESSION_ROLE",
+            "WAREHOUSE": "SOME_WH",
+            "SECONDARY_ROLES": "ALL",
+            "QUERY_TAG": "ingest:recovery",
+            "AUTOCOMMIT": "TRUE",
+        }
+        run(c, "USE SCHEMA APP.RAW")  # other USE forms still reach fakesnow
+        assert run(c, "SELECT CURRENT_SCHEMA()") == [("RAW",)]
+    finally:
+        c.close()
+
+
+# SHOW ------------------------------------------------------------------------------------------
+def test_show_commands_read_the_catalog(conn):
+    run(conn, "CREATE WAREHOUSE IF NOT EXISTS show_wh WAREHOUSE_SIZE = LARGE")
+    run(conn, "CREATE ROLE IF NOT EXISTS show_role")
+    run(conn, "CREATE SECRET IF NOT EXISTS show_secret TYPE = PASSWORD USERNAME = 'u' PASSWORD = 'Show-Pw-999'")
+    run(conn, "CREATE NETWORK RULE IF NOT EXISTS show_rule MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('a', 'b')")
+    run(conn, "CREATE MASKING POLICY IF NOT EXISTS show_mask AS (v STRING) RETURNS STRING -> v")
+    run(conn, "CREATE ROW ACCESS POLICY IF NOT EXISTS show_rap AS (v STRING) RETURNS BOOLEAN -> TRUE")
+    run(conn, "CREATE ALERT IF NOT EXISTS show_alert SCHEDULE = '5 MINUTE' IF (EXISTS (SELECT 1)) THEN SELECT 1")
+    run(conn, "CREATE RESOURCE MONITOR IF NOT EXISTS show_rm WITH CREDIT_QUOTA = 5 TRIGGERS ON 50 PERCENT DO NOTIFY")
+    run(conn, "CREATE APPLICATION ROLE IF NOT EXISTS show_app_role")
+    run(conn, "CREATE SECURITY INTEGRATION IF NOT EXISTS show_int TYPE = API_AUTHENTICATION ENABLED = TRUE")
+    run(conn, "GRANT USAGE ON WAREHOUSE show_wh TO ROLE show_role")
+
+    wh = {r["name"]: r for r in show(conn, "SHOW WAREHOUSES")}
+    assert wh["SHOW_WH"]["size"] == "LARGE" and wh["SHOW_WH"]["state"] == "STARTED"
+    assert "FAKESNOW_WAREHOUSE" in wh  # fakesnow's default stays listed
+    assert [r["name"] for r in show(conn, "SHOW WAREHOUSES LIKE 'show%'")] == ["SHOW_WH"]
+    roles = {r["name"]: r for r in show(conn, "SHOW ROLES")}
+    assert {"SHOW_ROLE", "ACCOUNTADMIN", "PUBLIC"} <= set(roles)
+    assert set(show(conn, "SHOW ROLES")[0]) >= {"created_on", "name", "owner", "comment"}
+    secrets = show(conn, "SHOW SECRETS LIKE 'SHOW_SECRET'")
+    assert len(secrets) == 1 and secrets[0]["secret_type"] == "PASSWORD"
+    assert (secrets[0]["database_name"], secrets[0]["schema_name"]) == ("APP", "CORE")
+    assert show(conn, "SHOW SECRETS IN SCHEMA app.raw") == []
+    rules = {r["name"]: r for r in show(conn, "SHOW NETWORK RULES IN SCHEMA core")}
+    assert rules["SHOW_RULE"]["entries_in_value_list"] == 2 and rules["SHOW_RULE"]["mode"] == "EGRESS"
+    assert [r["name"] for r in show(conn, "SHOW MASKING POLICIES LIKE 'show%'")] == ["SHOW_MASK"]
+    assert [r["kind"] for r in show(conn, "SHOW ROW ACCESS POLICIES LIKE 'show%'")] == ["ROW_ACCESS_POLICY"]
+    alert = show(conn, "SHOW ALERTS LIKE 'SHOW_ALERT'")[0]
+    assert (alert["state"], alert["condition"], alert["schedule"]) == ("suspended", "SELECT 1", "5 MINUTE")
+    rm = show(conn, "SHOW RESOURCE MONITORS LIKE 'SHOW_RM'")[0]
+    assert rm["credit_quota"] == 5 and rm["notify_at"] == "50%"
+    assert [r["name"] for r in show(conn, "SHOW APPLICATION ROLES LIKE 'show%'")] == ["SHOW_APP_ROLE"]
+    ints = {r["name"]: r for r in show(conn, "SHOW INTEGRATIONS")}
+    assert ints["SHOW_INT"]["type"] == "API_AUTHENTICATION" and ints["SHOW_INT"]["category"] == "SECURITY"
+    assert ints["SHOW_INT"]["enabled"] == "true"
+    assert [r["name"] for r in show(conn, "SHOW SECURITY INTEGRATIONS LIKE 'show%'")] == ["SHOW_INT"]
+    to_role = show(conn, "SHOW GRANTS TO ROLE show_role")
+    assert [(r["privilege"], r["granted_on"], r["name"], r["granted_to"], r["grantee_name"]) for r in to_role] == [
+        ("USAGE", "WAREHOUSE", "SHOW_WH", "ROLE", "SHOW_ROLE")
+    ]
+    assert [r["grantee_name"] for r in show(conn, "SHOW GRANTS ON WAREHOUSE show_wh")] == ["SHOW_ROLE"]
+    assert show(conn, "SHOW GRANTS OF ROLE show_role") == []
+    assert len(show(conn, "SHOW GRANTS")) >= 1
+    assert show(conn, "SHOW FUTURE GRANTS IN SCHEMA core") == []
+    run(conn, "CREATE TAG IF NOT EXISTS show_tag ALLOWED_VALUES 'a'")
+    assert show(conn, "SHOW TAGS LIKE 'SHOW_TAG'")[0]["allowed_values"] == '["a"]'
+
+
+# alerts ----------------------------------------------------------------------------------------
+def test_execute_alert_runs_action_only_when_condition_has_rows(conn):
+    run(conn, "CREATE TABLE alert_src (v INT)")
+    run(conn, "CREATE TABLE alert_log (msg VARCHAR)")
+    run(
+        conn,
+        "CREATE ALERT low_recovery SCHEDULE = '1 MINUTE' "
+        "IF (EXISTS (SELECT v FROM alert_src WHERE v < 34)) THEN INSERT INTO alert_log VALUES ('fired')",
+    )
+    history = f"SELECT STATE, CONDITION_RESULT, ACTION_RAN, ERROR FROM {CAT}.ALERT_HISTORY WHERE NAME = %s"
+    run(conn, "EXECUTE ALERT low_recovery")
+    assert run(conn, "SELECT COUNT(*) FROM alert_log") == [(0,)]
+    run(conn, "INSERT INTO alert_src VALUES (20)")
+    run(conn, "EXECUTE ALERT app.core.low_recovery")
+    assert run(conn, "SELECT msg FROM alert_log") == [("fired",)]
+    rows = run(conn, history + " ORDER BY COMPLETED_TIME", ("APP.CORE.LOW_RECOVERY",))
+    assert rows == [("CONDITION_FALSE", False, False, None), ("TRIGGERED", True, True, None)]
+    run(
+        conn,
+        "CREATE ALERT broken_action SCHEDULE = '1 MINUTE' IF (EXISTS (SELECT 1)) THEN INSERT INTO nowhere VALUES (1)",
+    )
+    run(conn, "EXECUTE ALERT broken_action")
+    ((state, cond, ran, error),) = run(conn, history, ("APP.CORE.BROKEN_ACTION",))
+    assert (state, cond, ran) == ("ACTION_FAILED", True, False) and "action:" in error
+    fails(conn, "EXECUTE ALERT missing_alert", "Alert 'APP.CORE.MISSING_ALERT' does not exist")
+
+
+# secrets ---------------------------------------------------------------------------------------
+SECRET_VALUES = ("Gen-S3cret-Value-7731", "Pw-S3cret-Value-8842", "Rt-S3cret-Value-9953", "Rt-Rotated-Value-1064")
+
+
+def test_secret_values_never_reach_the_catalog(warehouse, conn):
+    generic, password, refresh, rotated = SECRET_VALUES
+    engine = warehouse["_app"].state.engine
+    run(conn, f"CREATE SECRET gen_s TYPE = GENERIC_STRING SECRET_STRING = '{generic}' COMMENT = 'api key'")
+    run(conn, f"CREATE SECRET pw_s TYPE = PASSWORD USERNAME = 'svc' PASSWORD = '{password}'")
+    run(
+        conn,
+        "CREATE SECURITY INTEGRATION IF NOT EXISTS s_oauth TYPE = API_AUTHENTICATION AUTH_TYPE = OAUTH2 "
+        "OAUTH_CLIENT_ID = 'cid' OAUTH_CLIENT_SECRET = 'Client-S3cret-Value-0075' ENABLED = TRUE",
+    )
+    run(
+        conn,
+        f"CREATE SECRET oauth_s TYPE = OAUTH2 API_AUTHENTICATION = s_oauth OAUTH_REFRESH_TOKEN = '{refresh}' "
+        "OAUTH_REFRESH_TOKEN_EXPIRY_TIME = '2030-01-01'",
+    )
+    fails(conn, f"CREATE SECRET gen_s TYPE = GENERIC_STRING SECRET_STRING = '{generic}'", "already exists")
+    fails(conn, "CREATE SECRET bad_s SECRET_STRING = 'Bad-S3cret-Value-1186'", "needs TYPE")
+    fails(conn, f"ALTER SECRET gen_s FROBNICATE '{generic}'", "does not support ALTER SECRET")
+
+    assert account_objects.secret_value(engine, "app.core.gen_s") == {
+        "type": "GENERIC_STRING",
+        "secret_string": generic,
+        "comment": "api key",
+    }
+    assert account_objects.secret_value(engine, "APP.CORE.PW_S") == {
+        "type": "PASSWORD",
+        "username": "svc",
+        "password": password,
+    }
+    oauth = account_objects.secret_value(engine, "APP.CORE.OAUTH_S")
+    assert oauth["oauth_refresh_token"] == refresh and oauth["api_authentication"] == "S_OAUTH"
+    # the app rotates the refresh token with ALTER SECRET; the runtime can do it directly too
+    run(conn, f"ALTER SECRET oauth_s SET OAUTH_REFRESH_TOKEN = '{rotated}'")
+    assert account_objects.secret_value(engine, "APP.CORE.OAUTH_S")["oauth_refresh_token"] == rotated
+    account_objects.set_secret_value(engine, "APP.CORE.OAUTH_S", oauth_access_token="At-S3cret-Value-2297")
+    assert account_objects.secret_value(engine, "APP.CORE.OAUTH_S")["oauth_access_token"] == "At-S3cret-Value-2297"
+    run(conn, f"ALTER SECRET gen_s SET SECRET_STRING = '{generic}-2'")
+    assert account_objects.secret_value(engine, "APP.CORE.GEN_S")["secret_string"] == f"{generic}-2"
+    with pytest.raises(account_objects.LocalSqlError, match="does not exist"):
+        account_objects.secret_value(engine, "APP.CORE.NOPE")
+    p = obj(conn, "SECRET", "APP.CORE.OAUTH_S")
+    assert p["OAUTH_REFRESH_TOKEN"] == "***" and p["OAUTH_ACCESS_TOKEN"] == "***" and p["TYPE"] == "OAUTH2"
+
+    # no catalog table, in any column, holds any of the values
+    needles = (*SECRET_VALUES, f"{generic}-2", "At-S3cret-Value-2297", "Client-S3cret-Value-0075", "Bad-S3cret")
+    tables = [
+        t
+        for (t,) in run(
+            conn, "SELECT table_name FROM WHOOP_LOCAL.INFORMATION_SCHEMA.TABLES WHERE table_schema = 'CATALOG'"
+        )
+    ]
+    assert {"OBJECTS", "GRANTS", "SESSION_PARAMETERS", "ALERT_HISTORY"} <= set(tables)
+    for table in tables:
+        for row in run(conn, f"SELECT * FROM {CAT}.{table}"):
+            text = " ".join(str(v) for v in row)
+            for needle in needles:
+                assert needle not in text, (table, row)
+    shown = json.dumps(show(conn, "SHOW SECRETS"), default=str)
+    assert not any(n in shown for n in needles)
+
+    # the values live in <data dir>/secrets.json, readable by the owner only
+    path = warehouse["_data_dir"] / "secrets.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert rotated in path.read_text()
+    run(conn, "ALTER SECRET gen_s UNSET COMMENT")
+    run(conn, "DROP SECRET pw_s")
+    assert password not in path.read_text()
+    assert not list(path.parent.glob(".secrets.*.tmp"))
+
+
+def test_unknown_statements_fail_with_a_message_naming_them(conn):
+    fails(conn, "CREATE FOOBAR x", "does not support CREATE FOOBAR")
+    fails(conn, "ALTER FOOBAR x SET A = 1", "does not support ALTER FOOBAR")
+    fails(conn, "GRANT IMAGINARY THING", "does not support this statement: GRANT IMAGINARY THING")
+    fails(conn, "SHOW GRANTS SIDEWAYS", "Unsupported SHOW GRANTS form")
