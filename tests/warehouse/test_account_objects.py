@@ -541,9 +541,15 @@ def test_secret_values_never_reach_the_catalog(warehouse, conn):
         f"CREATE SECRET oauth_s TYPE = OAUTH2 API_AUTHENTICATION = s_oauth OAUTH_REFRESH_TOKEN = '{refresh}' "
         "OAUTH_REFRESH_TOKEN_EXPIRY_TIME = '2030-01-01'",
     )
-    fails(conn, f"CREATE SECRET gen_s TYPE = GENERIC_STRING SECRET_STRING = '{generic}'", "already exists")
-    fails(conn, "CREATE SECRET bad_s SECRET_STRING = 'Bad-S3cret-Value-1186'", "needs TYPE")
-    fails(conn, f"ALTER SECRET gen_s FROBNICATE '{generic}'", "does not support ALTER SECRET")
+    errors = [
+        fails(conn, f"CREATE SECRET gen_s TYPE = GENERIC_STRING SECRET_STRING = '{generic}'", "already exists"),
+        fails(conn, "CREATE SECRET bad_s SECRET_STRING = 'Bad-S3cret-Value-1186'", "needs TYPE"),
+        fails(conn, f"ALTER SECRET gen_s FROBNICATE '{generic}'", "does not support ALTER SECRET"),
+        fails(conn, f"ALTER SECRET missing_s SET SECRET_STRING = '{generic}'", "does not exist"),
+        fails(conn, f"CREATE SECRET core.x.y.z TYPE = GENERIC_STRING SECRET_STRING = '{generic}'", "Cannot parse"),
+        fails(conn, f"CREATE OR REPLACE SECRET IF NOT EXISTS s2 TYPE = PASSWORD PASSWORD = '{password}'"),
+    ]
+    assert not any(v in e for e in errors for v in (generic, password, "Bad-S3cret-Value-1186")), errors
 
     assert account_objects.secret_value(engine, "app.core.gen_s") == {
         "type": "GENERIC_STRING",

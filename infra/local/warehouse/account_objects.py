@@ -396,6 +396,8 @@ def register(engine: Engine) -> None:
     )
     on(rf"^ALTER\s+{_KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<rest>.+)$", _alter)
     on(rf"^DROP\s+{_KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})(?:\s+(?:CASCADE|RESTRICT))?$", _drop)
+    # the statement names one of these kinds but its syntax was not understood: say so, echoing no values
+    on(rf"^(?P<verb>CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?{_KIND_RE}\b.*$", _unparsed)
     # attachments to tables and views (fakesnow cannot parse these ALTER TABLE forms)
     rel = r"(?P<okind>TABLE|VIEW|MATERIALIZED\s+VIEW|EXTERNAL\s+TABLE|DYNAMIC\s+TABLE|EVENT\s+TABLE)"
     on(
@@ -736,6 +738,14 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
         _guard_attached(engine, KINDS[existing], name, "dropped")
         _forget(engine, KINDS[existing], name)
     return _ok(f"{name.rsplit('.', 1)[-1]} successfully dropped.")
+
+
+def _unparsed(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    raise LocalSqlError(
+        f"Cannot parse this {m['verb'].upper()} {_words(m['kind'])} statement (see infra/local/README.md for the "
+        "forms the local warehouse records)",
+        errno=1003,
+    )
 
 
 def _guard_attached(engine: Engine, kind: Kind, name: str, verb: str) -> None:
