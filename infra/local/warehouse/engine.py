@@ -37,6 +37,10 @@ class LocalSession:
     role: str = "ACCOUNTADMIN"
     warehouse: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)
+    # the current statement's bound parameters, for handlers that evaluate expressions (CALL)
+    pending_params: Any = None
+    # fakesnow tracks BEGIN only with autocommit off, so the layer follows it itself
+    explicit_transaction: bool = False
 
     @property
     def database(self) -> str | None:
@@ -46,9 +50,6 @@ class LocalSession:
     def schema(self) -> str | None:
         return self.conn.schema
 
-    @property
-    def in_transaction(self) -> bool:
-        return bool(self.conn._in_transaction)
 
 
 @dataclass
@@ -73,6 +74,10 @@ _DDL_KIND = re.compile(
 )
 _FAKESNOW_KINDS = {"TABLE", "VIEW", "SCHEMA", "DATABASE", "SEQUENCE", "STAGE", "FILE", "TAG", "FUNCTION"}
 _COMMAND_HINT = re.compile(r"^(SHOW|DESCRIBE|DESC|GRANT|REVOKE|EXECUTE|CALL|USE)\b", re.I)
+
+
+_BEGIN = re.compile(r"^(BEGIN(\s+(WORK|TRANSACTION))?|START\s+TRANSACTION)\b(?!.*\bEND\b)", re.I | re.S)
+_END = re.compile(r"^(COMMIT|ROLLBACK)\b", re.I)
 
 
 class Engine:
@@ -121,8 +126,13 @@ class Engine:
         return LocalSession(f"internal:{name}", conn)
 
     # planning -------------------------------------------------------------------------------
-    def plan(self, session: LocalSession, sql: str) -> Outcome:
+    def plan(self, session: LocalSession, sql: str, params: Any = None) -> Outcome:
+        session.pending_params = params
         text = strip_comments(sql)
+        if _BEGIN.match(text):
+            session.explicit_transaction = True
+        elif _END.match(text):
+            session.explicit_transaction = False
         for pattern, handler in self._handlers:
             m = pattern.match(text)
             if m:
@@ -165,11 +175,11 @@ class Engine:
     # execution for the layer's own work -----------------------------------------------------
     def execute(self, session: LocalSession, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run one statement as a client would, with the local layer applied, and return its rows."""
-        outcome = self.plan(session, sql)
-        if outcome.before:
-            outcome.before()
+        outcome = self.plan(session, sql, params)
         ok = False
         try:
+            if outcome.before:
+                outcome.before()
             cur = session.conn.cursor()
             cur.execute(outcome.sql, params if outcome.keep_params else None)
             rows = cur.fetchall()

@@ -1,5 +1,288 @@
+"""Python stored procedures.
+
+Local meaning: `CREATE PROCEDURE … LANGUAGE PYTHON HANDLER = 'module.function'` records the
+procedure; `CALL` evaluates the arguments in the warehouse, opens a Snowpark `Session` on this same
+local warehouse over HTTP (as Snowflake hands the handler a session), calls the handler and returns
+its value as a one-row result named after the procedure. Inline code (`AS $$ … $$`) is run as a
+module; otherwise the handler's module is imported from the installed project (the local stand-in for
+IMPORTS, which are recorded). While a handler runs, `_snowflake` answers its secret look-ups
+(`get_generic_secret_string`, `get_username_password`, `get_oauth_access_token`) from the secrets bound
+in its SECRETS clause.
+
+Differences from Snowflake: PACKAGES are recorded, not resolved (the project's environment provides
+them); EXTERNAL_ACCESS_INTEGRATIONS are recorded, not enforced; EXECUTE AS is recorded; SQL
+(Snowflake Scripting), Java and JavaScript procedures are rejected with an error saying so.
+"""
+
 from __future__ import annotations
 
+import importlib
+import json
+import re
+import sys
+import threading
+import types
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-def register(engine) -> None:
-    return None
+from infra.local.warehouse.catalog import PREFIX, now
+from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import QNAME, property_value, qualify, sql_literal, status_select
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+
+
+def register(engine: Engine) -> None:
+    engine.on(
+        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:SECURE\s+)?PROCEDURE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
+        rf"(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)\s*(?P<rest>.*)$",
+        _create,
+    )
+    engine.on(rf"^DROP\s+PROCEDURE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)$", _drop)
+    engine.on(rf"^CALL\s+(?P<name>{QNAME})\s*\((?P<args>.*)\)$", _call)
+    _install_snowflake_shim()
+
+
+def _parse_args(text: str) -> list[tuple[str, str, str | None]]:
+    """`a VARCHAR, b NUMBER DEFAULT 3` -> [(A, VARCHAR, None), (B, NUMBER, '3')]."""
+    out: list[tuple[str, str, str | None]] = []
+    for part in _split_top(text):
+        if not part.strip():
+            continue
+        m = re.match(r"^\s*(\S+)\s+(.+?)(?:\s+DEFAULT\s+(.+))?\s*$", part, re.I | re.S)
+        if not m:
+            raise LocalSqlError(f"Cannot read procedure argument: {part.strip()}", errno=1003)
+        out.append((m.group(1).strip('"').upper(), m.group(2).strip().upper(), m.group(3)))
+    return out
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, current, quoted = [], 0, [], False
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted
+        if not quoted:
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                parts.append("".join(current))
+                current = []
+                continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    rest = m["rest"]
+    body = None
+    dollar = re.search(r"\bAS\s*\$\$(?P<body>.*)\$\$\s*$", rest, re.S | re.I)
+    if dollar:
+        body = dollar["body"]
+        rest = rest[: dollar.start()]
+    language = (re.search(r"\bLANGUAGE\s+(\w+)", rest, re.I) or [None, "SQL"])[1].upper()
+    if language != "PYTHON":
+        raise LocalSqlError(f"The local warehouse runs only LANGUAGE PYTHON procedures, not {language}", errno=2000)
+    returns = re.search(r"\bRETURNS\s+(.+?)\s+(?:NOT\s+NULL\s+)?LANGUAGE\b", rest, re.I | re.S)
+    handler = property_value(rest, "HANDLER")
+    if not handler or not returns:
+        raise LocalSqlError("CREATE PROCEDURE needs RETURNS and HANDLER", errno=1003)
+    args = _parse_args(m["args"])
+    arg_types = ",".join(t for _, t, _ in args)
+    exists = engine.catalog.query(
+        f"SELECT 1 FROM {PREFIX}.PROCEDURES WHERE NAME = ? AND ARG_TYPES = ?", [name.fqn, arg_types]
+    )
+    if exists and not m["replace"]:
+        if m["ine"]:
+            return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
+        raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
+    secrets = dict(re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", property_value(rest, "SECRETS") or ""))
+    secrets = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in secrets.items()}
+    execute_as = (re.search(r"\bEXECUTE\s+AS\s+(OWNER|CALLER|RESTRICTED\s+CALLER)", rest, re.I) or [None, "OWNER"])[1]
+    engine.catalog.query(
+        f"INSERT OR REPLACE INTO {PREFIX}.PROCEDURES VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            name.fqn,
+            arg_types,
+            json.dumps([(n, d) for n, _, d in args]),
+            returns.group(1).strip().upper(),
+            property_value(rest, "RUNTIME_VERSION"),
+            handler,
+            property_value(rest, "PACKAGES"),
+            property_value(rest, "IMPORTS"),
+            property_value(rest, "EXTERNAL_ACCESS_INTEGRATIONS"),
+            json.dumps(secrets),
+            execute_as.upper(),
+            body,
+            now(),
+        ],
+    )
+    return Outcome(sql=status_select(f"Function {name.name} successfully created."))
+
+
+def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    types_ = ",".join(t.strip().upper() for t in m["args"].split(",") if t.strip())
+    deleted = engine.catalog.query(
+        f"DELETE FROM {PREFIX}.PROCEDURES WHERE NAME = ? AND ARG_TYPES = ? RETURNING NAME", [name.fqn, types_]
+    )
+    if not deleted and not m["ie"]:
+        raise LocalSqlError(f"Procedure '{name.fqn}({types_})' does not exist or not authorized.", errno=2003)
+    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+
+
+def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    raw_args = [a.strip() for a in _split_top(m["args"]) if a.strip()]
+    candidates = engine.catalog.query(
+        f"SELECT ARG_TYPES, ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS FROM {PREFIX}.PROCEDURES WHERE NAME = ?",
+        [name.fqn],
+    )
+    proc = None
+    for row in candidates:
+        arg_names = json.loads(row[1])
+        required = sum(1 for _, default in arg_names if default is None)
+        if required <= len(raw_args) <= len(arg_names):
+            proc = row
+            break
+    if proc is None:
+        raise LocalSqlError(f"Procedure '{name.fqn}' with {len(raw_args)} argument(s) does not exist.", errno=2003)
+    arg_types, arg_names_json, returns, handler, body, secrets_json = proc
+    arg_names = json.loads(arg_names_json)
+    exprs = _bind_arguments(raw_args, arg_names)
+    values = list(engine.execute(session, "SELECT " + ", ".join(exprs), session.pending_params)[0]) if exprs else []
+    started = now()
+    try:
+        result = _run_handler(engine, session, name.fqn, handler, body, json.loads(secrets_json), values)
+    except Exception as e:
+        engine.catalog.query(
+            f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'FAILED', ?, ?, ?)",
+            [name.fqn, f"{type(e).__name__}: {e}"[:4000], started, now()],
+        )
+        raise LocalSqlError(f"Python Interpreter Error: {type(e).__name__}: {e} in function {name.name}", 100357) from e
+    engine.catalog.query(
+        f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'SUCCEEDED', NULL, ?, ?)", [name.fqn, started, now()]
+    )
+    return Outcome(sql=_result_select(name.name, returns, result), keep_params=False)
+
+
+def _bind_arguments(raw_args: list[str], arg_names: list[tuple[str, str | None]]) -> list[str]:
+    named = [re.match(r"^(\w+)\s*=>\s*(.+)$", a, re.S) for a in raw_args]
+    if all(named) and raw_args:
+        given = {n.group(1).upper(): n.group(2) for n in named if n}
+        exprs = []
+        for arg, default in arg_names:
+            if arg in given:
+                exprs.append(given[arg])
+            elif default is not None:
+                exprs.append(default)
+            else:
+                raise LocalSqlError(f"Missing argument {arg}", errno=1044)
+        return exprs
+    return raw_args + [d for _, d in arg_names[len(raw_args) :] if d is not None]
+
+
+def _result_select(column: str, returns: str, value: Any) -> str:
+    column = column.replace('"', "")
+    if returns.startswith("TABLE"):
+        raise LocalSqlError("The local warehouse returns scalar and VARIANT procedure results only", errno=2000)
+    if returns in {"VARIANT", "OBJECT", "ARRAY"}:
+        text = json.dumps(value, default=_json_default)
+        return f'SELECT PARSE_JSON({sql_literal(text)}) AS "{column}"'
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, default=_json_default)
+    return f'SELECT {sql_literal(value)}::{returns} AS "{column}"'
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _load_handler(handler: str, body: str | None, fqn: str) -> Callable[..., Any]:
+    module_name, _, func = handler.rpartition(".")
+    if body is not None:
+        module = types.ModuleType(f"_whoop_local_proc_{abs(hash(fqn))}")
+        exec(compile(body, f"<procedure {fqn}>", "exec"), module.__dict__)  # the procedure's own code
+        target = module.__dict__.get(func or handler)
+    else:
+        target = getattr(importlib.import_module(module_name), func, None)
+    if not callable(target):
+        raise LocalSqlError(f"Handler {handler} of {fqn} is not a function", errno=100357)
+    return target
+
+
+def _run_handler(
+    engine: Engine,
+    session: LocalSession,
+    fqn: str,
+    handler: str,
+    body: str | None,
+    secrets: dict[str, str],
+    values: list[Any],
+) -> Any:
+    from snowflake.snowpark import Session
+
+    fn = _load_handler(handler, body, fqn)
+    url = engine.base_url()
+    host, port = url.split("://", 1)[1].rsplit(":", 1)
+    database, schema, _ = fqn.split(".")
+    snowpark = Session.builder.configs(
+        {
+            "account": "local",
+            "user": "procedure",
+            "password": "local",
+            "host": host,
+            "port": int(port),
+            "protocol": "http",
+            "database": database,
+            "schema": schema,
+            "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+        }
+    ).create()
+    _context.secrets = {alias: (engine, ref) for alias, ref in secrets.items()}
+    try:
+        return fn(snowpark, *values)
+    finally:
+        _context.secrets = {}
+        snowpark.close()
+
+
+# `_snowflake`: what Snowflake's Python runtime offers handlers, answered from the local secrets --------
+_context = threading.local()
+
+
+def _secret(alias: str) -> dict[str, str]:
+    bound = getattr(_context, "secrets", {})
+    if alias not in bound:
+        raise ValueError(f"Secret alias {alias!r} is not bound to this procedure (SECRETS clause)")
+    engine, ref = bound[alias]
+    from infra.local.warehouse import account_objects
+
+    return account_objects.secret_value(engine, ref)
+
+
+def _install_snowflake_shim() -> None:
+    if "_snowflake" in sys.modules:
+        return
+    shim = types.ModuleType("_snowflake")
+    shim.__doc__ = "Local stand-in for Snowflake's handler runtime module (secrets only)."
+    shim.get_generic_secret_string = lambda alias: _secret(alias)["secret_string"]  # type: ignore[attr-defined]
+    shim.get_username_password = lambda alias: types.SimpleNamespace(  # type: ignore[attr-defined]
+        username=_secret(alias)["username"], password=_secret(alias)["password"]
+    )
+    shim.get_oauth_access_token = lambda alias: _secret(alias)["oauth_access_token"]  # type: ignore[attr-defined]
+    sys.modules["_snowflake"] = shim

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 import fakesnow.server as fs_server
+from fakesnow.converter import from_binding
 from fakesnow.instance import FakeSnow
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -52,23 +53,39 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
             return await fs_server.query_request(request)
         session = engine.session(token, conn)
         try:
-            outcome = await run_in_threadpool(engine.plan, session, body["sqlText"])
+            outcome = await run_in_threadpool(engine.plan, session, body["sqlText"], _positional(body))
         except LocalSqlError as e:
             return _error(e)
-        if outcome.sql != body["sqlText"] or not outcome.keep_params:
-            body["sqlText"] = outcome.sql
-            if not outcome.keep_params:
-                body.pop("bindings", None)
-            encoded = json.dumps(body).encode()
-            request._body = gzip.compress(encoded) if gzipped else encoded
-        if outcome.before:
-            try:
-                await run_in_threadpool(outcome.before)
-            except LocalSqlError as e:
-                return _error(e)
+        except Exception as e:  # a bug in the layer: answer with an error rather than a 500 clients retry
+            log.exception("local layer failed on a statement")
+            return _error(LocalSqlError(f"Local warehouse internal error: {type(e).__name__}: {e}", errno=2000))
         ok = False
         try:
+            if outcome.before:
+                try:
+                    await run_in_threadpool(outcome.before)
+                except LocalSqlError as e:
+                    return _error(e)
+                except Exception as e:
+                    log.exception("local layer failed before a statement")
+                    return _error(LocalSqlError(f"Local warehouse internal error: {type(e).__name__}: {e}", 2000))
+            if outcome.sql != body["sqlText"] or not outcome.keep_params:
+                body["sqlText"] = outcome.sql
+                if not outcome.keep_params:
+                    body.pop("bindings", None)
+                encoded = json.dumps(body).encode()
+                request._body = gzip.compress(encoded) if gzipped else encoded
             response = await fs_server.query_request(request)
+            if response.status_code >= 500:
+                # fakesnow answers statements it cannot run with a 500, which clients retry for
+                # minutes; answer with a SQL error instead (without the statement's parameters).
+                return _error(
+                    LocalSqlError(
+                        "The local warehouse (fakesnow) could not run this statement: "
+                        f"{' '.join(outcome.sql.split())[:300]} (details in the warehouse log)",
+                        errno=2000,
+                    )
+                )
             ok = response.status_code == 200 and json.loads(bytes(response.body)).get("success", False)
             return response
         finally:
@@ -104,6 +121,16 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     app = Starlette(routes=routes)
     app.state.engine = engine
     return app
+
+
+def _positional(body: dict) -> tuple | None:
+    """Positional bindings decoded as fakesnow decodes them, for handlers that evaluate them."""
+    bindings = body.get("bindings")
+    if not bindings or not all(k.isdigit() for k in bindings):
+        return None
+    if any(isinstance(b.get("value"), list) for b in bindings.values()):
+        return None
+    return tuple(from_binding(bindings[str(i)]) for i in range(1, len(bindings) + 1))
 
 
 def _token(request: Request) -> str | None:

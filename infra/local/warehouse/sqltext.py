@@ -149,3 +149,35 @@ def tables_in(query: str) -> set[tuple[str | None, str | None, str]]:
         name = t.name if t.this.args.get("quoted") else t.name.upper()
         found.add((t.catalog.upper() or None, t.db.upper() or None, name))
     return found
+
+
+def split_as(text: str) -> tuple[str, str]:
+    """Split `<header> AS <body>` at the first AS outside quotes, parentheses and $$ bodies."""
+    depth = 0
+    i = 0
+    upper = text.upper()
+    while i < len(text):
+        ch = text[i]
+        if text.startswith("$$", i):
+            end = text.find("$$", i + 2)
+            i = len(text) if end < 0 else end + 2
+            continue
+        if ch == "'":
+            j = i + 1
+            while j < len(text) and not (text[j] == "'" and (j + 1 >= len(text) or text[j + 1] != "'")):
+                j += 2 if text[j] == "'" else 1
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif (
+            depth == 0
+            and upper.startswith("AS", i)
+            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$"))
+            and (i + 2 >= len(text) or not (text[i + 2].isalnum() or text[i + 2] in "_$"))
+        ):
+            return text[:i].strip(), text[i + 2 :].strip()
+        i += 1
+    raise LocalSqlError("Expected AS <body> in the statement", errno=1003)

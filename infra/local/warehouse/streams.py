@@ -156,20 +156,25 @@ _DML = (exp.Insert, exp.Merge, exp.Update, exp.Delete, exp.Create)
 
 
 def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str) -> Outcome | None:
-    """Wrap a DML statement that reads streams so their offsets advance exactly when it commits."""
+    """Wrap a DML statement that reads streams so their offsets advance exactly when it commits.
+
+    Read the highest row id of each source as this transaction sees it, bound the stream reads to it
+    in the statement text, run the statement, and move each view's offset to that bound, in the same
+    transaction where DuckDB allows it. Rows appended meanwhile stay in the stream; a failed
+    statement consumes nothing.
+    """
     from infra.local.warehouse.engine import Outcome
 
     try:
         tree = sqlglot.parse_one(text, read="snowflake")
     except sqlglot.errors.ParseError:
         return None
-    if not isinstance(tree, _DML):
-        return None
-    if isinstance(tree, exp.Create) and not tree.expression:
+    if not isinstance(tree, _DML) or (isinstance(tree, exp.Create) and not tree.expression):
         return None
     target = tree.this.find(exp.Table) if tree.this else None
     target_db = (target.catalog.upper() if target is not None and target.catalog else None) or session.database
-    read: dict[str, tuple[str, int]] = {}
+    read: dict[str, str] = {}
+    nodes: dict[str, list[exp.Table]] = {}
     for table in tree.find_all(exp.Table):
         if table is target:
             continue
@@ -178,85 +183,71 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
             name = qualify(".".join(parts), session.database, session.schema)
         except LocalSqlError:
             continue
-        row = engine.catalog.query(
-            f"SELECT SOURCE_TABLE, OFFSET_ROWID FROM {PREFIX}.STREAMS WHERE NAME = ?", [name.fqn]
-        )
+        row = engine.catalog.query(f"SELECT SOURCE_TABLE FROM {PREFIX}.STREAMS WHERE NAME = ?", [name.fqn])
         if row:
-            read[name.fqn] = (row[0][0], row[0][1])
+            read[name.fqn] = row[0][0]
+            nodes.setdefault(name.fqn, []).append(table)
     if not read:
         return None
 
     locks = [_lock_for(fqn) for fqn in sorted(read)]
     duck = session.conn._duck_conn
-    own_transaction = not session.in_transaction
+    # fakesnow runs MERGE and CREATE … AS as several statements that also write its own metadata
+    # database, which DuckDB cannot do inside one transaction with the target: those advance the
+    # offset right after they commit (at-least-once; the pipeline's MERGEs are idempotent).
+    atomic = not session.explicit_transaction and isinstance(tree, (exp.Insert, exp.Update, exp.Delete))
+    state = {"began": False, "locked": 0}
     pins: dict[str, int] = {}
+    outcome = Outcome(sql=sql)
 
     def before() -> None:
         for lock in locks:
             lock.acquire()
-        side = engine.fs.duck_conn.cursor()
-        try:
-            for fqn, (source, _) in read.items():
-                (high,) = side.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {_source_sql(source)}").fetchone()
-                pins[fqn] = high
-                stream = ObjectName(*fqn.split("."))
-                offset = _current_offset(engine, fqn)
-                side.execute(_view_sql(stream, _source_sql(source), offset, high))
-        finally:
-            side.close()
-        if own_transaction:
+            state["locked"] += 1
+        if atomic:
             duck.begin()
+            state["began"] = True
+        for fqn, source in read.items():
+            (high,) = duck.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {_source_sql(source)}").fetchone()
+            pins[fqn] = high
+            for node in nodes[fqn]:
+                bounded = sqlglot.parse_one(
+                    f'(SELECT * FROM {ObjectName(*fqn.split(".")).sql()} '
+                    f'WHERE CAST("METADATA$ROW_ID" AS BIGINT) <= {high})',
+                    read="snowflake",
+                )
+                node.replace(exp.Subquery(this=bounded.this, alias=exp.TableAlias(this=exp.to_identifier(
+                    node.alias or node.name))))
+        outcome.sql = tree.sql(dialect="snowflake")
 
     def after(ok: bool) -> None:
         try:
-            same_db = [f for f in read if f.split(".")[0] == target_db]
-            other_db = [f for f in read if f.split(".")[0] != target_db]
             if ok:
+                in_txn = state["began"] or session.explicit_transaction
+                same_db = [f for f in read if f.split(".")[0] == target_db] if in_txn else []
                 for fqn in same_db:
-                    _advance(duck, fqn, read[fqn][0], pins[fqn])
-                if own_transaction:
+                    _advance(duck, fqn, read[fqn], pins[fqn])
+                if state["began"]:
                     duck.commit()
                 side = engine.fs.duck_conn.cursor()
                 try:
-                    for fqn in other_db:
-                        _advance(side, fqn, read[fqn][0], pins[fqn])
+                    for fqn in read:
+                        if fqn not in same_db:
+                            _advance(side, fqn, read[fqn], pins[fqn])
+                        engine.catalog.query(
+                            f"UPDATE {PREFIX}.STREAMS SET OFFSET_ROWID = ? WHERE NAME = ?", [pins[fqn], fqn]
+                        )
                 finally:
                     side.close()
-                for fqn in read:
-                    engine.catalog.query(
-                        f"UPDATE {PREFIX}.STREAMS SET OFFSET_ROWID = ? WHERE NAME = ?", [pins[fqn], fqn]
-                    )
-            else:
-                if own_transaction:
-                    duck.rollback()
-                side = engine.fs.duck_conn.cursor()
-                try:
-                    for fqn, (source, _) in read.items():
-                        offset = _current_offset(engine, fqn)
-                        side.execute(_view_sql(ObjectName(*fqn.split(".")), _source_sql(source), offset, None))
-                finally:
-                    side.close()
+            elif state["began"]:
+                duck.rollback()
         finally:
-            for lock in reversed(locks):
+            for lock in reversed(locks[: state["locked"]]):
                 lock.release()
 
-    return Outcome(sql=sql, before=before, after=after)
-
-
-def _current_offset(engine: Engine, fqn: str) -> int:
-    """The committed offset, read from the view itself: it moved in the consuming transaction."""
-    database, schema, name = fqn.split(".")
-    rows = engine.catalog.query(
-        "SELECT sql FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
-        [database, schema, name],
-    )
-    found = _OFFSET.search(rows[0][0]) if rows else None
-    if found is None:
-        raise LocalSqlError(f"Stream '{fqn}' has lost its view; recreate it", errno=2003)
-    return int(found.group(1))
-
-
-_OFFSET = re.compile(r"rowid\s*>\s*(-?\d+)", re.I)
+    outcome.before = before
+    outcome.after = after
+    return outcome
 
 
 def _advance(duck: object, fqn: str, source: str, pin: int) -> None:

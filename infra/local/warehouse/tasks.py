@@ -1,5 +1,244 @@
+"""Tasks and task graphs.
+
+Local meaning: `CREATE TASK` records the task (schedule, predecessors, WHEN condition, body) in
+`WHOOP_LOCAL.CATALOG.TASKS`; `ALTER TASK … RESUME | SUSPEND` sets its state; `EXECUTE TASK root`
+runs the root and then its resumed descendants in dependency order, each after all its
+predecessors succeeded (Snowflake's default ALL_SUCCEEDED). A task whose WHEN is false is SKIPPED and
+so are the tasks after it. Every task run is a row in `TASK_HISTORY`.
+
+Differences from Snowflake: EXECUTE TASK runs synchronously and returns once the graph is done;
+schedules are recorded but nothing fires on its own (`whoop run` plays one scheduled firing); a task
+body is one statement (typically CALL or MERGE); finalizer tasks and SYSTEM$PREDECESSORS_STATE are
+not emulated.
+"""
+
 from __future__ import annotations
 
+import json
+import re
+import uuid
+from typing import TYPE_CHECKING
 
-def register(engine) -> None:
-    return None
+from infra.local.warehouse.catalog import PREFIX, now
+from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import QNAME, property_value, qualify, split_as, split_name, status_select
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+
+
+def register(engine: Engine) -> None:
+    engine.on(
+        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?TASK\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<rest>.*)$",
+        _create,
+    )
+    engine.on(rf"^ALTER\s+TASK\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<action>.*)$", _alter)
+    engine.on(rf"^DROP\s+TASK\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
+    engine.on(rf"^EXECUTE\s+TASK\s+(?P<name>{QNAME})(?:\s+RETRY\s+LAST)?$", _execute)
+    engine.on(r"^SHOW\s+TASKS\b.*$", _show)
+
+
+def _parse_header(header: str, session: LocalSession) -> dict[str, object]:
+    when = None
+    m_when = re.search(r"\bWHEN\b(?P<cond>.*)$", header, re.I | re.S)
+    if m_when:
+        when = m_when["cond"].strip()
+        header = header[: m_when.start()]
+    after: list[str] = []
+    m_after = re.search(rf"\bAFTER\s+(?P<list>{QNAME}(?:\s*,\s*{QNAME})*)", header, re.I)
+    if m_after:
+        for part in re.split(r"\s*,\s*", m_after["list"].strip()):
+            after.append(qualify(part, session.database, session.schema).fqn)
+        header = header[: m_after.start()] + header[m_after.end() :]
+    return {
+        "warehouse": property_value(header, "WAREHOUSE"),
+        "schedule": property_value(header, "SCHEDULE"),
+        "after": after,
+        "when": when,
+    }
+
+
+def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    header, body = split_as(m["rest"])
+    props = _parse_header(header, session)
+    if props["schedule"] and props["after"]:
+        raise LocalSqlError("A task cannot have both SCHEDULE and AFTER", errno=2000)
+    exists = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.TASKS WHERE NAME = ?", [name.fqn])
+    if exists and not m["replace"]:
+        if m["ine"]:
+            return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
+        raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
+    for pred in props["after"]:  # type: ignore[union-attr]
+        if not engine.catalog.query(f"SELECT 1 FROM {PREFIX}.TASKS WHERE NAME = ?", [pred]):
+            raise LocalSqlError(f"Task '{pred}' does not exist or not authorized.", errno=2003)
+    engine.catalog.query(
+        f"INSERT OR REPLACE INTO {PREFIX}.TASKS VALUES (?, ?, ?, ?, ?, ?, 'suspended', ?)",
+        [name.fqn, props["warehouse"], props["schedule"], json.dumps(props["after"]), props["when"], body, now()],
+    )
+    return Outcome(sql=status_select(f"Task {name.name} successfully created."))
+
+
+def _task(engine: Engine, fqn: str) -> dict[str, object] | None:
+    rows = engine.catalog.query(
+        f"SELECT NAME, WAREHOUSE, SCHEDULE, PREDECESSORS, CONDITION, DEFINITION, STATE FROM {PREFIX}.TASKS "
+        "WHERE NAME = ?",
+        [fqn],
+    )
+    if not rows:
+        return None
+    n, wh, sched, preds, cond, body, state = rows[0]
+    return {"name": n, "warehouse": wh, "schedule": sched, "after": json.loads(preds), "when": cond,
+            "body": body, "state": state}
+
+
+def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    task = _task(engine, name.fqn)
+    if task is None:
+        if m["ie"]:
+            return Outcome(sql=status_select("Statement executed successfully."))
+        raise LocalSqlError(f"Task '{name.fqn}' does not exist or not authorized.", errno=2003)
+    action = m["action"].strip()
+    upper = action.upper()
+    if upper in {"RESUME", "SUSPEND"}:
+        state = "started" if upper == "RESUME" else "suspended"
+        engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET STATE = ? WHERE NAME = ?", [state, name.fqn])
+    elif upper.startswith("MODIFY AS"):
+        engine.catalog.query(
+            f"UPDATE {PREFIX}.TASKS SET DEFINITION = ? WHERE NAME = ?", [action[len("MODIFY AS") :].strip(), name.fqn]
+        )
+    elif upper.startswith("MODIFY WHEN"):
+        engine.catalog.query(
+            f"UPDATE {PREFIX}.TASKS SET CONDITION = ? WHERE NAME = ?", [action[len("MODIFY WHEN") :].strip(), name.fqn]
+        )
+    elif upper.startswith(("ADD AFTER", "REMOVE AFTER")):
+        names = [qualify(p, session.database, session.schema).fqn for p in action.split(None, 2)[2].split(",")]
+        after = list(task["after"])  # type: ignore[call-overload]
+        after = sorted(set(after) | set(names)) if upper.startswith("ADD") else [a for a in after if a not in names]
+        engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET PREDECESSORS = ? WHERE NAME = ?", [json.dumps(after), name.fqn])
+    elif upper.startswith("SET"):
+        for key, column in (("SCHEDULE", "SCHEDULE"), ("WAREHOUSE", "WAREHOUSE")):
+            value = property_value(action, key)
+            if value is not None:
+                engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET {column} = ? WHERE NAME = ?", [value, name.fqn])
+    else:
+        raise LocalSqlError(f"The local warehouse does not support ALTER TASK … {action.split()[0].upper()}", errno=2000)
+    return Outcome(sql=status_select("Statement executed successfully."))
+
+
+def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.TASKS WHERE NAME = ? RETURNING NAME", [name.fqn])
+    if not deleted and not m["ie"]:
+        raise LocalSqlError(f"Task '{name.fqn}' does not exist or not authorized.", errno=2003)
+    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+
+
+def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    return Outcome(
+        sql=(
+            "SELECT CREATED_ON AS \"created_on\", SPLIT_PART(NAME, '.', 3) AS \"name\", "
+            "SPLIT_PART(NAME, '.', 1) AS \"database_name\", SPLIT_PART(NAME, '.', 2) AS \"schema_name\", "
+            "WAREHOUSE AS \"warehouse\", SCHEDULE AS \"schedule\", PREDECESSORS AS \"predecessors\", "
+            "STATE AS \"state\", DEFINITION AS \"definition\", CONDITION AS \"condition\" "
+            f"FROM {PREFIX}.TASKS ORDER BY NAME"
+        ),
+        keep_params=False,
+    )
+
+
+def _execute(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    root = _task(engine, name.fqn)
+    if root is None:
+        raise LocalSqlError(f"Task '{name.fqn}' does not exist or not authorized.", errno=2003)
+    if root["after"]:
+        raise LocalSqlError(f"Task {name.name} is not a root task; EXECUTE TASK runs a graph from its root", errno=2000)
+    run_graph(engine, name.fqn)
+    return Outcome(sql=status_select(f"Task {name.name} is scheduled to run immediately."))
+
+
+def graph_order(engine: Engine, root: str) -> list[dict[str, object]]:
+    """The root and every task reachable from it, predecessors before successors."""
+    rows = engine.catalog.query(f"SELECT NAME FROM {PREFIX}.TASKS")
+    tasks = {r[0]: _task(engine, r[0]) for r in rows}
+    children: dict[str, list[str]] = {}
+    for t in tasks.values():
+        for p in t["after"]:  # type: ignore[union-attr]
+            children.setdefault(p, []).append(t["name"])  # type: ignore[arg-type]
+    reachable: set[str] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n in reachable:
+            continue
+        reachable.add(n)
+        stack.extend(children.get(n, []))
+    ordered: list[dict[str, object]] = []
+    done: set[str] = set()
+    while len(done) < len(reachable):
+        ready = sorted(
+            n for n in reachable - done if all(p in done or p not in reachable for p in tasks[n]["after"])  # type: ignore[union-attr]
+        )
+        if not ready:
+            raise LocalSqlError(f"Task graph under {root} has a cycle", errno=2000)
+        for n in ready:
+            ordered.append(tasks[n])  # type: ignore[arg-type]
+            done.add(n)
+    return ordered
+
+
+def run_graph(engine: Engine, root: str) -> str:
+    """Run one firing of the graph rooted at `root`; returns the run id."""
+    run_id = uuid.uuid4().hex
+    states: dict[str, str] = {}
+    for task in graph_order(engine, root):
+        name = str(task["name"])
+        started = now()
+        if name != root and task["state"] != "started":
+            continue  # suspended child tasks do not run, as in Snowflake
+        preds = [p for p in task["after"] if p in states]  # type: ignore[union-attr]
+        if any(states[p] != "SUCCEEDED" for p in preds):
+            states[name] = "SKIPPED"
+            _history(engine, run_id, root, name, "SKIPPED", "a predecessor did not succeed", None, started)
+            continue
+        database, schema, _ = split_name(name)
+        local = engine.internal_session(database, schema, f"task:{name}")
+        try:
+            if task["when"]:
+                (condition,) = engine.execute(local, f"SELECT ({task['when']})")[0]
+                if not condition:
+                    states[name] = "SKIPPED"
+                    _history(engine, run_id, root, name, "SKIPPED", "WHEN condition was false", None, started)
+                    continue
+            rows = engine.execute(local, str(task["body"]))
+            value = rows[0][0] if rows and rows[0] else None
+            states[name] = "SUCCEEDED"
+            _history(engine, run_id, root, name, "SUCCEEDED", None, value, started)
+        except Exception as e:  # a failing task is recorded and its successors skipped, never raised
+            states[name] = "FAILED"
+            message = e.message if isinstance(e, LocalSqlError) else str(e)
+            _history(engine, run_id, root, name, "FAILED", message[:4000], None, started)
+        finally:
+            local.conn.close()
+    return run_id
+
+
+def _history(
+    engine: Engine, run_id: str, root: str, name: str, state: str, error: str | None, value: object, started: object
+) -> None:
+    engine.catalog.query(
+        f"INSERT INTO {PREFIX}.TASK_HISTORY VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, root, name, state, error, None if value is None else str(value), started, now()],
+    )

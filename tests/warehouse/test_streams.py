@@ -1,0 +1,106 @@
+"""Append-only streams: rows appended after the offset, consumed only by a committed DML."""
+
+from __future__ import annotations
+
+import pytest
+import snowflake.connector
+
+from tests.conftest import connect
+
+
+@pytest.fixture()
+def cur(warehouse):
+    conn = connect(warehouse, database="STREAMS_DB", schema="S")
+    c = conn.cursor()
+    c.execute("CREATE OR REPLACE TABLE SRC (ID INT, PAYLOAD VARIANT)")
+    c.execute("CREATE OR REPLACE TABLE DST (ID INT)")
+    c.execute("INSERT INTO SRC SELECT 1, PARSE_JSON('{\"a\": 1}')")
+    c.execute("CREATE OR REPLACE STREAM SRC_STREAM ON TABLE SRC APPEND_ONLY = TRUE")
+    yield c
+    conn.close()
+
+
+def rows(c, sql):
+    c.execute(sql)
+    return c.fetchall()
+
+
+def test_stream_shows_only_rows_appended_after_creation(cur):
+    assert rows(cur, "SELECT COUNT(*) FROM SRC_STREAM") == [(0,)]
+    cur.execute("INSERT INTO SRC SELECT 2, PARSE_JSON('{\"a\": 2}')")
+    assert rows(cur, "SELECT ID, METADATA$ACTION, METADATA$ISUPDATE, PAYLOAD:a::INT FROM SRC_STREAM") == [
+        (2, "INSERT", False, 2)
+    ]
+    assert rows(cur, "SELECT SYSTEM$STREAM_HAS_DATA('SRC_STREAM')") == [(True,)]
+
+
+def test_select_does_not_consume_but_dml_does(cur):
+    cur.execute("INSERT INTO SRC SELECT 2, NULL")
+    rows(cur, "SELECT * FROM SRC_STREAM")
+    assert rows(cur, "SELECT COUNT(*) FROM SRC_STREAM") == [(1,)]
+    cur.execute("INSERT INTO DST SELECT ID FROM SRC_STREAM")
+    assert rows(cur, "SELECT COUNT(*) FROM SRC_STREAM") == [(0,)]
+    assert rows(cur, "SELECT SYSTEM$STREAM_HAS_DATA('STREAMS_DB.S.SRC_STREAM')") == [(False,)]
+    assert rows(cur, "SELECT ID FROM DST") == [(2,)]
+
+
+def test_failed_dml_leaves_offset(cur):
+    cur.execute("INSERT INTO SRC SELECT 3, NULL")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError):
+        cur.execute("INSERT INTO DST SELECT ID, ID FROM SRC_STREAM")  # wrong column count
+    assert rows(cur, "SELECT ID FROM SRC_STREAM") == [(3,)]
+
+
+def test_rolled_back_transaction_leaves_offset_and_commit_advances(cur):
+    cur.execute("INSERT INTO SRC SELECT 4, NULL")
+    cur.execute("BEGIN")
+    cur.execute("INSERT INTO DST SELECT ID FROM SRC_STREAM")
+    cur.execute("ROLLBACK")
+    assert rows(cur, "SELECT ID FROM SRC_STREAM") == [(4,)]
+    assert rows(cur, "SELECT COUNT(*) FROM DST") == [(0,)]
+    cur.execute("BEGIN")
+    cur.execute("INSERT INTO DST SELECT ID FROM SRC_STREAM")
+    cur.execute("COMMIT")
+    assert rows(cur, "SELECT COUNT(*) FROM SRC_STREAM") == [(0,)]
+    assert rows(cur, "SELECT ID FROM DST") == [(4,)]
+
+
+def test_merge_consumes_stream(cur):
+    cur.execute("INSERT INTO SRC SELECT 5, NULL")
+    cur.execute(
+        "MERGE INTO DST d USING (SELECT ID FROM SRC_STREAM) s ON d.ID = s.ID "
+        "WHEN NOT MATCHED THEN INSERT (ID) VALUES (s.ID)"
+    )
+    assert rows(cur, "SELECT COUNT(*) FROM SRC_STREAM") == [(0,)]
+    assert rows(cur, "SELECT ID FROM DST") == [(5,)]
+
+
+def test_rows_appended_by_another_session_during_consumption_are_kept(warehouse, cur):
+    cur.execute("INSERT INTO SRC SELECT 6, NULL")
+    other = connect(warehouse, database="STREAMS_DB", schema="S").cursor()
+    cur.execute("BEGIN")
+    cur.execute("INSERT INTO DST SELECT ID FROM SRC_STREAM")
+    other.execute("INSERT INTO SRC SELECT 7, NULL")
+    cur.execute("COMMIT")
+    assert rows(cur, "SELECT ID FROM SRC_STREAM") == [(7,)]
+
+
+def test_stream_catalog_show_and_drop(cur):
+    assert rows(cur, "SELECT SOURCE_TABLE, MODE FROM WHOOP_LOCAL.CATALOG.STREAMS WHERE NAME = 'STREAMS_DB.S.SRC_STREAM'") == [
+        ("STREAMS_DB.S.SRC", "APPEND_ONLY")
+    ]
+    names = [r[1] for r in rows(cur, "SHOW STREAMS")]
+    assert "SRC_STREAM" in names
+    cur.execute("DROP STREAM SRC_STREAM")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("SELECT SYSTEM$STREAM_HAS_DATA('SRC_STREAM')")
+    cur.execute("DROP STREAM IF EXISTS SRC_STREAM")
+
+
+def test_errors_name_the_problem(cur):
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="APPEND_ONLY"):
+        cur.execute("CREATE STREAM S2 ON TABLE SRC")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("CREATE STREAM S3 ON TABLE NOPE APPEND_ONLY = TRUE")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="already exists"):
+        cur.execute("CREATE STREAM SRC_STREAM ON TABLE SRC APPEND_ONLY = TRUE")
