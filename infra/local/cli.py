@@ -1,0 +1,249 @@
+"""`whoop`: the command line of the WHOOP data platform's local stack and pipeline.
+
+Error contract: every failure is one line on stderr and a non-zero exit, never a traceback.
+`WhoopError` (a problem the user can act on) exits 1; anything else is a bug, exits 2 and leaves its
+traceback in `$WHOOP_HOME/logs/cli.log`; Ctrl-C exits 130 quietly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from infra.local import settings as settings_mod
+from infra.local.errors import WhoopError
+from infra.local.settings import REPO_ROOT, Settings
+
+PIPELINE_MODULE = "infra.local.pipeline"
+AUTH_CREDENTIALS = ("client_id", "client_secret", "auth_url", "token_url")
+
+
+class _UsageError(Exception):
+    """argparse's complaint about the command line, reported as one line instead of usage + message."""
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Wide enough, and aligned past the longest command name, so every command's help stays on one line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=24, width=110)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):  # argparse measures them one indent short
+            self._action_max_length += self._indent_increment
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def _pipeline(name: str) -> Callable[..., Any]:
+    """The pipeline function `name`, imported only when a command needs it (the module may not exist yet)."""
+    try:
+        module = importlib.import_module(PIPELINE_MODULE)
+    except ModuleNotFoundError as e:
+        if e.name != PIPELINE_MODULE:
+            raise
+        raise WhoopError(f"the pipeline module ({PIPELINE_MODULE}) is not available in this checkout") from None
+    func = getattr(module, name, None)
+    if not callable(func):
+        raise WhoopError(f"{PIPELINE_MODULE} has no function {name}() in this checkout")
+    return func
+
+
+def _print_services(rows: list, as_json: bool, with_message: bool) -> None:
+    if as_json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    for r in rows:
+        detail = r.message if with_message and r.message else r.state
+        pid = f" pid {r.pid}" if r.pid else ""
+        print(f"{r.name:<10} {detail:<40} {r.url}  port {r.port}{pid}")
+
+
+def cmd_local(args: argparse.Namespace, settings: Settings) -> int:
+    from infra.local import stack
+
+    if args.action == "up":
+        _print_services(stack.up(settings), args.json, with_message=True)
+    elif args.action == "down":
+        _print_services(stack.down(settings), args.json, with_message=True)
+    else:
+        _print_services(stack.status(settings), args.json, with_message=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    _pipeline("demo")(settings)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.local:
+        raise WhoopError("only local deploys are supported here: run 'whoop deploy --local'")
+    _pipeline("deploy_local")(settings)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    _pipeline("run_once")(settings)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    _pipeline("bench")(settings)
+    return 0
+
+
+def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
+    given = {k: getattr(args, k) for k in AUTH_CREDENTIALS if getattr(args, k) is not None}
+    if given and len(given) != len(AUTH_CREDENTIALS):
+        raise WhoopError("--client-id, --client-secret, --auth-url and --token-url must be given together")
+    kwargs = dict(given)
+    if args.member is not None:
+        kwargs["member"] = args.member
+    _pipeline("auth")(settings, **kwargs)
+    return 0
+
+
+def cmd_import_export(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.path.exists():
+        raise WhoopError(f"export file not found: {args.path}")
+    _pipeline("import_export")(settings, args.path, args.member)
+    return 0
+
+
+def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    _pipeline("ml_backtest")(settings, args.member, args.json)
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+def _add(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line help also heads its own --help."""
+    return sub.add_parser(name, help=text, description=text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="whoop", description="WHOOP data platform: local stack, pipeline and tools.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    local = _add(sub, "local", "start, stop or inspect the local warehouse and WHOOP sandbox")
+    local_sub = local.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("up", "start both servers in the background (idempotent)"),
+        ("down", "stop both servers (idempotent)"),
+        ("status", "show each server's state, URL and port"),
+    ):
+        a = _add(local_sub, action, text)
+        a.add_argument("--json", action="store_true", help="print JSON instead of one line per server")
+        a.set_defaults(func=cmd_local)
+
+    s = _add(sub, "demo", "start the stack, deploy, run the pipeline end to end, print a summary")
+    s.set_defaults(func=cmd_demo)
+
+    s = _add(sub, "deploy", "deploy the app's objects to the local warehouse")
+    s.add_argument("--local", action="store_true", help="deploy to the local warehouse (the only target)")
+    s.set_defaults(func=cmd_deploy)
+
+    s = _add(sub, "run", "run the pipeline once: ingest, transform, score")
+    s.set_defaults(func=cmd_run)
+
+    s = _add(sub, "bench", "run the benchmarks and write bench/results/latest.json")
+    s.set_defaults(func=cmd_bench)
+
+    s = _add(sub, "auth", "authorize a member against the WHOOP API (sandbox unless credentials given)")
+    s.add_argument("--member", metavar="NAME", help="member to authorize")
+    s.add_argument("--client-id", metavar="ID", help="OAuth client id (with the other three credentials)")
+    s.add_argument("--client-secret", metavar="S", help="OAuth client secret")
+    s.add_argument("--auth-url", metavar="URL", help="OAuth authorization endpoint")
+    s.add_argument("--token-url", metavar="URL", help="OAuth token endpoint")
+    s.set_defaults(func=cmd_auth)
+
+    s = _add(sub, "import-export", "import a WHOOP data export file for a member")
+    s.add_argument("path", type=Path, metavar="PATH", help="the export file")
+    s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to")
+    s.set_defaults(func=cmd_import_export)
+
+    ml = _add(sub, "ml", "machine-learning tools")
+    ml_sub = ml.add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = _add(ml_sub, "backtest", "backtest the model on a member's history")
+    s.add_argument("--member", metavar="NAME", required=True, help="member to backtest")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.set_defaults(func=cmd_ml_backtest)
+    return p
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def _cli_log_path() -> Path:
+    try:
+        return settings_mod.load().logs_dir / "cli.log"
+    except Exception:
+        return REPO_ROOT / ".whoop" / "logs" / "cli.log"
+
+
+def _log_unexpected(exc: BaseException) -> Path:
+    """Append the traceback to cli.log; if even that fails, the one-line error still goes out."""
+    path = _cli_log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as fh:
+            fh.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} whoop {' '.join(sys.argv[1:])}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        pass
+    return path
+
+
+def _load_settings() -> Settings:
+    try:
+        return settings_mod.load()
+    except ValueError as e:
+        raise WhoopError(f"invalid local stack setting in the environment: {e}") from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one `whoop` command; returns the exit code (the console script passes it to sys.exit)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args, _load_settings()) or 0)
+    except _UsageError as e:
+        print(_one_line(str(e)), file=sys.stderr)
+        return 2
+    except WhoopError as e:
+        print(f"whoop: {_one_line(e.message)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        path = _log_unexpected(e)
+        print(f"whoop: unexpected error: {type(e).__name__}: {_one_line(str(e))} (details in {path})", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
