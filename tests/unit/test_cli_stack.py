@@ -1,0 +1,228 @@
+"""`whoop local up | down | status` against real server processes, and the CLI's one-line error contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.local import settings as settings_mod
+from infra.local import stack
+from infra.local.cli import main
+from infra.local.errors import WhoopError
+from infra.local.settings import REPO_ROOT, Settings
+from tests.conftest import free_port
+
+WHOOP = Path(sys.executable).parent / "whoop"
+
+
+@pytest.fixture
+def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """A private WHOOP_HOME on free ports; whatever a test starts is stopped afterwards."""
+    monkeypatch.setenv("WHOOP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WHOOP_LOCAL_HOST", "127.0.0.1")
+    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(free_port()))
+    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(free_port()))
+    settings = settings_mod.load()
+    yield settings
+    stack.down(settings)
+
+
+def _alive(pid: int) -> bool:
+    return stack._alive(pid)  # also reaps: the servers are children of this test process
+
+
+def out_lines_contain(out: str, text: str, count: int) -> bool:
+    return sum(text in line for line in out.splitlines()) == count
+
+
+def _status_json(capsys: pytest.CaptureFixture[str]) -> dict[str, dict]:
+    capsys.readouterr()
+    assert main(["local", "status", "--json"]) == 0
+    return {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_up_status_down_lifecycle(local: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["local", "up"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("started (pid") == 2
+    assert requests.get(f"{local.warehouse_url}/_local/health", timeout=1).json()["status"] == "ok"
+    assert requests.get(f"{local.sandbox_url}/_sandbox/health", timeout=1).json()["status"] == "ok"
+
+    rows = _status_json(capsys)
+    assert rows["warehouse"]["running"] and rows["sandbox"]["running"]
+    assert rows["warehouse"]["url"] == local.warehouse_url
+    assert rows["sandbox"]["url"] == local.sandbox_url
+    assert rows["sandbox"]["port"] == local.sandbox_port
+    pids = [rows["warehouse"]["pid"], rows["sandbox"]["pid"]]
+    assert all(_alive(pid) for pid in pids)
+    assert (local.run_dir / "warehouse.pid").read_text().strip() == str(pids[0])
+    info = json.loads((local.run_dir / "sandbox.json").read_text())
+    assert info["port"] == local.sandbox_port and info["started_at"]
+    assert Path(rows["warehouse"]["log_path"]) == local.logs_dir / "warehouse.log"
+
+    assert main(["local", "status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert "running" in lines[0] and local.warehouse_url in lines[0] and str(local.warehouse_port) in lines[0]
+
+    assert main(["local", "up"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("already running") == 2 and "started" not in out
+    assert [r["pid"] for r in _status_json(capsys).values()] == pids
+
+    assert main(["local", "down"]) == 0
+    assert out_lines_contain(capsys.readouterr().out, "stopped (pid", 2)
+    assert not any(_alive(pid) for pid in pids)
+    assert not list(local.run_dir.glob("*.pid"))
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{local.warehouse_url}/_local/health", timeout=1)
+
+    assert main(["local", "down"]) == 0
+    assert out_lines_contain(capsys.readouterr().out, "not running", 2)
+    assert not any(r["running"] for r in _status_json(capsys).values())
+
+
+def test_up_cleans_stale_pid_files(local: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    local.run_dir.mkdir(parents=True)
+    dead = _dead_pid()
+    (local.run_dir / "warehouse.pid").write_text(f"{dead}\n")
+    # a live process that is not the sandbox (this test runner): cleaned up, never signalled
+    (local.run_dir / "sandbox.pid").write_text(f"{os.getpid()}\n")
+    assert _status_json(capsys)["warehouse"]["state"] == "stale"
+
+    assert main(["local", "up"]) == 0
+    out = capsys.readouterr().out
+    assert out_lines_contain(out, "removed stale pid file", 2)
+    assert f"pid {dead}" in out
+    rows = _status_json(capsys)
+    assert rows["warehouse"]["running"] and rows["sandbox"]["running"]
+    assert rows["warehouse"]["pid"] != dead and rows["sandbox"]["pid"] != os.getpid()
+
+
+def test_busy_port_is_one_line_error(local: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", local.warehouse_port))
+        blocker.listen()
+        assert main(["local", "up"]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("whoop: ") and str(local.warehouse_port) in err and "WHOOP_WAREHOUSE_PORT" in err
+    assert "Traceback" not in captured.err
+    assert not list(local.run_dir.glob("*.pid"))  # nothing half-started
+
+
+def test_non_loopback_host_is_refused(local: Settings, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("WHOOP_LOCAL_HOST", "0.0.0.0")
+    assert main(["local", "up"]) == 1
+    assert "loopback" in capsys.readouterr().err
+
+
+def _run_whoop(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WHOOP_HOME": str(home)}
+    return subprocess.run([str(WHOOP), *args], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("bogus",), 2, "invalid choice"),
+        (("local",), 2, "required"),
+        (("import-export", "/no/such/export.zip", "--member", "alice"), 1, "export file not found"),
+        (("deploy",), 1, "--local"),
+        (("auth", "--client-id", "x"), 1, "together"),
+    ],
+)
+def test_console_script_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], code: int, needle: str) -> None:
+    result = _run_whoop(*args, home=tmp_path)
+    assert result.returncode == code
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert needle in result.stderr and result.stderr.startswith("whoop")
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = _run_whoop("--help", home=tmp_path)
+    assert result.returncode == 0
+    for command in ("local", "demo", "deploy", "run", "bench", "auth", "import-export", "ml"):
+        assert any(line.split()[:1] == [command] and len(line.split()) > 1 for line in result.stdout.splitlines())
+
+
+def _fake_pipeline(monkeypatch: pytest.MonkeyPatch, **funcs) -> None:
+    module = types.ModuleType("infra.local.pipeline")
+    for name, func in funcs.items():
+        setattr(module, name, func)
+    monkeypatch.setitem(sys.modules, "infra.local.pipeline", module)
+
+
+def _raise(exc: BaseException):
+    def func(*args, **kwargs):
+        raise exc
+
+    return func
+
+
+def test_whoop_error_inside_a_command(local: Settings, monkeypatch, capsys) -> None:
+    _fake_pipeline(monkeypatch, demo=_raise(WhoopError("the sandbox is not running")))
+    assert main(["demo"]) == 1
+    assert capsys.readouterr().err == "whoop: the sandbox is not running\n"
+
+
+def test_unexpected_error_is_logged_not_shown(local: Settings, monkeypatch, capsys) -> None:
+    _fake_pipeline(monkeypatch, run_once=_raise(ZeroDivisionError("division by zero")))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("whoop: unexpected error: ZeroDivisionError: division by zero (details in ")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    log = (local.logs_dir / "cli.log").read_text()
+    assert "Traceback" in log and "ZeroDivisionError" in log
+
+
+def test_keyboard_interrupt_exits_quietly(local: Settings, monkeypatch, capsys) -> None:
+    _fake_pipeline(monkeypatch, bench=_raise(KeyboardInterrupt()))
+    assert main(["bench"]) == 130
+    assert capsys.readouterr().err == ""
+
+
+def test_missing_pipeline_module_is_one_line(local: Settings, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "infra.local.pipeline", None)  # makes the import fail as if absent
+    assert main(["demo"]) == 1
+    assert "infra.local.pipeline" in capsys.readouterr().err
+
+
+def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch, tmp_path: Path) -> None:
+    calls: list[tuple] = []
+    export = tmp_path / "export.zip"
+    export.write_bytes(b"")
+    _fake_pipeline(
+        monkeypatch,
+        deploy_local=lambda s: calls.append(("deploy_local", s)),
+        auth=lambda s, **kw: calls.append(("auth", kw)),
+        import_export=lambda s, path, member: calls.append(("import_export", path, member)),
+        ml_backtest=lambda s, member, as_json: calls.append(("ml_backtest", member, as_json)),
+    )
+    assert main(["deploy", "--local"]) == 0
+    assert main(["auth", "--member", "alice"]) == 0
+    assert main(["import-export", str(export), "--member", "bob"]) == 0
+    assert main(["ml", "backtest", "--member", "carol", "--json"]) == 0
+    assert calls == [
+        ("deploy_local", local),
+        ("auth", {"member": "alice"}),
+        ("import_export", export, "bob"),
+        ("ml_backtest", "carol", True),
+    ]
