@@ -86,9 +86,9 @@ def test_rows_appended_by_another_session_during_consumption_are_kept(warehouse,
 
 
 def test_stream_catalog_show_and_drop(cur):
-    assert rows(cur, "SELECT SOURCE_TABLE, MODE FROM WHOOP_LOCAL.CATALOG.STREAMS WHERE NAME = 'STREAMS_DB.S.SRC_STREAM'") == [
-        ("STREAMS_DB.S.SRC", "APPEND_ONLY")
-    ]
+    assert rows(
+        cur, "SELECT SOURCE_TABLE, MODE FROM WHOOP_LOCAL.CATALOG.STREAMS WHERE NAME = 'STREAMS_DB.S.SRC_STREAM'"
+    ) == [("STREAMS_DB.S.SRC", "APPEND_ONLY")]
     names = [r[1] for r in rows(cur, "SHOW STREAMS")]
     assert "SRC_STREAM" in names
     cur.execute("DROP STREAM SRC_STREAM")

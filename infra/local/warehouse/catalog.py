@@ -107,9 +107,7 @@ class Catalog:
         return json.loads(rows[0][0]) if rows else None
 
     def drop_object(self, kind: str, name: str) -> int:
-        rows = self._run(
-            f"DELETE FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ? RETURNING NAME", [kind, name]
-        )
+        rows = self._run(f"DELETE FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ? RETURNING NAME", [kind, name])
         return len(rows)
 
     def objects(self, kind: str) -> list[tuple[str, dict[str, Any]]]:

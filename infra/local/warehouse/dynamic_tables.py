@@ -178,7 +178,9 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
         if lag:
             engine.catalog.query(f"UPDATE {PREFIX}.DYNAMIC_TABLES SET TARGET_LAG = ? WHERE NAME = ?", [lag, name.fqn])
     else:
-        raise LocalSqlError(f"The local warehouse does not support ALTER DYNAMIC TABLE … {action.split()[0]}", errno=2000)
+        raise LocalSqlError(
+            f"The local warehouse does not support ALTER DYNAMIC TABLE … {action.split()[0]}", errno=2000
+        )
     return Outcome(sql=status_select("Statement executed successfully."))
 
 
@@ -199,12 +201,12 @@ def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
     return Outcome(
         sql=(
-            "SELECT d.CREATED_ON AS \"created_on\", SPLIT_PART(d.NAME, '.', 3) AS \"name\", "
+            'SELECT d.CREATED_ON AS "created_on", SPLIT_PART(d.NAME, \'.\', 3) AS "name", '
             "SPLIT_PART(d.NAME, '.', 1) AS \"database_name\", SPLIT_PART(d.NAME, '.', 2) AS \"schema_name\", "
-            "d.TARGET_LAG AS \"target_lag\", d.REFRESH_MODE AS \"refresh_mode\", "
-            "'locally every refresh is FULL' AS \"refresh_mode_reason\", d.WAREHOUSE AS \"warehouse\", "
+            'd.TARGET_LAG AS "target_lag", d.REFRESH_MODE AS "refresh_mode", '
+            '\'locally every refresh is FULL\' AS "refresh_mode_reason", d.WAREHOUSE AS "warehouse", '
             "d.QUERY_TEXT AS \"text\", COALESCE(PARSE_JSON(o.PROPERTIES):scheduling_state::VARCHAR, 'ACTIVE') "
-            "AS \"scheduling_state\", d.LAST_REFRESHED_ON AS \"data_timestamp\" "
+            'AS "scheduling_state", d.LAST_REFRESHED_ON AS "data_timestamp" '
             f"FROM {PREFIX}.DYNAMIC_TABLES d LEFT JOIN {PREFIX}.OBJECTS o "
             "ON o.KIND = 'DYNAMIC TABLE STATE' AND o.NAME = d.NAME ORDER BY d.NAME"
         ),

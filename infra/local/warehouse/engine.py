@@ -51,7 +51,6 @@ class LocalSession:
         return self.conn.schema
 
 
-
 @dataclass
 class Outcome:
     """What fakesnow should run for the client, and what to do once it has run."""

@@ -16,6 +16,7 @@ them); EXTERNAL_ACCESS_INTEGRATIONS are recorded, not enforced; EXECUTE AS is re
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import re
@@ -43,7 +44,15 @@ def register(engine: Engine) -> None:
     )
     engine.on(rf"^DROP\s+PROCEDURE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)$", _drop)
     engine.on(rf"^CALL\s+(?P<name>{QNAME})\s*\((?P<args>.*)\)$", _call)
+    # Snowpark's Session.close() cancels the session's queries; nothing runs asynchronously here
+    engine.on(r"^SELECT\s+SYSTEM\$CANCEL_ALL_QUERIES\s*\(.*\)$", _cancel_all)
     _install_snowflake_shim()
+
+
+def _cancel_all(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    return Outcome(sql=status_select("query cancelled", column="SYSTEM$CANCEL_ALL_QUERIES"), keep_params=False)
 
 
 def _parse_args(text: str) -> list[tuple[str, str, str | None]]:
@@ -259,6 +268,8 @@ def _run_handler(
     finally:
         _context.secrets = {}
         snowpark.close()
+        # Snowpark also closes every session at interpreter exit, over HTTP; this one is closed already
+        atexit.unregister(snowpark._close_at_exit)
 
 
 # `_snowflake`: what Snowflake's Python runtime offers handlers, answered from the local secrets --------

@@ -126,7 +126,8 @@ def sql_literal(value: object) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    # Snowflake string literals treat backslash as an escape character
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def status_select(message: str, column: str = "status") -> str:

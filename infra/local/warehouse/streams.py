@@ -54,7 +54,7 @@ def _view_sql(stream: ObjectName, source: str, offset: int, pin: int | None) -> 
     upper = f" AND src.rowid <= {pin}" if pin is not None else ""
     return (
         f"CREATE OR REPLACE VIEW {stream.sql()} AS SELECT src.*, 'INSERT' AS \"METADATA$ACTION\", "
-        f"FALSE AS \"METADATA$ISUPDATE\", CAST(src.rowid AS VARCHAR) AS \"METADATA$ROW_ID\" "
+        f'FALSE AS "METADATA$ISUPDATE", CAST(src.rowid AS VARCHAR) AS "METADATA$ROW_ID" '
         f"FROM {source} AS src WHERE src.rowid > {offset}{upper}"
     )
 
@@ -71,9 +71,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     rest = m["rest"]
     append_only = re.search(r"\bAPPEND_ONLY\s*=\s*TRUE\b", rest, re.I)
     if not append_only:
-        raise LocalSqlError(
-            "The local warehouse emulates only APPEND_ONLY = TRUE streams on tables", errno=2000
-        )
+        raise LocalSqlError("The local warehouse emulates only APPEND_ONLY = TRUE streams on tables", errno=2000)
     existing = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.STREAMS WHERE NAME = ?", [name.fqn])
     if existing and not m["replace"]:
         if m["ine"]:
@@ -118,9 +116,9 @@ def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
     return Outcome(
         sql=(
-            "SELECT CREATED_ON AS \"created_on\", SPLIT_PART(NAME, '.', 3) AS \"name\", "
+            'SELECT CREATED_ON AS "created_on", SPLIT_PART(NAME, \'.\', 3) AS "name", '
             "SPLIT_PART(NAME, '.', 1) AS \"database_name\", SPLIT_PART(NAME, '.', 2) AS \"schema_name\", "
-            "SOURCE_TABLE AS \"table_name\", MODE AS \"mode\", FALSE AS \"stale\" "
+            'SOURCE_TABLE AS "table_name", MODE AS "mode", FALSE AS "stale" '
             f"FROM {PREFIX}.STREAMS ORDER BY NAME"
         ),
         keep_params=False,
@@ -212,12 +210,15 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
             pins[fqn] = high
             for node in nodes[fqn]:
                 bounded = sqlglot.parse_one(
-                    f'(SELECT * FROM {ObjectName(*fqn.split(".")).sql()} '
+                    f"(SELECT * FROM {ObjectName(*fqn.split('.')).sql()} "
                     f'WHERE CAST("METADATA$ROW_ID" AS BIGINT) <= {high})',
                     read="snowflake",
                 )
-                node.replace(exp.Subquery(this=bounded.this, alias=exp.TableAlias(this=exp.to_identifier(
-                    node.alias or node.name))))
+                node.replace(
+                    exp.Subquery(
+                        this=bounded.this, alias=exp.TableAlias(this=exp.to_identifier(node.alias or node.name))
+                    )
+                )
         outcome.sql = tree.sql(dialect="snowflake")
 
     def after(ok: bool) -> None:

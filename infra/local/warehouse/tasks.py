@@ -90,8 +90,15 @@ def _task(engine: Engine, fqn: str) -> dict[str, object] | None:
     if not rows:
         return None
     n, wh, sched, preds, cond, body, state = rows[0]
-    return {"name": n, "warehouse": wh, "schedule": sched, "after": json.loads(preds), "when": cond,
-            "body": body, "state": state}
+    return {
+        "name": n,
+        "warehouse": wh,
+        "schedule": sched,
+        "after": json.loads(preds),
+        "when": cond,
+        "body": body,
+        "state": state,
+    }
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -120,14 +127,18 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
         names = [qualify(p, session.database, session.schema).fqn for p in action.split(None, 2)[2].split(",")]
         after = list(task["after"])  # type: ignore[call-overload]
         after = sorted(set(after) | set(names)) if upper.startswith("ADD") else [a for a in after if a not in names]
-        engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET PREDECESSORS = ? WHERE NAME = ?", [json.dumps(after), name.fqn])
+        engine.catalog.query(
+            f"UPDATE {PREFIX}.TASKS SET PREDECESSORS = ? WHERE NAME = ?", [json.dumps(after), name.fqn]
+        )
     elif upper.startswith("SET"):
         for key, column in (("SCHEDULE", "SCHEDULE"), ("WAREHOUSE", "WAREHOUSE")):
             value = property_value(action, key)
             if value is not None:
                 engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET {column} = ? WHERE NAME = ?", [value, name.fqn])
     else:
-        raise LocalSqlError(f"The local warehouse does not support ALTER TASK … {action.split()[0].upper()}", errno=2000)
+        raise LocalSqlError(
+            f"The local warehouse does not support ALTER TASK … {action.split()[0].upper()}", errno=2000
+        )
     return Outcome(sql=status_select("Statement executed successfully."))
 
 
@@ -146,10 +157,10 @@ def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
     return Outcome(
         sql=(
-            "SELECT CREATED_ON AS \"created_on\", SPLIT_PART(NAME, '.', 3) AS \"name\", "
+            'SELECT CREATED_ON AS "created_on", SPLIT_PART(NAME, \'.\', 3) AS "name", '
             "SPLIT_PART(NAME, '.', 1) AS \"database_name\", SPLIT_PART(NAME, '.', 2) AS \"schema_name\", "
-            "WAREHOUSE AS \"warehouse\", SCHEDULE AS \"schedule\", PREDECESSORS AS \"predecessors\", "
-            "STATE AS \"state\", DEFINITION AS \"definition\", CONDITION AS \"condition\" "
+            'WAREHOUSE AS "warehouse", SCHEDULE AS "schedule", PREDECESSORS AS "predecessors", '
+            'STATE AS "state", DEFINITION AS "definition", CONDITION AS "condition" '
             f"FROM {PREFIX}.TASKS ORDER BY NAME"
         ),
         keep_params=False,
@@ -189,7 +200,9 @@ def graph_order(engine: Engine, root: str) -> list[dict[str, object]]:
     done: set[str] = set()
     while len(done) < len(reachable):
         ready = sorted(
-            n for n in reachable - done if all(p in done or p not in reachable for p in tasks[n]["after"])  # type: ignore[union-attr]
+            n
+            for n in reachable - done
+            if all(p in done or p not in reachable for p in tasks[n]["after"])  # type: ignore[union-attr]
         )
         if not ready:
             raise LocalSqlError(f"Task graph under {root} has a cycle", errno=2000)

@@ -1,0 +1,94 @@
+"""Dynamic tables: definitions kept, refreshed from the definition in dependency order."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import snowflake.connector
+
+from tests.conftest import connect
+
+
+@pytest.fixture()
+def cur(warehouse):
+    conn = connect(warehouse, database="DT_DB", schema="S")
+    c = conn.cursor()
+    for t in ("DT_TOTAL", "DT_DAILY"):
+        c.execute(f"DROP DYNAMIC TABLE IF EXISTS {t}")
+    c.execute("CREATE OR REPLACE TABLE EVENTS (DAY DATE, N INT)")
+    c.execute("INSERT INTO EVENTS VALUES ('2026-01-01', 1), ('2026-01-01', 2), ('2026-01-02', 5)")
+    c.execute(
+        "CREATE DYNAMIC TABLE DT_DAILY TARGET_LAG = DOWNSTREAM WAREHOUSE = WH REFRESH_MODE = INCREMENTAL "
+        "AS SELECT DAY, SUM(N) AS TOTAL FROM EVENTS GROUP BY DAY"
+    )
+    c.execute(
+        "CREATE DYNAMIC TABLE DT_TOTAL TARGET_LAG = '1 hour' WAREHOUSE = WH "
+        "AS WITH d AS (SELECT TOTAL FROM DT_DAILY) SELECT SUM(TOTAL) AS GRAND FROM d"
+    )
+    yield c
+    conn.close()
+
+
+def rows(c, sql):
+    c.execute(sql)
+    return c.fetchall()
+
+
+def test_created_with_contents_and_not_a_static_copy(cur):
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(8,)]
+    cur.execute("INSERT INTO EVENTS VALUES ('2026-01-03', 10)")
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(8,)]  # not refreshed yet
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")  # refreshes DT_DAILY first
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(18,)]
+    assert rows(cur, "SELECT COUNT(*) FROM DT_DAILY") == [(3,)]
+
+
+def test_tick_refreshes_all_in_dependency_order(warehouse, cur):
+    cur.execute("INSERT INTO EVENTS VALUES ('2026-01-04', 100)")
+    resp = requests.post(f"http://127.0.0.1:{warehouse['port']}/_local/tick", timeout=30).json()
+    assert resp["success"]
+    order = resp["refreshed"]
+    assert order.index("DT_DB.S.DT_DAILY") < order.index("DT_DB.S.DT_TOTAL")
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(108,)]
+    history = rows(
+        cur,
+        "SELECT REFRESH_ACTION, STATE FROM WHOOP_LOCAL.CATALOG.DYNAMIC_TABLE_REFRESH_HISTORY "
+        "WHERE NAME = 'DT_DB.S.DT_TOTAL'",
+    )
+    assert ("FULL", "SUCCEEDED") in history
+
+
+def test_suspended_dynamic_table_is_not_refreshed_by_tick(warehouse, cur):
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL SUSPEND")
+    cur.execute("INSERT INTO EVENTS VALUES ('2026-01-05', 1000)")
+    requests.post(f"http://127.0.0.1:{warehouse['port']}/_local/tick", timeout=30)
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(8,)]
+    shown = {r[1]: r for r in rows(cur, "SHOW DYNAMIC TABLES")}
+    assert shown["DT_TOTAL"][9] == "SUSPENDED" and shown["DT_DAILY"][5] == "INCREMENTAL"
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL RESUME")
+
+
+def test_catalog_keeps_definition_and_dependencies(cur):
+    (deps,) = rows(cur, "SELECT DEPENDS_ON FROM WHOOP_LOCAL.CATALOG.DYNAMIC_TABLES WHERE NAME = 'DT_DB.S.DT_TOTAL'")[0]
+    assert "DT_DB.S.DT_DAILY" in deps
+
+
+def test_failed_refresh_is_reported_and_recorded(cur):
+    cur.execute("CREATE OR REPLACE TABLE EVENTS (OTHER INT)")  # the definition no longer binds
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="failed to refresh"):
+        cur.execute("ALTER DYNAMIC TABLE DT_DAILY REFRESH")
+    assert rows(
+        cur,
+        "SELECT STATE FROM WHOOP_LOCAL.CATALOG.DYNAMIC_TABLE_REFRESH_HISTORY "
+        "WHERE NAME = 'DT_DB.S.DT_DAILY' ORDER BY REFRESH_END_TIME DESC LIMIT 1",
+    ) == [("FAILED",)]
+
+
+def test_drop_and_errors(cur):
+    cur.execute("DROP DYNAMIC TABLE DT_TOTAL")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError):
+        cur.execute("SELECT * FROM DT_TOTAL")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="TARGET_LAG"):
+        cur.execute("CREATE DYNAMIC TABLE NO_LAG WAREHOUSE = WH AS SELECT 1 AS X")

@@ -1,0 +1,101 @@
+"""Python procedures: CALL runs the handler with a Snowpark session on the same warehouse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import snowflake.connector
+
+from tests.conftest import connect
+
+
+@pytest.fixture()
+def cur(warehouse):
+    conn = connect(warehouse, database="PROC_DB", schema="S")
+    c = conn.cursor()
+    c.execute("CREATE OR REPLACE TABLE T (ID INT)")
+    c.execute(
+        "CREATE OR REPLACE PROCEDURE ADD_ROWS(TBL VARCHAR, N NUMBER DEFAULT 2) RETURNS NUMBER LANGUAGE PYTHON "
+        "RUNTIME_VERSION = '3.11' PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.add_rows'"
+    )
+    c.execute(
+        "CREATE OR REPLACE PROCEDURE ECHO(V VARCHAR) RETURNS VARIANT LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.echo'"
+    )
+    yield c
+    conn.close()
+
+
+def rows(c, sql, params=None):
+    c.execute(sql, params)
+    return c.fetchall()
+
+
+def test_call_runs_handler_against_same_warehouse(cur):
+    assert rows(cur, "CALL ADD_ROWS('T', 3)") == [(3,)]
+    assert rows(cur, "SELECT COUNT(*) FROM T") == [(3,)]
+    assert rows(cur, "CALL ADD_ROWS('T')") == [(5,)]  # default argument
+    assert rows(cur, "CALL ADD_ROWS(N => 1, TBL => 'T')") == [(6,)]  # named arguments
+
+
+def test_variant_result_and_bound_arguments(warehouse, cur):
+    (value,) = rows(cur, "CALL ECHO('hello')")[0]
+    assert json.loads(value)["value"] == "hello"
+    assert "PROC_DB" in json.loads(value)["database"]
+    bound = connect(warehouse, database="PROC_DB", schema="S", paramstyle="qmark").cursor()
+    (value,) = rows(bound, "CALL ECHO(?)", ["with 'quote' and \\ backslash"])[0]
+    assert json.loads(value)["value"] == "with 'quote' and \\ backslash"
+
+
+def test_inline_python_body(cur):
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE SQUARE(X NUMBER) RETURNS NUMBER LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' AS $$\n"
+        "def run(session, x):\n    return int(x) * int(x)\n$$"
+    )
+    assert rows(cur, "CALL SQUARE(7)") == [(49,)]
+
+
+def test_handler_error_is_a_sql_error_and_recorded(cur):
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE FAILS() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.fail'"
+    )
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="handler failed on purpose"):
+        cur.execute("CALL FAILS()")
+    assert rows(cur, "SELECT STATE FROM WHOOP_LOCAL.CATALOG.PROCEDURE_CALLS WHERE NAME = 'PROC_DB.S.FAILS'") == [
+        ("FAILED",)
+    ]
+
+
+def test_catalog_records_definition(cur):
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE WITH_EAI() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python', 'requests') HANDLER = 'tests.fixtures.procs.fail' "
+        "EXTERNAL_ACCESS_INTEGRATIONS = (WHOOP_EAI) SECRETS = ('cred' = PROC_DB.S.WHOOP_SECRET) EXECUTE AS OWNER"
+    )
+    (eai, secrets, execute_as) = rows(
+        cur,
+        "SELECT EXTERNAL_ACCESS_INTEGRATIONS, SECRETS, EXECUTE_AS FROM WHOOP_LOCAL.CATALOG.PROCEDURES "
+        "WHERE NAME = 'PROC_DB.S.WITH_EAI'",
+    )[0]
+    assert "WHOOP_EAI" in eai and json.loads(secrets) == {"cred": "PROC_DB.S.WHOOP_SECRET"} and execute_as == "OWNER"
+
+
+def test_secrets_reach_the_handler_through_snowflake_module(cur):
+    cur.execute("CREATE OR REPLACE SECRET API_KEY TYPE = GENERIC_STRING SECRET_STRING = 'sk-local-123'")
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE READ_SECRET() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' SECRETS = ('key' = API_KEY) AS $$\n"
+        "import _snowflake\n"
+        "def run(session):\n    return str(len(_snowflake.get_generic_secret_string('key')))\n$$"
+    )
+    assert rows(cur, "CALL READ_SECRET()") == [("12",)]
+
+
+def test_unknown_procedure_and_non_python_are_rejected(cur):
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("CALL NOPE(1)")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="LANGUAGE PYTHON"):
+        cur.execute("CREATE PROCEDURE JS() RETURNS VARCHAR LANGUAGE JAVASCRIPT AS $$ return 1 $$")

@@ -1,0 +1,120 @@
+"""Tasks: graphs run in dependency order from EXECUTE TASK, WHEN gates, history, suspend/resume."""
+
+from __future__ import annotations
+
+import pytest
+import snowflake.connector
+
+from tests.conftest import connect
+
+
+@pytest.fixture()
+def cur(warehouse):
+    conn = connect(warehouse, database="TASKS_DB", schema="S")
+    c = conn.cursor()
+    for t in ("ROOT_T", "CHILD_A", "CHILD_B", "GRANDCHILD", "GATED", "BROKEN", "AFTER_BROKEN"):
+        c.execute(f"DROP TASK IF EXISTS {t}")
+    c.execute("CREATE OR REPLACE TABLE LOG (STEP VARCHAR, AT_SEQ INT)")
+    c.execute("CREATE OR REPLACE SEQUENCE SEQ")
+    c.execute("CREATE OR REPLACE TABLE SRC (ID INT)")
+    c.execute("CREATE OR REPLACE STREAM SRC_S ON TABLE SRC APPEND_ONLY = TRUE")
+    yield c
+    conn.close()
+
+
+def rows(c, sql):
+    c.execute(sql)
+    return c.fetchall()
+
+
+def make_graph(c):
+    c.execute(
+        "CREATE TASK ROOT_T WAREHOUSE = WH SCHEDULE = 'USING CRON 0 * * * * UTC' "
+        "AS INSERT INTO LOG SELECT 'root', SEQ.NEXTVAL"
+    )
+    c.execute("CREATE TASK CHILD_A AFTER ROOT_T AS INSERT INTO LOG SELECT 'a', SEQ.NEXTVAL")
+    c.execute("CREATE TASK CHILD_B AFTER ROOT_T AS INSERT INTO LOG SELECT 'b', SEQ.NEXTVAL")
+    c.execute("CREATE TASK GRANDCHILD AFTER CHILD_A, CHILD_B AS INSERT INTO LOG SELECT 'g', SEQ.NEXTVAL")
+    for t in ("CHILD_A", "CHILD_B", "GRANDCHILD"):
+        c.execute(f"ALTER TASK {t} RESUME")
+
+
+def test_execute_task_runs_graph_in_dependency_order(cur):
+    make_graph(cur)
+    assert rows(cur, "EXECUTE TASK ROOT_T") == [("Task ROOT_T is scheduled to run immediately.",)]
+    steps = [r[0] for r in rows(cur, "SELECT STEP FROM LOG ORDER BY AT_SEQ")]
+    assert steps[0] == "root" and steps[-1] == "g" and sorted(steps[1:3]) == ["a", "b"]
+    history = rows(
+        cur,
+        "SELECT NAME, STATE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE ROOT_TASK = 'TASKS_DB.S.ROOT_T' ORDER BY NAME",
+    )
+    assert {n.split(".")[-1]: s for n, s in history} == {
+        "CHILD_A": "SUCCEEDED",
+        "CHILD_B": "SUCCEEDED",
+        "GRANDCHILD": "SUCCEEDED",
+        "ROOT_T": "SUCCEEDED",
+    }
+
+
+def test_suspended_child_does_not_run(cur):
+    make_graph(cur)
+    cur.execute("ALTER TASK CHILD_B SUSPEND")
+    cur.execute("EXECUTE TASK ROOT_T")
+    steps = sorted(r[0] for r in rows(cur, "SELECT STEP FROM LOG"))
+    # GRANDCHILD waits for CHILD_B, which did not run in this graph run
+    assert steps == ["a", "g", "root"] or steps == ["a", "root"]
+    assert "b" not in steps
+
+
+def test_when_condition_gates_on_stream_data(cur):
+    cur.execute(
+        "CREATE TASK GATED SCHEDULE = '5 MINUTE' WHEN SYSTEM$STREAM_HAS_DATA('SRC_S') "
+        "AS INSERT INTO LOG SELECT 'gated:' || COUNT(*), SEQ.NEXTVAL FROM SRC_S"
+    )
+    cur.execute("EXECUTE TASK GATED")
+    assert rows(cur, "SELECT COUNT(*) FROM LOG") == [(0,)]
+    last = rows(
+        cur,
+        "SELECT STATE, ERROR_MESSAGE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY "
+        "WHERE NAME = 'TASKS_DB.S.GATED' ORDER BY COMPLETED_TIME DESC LIMIT 1",
+    )
+    assert last == [("SKIPPED", "WHEN condition was false")]
+    cur.execute("INSERT INTO SRC VALUES (1), (2)")
+    cur.execute("EXECUTE TASK GATED")
+    assert rows(cur, "SELECT STEP FROM LOG") == [("gated:2",)]
+    assert rows(cur, "SELECT SYSTEM$STREAM_HAS_DATA('SRC_S')") == [(False,)]
+
+
+def test_failed_task_is_recorded_and_successors_skipped(cur):
+    cur.execute("CREATE TASK BROKEN SCHEDULE = '1 MINUTE' AS INSERT INTO NO_SUCH_TABLE SELECT 1")
+    cur.execute("CREATE TASK AFTER_BROKEN AFTER BROKEN AS INSERT INTO LOG SELECT 'x', 1")
+    cur.execute("ALTER TASK AFTER_BROKEN RESUME")
+    cur.execute("EXECUTE TASK BROKEN")
+    states = dict(
+        rows(cur, "SELECT NAME, STATE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE ROOT_TASK = 'TASKS_DB.S.BROKEN'")
+    )
+    assert states == {"TASKS_DB.S.BROKEN": "FAILED", "TASKS_DB.S.AFTER_BROKEN": "SKIPPED"}
+    assert rows(cur, "SELECT COUNT(*) FROM LOG") == [(0,)]
+
+
+def test_show_alter_drop_and_errors(cur):
+    make_graph(cur)
+    shown = {r[1]: r for r in rows(cur, "SHOW TASKS")}
+    assert shown["ROOT_T"][5] == "USING CRON 0 * * * * UTC" and shown["CHILD_A"][7] == "started"
+    assert shown["ROOT_T"][7] == "suspended"
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="not a root task"):
+        cur.execute("EXECUTE TASK CHILD_A")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="already exists"):
+        cur.execute("CREATE TASK ROOT_T SCHEDULE = '1 MINUTE' AS SELECT 1")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("CREATE TASK ORPHAN AFTER NO_SUCH_TASK AS SELECT 1")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="both SCHEDULE and AFTER"):
+        cur.execute("CREATE TASK BAD SCHEDULE = '1 MINUTE' AFTER ROOT_T AS SELECT 1")
+    cur.execute("ALTER TASK ROOT_T MODIFY AS INSERT INTO LOG SELECT 'changed', SEQ.NEXTVAL")
+    cur.execute("EXECUTE TASK ROOT_T")
+    assert ("changed",) in rows(cur, "SELECT STEP FROM LOG")
+    cur.execute("DROP TASK GRANDCHILD")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("DROP TASK GRANDCHILD")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("EXECUTE TASK NOPE")
