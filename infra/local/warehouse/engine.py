@@ -180,7 +180,9 @@ class Engine:
             if outcome.before:
                 outcome.before()
             cur = session.conn.cursor()
-            cur.execute(outcome.sql, params if outcome.keep_params else None)
+            bound = params if outcome.keep_params and params else None
+            # positional parameters arrive already decoded, as on the server path
+            cur.execute(outcome.sql, binding_params=bound, server=True) if bound else cur.execute(outcome.sql)
             rows = cur.fetchall()
             ok = True
             return rows

@@ -166,7 +166,7 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
             break
     if proc is None:
         raise LocalSqlError(f"Procedure '{name.fqn}' with {len(raw_args)} argument(s) does not exist.", errno=2003)
-    arg_types, arg_names_json, returns, handler, body, secrets_json = proc
+    _, arg_names_json, returns, handler, body, secrets_json = proc
     arg_names = json.loads(arg_names_json)
     exprs = _bind_arguments(raw_args, arg_names)
     values = list(engine.execute(session, "SELECT " + ", ".join(exprs), session.pending_params)[0]) if exprs else []
