@@ -114,7 +114,7 @@ def _setup_snowflake(cur: Any, n: int) -> None:
         f"FROM TABLE(GENERATOR(ROWCOUNT => {MEMBERS}))",
         # half the staged rows update existing ids (the last rows), half insert ids beyond n
         f"CREATE TABLE stage AS SELECT id, record_id, member_id, DATEADD('day', 1, updated_at) AS updated_at, "
-        f"PARSE_JSON('{{\"hrv\":' || (payload:hrv::INT + 1) || ',\"strain_x10\":0,\"sport\":\"yoga\"}}') AS payload "
+        f'PARSE_JSON(\'{{"hrv":\' || (payload:hrv::INT + 1) || \',"strain_x10":0,"sport":"yoga"}}\') AS payload '
         f"FROM ({_events_select_snowflake(stage_n, n - stage_n // 2)})",
     ):
         cur.execute(sql)
@@ -131,7 +131,8 @@ def _setup_duckdb(con: duckdb.DuckDBPyConnection, n: int) -> None:
     )
     con.execute(
         f"CREATE TABLE stage AS SELECT id, record_id, member_id, updated_at + INTERVAL 1 DAY AS updated_at, "
-        f"json_object('hrv', CAST(payload->>'$.hrv' AS INTEGER) + 1, 'strain_x10', 0, 'sport', 'yoga')::JSON AS payload "
+        "json_object('hrv', CAST(payload->>'$.hrv' AS INTEGER) + 1, 'strain_x10', 0, 'sport', 'yoga')::JSON "
+        f"AS payload "
         f"FROM ({_events_select_duckdb(stage_n, n - stage_n // 2)})"
     )
 
@@ -204,9 +205,11 @@ def _measure(n: int, repeats: int, create_app: Any, connect: Any) -> dict[str, t
                         sf_reset()
                         dk_reset()
                     if not is_merge and _norm(sf_rows) != _norm(dk_rows):
-                        raise RuntimeError(f"{q.name}: the warehouse and DuckDB disagree ({sf_rows[:2]} vs {dk_rows[:2]})")
-                    sf = median_seconds(lambda: cur.execute(q.snowflake).fetchall(), repeats, sf_reset)
-                    dk = median_seconds(lambda: duck.execute(q.duckdb).fetchall(), repeats, dk_reset)
+                        raise RuntimeError(
+                            f"{q.name}: the warehouse and DuckDB disagree ({sf_rows[:2]} vs {dk_rows[:2]})"
+                        )
+                    sf = median_seconds(lambda sql=q.snowflake: cur.execute(sql).fetchall(), repeats, sf_reset)
+                    dk = median_seconds(lambda sql=q.duckdb: duck.execute(sql).fetchall(), repeats, dk_reset)
                     medians[q.name] = (sf, dk)
                 _check_same(cur, duck, CHECKSUM, CHECKSUM, "row checksum after merges")
             finally:
@@ -239,7 +242,10 @@ def _record(rec: Recorder, medians: dict[str, tuple[float, float]], n: int, repe
             sf / dk,
             "x",
             COMPARED_TO,
-            note=f"median of {repeats} runs on {n:,} rows: local warehouse {sf * 1000:.1f} ms vs DuckDB {dk * 1000:.1f} ms",
+            note=(
+                f"median of {repeats} runs on {n:,} rows: "
+                f"local warehouse {sf * 1000:.1f} ms vs DuckDB {dk * 1000:.1f} ms"
+            ),
         )
 
 
