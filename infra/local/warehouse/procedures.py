@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import os
 import re
 import sys
 import threading
@@ -221,6 +222,26 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_mtimes: dict[str, float] = {}
+
+
+def _reload_changed(package: str) -> None:
+    """Re-import handler modules whose source changed, as a re-created procedure would use new code."""
+    for name, module in sorted(sys.modules.items()):
+        if not (name == package or name.startswith(package + ".")):
+            continue
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        try:
+            mtime = os.path.getmtime(path)
+        except OSError:
+            continue
+        if _mtimes.setdefault(name, mtime) != mtime:
+            _mtimes[name] = mtime
+            importlib.reload(module)
+
+
 def _load_handler(handler: str, body: str | None, fqn: str) -> Callable[..., Any]:
     module_name, _, func = handler.rpartition(".")
     if body is not None:
@@ -228,6 +249,7 @@ def _load_handler(handler: str, body: str | None, fqn: str) -> Callable[..., Any
         exec(compile(body, f"<procedure {fqn}>", "exec"), module.__dict__)  # the procedure's own code
         target = module.__dict__.get(func or handler)
     else:
+        _reload_changed(module_name.split(".")[0])
         target = getattr(importlib.import_module(module_name), func, None)
     if not callable(target):
         raise LocalSqlError(f"Handler {handler} of {fqn} is not a function", errno=100357)

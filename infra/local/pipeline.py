@@ -1,0 +1,288 @@
+"""What the `whoop` CLI does on the local stack: deploy, authorize members, run the task graph, demo.
+
+The SQL files deployed are exactly those the Native App's setup script runs, in its order; only the
+adapter settings differ locally (the API base URL points at the sandbox, and the sandbox's client
+credentials are stored in the app's secret).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import requests
+import snowflake.connector
+
+from infra.local import stack
+from infra.local.errors import WhoopError
+from infra.local.settings import REPO_ROOT, Settings
+
+DATABASE = "WHOOP"
+SETUP_SCRIPT = REPO_ROOT / "app" / "setup_script.sql"
+REDIRECT_URI = "http://127.0.0.1/whoop/callback"
+SCOPES = "offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement"
+ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
+LAYERS = ("BRONZE", "SILVER", "GOLD", "OPS", "CONFIG")
+
+
+def connect(settings: Settings, **extra: Any) -> snowflake.connector.SnowflakeConnection:
+    """A real connector session on the local warehouse, in the app's database."""
+    try:
+        return snowflake.connector.connect(
+            account="local",
+            user="whoop",
+            password="local",
+            host=settings.host,
+            port=settings.warehouse_port,
+            protocol="http",
+            database=DATABASE,
+            schema="PUBLIC",
+            login_timeout=10,
+            network_timeout=600,
+            session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False, "QUERY_TAG": "whoop-cli"},
+            **extra,
+        )
+    except snowflake.connector.errors.Error as e:
+        raise WhoopError(
+            f"cannot reach the local warehouse at {settings.warehouse_url} ({e.msg}); run `whoop local up`"
+        ) from None
+
+
+def pipeline_files() -> list[Path]:
+    """The pipeline SQL files the setup script runs, in its order."""
+    text = SETUP_SCRIPT.read_text()
+    found = re.findall(r"^\s*EXECUTE\s+IMMEDIATE\s+FROM\s+'/(sql/[^']+)'", text, re.M | re.I)
+    if not found:
+        raise WhoopError(f"{SETUP_SCRIPT} lists no pipeline SQL files")
+    return [REPO_ROOT / f for f in found]
+
+
+def _run_file(cur: Any, path: Path) -> None:
+    try:
+        for _ in cur.connection.execute_string(path.read_text(), remove_comments=True):
+            pass
+    except snowflake.connector.errors.ProgrammingError as e:
+        raise WhoopError(f"{path.relative_to(REPO_ROOT)}: {e.msg}") from None
+
+
+def deploy_local(settings: Settings, quiet: bool = False) -> list[str]:
+    """Apply the pipeline SQL to the local warehouse and point its adapters at the sandbox."""
+    _ensure_stack(settings)
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
+        files = pipeline_files()
+        for path in files:
+            _run_file(cur, path)
+        _set_local_adapters(cur, settings)
+    finally:
+        conn.close()
+    names = [str(p.relative_to(REPO_ROOT)) for p in files]
+    if not quiet:
+        print(f"deployed {len(names)} SQL files to {DATABASE} on {settings.warehouse_url}")
+    return names
+
+
+def _set_local_adapters(cur: Any, settings: Settings) -> None:
+    from infra.local.sandbox.config import SandboxConfig
+
+    values = {
+        "api_base_url": f"{settings.sandbox_url}/developer",
+        "token_url": f"{settings.sandbox_url}/oauth/oauth2/token",
+        "authorize_url": f"{settings.sandbox_url}/oauth/oauth2/auth",
+    }
+    for key, value in values.items():
+        cur.execute(
+            "UPDATE CONFIG.SETTINGS SET SETTING_VALUE = %s, UPDATED_AT = SYSDATE() WHERE SETTING_KEY = %s", (value, key)
+        )
+    sandbox = SandboxConfig(seed=settings.seed)
+    client = json.dumps({"client_id": sandbox.client_id, "client_secret": sandbox.secret})
+    cur.execute(f"ALTER SECRET CONFIG.WHOOP_CLIENT SET SECRET_STRING = '{client}'")
+
+
+def _ensure_stack(settings: Settings) -> None:
+    if not all(s.running for s in stack.status(settings)):
+        stack.up(settings)
+
+
+def sandbox_members(settings: Settings) -> list[str]:
+    response = requests.get(f"{settings.sandbox_url}/_sandbox/members", timeout=10)
+    response.raise_for_status()
+    body = response.json()
+    items = body["members"] if isinstance(body, dict) else body
+    return [m["name"] if isinstance(m, dict) else m for m in items]
+
+
+def auth(
+    settings: Settings,
+    member: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    auth_url: str | None = None,
+    token_url: str | None = None,
+    quiet: bool = False,
+) -> list[str]:
+    """Authorization-code flow against the sandbox for one or every member, then register them."""
+    from infra.local.sandbox.config import SandboxConfig
+
+    if client_id and auth_url and "127.0.0.1" not in auth_url and "localhost" not in auth_url:
+        raise WhoopError("authorizing against WHOOP itself needs a browser: open the Setup page of the deployed app")
+    sandbox = SandboxConfig(seed=settings.seed)
+    client_id = client_id or sandbox.client_id
+    client_secret = client_secret or sandbox.secret
+    auth_url = auth_url or f"{settings.sandbox_url}/oauth/oauth2/auth"
+    token_url = token_url or f"{settings.sandbox_url}/oauth/oauth2/token"
+    members = [member] if member else sandbox_members(settings)
+    conn = connect(settings, paramstyle="qmark")
+    try:
+        cur = conn.cursor()
+        for name in members:
+            tokens = _code_flow(name, client_id, client_secret, auth_url, token_url)
+            profile = requests.get(
+                f"{settings.sandbox_url}/developer/v2/user/profile/basic",
+                headers={"Authorization": f"Bearer {tokens['access_token']}"},
+                timeout=10,
+            )
+            if profile.status_code != 200:
+                raise WhoopError(f"could not read {name}'s WHOOP profile (HTTP {profile.status_code})")
+            cur.execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [name, tokens["refresh_token"], profile.json()["user_id"]])
+    finally:
+        conn.close()
+    if not quiet:
+        print(f"authorized {len(members)} member(s): {', '.join(members)}")
+    return members
+
+
+def _code_flow(member: str, client_id: str, client_secret: str, auth_url: str, token_url: str) -> dict[str, Any]:
+    state = "whoop123"  # WHOOP requires an 8-character state
+    response = requests.get(
+        auth_url,
+        params={
+            "client_id": client_id,
+            "redirect_uri": REDIRECT_URI,
+            "response_type": "code",
+            "scope": SCOPES,
+            "state": state,
+            "login_hint": member,
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    if response.status_code != 302:
+        raise WhoopError(f"authorization for {member} failed (HTTP {response.status_code}: {response.text[:200]})")
+    query = parse_qs(urlparse(response.headers["Location"]).query)
+    if query.get("state", [""])[0] != state or "code" not in query:
+        raise WhoopError(f"authorization for {member} returned no code")
+    token = requests.post(
+        token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": REDIRECT_URI,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+        timeout=10,
+    )
+    if token.status_code != 200:
+        raise WhoopError(f"token exchange for {member} failed (HTTP {token.status_code})")
+    return token.json()
+
+
+def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
+    """One firing of the task graph (EXECUTE TASK on the root), then the scheduler's refresh of Gold."""
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+        cur.execute(
+            "SELECT COALESCE(MAX(COMPLETED_TIME), '1970-01-01'::TIMESTAMP_TZ) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY"
+        )
+        (since,) = cur.fetchone()
+        cur.execute(f"EXECUTE TASK {ROOT_TASK}")
+        cur.execute(
+            "SELECT NAME, STATE, ERROR_MESSAGE, RETURN_VALUE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY "
+            "WHERE COMPLETED_TIME > %s ORDER BY QUERY_START_TIME",
+            (since,),
+        )
+        tasks = [{"task": n, "state": s, "error": e, "returned": r} for n, s, e, r in cur.fetchall()]
+    finally:
+        conn.close()
+    tick = requests.post(f"{settings.warehouse_url}/_local/tick", timeout=600).json()
+    if not tick.get("success"):
+        raise WhoopError(f"dynamic table refresh failed: {tick.get('message')}")
+    result = {"tasks": tasks, "dynamic_tables_refreshed": tick["refreshed"]}
+    failed = [t for t in tasks if t["state"] == "FAILED"]
+    if not quiet:
+        for t in tasks:
+            print(f"  task {t['task']}: {t['state']}" + (f" ({t['error']})" if t["error"] else ""))
+        print(f"  refreshed {len(tick['refreshed'])} dynamic table(s)")
+    if failed:
+        raise WhoopError(f"task {failed[0]['task']} failed: {failed[0]['error']}")
+    return result
+
+
+def table_counts(settings: Settings) -> dict[str, dict[str, int]]:
+    """Rows per table in each pipeline layer."""
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+        cur.execute(
+            f"SELECT TABLE_SCHEMA, TABLE_NAME FROM {DATABASE}.INFORMATION_SCHEMA.TABLES "
+            f"WHERE TABLE_SCHEMA IN ({', '.join(repr(s) for s in LAYERS)}) AND TABLE_TYPE = 'BASE TABLE' "
+            "ORDER BY TABLE_SCHEMA, TABLE_NAME"
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for schema, table in cur.fetchall():
+            cur.execute(f'SELECT COUNT(*) FROM {DATABASE}."{schema}"."{table}"')
+            counts.setdefault(schema, {})[table] = int(cur.fetchone()[0])
+        return counts
+    finally:
+        conn.close()
+
+
+def demo(settings: Settings) -> dict[str, Any]:
+    """Start the stack, deploy, authorize the sandbox members, run the pipeline, print a summary."""
+    started = time.monotonic()
+    stack.up(settings)
+    deployed = deploy_local(settings, quiet=True)
+    members = auth(settings, quiet=True)
+    run = run_once(settings, quiet=True)
+    counts = table_counts(settings)
+    summary = {
+        "elapsed_seconds": round(time.monotonic() - started, 1),
+        "warehouse_url": settings.warehouse_url,
+        "sandbox_url": settings.sandbox_url,
+        "sql_files_deployed": len(deployed),
+        "members": members,
+        "tasks": run["tasks"],
+        "dynamic_tables_refreshed": run["dynamic_tables_refreshed"],
+        "rows": counts,
+    }
+    settings.home.mkdir(parents=True, exist_ok=True)
+    (settings.home / "demo-summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    _print_summary(summary, settings)
+    return summary
+
+
+def _print_summary(summary: dict[str, Any], settings: Settings) -> None:
+    print("WHOOP platform demo: local stack, sandbox members through Bronze → Silver → Gold")
+    print(f"  warehouse {summary['warehouse_url']}   sandbox {summary['sandbox_url']}")
+    print(f"  members: {', '.join(summary['members'])}")
+    for t in summary["tasks"]:
+        print(f"  task {t['task']}: {t['state']}")
+    print(f"  {'layer':<8} {'table':<28} {'rows':>8}")
+    for layer in LAYERS:
+        for table, n in summary["rows"].get(layer, {}).items():
+            print(f"  {layer:<8} {table:<28} {n:>8}")
+    print(f"  elapsed {summary['elapsed_seconds']} s; summary JSON in {settings.home / 'demo-summary.json'}")
+
+
+def bench(settings: Settings) -> list[dict[str, Any]]:
+    from bench.run import main as run_bench
+
+    return run_bench(settings)

@@ -1,0 +1,22 @@
+"""Secret access for handlers: Snowflake's `_snowflake` module, which the local stack also provides.
+
+Writing goes through SQL (`ALTER SECRET`), which only an owner's-rights procedure may run on the
+app's own secrets. Values are never logged; errors name the secret, not its content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def read_generic(alias: str) -> str:
+    """The GENERIC_STRING secret bound to this procedure under `alias` (SECRETS clause)."""
+    import _snowflake  # only inside a Snowflake (or local stack) procedure
+
+    return _snowflake.get_generic_secret_string(alias)
+
+
+def write_generic(session: Any, secret_name: str, value: str) -> None:
+    """Replace a GENERIC_STRING secret's value. The literal is escaped, never logged."""
+    escaped = value.replace("\\", "\\\\").replace("'", "''")
+    session.sql(f"ALTER SECRET {secret_name} SET SECRET_STRING = '{escaped}'").collect()

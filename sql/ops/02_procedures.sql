@@ -1,0 +1,45 @@
+-- Secrets the ingest reads (values are set by `whoop auth` or the Setup page, never in this file),
+-- the egress rule for WHOOP's API, and the ingest procedure.
+CREATE SECRET IF NOT EXISTS CONFIG.WHOOP_CLIENT TYPE = GENERIC_STRING SECRET_STRING = '{}'
+    COMMENT = 'WHOOP developer app credentials as JSON: client_id, client_secret';
+CREATE SECRET IF NOT EXISTS CONFIG.WHOOP_REFRESH_TOKENS TYPE = GENERIC_STRING SECRET_STRING = '{}'
+    COMMENT = 'Current refresh token per member as JSON; rewritten after every rotation';
+
+CREATE OR REPLACE NETWORK RULE CONFIG.WHOOP_API_RULE MODE = EGRESS TYPE = HOST_PORT
+    VALUE_LIST = ('api.prod.whoop.com');
+CREATE EXTERNAL ACCESS INTEGRATION IF NOT EXISTS WHOOP_EAI
+    ALLOWED_NETWORK_RULES = (CONFIG.WHOOP_API_RULE)
+    ALLOWED_AUTHENTICATION_SECRETS = (CONFIG.WHOOP_CLIENT, CONFIG.WHOOP_REFRESH_TOKENS)
+    ENABLED = TRUE;
+
+MERGE INTO CONFIG.SETTINGS AS s
+USING (
+    SELECT 'api_base_url' AS SETTING_KEY, 'https://api.prod.whoop.com/developer' AS SETTING_VALUE
+    UNION ALL SELECT 'token_url', 'https://api.prod.whoop.com/oauth/oauth2/token'
+    UNION ALL SELECT 'authorize_url', 'https://api.prod.whoop.com/oauth/oauth2/auth'
+) AS d
+ON s.SETTING_KEY = d.SETTING_KEY
+WHEN NOT MATCHED THEN INSERT (SETTING_KEY, SETTING_VALUE, UPDATED_AT) VALUES (d.SETTING_KEY, d.SETTING_VALUE, SYSDATE());
+
+CREATE OR REPLACE PROCEDURE OPS.INGEST_WHOOP(
+    RESOURCES VARCHAR DEFAULT 'cycle', BACKFILL_FROM VARCHAR DEFAULT NULL, OVERLAP_DAYS NUMBER DEFAULT 3
+)
+    RETURNS VARIANT
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.ingest.main'
+    EXTERNAL_ACCESS_INTEGRATIONS = (WHOOP_EAI)
+    SECRETS = ('whoop_client' = CONFIG.WHOOP_CLIENT, 'whoop_tokens' = CONFIG.WHOOP_REFRESH_TOKENS)
+    EXECUTE AS OWNER;
+
+CREATE OR REPLACE PROCEDURE OPS.REGISTER_MEMBER(MEMBER VARCHAR, REFRESH_TOKEN VARCHAR, WHOOP_USER_ID NUMBER)
+    RETURNS VARCHAR
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.members.register'
+    SECRETS = ('whoop_tokens' = CONFIG.WHOOP_REFRESH_TOKENS)
+    EXECUTE AS OWNER;
