@@ -45,13 +45,13 @@ ALTER APPLICATION SET SPECIFICATION whoop_api_egress
 -- 5. Pipeline SQL, in layer order: bronze, silver, gold, reporting, ops. One line per file; a static test
 --    (tests/static/test_native_app.py) fails when a file under sql/ is missing here or out of order.
 -- BEGIN PIPELINE FILES
+EXECUTE IMMEDIATE FROM '/sql/bronze/00_ingest_task.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/01_raw_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/01_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/02_merge_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/01_fact_strain.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/01_config.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
-EXECUTE IMMEDIATE FROM '/sql/ops/03_pipeline_root.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_resume_tasks.sql';
 -- END PIPELINE FILES
 

@@ -69,9 +69,10 @@ def _run_file(cur: Any, path: Path) -> None:
         raise WhoopError(f"{path.relative_to(REPO_ROOT)}: {e.msg}") from None
 
 
-def deploy_local(settings: Settings, quiet: bool = False) -> list[str]:
+def deploy_local(settings: Settings, quiet: bool = False, start_stack: bool = True) -> list[str]:
     """Apply the pipeline SQL to the local warehouse and point its adapters at the sandbox."""
-    _ensure_stack(settings)
+    if start_stack:
+        _ensure_stack(settings)
     conn = connect(settings)
     try:
         cur = conn.cursor()

@@ -103,7 +103,7 @@ class AppManagedTokens:
         try:
             body = response.json()
             access, new_refresh = body["access_token"], body["refresh_token"]
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError):  # not JSON, a field missing, not an object
             raise WhoopApiError("token refresh returned an unreadable body", 200, "token") from None
         self._save(new_refresh)  # persisted before the new access token is used
         self._refresh_token = new_refresh

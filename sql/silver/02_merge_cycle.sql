@@ -1,6 +1,7 @@
 -- The MERGE the SILVER_CYCLE task runs: consumes the Bronze stream, keeps the latest version.
+-- Timestamps go through ::VARCHAR first so a JSON null (the open cycle's end) becomes SQL NULL everywhere.
 CREATE OR REPLACE TASK OPS.SILVER_CYCLE_TASK
-    WAREHOUSE = WHOOP_TRANSFORM_WH
+    WAREHOUSE = WHOOP_PLATFORM_WH
     AFTER OPS.WHOOP_PIPELINE_ROOT
     WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_CYCLE_STREAM')
 AS
@@ -10,8 +11,8 @@ USING (
         SELECT
             PAYLOAD:id::NUMBER(38, 0) AS CYCLE_ID,
             MEMBER_ID,
-            PAYLOAD:start::TIMESTAMP_NTZ AS START_UTC,
-            PAYLOAD:end::TIMESTAMP_NTZ AS END_UTC,
+            PAYLOAD:start::VARCHAR::TIMESTAMP_NTZ AS START_UTC,
+            PAYLOAD:end::VARCHAR::TIMESTAMP_NTZ AS END_UTC,
             PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
             IFF(
                 PAYLOAD:timezone_offset::VARCHAR = 'Z', 0,
@@ -24,12 +25,12 @@ USING (
             PAYLOAD:score.kilojoule::FLOAT AS ENERGY_KILOJOULE,
             PAYLOAD:score.average_heart_rate::NUMBER(38, 0) AS AVERAGE_HEART_RATE,
             PAYLOAD:score.max_heart_rate::NUMBER(38, 0) AS MAX_HEART_RATE,
-            PAYLOAD:created_at::TIMESTAMP_NTZ AS CREATED_AT,
-            PAYLOAD:updated_at::TIMESTAMP_NTZ AS UPDATED_AT,
+            PAYLOAD:created_at::VARCHAR::TIMESTAMP_NTZ AS CREATED_AT,
+            PAYLOAD:updated_at::VARCHAR::TIMESTAMP_NTZ AS UPDATED_AT,
             LOADED_AT AS BRONZE_LOADED_AT
         FROM BRONZE.RAW_CYCLE_STREAM
         QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY PAYLOAD:id::NUMBER(38, 0) ORDER BY PAYLOAD:updated_at::TIMESTAMP_NTZ DESC, LOADED_AT DESC
+            PARTITION BY PAYLOAD:id::NUMBER(38, 0) ORDER BY PAYLOAD:updated_at::VARCHAR::TIMESTAMP_NTZ DESC, LOADED_AT DESC
         ) = 1
     )
     SELECT

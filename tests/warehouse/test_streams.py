@@ -104,3 +104,11 @@ def test_errors_name_the_problem(cur):
         cur.execute("CREATE STREAM S3 ON TABLE NOPE APPEND_ONLY = TRUE")
     with pytest.raises(snowflake.connector.errors.ProgrammingError, match="already exists"):
         cur.execute("CREATE STREAM SRC_STREAM ON TABLE SRC APPEND_ONLY = TRUE")
+
+
+def test_null_timestamps_stay_null_through_the_server(cur):
+    # fakesnow 0.12.1 returns NULL timestamps as 1970-01-01; infra/local/warehouse/fakesnow_fixes.py keeps them NULL
+    assert rows(cur, "SELECT NULL::TIMESTAMP_NTZ, NULL::TIMESTAMP_TZ, '2026-01-01 10:00'::TIMESTAMP_NTZ")[0][:2] == (
+        None,
+        None,
+    )

@@ -1,0 +1,9 @@
+-- The task graph's root: the scheduled ingest that loads Bronze. Every task of a graph lives in one
+-- schema (OPS); the Silver MERGE tasks hang off this root with AFTER.
+CREATE SCHEMA IF NOT EXISTS OPS;
+
+CREATE OR REPLACE TASK OPS.WHOOP_PIPELINE_ROOT
+    WAREHOUSE = WHOOP_PLATFORM_WH
+    SCHEDULE = 'USING CRON 15 * * * * UTC'
+AS
+CALL OPS.INGEST_WHOOP('cycle');

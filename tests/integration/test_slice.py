@@ -1,0 +1,176 @@
+"""The vertical slice end to end: sandbox cycles → Bronze → stream + task → Silver → dynamic table → Gold.
+
+Counts and values are checked against the sandbox's ground truth, through the real connector.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import requests
+
+from infra.local import pipeline
+from tests.integration.conftest import truth
+
+MEMBERS = ("ann", "ben")
+
+
+def query(settings, sql, params=None):
+    conn = pipeline.connect(settings)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql, params)
+        return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def local_day(start: str, offset: str) -> int:
+    """The documented rule: local date of (cycle start + 12 h)."""
+    utc = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    minutes = 0 if offset == "Z" else (1 if offset[0] == "+" else -1) * (int(offset[1:3]) * 60 + int(offset[4:6]))
+    day = (utc + timedelta(minutes=minutes, hours=12)).date()
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def gold_rows(settings):
+    return query(
+        settings,
+        "SELECT STRAIN_ID, MEMBER_KEY, DATE_KEY, DAY_STRAIN_SCORE, CALORIES_BURNED, AVG_HEART_RATE_BPM, "
+        "MAX_HEART_RATE_BPM, CYCLE_ID, LOAD_TIMESTAMP FROM GOLD.FACT_STRAIN ORDER BY STRAIN_ID",
+    )
+
+
+def test_first_run_lands_every_cycle_in_every_layer(stack):
+    result = pipeline.run_once(stack, quiet=True)
+    assert [t["state"] for t in result["tasks"]] == ["SUCCEEDED", "SUCCEEDED"]
+    assert result["dynamic_tables_refreshed"] == ["WHOOP.GOLD.FACT_STRAIN"]
+    for member in MEMBERS:
+        cycles = truth(stack, member)["cycles"]
+        user_id = truth(stack, member)["user_id"]
+        bronze = query(
+            stack, "SELECT COUNT(*), COUNT(DISTINCT RECORD_KEY) FROM BRONZE.RAW_CYCLE WHERE MEMBER_ID = %s", (user_id,)
+        )
+        assert bronze == [(len(cycles), len(cycles))]
+        silver = {
+            r[0]: r[1:]
+            for r in query(
+                stack,
+                "SELECT CYCLE_ID, SCORE_STATE, DAY_STRAIN, ENERGY_KCAL, END_UTC FROM SILVER.CYCLE WHERE MEMBER_ID = %s",
+                (user_id,),
+            )
+        }
+        assert set(silver) == {c["id"] for c in cycles}
+        for c in cycles:
+            state, strain, kcal, end = silver[c["id"]]
+            assert state == c["score_state"]
+            if c["score_state"] == "SCORED":
+                assert strain == c["score"]["strain"]
+                assert kcal == round(c["score"]["kilojoule"] / 4.184, 1)
+            else:
+                assert strain is None and kcal is None
+            assert (end is None) == (c["end"] is None)
+    scored = [c for m in MEMBERS for c in truth(stack, m)["cycles"] if c["score_state"] == "SCORED"]
+    gold = {r[7]: r for r in gold_rows(stack)}
+    assert set(gold) == {c["id"] for c in scored}
+    for c in scored:
+        assert gold[c["id"]][2] == local_day(c["start"], c["timezone_offset"])
+
+
+def test_open_cycle_is_kept_without_end(stack):
+    open_cycles = query(stack, "SELECT COUNT(*) FROM SILVER.CYCLE WHERE END_UTC IS NULL")
+    assert open_cycles[0][0] >= len(MEMBERS)
+
+
+def test_rerun_with_no_new_data_changes_nothing(stack):
+    before_gold = gold_rows(stack)
+    before_bronze = query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE")
+    result = pipeline.run_once(stack, quiet=True)
+    assert result["tasks"][1]["state"] == "SKIPPED"  # the stream had nothing new
+    assert query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE") == before_bronze
+    assert gold_rows(stack) == before_gold
+    runs = query(stack, "SELECT STATUS, NEW_VERSIONS, REQUESTS FROM OPS.INGEST_RUNS ORDER BY FINISHED_AT DESC LIMIT 2")
+    assert all(status == "SUCCEEDED" and new == 0 and requests <= 2 for status, new, requests in runs)
+
+
+def test_late_edits_and_scoring_flow_to_gold(stack):
+    edited = requests.post(
+        f"{stack.sandbox_url}/_sandbox/edit", json={"fraction": 0.5, "within_days": 3, "seed": 1}, timeout=30
+    ).json()
+    scored = requests.post(f"{stack.sandbox_url}/_sandbox/score-pending", timeout=30).json()
+    before = query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE")[0][0]
+    pipeline.run_once(stack, quiet=True)
+    after = query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE")[0][0]
+    assert after > before, (edited, scored)
+    for member in MEMBERS:
+        for c in truth(stack, member)["cycles"]:
+            row = query(stack, "SELECT SCORE_STATE, DAY_STRAIN FROM SILVER.CYCLE WHERE CYCLE_ID = %s", (c["id"],))
+            assert row[0][0] == c["score_state"]
+            if c["score_state"] == "SCORED":
+                assert row[0][1] == c["score"]["strain"]
+    gold_ids = {r[7] for r in gold_rows(stack)}
+    expected = {c["id"] for m in MEMBERS for c in truth(stack, m)["cycles"] if c["score_state"] == "SCORED"}
+    assert gold_ids == expected
+
+
+def test_revoked_member_is_flagged_and_others_continue(stack):
+    # a refresh token the sandbox no longer accepts: the member needs re-authorization, the run goes on
+    conn = pipeline.connect(stack, paramstyle="qmark")
+    try:
+        conn.cursor().execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", ["ann", "not-a-valid-refresh-token", 1])
+    finally:
+        conn.close()
+    pipeline.run_once(stack, quiet=True)
+    status = dict(query(stack, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS"))
+    assert status == {"ann": "NEEDS_REAUTHORIZATION", "ben": "ACTIVE"}
+    last = dict(
+        query(
+            stack,
+            "SELECT MEMBER_NAME, STATUS FROM OPS.INGEST_RUNS QUALIFY ROW_NUMBER() OVER "
+            "(PARTITION BY MEMBER_NAME ORDER BY FINISHED_AT DESC) = 1",
+        )
+    )
+    assert last == {"ann": "NEEDS_REAUTHORIZATION", "ben": "SUCCEEDED"}
+    pipeline.auth(stack, member="ann", quiet=True)
+    assert dict(query(stack, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS"))["ann"] == "ACTIVE"
+
+
+def test_secrets_never_reach_tables_or_logs(stack):
+    tokens_file = stack.home / "warehouse" / "secrets.json"
+    assert tokens_file.exists() and oct(tokens_file.stat().st_mode)[-3:] == "600"
+    stored = json.loads(tokens_file.read_text())
+    values = [v for entry in stored.values() for v in _leaves(entry.get("secret_string", "")) if len(v) >= 12]
+    assert values, "expected stored secret values to scan for"
+    dumped = " ".join(
+        str(r)
+        for table in (
+            "OPS.INGEST_RUNS",
+            "CONFIG.MEMBERS",
+            "WHOOP_LOCAL.CATALOG.OBJECTS",
+            "WHOOP_LOCAL.CATALOG.TASK_HISTORY",
+            "WHOOP_LOCAL.CATALOG.PROCEDURE_CALLS",
+        )
+        for r in query(stack, f"SELECT * FROM {table}")
+    )
+    logs = " ".join(p.read_text(errors="replace") for p in stack.home.rglob("*.log"))
+    leaked = sum(v in dumped or v in logs for v in values)
+    assert leaked == 0, f"{leaked} secret value(s) found in tables or logs"  # never print the values
+
+
+def _leaves(text: str):
+    """Every string inside a secret value (the token map is JSON)."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        yield text
+        return
+    stack = [parsed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            yield item
