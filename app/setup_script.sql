@@ -27,15 +27,9 @@ CREATE WAREHOUSE IF NOT EXISTS whoop_platform_wh
 --    ACCESS INTEGRATION); no request leaves Snowflake until the consumer approves the specification,
 --    whose HOST_PORTS must match the rule. Secrets hold the app-managed OAuth state (DESIGN §3): the
 --    client credentials and the current refresh token, which the ingest procedure rewrites after each
---    refresh because WHOOP rotates it. Created empty here, filled by core.connect_member.
-CREATE OR REPLACE NETWORK RULE config.whoop_api_rule
-  MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('api.prod.whoop.com');
-CREATE SECRET IF NOT EXISTS config.whoop_client TYPE = GENERIC_STRING SECRET_STRING = '{}';
-CREATE SECRET IF NOT EXISTS config.whoop_refresh_token TYPE = GENERIC_STRING SECRET_STRING = '';
-CREATE OR REPLACE EXTERNAL ACCESS INTEGRATION whoop_platform_eai
-  ALLOWED_NETWORK_RULES = (config.whoop_api_rule)
-  ALLOWED_AUTHENTICATION_SECRETS = (config.whoop_client, config.whoop_refresh_token)
-  ENABLED = TRUE;
+--    refresh because WHOOP rotates it. Created by sql/ops/02_procedures.sql, filled by ops.set_whoop_client and ops.register_member.
+-- The rule, the secrets, the integration and the procedures themselves are in sql/ops/02_procedures.sql,
+-- which runs locally too; only the specification below is specific to the Native App.
 ALTER APPLICATION SET SPECIFICATION whoop_api_egress
   TYPE = EXTERNAL_ACCESS
   LABEL = 'WHOOP API egress'
@@ -55,41 +49,6 @@ EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_resume_tasks.sql';
 -- END PIPELINE FILES
 
--- 6. Procedures. EXECUTE AS OWNER is the only mode a setup script may create; the handler package is
---    the zip built by infra/native_app_zip.py (a package cannot be imported file by file).
-CREATE OR REPLACE PROCEDURE core.ingest_whoop(resource VARCHAR DEFAULT 'all')
-  RETURNS VARIANT
-  LANGUAGE PYTHON
-  RUNTIME_VERSION = '3.11'
-  PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic', 'pandas', 'numpy')
-  IMPORTS = ('/python/snowpark_procs.zip')
-  HANDLER = 'snowpark_procs.ingest.main'
-  EXTERNAL_ACCESS_INTEGRATIONS = (whoop_platform_eai)
-  SECRETS = ('whoop_client' = config.whoop_client, 'whoop_refresh_token' = config.whoop_refresh_token)
-  EXECUTE AS OWNER;
-
--- Stores a member's WHOOP OAuth client and first refresh token. Values are passed through JSON and
--- quote-escaped before the dynamic ALTER SECRET, which takes no bind variables.
-CREATE OR REPLACE PROCEDURE core.connect_member(client_id VARCHAR, client_secret VARCHAR, refresh_token VARCHAR)
-  RETURNS VARCHAR
-  LANGUAGE SQL
-  EXECUTE AS OWNER
-AS
-$$
-DECLARE
-  client_json VARCHAR DEFAULT TO_JSON(OBJECT_CONSTRUCT('client_id', client_id, 'client_secret', client_secret));
-BEGIN
-  IF (client_id IS NULL OR client_secret IS NULL OR refresh_token IS NULL) THEN
-    RETURN 'client_id, client_secret and refresh_token are all required';
-  END IF;
-  EXECUTE IMMEDIATE 'ALTER SECRET config.whoop_client SET SECRET_STRING = '''
-    || REPLACE(REPLACE(client_json, '\\', '\\\\'), '''', '\\''') || '''';
-  EXECUTE IMMEDIATE 'ALTER SECRET config.whoop_refresh_token SET SECRET_STRING = '''
-    || REPLACE(REPLACE(refresh_token, '\\', '\\\\'), '''', '\\''') || '''';
-  RETURN 'member connected; run CALL core.ingest_whoop() or wait for the hourly task';
-END;
-$$;
-
 -- 7. Default Streamlit (manifest artifacts.default_streamlit).
 CREATE OR REPLACE STREAMLIT core.dashboard
   FROM '/streamlit/'
@@ -106,6 +65,7 @@ GRANT USAGE ON SCHEMA reporting TO APPLICATION ROLE app_reporting;
 GRANT USAGE ON SCHEMA bronze TO APPLICATION ROLE app_admin;
 GRANT USAGE ON SCHEMA silver TO APPLICATION ROLE app_admin;
 GRANT USAGE ON SCHEMA ops TO APPLICATION ROLE app_admin;
-GRANT USAGE ON PROCEDURE core.ingest_whoop(VARCHAR) TO APPLICATION ROLE app_admin;
-GRANT USAGE ON PROCEDURE core.connect_member(VARCHAR, VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.ingest_whoop(VARCHAR, VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.register_member(VARCHAR, VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.set_whoop_client(VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;

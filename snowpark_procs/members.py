@@ -12,6 +12,8 @@ from typing import Any
 from snowpark_procs import secrets
 from snowpark_procs.ingest import TOKENS_ALIAS, TOKENS_SECRET
 
+CLIENT_SECRET = "CONFIG.WHOOP_CLIENT"
+
 
 def register(session: Any, member: str, refresh_token: str, whoop_user_id: int) -> str:
     member = member.strip()
@@ -30,3 +32,13 @@ def register(session: Any, member: str, refresh_token: str, whoop_user_id: int) 
         params=[member, int(whoop_user_id)],
     ).collect()
     return f"member {member} registered"
+
+
+def set_client(session: Any, client_id: str, client_secret: str) -> str:
+    """SET_WHOOP_CLIENT: store the installer's WHOOP developer-app credentials in the app's secret."""
+    if not client_id or not client_secret:
+        raise ValueError("client_id and client_secret are required")
+    secrets.write_generic(
+        session, CLIENT_SECRET, json.dumps({"client_id": client_id, "client_secret": client_secret}, sort_keys=True)
+    )
+    return "WHOOP client credentials stored"

@@ -47,7 +47,7 @@ def main() -> None:
     if not counts:
         st.info(
             "No Gold data yet. Approve the WHOOP API egress specification, connect a member with "
-            "`CALL core.connect_member(...)`, then run `CALL core.ingest_whoop()`."
+            "`CALL ops.set_whoop_client(...)` and `CALL ops.register_member(...)`, then run `CALL ops.ingest_whoop()`."
         )
         return
     st.subheader("Gold tables")

@@ -80,7 +80,7 @@ def deploy_local(settings: Settings, quiet: bool = False, start_stack: bool = Tr
         files = pipeline_files()
         for path in files:
             _run_file(cur, path)
-        _set_local_adapters(cur, settings)
+        _set_local_adapters(conn, settings)
     finally:
         conn.close()
     names = [str(p.relative_to(REPO_ROOT)) for p in files]
@@ -89,7 +89,7 @@ def deploy_local(settings: Settings, quiet: bool = False, start_stack: bool = Tr
     return names
 
 
-def _set_local_adapters(cur: Any, settings: Settings) -> None:
+def _set_local_adapters(conn: Any, settings: Settings) -> None:
     from infra.local.sandbox.config import SandboxConfig
 
     values = {
@@ -97,13 +97,17 @@ def _set_local_adapters(cur: Any, settings: Settings) -> None:
         "token_url": f"{settings.sandbox_url}/oauth/oauth2/token",
         "authorize_url": f"{settings.sandbox_url}/oauth/oauth2/auth",
     }
+    cur = conn.cursor()
     for key, value in values.items():
         cur.execute(
             "UPDATE CONFIG.SETTINGS SET SETTING_VALUE = %s, UPDATED_AT = SYSDATE() WHERE SETTING_KEY = %s", (value, key)
         )
     sandbox = SandboxConfig(seed=settings.seed)
-    client = json.dumps({"client_id": sandbox.client_id, "client_secret": sandbox.secret})
-    cur.execute(f"ALTER SECRET CONFIG.WHOOP_CLIENT SET SECRET_STRING = '{client}'")
+    bound = connect(settings, paramstyle="qmark")  # server-side binding: the secret is not in the SQL text
+    try:
+        bound.cursor().execute("CALL OPS.SET_WHOOP_CLIENT(?, ?)", [sandbox.client_id, sandbox.secret])
+    finally:
+        bound.close()
 
 
 def _ensure_stack(settings: Settings) -> None:

@@ -194,7 +194,8 @@ def test_handler_is_in_the_package(setup_sql):
 
 
 def test_egress_specification_matches_network_rule(setup_sql):
-    rule = re.search(r"CREATE OR REPLACE NETWORK RULE[^;]*VALUE_LIST\s*=\s*\(([^)]*)\)", setup_sql, re.I)
+    procedures_sql = (ROOT / "sql" / "ops" / "02_procedures.sql").read_text()
+    rule = re.search(r"CREATE OR REPLACE NETWORK RULE[^;]*VALUE_LIST\s*=\s*\(([^)]*)\)", procedures_sql, re.I)
     spec = re.search(r"ALTER APPLICATION SET SPECIFICATION[^;]*HOST_PORTS\s*=\s*\(([^)]*)\)", setup_sql, re.I)
     assert rule and spec
     hosts = lambda text: sorted(re.findall(r"'([^']+)'", text))  # noqa: E731
