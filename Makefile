@@ -19,7 +19,7 @@ demo: env                ## start the local stack, deploy, run the pipeline end 
 
 test: env                ## run the test suite with coverage (critical modules held at 100 %)
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
-	$(BIN)/python -m bench.coverage_gate
+	$(BIN)/python tests/coverage_gate.py
 
 bench: env               ## run the benchmarks, write bench/results/latest.json
 	$(BIN)/whoop bench
