@@ -140,7 +140,7 @@ class WhoopClient:
                 self.stats.rate_limited += 1
                 if waits > self.max_waits:
                     raise WhoopApiError(f"GET {path}: still rate limited after {self.max_waits} waits", 429, path)
-                pass
+                self.limiter.exhausted(_reset_seconds(response.headers))
                 continue
             if status == 401:
                 if refreshed:
