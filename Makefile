@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 demo: env                ## start the local stack, deploy, run the pipeline end to end, print a summary
 	$(BIN)/whoop demo
 
-test: env                ## run the test suite with coverage (critical modules held at 100 %)
+test: env                ## lint, then the test suite with coverage (critical modules held at 100 %)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/python tests/coverage_gate.py
 

@@ -131,7 +131,8 @@ def _ingest_resource(
     result.per_resource[resource] = result.records
     if high_water is not None:
         session.sql(
-            "MERGE INTO OPS.WATERMARKS AS w USING (SELECT ? AS MEMBER_NAME, ? AS RESOURCE, CAST(? AS TIMESTAMP_NTZ) AS HIGH_WATER) s "
+            "MERGE INTO OPS.WATERMARKS AS w "
+            "USING (SELECT ? AS MEMBER_NAME, ? AS RESOURCE, CAST(? AS TIMESTAMP_NTZ) AS HIGH_WATER) s "
             "ON w.MEMBER_NAME = s.MEMBER_NAME AND w.RESOURCE = s.RESOURCE "
             "WHEN MATCHED AND s.HIGH_WATER > w.HIGH_WATER THEN UPDATE SET HIGH_WATER = s.HIGH_WATER, "
             "UPDATED_AT = SYSDATE() "
