@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING, Any
 
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.sqltext import IDENT, QNAME, normalise_ident, qualify, split_name, sql_literal, status_select
+from infra.local.warehouse.sqltext import (
+    IDENT,
+    QNAME,
+    normalise_ident,
+    qualify,
+    skip_string,
+    split_name,
+    sql_literal,
+    status_select,
+)
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine, LocalSession, Outcome
@@ -255,10 +264,7 @@ def _balanced(text: str, start: int) -> int:
     while i < len(text):
         ch = text[i]
         if ch == "'":
-            j = i + 1
-            while j < len(text) and not (text[j] == "'" and (j + 1 >= len(text) or text[j + 1] != "'")):
-                j += 2 if text[j] == "'" else 1
-            i = j + 1
+            i = skip_string(text, i)
             continue
         if ch == "(":
             depth += 1

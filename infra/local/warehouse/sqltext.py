@@ -152,6 +152,14 @@ def tables_in(query: str) -> set[tuple[str | None, str | None, str]]:
     return found
 
 
+def skip_string(text: str, i: int) -> int:
+    """Index just past the single-quoted literal starting at `i` ('' is an escaped quote)."""
+    j = i + 1
+    while j < len(text) and not (text[j] == "'" and (j + 1 >= len(text) or text[j + 1] != "'")):
+        j += 2 if text[j] == "'" else 1
+    return j + 1
+
+
 def split_as(text: str) -> tuple[str, str]:
     """Split `<header> AS <body>` at the first AS outside quotes, parentheses and $$ bodies."""
     depth = 0
@@ -164,10 +172,7 @@ def split_as(text: str) -> tuple[str, str]:
             i = len(text) if end < 0 else end + 2
             continue
         if ch == "'":
-            j = i + 1
-            while j < len(text) and not (text[j] == "'" and (j + 1 >= len(text) or text[j + 1] != "'")):
-                j += 2 if text[j] == "'" else 1
-            i = j + 1
+            i = skip_string(text, i)
             continue
         if ch == "(":
             depth += 1
