@@ -41,6 +41,8 @@ ALTER APPLICATION SET SPECIFICATION whoop_api_egress
 -- BEGIN PIPELINE FILES
 EXECUTE IMMEDIATE FROM '/sql/bronze/00_ingest_task.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/01_raw_cycle.sql';
+EXECUTE IMMEDIATE FROM '/sql/bronze/02_raw_export.sql';
+EXECUTE IMMEDIATE FROM '/sql/bronze/03_raw_api_resources.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/01_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/02_merge_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/01_fact_strain.sql';

@@ -25,7 +25,14 @@ API_VERSION = "v2"
 CLIENT_ALIAS = "whoop_client"
 TOKENS_ALIAS = "whoop_tokens"
 TOKENS_SECRET = "CONFIG.WHOOP_REFRESH_TOKENS"
-BRONZE_TABLES = {"cycle": "BRONZE.RAW_CYCLE"}
+BRONZE_TABLES = {
+    "cycle": "BRONZE.RAW_CYCLE",
+    "recovery": "BRONZE.RAW_RECOVERY",
+    "sleep": "BRONZE.RAW_SLEEP",
+    "workout": "BRONZE.RAW_WORKOUT",
+    "profile": "BRONZE.RAW_PROFILE",
+    "body": "BRONZE.RAW_BODY",
+}
 _COLUMNS = (
     "INGEST_BATCH_ID, LOADED_AT, MEMBER_ID, SOURCE, API_VERSION, RECORD_KEY, RECORD_UPDATED_AT, PAYLOAD_HASH, PAYLOAD"
 )
@@ -41,10 +48,11 @@ class MemberResult:
     per_resource: dict[str, int] = field(default_factory=dict)
 
 
-def main(session: Any, resources: str = "cycle", backfill_from: str | None = None, overlap_days: int = 3) -> dict:
+def main(session: Any, resources: str = "all", backfill_from: str | None = None, overlap_days: int = 3) -> dict:
     """Handler of the INGEST_WHOOP procedure; returns a summary of the run."""
     run_id = uuid.uuid4().hex
-    wanted = [r.strip() for r in resources.split(",") if r.strip()]
+    wanted = list(RESOURCES) if resources.strip().lower() == "all" else [r.strip() for r in resources.split(",")]
+    wanted = [r for r in wanted if r]
     unknown = [r for r in wanted if r not in RESOURCES]
     if unknown:
         raise ValueError(f"unknown resources: {', '.join(unknown)}; known: {', '.join(RESOURCES)}")
@@ -52,7 +60,9 @@ def main(session: Any, resources: str = "cycle", backfill_from: str | None = Non
     client_conf = json.loads(secrets.read_generic(CLIENT_ALIAS) or "{}")
     refresh_tokens: dict[str, str] = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
     limiter = RateLimiter()  # one per run: WHOOP's limit is per app, across members
-    members = [r[0] for r in session.sql("SELECT MEMBER_NAME FROM CONFIG.MEMBERS WHERE STATUS = 'ACTIVE'").collect()]
+    members = dict(
+        session.sql("SELECT MEMBER_NAME, WHOOP_USER_ID FROM CONFIG.MEMBERS WHERE STATUS = 'ACTIVE'").collect()
+    )
     since = datetime.fromisoformat(backfill_from).replace(tzinfo=UTC) if backfill_from else None
     results = []
     for member in sorted(members):
@@ -74,9 +84,12 @@ def main(session: Any, resources: str = "cycle", backfill_from: str | None = Non
                 refresh_tokens[member],
                 save,
             )
-            client = WhoopClient(settings["api_base_url"], tokens, limiter=limiter)
+            read_timeout = float(settings.get("http_read_timeout_seconds", 30))
+            client = WhoopClient(settings["api_base_url"], tokens, limiter=limiter, timeout=(5.0, read_timeout))
             for resource in wanted:
-                _ingest_resource(session, client, run_id, member, resource, since, overlap_days, result)
+                _ingest_resource(
+                    session, client, run_id, member, members[member], resource, since, overlap_days, result
+                )
         except ReauthorizationRequired as e:
             result.status, result.error = "NEEDS_REAUTHORIZATION", str(e)
             session.sql(
@@ -104,12 +117,21 @@ def _ingest_resource(
     client: WhoopClient,
     run_id: str,
     member: str,
+    user_id: int | None,
     resource: str,
     since: datetime | None,
     overlap_days: int,
     result: MemberResult,
 ) -> None:
-    path, model = RESOURCES[resource]
+    spec = RESOURCES[resource]
+    before = result.records
+    if not spec.collection:  # a snapshot (profile, body): one record, a new row only when it changed
+        record = client.get(spec.path)
+        spec.model.model_validate(record)
+        result.records += 1
+        result.new_versions += _write_bronze(session, run_id, resource, spec.path, [record], user_id)
+        result.per_resource[resource] = 1
+        return
     start = since
     if start is None:
         row = session.sql(
@@ -119,16 +141,16 @@ def _ingest_resource(
         if row and row[0][0] is not None:
             start = row[0][0].replace(tzinfo=UTC) - timedelta(days=overlap_days)
     high_water: datetime | None = None
-    for records in client.pages(path, start=start):
-        if model is not None:
-            for record in records:
-                model.model_validate(record)
-        result.records += len(records)
-        result.new_versions += _write_bronze(session, run_id, resource, path, records)
+    for records in client.pages(spec.path, start=start):
         for record in records:
+            spec.model.model_validate(record)
+        result.records += len(records)
+        result.new_versions += _write_bronze(session, run_id, resource, spec.path, records, user_id)
+        for record in records:
+            # recoveries have no start of their own; their creation follows their cycle's start
             began = datetime.fromisoformat(str(record.get("start") or record["created_at"]).replace("Z", "+00:00"))
             high_water = began if high_water is None or began > high_water else high_water
-    result.per_resource[resource] = result.records
+    result.per_resource[resource] = result.records - before
     if high_water is not None:
         session.sql(
             "MERGE INTO OPS.WATERMARKS AS w "
@@ -142,7 +164,9 @@ def _ingest_resource(
         ).collect()
 
 
-def _write_bronze(session: Any, run_id: str, resource: str, path: str, records: list[dict]) -> int:
+def _write_bronze(
+    session: Any, run_id: str, resource: str, path: str, records: list[dict], user_id: int | None = None
+) -> int:
     """Insert the page's payload versions that Bronze does not hold yet; returns how many were new."""
     if not records:
         return 0
@@ -154,11 +178,11 @@ def _write_bronze(session: Any, run_id: str, resource: str, path: str, records: 
         params += [
             run_id,
             loaded_at,
-            int(record["user_id"]),
+            int(record.get("user_id", user_id)),
             path,
             API_VERSION,
-            record_key(resource, record),
-            str(record.get("updated_at", "")).replace("Z", ""),
+            record_key(resource, record, user_id),
+            str(record["updated_at"]).replace("Z", "") if record.get("updated_at") else None,
             hashlib.md5(canonical.encode()).hexdigest(),
             canonical,
         ]

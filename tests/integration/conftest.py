@@ -6,7 +6,10 @@ In-process servers let coverage see the procedure handlers, which run inside the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -16,29 +19,28 @@ from infra.local.settings import Settings
 from tests.conftest import ServerThread, free_port
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+@contextmanager
+def local_stack(home: Path, members: list[str], days: int, seed: int = 7, **sandbox: Any) -> Iterator[Settings]:
+    """Warehouse and sandbox served in this process, the pipeline deployed and the members authorized."""
     from infra.local.sandbox.app import create_app as sandbox_app
     from infra.local.sandbox.config import SandboxConfig
     from infra.local.warehouse.server import create_app as warehouse_app
 
-    home = tmp_path_factory.mktemp("whoop_home")
-    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7)
-    sandbox = sandbox_app(
-        SandboxConfig(
-            seed=7,
-            members=["ann", "ben"],
-            days=120,
-            today=date(2026, 11, 20),
-            state_dir=home / "sandbox",
-            rate_per_minute=100_000,
-            rate_per_day=1_000_000,
-        )
+    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=seed)
+    options = {"rate_per_minute": 100_000, "rate_per_day": 1_000_000, **sandbox}
+    config = SandboxConfig(
+        seed=seed, members=members, days=days, today=date(2026, 11, 20), state_dir=home / "sandbox", **options
     )
     warehouse = warehouse_app(home / "warehouse", settings.warehouse_url)
-    with ServerThread(sandbox, settings.sandbox_port), ServerThread(warehouse, settings.warehouse_port):
+    with ServerThread(sandbox_app(config), settings.sandbox_port), ServerThread(warehouse, settings.warehouse_port):
         pipeline.deploy_local(settings, quiet=True, start_stack=False)
         pipeline.auth(settings, quiet=True)
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann", "ben"], days=120) as settings:
         yield settings
 
 

@@ -118,7 +118,7 @@ def ms(text: str) -> int:
 # ---- paging against the sandbox ----------------------------------------------------------------
 def test_full_cycle_history_equals_truth_in_ceil_n_over_25_pages(sandbox: Server) -> None:
     client = sandbox_client(sandbox, "alice")
-    path, model = RESOURCES["cycle"]
+    path, model = RESOURCES["cycle"].path, RESOURCES["cycle"].model
     records, sizes = collect(client, path)
     expected = truth(sandbox, "alice")["cycles"]
     n = len(expected)
