@@ -64,7 +64,8 @@ def bronze_matches_truth(settings):
             expected = {record_key(resource, r): r for r in t[key]}
             rows = query(
                 settings,
-                f"SELECT RECORD_KEY, PAYLOAD, PAYLOAD_HASH FROM {BRONZE_TABLES[resource]} WHERE MEMBER_ID = %s "
+                f"SELECT RECORD_KEY, PAYLOAD, PAYLOAD_HASH FROM {BRONZE_TABLES[resource]} "
+                "WHERE MEMBER_ID = %s "
                 "QUALIFY ROW_NUMBER() OVER (PARTITION BY RECORD_KEY ORDER BY RECORD_UPDATED_AT DESC, LOADED_AT DESC) = 1",
                 (t["user_id"],),
             )
