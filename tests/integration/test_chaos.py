@@ -65,8 +65,8 @@ def bronze_matches_truth(settings):
             rows = query(
                 settings,
                 f"SELECT RECORD_KEY, PAYLOAD, PAYLOAD_HASH FROM {BRONZE_TABLES[resource]} "
-                "WHERE MEMBER_ID = %s "
-                "QUALIFY ROW_NUMBER() OVER (PARTITION BY RECORD_KEY ORDER BY RECORD_UPDATED_AT DESC, LOADED_AT DESC) = 1",
+                "WHERE MEMBER_ID = %s QUALIFY ROW_NUMBER() OVER "
+                "(PARTITION BY RECORD_KEY ORDER BY RECORD_UPDATED_AT DESC, LOADED_AT DESC) = 1",
                 (t["user_id"],),
             )
             latest = {k: json.loads(p) for k, p, _ in rows}
