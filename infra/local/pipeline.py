@@ -291,3 +291,21 @@ def bench(settings: Settings) -> list[dict[str, Any]]:
     from bench.run import main as run_bench
 
     return run_bench(settings)
+
+
+def import_export(settings: Settings, path: Path, member: str) -> dict:
+    """Load a WHOOP app export folder for a member into Bronze (stage, COPY INTO, new rows only)."""
+    from infra.local import export_import
+
+    path = Path(path)
+    export_import.check_folder(path)  # a bad folder fails before the warehouse is needed
+    conn = connect(settings)
+    try:
+        result = export_import.import_export(conn, path, member)
+    except snowflake.connector.errors.ProgrammingError as e:
+        raise WhoopError(f"importing {path} failed: {' '.join(str(e.msg).split())}") from None
+    finally:
+        conn.close()
+    for name, counts in result["files"].items():
+        print(f"  {name}: {counts['rows']} rows, {counts['new']} new (staged at {counts['staged']})")
+    return result

@@ -1,0 +1,102 @@
+"""Loading staged CSV files: what fakesnow 0.12.1's COPY INTO lacks for the pipeline's loads.
+
+fakesnow implements internal stages, `PUT` (the connector uploads to the server's `/fs_bucket`),
+named file formats and `COPY INTO`, with load metadata (a file already loaded into a table is
+skipped). Two gaps change results against Snowflake, and are closed here:
+
+- a COPY transformation (`COPY INTO t (cols) FROM (SELECT $1, t.$2, METADATA$FILE_ROW_NUMBER FROM @stage/…)`)
+  crashes fakesnow; positional columns are rewritten to DuckDB's `column<n-1>` and the record number to
+  `ROW_NUMBER() OVER ()` (records in file order, 1 = the first record after the skipped header);
+- DuckDB sniffs each CSV column's type, so `33.10` loaded into a VARCHAR column came back as `33.1`;
+  Snowflake reads fields as text and converts them to the target column's type, so CSV fields are
+  read as VARCHAR here too (`all_varchar`) and cast by the insert.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import fakesnow.copy_into as fs_copy
+from sqlglot import exp, parse_one
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_POSITIONAL = re.compile(r"(?:\b[A-Za-z_][A-Za-z0-9_]*\s*\.\s*)?\$(\d+)\b")
+_ROW_NUMBER = re.compile(r"\bMETADATA\$FILE_ROW_NUMBER\b", re.I)
+_STAGE_ALIAS = re.compile(
+    r"(@[^\s)]+)\s+(?:AS\s+)?(?!FILE_FORMAT\b|FILES\b|PATTERN\b)[A-Za-z_][A-Za-z0-9_]*(?=\s*\))", re.I
+)
+
+_COLUMN = re.compile(r"^column(\d+)$", re.I)
+_original_read_expression = fs_copy.ReadCSV.read_expression
+_original_inserts = fs_copy._inserts
+
+
+def _read_csv_as_text(self: fs_copy.ReadCSV, url: str) -> exp.Expression:
+    """Fields as text with the file format's delimiter and quote as given, never sniffed."""
+    read = _original_read_expression(self, url)
+    read.append("expressions", self.make_eq("all_varchar", True))
+    if self.sep == ",":  # fakesnow leaves the default delimiter to DuckDB's sniffer, which can guess wrong
+        read.append("expressions", self.make_eq("sep", ","))
+    if self.quote:  # a doubled enclosing quote is a literal quote, as in Snowflake
+        read.append("expressions", self.make_eq("escape", self.quote))
+    return read
+
+
+@dataclass
+class _TransformCSV(fs_copy.ReadCSV):
+    """A COPY transformation's read: `width` positional fields, a short record padded with NULLs and extra
+    fields ignored (Snowflake ignores ERROR_ON_COLUMN_COUNT_MISMATCH for transformations), read in file order
+    on one thread so METADATA$FILE_ROW_NUMBER (ROW_NUMBER() OVER ()) numbers records as they are in the file."""
+
+    width: int = 1
+
+    def read_expression(self, url: str) -> exp.Expression:
+        read = _read_csv_as_text(self, url)
+        columns = ", ".join(f"'column{i}': 'VARCHAR'" for i in range(self.width))
+        read.append("expressions", exp.EQ(this=exp.var("columns"), expression=parse_one(f"{{{columns}}}", "duckdb")))
+        fixed = {"auto_detect": False, "null_padding": True, "parallel": False, "strict_mode": False}
+        for name, value in fixed.items():
+            read.append("expressions", self.make_eq(name, value))
+        return read
+
+
+def _inserts(expr: exp.Copy, params: fs_copy.CopyParams, urls: list[str], parquet_info: Any = None) -> list:
+    source = expr.args["files"][0]
+    if isinstance(source, exp.Subquery) and type(params.file_format) is fs_copy.ReadCSV:
+        used = [int(m[1]) for c in source.find_all(exp.Column) if (m := _COLUMN.match(c.name))]
+        params.file_format = _TransformCSV(**vars(params.file_format), width=max(used, default=0) + 1)
+    return _original_inserts(expr, params, urls, parquet_info)
+
+
+def register(engine: Engine) -> None:
+    fs_copy.ReadCSV.read_expression = _read_csv_as_text  # type: ignore[method-assign]
+    fs_copy._inserts = _inserts
+    engine.on(r"^COPY\s+INTO\s+.+?\bFROM\s*\(\s*SELECT\b.*$", _copy_transformation)
+
+
+def _outside_strings(sql: str, rewrite: Callable[[str], str]) -> str:
+    out, last = [], 0
+    for m in _STRING.finditer(sql):
+        out.append(rewrite(sql[last : m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(rewrite(sql[last:]))
+    return "".join(out)
+
+
+def _rewrite(part: str) -> str:
+    part = _POSITIONAL.sub(lambda m: f"column{int(m.group(1)) - 1}", part)
+    part = _ROW_NUMBER.sub("ROW_NUMBER() OVER ()", part)
+    return _STAGE_ALIAS.sub(r"\1", part)  # fakesnow reads the stage as an unaliased table
+
+
+def _copy_transformation(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    return Outcome(sql=_outside_strings(text, _rewrite))
