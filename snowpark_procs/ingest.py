@@ -73,9 +73,14 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
             if member not in refresh_tokens:
                 raise ReauthorizationRequired("no refresh token stored for this member")
 
+            def stored(member: str = member) -> str | None:
+                return json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}").get(member)
+
             def save(token: str, member: str = member) -> None:
-                refresh_tokens[member] = token
-                secrets.write_generic(session, TOKENS_SECRET, json.dumps(refresh_tokens, sort_keys=True))
+                # merge into the map as stored now, so a concurrent run's rotation of another member survives
+                current = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
+                current[member] = token
+                secrets.write_generic(session, TOKENS_SECRET, json.dumps(current, sort_keys=True))
 
             tokens = AppManagedTokens(
                 settings["token_url"],
@@ -83,6 +88,7 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
                 client_conf.get("client_secret", ""),
                 refresh_tokens[member],
                 save,
+                stored_refresh_token=stored,
             )
             read_timeout = float(settings.get("http_read_timeout_seconds", 30))
             client = WhoopClient(settings["api_base_url"], tokens, limiter=limiter, timeout=(5.0, read_timeout))

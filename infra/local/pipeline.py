@@ -62,6 +62,8 @@ def pipeline_files() -> list[Path]:
 
 
 def _run_file(cur: Any, path: Path) -> None:
+    if not path.is_file():
+        raise WhoopError(f"{SETUP_SCRIPT.name} lists {path.relative_to(REPO_ROOT)}, which does not exist")
     try:
         for _ in cur.connection.execute_string(path.read_text(), remove_comments=True):
             pass

@@ -9,6 +9,7 @@ saved before the new access token is used. Losing it would force the member to r
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -54,6 +55,9 @@ class AppManagedTokens:
         save_refresh_token: Callable[[str], None],
         http: requests.Session | None = None,
         timeout: float = 30.0,
+        stored_refresh_token: Callable[[], str | None] | None = None,
+        store_polls: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._token_url = token_url
         self._client_id = client_id
@@ -62,6 +66,10 @@ class AppManagedTokens:
         self._save = save_refresh_token
         self._http = http or requests.Session()
         self._timeout = timeout
+        # where another run would have saved a token it rotated: re-read before giving up on a rejection
+        self._stored = stored_refresh_token
+        self._store_polls = store_polls
+        self._sleep = sleep
         self._access: str | None = None
         self._lock = threading.Lock()
         self.refreshes = 0
@@ -79,11 +87,34 @@ class AppManagedTokens:
 
     def _refresh_locked(self) -> str:
         try:
+            return self._refresh_with(self._refresh_token)
+        except ReauthorizationRequired:
+            stored = self._newer_stored_token()
+            if stored is None:
+                raise
+            # a concurrent run rotated the token first and saved the new one: continue from it
+            self._refresh_token = stored
+            return self._refresh_with(stored)
+
+    def _newer_stored_token(self) -> str | None:
+        """A token another run saved after rotating ours; it may still be saving, so look a few times."""
+        if self._stored is None:
+            return None
+        for attempt in range(self._store_polls):
+            stored = self._stored()
+            if stored and stored != self._refresh_token:
+                return stored
+            if attempt + 1 < self._store_polls:
+                self._sleep(0.5)
+        return None
+
+    def _refresh_with(self, refresh_token: str) -> str:
+        try:
             response = self._http.post(
                 self._token_url,
                 data={
                     "grant_type": "refresh_token",
-                    "refresh_token": self._refresh_token,
+                    "refresh_token": refresh_token,
                     "client_id": self._client_id,
                     "client_secret": self._client_secret,
                     "scope": "offline",

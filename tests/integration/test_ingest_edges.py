@@ -73,3 +73,28 @@ def test_member_procedures_reject_empty_input(stack):
 
 def test_an_empty_page_writes_nothing():
     assert ingest._write_bronze(None, "run", "cycle", "/v2/cycle", []) == 0
+
+
+def test_two_concurrent_runs_keep_every_member_authorized(stack):
+    import threading
+
+    results: list[dict] = []
+
+    def run() -> None:
+        (summary,) = call(stack, "CALL OPS.INGEST_WHOOP('profile')")[0]
+        results.append(json.loads(summary))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(results) == 2
+    statuses = {m: s for r in results for m, s in ((m, v["status"]) for m, v in r["by_member"].items())}
+    assert set(statuses.values()) == {"SUCCEEDED"}, statuses
+    assert dict(call(stack, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS WHERE MEMBER_NAME IN ('ann', 'ben')")) == {
+        "ann": "ACTIVE",
+        "ben": "ACTIVE",
+    }
+    (after,) = call(stack, "CALL OPS.INGEST_WHOOP('profile')")[0]
+    assert {v["status"] for m, v in json.loads(after)["by_member"].items() if m in ("ann", "ben")} == {"SUCCEEDED"}

@@ -690,3 +690,43 @@ def test_token_endpoint_unreadable_body(body: bytes) -> None:
         tokens.access_token()
     assert type(err.value) is WhoopApiError and err.value.status == 200
     assert saved == [] and tokens.refreshes == 0
+
+
+def test_concurrent_refresh_continues_from_the_token_the_other_run_saved(sandbox: Server) -> None:
+    """Two runs hold the same refresh token: the first rotates it; the second is rejected, re-reads the
+    stored token (the one the first saved) and continues, so neither run loses the member's access."""
+    store: dict[str, str] = {"token": sandbox.login("bob")["refresh_token"]}
+
+    def save(token: str) -> None:
+        store["token"] = token
+
+    def make() -> AppManagedTokens:
+        return AppManagedTokens(
+            token_url(sandbox),
+            sandbox.config.client_id,
+            sandbox.config.secret,
+            store["token"],
+            save,
+            stored_refresh_token=lambda: store["token"],
+        )
+
+    first, second = make(), make()
+    assert first.access_token()
+    assert second.access_token()  # rejected with the stale token, then refreshed from the stored one
+    assert first.refreshes == 1 and second.refreshes == 1
+    client = WhoopClient(api_url(sandbox), second, sleep=lambda s: None)
+    assert client.get("/v2/user/profile/basic")["user_id"]
+
+
+def test_rejection_without_a_newer_stored_token_still_requires_reauthorization(sandbox: Server) -> None:
+    tokens = AppManagedTokens(
+        token_url(sandbox),
+        sandbox.config.client_id,
+        sandbox.config.secret,
+        "revoked",
+        lambda t: None,
+        stored_refresh_token=lambda: "revoked",
+        sleep=lambda s: None,
+    )
+    with pytest.raises(ReauthorizationRequired):
+        tokens.access_token()
