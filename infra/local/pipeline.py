@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -133,25 +134,56 @@ def auth(
     auth_url: str | None = None,
     token_url: str | None = None,
     quiet: bool = False,
+    open_browser: Callable[[str], Any] | None = None,
+    timeout: float = 300.0,
 ) -> list[str]:
-    """Authorization-code flow against the sandbox for one or every member, then register them."""
+    """Authorize members and register them with the app.
+
+    Without client credentials: every sandbox member (or one), through the sandbox's login hint.
+    With them: one member through a real browser sign-in at `auth_url` (WHOOP's, or any compatible
+    server), the code arriving at a loopback callback; the credentials are stored with the app too.
+    """
     from infra.local.sandbox.config import SandboxConfig
 
-    if client_id and auth_url and "127.0.0.1" not in auth_url and "localhost" not in auth_url:
-        raise WhoopError("authorizing against WHOOP itself needs a browser: open the Setup page of the deployed app")
+    if client_id:
+        if not (member and client_secret and auth_url and token_url):
+            raise WhoopError("--client-id needs --member, --client-secret, --auth-url and --token-url")
+        tokens = _browser_flow(client_id, client_secret, auth_url, token_url, open_browser, timeout, quiet)
+        api_base = f"{urlparse(token_url).scheme}://{urlparse(token_url).netloc}/developer"
+        _register(settings, [(member, tokens, api_base)], client=(client_id, client_secret))
+        if not quiet:
+            print(f"authorized member {member}")
+        return [member]
     sandbox = SandboxConfig(seed=settings.seed)
-    client_id = client_id or sandbox.client_id
-    client_secret = client_secret or sandbox.secret
-    auth_url = auth_url or f"{settings.sandbox_url}/oauth/oauth2/auth"
-    token_url = token_url or f"{settings.sandbox_url}/oauth/oauth2/token"
     members = [member] if member else sandbox_members(settings)
+    sandbox_auth = f"{settings.sandbox_url}/oauth/oauth2/auth"
+    sandbox_token = f"{settings.sandbox_url}/oauth/oauth2/token"
+    granted = [
+        (
+            name,
+            _code_flow(name, sandbox.client_id, sandbox.secret, sandbox_auth, sandbox_token),
+            f"{settings.sandbox_url}/developer",
+        )
+        for name in members
+    ]
+    _register(settings, granted)
+    if not quiet:
+        print(f"authorized {len(members)} member(s): {', '.join(members)}")
+    return members
+
+
+def _register(
+    settings: Settings, granted: list[tuple[str, dict[str, Any], str]], client: tuple[str, str] | None = None
+) -> None:
+    """Store each member's refresh token through OPS.REGISTER_MEMBER (only a procedure can write secrets)."""
     conn = connect(settings, paramstyle="qmark")
     try:
         cur = conn.cursor()
-        for name in members:
-            tokens = _code_flow(name, client_id, client_secret, auth_url, token_url)
+        if client:
+            cur.execute("CALL OPS.SET_WHOOP_CLIENT(?, ?)", list(client))
+        for name, tokens, api_base in granted:
             profile = requests.get(
-                f"{settings.sandbox_url}/developer/v2/user/profile/basic",
+                f"{api_base}/v2/user/profile/basic",
                 headers={"Authorization": f"Bearer {tokens['access_token']}"},
                 timeout=10,
             )
@@ -160,13 +192,35 @@ def auth(
             cur.execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [name, tokens["refresh_token"], profile.json()["user_id"]])
     finally:
         conn.close()
-    if not quiet:
-        print(f"authorized {len(members)} member(s): {', '.join(members)}")
-    return members
+
+
+def _browser_flow(
+    client_id: str,
+    client_secret: str,
+    auth_url: str,
+    token_url: str,
+    open_browser: Callable[[str], Any] | None,
+    timeout: float,
+    quiet: bool,
+) -> dict[str, Any]:
+    import webbrowser
+
+    from infra.local.oauth_callback import CallbackServer, authorize_url, new_state
+
+    state = new_state()
+    with CallbackServer() as callback:
+        url = authorize_url(auth_url, client_id, callback.redirect_uri, SCOPES, state)
+        if not quiet:
+            print(f"Sign in to WHOOP in your browser (register {callback.redirect_uri} as a redirect URI):\n  {url}")
+        (open_browser or webbrowser.open)(url)
+        code = callback.wait_for_code(state, timeout)
+        return _exchange(code, callback.redirect_uri, client_id, client_secret, token_url, "the member")
 
 
 def _code_flow(member: str, client_id: str, client_secret: str, auth_url: str, token_url: str) -> dict[str, Any]:
-    state = "whoop123"  # WHOOP requires an 8-character state
+    from infra.local.oauth_callback import new_state
+
+    state = new_state()
     response = requests.get(
         auth_url,
         params={
@@ -185,20 +239,27 @@ def _code_flow(member: str, client_id: str, client_secret: str, auth_url: str, t
     query = parse_qs(urlparse(response.headers["Location"]).query)
     if query.get("state", [""])[0] != state or "code" not in query:
         raise WhoopError(f"authorization for {member} returned no code")
+    return _exchange(query["code"][0], REDIRECT_URI, client_id, client_secret, token_url, member)
+
+
+def _exchange(code: str, redirect_uri: str, client_id: str, client_secret: str, token_url: str, who: str) -> dict:
     token = requests.post(
         token_url,
         data={
             "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "redirect_uri": REDIRECT_URI,
+            "code": code,
+            "redirect_uri": redirect_uri,
             "client_id": client_id,
             "client_secret": client_secret,
         },
         timeout=10,
     )
     if token.status_code != 200:
-        raise WhoopError(f"token exchange for {member} failed (HTTP {token.status_code})")
-    return token.json()
+        raise WhoopError(f"token exchange for {who} failed (HTTP {token.status_code})")
+    body = token.json()
+    if "refresh_token" not in body:
+        raise WhoopError(f"no refresh token for {who}: the grant needs the `offline` scope")
+    return body
 
 
 def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
