@@ -83,6 +83,7 @@ class WhoopClient:
         http: requests.Session | None = None,
         max_retries: int = 6,
         max_waits: int = 50,
+        max_refreshes: int = 4,
         timeout: tuple[float, float] = (5.0, 30.0),
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
@@ -94,6 +95,7 @@ class WhoopClient:
         self.http = http or requests.Session()
         self.max_retries = max_retries
         self.max_waits = max_waits
+        self.max_refreshes = max_refreshes
         self.timeout = timeout
         self.backoff = backoff
         self.sleep = sleep
@@ -104,7 +106,7 @@ class WhoopClient:
         """GET one resource or page, retrying what retrying can fix."""
         failures = 0
         waits = 0
-        refreshed = False
+        refreshed = 0
         last_problem = ""
         while True:
             self._wait(self.limiter.delay())
@@ -143,9 +145,10 @@ class WhoopClient:
                 self.limiter.exhausted(_reset_seconds(response.headers))
                 continue
             if status == 401:
-                if refreshed:
+                # one refresh per request, plus one each time a concurrent run rotated the token since
+                if refreshed >= self.max_refreshes or (refreshed and not _superseded(self.tokens)):
                     raise ReauthorizationRequired(f"GET {path}: access refused after a token refresh", 401, path)
-                refreshed = True
+                refreshed += 1
                 self.tokens.refresh()
                 continue
             if status >= 500:
@@ -187,6 +190,11 @@ class WhoopClient:
         self.stats.waits += 1
         self.stats.wait_seconds += seconds
         self.sleep(seconds)
+
+
+def _superseded(tokens: TokenProvider) -> bool:
+    check = getattr(tokens, "superseded", None)
+    return bool(check and check())
 
 
 def _reset_seconds(headers: Any) -> float:

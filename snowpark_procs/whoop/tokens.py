@@ -96,6 +96,10 @@ class AppManagedTokens:
             self._refresh_token = stored
             return self._refresh_with(stored)
 
+    def superseded(self) -> bool:
+        """True when another run has rotated this member's token since this one last did (or is saving it)."""
+        return self._newer_stored_token() is not None
+
     def _newer_stored_token(self) -> str | None:
         """A token another run saved after rotating ours; it may still be saving, so look a few times."""
         if self._stored is None:

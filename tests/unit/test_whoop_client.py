@@ -730,3 +730,54 @@ def test_rejection_without_a_newer_stored_token_still_requires_reauthorization(s
     )
     with pytest.raises(ReauthorizationRequired):
         tokens.access_token()
+
+
+class RotatedElsewhere:
+    """Tokens whose member another run keeps rotating: each refresh is followed by a fresh rotation."""
+
+    def __init__(self, rotations: int) -> None:
+        self.rotations = rotations
+        self.refreshes = 0
+
+    def access_token(self) -> str:
+        return f"access-{self.refreshes}"
+
+    def refresh(self) -> str:
+        self.refreshes += 1
+        return self.access_token()
+
+    def superseded(self) -> bool:
+        return self.refreshes <= self.rotations
+
+
+def test_401_again_after_a_concurrent_rotation_refreshes_again() -> None:
+    http = FakeHttp(response(401, {}), response(401, {}), response(200, OK_PAGE))
+    tokens = RotatedElsewhere(rotations=1)
+    client = WhoopClient("https://api.example/developer", tokens, http=http, sleep=Sleeps())
+    assert client.get("/v2/cycle") == OK_PAGE
+    assert tokens.refreshes == 2
+
+
+def test_endless_rotation_still_ends_in_reauthorization() -> None:
+    http = FakeHttp(response(401, {}))
+    tokens = RotatedElsewhere(rotations=100)
+    client = WhoopClient("https://api.example/developer", tokens, http=http, sleep=Sleeps(), max_refreshes=3)
+    with pytest.raises(ReauthorizationRequired):
+        client.get("/v2/cycle")
+    assert tokens.refreshes == 3
+
+
+def test_superseded_compares_the_stored_token(sandbox: Server) -> None:
+    stored = {"token": "mine"}
+    tokens = AppManagedTokens(
+        token_url(sandbox),
+        sandbox.config.client_id,
+        sandbox.config.secret,
+        "mine",
+        lambda t: None,
+        stored_refresh_token=lambda: stored["token"],
+        sleep=lambda s: None,
+    )
+    assert not tokens.superseded()
+    stored["token"] = "theirs"
+    assert tokens.superseded()
