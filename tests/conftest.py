@@ -67,3 +67,14 @@ def connect(kw: dict, **extra) -> snowflake.connector.SnowflakeConnection:
     args = {k: v for k, v in kw.items() if not k.startswith("_")}
     args.update(extra)
     return snowflake.connector.connect(**args)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Snowpark closes its open sessions at interpreter exit over HTTP; the test servers are gone by
+    then and the connector would retry for minutes, so drop those exit hooks."""
+    import atexit
+
+    from snowflake.snowpark.session import _active_sessions
+
+    for snowpark_session in list(_active_sessions):
+        atexit.unregister(snowpark_session._close_at_exit)

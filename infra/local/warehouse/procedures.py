@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import logging
 import os
 import re
 import sys
@@ -32,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import QNAME, property_value, qualify, sql_literal, status_select
+
+log = logging.getLogger("whoop.local.warehouse")
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine, LocalSession, Outcome
@@ -289,9 +292,12 @@ def _run_handler(
         return fn(snowpark, *values)
     finally:
         _context.secrets = {}
-        snowpark.close()
-        # Snowpark also closes every session at interpreter exit, over HTTP; this one is closed already
+        # Snowpark also closes every session at interpreter exit, over HTTP, to a server that may be gone
         atexit.unregister(snowpark._close_at_exit)
+        try:
+            snowpark.close()
+        except Exception:  # the handler's outcome stands; a failed close only leaks a local session
+            log.warning("closing the procedure's Snowpark session failed", exc_info=True)
 
 
 # `_snowflake`: what Snowflake's Python runtime offers handlers, answered from the local secrets --------
