@@ -69,12 +69,21 @@ def connect(kw: dict, **extra) -> snowflake.connector.SnowflakeConnection:
     return snowflake.connector.connect(**args)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Snowpark closes its open sessions at interpreter exit over HTTP; the test servers are gone by
-    then and the connector would retry for minutes, so drop those exit hooks."""
-    import atexit
+class _NoExitHooks:
+    """Stands in for `atexit` inside Snowpark's session module during tests: Snowpark closes every
+    session it ever opened at interpreter exit, over HTTP, and the test servers are gone by then, so the
+    connector would retry for minutes. Sessions are closed by the tests and procedures themselves."""
 
-    from snowflake.snowpark.session import _active_sessions
+    @staticmethod
+    def register(func, *args, **kwargs):
+        return func
 
-    for snowpark_session in list(_active_sessions):
-        atexit.unregister(snowpark_session._close_at_exit)
+    @staticmethod
+    def unregister(func) -> None:
+        return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import snowflake.snowpark.session as snowpark_session
+
+    snowpark_session.atexit = _NoExitHooks()
