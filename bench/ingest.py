@@ -72,7 +72,7 @@ def _minimum_requests(settings: Settings, members: list[str]) -> int:
 def run(rec: Recorder, quick: bool = False) -> None:
     members = ["mia"] if quick else ["mia", "noa", "oli"]
     # scaled so the bench stays short; the fixed per-request warehouse cost weighs more the shorter the window
-    clock_scale = 0.02 if quick else 0.5  # a 60 s window lasts 1.2 s / 30 s
+    clock_scale = 0.02 if quick else 0.1  # a 60 s window lasts 1.2 s / 6 s
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         settings = _stack(stack, Path(tmp), members, clock_scale)
         requests.post(f"{settings.sandbox_url}/_sandbox/reset-metrics", timeout=10)
