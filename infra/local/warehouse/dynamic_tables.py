@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.graph import dependency_order
 from infra.local.warehouse.sqltext import QNAME, ObjectName, property_value, qualify, split_as, status_select, tables_in
 
 if TYPE_CHECKING:
@@ -145,19 +146,11 @@ def refresh(engine: Engine, fqn: str, with_upstream: bool = True, _seen: set[str
 def refresh_all(engine: Engine) -> list[str]:
     """The scheduler's tick: every resumed dynamic table, upstream before downstream."""
     rows = engine.catalog.query(f"SELECT NAME, DEPENDS_ON FROM {PREFIX}.DYNAMIC_TABLES")
-    deps = {n: [d for d in json.loads(ds)] for n, ds in rows}
-    order: list[str] = []
-    done: set[str] = set()
-    while len(done) < len(deps):
-        ready = sorted(n for n in deps if n not in done and all(d in done or d not in deps for d in deps[n]))
-        if not ready:
-            raise LocalSqlError("Dynamic tables depend on each other in a cycle", errno=2000)
-        for n in ready:
-            done.add(n)
-            if _state(engine, n) == "ACTIVE":
-                refresh(engine, n, with_upstream=False)
-                order.append(n)
-    return order
+    order = dependency_order({n: json.loads(ds) for n, ds in rows}, "Dynamic tables depend on each other in a cycle")
+    active = [n for n in order if _state(engine, n) == "ACTIVE"]
+    for n in active:
+        refresh(engine, n, with_upstream=False)
+    return active
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:

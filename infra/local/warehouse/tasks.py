@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.graph import dependency_order
 from infra.local.warehouse.sqltext import QNAME, property_value, qualify, split_as, split_name, status_select
 
 if TYPE_CHECKING:
@@ -196,20 +197,11 @@ def graph_order(engine: Engine, root: str) -> list[dict[str, object]]:
             continue
         reachable.add(n)
         stack.extend(children.get(n, []))
-    ordered: list[dict[str, object]] = []
-    done: set[str] = set()
-    while len(done) < len(reachable):
-        ready = sorted(
-            n
-            for n in reachable - done
-            if all(p in done or p not in reachable for p in tasks[n]["after"])  # type: ignore[union-attr]
-        )
-        if not ready:
-            raise LocalSqlError(f"Task graph under {root} has a cycle", errno=2000)
-        for n in ready:
-            ordered.append(tasks[n])  # type: ignore[arg-type]
-            done.add(n)
-    return ordered
+    order = dependency_order(
+        {n: tasks[n]["after"] for n in reachable},  # type: ignore[misc]
+        f"Task graph under {root} has a cycle",
+    )
+    return [tasks[n] for n in order]  # type: ignore[misc]
 
 
 def run_graph(engine: Engine, root: str) -> str:
