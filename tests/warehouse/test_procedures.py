@@ -99,3 +99,53 @@ def test_unknown_procedure_and_non_python_are_rejected(cur):
         cur.execute("CALL NOPE(1)")
     with pytest.raises(snowflake.connector.errors.ProgrammingError, match="LANGUAGE PYTHON"):
         cur.execute("CREATE PROCEDURE JS() RETURNS VARCHAR LANGUAGE JAVASCRIPT AS $$ return 1 $$")
+
+
+def test_sql_procedure_runs_its_statements_in_order(cur):
+    cur.execute("CREATE OR REPLACE TABLE SRC (ID INT)")
+    cur.execute("INSERT INTO SRC VALUES (1), (2), (3)")
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE MOVE_ROWS(MIN_ID NUMBER) RETURNS VARCHAR LANGUAGE SQL AS $$\n"
+        "BEGIN\n"
+        "    -- copy, then clear: the unit of work a transform procedure runs\n"
+        "    INSERT INTO T (ID) SELECT ID FROM SRC WHERE ID >= :MIN_ID;\n"
+        "    DELETE FROM SRC WHERE ID >= :MIN_ID;\n"
+        "    RETURN 'moved; left ' || (SELECT COUNT(*) FROM SRC);\n"
+        "END;\n$$"
+    )
+    assert rows(cur, "CALL MOVE_ROWS(2)") == [("moved; left 1",)]
+    assert rows(cur, "SELECT ID FROM T ORDER BY ID") == [(2,), (3,)]
+    assert rows(cur, "SELECT ID FROM SRC") == [(1,)]
+
+
+def test_sql_procedure_stops_at_the_first_failing_statement(cur):
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE HALF_DONE() RETURNS VARCHAR LANGUAGE SQL AS $$\n"
+        "BEGIN\n    INSERT INTO T (ID) VALUES (1);\n    INSERT INTO MISSING_TABLE VALUES (1);\n"
+        "    INSERT INTO T (ID) VALUES (2);\nEND;\n$$"
+    )
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="HALF_DONE statement 2 failed"):
+        cur.execute("CALL HALF_DONE()")
+    assert rows(cur, "SELECT ID FROM T") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("SELECT 1;", "BEGIN … END block"),
+        ("BEGIN\n LET X := 1;\n RETURN X;\nEND;", "LET is not emulated"),
+        ("BEGIN\n RETURN 1;\n SELECT 1;\nEND;", "RETURN is not emulated"),
+    ],
+)
+def test_sql_procedure_outside_the_emulated_subset_is_rejected_at_create(cur, body, message):
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match=message):
+        cur.execute(f"CREATE OR REPLACE PROCEDURE BAD() RETURNS VARCHAR LANGUAGE SQL AS $$\n{body}\n$$")
+
+
+def test_sql_procedure_unknown_variable(cur):
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE UNKNOWN_VAR() RETURNS VARCHAR LANGUAGE SQL AS $$\n"
+        "BEGIN\n    INSERT INTO T (ID) SELECT :NOPE;\nEND;\n$$"
+    )
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="Unknown variable :NOPE"):
+        cur.execute("CALL UNKNOWN_VAR()")

@@ -9,9 +9,14 @@ IMPORTS, which are recorded). While a handler runs, `_snowflake` answers its sec
 (`get_generic_secret_string`, `get_username_password`, `get_oauth_access_token`) from the secrets bound
 in its SECRETS clause.
 
+`LANGUAGE SQL` procedures run a subset of Snowflake Scripting: a `BEGIN … END` block of plain SQL
+statements run in order on one session, optionally ending with `RETURN <expression>`. That is what the
+pipeline's transform procedures need (several statements that must run as one unit of work);
+variables, control flow and exception blocks are rejected when the procedure is created.
+
 Differences from Snowflake: PACKAGES are recorded, not resolved (the project's environment provides
-them); EXTERNAL_ACCESS_INTEGRATIONS are recorded, not enforced; EXECUTE AS is recorded; SQL
-(Snowflake Scripting), Java and JavaScript procedures are rejected with an error saying so.
+them); EXTERNAL_ACCESS_INTEGRATIONS are recorded, not enforced; EXECUTE AS is recorded; Snowflake
+Scripting beyond the subset above, Java and JavaScript procedures are rejected with an error saying so.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from infra.local.warehouse import scripting
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import QNAME, property_value, qualify, sql_literal, status_select
@@ -100,10 +106,15 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         body = dollar["body"]
         rest = rest[: dollar.start()]
     language = (re.search(r"\bLANGUAGE\s+(\w+)", rest, re.I) or [None, "SQL"])[1].upper()
-    if language != "PYTHON":
-        raise LocalSqlError(f"The local warehouse runs only LANGUAGE PYTHON procedures, not {language}", errno=2000)
+    if language not in {"PYTHON", "SQL"}:
+        raise LocalSqlError(f"The local warehouse runs LANGUAGE PYTHON and SQL procedures, not {language}", errno=2000)
     returns = re.search(r"\bRETURNS\s+(.+?)\s+(?:NOT\s+NULL\s+)?LANGUAGE\b", rest, re.I | re.S)
     handler = property_value(rest, "HANDLER")
+    if language == "SQL":
+        if body is None:
+            raise LocalSqlError("A LANGUAGE SQL procedure needs a body (AS $$ BEGIN … END $$)", errno=1003)
+        scripting.parse_block(body)  # unsupported scripting fails now, not at the first CALL
+        handler = scripting.SQL_HANDLER
     if not handler or not returns:
         raise LocalSqlError("CREATE PROCEDURE needs RETURNS and HANDLER", errno=1003)
     args = _parse_args(m["args"])
@@ -176,12 +187,17 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     values = list(engine.execute(session, "SELECT " + ", ".join(exprs), session.pending_params)[0]) if exprs else []
     started = now()
     try:
-        result = _run_handler(engine, session, name.fqn, handler, body, json.loads(secrets_json), values)
+        if handler == scripting.SQL_HANDLER:
+            result = scripting.run_block(engine, name.fqn, body, [n for n, _ in arg_names], values)
+        else:
+            result = _run_handler(engine, session, name.fqn, handler, body, json.loads(secrets_json), values)
     except (Exception, SystemExit) as e:  # a handler's sys.exit() is its failure, not the server's
         engine.catalog.query(
             f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'FAILED', ?, ?, ?)",
             [name.fqn, f"{type(e).__name__}: {e}"[:4000], started, now()],
         )
+        if isinstance(e, LocalSqlError) and handler == scripting.SQL_HANDLER:
+            raise
         raise LocalSqlError(f"Python Interpreter Error: {type(e).__name__}: {e} in function {name.name}", 100357) from e
     engine.catalog.query(
         f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'SUCCEEDED', NULL, ?, ?)", [name.fqn, started, now()]
