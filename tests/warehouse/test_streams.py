@@ -112,3 +112,20 @@ def test_null_timestamps_stay_null_through_the_server(cur):
         None,
         None,
     )
+
+
+def test_unparseable_timestamps_are_null_under_try_functions(cur):
+    # fakesnow 0.12.1 raised on TRY_CAST(<bad text> AS TIMESTAMP_NTZ); Silver relies on NULL to quarantine the row
+    cur.execute("CREATE OR REPLACE TABLE TS_TEXT (V VARIANT)")
+    cur.execute(
+        'INSERT INTO TS_TEXT SELECT PARSE_JSON(column1) FROM VALUES (\'{"s": "not a time"}\'), '
+        '(\'{"s": "2026-11-19T03:30:36.239Z"}\'), (\'{"s": null}\') AS v(column1)'
+    )
+    got = rows(
+        cur,
+        "SELECT TRY_TO_TIMESTAMP_NTZ(V:s::VARCHAR) AS A, TRY_CAST(V:s::VARCHAR AS TIMESTAMP_NTZ) AS B "
+        "FROM TS_TEXT ORDER BY A NULLS FIRST, V:s::VARCHAR",
+    )
+    assert [r[0] for r in got][-1].isoformat() == "2026-11-19T03:30:36.239000"
+    assert [r[0] for r in got][:2] == [None, None]
+    assert [r[1] for r in got] == [r[0] for r in got]

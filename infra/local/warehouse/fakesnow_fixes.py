@@ -7,10 +7,13 @@ return different results locally; remove a fix once fakesnow ships its own.
 from __future__ import annotations
 
 import fakesnow.arrow as fs_arrow
+import fakesnow.transforms as fs_transforms
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlglot import exp
 
 _original_timestamp_to_sf_struct = fs_arrow.timestamp_to_sf_struct
+_original_to_timestamp = fs_transforms.to_timestamp
 
 
 def _timestamp_struct_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -24,5 +27,22 @@ def _timestamp_struct_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.StructArray.from_arrays(children, fields=list(encoded.type), mask=ts.is_null())
 
 
+def _to_timestamp_keeping_try(expression: exp.Expression) -> exp.Expression:
+    """fakesnow turns TRY_CAST(x AS TIMESTAMP_NTZ) into a cast that raises on bad text, and lacks
+    one-argument TRY_TO_TIMESTAMP_NTZ(x); both must give NULL for unparseable text, as in Snowflake,
+    because Silver sends such rows to quarantine instead of failing the whole MERGE."""
+    timestamp_types = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)
+    if isinstance(expression, exp.TryCast) and expression.to.this in timestamp_types:
+        return exp.TryCast(this=expression.this, to=exp.DataType.build("TIMESTAMP"))
+    if (
+        isinstance(expression, exp.Anonymous)
+        and expression.name.upper() in {"TRY_TO_TIMESTAMP", "TRY_TO_TIMESTAMP_NTZ"}
+        and len(expression.expressions) == 1
+    ):
+        return exp.TryCast(this=expression.expressions[0], to=exp.DataType.build("TIMESTAMP"))
+    return _original_to_timestamp(expression)
+
+
 def apply() -> None:
     fs_arrow.timestamp_to_sf_struct = _timestamp_struct_keeping_nulls
+    fs_transforms.to_timestamp = _to_timestamp_keeping_try
