@@ -461,7 +461,7 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
             n_end = n_start + int(n_len * MIN)
             if int(wake[k]) + 2 * HOUR < n_start and n_end < day_end - 3 * HOUR:
                 prev_nap_min = n_len
-                sleeps.append(_nap(rng, n_start, n_end, n_len, cycle_id, user_id, tz, resp[k], stamps))
+                sleeps.append(_nap(rng, n_start, n_end, cycle_id, user_id, tz, resp[k], stamps))
         # score states: unscorable at random, pending for the newest records
         if unscorable[k] and not is_last:
             sleep["score_state"], sleep["score"] = "UNSCORABLE", None
@@ -598,7 +598,6 @@ def _nap(
     rng: np.random.Generator,
     start: int,
     end: int,
-    minutes: float,
     cycle_id: int,
     user_id: int,
     tz: str,
@@ -640,6 +639,6 @@ def _nap(
                 "need_from_recent_nap_milli": 0,
             },
             "respiratory_rate": round(float(resp + rng.normal(0, 0.3)), 4),
-            "sleep_efficiency_percentage": round(100 * asleep / minutes, 4),
+            "sleep_efficiency_percentage": round(100 * asleep / total, 4),
         },
     }
