@@ -36,9 +36,10 @@ ALTER APPLICATION SET SPECIFICATION whoop_api_egress
   DESCRIPTION = 'Lets the ingest procedure read your WHOOP data (cycles, recovery, sleep, workouts, profile) over HTTPS'
   HOST_PORTS = ('api.prod.whoop.com');
 
--- 5. Pipeline SQL, in layer order: bronze, silver, gold, reporting, ops. One line per file; a static test
+-- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, reporting, ops. One line per file; a static test
 --    (tests/static/test_native_app.py) fails when a file under sql/ is missing here or out of order.
 -- BEGIN PIPELINE FILES
+EXECUTE IMMEDIATE FROM '/sql/config/01_config.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/00_ingest_task.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/01_raw_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/02_raw_export.sql';
@@ -50,8 +51,22 @@ EXECUTE IMMEDIATE FROM '/sql/silver/03_sleep.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/04_workout.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/05_member_profile.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/06_body_measurement.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/01_fact_strain.sql';
-EXECUTE IMMEDIATE FROM '/sql/ops/01_config.sql';
+EXECUTE IMMEDIATE FROM '/sql/silver/10_export_contract_TMP.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/00_reference_data.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/01_dim_date.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/10_int_cycle.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/11_int_sleep.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/12_int_recovery.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/13_int_workout.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/14_dim_member.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/15_dim_activity_type.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/20_fact_daily_recovery.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/21_fact_sleep.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/22_fact_sleep_stage.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/23_fact_strain.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/24_fact_workouts.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/30_agg_member_weekly.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/31_agg_member_monthly.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_resume_tasks.sql';
 -- END PIPELINE FILES

@@ -34,7 +34,11 @@ def register(engine: Engine) -> None:
         rf"(?P<name>{QNAME})\s*(?P<rest>.*)$",
         _create,
     )
-    engine.on(rf"^ALTER\s+DYNAMIC\s+TABLE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<action>.*)$", _alter)
+    # column policy and tag attachments (MODIFY/ALTER COLUMN … SET TAG) are the governance handlers' business
+    engine.on(
+        rf"^ALTER\s+DYNAMIC\s+TABLE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?!(?:MODIFY|ALTER)\s)(?P<action>.*)$",
+        _alter,
+    )
     engine.on(rf"^DROP\s+DYNAMIC\s+TABLE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
     engine.on(r"^SHOW\s+DYNAMIC\s+TABLES\b.*$", _show)
 
