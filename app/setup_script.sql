@@ -51,7 +51,6 @@ EXECUTE IMMEDIATE FROM '/sql/silver/03_sleep.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/04_workout.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/05_member_profile.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/06_body_measurement.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/10_export_contract_TMP.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/00_reference_data.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/01_dim_date.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/10_int_cycle.sql';
