@@ -45,6 +45,7 @@ EXECUTE IMMEDIATE FROM '/sql/bronze/02_raw_export.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/03_raw_api_resources.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/00_quarantine.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/01_cycle.sql';
+EXECUTE IMMEDIATE FROM '/sql/silver/11_export_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/01_fact_strain.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/01_config.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
