@@ -103,7 +103,8 @@ class Engine:
             tasks,
         )
 
-        for module in (streams, tasks, dynamic_tables, procedures, oauth_flow, account_objects, stages):
+        # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
+        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, account_objects, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------
