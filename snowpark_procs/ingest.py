@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -157,7 +158,7 @@ def token_provider(
     )
 
 
-def _oauth_reader(alias: str) -> Any:
+def _oauth_reader(alias: str) -> Callable[[], str]:
     """Reads the OAUTH2 secret's access token; Snowflake refreshes it (and keeps the rotated refresh token).
 
     Snowflake documents no error types for this call: a failure to reach the token endpoint is a
