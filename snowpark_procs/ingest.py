@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,12 +21,15 @@ from snowpark_procs import secrets
 from snowpark_procs.whoop.client import RateLimiter, WhoopClient
 from snowpark_procs.whoop.errors import ReauthorizationRequired, WhoopApiError
 from snowpark_procs.whoop.models import RESOURCES, record_key
-from snowpark_procs.whoop.tokens import AppManagedTokens
+from snowpark_procs.whoop.tokens import AppManagedTokens, SnowflakeManagedTokens, TokenProvider
 
 API_VERSION = "v2"
 CLIENT_ALIAS = "whoop_client"
 TOKENS_ALIAS = "whoop_tokens"
 TOKENS_SECRET = "CONFIG.WHOOP_REFRESH_TOKENS"
+APP_MANAGED = "APP_MANAGED"
+SNOWFLAKE_MANAGED = "SNOWFLAKE_MANAGED"
+_MEMBER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 BRONZE_TABLES = {
     "cycle": "BRONZE.RAW_CYCLE",
     "recovery": "BRONZE.RAW_RECOVERY",
@@ -48,6 +53,23 @@ class MemberResult:
     per_resource: dict[str, int] = field(default_factory=dict)
 
 
+def oauth_alias(member: str) -> str:
+    """The SECRETS alias of a Snowflake-managed member's OAUTH2 secret (derived, so nothing maps it)."""
+    return f"whoop_oauth_{_identifier_part(member).lower()}"
+
+
+def oauth_secret(member: str) -> str:
+    """The member's OAUTH2 secret, schema-qualified: CONFIG.WHOOP_OAUTH_<MEMBER>."""
+    return f"CONFIG.WHOOP_OAUTH_{_identifier_part(member).upper()}"
+
+
+def _identifier_part(member: str) -> str:
+    # the name becomes part of an identifier and of SQL text: only plain identifier characters pass
+    if not _MEMBER_NAME.match(member):
+        raise ValueError(f"member name {member!r} must be a letter then up to 63 letters, digits or underscores")
+    return member
+
+
 def main(session: Any, resources: str = "all", backfill_from: str | None = None, overlap_days: int = 3) -> dict:
     """Handler of the INGEST_WHOOP procedure; returns a summary of the run."""
     run_id = uuid.uuid4().hex
@@ -60,9 +82,11 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
     client_conf = json.loads(secrets.read_generic(CLIENT_ALIAS) or "{}")
     refresh_tokens: dict[str, str] = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
     limiter = RateLimiter()  # one per run: WHOOP's limit is per app, across members
-    members = dict(
-        session.sql("SELECT MEMBER_NAME, WHOOP_USER_ID FROM CONFIG.MEMBERS WHERE STATUS = 'ACTIVE'").collect()
-    )
+    rows = session.sql(
+        "SELECT MEMBER_NAME, WHOOP_USER_ID, AUTH_MODE FROM CONFIG.MEMBERS WHERE STATUS = 'ACTIVE'"
+    ).collect()
+    members = {r[0]: r[1] for r in rows}
+    modes = {r[0]: r[2] or APP_MANAGED for r in rows}
     since = datetime.fromisoformat(backfill_from).replace(tzinfo=UTC) if backfill_from else None
     results = []
     for member in sorted(members):
@@ -70,26 +94,7 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
         result = MemberResult(member)
         client = None
         try:
-            if member not in refresh_tokens:
-                raise ReauthorizationRequired("no refresh token stored for this member")
-
-            def stored(member: str = member) -> str | None:
-                return json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}").get(member)
-
-            def save(token: str, member: str = member) -> None:
-                # merge into the map as stored now, so a concurrent run's rotation of another member survives
-                current = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
-                current[member] = token
-                secrets.write_generic(session, TOKENS_SECRET, json.dumps(current, sort_keys=True))
-
-            tokens = AppManagedTokens(
-                settings["token_url"],
-                client_conf.get("client_id", ""),
-                client_conf.get("client_secret", ""),
-                refresh_tokens[member],
-                save,
-                stored_refresh_token=stored,
-            )
+            tokens = token_provider(session, member, modes[member], settings, client_conf, refresh_tokens)
             read_timeout = float(settings.get("http_read_timeout_seconds", 30))
             client = WhoopClient(settings["api_base_url"], tokens, limiter=limiter, timeout=(5.0, read_timeout))
             for resource in wanted:
@@ -116,6 +121,66 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
             r.member: {"status": r.status, "new_versions": r.new_versions, "error": r.error} for r in results
         },
     }
+
+
+def token_provider(
+    session: Any,
+    member: str,
+    mode: str,
+    settings: dict[str, str],
+    client_conf: dict[str, str],
+    refresh_tokens: dict[str, str],
+) -> TokenProvider:
+    """The member's token source by CONFIG.MEMBERS.AUTH_MODE (DESIGN §3: two modes, one interface)."""
+    if mode == SNOWFLAKE_MANAGED:
+        return SnowflakeManagedTokens(_oauth_reader(oauth_alias(member)))
+    if mode != APP_MANAGED:
+        raise ValueError(f"unknown AUTH_MODE {mode!r} (APP_MANAGED or SNOWFLAKE_MANAGED)")
+    if member not in refresh_tokens:
+        raise ReauthorizationRequired("no refresh token stored for this member")
+
+    def stored() -> str | None:
+        return json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}").get(member)
+
+    def save(token: str) -> None:
+        # merge into the map as stored now, so a concurrent run's rotation of another member survives
+        current = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
+        current[member] = token
+        secrets.write_generic(session, TOKENS_SECRET, json.dumps(current, sort_keys=True))
+
+    return AppManagedTokens(
+        settings["token_url"],
+        client_conf.get("client_id", ""),
+        client_conf.get("client_secret", ""),
+        refresh_tokens[member],
+        save,
+        stored_refresh_token=stored,
+    )
+
+
+def _oauth_reader(alias: str) -> Callable[[], str]:
+    """Reads the OAUTH2 secret's access token; Snowflake refreshes it (and keeps the rotated refresh token).
+
+    Snowflake documents no error types for this call: a failure to reach the token endpoint is a
+    transient API error (retried next run), anything else (no refresh token yet, the provider refused
+    it, the alias not bound) means the member must go through the OAuth flow again.
+    """
+
+    def read() -> str:
+        try:
+            token = secrets.read_oauth(alias)
+        except (ConnectionError, TimeoutError) as e:
+            raise WhoopApiError(f"Snowflake could not refresh {alias}: {type(e).__name__}", path="token") from None
+        except Exception as e:
+            raise ReauthorizationRequired(
+                f"no usable token in {alias} ({type(e).__name__}: {str(e)[:200]}); run the OAuth flow again",
+                path="token",
+            ) from None
+        if not token:
+            raise ReauthorizationRequired(f"no access token in {alias}; run the OAuth flow again", path="token")
+        return token
+
+    return read
 
 
 def _ingest_resource(

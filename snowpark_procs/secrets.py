@@ -16,6 +16,13 @@ def read_generic(alias: str) -> str:
     return _snowflake.get_generic_secret_string(alias)
 
 
+def read_oauth(alias: str) -> str:
+    """The access token of the OAUTH2 secret bound under `alias`; Snowflake refreshes it when needed."""
+    import _snowflake
+
+    return _snowflake.get_oauth_access_token(alias)
+
+
 def write_generic(session: Any, secret_name: str, value: str) -> None:
     """Replace a GENERIC_STRING secret's value. The literal is escaped, never logged."""
     escaped = value.replace("\\", "\\\\").replace("'", "''")

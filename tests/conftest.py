@@ -12,6 +12,9 @@ import pytest
 import snowflake.connector
 import uvicorn
 
+# fails the run when a secret the sandbox issued appears in captured output (hooks re-exported for pytest)
+from tests.secret_scan import pytest_runtest_logreport, pytest_sessionfinish, pytest_sessionstart  # noqa: F401
+
 
 def free_port() -> int:
     with socket.socket() as s:

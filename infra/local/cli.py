@@ -118,6 +118,8 @@ def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
     kwargs = dict(given)
     if args.member is not None:
         kwargs["member"] = args.member
+    if args.snowflake_managed:
+        kwargs["snowflake_managed"] = True
     _pipeline("auth")(settings, **kwargs)
     return 0
 
@@ -176,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--client-secret", metavar="S", help="OAuth client secret")
     s.add_argument("--auth-url", metavar="URL", help="OAuth authorization endpoint")
     s.add_argument("--token-url", metavar="URL", help="OAuth token endpoint")
+    s.add_argument(
+        "--snowflake-managed",
+        action="store_true",
+        help="connect through OAUTH2 secrets and SYSTEM$START/FINISH_OAUTH_FLOW (Snowflake refreshes the token)",
+    )
     s.set_defaults(func=cmd_auth)
 
     s = _add(sub, "import-export", "import a WHOOP data export file for a member")

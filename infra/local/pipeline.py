@@ -136,15 +136,26 @@ def auth(
     quiet: bool = False,
     open_browser: Callable[[str], Any] | None = None,
     timeout: float = 300.0,
+    snowflake_managed: bool = False,
 ) -> list[str]:
     """Authorize members and register them with the app.
 
     Without client credentials: every sandbox member (or one), through the sandbox's login hint.
     With them: one member through a real browser sign-in at `auth_url` (WHOOP's, or any compatible
     server), the code arriving at a loopback callback; the credentials are stored with the app too.
+    `snowflake_managed`: sandbox members through the app's OAUTH2 secrets instead (DESIGN §3): the
+    SQL an installer runs in Snowflake, with the sandbox's login hint standing in for the browser.
     """
     from infra.local.sandbox.config import SandboxConfig
 
+    if snowflake_managed:
+        if client_id:
+            raise WhoopError("--snowflake-managed authorizes sandbox members; for WHOOP run the SQL in app/README.md")
+        members = [member] if member else sandbox_members(settings)
+        _connect_snowflake_managed(settings, members)
+        if not quiet:
+            print(f"authorized {len(members)} member(s) through OAUTH2 secrets: {', '.join(members)}")
+        return members
     if client_id:
         if not (member and client_secret and auth_url and token_url):
             raise WhoopError("--client-id needs --member, --client-secret, --auth-url and --token-url")
@@ -190,6 +201,32 @@ def _register(
             if profile.status_code != 200:
                 raise WhoopError(f"could not read {name}'s WHOOP profile (HTTP {profile.status_code})")
             cur.execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [name, tokens["refresh_token"], profile.json()["user_id"]])
+    finally:
+        conn.close()
+
+
+def _connect_snowflake_managed(settings: Settings, members: list[str]) -> None:
+    """CONNECT_MEMBER_OAUTH, then SYSTEM$START_OAUTH_FLOW and FINISH in one session, as in Snowflake."""
+    listed = requests.get(f"{settings.sandbox_url}/_sandbox/members", timeout=10)
+    listed.raise_for_status()
+    user_ids = {m["name"]: m["user_id"] for m in listed.json()}
+    conn = connect(settings, paramstyle="qmark")
+    try:
+        cur = conn.cursor()
+        for name in members:
+            if name not in user_ids:
+                raise WhoopError(f"the sandbox has no member {name}")
+            cur.execute("CALL OPS.CONNECT_MEMBER_OAUTH(?, ?)", [name, user_ids[name]])
+            secret = json.loads(cur.fetchone()[0])["secret"]
+            cur.execute("SELECT SYSTEM$START_OAUTH_FLOW(?)", [secret])
+            url = cur.fetchone()[0]
+            # the member's consent: the sandbox's login hint stands in for signing in at the browser
+            consent = requests.get(url, params={"login_hint": name}, allow_redirects=False, timeout=10)
+            if consent.status_code != 302:
+                raise WhoopError(f"authorization for {name} failed (HTTP {consent.status_code})")
+            cur.execute("SELECT SYSTEM$FINISH_OAUTH_FLOW(?)", [urlparse(consent.headers["Location"]).query])
+    except snowflake.connector.errors.ProgrammingError as e:
+        raise WhoopError(f"connecting members through OAUTH2 secrets failed: {e.msg}") from None
     finally:
         conn.close()
 

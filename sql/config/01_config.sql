@@ -15,6 +15,10 @@ CREATE TABLE IF NOT EXISTS CONFIG.MEMBERS (
     AUTHORIZED_AT TIMESTAMP_NTZ,
     STATUS_REASON VARCHAR
 ) COMMENT = 'WHOOP members whose data this app ingests; STATUS is ACTIVE or NEEDS_REAUTHORIZATION';
+-- Added after the first release: how the member's token is obtained (DESIGN §3). IF NOT EXISTS keeps this
+-- idempotent for the setup script, which runs on install and on every upgrade.
+ALTER TABLE CONFIG.MEMBERS ADD COLUMN IF NOT EXISTS AUTH_MODE VARCHAR DEFAULT 'APP_MANAGED'
+    COMMENT 'APP_MANAGED (refresh token in CONFIG.WHOOP_REFRESH_TOKENS) or SNOWFLAKE_MANAGED (OAUTH2 secret)';
 
 CREATE TABLE IF NOT EXISTS OPS.WATERMARKS (
     MEMBER_NAME VARCHAR NOT NULL,

@@ -53,3 +53,29 @@ CREATE OR REPLACE PROCEDURE OPS.SET_WHOOP_CLIENT(CLIENT_ID VARCHAR, CLIENT_SECRE
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.members.set_client'
     EXECUTE AS OWNER;
+
+-- Snowflake-managed members (DESIGN §3): an API_AUTHENTICATION integration, one OAUTH2 secret per member,
+-- bound to INGEST_WHOOP under the alias whoop_oauth_<member>. The installer then authorizes the member
+-- with SYSTEM$START_OAUTH_FLOW / SYSTEM$FINISH_OAUTH_FLOW on the secret (see app/README.md).
+CREATE OR REPLACE PROCEDURE OPS.CONNECT_MEMBER_OAUTH(MEMBER VARCHAR, WHOOP_USER_ID NUMBER)
+    RETURNS VARIANT
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.members.connect_oauth'
+    EXTERNAL_ACCESS_INTEGRATIONS = (WHOOP_PLATFORM_EAI)
+    SECRETS = ('whoop_client' = CONFIG.WHOOP_CLIENT)
+    EXECUTE AS OWNER;
+
+CREATE OR REPLACE PROCEDURE OPS.BIND_INGEST_SECRETS()
+    RETURNS VARCHAR
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.members.bind_ingest_secrets'
+    EXECUTE AS OWNER;
+
+-- INGEST_WHOOP was just re-created with the static SECRETS above: re-bind the members' OAUTH2 secrets.
+CALL OPS.BIND_INGEST_SECRETS();

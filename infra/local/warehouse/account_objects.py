@@ -191,21 +191,27 @@ def secret_value(engine: Engine, fqn: str) -> dict[str, str]:
     return {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in fields.items()}
 
 
-def set_secret_value(engine: Engine, fqn: str, **fields: str | None) -> None:
-    """Set (or, with None, remove) fields of a secret: set_secret_value(e, 'DB.S.X', secret_string='…')."""
+def set_secret_value(engine: Engine, fqn: str, hidden: dict[str, str] | None = None, **fields: str | None) -> None:
+    """Set (or, with None, remove) fields of a secret: set_secret_value(e, 'DB.S.X', secret_string='…').
+
+    `hidden` fields (an OAUTH2 secret's cached access token and its expiry) are stored with the
+    secret, in the same atomic write, but never shown in the catalog, as Snowflake never shows them.
+    """
     name = _fqn(fqn)
     with engine.catalog.lock:
         found = _get(engine, "SECRET", name)
         if found is None:
             raise _missing("Secret", name)
         props, _ = found
-        _apply_secret_fields(engine, name, props, {k.upper(): v for k, v in fields.items()})
+        _apply_secret_fields(engine, name, props, {k.upper(): v for k, v in fields.items()}, hidden)
         _update(engine, "SECRET", name, props)
 
 
-def _apply_secret_fields(engine: Engine, name: str, props: dict[str, Any], fields: dict[str, Any]) -> None:
+def _apply_secret_fields(
+    engine: Engine, name: str, props: dict[str, Any], fields: dict[str, Any], hidden: dict[str, str] | None = None
+) -> None:
     store = _store(engine)
-    values = store.get(f"SECRET:{name}")
+    values = {**store.get(f"SECRET:{name}"), **{k.lower(): v for k, v in (hidden or {}).items()}}
     for key, value in fields.items():
         if value is None:
             values.pop(key.lower(), None)

@@ -93,9 +93,18 @@ class Engine:
         self._sessions: dict[str, LocalSession] = {}
         self._lock = threading.RLock()
         # imported here so each module can register its statements against this engine
-        from infra.local.warehouse import account_objects, dynamic_tables, procedures, stages, streams, tasks
+        from infra.local.warehouse import (
+            account_objects,
+            dynamic_tables,
+            oauth_flow,
+            procedures,
+            stages,
+            streams,
+            tasks,
+        )
 
-        for module in (streams, tasks, dynamic_tables, procedures, account_objects, stages):
+        # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
+        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, account_objects, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------

@@ -53,6 +53,10 @@ def register(engine: Engine) -> None:
         _create,
     )
     engine.on(rf"^DROP\s+PROCEDURE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)$", _drop)
+    engine.on(
+        rf"^ALTER\s+PROCEDURE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)\s+SET\s+(?P<rest>.+)$",
+        _alter,
+    )
     engine.on(rf"^CALL\s+(?P<name>{QNAME})\s*\((?P<args>.*)\)$", _call)
     # Snowpark's Session.close() cancels the session's queries; nothing runs asynchronously here
     engine.on(r"^SELECT\s+SYSTEM\$CANCEL_ALL_QUERIES\s*\(.*\)$", _cancel_all)
@@ -161,6 +165,46 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     if not deleted and not m["ie"]:
         raise LocalSqlError(f"Procedure '{name.fqn}({types_})' does not exist or not authorized.", errno=2003)
     return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+
+
+def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """ALTER PROCEDURE … SET SECRETS = (…) / EXTERNAL_ACCESS_INTEGRATIONS = (…): replaces the recorded lists.
+
+    As in Snowflake, SET SECRETS replaces the whole alias map; each secret must exist. Other SET
+    properties (COMMENT, LOG_LEVEL, …) are accepted and not recorded.
+    """
+    from infra.local.warehouse import account_objects
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    types_ = ",".join(t.strip().upper() for t in m["args"].split(",") if t.strip())
+    found = engine.catalog.query(
+        f"SELECT SECRETS FROM {PREFIX}.PROCEDURES WHERE NAME = ? AND ARG_TYPES = ?", [name.fqn, types_]
+    )
+    if not found:
+        if m["ie"]:
+            return Outcome(sql=status_select("Statement executed successfully."))
+        raise LocalSqlError(f"Procedure '{name.fqn}({types_})' does not exist or not authorized.", errno=2003)
+    rest = m["rest"]
+    secrets_clause = re.search(
+        r"\bSECRETS\s*=\s*(\((?:[^()']|'[^']*')*\)|(?:'[^']+'\s*=\s*[\w.$\"]+\s*,?\s*)+)", rest, re.I
+    )
+    if secrets_clause:
+        pairs = re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", secrets_clause.group(1))
+        bound = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in pairs}
+        for ref in bound.values():
+            account_objects.secret_value(engine, ref)  # raises "Secret '…' does not exist" as Snowflake would
+        engine.catalog.query(
+            f"UPDATE {PREFIX}.PROCEDURES SET SECRETS = ? WHERE NAME = ? AND ARG_TYPES = ?",
+            [json.dumps(bound), name.fqn, types_],
+        )
+    eai = property_value(rest, "EXTERNAL_ACCESS_INTEGRATIONS")
+    if eai:
+        engine.catalog.query(
+            f"UPDATE {PREFIX}.PROCEDURES SET EXTERNAL_ACCESS_INTEGRATIONS = ? WHERE NAME = ? AND ARG_TYPES = ?",
+            [eai, name.fqn, types_],
+        )
+    return Outcome(sql=status_select("Statement executed successfully."))
 
 
 def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -330,6 +374,17 @@ def _secret(alias: str) -> dict[str, str]:
     return account_objects.secret_value(engine, ref)
 
 
+def _oauth_access_token(alias: str) -> str:
+    """An OAUTH2 secret's access token, refreshed (and the rotated refresh token stored) as Snowflake does."""
+    bound = getattr(_context, "secrets", {})
+    if alias not in bound:
+        raise ValueError(f"Secret alias {alias!r} is not bound to this procedure (SECRETS clause)")
+    engine, ref = bound[alias]
+    from infra.local.warehouse import oauth_flow
+
+    return oauth_flow.access_token(engine, ref)
+
+
 def _install_snowflake_shim() -> None:
     if "_snowflake" in sys.modules:
         return
@@ -339,5 +394,5 @@ def _install_snowflake_shim() -> None:
     shim.get_username_password = lambda alias: types.SimpleNamespace(  # type: ignore[attr-defined]
         username=_secret(alias)["username"], password=_secret(alias)["password"]
     )
-    shim.get_oauth_access_token = lambda alias: _secret(alias)["oauth_access_token"]  # type: ignore[attr-defined]
+    shim.get_oauth_access_token = _oauth_access_token  # type: ignore[attr-defined]
     sys.modules["_snowflake"] = shim

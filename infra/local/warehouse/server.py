@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import html
 import json
 import logging
 from pathlib import Path
@@ -19,7 +20,7 @@ from fakesnow.instance import FakeSnow
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from infra.local.warehouse import fakesnow_fixes
@@ -110,6 +111,14 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
             return JSONResponse({"success": False, "message": e.message}, status_code=500)
         return JSONResponse({"success": True, "refreshed": refreshed})
 
+    async def complete_secret(request: Request) -> Response:
+        """Where the OAuth provider sends the browser after consent: shows what to pass to FINISH."""
+        query = html.escape(request.url.query)
+        return HTMLResponse(
+            "<!doctype html><title>OAuth flow</title><p>Consent received. In the same session, run:</p>"
+            f"<pre>SELECT SYSTEM$FINISH_OAUTH_FLOW('{query}');</pre>"
+        )
+
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "service": "whoop-local-warehouse"})
 
@@ -119,6 +128,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
         Route("/session", session_request, methods=["POST"]),
         Route("/_local/tick", tick, methods=["POST"]),
         Route("/_local/health", health, methods=["GET"]),
+        Route("/oauth/complete-secret", complete_secret, methods=["GET"]),
     ]
     app = Starlette(routes=routes)
     app.state.engine = engine
