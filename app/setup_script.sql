@@ -68,6 +68,7 @@ EXECUTE IMMEDIATE FROM '/sql/gold/21_fact_sleep.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/22_fact_sleep_stage.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/23_fact_strain.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/24_fact_workouts.sql';
+EXECUTE IMMEDIATE FROM '/sql/gold/25_fact_journal.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/30_agg_member_weekly.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/31_agg_member_monthly.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';

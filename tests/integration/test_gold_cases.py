@@ -8,8 +8,10 @@ so each expected value below can be worked out by hand from the payload.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from copy import deepcopy
+from pathlib import Path
 
 import pytest
 
@@ -417,3 +419,19 @@ def test_a_failed_silver_run_leaves_its_rows_pending_and_the_next_run_finishes_t
     got = query(cases, "SELECT CYCLE_ID FROM SILVER.CYCLE WHERE CYCLE_ID IN (201, 202) ORDER BY 1")
     assert got == [(201,), (202,)]
     assert query(cases, "SELECT COUNT(*) FROM SILVER.PENDING_CYCLE") == [(0,)]
+
+
+def test_every_gold_column_and_quarantine_rule_is_in_the_data_dictionary(cases):
+    dictionary = (Path(__file__).parents[2] / "docs" / "data-dictionary.md").read_text()
+    columns = query(
+        cases, "SELECT TABLE_NAME, COLUMN_NAME FROM WHOOP.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'GOLD'"
+    )
+    missing = sorted(f"{t}.{c}" for t, c in columns if t not in dictionary or c not in dictionary)
+    assert not missing, f"document these in docs/data-dictionary.md: {missing}"
+    sql = " ".join(p.read_text() for p in (Path(__file__).parents[2] / "sql" / "silver").glob("*.sql"))
+    rules = set(re.findall(r"THEN\s+'([a-z_]+)'", sql))
+    assert len(rules) >= 15
+    undocumented = sorted(
+        r for r in rules if f"| {r} |" not in dictionary and f" {r}," not in dictionary and f", {r} |" not in dictionary
+    )
+    assert not undocumented, f"document these quarantine rules: {undocumented}"

@@ -129,3 +129,9 @@ def test_unparseable_timestamps_are_null_under_try_functions(cur):
     assert [r[0] for r in got][-1].isoformat() == "2026-11-19T03:30:36.239000"
     assert [r[0] for r in got][:2] == [None, None]
     assert [r[1] for r in got] == [r[0] for r in got]
+
+
+def test_count_if_over_no_rows_is_zero(cur):
+    # DuckDB's COUNT_IF gives NULL over no rows; Snowflake gives 0 (fixed in infra/local/warehouse/fakesnow_fixes.py)
+    assert rows(cur, "SELECT COUNT_IF(x > 1), COUNT_IF(x > 0) FROM (SELECT 1 AS x) WHERE x > 5") == [(0, 0)]
+    assert rows(cur, "SELECT COUNT_IF(x > 1) FROM (SELECT 1 AS x UNION ALL SELECT 2 AS x)") == [(1,)]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import fakesnow.arrow as fs_arrow
 import fakesnow.transforms as fs_transforms
+from fakesnow.cursor import FakeSnowflakeCursor
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
 _original_timestamp_to_sf_struct = fs_arrow.timestamp_to_sf_struct
 _original_to_timestamp = fs_transforms.to_timestamp
+_original_transform = FakeSnowflakeCursor._transform
 
 
 def _timestamp_struct_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -43,6 +45,19 @@ def _to_timestamp_keeping_try(expression: exp.Expression) -> exp.Expression:
     return _original_to_timestamp(expression)
 
 
+def _count_if_zero_on_empty(expression: exp.Expression) -> exp.Expression:
+    """DuckDB's COUNT_IF returns NULL over no rows; Snowflake's returns 0 (a run log of an empty batch counts 0)."""
+    if isinstance(expression, exp.CountIf):
+        condition = expression.this
+        return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
+    return expression
+
+
+def _transform_with_fixes(self: FakeSnowflakeCursor, expression: exp.Expression, params: object) -> exp.Expression:
+    return _original_transform(self, expression, params).transform(_count_if_zero_on_empty, copy=False)
+
+
 def apply() -> None:
     fs_arrow.timestamp_to_sf_struct = _timestamp_struct_keeping_nulls
     fs_transforms.to_timestamp = _to_timestamp_keeping_try
+    FakeSnowflakeCursor._transform = _transform_with_fixes  # type: ignore[method-assign]

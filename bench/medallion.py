@@ -1,0 +1,166 @@
+"""Bronze → Silver → Gold figures (issue 4): a full local build for 100 member-years, and an incremental
+run after one new day for the same 100 members, as a ratio of the full build.
+
+The sandbox's generator writes each member's year of API payloads, which are loaded into Bronze the way
+INGEST_WHOOP stores them (that load is set-up, not measured). The build is what the task graph and the
+scheduler do after an ingest: every Silver procedure (stream → pending → quarantine | MERGE), then one
+scheduler tick that refreshes every Gold dynamic table in dependency order. The newest day of every member
+is held back and loaded afterwards for the incremental run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.harness import Recorder, free_port, serve
+from infra.local import pipeline
+from infra.local.settings import Settings
+
+SILVER_PROCEDURES = (
+    "CYCLE",
+    "RECOVERY",
+    "SLEEP",
+    "WORKOUT",
+    "MEMBER_PROFILE",
+    "BODY_MEASUREMENT",
+    "EXPORT_CYCLE",
+    "EXPORT_SLEEP",
+    "EXPORT_WORKOUT",
+    "JOURNAL_ENTRY",
+)
+TODAY = date(2026, 11, 20)
+BATCH = 4000  # payloads per INSERT … FLATTEN statement
+
+
+def _payloads(seed: int, members: list[str], days: int) -> tuple[dict[str, list], dict[str, list], dict[str, int]]:
+    """(history rows, newest-day rows, user ids): rows are (table, member id, record key, payload)."""
+    from infra.local.sandbox.config import SandboxConfig
+    from infra.local.sandbox.members import generate_member
+
+    config = SandboxConfig(seed=seed, members=members, days=days, today=TODAY)
+    cutoff = (datetime.combine(TODAY, datetime.min.time()) - timedelta(days=1)).isoformat()
+    history: dict[str, list] = {}
+    newest: dict[str, list] = {}
+    ids = {}
+    for name in members:
+        data = generate_member(config, name)
+        ids[name] = data.user_id
+        tables: list[tuple[str, list[dict[str, Any]], str]] = [
+            ("RAW_CYCLE", data.cycles, "id"),
+            ("RAW_SLEEP", data.sleeps, "id"),
+            ("RAW_WORKOUT", data.workouts, "id"),
+        ]
+        cycle_start = {c["id"]: c["start"] for c in data.cycles}
+        for table, records, key in tables:
+            for r in records:
+                target = newest if r["start"] >= cutoff else history
+                target.setdefault(table, []).append((data.user_id, str(r[key]), r))
+        for r in data.recoveries:
+            target = newest if cycle_start[r["cycle_id"]] >= cutoff else history
+            target.setdefault("RAW_RECOVERY", []).append((data.user_id, str(r["cycle_id"]), r))
+        history.setdefault("RAW_PROFILE", []).append((data.user_id, str(data.user_id), data.profile))
+        history.setdefault("RAW_BODY", []).append((data.user_id, str(data.user_id), data.body))
+    return history, newest, ids
+
+
+def _load(cur: Any, rows: dict[str, list]) -> int:
+    """Append payloads to Bronze in a few large statements; returns the rows written."""
+    written = 0
+    for table, items in rows.items():
+        for i in range(0, len(items), BATCH):
+            chunk = [{"m": m, "k": k, "p": p} for m, k, p in items[i : i + BATCH]]
+            cur.execute(
+                f"INSERT INTO BRONZE.{table} (INGEST_BATCH_ID, LOADED_AT, MEMBER_ID, SOURCE, API_VERSION, RECORD_KEY, "
+                "RECORD_UPDATED_AT, PAYLOAD_HASH, PAYLOAD) "
+                "SELECT 'bench', SYSDATE(), f.VALUE:m::NUMBER, 'bench', 'v2', f.VALUE:k::VARCHAR, NULL, "
+                "MD5(TO_VARCHAR(f.VALUE:p)), f.VALUE:p FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%s))) AS f",
+                (json.dumps(chunk),),
+            )
+            written += len(chunk)
+    return written
+
+
+def _build(settings: Settings) -> float:
+    """Every Silver procedure, then a scheduler tick over Gold; returns the wall time."""
+    start = time.perf_counter()
+    conn = pipeline.connect(settings)
+    try:
+        cur = conn.cursor()
+        for name in SILVER_PROCEDURES:
+            cur.execute(f"CALL OPS.BUILD_SILVER_{name}()")
+    finally:
+        conn.close()
+    tick = requests.post(f"{settings.warehouse_url}/_local/tick", timeout=3600).json()
+    if not tick.get("success"):
+        raise RuntimeError(f"Gold refresh failed: {tick.get('message')}")
+    return time.perf_counter() - start
+
+
+def _gold_rows(cur: Any) -> int:
+    cur.execute(
+        "SELECT SUM(ROW_COUNT) FROM WHOOP.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'GOLD'"
+        " AND TABLE_NAME LIKE 'FACT_%'"
+    )
+    return int(cur.fetchone()[0] or 0)
+
+
+def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
+    from infra.local.warehouse.server import create_app as warehouse_app
+
+    count = members or (4 if quick else 100)
+    days = 60 if quick else 365
+    names = [f"m{i:03d}" for i in range(count)]
+    history, newest, ids = _payloads(11, names, days)
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=11)
+        stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
+        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        conn = pipeline.connect(settings)
+        try:
+            cur = conn.cursor()
+            for name, user_id in ids.items():
+                cur.execute(
+                    "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT) "
+                    "SELECT %s, %s, 'ACTIVE', SYSDATE()",
+                    (name, user_id),
+                )
+            loaded = _load(cur, history)
+            full = _build(settings)
+            gold_after_full = _gold_rows(cur)
+            new_rows = _load(cur, newest)
+            incremental = _build(settings)
+            gold_after_incremental = _gold_rows(cur)
+        finally:
+            conn.close()
+    member_years = count * days / 365
+    rec.add(
+        "medallion_full_build_seconds",
+        full,
+        "s",
+        f"Bronze → Silver → Gold for {member_years:.0f} member-year(s) ({loaded} Bronze rows)",
+        note=f"{loaded / full:.0f} Bronze rows/s; {gold_after_full} fact rows",
+    )
+    rec.add(
+        "medallion_full_build_rows_per_second",
+        loaded / full,
+        "rows/s",
+        "Bronze rows carried to Gold per second in the full build",
+    )
+    rec.add(
+        "medallion_incremental_vs_full",
+        incremental / full,
+        "x",
+        f"one new day for {count} members ({new_rows} Bronze rows) as a ratio of the full build",
+        target=0.1,
+        note=f"incremental {incremental:.2f} s vs full {full:.2f} s; fact rows {gold_after_full} → "
+        f"{gold_after_incremental}",
+    )

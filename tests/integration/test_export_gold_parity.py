@@ -1,0 +1,136 @@
+"""The CSV export and the API give the same Gold for the same member.
+
+ann's history is ingested through the API; the export the sandbox writes for her is imported twice: as
+another member ("ann_csv", export only) and as ann herself. The export-only member's Gold must equal the
+API member's at the export's precision, and ann's own import must add the journal without doubling a fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.local import pipeline
+from infra.local.sandbox.export import write_export
+from infra.local.settings import Settings
+from tests.integration.conftest import local_stack, truth
+
+
+def query(settings: Settings, sql: str, params: tuple | None = None) -> list[tuple]:
+    conn = pipeline.connect(settings)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql, params)
+        return cur.fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=90) as settings:
+        pipeline.run_once(settings, quiet=True)
+        folder = tmp_path_factory.mktemp("export")
+        write_export(truth(settings, "ann"), folder)
+        pipeline.import_export(settings, Path(folder), "ann_csv")
+        pipeline.run_once(settings, quiet=True)
+        settings.export_folder = folder  # type: ignore[attr-defined]
+        yield settings
+
+
+def by_member(settings: Settings, sql: str, key: int = 0) -> tuple[dict, dict]:
+    """Rows of the API member and of the export-only member, keyed by column `key`."""
+    out = []
+    for member in ("ann", "ann_csv"):
+        rows = query(settings, sql + " WHERE MEMBER_KEY = MD5(%s)", (f"member|{member}",))
+        keyed = {r[key]: r for r in rows}
+        assert len(keyed) == len(rows), f"{member}: duplicate {key}"
+        out.append(keyed)
+    return out[0], out[1]
+
+
+def close(a: float | None, b: float | None, tolerance: float) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= tolerance
+
+
+def test_daily_recovery_is_the_same(both):
+    api, csv = by_member(
+        both,
+        "SELECT DATE_KEY, RECOVERY_SCORE, HRV_RMSSD_MS, RESTING_HEART_RATE_BPM, SPO2_PERCENTAGE, SKIN_TEMP_CELSIUS, "
+        "CYCLE_START_TIMESTAMP, SOURCE FROM GOLD.FACT_DAILY_RECOVERY",
+    )
+    assert api and set(api) == set(csv)
+    for day, a in api.items():
+        c = csv[day]
+        assert a[7] == "API" and c[7] == "EXPORT"
+        assert c[6] == a[6].replace(microsecond=0)  # the same cycle, to the second
+        assert close(a[1], c[1], 0.5) and close(a[2], c[2], 0.5) and close(a[3], c[3], 0.5), (day, a, c)
+        assert close(a[4], c[4], 0.005) and close(a[5], c[5], 0.005), (day, a, c)
+
+
+def test_daily_strain_is_the_same(both):
+    api, csv = by_member(
+        both,
+        "SELECT DATE_KEY, DAY_STRAIN_SCORE, CALORIES_BURNED, AVG_HEART_RATE_BPM, MAX_HEART_RATE_BPM "
+        "FROM GOLD.FACT_STRAIN",
+    )
+    assert api and set(api) == set(csv)
+    for day, a in api.items():
+        c = csv[day]
+        assert close(a[1], c[1], 0.05) and close(a[2], c[2], 0.55) and a[3:] == c[3:], (day, a, c)
+
+
+def test_sleeps_are_the_same(both):
+    api, csv = by_member(
+        both,
+        "SELECT SLEEP_START_TIMESTAMP, DATE_KEY, IS_NAP, IS_MAIN_SLEEP, TOTAL_SLEEP_MINUTES, LIGHT_SLEEP_MINUTES, "
+        "DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_EFFICIENCY_PCT, RESPIRATORY_RATE, "
+        "SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES FROM GOLD.FACT_SLEEP",
+    )
+    api = {k.replace(microsecond=0): v for k, v in api.items()}
+    assert api and set(api) == set(csv)
+    for start, a in api.items():
+        c = csv[start]
+        assert a[1:4] == c[1:4], (start, a, c)  # day, nap flag, main-sleep decision
+        assert all(close(x, y, 1.0) for x, y in zip(a[4:9], c[4:9], strict=True)), (start, a, c)
+        assert close(a[9], c[9], 0.5) and close(a[10], c[10], 0.05), (start, a, c)
+        assert close(a[11], c[11], 1.0) and close(a[12], c[12], 1.0), (start, a, c)
+
+
+def test_workouts_are_the_same(both):
+    api, csv = by_member(
+        both,
+        "SELECT WORKOUT_START_TIMESTAMP, DATE_KEY, ACTIVITY_TYPE_KEY, DURATION_MINUTES, STRAIN_SCORE, "
+        "CALORIES_BURNED, AVG_HEART_RATE_BPM, MAX_HEART_RATE_BPM, DISTANCE_METERS, ZONE_DURATION_MINUTES "
+        "FROM GOLD.FACT_WORKOUTS",
+    )
+    api = {k.replace(microsecond=0): v for k, v in api.items()}
+    assert api and set(api) == set(csv)
+    for start, a in api.items():
+        c = csv[start]
+        assert a[1:3] == c[1:3] and a[6:8] == c[6:8], (start, a, c)
+        assert close(a[3], c[3], 1.0) and close(a[4], c[4], 0.05) and close(a[5], c[5], 0.55), (start, a, c)
+        assert close(a[8], c[8], 0.5), (start, a, c)
+        # five zone percentages, each rounded to a whole percent of the duration
+        assert close(a[9], c[9], a[3] * 0.025 + 1), (start, a, c)
+
+
+def test_the_members_own_export_adds_the_journal_and_no_duplicate_facts(both):
+    facts = ("FACT_DAILY_RECOVERY", "FACT_STRAIN", "FACT_SLEEP", "FACT_WORKOUTS")
+    counts = {t: query(both, f"SELECT COUNT(*) FROM GOLD.{t} WHERE MEMBER_KEY = MD5('member|ann')") for t in facts}
+    pipeline.import_export(both, Path(both.export_folder), "ann")
+    pipeline.run_once(both, quiet=True)
+    for table in facts:
+        assert query(both, f"SELECT COUNT(*) FROM GOLD.{table} WHERE MEMBER_KEY = MD5('member|ann')") == counts[table]
+        sources = query(both, f"SELECT DISTINCT SOURCE FROM GOLD.{table} WHERE MEMBER_KEY = MD5('member|ann')")
+        assert sources == [("API",)], table  # API first: the export's copies of API records are not used
+    journal = query(
+        both,
+        "SELECT COUNT(*), COUNT(CYCLE_ID) FROM GOLD.FACT_JOURNAL WHERE MEMBER_KEY = MD5('member|ann')",
+    )
+    expected = truth(both, "ann")["counts"]["journal_entries"]
+    assert journal == [(expected, expected)]  # every answer found its API cycle
