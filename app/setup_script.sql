@@ -36,7 +36,7 @@ ALTER APPLICATION SET SPECIFICATION whoop_api_egress
   DESCRIPTION = 'Lets the ingest procedure read your WHOOP data (cycles, recovery, sleep, workouts, profile) over HTTPS'
   HOST_PORTS = ('api.prod.whoop.com');
 
--- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, reporting, ops. One line per file; a static test
+-- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, quality, reporting, ops. One line per file; a static test
 --    (tests/static/test_native_app.py) fails when a file under sql/ is missing here or out of order.
 -- BEGIN PIPELINE FILES
 EXECUTE IMMEDIATE FROM '/sql/config/01_config.sql';
@@ -71,6 +71,8 @@ EXECUTE IMMEDIATE FROM '/sql/gold/24_fact_workouts.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/25_fact_journal.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/30_agg_member_weekly.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/31_agg_member_monthly.sql';
+EXECUTE IMMEDIATE FROM '/sql/quality/01_data_quality.sql';
+EXECUTE IMMEDIATE FROM '/sql/quality/02_data_metric_functions.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_resume_tasks.sql';
 -- END PIPELINE FILES

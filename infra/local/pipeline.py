@@ -315,20 +315,37 @@ def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
             (since,),
         )
         tasks = [{"task": n, "state": s, "error": e, "returned": r} for n, s, e, r in cur.fetchall()]
+        quality = _quality_summary(cur)
     finally:
         conn.close()
     tick = requests.post(f"{settings.warehouse_url}/_local/tick", timeout=600).json()
     if not tick.get("success"):
         raise WhoopError(f"dynamic table refresh failed: {tick.get('message')}")
-    result = {"tasks": tasks, "dynamic_tables_refreshed": tick["refreshed"]}
+    result = {"tasks": tasks, "dynamic_tables_refreshed": tick["refreshed"], "data_quality": quality}
     failed = [t for t in tasks if t["state"] == "FAILED"]
     if not quiet:
         for t in tasks:
             print(f"  task {t['task']}: {t['state']}" + (f" ({t['error']})" if t["error"] else ""))
         print(f"  refreshed {len(tick['refreshed'])} dynamic table(s)")
+        if quality["checks"]:
+            print(
+                f"  data quality: {quality['checks']} checks, {quality['failed']} failed "
+                f"({quality['failed_error']} error, {quality['failed_warn']} warn)"
+            )
     if failed:
         raise WhoopError(f"task {failed[0]['task']} failed: {failed[0]['error']}")
     return result
+
+
+def _quality_summary(cur: Any) -> dict[str, int]:
+    """Counts of the newest data quality run (the graph's finalizer writes it): checks, failed, by severity."""
+    cur.execute(
+        "SELECT COUNT(*), COUNT_IF(NOT PASSED), COUNT_IF(NOT PASSED AND SEVERITY = 'error'), "
+        "COUNT_IF(NOT PASSED AND SEVERITY = 'warn') FROM OPS.DQ_RESULTS "
+        "WHERE RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)"
+    )
+    checks, failed, failed_error, failed_warn = (int(v or 0) for v in cur.fetchone())
+    return {"checks": checks, "failed": failed, "failed_error": failed_error, "failed_warn": failed_warn}
 
 
 def table_counts(settings: Settings) -> dict[str, dict[str, int]]:

@@ -18,6 +18,13 @@ USING (
     UNION ALL SELECT 'token_url', 'https://api.prod.whoop.com/oauth/oauth2/token'
     UNION ALL SELECT 'authorize_url', 'https://api.prod.whoop.com/oauth/oauth2/auth'
     UNION ALL SELECT 'http_read_timeout_seconds', '30'
+    -- data quality (sql/quality/01_data_quality.sql): a member's newest load older than this is stale
+    UNION ALL SELECT 'dq_freshness_hours', '36'
+    -- volume checks judge only with this many earlier 24-hour windows and a norm of at least this many rows
+    UNION ALL SELECT 'dq_volume_min_history', '7'
+    UNION ALL SELECT 'dq_volume_min_rows', '5'
+    UNION ALL SELECT 'dq_volume_drop_ratio', '0.2'
+    UNION ALL SELECT 'dq_volume_spike_ratio', '5'
 ) AS d
 ON s.SETTING_KEY = d.SETTING_KEY
 WHEN NOT MATCHED THEN INSERT (SETTING_KEY, SETTING_VALUE, UPDATED_AT) VALUES (d.SETTING_KEY, d.SETTING_VALUE, SYSDATE());

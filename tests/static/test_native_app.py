@@ -25,7 +25,7 @@ import yaml
 from infra.native_app_zip import build_zip
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("config", "bronze", "silver", "gold", "reporting", "ops")
+LAYERS = ("config", "bronze", "silver", "gold", "quality", "reporting", "ops")
 SNOW = shutil.which("snow") or str(Path(sys.executable).with_name("snow"))
 GENERATED = ("build/",)  # produced by infra/native_app_zip.py before bundling, not committed
 

@@ -522,6 +522,34 @@ def test_execute_alert_runs_action_only_when_condition_has_rows(conn):
     fails(conn, "EXECUTE ALERT missing_alert", "Alert 'APP.CORE.MISSING_ALERT' does not exist")
 
 
+def test_data_metric_functions_are_recorded_on_tables(conn):
+    run(conn, "CREATE TABLE dq_src (id INT, score FLOAT)")
+    dmfs = f"SELECT NAME, PROPERTIES FROM {CAT}.OBJECTS WHERE KIND = 'DATA METRIC FUNCTION REFERENCE' ORDER BY NAME"
+    # Snowflake wants the table's schedule first
+    fails(conn, "ALTER TABLE dq_src ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (score)", "no DATA_METRIC")
+    run(conn, "ALTER TABLE dq_src SET DATA_METRIC_SCHEDULE = 'TRIGGER_ON_CHANGES'")
+    props = run(conn, f"SELECT PROPERTIES FROM {CAT}.OBJECTS WHERE KIND = 'TABLE' AND NAME = 'APP.CORE.DQ_SRC'")
+    assert json.loads(props[0][0])["DATA_METRIC_SCHEDULE"] == "TRIGGER_ON_CHANGES"
+    run(conn, "ALTER TABLE dq_src ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.DUPLICATE_COUNT ON (id)")
+    run(conn, "ALTER TABLE app.core.dq_src ADD DATA METRIC FUNCTION snowflake.core.null_count ON (score)")
+    rows = [(n, json.loads(p)) for n, p in run(conn, dmfs)]
+    assert [n for n, _ in rows] == [
+        "APP.CORE.DQ_SRC:SNOWFLAKE.CORE.DUPLICATE_COUNT(ID)",
+        "APP.CORE.DQ_SRC:SNOWFLAKE.CORE.NULL_COUNT(SCORE)",
+    ]
+    assert rows[0][1] == {
+        "COLUMNS": ["ID"],
+        "METRIC": "SNOWFLAKE.CORE.DUPLICATE_COUNT",
+        "SCHEDULE": "TRIGGER_ON_CHANGES",
+        "TABLE": "APP.CORE.DQ_SRC",
+    }
+    fails(conn, "ALTER TABLE dq_src ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (nope)", "Column 'NOPE'")
+    fails(conn, "ALTER TABLE no_table ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (id)", "does not exist")
+    run(conn, "ALTER TABLE dq_src DROP DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (score)")
+    assert [n for n, _ in run(conn, dmfs)] == ["APP.CORE.DQ_SRC:SNOWFLAKE.CORE.DUPLICATE_COUNT(ID)"]
+    fails(conn, "ALTER TABLE dq_src DROP DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (score)", "not attached")
+
+
 # secrets ---------------------------------------------------------------------------------------
 SECRET_VALUES = ("Gen-S3cret-Value-7731", "Pw-S3cret-Value-8842", "Rt-S3cret-Value-9953", "Rt-Rotated-Value-1064")
 

@@ -12,7 +12,7 @@ from tests.conftest import connect
 def cur(warehouse):
     conn = connect(warehouse, database="TASKS_DB", schema="S")
     c = conn.cursor()
-    for t in ("ROOT_T", "CHILD_A", "CHILD_B", "GRANDCHILD", "GATED", "BROKEN", "AFTER_BROKEN"):
+    for t in ("ROOT_T", "CHILD_A", "CHILD_B", "GRANDCHILD", "GATED", "BROKEN", "AFTER_BROKEN", "FINAL"):
         c.execute(f"DROP TASK IF EXISTS {t}")
     c.execute("CREATE OR REPLACE TABLE LOG (STEP VARCHAR, AT_SEQ INT)")
     c.execute("CREATE OR REPLACE SEQUENCE SEQ")
@@ -95,6 +95,41 @@ def test_failed_task_is_recorded_and_successors_skipped(cur):
     )
     assert states == {"TASKS_DB.S.BROKEN": "FAILED", "TASKS_DB.S.AFTER_BROKEN": "SKIPPED"}
     assert rows(cur, "SELECT COUNT(*) FROM LOG") == [(0,)]
+
+
+def test_finalizer_runs_last_whatever_the_other_tasks_did(cur):
+    # a child skipped by its WHEN skips its successors, but the finalizer still runs, after everything else
+    cur.execute("CREATE TASK BROKEN SCHEDULE = '1 MINUTE' AS INSERT INTO LOG SELECT 'root', SEQ.NEXTVAL")
+    cur.execute(
+        "CREATE TASK GATED AFTER BROKEN WHEN SYSTEM$STREAM_HAS_DATA('SRC_S') AS INSERT INTO LOG SELECT 'g', SEQ.NEXTVAL"
+    )
+    cur.execute("CREATE TASK AFTER_BROKEN AFTER GATED AS INSERT INTO LOG SELECT 'after', SEQ.NEXTVAL")
+    cur.execute("CREATE TASK FINAL FINALIZE = BROKEN AS INSERT INTO LOG SELECT 'final', SEQ.NEXTVAL")
+    for t in ("GATED", "AFTER_BROKEN"):
+        cur.execute(f"ALTER TASK {t} RESUME")
+    cur.execute("EXECUTE TASK BROKEN")
+    assert [r[0] for r in rows(cur, "SELECT STEP FROM LOG ORDER BY AT_SEQ")] == ["root"]  # finalizer suspended
+    cur.execute("ALTER TASK FINAL RESUME")
+    cur.execute("EXECUTE TASK BROKEN")
+    assert [r[0] for r in rows(cur, "SELECT STEP FROM LOG ORDER BY AT_SEQ")] == ["root", "root", "final"]
+    last = rows(
+        cur,
+        "SELECT NAME, STATE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE ROOT_TASK = 'TASKS_DB.S.BROKEN' "
+        "QUALIFY RUN_ID = LAST_VALUE(RUN_ID) OVER (ORDER BY COMPLETED_TIME ROWS BETWEEN UNBOUNDED PRECEDING "
+        "AND UNBOUNDED FOLLOWING) ORDER BY COMPLETED_TIME",
+    )
+    assert [(n.split(".")[-1], s) for n, s in last] == [
+        ("BROKEN", "SUCCEEDED"),
+        ("GATED", "SKIPPED"),
+        ("AFTER_BROKEN", "SKIPPED"),
+        ("FINAL", "SUCCEEDED"),
+    ]
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="not a root task"):
+        cur.execute("EXECUTE TASK FINAL")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="finalizer task cannot have"):
+        cur.execute("CREATE TASK BAD_FINAL FINALIZE = BROKEN AFTER GATED AS SELECT 1")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        cur.execute("CREATE TASK BAD_FINAL FINALIZE = NO_SUCH_ROOT AS SELECT 1")
 
 
 def test_show_alter_drop_and_errors(cur):

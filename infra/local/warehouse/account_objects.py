@@ -4,7 +4,9 @@ Warehouses, roles, users, secrets, network rules, integrations, policies, alerts
 and tags are rows of `WHOOP_LOCAL.CATALOG.OBJECTS` (KIND, normalised NAME, PROPERTIES as JSON, the
 creating statement as DEFINITION). GRANT/REVOKE fill GRANTS; policy and tag attachments fill
 POLICY_REFERENCES and TAG_REFERENCES; USE ROLE/WAREHOUSE/SECONDARY ROLES and ALTER SESSION fill
-SESSION_PARAMETERS; EXECUTE ALERT evaluates an alert once and appends to ALERT_HISTORY.
+SESSION_PARAMETERS; EXECUTE ALERT evaluates an alert once and appends to ALERT_HISTORY. Data metric
+functions attached with `ALTER TABLE … ADD DATA METRIC FUNCTION f ON (cols)` are OBJECTS rows of kind
+DATA METRIC FUNCTION REFERENCE; a table's DATA_METRIC_SCHEDULE is a property of its TABLE row.
 
 Secret values (SECRET_STRING, PASSWORD, OAuth tokens and client secrets, private keys) never reach the
 catalog: they are shown as '***' there and kept in `<data dir>/secrets.json` (mode 0600), which the
@@ -425,8 +427,13 @@ def register(engine: Engine) -> None:
     on(
         rf"^ALTER\s+(?P<okind>TABLE|VIEW|SCHEMA|DATABASE)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+"
         r"(?P<op>SET|UNSET)\s+(?P<rest>(?:CHANGE_TRACKING|DATA_RETENTION_TIME_IN_DAYS|MAX_DATA_EXTENSION_TIME_IN_DAYS"
-        r"|DEFAULT_DDL_COLLATION|ENABLE_SCHEMA_EVOLUTION)\b.*)$",
+        r"|DEFAULT_DDL_COLLATION|ENABLE_SCHEMA_EVOLUTION|DATA_METRIC_SCHEDULE)\b.*)$",
         _alter_relation_properties,
+    )
+    on(
+        rf"^ALTER\s+(?P<okind>TABLE|VIEW)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<op>ADD|DROP)\s+DATA\s+METRIC\s+"
+        rf"FUNCTION\s+(?P<dmf>{QNAME})\s+ON\s*\((?P<cols>[^)]*)\)$",
+        _alter_data_metric_function,
     )
     on(
         rf"^ALTER\s+(?P<okind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME}{_SIG})\s+"
@@ -941,6 +948,36 @@ def _alter_relation_properties(engine: Engine, session: LocalSession, text: str,
             _update(engine, okind, name, props)
         else:
             engine.catalog.put_object(okind, name, props, text)
+    return _ok()
+
+
+DMF_REFERENCE = "DATA METRIC FUNCTION REFERENCE"
+
+
+def _alter_data_metric_function(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """Record (ADD) or forget (DROP) a data metric function on a table's columns; the metric never runs."""
+    okind = _words(m["okind"])
+    table = qualify(m["name"], session.database, session.schema).fqn
+    dmf = ".".join(split_name(m["dmf"]))
+    with engine.catalog.lock:
+        cols = _relation_exists(engine, table)
+        if cols is None:
+            if m["ie"]:
+                return _ok()
+            raise _missing(okind.title(), table)
+        on_cols = [_column(cols, c, table) for c in m["cols"].split(",") if c.strip()]
+        key = f"{table}:{dmf}({', '.join(on_cols)})"
+        if _words(m["op"]) == "ADD":
+            schedule = (_get(engine, okind, table) or ({}, ""))[0].get("DATA_METRIC_SCHEDULE")
+            if schedule is None:  # Snowflake refuses a DMF on a table without a schedule
+                raise LocalSqlError(
+                    f"Table '{table}' has no DATA_METRIC_SCHEDULE; set one before adding a data metric function.",
+                    errno=2000,
+                )
+            props = {"TABLE": table, "METRIC": dmf, "COLUMNS": on_cols, "SCHEDULE": schedule}
+            engine.catalog.put_object(DMF_REFERENCE, key, props, text)
+        elif not engine.catalog.drop_object(DMF_REFERENCE, key):
+            raise LocalSqlError(f"Data metric function '{dmf}' is not attached to '{table}' on those columns.", 2003)
     return _ok()
 
 

@@ -47,7 +47,8 @@ _TABLES = {
         OFFSET_ROWID BIGINT NOT NULL, CREATED_ON TIMESTAMPTZ NOT NULL""",
     "TASKS": """
         NAME VARCHAR PRIMARY KEY, WAREHOUSE VARCHAR, SCHEDULE VARCHAR, PREDECESSORS VARCHAR NOT NULL,
-        CONDITION VARCHAR, DEFINITION VARCHAR NOT NULL, STATE VARCHAR NOT NULL, CREATED_ON TIMESTAMPTZ NOT NULL""",
+        CONDITION VARCHAR, DEFINITION VARCHAR NOT NULL, STATE VARCHAR NOT NULL, CREATED_ON TIMESTAMPTZ NOT NULL,
+        FINALIZE VARCHAR""",
     "TASK_HISTORY": """
         RUN_ID VARCHAR NOT NULL, ROOT_TASK VARCHAR NOT NULL, NAME VARCHAR NOT NULL, STATE VARCHAR NOT NULL,
         ERROR_MESSAGE VARCHAR, RETURN_VALUE VARCHAR, QUERY_START_TIME TIMESTAMPTZ NOT NULL,
@@ -82,6 +83,8 @@ class Catalog:
         self.lock = threading.RLock()
         for table, columns in _TABLES.items():
             self._run(f"CREATE TABLE IF NOT EXISTS {PREFIX}.{table} ({columns})")
+        # catalogs written before finalizer tasks were emulated lack the column
+        self._run(f"ALTER TABLE {PREFIX}.TASKS ADD COLUMN IF NOT EXISTS FINALIZE VARCHAR")
 
     def _run(self, sql: str, params: Iterable[Any] | None = None) -> list[tuple[Any, ...]]:
         with self.lock:

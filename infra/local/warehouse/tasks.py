@@ -4,12 +4,12 @@ Local meaning: `CREATE TASK` records the task (schedule, predecessors, WHEN cond
 `WHOOP_LOCAL.CATALOG.TASKS`; `ALTER TASK … RESUME | SUSPEND` sets its state; `EXECUTE TASK root`
 runs the root and then its resumed descendants in dependency order, each after all its
 predecessors succeeded (Snowflake's default ALL_SUCCEEDED). A task whose WHEN is false is SKIPPED and
-so are the tasks after it. Every task run is a row in `TASK_HISTORY`.
+so are the tasks after it. A finalizer (`CREATE TASK f FINALIZE = root AS …`) runs last, when resumed,
+whatever the other tasks' states. Every task run is a row in `TASK_HISTORY`.
 
 Differences from Snowflake: EXECUTE TASK runs synchronously and returns once the graph is done;
 schedules are recorded but nothing fires on its own (`whoop run` plays one scheduled firing); a task
-body is one statement (typically CALL or MERGE); finalizer tasks and SYSTEM$PREDECESSORS_STATE are
-not emulated.
+body is one statement (typically CALL or MERGE); SYSTEM$PREDECESSORS_STATE is not emulated.
 """
 
 from __future__ import annotations
@@ -51,11 +51,17 @@ def _parse_header(header: str, session: LocalSession) -> dict[str, object]:
         for part in re.split(r"\s*,\s*", m_after["list"].strip()):
             after.append(qualify(part, session.database, session.schema).fqn)
         header = header[: m_after.start()] + header[m_after.end() :]
+    finalize = None
+    m_final = re.search(rf"\bFINALIZE\s*=\s*(?P<root>{QNAME})", header, re.I)
+    if m_final:
+        finalize = qualify(m_final["root"], session.database, session.schema).fqn
+        header = header[: m_final.start()] + header[m_final.end() :]
     return {
         "warehouse": property_value(header, "WAREHOUSE"),
         "schedule": property_value(header, "SCHEDULE"),
         "after": after,
         "when": when,
+        "finalize": finalize,
     }
 
 
@@ -67,30 +73,42 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     props = _parse_header(header, session)
     if props["schedule"] and props["after"]:
         raise LocalSqlError("A task cannot have both SCHEDULE and AFTER", errno=2000)
+    if props["finalize"] and (props["schedule"] or props["after"]):
+        raise LocalSqlError("A finalizer task cannot have a SCHEDULE or AFTER", errno=2000)
     exists = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.TASKS WHERE NAME = ?", [name.fqn])
     if exists and not m["replace"]:
         if m["ine"]:
             return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
         raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
-    for pred in props["after"]:  # type: ignore[union-attr]
+    for pred in [*props["after"], *([props["finalize"]] if props["finalize"] else [])]:  # type: ignore[misc]
         if not engine.catalog.query(f"SELECT 1 FROM {PREFIX}.TASKS WHERE NAME = ?", [pred]):
             raise LocalSqlError(f"Task '{pred}' does not exist or not authorized.", errno=2003)
     engine.catalog.query(
-        f"INSERT OR REPLACE INTO {PREFIX}.TASKS VALUES (?, ?, ?, ?, ?, ?, 'suspended', ?)",
-        [name.fqn, props["warehouse"], props["schedule"], json.dumps(props["after"]), props["when"], body, now()],
+        f"INSERT OR REPLACE INTO {PREFIX}.TASKS (NAME, WAREHOUSE, SCHEDULE, PREDECESSORS, CONDITION, DEFINITION, "
+        "STATE, CREATED_ON, FINALIZE) VALUES (?, ?, ?, ?, ?, ?, 'suspended', ?, ?)",
+        [
+            name.fqn,
+            props["warehouse"],
+            props["schedule"],
+            json.dumps(props["after"]),
+            props["when"],
+            body,
+            now(),
+            props["finalize"],
+        ],
     )
     return Outcome(sql=status_select(f"Task {name.name} successfully created."))
 
 
 def _task(engine: Engine, fqn: str) -> dict[str, object] | None:
     rows = engine.catalog.query(
-        f"SELECT NAME, WAREHOUSE, SCHEDULE, PREDECESSORS, CONDITION, DEFINITION, STATE FROM {PREFIX}.TASKS "
+        f"SELECT NAME, WAREHOUSE, SCHEDULE, PREDECESSORS, CONDITION, DEFINITION, STATE, FINALIZE FROM {PREFIX}.TASKS "
         "WHERE NAME = ?",
         [fqn],
     )
     if not rows:
         return None
-    n, wh, sched, preds, cond, body, state = rows[0]
+    n, wh, sched, preds, cond, body, state, finalize = rows[0]
     return {
         "name": n,
         "warehouse": wh,
@@ -99,6 +117,7 @@ def _task(engine: Engine, fqn: str) -> dict[str, object] | None:
         "when": cond,
         "body": body,
         "state": state,
+        "finalize": finalize,
     }
 
 
@@ -175,7 +194,7 @@ def _execute(engine: Engine, session: LocalSession, text: str, m: re.Match[str])
     root = _task(engine, name.fqn)
     if root is None:
         raise LocalSqlError(f"Task '{name.fqn}' does not exist or not authorized.", errno=2003)
-    if root["after"]:
+    if root["after"] or root["finalize"]:
         raise LocalSqlError(f"Task {name.name} is not a root task; EXECUTE TASK runs a graph from its root", errno=2000)
     run_graph(engine, name.fqn)
     return Outcome(sql=status_select(f"Task {name.name} is scheduled to run immediately."))
@@ -205,39 +224,49 @@ def graph_order(engine: Engine, root: str) -> list[dict[str, object]]:
 
 
 def run_graph(engine: Engine, root: str) -> str:
-    """Run one firing of the graph rooted at `root`; returns the run id."""
+    """Run one firing of the graph rooted at `root`, then its finalizer; returns the run id."""
     run_id = uuid.uuid4().hex
     states: dict[str, str] = {}
     for task in graph_order(engine, root):
         name = str(task["name"])
-        started = now()
         if name != root and task["state"] != "started":
             continue  # suspended child tasks do not run, as in Snowflake
         preds = [p for p in task["after"] if p in states]  # type: ignore[union-attr]
         if any(states[p] != "SUCCEEDED" for p in preds):
             states[name] = "SKIPPED"
-            _history(engine, run_id, root, name, "SKIPPED", "a predecessor did not succeed", None, started)
+            _history(engine, run_id, root, name, "SKIPPED", "a predecessor did not succeed", None, now())
             continue
-        database, schema, _ = split_name(name)
-        local = engine.internal_session(database, schema, f"task:{name}")
-        try:
-            if task["when"]:
-                (condition,) = engine.execute(local, f"SELECT ({task['when']})")[0]
-                if not condition:
-                    states[name] = "SKIPPED"
-                    _history(engine, run_id, root, name, "SKIPPED", "WHEN condition was false", None, started)
-                    continue
-            rows = engine.execute(local, str(task["body"]))
-            value = rows[0][0] if rows and rows[0] else None
-            states[name] = "SUCCEEDED"
-            _history(engine, run_id, root, name, "SUCCEEDED", None, value, started)
-        except Exception as e:  # a failing task is recorded and its successors skipped, never raised
-            states[name] = "FAILED"
-            message = e.message if isinstance(e, LocalSqlError) else str(e)
-            _history(engine, run_id, root, name, "FAILED", message[:4000], None, started)
-        finally:
-            local.conn.close()
+        states[name] = _run_task(engine, run_id, root, task)
+    # the finalizer runs after every other task finished, whether it succeeded, failed or was skipped
+    for (final,) in engine.catalog.query(
+        f"SELECT NAME FROM {PREFIX}.TASKS WHERE FINALIZE = ? AND STATE = 'started' ORDER BY NAME", [root]
+    ):
+        _run_task(engine, run_id, root, _task(engine, final))  # type: ignore[arg-type]
     return run_id
+
+
+def _run_task(engine: Engine, run_id: str, root: str, task: dict[str, object]) -> str:
+    """Evaluate the task's WHEN and run its body; record and return the state (never raises)."""
+    name = str(task["name"])
+    started = now()
+    database, schema, _ = split_name(name)
+    local = engine.internal_session(database, schema, f"task:{name}")
+    try:
+        if task["when"]:
+            (condition,) = engine.execute(local, f"SELECT ({task['when']})")[0]
+            if not condition:
+                _history(engine, run_id, root, name, "SKIPPED", "WHEN condition was false", None, started)
+                return "SKIPPED"
+        rows = engine.execute(local, str(task["body"]))
+        value = rows[0][0] if rows and rows[0] else None
+        _history(engine, run_id, root, name, "SUCCEEDED", None, value, started)
+        return "SUCCEEDED"
+    except Exception as e:  # a failing task is recorded and its successors skipped, never raised
+        message = e.message if isinstance(e, LocalSqlError) else str(e)
+        _history(engine, run_id, root, name, "FAILED", message[:4000], None, started)
+        return "FAILED"
+    finally:
+        local.conn.close()
 
 
 def _history(

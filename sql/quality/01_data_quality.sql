@@ -1,0 +1,676 @@
+-- Data quality: checks on every layer, kept as history. OPS.RUN_DATA_QUALITY() appends one row per check
+-- (and per member for the per-member checks) to OPS.DQ_RESULTS on every run; nothing is updated or deleted,
+-- so a check's history is a query away. Checks are plain SQL (the same statements locally and in Snowflake),
+-- grouped one family per INSERT. The Snowflake data metric functions on Silver (02_data_metric_functions.sql)
+-- watch the same keys between runs; these checks are the ones the alert and the tests rely on.
+--
+-- Severity: 'error' checks guard what must never happen (a duplicate key, a fact without its dimension row,
+-- an out-of-range score, a member whose data stopped arriving); OPS.DATA_QUALITY_ALERT fires on them.
+-- 'warn' checks record what real WHOOP data legitimately does: days without a recovery (the strap was not
+-- worn) and volume spikes (a new member's backfill). They are kept for trend reports and never alert.
+--
+-- Where it runs: OPS.DATA_QUALITY_TASK is the finalizer of the ingest graph, so it runs after the ingest and
+-- every Silver task of a firing have finished, whether they succeeded, failed or were SKIPPED (a Silver
+-- task is skipped when its stream is empty; a plain AFTER child of skipped tasks would be skipped too, and a
+-- sibling AFTER the root would race the Silver tasks). Gold is dynamic tables on their own 20-minute lag, so
+-- the procedure first refreshes the Gold tables it checks (a manual REFRESH refreshes the upstream INT_*
+-- tables first): the checks then see Gold as built from this run's Silver, not from the previous refresh.
+CREATE SCHEMA IF NOT EXISTS OPS;
+
+CREATE TABLE IF NOT EXISTS OPS.DQ_RUNS (
+    RUN_ID VARCHAR NOT NULL COMMENT 'One data quality run; every result row of the run carries it',
+    STARTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC start of the run; the CHECKED_AT of its results'
+) COMMENT = 'One row per OPS.RUN_DATA_QUALITY() call';
+
+CREATE TABLE IF NOT EXISTS OPS.DQ_RESULTS (
+    CHECKED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC start of the run that made the check',
+    RUN_ID VARCHAR NOT NULL COMMENT 'The run (OPS.DQ_RUNS)',
+    LAYER VARCHAR NOT NULL COMMENT 'BRONZE, SILVER or GOLD',
+    TABLE_NAME VARCHAR NOT NULL COMMENT 'Table checked, schema-qualified',
+    CHECK_NAME VARCHAR NOT NULL COMMENT 'What was checked, e.g. cycle_id_unique, fact_strain_date_in_dim_date',
+    CHECK_KIND VARCHAR NOT NULL COMMENT 'unique, foreign_key, range, not_null, empty, freshness, volume or missing_days',
+    SEVERITY VARCHAR NOT NULL COMMENT 'error: fires OPS.DATA_QUALITY_ALERT; warn: recorded only',
+    MEMBER_KEY VARCHAR COMMENT 'GOLD member key for per-member checks, NULL otherwise',
+    ROWS_TESTED NUMBER(38, 0) NOT NULL COMMENT 'Rows (or member-days, or loaded rows) the check looked at',
+    FAILURES NUMBER(38, 0) NOT NULL COMMENT 'Rows that broke the check (excess duplicates, orphans, missing days, ...)',
+    PASSED BOOLEAN NOT NULL COMMENT 'FAILURES = 0',
+    DETAIL VARCHAR COMMENT 'Columns, bounds or measurements behind the result'
+) COMMENT = 'History of every data quality check; appended by OPS.RUN_DATA_QUALITY(), never updated';
+
+CREATE TABLE IF NOT EXISTS OPS.ALERT_EVENTS (
+    RAISED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time the alert fired',
+    ALERT_NAME VARCHAR NOT NULL COMMENT 'The alert that fired',
+    RUN_ID VARCHAR NOT NULL COMMENT 'The data quality run whose failures fired it (once per run)',
+    FAILED_CHECKS NUMBER(38, 0) NOT NULL COMMENT 'Error-severity checks that failed in that run',
+    DETAIL VARCHAR COMMENT 'The failed checks, table.check'
+) COMMENT = 'What the alerts raised; a notification integration can forward these rows';
+
+CREATE OR REPLACE PROCEDURE OPS.RUN_DATA_QUALITY()
+    RETURNS VARCHAR
+    LANGUAGE SQL
+    EXECUTE AS OWNER
+AS
+$$
+BEGIN
+    -- A LANGUAGE SQL body here has no variables, so the run id is a row every later statement reads back.
+    -- Runs never overlap: the task graph does not start a firing while the previous one runs.
+    INSERT INTO OPS.DQ_RUNS (RUN_ID, STARTED_AT)
+    SELECT UUID_STRING(), SYSDATE();
+
+    -- Gold as of this run's Silver (see the header). Dimensions first, then the facts and aggregates.
+    ALTER DYNAMIC TABLE GOLD.DIM_DATE REFRESH;
+    ALTER DYNAMIC TABLE GOLD.DIM_MEMBER REFRESH;
+    ALTER DYNAMIC TABLE GOLD.DIM_ACTIVITY_TYPE REFRESH;
+    ALTER DYNAMIC TABLE GOLD.FACT_DAILY_RECOVERY REFRESH;
+    ALTER DYNAMIC TABLE GOLD.FACT_SLEEP REFRESH;
+    ALTER DYNAMIC TABLE GOLD.FACT_SLEEP_STAGE REFRESH;
+    ALTER DYNAMIC TABLE GOLD.FACT_STRAIN REFRESH;
+    ALTER DYNAMIC TABLE GOLD.FACT_WORKOUTS REFRESH;
+    ALTER DYNAMIC TABLE GOLD.AGG_MEMBER_WEEKLY REFRESH;
+    ALTER DYNAMIC TABLE GOLD.AGG_MEMBER_MONTHLY REFRESH;
+
+    -- Bronze: a payload version is stored once per table (the ingest's NOT EXISTS on PAYLOAD_HASH; the
+    -- export import's per-member ROW_HASH), and every API row names its member.
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    api_rows AS (
+        SELECT 'BRONZE.RAW_CYCLE' AS TABLE_NAME, PAYLOAD_HASH, MEMBER_ID FROM BRONZE.RAW_CYCLE
+        UNION ALL SELECT 'BRONZE.RAW_RECOVERY', PAYLOAD_HASH, MEMBER_ID FROM BRONZE.RAW_RECOVERY
+        UNION ALL SELECT 'BRONZE.RAW_SLEEP', PAYLOAD_HASH, MEMBER_ID FROM BRONZE.RAW_SLEEP
+        UNION ALL SELECT 'BRONZE.RAW_WORKOUT', PAYLOAD_HASH, MEMBER_ID FROM BRONZE.RAW_WORKOUT
+        UNION ALL SELECT 'BRONZE.RAW_PROFILE', PAYLOAD_HASH, MEMBER_ID FROM BRONZE.RAW_PROFILE
+        UNION ALL SELECT 'BRONZE.RAW_BODY', PAYLOAD_HASH, MEMBER_ID FROM BRONZE.RAW_BODY
+    ),
+    api_tables AS (
+        SELECT TABLE_NAME FROM VALUES ('BRONZE.RAW_CYCLE'), ('BRONZE.RAW_RECOVERY'), ('BRONZE.RAW_SLEEP'),
+            ('BRONZE.RAW_WORKOUT'), ('BRONZE.RAW_PROFILE'), ('BRONZE.RAW_BODY') AS t (TABLE_NAME)
+    ),
+    api_hashes AS (
+        SELECT TABLE_NAME, PAYLOAD_HASH, COUNT(*) AS N FROM api_rows GROUP BY TABLE_NAME, PAYLOAD_HASH
+    ),
+    export_hashes AS (
+        SELECT 'BRONZE.RAW_EXPORT_CYCLE' AS TABLE_NAME, MEMBER_NAME, ROW_HASH, COUNT(*) AS N
+        FROM BRONZE.RAW_EXPORT_CYCLE GROUP BY MEMBER_NAME, ROW_HASH
+        UNION ALL SELECT 'BRONZE.RAW_EXPORT_SLEEP', MEMBER_NAME, ROW_HASH, COUNT(*)
+        FROM BRONZE.RAW_EXPORT_SLEEP GROUP BY MEMBER_NAME, ROW_HASH
+        UNION ALL SELECT 'BRONZE.RAW_EXPORT_WORKOUT', MEMBER_NAME, ROW_HASH, COUNT(*)
+        FROM BRONZE.RAW_EXPORT_WORKOUT GROUP BY MEMBER_NAME, ROW_HASH
+    ),
+    export_tables AS (
+        SELECT TABLE_NAME FROM VALUES ('BRONZE.RAW_EXPORT_CYCLE'), ('BRONZE.RAW_EXPORT_SLEEP'),
+            ('BRONZE.RAW_EXPORT_WORKOUT') AS t (TABLE_NAME)
+    ),
+    checks AS (
+        SELECT t.TABLE_NAME, 'payload_hash_unique' AS CHECK_NAME, 'unique' AS CHECK_KIND,
+            COALESCE(SUM(h.N), 0) AS ROWS_TESTED, COALESCE(SUM(h.N - 1), 0) AS FAILURES,
+            'PAYLOAD_HASH: each payload version once per table' AS DETAIL
+        FROM api_tables AS t LEFT JOIN api_hashes AS h ON h.TABLE_NAME = t.TABLE_NAME
+        GROUP BY t.TABLE_NAME
+        UNION ALL
+        SELECT t.TABLE_NAME, 'member_id_not_null', 'not_null', COUNT(r.TABLE_NAME), COUNT_IF(r.MEMBER_ID IS NULL),
+            'MEMBER_ID'
+        FROM api_tables AS t LEFT JOIN api_rows AS r ON r.TABLE_NAME = t.TABLE_NAME
+        GROUP BY t.TABLE_NAME
+        UNION ALL
+        SELECT t.TABLE_NAME, 'row_hash_unique_per_member', 'unique', COALESCE(SUM(h.N), 0),
+            COALESCE(SUM(h.N - 1), 0), 'MEMBER_NAME, ROW_HASH: each export row once per member'
+        FROM export_tables AS t LEFT JOIN export_hashes AS h ON h.TABLE_NAME = t.TABLE_NAME
+        GROUP BY t.TABLE_NAME
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'BRONZE', c.TABLE_NAME, c.CHECK_NAME, c.CHECK_KIND, 'error', NULL,
+        c.ROWS_TESTED, c.FAILURES, c.FAILURES = 0, c.DETAIL
+    FROM checks AS c
+    CROSS JOIN run;
+
+    -- Silver: natural keys unique, required columns present (a SCORED row has its score), documented ranges,
+    -- and every PENDING_* table empty (rows left there mean a transform failed part-way and will be retried).
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    natural_keys AS (
+        SELECT 'SILVER.CYCLE' AS TABLE_NAME, 'cycle_id_unique' AS CHECK_NAME, 'CYCLE_ID' AS DETAIL,
+            COUNT(*) AS N FROM SILVER.CYCLE GROUP BY CYCLE_ID
+        UNION ALL SELECT 'SILVER.RECOVERY', 'cycle_id_unique', 'CYCLE_ID (one recovery per cycle)', COUNT(*)
+        FROM SILVER.RECOVERY GROUP BY CYCLE_ID
+        UNION ALL SELECT 'SILVER.SLEEP', 'sleep_id_unique', 'SLEEP_ID', COUNT(*) FROM SILVER.SLEEP GROUP BY SLEEP_ID
+        UNION ALL SELECT 'SILVER.WORKOUT', 'workout_id_unique', 'WORKOUT_ID', COUNT(*)
+        FROM SILVER.WORKOUT GROUP BY WORKOUT_ID
+        UNION ALL SELECT 'SILVER.MEMBER_PROFILE', 'member_id_unique', 'MEMBER_ID', COUNT(*)
+        FROM SILVER.MEMBER_PROFILE GROUP BY MEMBER_ID
+        UNION ALL SELECT 'SILVER.BODY_MEASUREMENT', 'member_measured_at_unique', 'MEMBER_ID, MEASURED_AT', COUNT(*)
+        FROM SILVER.BODY_MEASUREMENT GROUP BY MEMBER_ID, MEASURED_AT
+    ),
+    key_tables AS (
+        SELECT TABLE_NAME, CHECK_NAME, DETAIL FROM VALUES
+            ('SILVER.CYCLE', 'cycle_id_unique', 'CYCLE_ID'),
+            ('SILVER.RECOVERY', 'cycle_id_unique', 'CYCLE_ID (one recovery per cycle)'),
+            ('SILVER.SLEEP', 'sleep_id_unique', 'SLEEP_ID'),
+            ('SILVER.WORKOUT', 'workout_id_unique', 'WORKOUT_ID'),
+            ('SILVER.MEMBER_PROFILE', 'member_id_unique', 'MEMBER_ID'),
+            ('SILVER.BODY_MEASUREMENT', 'member_measured_at_unique', 'MEMBER_ID, MEASURED_AT')
+        AS t (TABLE_NAME, CHECK_NAME, DETAIL)
+    ),
+    checks AS (
+        SELECT t.TABLE_NAME, t.CHECK_NAME, 'unique' AS CHECK_KIND, COALESCE(SUM(k.N), 0) AS ROWS_TESTED,
+            COALESCE(SUM(k.N - 1), 0) AS FAILURES, t.DETAIL
+        FROM key_tables AS t
+        LEFT JOIN natural_keys AS k ON k.TABLE_NAME = t.TABLE_NAME AND k.CHECK_NAME = t.CHECK_NAME
+        GROUP BY t.TABLE_NAME, t.CHECK_NAME, t.DETAIL
+        -- required columns (NOT NULL in the DDL, plus the score of a SCORED row, which the DDL cannot say)
+        UNION ALL
+        SELECT 'SILVER.CYCLE', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR START_UTC IS NULL OR CYCLE_DATE IS NULL
+                OR (SCORE_STATE = 'SCORED' AND DAY_STRAIN IS NULL)),
+            'CYCLE_ID, MEMBER_ID, START_UTC, CYCLE_DATE; DAY_STRAIN when SCORED'
+        FROM SILVER.CYCLE
+        UNION ALL
+        SELECT 'SILVER.RECOVERY', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR (SCORE_STATE = 'SCORED' AND RECOVERY_SCORE IS NULL)),
+            'CYCLE_ID, MEMBER_ID; RECOVERY_SCORE when SCORED'
+        FROM SILVER.RECOVERY
+        UNION ALL
+        SELECT 'SILVER.SLEEP', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(SLEEP_ID IS NULL OR MEMBER_ID IS NULL OR WAKE_DATE IS NULL
+                OR (SCORE_STATE = 'SCORED' AND (ASLEEP_MINUTES IS NULL OR IN_BED_MINUTES IS NULL))),
+            'SLEEP_ID, MEMBER_ID, WAKE_DATE; ASLEEP_MINUTES, IN_BED_MINUTES when SCORED'
+        FROM SILVER.SLEEP
+        UNION ALL
+        SELECT 'SILVER.WORKOUT', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(WORKOUT_ID IS NULL OR MEMBER_ID IS NULL OR SPORT_NAME IS NULL OR WORKOUT_DATE IS NULL
+                OR (SCORE_STATE = 'SCORED' AND STRAIN IS NULL)),
+            'WORKOUT_ID, MEMBER_ID, SPORT_NAME, WORKOUT_DATE; STRAIN when SCORED'
+        FROM SILVER.WORKOUT
+        -- ranges
+        UNION ALL
+        SELECT 'SILVER.RECOVERY', 'recovery_score_0_100', 'range', COUNT(*),
+            COUNT_IF(RECOVERY_SCORE < 0 OR RECOVERY_SCORE > 100), 'RECOVERY_SCORE between 0 and 100'
+        FROM SILVER.RECOVERY
+        UNION ALL
+        SELECT 'SILVER.CYCLE', 'day_strain_0_21', 'range', COUNT(*), COUNT_IF(DAY_STRAIN < 0 OR DAY_STRAIN > 21),
+            'DAY_STRAIN between 0 and 21'
+        FROM SILVER.CYCLE
+        UNION ALL
+        SELECT 'SILVER.WORKOUT', 'strain_0_21', 'range', COUNT(*), COUNT_IF(STRAIN < 0 OR STRAIN > 21),
+            'STRAIN between 0 and 21'
+        FROM SILVER.WORKOUT
+        UNION ALL
+        SELECT 'SILVER.CYCLE', 'duration_not_negative', 'range', COUNT(*), COUNT_IF(END_UTC < START_UTC),
+            'END_UTC >= START_UTC'
+        FROM SILVER.CYCLE
+        UNION ALL
+        SELECT 'SILVER.SLEEP', 'durations_not_negative', 'range', COUNT(*),
+            COUNT_IF(END_UTC < START_UTC OR IN_BED_MINUTES < 0 OR ASLEEP_MINUTES < 0 OR LIGHT_SLEEP_MINUTES < 0
+                OR DEEP_SLEEP_MINUTES < 0 OR REM_SLEEP_MINUTES < 0 OR AWAKE_MINUTES < 0),
+            'END_UTC >= START_UTC; in-bed, asleep and stage minutes >= 0'
+        FROM SILVER.SLEEP
+        UNION ALL
+        SELECT 'SILVER.WORKOUT', 'duration_not_negative', 'range', COUNT(*),
+            COUNT_IF(END_UTC < START_UTC OR DURATION_MINUTES < 0), 'END_UTC >= START_UTC; DURATION_MINUTES >= 0'
+        FROM SILVER.WORKOUT
+        -- staging tables are empty after a run
+        UNION ALL
+        SELECT 'SILVER.PENDING_CYCLE', 'pending_empty', 'empty', COUNT(*), COUNT(*), 'rows left by a failed run'
+        FROM SILVER.PENDING_CYCLE
+        UNION ALL
+        SELECT 'SILVER.PENDING_RECOVERY', 'pending_empty', 'empty', COUNT(*), COUNT(*), 'rows left by a failed run'
+        FROM SILVER.PENDING_RECOVERY
+        UNION ALL
+        SELECT 'SILVER.PENDING_SLEEP', 'pending_empty', 'empty', COUNT(*), COUNT(*), 'rows left by a failed run'
+        FROM SILVER.PENDING_SLEEP
+        UNION ALL
+        SELECT 'SILVER.PENDING_WORKOUT', 'pending_empty', 'empty', COUNT(*), COUNT(*), 'rows left by a failed run'
+        FROM SILVER.PENDING_WORKOUT
+        UNION ALL
+        SELECT 'SILVER.PENDING_MEMBER_PROFILE', 'pending_empty', 'empty', COUNT(*), COUNT(*),
+            'rows left by a failed run'
+        FROM SILVER.PENDING_MEMBER_PROFILE
+        UNION ALL
+        SELECT 'SILVER.PENDING_BODY_MEASUREMENT', 'pending_empty', 'empty', COUNT(*), COUNT(*),
+            'rows left by a failed run'
+        FROM SILVER.PENDING_BODY_MEASUREMENT
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'SILVER', c.TABLE_NAME, c.CHECK_NAME, c.CHECK_KIND, 'error', NULL,
+        c.ROWS_TESTED, c.FAILURES, c.FAILURES = 0, c.DETAIL
+    FROM checks AS c
+    CROSS JOIN run;
+
+    -- Gold keys: every surrogate key unique, and the grain of the daily facts (one recovery and one strain per
+    -- member and day, one main sleep per member and day).
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    key_counts AS (
+        SELECT 'GOLD.DIM_DATE' AS TABLE_NAME, 'date_key_unique' AS CHECK_NAME, COUNT(*) AS N
+        FROM GOLD.DIM_DATE GROUP BY DATE_KEY
+        UNION ALL SELECT 'GOLD.DIM_MEMBER', 'member_key_unique', COUNT(*) FROM GOLD.DIM_MEMBER GROUP BY MEMBER_KEY
+        UNION ALL SELECT 'GOLD.DIM_ACTIVITY_TYPE', 'activity_type_key_unique', COUNT(*)
+        FROM GOLD.DIM_ACTIVITY_TYPE GROUP BY ACTIVITY_TYPE_KEY
+        UNION ALL SELECT 'GOLD.DIM_SLEEP_STAGE', 'sleep_stage_key_unique', COUNT(*)
+        FROM GOLD.DIM_SLEEP_STAGE GROUP BY SLEEP_STAGE_KEY
+        UNION ALL SELECT 'GOLD.FACT_DAILY_RECOVERY', 'recovery_id_unique', COUNT(*)
+        FROM GOLD.FACT_DAILY_RECOVERY GROUP BY RECOVERY_ID
+        UNION ALL SELECT 'GOLD.FACT_DAILY_RECOVERY', 'one_per_member_and_day', COUNT(*)
+        FROM GOLD.FACT_DAILY_RECOVERY GROUP BY MEMBER_KEY, DATE_KEY
+        UNION ALL SELECT 'GOLD.FACT_SLEEP', 'sleep_id_unique', COUNT(*) FROM GOLD.FACT_SLEEP GROUP BY SLEEP_ID
+        UNION ALL SELECT 'GOLD.FACT_SLEEP', 'one_main_sleep_per_member_and_day', COUNT(*)
+        FROM GOLD.FACT_SLEEP WHERE IS_MAIN_SLEEP GROUP BY MEMBER_KEY, DATE_KEY
+        UNION ALL SELECT 'GOLD.FACT_SLEEP_STAGE', 'sleep_stage_fact_id_unique', COUNT(*)
+        FROM GOLD.FACT_SLEEP_STAGE GROUP BY SLEEP_STAGE_FACT_ID
+        UNION ALL SELECT 'GOLD.FACT_STRAIN', 'strain_id_unique', COUNT(*) FROM GOLD.FACT_STRAIN GROUP BY STRAIN_ID
+        UNION ALL SELECT 'GOLD.FACT_STRAIN', 'one_per_member_and_day', COUNT(*)
+        FROM GOLD.FACT_STRAIN GROUP BY MEMBER_KEY, DATE_KEY
+        UNION ALL SELECT 'GOLD.FACT_WORKOUTS', 'workout_id_unique', COUNT(*)
+        FROM GOLD.FACT_WORKOUTS GROUP BY WORKOUT_ID
+        UNION ALL SELECT 'GOLD.AGG_MEMBER_WEEKLY', 'week_id_unique', COUNT(*)
+        FROM GOLD.AGG_MEMBER_WEEKLY GROUP BY WEEK_ID
+        UNION ALL SELECT 'GOLD.AGG_MEMBER_MONTHLY', 'month_id_unique', COUNT(*)
+        FROM GOLD.AGG_MEMBER_MONTHLY GROUP BY MONTH_ID
+    ),
+    key_checks AS (
+        SELECT TABLE_NAME, CHECK_NAME, DETAIL FROM VALUES
+            ('GOLD.DIM_DATE', 'date_key_unique', 'DATE_KEY'),
+            ('GOLD.DIM_MEMBER', 'member_key_unique', 'MEMBER_KEY'),
+            ('GOLD.DIM_ACTIVITY_TYPE', 'activity_type_key_unique', 'ACTIVITY_TYPE_KEY'),
+            ('GOLD.DIM_SLEEP_STAGE', 'sleep_stage_key_unique', 'SLEEP_STAGE_KEY'),
+            ('GOLD.FACT_DAILY_RECOVERY', 'recovery_id_unique', 'RECOVERY_ID'),
+            ('GOLD.FACT_DAILY_RECOVERY', 'one_per_member_and_day', 'MEMBER_KEY, DATE_KEY'),
+            ('GOLD.FACT_SLEEP', 'sleep_id_unique', 'SLEEP_ID'),
+            ('GOLD.FACT_SLEEP', 'one_main_sleep_per_member_and_day', 'MEMBER_KEY, DATE_KEY where IS_MAIN_SLEEP'),
+            ('GOLD.FACT_SLEEP_STAGE', 'sleep_stage_fact_id_unique', 'SLEEP_STAGE_FACT_ID'),
+            ('GOLD.FACT_STRAIN', 'strain_id_unique', 'STRAIN_ID'),
+            ('GOLD.FACT_STRAIN', 'one_per_member_and_day', 'MEMBER_KEY, DATE_KEY'),
+            ('GOLD.FACT_WORKOUTS', 'workout_id_unique', 'WORKOUT_ID'),
+            ('GOLD.AGG_MEMBER_WEEKLY', 'week_id_unique', 'WEEK_ID'),
+            ('GOLD.AGG_MEMBER_MONTHLY', 'month_id_unique', 'MONTH_ID')
+        AS t (TABLE_NAME, CHECK_NAME, DETAIL)
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'GOLD', k.TABLE_NAME, k.CHECK_NAME, 'unique', 'error', NULL,
+        COALESCE(SUM(c.N), 0), COALESCE(SUM(c.N - 1), 0), COALESCE(SUM(c.N - 1), 0) = 0, k.DETAIL
+    FROM key_checks AS k
+    LEFT JOIN key_counts AS c ON c.TABLE_NAME = k.TABLE_NAME AND c.CHECK_NAME = k.CHECK_NAME
+    CROSS JOIN run
+    GROUP BY run.STARTED_AT, run.RUN_ID, k.TABLE_NAME, k.CHECK_NAME, k.DETAIL;
+
+    -- Gold foreign keys: every fact and aggregate row has its date, member, activity type and sleep stage.
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    date_refs AS (
+        SELECT 'GOLD.FACT_DAILY_RECOVERY' AS TABLE_NAME, DATE_KEY FROM GOLD.FACT_DAILY_RECOVERY
+        UNION ALL SELECT 'GOLD.FACT_SLEEP', DATE_KEY FROM GOLD.FACT_SLEEP
+        UNION ALL SELECT 'GOLD.FACT_SLEEP_STAGE', DATE_KEY FROM GOLD.FACT_SLEEP_STAGE
+        UNION ALL SELECT 'GOLD.FACT_STRAIN', DATE_KEY FROM GOLD.FACT_STRAIN
+        UNION ALL SELECT 'GOLD.FACT_WORKOUTS', DATE_KEY FROM GOLD.FACT_WORKOUTS
+        UNION ALL SELECT 'GOLD.AGG_MEMBER_WEEKLY', WEEK_START_DATE_KEY FROM GOLD.AGG_MEMBER_WEEKLY
+        UNION ALL SELECT 'GOLD.AGG_MEMBER_MONTHLY', MONTH_START_DATE_KEY FROM GOLD.AGG_MEMBER_MONTHLY
+    ),
+    member_refs AS (
+        SELECT 'GOLD.FACT_DAILY_RECOVERY' AS TABLE_NAME, MEMBER_KEY FROM GOLD.FACT_DAILY_RECOVERY
+        UNION ALL SELECT 'GOLD.FACT_SLEEP', MEMBER_KEY FROM GOLD.FACT_SLEEP
+        UNION ALL SELECT 'GOLD.FACT_SLEEP_STAGE', MEMBER_KEY FROM GOLD.FACT_SLEEP_STAGE
+        UNION ALL SELECT 'GOLD.FACT_STRAIN', MEMBER_KEY FROM GOLD.FACT_STRAIN
+        UNION ALL SELECT 'GOLD.FACT_WORKOUTS', MEMBER_KEY FROM GOLD.FACT_WORKOUTS
+        UNION ALL SELECT 'GOLD.AGG_MEMBER_WEEKLY', MEMBER_KEY FROM GOLD.AGG_MEMBER_WEEKLY
+        UNION ALL SELECT 'GOLD.AGG_MEMBER_MONTHLY', MEMBER_KEY FROM GOLD.AGG_MEMBER_MONTHLY
+    ),
+    ref_tables AS (
+        SELECT TABLE_NAME FROM VALUES ('GOLD.FACT_DAILY_RECOVERY'), ('GOLD.FACT_SLEEP'), ('GOLD.FACT_SLEEP_STAGE'),
+            ('GOLD.FACT_STRAIN'), ('GOLD.FACT_WORKOUTS'), ('GOLD.AGG_MEMBER_WEEKLY'), ('GOLD.AGG_MEMBER_MONTHLY')
+        AS t (TABLE_NAME)
+    ),
+    checks AS (
+        SELECT t.TABLE_NAME, 'date_key_in_dim_date' AS CHECK_NAME, COUNT(r.TABLE_NAME) AS ROWS_TESTED,
+            COUNT_IF(r.TABLE_NAME IS NOT NULL AND d.DATE_KEY IS NULL) AS FAILURES,
+            'DATE_KEY -> GOLD.DIM_DATE' AS DETAIL
+        FROM ref_tables AS t
+        LEFT JOIN date_refs AS r ON r.TABLE_NAME = t.TABLE_NAME
+        LEFT JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = r.DATE_KEY
+        GROUP BY t.TABLE_NAME
+        UNION ALL
+        SELECT t.TABLE_NAME, 'member_key_in_dim_member', COUNT(r.TABLE_NAME),
+            COUNT_IF(r.TABLE_NAME IS NOT NULL AND m.MEMBER_KEY IS NULL), 'MEMBER_KEY -> GOLD.DIM_MEMBER'
+        FROM ref_tables AS t
+        LEFT JOIN member_refs AS r ON r.TABLE_NAME = t.TABLE_NAME
+        LEFT JOIN GOLD.DIM_MEMBER AS m ON m.MEMBER_KEY = r.MEMBER_KEY
+        GROUP BY t.TABLE_NAME
+        UNION ALL
+        SELECT 'GOLD.FACT_WORKOUTS', 'activity_type_key_in_dim_activity_type', COUNT(*),
+            COUNT_IF(a.ACTIVITY_TYPE_KEY IS NULL), 'ACTIVITY_TYPE_KEY -> GOLD.DIM_ACTIVITY_TYPE'
+        FROM GOLD.FACT_WORKOUTS AS w
+        LEFT JOIN GOLD.DIM_ACTIVITY_TYPE AS a ON a.ACTIVITY_TYPE_KEY = w.ACTIVITY_TYPE_KEY
+        UNION ALL
+        SELECT 'GOLD.FACT_SLEEP_STAGE', 'sleep_stage_key_in_dim_sleep_stage', COUNT(*),
+            COUNT_IF(d.SLEEP_STAGE_KEY IS NULL), 'SLEEP_STAGE_KEY -> GOLD.DIM_SLEEP_STAGE'
+        FROM GOLD.FACT_SLEEP_STAGE AS s
+        LEFT JOIN GOLD.DIM_SLEEP_STAGE AS d ON d.SLEEP_STAGE_KEY = s.SLEEP_STAGE_KEY
+        UNION ALL
+        SELECT 'GOLD.FACT_SLEEP_STAGE', 'sleep_id_in_fact_sleep', COUNT(*), COUNT_IF(f.SLEEP_ID IS NULL),
+            'SLEEP_ID -> GOLD.FACT_SLEEP'
+        FROM GOLD.FACT_SLEEP_STAGE AS s
+        LEFT JOIN (SELECT DISTINCT SLEEP_ID FROM GOLD.FACT_SLEEP) AS f ON f.SLEEP_ID = s.SLEEP_ID
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'GOLD', c.TABLE_NAME, c.CHECK_NAME, 'foreign_key', 'error', NULL,
+        c.ROWS_TESTED, c.FAILURES, c.FAILURES = 0, c.DETAIL
+    FROM checks AS c
+    CROSS JOIN run;
+
+    -- Gold values: ranges and required columns of the facts.
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    checks AS (
+        SELECT 'GOLD.FACT_DAILY_RECOVERY' AS TABLE_NAME, 'recovery_score_0_100' AS CHECK_NAME, 'range' AS CHECK_KIND,
+            COUNT(*) AS ROWS_TESTED, COUNT_IF(RECOVERY_SCORE < 0 OR RECOVERY_SCORE > 100) AS FAILURES,
+            'RECOVERY_SCORE between 0 and 100' AS DETAIL
+        FROM GOLD.FACT_DAILY_RECOVERY
+        UNION ALL
+        SELECT 'GOLD.FACT_STRAIN', 'day_strain_0_21', 'range', COUNT(*),
+            COUNT_IF(DAY_STRAIN_SCORE < 0 OR DAY_STRAIN_SCORE > 21), 'DAY_STRAIN_SCORE between 0 and 21'
+        FROM GOLD.FACT_STRAIN
+        UNION ALL
+        SELECT 'GOLD.FACT_WORKOUTS', 'strain_and_duration', 'range', COUNT(*),
+            COUNT_IF(STRAIN_SCORE < 0 OR STRAIN_SCORE > 21 OR DURATION_MINUTES < 0),
+            'STRAIN_SCORE between 0 and 21; DURATION_MINUTES >= 0'
+        FROM GOLD.FACT_WORKOUTS
+        UNION ALL
+        SELECT 'GOLD.FACT_SLEEP', 'durations_not_negative', 'range', COUNT(*),
+            COUNT_IF(TOTAL_SLEEP_MINUTES < 0 OR IN_BED_MINUTES < 0 OR LIGHT_SLEEP_MINUTES < 0
+                OR DEEP_SLEEP_MINUTES < 0 OR REM_SLEEP_MINUTES < 0 OR AWAKE_MINUTES < 0
+                OR SLEEP_END_TIMESTAMP < SLEEP_START_TIMESTAMP),
+            'sleep, in-bed and stage minutes >= 0; end >= start'
+        FROM GOLD.FACT_SLEEP
+        UNION ALL
+        SELECT 'GOLD.FACT_SLEEP_STAGE', 'stage_minutes_not_negative', 'range', COUNT(*), COUNT_IF(STAGE_MINUTES < 0),
+            'STAGE_MINUTES >= 0'
+        FROM GOLD.FACT_SLEEP_STAGE
+        UNION ALL
+        SELECT 'GOLD.FACT_DAILY_RECOVERY', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(RECOVERY_ID IS NULL OR MEMBER_KEY IS NULL OR DATE_KEY IS NULL OR RECOVERY_SCORE IS NULL
+                OR LOAD_TIMESTAMP IS NULL),
+            'RECOVERY_ID, MEMBER_KEY, DATE_KEY, RECOVERY_SCORE, LOAD_TIMESTAMP'
+        FROM GOLD.FACT_DAILY_RECOVERY
+        UNION ALL
+        SELECT 'GOLD.FACT_STRAIN', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(STRAIN_ID IS NULL OR MEMBER_KEY IS NULL OR DATE_KEY IS NULL OR DAY_STRAIN_SCORE IS NULL
+                OR LOAD_TIMESTAMP IS NULL),
+            'STRAIN_ID, MEMBER_KEY, DATE_KEY, DAY_STRAIN_SCORE, LOAD_TIMESTAMP'
+        FROM GOLD.FACT_STRAIN
+        UNION ALL
+        SELECT 'GOLD.FACT_SLEEP', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(SLEEP_ID IS NULL OR MEMBER_KEY IS NULL OR DATE_KEY IS NULL OR TOTAL_SLEEP_MINUTES IS NULL
+                OR IS_MAIN_SLEEP IS NULL OR LOAD_TIMESTAMP IS NULL),
+            'SLEEP_ID, MEMBER_KEY, DATE_KEY, TOTAL_SLEEP_MINUTES, IS_MAIN_SLEEP, LOAD_TIMESTAMP'
+        FROM GOLD.FACT_SLEEP
+        UNION ALL
+        SELECT 'GOLD.FACT_SLEEP_STAGE', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(SLEEP_STAGE_FACT_ID IS NULL OR SLEEP_ID IS NULL OR SLEEP_STAGE_KEY IS NULL OR MEMBER_KEY IS NULL
+                OR DATE_KEY IS NULL),
+            'SLEEP_STAGE_FACT_ID, SLEEP_ID, SLEEP_STAGE_KEY, MEMBER_KEY, DATE_KEY'
+        FROM GOLD.FACT_SLEEP_STAGE
+        UNION ALL
+        SELECT 'GOLD.FACT_WORKOUTS', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(WORKOUT_ID IS NULL OR MEMBER_KEY IS NULL OR DATE_KEY IS NULL OR ACTIVITY_TYPE_KEY IS NULL
+                OR STRAIN_SCORE IS NULL OR LOAD_TIMESTAMP IS NULL),
+            'WORKOUT_ID, MEMBER_KEY, DATE_KEY, ACTIVITY_TYPE_KEY, STRAIN_SCORE, LOAD_TIMESTAMP'
+        FROM GOLD.FACT_WORKOUTS
+        UNION ALL
+        SELECT 'GOLD.DIM_MEMBER', 'required_columns_not_null', 'not_null', COUNT(*),
+            COUNT_IF(MEMBER_KEY IS NULL OR MEMBER_NAME IS NULL OR MEMBER_STATUS IS NULL),
+            'MEMBER_KEY, MEMBER_NAME, MEMBER_STATUS'
+        FROM GOLD.DIM_MEMBER
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'GOLD', c.TABLE_NAME, c.CHECK_NAME, c.CHECK_KIND, 'error', NULL,
+        c.ROWS_TESTED, c.FAILURES, c.FAILURES = 0, c.DETAIL
+    FROM checks AS c
+    CROSS JOIN run;
+
+    -- Freshness per member: hours since the newest record version reached Bronze, as Silver and Gold carry it
+    -- (LOAD_TIMESTAMP / BRONZE_LOADED_AT), against CONFIG.SETTINGS dq_freshness_hours (default 36). A member
+    -- the ingest cannot read any more (revoked token) or whose strap sends nothing goes stale here.
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    threshold AS (
+        SELECT COALESCE(MAX(IFF(SETTING_KEY = 'dq_freshness_hours', TRY_TO_DOUBLE(SETTING_VALUE), NULL)), 36) AS HOURS
+        FROM CONFIG.SETTINGS
+    ),
+    members AS (
+        SELECT MEMBER_NAME, MD5('member|' || MEMBER_NAME) AS MEMBER_KEY FROM CONFIG.MEMBERS
+    ),
+    gold_loads AS (
+        SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_DAILY_RECOVERY
+        UNION ALL SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_SLEEP
+        UNION ALL SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_STRAIN
+        UNION ALL SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_WORKOUTS
+    ),
+    gold_latest AS (
+        SELECT MEMBER_KEY, MAX(LOAD_TIMESTAMP) AS LATEST, COUNT(*) AS N FROM gold_loads GROUP BY MEMBER_KEY
+    ),
+    silver_loads AS (
+        SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.CYCLE
+        UNION ALL SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.RECOVERY
+        UNION ALL SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.SLEEP
+        UNION ALL SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.WORKOUT
+    ),
+    silver_latest AS (
+        SELECT MEMBER_NAME, MAX(BRONZE_LOADED_AT) AS LATEST, COUNT(*) AS N FROM silver_loads GROUP BY MEMBER_NAME
+    ),
+    latest AS (
+        SELECT 'GOLD' AS LAYER, 'GOLD.FACT_*' AS TABLE_NAME, m.MEMBER_KEY, g.LATEST, COALESCE(g.N, 0) AS N
+        FROM members AS m LEFT JOIN gold_latest AS g ON g.MEMBER_KEY = m.MEMBER_KEY
+        UNION ALL
+        SELECT 'SILVER', 'SILVER.CYCLE|RECOVERY|SLEEP|WORKOUT', m.MEMBER_KEY, s.LATEST, COALESCE(s.N, 0)
+        FROM members AS m LEFT JOIN silver_latest AS s ON s.MEMBER_NAME = m.MEMBER_NAME
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, l.LAYER, l.TABLE_NAME, 'member_data_fresh', 'freshness', 'error', l.MEMBER_KEY,
+        l.N, IFF(l.LATEST IS NULL OR DATEDIFF(SECOND, l.LATEST, SYSDATE()) > t.HOURS * 3600, 1, 0),
+        l.LATEST IS NOT NULL AND DATEDIFF(SECOND, l.LATEST, SYSDATE()) <= t.HOURS * 3600,
+        'newest load ' || COALESCE(TO_VARCHAR(l.LATEST), 'never') || ' UTC; threshold '
+            || TO_VARCHAR(t.HOURS) || ' h'
+    FROM latest AS l
+    CROSS JOIN threshold AS t
+    CROSS JOIN run;
+
+    -- Volume: rows loaded into each API Bronze table in the last 24 hours against the average of the 14
+    -- 24-hour windows before it (only windows in which the ingest ran count, so days the platform was off do
+    -- not pull the norm down). Judged only with dq_volume_min_history windows of history (default 7) and a
+    -- norm of at least dq_volume_min_rows rows (default 5), because a 30-minute schedule and one record per
+    -- member and day make small counts noise. A drop below 20 % is an error (the ingest is losing data); a
+    -- spike above 5x is a warning (a new member's backfill does that).
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    settings AS (
+        SELECT
+            COALESCE(MAX(IFF(SETTING_KEY = 'dq_volume_min_history', TRY_TO_NUMBER(SETTING_VALUE), NULL)), 7)
+                AS MIN_HISTORY,
+            COALESCE(MAX(IFF(SETTING_KEY = 'dq_volume_min_rows', TRY_TO_DOUBLE(SETTING_VALUE), NULL)), 5) AS MIN_ROWS,
+            COALESCE(MAX(IFF(SETTING_KEY = 'dq_volume_drop_ratio', TRY_TO_DOUBLE(SETTING_VALUE), NULL)), 0.2)
+                AS DROP_RATIO,
+            COALESCE(MAX(IFF(SETTING_KEY = 'dq_volume_spike_ratio', TRY_TO_DOUBLE(SETTING_VALUE), NULL)), 5)
+                AS SPIKE_RATIO
+        FROM CONFIG.SETTINGS
+    ),
+    loaded AS (
+        SELECT 'BRONZE.RAW_CYCLE' AS TABLE_NAME, LOADED_AT FROM BRONZE.RAW_CYCLE
+        UNION ALL SELECT 'BRONZE.RAW_RECOVERY', LOADED_AT FROM BRONZE.RAW_RECOVERY
+        UNION ALL SELECT 'BRONZE.RAW_SLEEP', LOADED_AT FROM BRONZE.RAW_SLEEP
+        UNION ALL SELECT 'BRONZE.RAW_WORKOUT', LOADED_AT FROM BRONZE.RAW_WORKOUT
+    ),
+    windows AS (
+        SELECT DISTINCT FLOOR(DATEDIFF(SECOND, STARTED_AT, SYSDATE()) / 86400) AS WINDOW_NO
+        FROM OPS.INGEST_RUNS
+        WHERE STARTED_AT > DATEADD(DAY, -15, SYSDATE())
+    ),
+    counts AS (
+        SELECT TABLE_NAME, FLOOR(DATEDIFF(SECOND, LOADED_AT, SYSDATE()) / 86400) AS WINDOW_NO, COUNT(*) AS N
+        FROM loaded
+        WHERE LOADED_AT > DATEADD(DAY, -15, SYSDATE())
+        GROUP BY TABLE_NAME, FLOOR(DATEDIFF(SECOND, LOADED_AT, SYSDATE()) / 86400)
+    ),
+    volume_tables AS (
+        SELECT TABLE_NAME FROM VALUES ('BRONZE.RAW_CYCLE'), ('BRONZE.RAW_RECOVERY'), ('BRONZE.RAW_SLEEP'),
+            ('BRONZE.RAW_WORKOUT') AS t (TABLE_NAME)
+    ),
+    grid AS (
+        SELECT t.TABLE_NAME, w.WINDOW_NO, COALESCE(c.N, 0) AS N
+        FROM volume_tables AS t
+        CROSS JOIN windows AS w
+        LEFT JOIN counts AS c ON c.TABLE_NAME = t.TABLE_NAME AND c.WINDOW_NO = w.WINDOW_NO
+        WHERE w.WINDOW_NO BETWEEN 0 AND 14
+    ),
+    stats AS (
+        SELECT
+            t.TABLE_NAME,
+            COALESCE(SUM(IFF(g.WINDOW_NO = 0, g.N, 0)), 0) AS CURRENT_ROWS,
+            COUNT_IF(g.WINDOW_NO = 0) AS CURRENT_WINDOWS,
+            COUNT_IF(g.WINDOW_NO >= 1) AS HISTORY_WINDOWS,
+            AVG(IFF(g.WINDOW_NO >= 1, g.N, NULL)) AS NORM
+        FROM volume_tables AS t
+        LEFT JOIN grid AS g ON g.TABLE_NAME = t.TABLE_NAME
+        GROUP BY t.TABLE_NAME
+    ),
+    judged AS (
+        SELECT
+            st.TABLE_NAME, st.CURRENT_ROWS, st.HISTORY_WINDOWS, st.NORM, s.DROP_RATIO, s.SPIKE_RATIO,
+            st.CURRENT_WINDOWS > 0 AND st.HISTORY_WINDOWS >= s.MIN_HISTORY AND COALESCE(st.NORM, 0) >= s.MIN_ROWS
+                AS IS_JUDGED
+        FROM stats AS st
+        CROSS JOIN settings AS s
+    ),
+    checks AS (
+        SELECT TABLE_NAME, 'volume_drop' AS CHECK_NAME, 'error' AS SEVERITY, CURRENT_ROWS,
+            IFF(IS_JUDGED AND CURRENT_ROWS < DROP_RATIO * NORM, 1, 0) AS FAILURES, IS_JUDGED, HISTORY_WINDOWS, NORM
+        FROM judged
+        UNION ALL
+        SELECT TABLE_NAME, 'volume_spike', 'warn', CURRENT_ROWS,
+            IFF(IS_JUDGED AND CURRENT_ROWS > SPIKE_RATIO * NORM, 1, 0), IS_JUDGED, HISTORY_WINDOWS, NORM
+        FROM judged
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'BRONZE', c.TABLE_NAME, c.CHECK_NAME, 'volume', c.SEVERITY, NULL,
+        c.CURRENT_ROWS, c.FAILURES, c.FAILURES = 0,
+        IFF(c.IS_JUDGED, '', 'not judged: ') || 'last 24 h ' || TO_VARCHAR(c.CURRENT_ROWS) || ' rows; norm '
+            || COALESCE(TO_VARCHAR(ROUND(c.NORM, 1)), 'none') || ' over ' || TO_VARCHAR(c.HISTORY_WINDOWS)
+            || ' earlier windows with ingest runs'
+    FROM checks AS c
+    CROSS JOIN run;
+
+    -- Missing days (informational, severity warn): per member, the dates of the spine between the member's
+    -- first and last daily recovery that have none. WHOOP data has real gaps (the strap was off), so this
+    -- counts them for reports and never fires the alert.
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
+        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+    ),
+    spans AS (
+        SELECT MEMBER_KEY, MIN(DATE_KEY) AS FIRST_KEY, MAX(DATE_KEY) AS LAST_KEY
+        FROM GOLD.FACT_DAILY_RECOVERY
+        GROUP BY MEMBER_KEY
+    ),
+    member_days AS (
+        SELECT s.MEMBER_KEY, d.DATE_KEY
+        FROM spans AS s
+        INNER JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY BETWEEN s.FIRST_KEY AND s.LAST_KEY
+    ),
+    covered AS (
+        SELECT DISTINCT MEMBER_KEY, DATE_KEY FROM GOLD.FACT_DAILY_RECOVERY
+    ),
+    counted AS (
+        SELECT md.MEMBER_KEY, COUNT(*) AS DAYS, COUNT_IF(c.DATE_KEY IS NULL) AS MISSING,
+            MIN(md.DATE_KEY) AS FIRST_KEY, MAX(md.DATE_KEY) AS LAST_KEY
+        FROM member_days AS md
+        LEFT JOIN covered AS c ON c.MEMBER_KEY = md.MEMBER_KEY AND c.DATE_KEY = md.DATE_KEY
+        GROUP BY md.MEMBER_KEY
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'GOLD', 'GOLD.FACT_DAILY_RECOVERY', 'days_without_recovery', 'missing_days',
+        'warn', c.MEMBER_KEY, c.DAYS, c.MISSING, c.MISSING = 0,
+        'dates of GOLD.DIM_DATE from ' || TO_VARCHAR(c.FIRST_KEY) || ' to ' || TO_VARCHAR(c.LAST_KEY)
+            || ' without a recovery'
+    FROM counted AS c
+    CROSS JOIN run;
+
+    RETURN 'OPS.DQ_RESULTS appended';
+END;
+$$;
+
+-- The ingest graph's finalizer (see the header for why not AFTER the Silver tasks). Resumed, with the
+-- alert, in sql/ops/09_resume_tasks.sql.
+CREATE OR REPLACE TASK OPS.DATA_QUALITY_TASK
+    WAREHOUSE = WHOOP_PLATFORM_WH
+    FINALIZE = OPS.WHOOP_PIPELINE_ROOT
+AS
+CALL OPS.RUN_DATA_QUALITY();
+
+-- Fires once per data quality run with a failed 'error' check. It looks at the newest run rather than at
+-- SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME(): the local warehouse does not emulate that function, and
+-- "newest run, not alerted yet" also means a run is never alerted twice (or missed) when the alert's
+-- schedule and the graph's drift apart. The event row is what a notification integration forwards.
+CREATE OR REPLACE ALERT OPS.DATA_QUALITY_ALERT
+    WAREHOUSE = WHOOP_PLATFORM_WH
+    SCHEDULE = '60 MINUTE'
+IF (EXISTS (
+    SELECT 1
+    FROM OPS.DQ_RESULTS AS r
+    WHERE r.RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)
+        AND NOT r.PASSED
+        AND r.SEVERITY = 'error'
+        AND NOT EXISTS (SELECT 1 FROM OPS.ALERT_EVENTS AS e WHERE e.RUN_ID = r.RUN_ID)
+))
+THEN
+    INSERT INTO OPS.ALERT_EVENTS (RAISED_AT, ALERT_NAME, RUN_ID, FAILED_CHECKS, DETAIL)
+    SELECT SYSDATE(), 'OPS.DATA_QUALITY_ALERT', r.RUN_ID, COUNT(*),
+        LISTAGG(r.TABLE_NAME || '.' || r.CHECK_NAME, ', ') WITHIN GROUP (ORDER BY r.TABLE_NAME, r.CHECK_NAME)
+    FROM OPS.DQ_RESULTS AS r
+    WHERE r.RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)
+        AND NOT r.PASSED
+        AND r.SEVERITY = 'error'
+        AND NOT EXISTS (SELECT 1 FROM OPS.ALERT_EVENTS AS e WHERE e.RUN_ID = r.RUN_ID)
+    GROUP BY r.RUN_ID;
