@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ingest, sandbox_throughput, warehouse_overhead
+from bench import ingest, medallion, sandbox_throughput, warehouse_overhead
 from bench.harness import Recorder
 
 BENCHMARKS: list[Callable[..., None]] = [
     warehouse_overhead.run,
     sandbox_throughput.run,
     ingest.run,
+    medallion.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
