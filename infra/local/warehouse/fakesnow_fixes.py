@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import fakesnow.arrow as fs_arrow
 import fakesnow.transforms as fs_transforms
-from fakesnow.cursor import FakeSnowflakeCursor
 import pyarrow as pa
 import pyarrow.compute as pc
+from fakesnow.cursor import FakeSnowflakeCursor
 from sqlglot import exp
 
 _original_timestamp_to_sf_struct = fs_arrow.timestamp_to_sf_struct
