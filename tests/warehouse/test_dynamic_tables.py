@@ -92,3 +92,53 @@ def test_drop_and_errors(cur):
         cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
     with pytest.raises(snowflake.connector.errors.ProgrammingError, match="TARGET_LAG"):
         cur.execute("CREATE DYNAMIC TABLE NO_LAG WAREHOUSE = WH AS SELECT 1 AS X")
+
+
+def _actions(cur, name):
+    return [
+        r[0]
+        for r in rows(
+            cur,
+            "SELECT REFRESH_ACTION FROM WHOOP_LOCAL.CATALOG.DYNAMIC_TABLE_REFRESH_HISTORY "
+            f"WHERE NAME = 'DT_DB.S.{name}' ORDER BY REFRESH_START_TIME",
+        )
+    ]
+
+
+def test_refresh_without_source_changes_is_no_data(cur):
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
+    before = len(_actions(cur, "DT_DAILY"))
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")  # nothing written since: both skip
+    assert _actions(cur, "DT_DAILY")[before:] == ["NO_DATA"]
+    assert _actions(cur, "DT_TOTAL")[-1] == "NO_DATA"
+    cur.execute("UPDATE EVENTS SET N = N + 1 WHERE DAY = '2026-01-02'")
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")  # a write to the source: both recompute
+    assert _actions(cur, "DT_DAILY")[-1] == "FULL" and _actions(cur, "DT_TOTAL")[-1] == "FULL"
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(9,)]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "DELETE FROM EVENTS WHERE N = 5",
+        "MERGE INTO EVENTS t USING (SELECT '2026-01-02'::DATE AS DAY) s ON t.DAY = s.DAY WHEN MATCHED THEN DELETE",
+        "TRUNCATE TABLE EVENTS",
+        "CREATE OR REPLACE TABLE EVENTS (DAY DATE, N INT)",
+    ],
+)
+def test_every_kind_of_write_makes_the_next_refresh_run(cur, write):
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
+    cur.execute(write)
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
+    assert _actions(cur, "DT_TOTAL")[-1] == "FULL"
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(rows(cur, "SELECT SUM(N) FROM EVENTS")[0][0],)]
+
+
+def test_a_redefined_dynamic_table_refreshes(cur):
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
+    cur.execute(
+        "CREATE OR REPLACE DYNAMIC TABLE DT_DAILY TARGET_LAG = DOWNSTREAM WAREHOUSE = WH "
+        "AS SELECT DAY, SUM(N) * 2 AS TOTAL FROM EVENTS GROUP BY DAY"
+    )
+    cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
+    assert rows(cur, "SELECT GRAND FROM DT_TOTAL") == [(16,)]

@@ -8,7 +8,10 @@ the dynamic tables it reads, in dependency order; the local scheduler's tick (`P
 called by `whoop run`) refreshes every resumed dynamic table in dependency order. Each refresh is a
 row in `DYNAMIC_TABLE_REFRESH_HISTORY`.
 
-Differences from Snowflake: every refresh is a full recomputation (the requested REFRESH_MODE is
+A refresh whose sources have not changed since the last one is skipped and recorded as NO_DATA, as in
+Snowflake (infra/local/warehouse/changes.py tracks writes).
+
+Differences from Snowflake: every refresh that runs is a full recomputation (the requested REFRESH_MODE is
 recorded, and the history says FULL); target lags are recorded, not timed; a definition Snowflake
 would reject for incremental refresh is not rejected here (the static checks cover that).
 """
@@ -76,11 +79,13 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         [name.fqn, lag, mode, property_value(header, "WAREHOUSE"), query, json.dumps(depends), now()],
     )
     _set_state(engine, name.fqn, "ACTIVE")
+    engine.changes.refreshed.pop(name.fqn, None)  # a new definition: the next refresh must run
     try:
         _materialise(engine, name, query, empty=initialize == "ON_SCHEDULE")
     except Exception:
         engine.catalog.query(f"DELETE FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ?", [name.fqn])
         raise
+    engine.changes.bump(name.fqn)
     return Outcome(sql=status_select(f"Table {name.name} successfully created."))
 
 
@@ -130,6 +135,13 @@ def refresh(engine: Engine, fqn: str, with_upstream: bool = True, _seen: set[str
             if _definition(engine, dep) is not None:
                 refresh(engine, dep, True, seen)
     started = now()
+    signature = engine.changes.signature(depends)
+    if engine.changes.refreshed.get(fqn) == signature:
+        engine.catalog.query(
+            f"INSERT INTO {PREFIX}.DYNAMIC_TABLE_REFRESH_HISTORY VALUES (?, 'NO_DATA', 'SUCCEEDED', NULL, NULL, ?, ?)",
+            [fqn, started, now()],
+        )
+        return
     try:
         rows = _materialise(engine, ObjectName(*fqn.split(".")), query)
     except Exception as e:
@@ -139,6 +151,8 @@ def refresh(engine: Engine, fqn: str, with_upstream: bool = True, _seen: set[str
             [fqn, message[:4000], started, now()],
         )
         raise LocalSqlError(f"Dynamic table {fqn} failed to refresh: {message}", errno=2000) from e
+    engine.changes.bump(fqn)  # its readers must refresh too
+    engine.changes.refreshed[fqn] = signature
     finished = now()
     engine.catalog.query(
         f"INSERT INTO {PREFIX}.DYNAMIC_TABLE_REFRESH_HISTORY VALUES (?, 'FULL', 'SUCCEEDED', ?, NULL, ?, ?)",

@@ -21,6 +21,7 @@ from fakesnow.instance import FakeSnow
 from sqlglot import exp
 
 from infra.local.warehouse.catalog import CATALOG_DB, CATALOG_SCHEMA, Catalog
+from infra.local.warehouse.changes import ChangeTracker
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import strip_comments
 
@@ -92,6 +93,7 @@ class Engine:
         self._stream_names: set[str] = set()
         self._sessions: dict[str, LocalSession] = {}
         self._lock = threading.RLock()
+        self.changes = ChangeTracker()
         # imported here so each module can register its statements against this engine
         from infra.local.warehouse import (
             account_objects,
@@ -141,6 +143,7 @@ class Engine:
             session.explicit_transaction = True
         elif _END.match(text):
             session.explicit_transaction = False
+        self.changes.note(text, session.database, session.schema)
         for pattern, handler in self._handlers:
             m = pattern.match(text)
             if m:
