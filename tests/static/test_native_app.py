@@ -276,3 +276,43 @@ def test_snow_app_bundle_lays_out_every_referenced_file(tmp_path, setup_sql):
     wanted |= {strip_stage_prefix(p) for p in pipeline_paths(setup_sql)}
     assert wanted <= bundled, f"missing from bundle: {sorted(wanted - bundled)}"
     assert not [p for p in bundled if fnmatch.fnmatch(p, "*__pycache__*")]
+
+
+def _dynamic_tables() -> dict[str, dict[str, str]]:
+    found = {}
+    for path in sorted((ROOT / "sql").rglob("*.sql")):
+        text = path.read_text()
+        for m in re.finditer(
+            r"CREATE\s+OR\s+REPLACE\s+DYNAMIC\s+TABLE\s+(?P<name>[\w.]+)\s+(?P<header>.*?)\bAS\s*\n(?P<query>.*?);",
+            text,
+            re.S | re.I,
+        ):
+            lag = re.search(r"TARGET_LAG\s*=\s*('[^']+'|DOWNSTREAM)", m["header"], re.I)
+            mode = re.search(r"REFRESH_MODE\s*=\s*(\w+)", m["header"], re.I)
+            found[m["name"].upper()] = {
+                "lag": lag.group(1).upper() if lag else "",
+                "mode": mode.group(1).upper() if mode else "",
+                "query": m["query"].upper(),
+                "file": text,
+            }
+    return found
+
+
+def test_dynamic_table_lags_and_refresh_modes():
+    tables = _dynamic_tables()
+    assert len(tables) >= 15
+    readers = {
+        name: [o for o, t in tables.items() if o != name and re.search(rf"\b{name}\b", t["query"])] for name in tables
+    }
+    for name, t in tables.items():
+        assert t["lag"], f"{name} has no TARGET_LAG"
+        if not readers[name]:
+            assert t["lag"] != "DOWNSTREAM", f"{name} is a leaf: it needs a time lag, or it never refreshes"
+        if t["lag"] == "DOWNSTREAM":
+            assert readers[name], f"{name} is DOWNSTREAM but nothing reads it"
+        assert t["mode"] in {"INCREMENTAL", "FULL"}, f"{name}: set REFRESH_MODE explicitly (AUTO sticks to FULL)"
+        if t["mode"] == "FULL":
+            assert "FULL refresh:" in t["file"], f"{name}: say why it cannot refresh incrementally"
+            assert not any(tables[r]["mode"] == "INCREMENTAL" for r in readers[name]), (
+                f"{name}: an incremental dynamic table cannot read a FULL one"
+            )
