@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 import requests
 
 from infra.local import pipeline
@@ -184,3 +185,63 @@ def _leaves(text: str):
             stack.extend(item)
         elif isinstance(item, str):
             yield item
+
+
+def local_date_key(iso: str, offset: str) -> int:
+    utc = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    minutes = 0 if offset == "Z" else (1 if offset[0] == "+" else -1) * (int(offset[1:3]) * 60 + int(offset[4:6]))
+    day = (utc + timedelta(minutes=minutes)).date()
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def test_gold_facts_equal_what_the_truth_implies(stack):
+    pipeline.run_once(stack, quiet=True)
+    for member in MEMBERS:
+        t = truth(stack, member)
+        key = (f"member|{member}",)
+        sleeps = {s["id"]: s for s in t["sleeps"]}
+        recoveries = {
+            local_date_key(sleeps[r["sleep_id"]]["end"], sleeps[r["sleep_id"]]["timezone_offset"]): r
+            for r in t["recoveries"]
+            if r["score_state"] == "SCORED"
+        }
+        gold = {
+            r[0]: r[1:]
+            for r in query(
+                stack,
+                "SELECT DATE_KEY, RECOVERY_SCORE, HRV_RMSSD_MS, RESTING_HEART_RATE_BPM, CYCLE_ID "
+                "FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = MD5(%s)",
+                key,
+            )
+        }
+        assert set(gold) == set(recoveries)
+        for day, r in recoveries.items():
+            s = r["score"]
+            assert gold[day] == (s["recovery_score"], s["hrv_rmssd_milli"], s["resting_heart_rate"], r["cycle_id"])
+        scored_sleeps = {s["id"]: s for s in t["sleeps"] if s["score_state"] == "SCORED"}
+        gold_sleeps = {
+            r[0]: r[1:]
+            for r in query(
+                stack,
+                "SELECT WHOOP_SLEEP_ID, DATE_KEY, IS_NAP, IS_MAIN_SLEEP, TOTAL_SLEEP_MINUTES FROM GOLD.FACT_SLEEP "
+                "WHERE MEMBER_KEY = MD5(%s)",
+                key,
+            )
+        }
+        assert set(gold_sleeps) == set(scored_sleeps)
+        for sid, s in scored_sleeps.items():
+            stages = s["score"]["stage_summary"]
+            asleep = sum(stages[f"total_{k}_time_milli"] for k in ("light_sleep", "slow_wave_sleep", "rem_sleep"))
+            day, nap, main, minutes = gold_sleeps[sid]
+            assert day == local_date_key(s["end"], s["timezone_offset"]) and nap == s["nap"] and main == (not nap)
+            assert minutes == pytest.approx(asleep / 60_000)
+        workouts = {w["id"]: w for w in t["workouts"] if w["score_state"] == "SCORED"}
+        gold_workouts = dict(
+            query(
+                stack,
+                "SELECT WHOOP_WORKOUT_ID, CALORIES_BURNED FROM GOLD.FACT_WORKOUTS WHERE MEMBER_KEY = MD5(%s)",
+                key,
+            )
+        )
+        assert set(gold_workouts) == set(workouts)
+        assert all(gold_workouts[w] == round(workouts[w]["score"]["kilojoule"] / 4.184, 1) for w in workouts)
