@@ -12,7 +12,7 @@ their queries. This module keeps:
   fakesnow's transforms read for these statement kinds. Statements whose transforms depend on
   anything else (IDENTIFIER(?), stages, seeds, RESULT_SCAN, session-changing statements) are not
   kept. The kept trees are shared and only read afterwards (fakesnow's `_execute` does not modify
-  them);
+  them), and each renders its DuckDB SQL once;
 - the parsed tree the server reads the statement type from (read-only there too);
 - and it describes the last result with DuckDB's `DESCRIBE` directly instead of building that
   statement with sqlglot (same statement, same connection; falls back to fakesnow's way on error).
@@ -111,6 +111,24 @@ def _cacheable_result(statements: list[Expr]) -> bool:
     return bool(statements) and not any(s.args.get(arg) for s in statements for arg in _STATEFUL_ARGS)
 
 
+def _rendering_once(statement: Expr) -> Expr:
+    """Make the kept tree render each dialect's SQL once (sqlglot copies the tree on every render)."""
+    rendered: dict[str, str] = {}
+    render = statement.sql
+
+    def sql(dialect: Any = None, **opts: Any) -> str:
+        if opts:
+            return render(dialect, **opts)
+        key = str(dialect)
+        text = rendered.get(key)
+        if text is None:
+            text = rendered[key] = render(dialect)
+        return text
+
+    statement.sql = sql  # type: ignore[method-assign]
+    return statement
+
+
 def _execute(self: FakeSnowflakeCursor, command: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
     assert _original_execute is not None
     conn = self._conn
@@ -138,7 +156,7 @@ def _execute(self: FakeSnowflakeCursor, command: str, params: Any = None, *args:
         finally:
             del self._transform
         if _cacheable_result(captured):
-            transformed_cache.put(key, [(s, s.find(exp.Placeholder) is not None) for s in captured])
+            transformed_cache.put(key, [(_rendering_once(s), s.find(exp.Placeholder) is not None) for s in captured])
         return result
     self._sqlstate = None
     bound = kwargs.get("binding_params") or None
