@@ -17,6 +17,9 @@ their queries. This module keeps:
 - and it describes the last result with DuckDB's `DESCRIBE` directly instead of building that
   statement with sqlglot (same statement, same connection; falls back to fakesnow's way on error).
 
+A MERGE is kept as one native DuckDB `MERGE … RETURNING merge_action` instead of fakesnow's four
+statements (see `_native_merge`).
+
 DuckDB still plans and runs every statement against the current catalog, so a table changed by DDL
 is seen at once; only the SQL text translation is reused, and it does not depend on the catalog.
 """
@@ -25,19 +28,23 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import fakesnow.server as fs_server
 import snowflake.connector.errors
+import sqlglot
 from fakesnow.cursor import FakeSnowflakeCursor
 from fakesnow.dialect import parse_one
+from fakesnow.transforms.merge import operations as merge_operations
 from sqlglot import Expr, exp
 
 MAX_ENTRIES = 1024
 # statement kinds whose fakesnow transforms read nothing but the text, the current database and schema
+_MERGE = re.compile(r"^\s*MERGE\b", re.I)
 _CACHEABLE = re.compile(r"^\s*\(?\s*(SELECT|WITH|INSERT|UPDATE|DELETE|MERGE)\b", re.I)
 _UNCACHEABLE_TEXT = re.compile(r"\bIDENTIFIER\s*\(|@|\bRESULT_SCAN\b|\bSEED\b|\bSAMPLE\b", re.I)
 # args fakesnow's transforms set when the statement's effect depends on more than its text (args such as
@@ -93,7 +100,7 @@ class LruCache:
         return len(self._data)
 
 
-# text, database, schema, database set, schema set -> [(transformed statement, has placeholders), ...]
+# text, database, schema, database set, schema set -> Plan
 transformed_cache = LruCache()
 # statement text -> parsed tree, for the server's statement-type lookup
 parsed_cache = LruCache()
@@ -129,6 +136,68 @@ def _rendering_once(statement: Expr) -> Expr:
     return statement
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a statement text runs as: fakesnow's transformed statements, or one native DuckDB MERGE."""
+
+    statements: list[tuple[Expr, bool]]  # (statement, has placeholders)
+    merge_ops: tuple[str, ...] | None = None  # for a native MERGE: the count columns Snowflake reports
+
+
+def _plan(statements: list[Expr], merge_ops: tuple[str, ...] | None = None) -> Plan:
+    return Plan([(_rendering_once(s), s.find(exp.Placeholder) is not None) for s in statements], merge_ops)
+
+
+def _native_merge(cursor: FakeSnowflakeCursor, command: str) -> Plan | None:
+    """A Snowflake MERGE as one DuckDB MERGE … RETURNING merge_action, or None to leave it to fakesnow.
+
+    fakesnow runs a MERGE as four statements (a FULL OUTER JOIN of target and source into a temporary
+    table, then UPDATE, INSERT and a count), which scans the whole target even for a 1 % upsert. DuckDB
+    has MERGE itself; the same WHEN clauses run in one statement (so also atomically), and the actions
+    it returns give Snowflake's per-operation counts. As with fakesnow, a target row matched by several
+    source rows is not refused (Snowflake's ERROR_ON_NONDETERMINISTIC_MERGE).
+    """
+    try:
+        tree = parse_one(command)
+        if not isinstance(tree, exp.Merge):
+            return None
+        cursor.check_db_and_schema(tree)
+        ops = tuple(op for op, indices in merge_operations(tree).items() if indices)
+        for when in tree.find_all(exp.When):
+            then = when.args.get("then")
+            if isinstance(then, exp.Update):  # DuckDB wants bare column names after SET
+                for assignment in then.expressions:
+                    if isinstance(assignment.this, exp.Column):
+                        assignment.set("this", exp.column(assignment.this.this))
+        native = cursor._transform(tree, None)
+    except Exception:  # fakesnow reports (or handles) what this cannot
+        return None
+    if not isinstance(native, exp.Merge) or not _cacheable_result([native]):
+        return None
+    native.set("returning", exp.Returning(expressions=[exp.column("merge_action")]))
+    return _plan([native], ops)
+
+
+def _counts(merge_ops: tuple[str, ...], actions: Counter[str]) -> Expr:
+    """The one-row result Snowflake answers a MERGE with: rows inserted, updated, deleted."""
+    columns = ", ".join(f'CAST({actions.get(_ACTIONS[op], 0)} AS BIGINT) AS "number of rows {op}"' for op in merge_ops)
+    counts = sqlglot.parse_one(f"SELECT {columns}", read="duckdb")
+    counts.set("merge_counts", True)  # fakesnow then reports their sum as the rows affected
+    return counts
+
+
+_ACTIONS = {"inserted": "INSERT", "updated": "UPDATE", "deleted": "DELETE"}
+
+
+def _run(cursor: FakeSnowflakeCursor, plan: Plan, bound: Any) -> None:
+    for statement, has_placeholders in plan.statements:
+        cursor._execute(statement, bound if has_placeholders else None)
+    if plan.merge_ops is not None:
+        returned = cursor._arrow_table
+        actions: Counter[str] = Counter(returned.column(0).to_pylist()) if returned is not None else Counter()
+        cursor._execute(_counts(plan.merge_ops, actions))
+
+
 def _execute(self: FakeSnowflakeCursor, command: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
     assert _original_execute is not None
     conn = self._conn
@@ -140,8 +209,12 @@ def _execute(self: FakeSnowflakeCursor, command: str, params: Any = None, *args:
         self._sqlstate = e.sqlstate
         raise
     key = (inlined, conn.database, conn.schema, conn.database_set, conn.schema_set)
-    cached = transformed_cache.get(key)
-    if cached is None:
+    plan = transformed_cache.get(key)
+    if plan is None and _MERGE.match(inlined):
+        plan = _native_merge(self, inlined)
+        if plan is not None:
+            transformed_cache.put(key, plan)
+    if plan is None:
         captured: list[Expr] = []
         transform = self._transform
 
@@ -156,15 +229,14 @@ def _execute(self: FakeSnowflakeCursor, command: str, params: Any = None, *args:
         finally:
             del self._transform
         if _cacheable_result(captured):
-            transformed_cache.put(key, [(_rendering_once(s), s.find(exp.Placeholder) is not None) for s in captured])
+            transformed_cache.put(key, _plan(captured))
         return result
     self._sqlstate = None
     bound = kwargs.get("binding_params") or None
     if bound is not None and not isinstance(bound, list | dict):
         bound = list(bound)
     try:
-        for statement, has_placeholders in cached:
-            self._execute(statement, bound if has_placeholders else None)
+        _run(self, plan, bound)
     except snowflake.connector.errors.ProgrammingError as e:
         self._sqlstate = e.sqlstate
         raise
