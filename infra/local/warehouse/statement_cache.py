@@ -36,7 +36,6 @@ from typing import Any
 import duckdb
 import fakesnow.server as fs_server
 import snowflake.connector.errors
-import sqlglot
 from fakesnow.cursor import FakeSnowflakeCursor
 from fakesnow.dialect import parse_one
 from fakesnow.transforms.merge import operations as merge_operations
@@ -180,8 +179,16 @@ def _native_merge(cursor: FakeSnowflakeCursor, command: str) -> Plan | None:
 
 def _counts(merge_ops: tuple[str, ...], actions: Counter[str]) -> Expr:
     """The one-row result Snowflake answers a MERGE with: rows inserted, updated, deleted."""
-    columns = ", ".join(f'CAST({actions.get(_ACTIONS[op], 0)} AS BIGINT) AS "number of rows {op}"' for op in merge_ops)
-    counts = sqlglot.parse_one(f"SELECT {columns}", read="duckdb")
+    counts = exp.select(
+        *(
+            exp.alias_(
+                exp.cast(exp.Literal.number(actions.get(_ACTIONS[op], 0)), exp.DataType.Type.BIGINT),
+                f"number of rows {op}",
+                quoted=True,
+            )
+            for op in merge_ops
+        )
+    )
     counts.set("merge_counts", True)  # fakesnow then reports their sum as the rows affected
     return counts
 
