@@ -374,7 +374,7 @@ def _write_bronze(
         "r.value[4]::STRING, r.value[5]::STRING, r.value[6]::TIMESTAMP_NTZ, r.value[7]::STRING, r.value[8] "
         "FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS r "
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS b WHERE b.PAYLOAD_HASH = r.value[7]::STRING)",
-        params=[json.dumps(rows, separators=(",", ":"))],
+        params=[json.dumps(rows, sort_keys=True, separators=(",", ":"))],  # payloads as canonical as hashed
     ).collect()
     return int(inserted[0][0]) if inserted else 0
 
