@@ -262,8 +262,9 @@ class PageFetcher:
     The worker does only rate-limited HTTP; the Snowpark session stays on the thread that created the
     fetcher. What the worker needs done with the session (saving a rotated refresh token) it hands over
     with `on_session_thread` and waits for. Items arrive in the order they were fetched; an error of
-    the worker is raised at the point of the stream where it happened. When the reader stops early, the
-    worker stops before its next request, and any call it handed over still runs.
+    the worker is raised at the point of the stream where it happened. When the reader stops early (an
+    error while writing), the worker stops as it hands over its next page, so at most the request in
+    flight is still made, and any call it handed over still runs.
     """
 
     def __init__(self) -> None:
