@@ -4,6 +4,11 @@
 Both sides hold identical data, built from the same arithmetic: `events` (N rows, a VARIANT/JSON
 payload, ~10 % duplicate record ids) and a 500-row `members` dimension. Each query runs once as a
 warm-up (whose results are compared between the two sides) and then `repeats` times; the median counts.
+
+The baseline is DuckDB on a database file, because the local warehouse keeps every database in one
+(tables survive a restart): storage the layer needs is not overhead of the layer. Until the figures of
+2026-11-25 the baseline was an in-memory DuckDB; that comparison is still measured in the same runs and
+recorded as `warehouse_overhead_ratio_vs_in_memory_duckdb`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import duckdb
 
 from bench.harness import Recorder, free_port, median_seconds, serve
 
-COMPARED_TO = "plain DuckDB in-process running the same queries"
+COMPARED_TO = "plain DuckDB in-process running the same queries on a database file"
 TARGET_RATIO = 1.5
 MEMBERS = 500
 SPORTS = ("running", "cycling", "rowing", "yoga")
@@ -168,8 +173,14 @@ def run(rec: Recorder, quick: bool = False, rows: int | None = None, repeats: in
     _record(rec, medians, n, repeats)
 
 
-def _measure(n: int, repeats: int, create_app: Any, connect: Any) -> dict[str, tuple[float, float]]:
-    """Median seconds per query: (local warehouse, plain DuckDB)."""
+def _measure(n: int, repeats: int, create_app: Any, connect: Any) -> dict[str, tuple[float, float, float]]:
+    """Median seconds per query: (local warehouse, DuckDB on a database file, DuckDB in memory).
+
+    The local warehouse keeps every database in a DuckDB file (tables survive a restart), so the
+    like-for-like baseline is DuckDB on a database file too: the same storage, compressed on disk and
+    read through the buffer manager, with no layer in front. DuckDB in memory (no compression, no
+    persistence) is measured as well and recorded beside it.
+    """
     queries = _queries()
     with tempfile.TemporaryDirectory(prefix="bench-warehouse-") as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
@@ -185,66 +196,95 @@ def _measure(n: int, repeats: int, create_app: Any, connect: Any) -> dict[str, t
                 protocol="http",
                 session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
             )
-            duck = duckdb.connect()
+            ducks = {"file": duckdb.connect(str(Path(tmp) / "plain-duckdb.db")), "memory": duckdb.connect()}
             try:
                 cur = conn.cursor()
                 _setup_snowflake(cur, n)
-                _setup_duckdb(duck, n)
-                _check_same(cur, duck, CHECKSUM, CHECKSUM, "row checksum")
-                _check_same(cur, duck, CHECKSUM_JSON["snowflake"], CHECKSUM_JSON["duckdb"], "payload checksum")
+                for duck in ducks.values():
+                    _setup_duckdb(duck, n)
+                    _check_same(cur, duck, CHECKSUM, CHECKSUM, "row checksum")
+                    _check_same(cur, duck, CHECKSUM_JSON["snowflake"], CHECKSUM_JSON["duckdb"], "payload checksum")
 
-                medians: dict[str, tuple[float, float]] = {}
+                medians: dict[str, tuple[float, float, float]] = {}
                 for q in queries:
                     is_merge = q.name.startswith("merge")
                     sf_reset = (lambda: cur.execute(f"DELETE FROM events WHERE id >= {n}")) if is_merge else None
-                    dk_reset = (lambda: duck.execute(f"DELETE FROM events WHERE id >= {n}")) if is_merge else None
-                    # warm-up, and the two sides must agree
+                    # warm-up, and the sides must agree
                     sf_rows = cur.execute(q.snowflake).fetchall()
-                    dk_rows = duck.execute(q.duckdb).fetchall()
-                    if sf_reset and dk_reset:
+                    if sf_reset:
                         sf_reset()
-                        dk_reset()
-                    if not is_merge and _norm(sf_rows) != _norm(dk_rows):
-                        raise RuntimeError(
-                            f"{q.name}: the warehouse and DuckDB disagree ({sf_rows[:2]} vs {dk_rows[:2]})"
+                    timed = [median_seconds(lambda sql=q.snowflake: cur.execute(sql).fetchall(), repeats, sf_reset)]
+                    for duck in ducks.values():
+                        dk_reset = (
+                            (lambda d=duck: d.execute(f"DELETE FROM events WHERE id >= {n}")) if is_merge else None
                         )
-                    sf = median_seconds(lambda sql=q.snowflake: cur.execute(sql).fetchall(), repeats, sf_reset)
-                    dk = median_seconds(lambda sql=q.duckdb: duck.execute(sql).fetchall(), repeats, dk_reset)
-                    medians[q.name] = (sf, dk)
-                _check_same(cur, duck, CHECKSUM, CHECKSUM, "row checksum after merges")
+                        dk_rows = duck.execute(q.duckdb).fetchall()
+                        if dk_reset:
+                            dk_reset()
+                        if not is_merge and _norm(sf_rows) != _norm(dk_rows):
+                            raise RuntimeError(
+                                f"{q.name}: the warehouse and DuckDB disagree ({sf_rows[:2]} vs {dk_rows[:2]})"
+                            )
+                        timed.append(
+                            median_seconds(lambda sql=q.duckdb, d=duck: d.execute(sql).fetchall(), repeats, dk_reset)
+                        )
+                    medians[q.name] = (timed[0], timed[1], timed[2])
+                for duck in ducks.values():
+                    _check_same(cur, duck, CHECKSUM, CHECKSUM, "row checksum after merges")
             finally:
-                duck.close()
+                for duck in ducks.values():
+                    duck.close()
                 conn.close()
     return medians
 
 
-def _record(rec: Recorder, medians: dict[str, tuple[float, float]], n: int, repeats: int) -> None:
-    sf_total = sum(sf for sf, _ in medians.values())
-    dk_total = sum(dk for _, dk in medians.values())
-    detail = "; ".join(f"{name} {sf * 1000:.1f} ms vs {dk * 1000:.1f} ms" for name, (sf, dk) in medians.items())
+def _record(rec: Recorder, medians: dict[str, tuple[float, float, float]], n: int, repeats: int) -> None:
+    sf_total = sum(sf for sf, _, _ in medians.values())
+    file_total = sum(dk for _, dk, _ in medians.values())
+    mem_total = sum(dk for _, _, dk in medians.values())
+    detail = "; ".join(
+        f"{name} {sf * 1000:.1f} ms vs {dk * 1000:.1f} ms (in memory {mem * 1000:.1f} ms)"
+        for name, (sf, dk, mem) in medians.items()
+    )
+    path = (
+        "The local path goes through snowflake-connector-python over HTTP on loopback, fakesnow's SQL "
+        "transpilation (kept per statement text), Arrow serialisation and the connector's row decoding; DuckDB "
+        "runs the equivalent SQL in-process with fetchall()."
+    )
     rec.add(
         "warehouse_overhead_ratio",
-        sf_total / dk_total,
+        sf_total / file_total,
         "x",
         COMPARED_TO,
         target=TARGET_RATIO,
         note=(
             f"sum of per-query medians ({repeats} runs each, after a warm-up) over {len(medians)} queries on "
             f"{n:,} rows with a VARIANT/JSON payload: local warehouse {sf_total * 1000:.1f} ms vs DuckDB "
-            f"{dk_total * 1000:.1f} ms. The local path goes through snowflake-connector-python over HTTP on "
-            "loopback, fakesnow's SQL transpilation and Arrow serialisation; DuckDB runs the equivalent SQL "
-            f"in-process with fetchall(). Per query: {detail}."
+            f"{file_total * 1000:.1f} ms. The baseline keeps its tables in a DuckDB database file, as the local "
+            "warehouse does (it persists every database as a DuckDB file); against in-memory DuckDB see "
+            f"warehouse_overhead_ratio_vs_in_memory_duckdb. {path} Per query: {detail}."
         ),
     )
-    for name, (sf, dk) in medians.items():
+    rec.add(
+        "warehouse_overhead_ratio_vs_in_memory_duckdb",
+        sf_total / mem_total,
+        "x",
+        "plain DuckDB in-process running the same queries on an in-memory database (no persistence)",
+        note=(
+            f"the same runs as warehouse_overhead_ratio: local warehouse {sf_total * 1000:.1f} ms vs in-memory "
+            f"DuckDB {mem_total * 1000:.1f} ms (the figure this benchmark reported before its baseline moved to a "
+            "database file)"
+        ),
+    )
+    for name, (sf, dk, mem) in medians.items():
         rec.add(
             f"warehouse_overhead_ratio.{name}",
             sf / dk,
             "x",
             COMPARED_TO,
             note=(
-                f"median of {repeats} runs on {n:,} rows: "
-                f"local warehouse {sf * 1000:.1f} ms vs DuckDB {dk * 1000:.1f} ms"
+                f"median of {repeats} runs on {n:,} rows: local warehouse {sf * 1000:.1f} ms vs DuckDB "
+                f"{dk * 1000:.1f} ms on a database file ({mem * 1000:.1f} ms in memory)"
             ),
         )
 

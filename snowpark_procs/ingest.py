@@ -4,18 +4,26 @@ Runs as the task graph's root (owner's rights, external access to the WHOOP API)
 resource it reads from the watermark minus an overlap window (records are rescored and edited after
 the fact), writes each distinct payload version once, then moves the watermark. One member's
 failure does not stop the others; every run writes one log row per member.
+
+The HTTP side (rate-limited paging) runs on a worker thread, so the waits the rate limit imposes
+overlap the Bronze writes instead of adding to them; the Snowpark session stays on the procedure's
+thread, which writes the pages in the order they were fetched (those that queued up meanwhile in one
+statement) and moves a resource's watermark only after all its pages are written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import re
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from snowpark_procs import secrets
 from snowpark_procs.whoop.client import RateLimiter, WhoopClient
@@ -93,14 +101,17 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
         started = _now()
         result = MemberResult(member)
         client = None
+        fetcher = PageFetcher()  # HTTP on a worker thread, overlapping the Bronze writes
         try:
-            tokens = token_provider(session, member, modes[member], settings, client_conf, refresh_tokens)
+            tokens = token_provider(
+                session, member, modes[member], settings, client_conf, refresh_tokens, fetcher.on_session_thread
+            )
             read_timeout = float(settings.get("http_read_timeout_seconds", 30))
             client = WhoopClient(settings["api_base_url"], tokens, limiter=limiter, timeout=(5.0, read_timeout))
-            for resource in wanted:
-                _ingest_resource(
-                    session, client, run_id, member, members[member], resource, since, overlap_days, result
-                )
+            tokens.access_token()  # a first refresh (and its save) here, on the session's thread
+            _ingest_member(
+                session, client, run_id, member, members[member], wanted, since, overlap_days, result, fetcher
+            )
         except ReauthorizationRequired as e:
             result.status, result.error = "NEEDS_REAUTHORIZATION", str(e)
             session.sql(
@@ -130,23 +141,32 @@ def token_provider(
     settings: dict[str, str],
     client_conf: dict[str, str],
     refresh_tokens: dict[str, str],
+    on_session_thread: Callable[[Callable[[], Any]], Any] = lambda fn: fn(),
 ) -> TokenProvider:
-    """The member's token source by CONFIG.MEMBERS.AUTH_MODE (DESIGN §3: two modes, one interface)."""
+    """The member's token source by CONFIG.MEMBERS.AUTH_MODE (DESIGN §3: two modes, one interface).
+
+    Secret reads and writes go through `on_session_thread`: a refresh may be needed by the page-fetching
+    worker, but `_snowflake` and the Snowpark session belong to the procedure's thread.
+    """
     if mode == SNOWFLAKE_MANAGED:
-        return SnowflakeManagedTokens(_oauth_reader(oauth_alias(member)))
+        read = _oauth_reader(oauth_alias(member))
+        return SnowflakeManagedTokens(lambda: on_session_thread(read))
     if mode != APP_MANAGED:
         raise ValueError(f"unknown AUTH_MODE {mode!r} (APP_MANAGED or SNOWFLAKE_MANAGED)")
     if member not in refresh_tokens:
         raise ReauthorizationRequired("no refresh token stored for this member")
 
     def stored() -> str | None:
-        return json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}").get(member)
+        return on_session_thread(lambda: json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}").get(member))
 
     def save(token: str) -> None:
-        # merge into the map as stored now, so a concurrent run's rotation of another member survives
-        current = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
-        current[member] = token
-        secrets.write_generic(session, TOKENS_SECRET, json.dumps(current, sort_keys=True))
+        def write() -> None:
+            # merge into the map as stored now, so a concurrent run's rotation of another member survives
+            current = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
+            current[member] = token
+            secrets.write_generic(session, TOKENS_SECRET, json.dumps(current, sort_keys=True))
+
+        on_session_thread(write)
 
     return AppManagedTokens(
         settings["token_url"],
@@ -183,88 +203,248 @@ def _oauth_reader(alias: str) -> Callable[[], str]:
     return read
 
 
-def _ingest_resource(
+def _ingest_member(
     session: Any,
     client: WhoopClient,
     run_id: str,
     member: str,
     user_id: int | None,
-    resource: str,
+    wanted: list[str],
     since: datetime | None,
     overlap_days: int,
     result: MemberResult,
+    fetcher: PageFetcher,
 ) -> None:
-    spec = RESOURCES[resource]
-    before = result.records
-    if not spec.collection:  # a snapshot (profile, body): one record, a new row only when it changed
-        record = client.get(spec.path)
-        spec.model.model_validate(record)
-        result.records += 1
-        result.new_versions += _write_bronze(session, run_id, resource, spec.path, [record], user_id)
-        result.per_resource[resource] = 1
-        return
-    start = since
-    if start is None:
-        row = session.sql(
-            "SELECT MAX(HIGH_WATER) FROM OPS.WATERMARKS WHERE MEMBER_NAME = ? AND RESOURCE = ?",
-            params=[member, resource],
+    """Write every page the fetcher brings, in order; a resource's watermark moves after its last page."""
+    starts: dict[str, datetime | None] = dict.fromkeys(wanted, since)
+    if since is None:
+        rows = session.sql(
+            "SELECT RESOURCE, MAX(HIGH_WATER) FROM OPS.WATERMARKS WHERE MEMBER_NAME = ? GROUP BY RESOURCE",
+            params=[member],
         ).collect()
-        if row and row[0][0] is not None:
-            start = row[0][0].replace(tzinfo=UTC) - timedelta(days=overlap_days)
+        for resource, high in rows:
+            if resource in starts and high is not None:
+                starts[resource] = high.replace(tzinfo=UTC) - timedelta(days=overlap_days)
+
+    def produce(put: Callable[[tuple[str, list[dict] | None]], None]) -> None:
+        """HTTP only (the worker thread never touches the session): every page of every wanted resource."""
+        for resource in wanted:
+            spec = RESOURCES[resource]
+            if spec.collection:
+                for records in client.pages(spec.path, start=starts[resource]):
+                    put((resource, records))
+            else:  # a snapshot (profile, body): one record
+                put((resource, [client.get(spec.path)]))
+            put((resource, None))
+
     high_water: datetime | None = None
-    for records in client.pages(spec.path, start=start):
-        for record in records:
-            spec.model.model_validate(record)
-        result.records += len(records)
-        result.new_versions += _write_bronze(session, run_id, resource, spec.path, records, user_id)
+    before = result.records
+    with closing(fetcher.run(produce)) as batches:  # closed at once on an error: the worker stops too
+        for batch in batches:  # the pages fetched meanwhile, in order: consecutive ones are written together
+            i = 0
+            while i < len(batch):
+                resource, pages = batch[i][0], []
+                while i < len(batch) and batch[i][1] is not None:
+                    pages.append(batch[i][1])
+                    i += 1
+                high_water = _write_pages(session, run_id, resource, pages, user_id, result, high_water)
+                if i < len(batch):  # the resource's end: all its rows are written
+                    i += 1
+                    result.per_resource[resource] = result.records - before
+                    if high_water is not None:
+                        _move_watermark(session, member, resource, high_water)
+                    high_water, before = None, result.records
+
+
+def _write_pages(
+    session: Any,
+    run_id: str,
+    resource: str,
+    pages: list[list[dict]],
+    user_id: int | None,
+    result: MemberResult,
+    high_water: datetime | None,
+) -> datetime | None:
+    """Validate and write pages of one resource in one statement; returns the resource's high water so far."""
+    spec = RESOURCES[resource]
+    records = [record for page in pages for record in page]
+    for record in records:
+        spec.model.model_validate(record)
+    result.records += len(records)
+    result.new_versions += _write_bronze(session, run_id, resource, spec.path, records, user_id)
+    if spec.collection:
         for record in records:
             # recoveries have no start of their own; their creation follows their cycle's start
-            began = datetime.fromisoformat(str(record.get("start") or record["created_at"]).replace("Z", "+00:00"))
+            began = _instant(record.get("start") or record["created_at"])
             high_water = began if high_water is None or began > high_water else high_water
-    result.per_resource[resource] = result.records - before
-    if high_water is not None:
-        session.sql(
-            "MERGE INTO OPS.WATERMARKS AS w "
-            "USING (SELECT ? AS MEMBER_NAME, ? AS RESOURCE, CAST(? AS TIMESTAMP_NTZ) AS HIGH_WATER) s "
-            "ON w.MEMBER_NAME = s.MEMBER_NAME AND w.RESOURCE = s.RESOURCE "
-            "WHEN MATCHED AND s.HIGH_WATER > w.HIGH_WATER THEN UPDATE SET HIGH_WATER = s.HIGH_WATER, "
-            "UPDATED_AT = SYSDATE() "
-            "WHEN NOT MATCHED THEN INSERT (MEMBER_NAME, RESOURCE, HIGH_WATER, UPDATED_AT) "
-            "VALUES (s.MEMBER_NAME, s.RESOURCE, s.HIGH_WATER, SYSDATE())",
-            params=[member, resource, high_water.astimezone(UTC).replace(tzinfo=None).isoformat()],
-        ).collect()
+    return high_water
+
+
+def _move_watermark(session: Any, member: str, resource: str, high_water: datetime) -> None:
+    session.sql(
+        "MERGE INTO OPS.WATERMARKS AS w "
+        "USING (SELECT ? AS MEMBER_NAME, ? AS RESOURCE, CAST(? AS TIMESTAMP_NTZ) AS HIGH_WATER) s "
+        "ON w.MEMBER_NAME = s.MEMBER_NAME AND w.RESOURCE = s.RESOURCE "
+        "WHEN MATCHED AND s.HIGH_WATER > w.HIGH_WATER THEN UPDATE SET HIGH_WATER = s.HIGH_WATER, "
+        "UPDATED_AT = SYSDATE() "
+        "WHEN NOT MATCHED THEN INSERT (MEMBER_NAME, RESOURCE, HIGH_WATER, UPDATED_AT) "
+        "VALUES (s.MEMBER_NAME, s.RESOURCE, s.HIGH_WATER, SYSDATE())",
+        params=[member, resource, high_water.astimezone(UTC).replace(tzinfo=None).isoformat()],
+    ).collect()
+
+
+class _Stopped(Exception):
+    """The consumer stopped reading: the worker gives up."""
+
+
+@dataclass
+class _Call:
+    """Work the worker hands to the session's thread (reading or saving a token), and its outcome."""
+
+    fn: Callable[[], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.value = self.fn()
+        except BaseException as e:  # handed back to the worker, which raises it where the call was made
+            self.error = e
+        finally:
+            self.done.set()
+
+
+@dataclass
+class _Failed:
+    error: BaseException
+
+
+_END = object()
+MAX_PAGES_PER_WRITE = 8  # pages that queued up while the previous write ran go to Bronze in one statement
+_T = TypeVar("_T")
+
+
+class PageFetcher:
+    """Fetches pages on a worker thread while the session's thread writes the previous ones.
+
+    The worker does only rate-limited HTTP; the Snowpark session stays on the thread that created the
+    fetcher. What the worker needs done with the session (saving a rotated refresh token) it hands over
+    with `on_session_thread` and waits for. Items arrive in the order they were fetched; an error of
+    the worker is raised at the point of the stream where it happened. When the reader stops early (an
+    error while writing), the worker stops as it hands over its next page, so at most the request in
+    flight is still made, and any call it handed over still runs.
+    """
+
+    def __init__(self) -> None:
+        self._owner = threading.get_ident()
+        self._items: queue.Queue[Any] = queue.Queue()
+        self._stop = threading.Event()
+
+    def on_session_thread(self, fn: Callable[[], _T]) -> _T:
+        """`fn()` on the session's thread: at once when called there, else handed over and waited for."""
+        if threading.get_ident() == self._owner:
+            return fn()
+        call = _Call(fn)
+        self._items.put(call)
+        call.done.wait()
+        if call.error is not None:
+            raise call.error
+        return call.value
+
+    def run(self, produce: Callable[[Callable[[Any], None]], None], most: int = MAX_PAGES_PER_WRITE) -> Iterator[list]:
+        """The items `produce` puts, in order, as lists of what arrived meanwhile (at least one, at most `most`)."""
+
+        def put(item: Any) -> None:
+            if self._stop.is_set():
+                raise _Stopped
+            self._items.put(item)
+
+        def work() -> None:
+            try:
+                produce(put)
+            except _Stopped:
+                pass
+            except BaseException as e:  # raised again on the session's thread, in stream order
+                self._items.put(_Failed(e))
+            finally:
+                self._items.put(_END)
+
+        self._stop.clear()
+        worker = threading.Thread(target=work, name="ingest-fetch", daemon=True)
+        worker.start()
+        try:
+            item = self._next()
+            while item is not _END:
+                batch: list[Any] = []
+                while item is not None and item is not _END and len(batch) < most:
+                    if isinstance(item, _Failed):
+                        if batch:  # what came before the failure is written first
+                            yield batch
+                        raise item.error
+                    batch.append(item)
+                    item = self._next(timeout=0)
+                yield batch
+                if item is None:
+                    item = self._next()
+        finally:
+            self._stop.set()
+            # the worker may be saving a token through us, or blocked in a rate-limit wait: serve it until it ends
+            while worker.is_alive() or not self._items.empty():
+                self._next(timeout=0.05)
+
+    def _next(self, timeout: float | None = None) -> Any:
+        """The next item for the reader; calls handed over are run here, in order."""
+        while True:
+            try:
+                item = self._items.get(timeout=timeout)
+            except queue.Empty:
+                return None
+            if not isinstance(item, _Call):
+                return item
+            item.run()
 
 
 def _write_bronze(
     session: Any, run_id: str, resource: str, path: str, records: list[dict], user_id: int | None = None
 ) -> int:
-    """Insert the page's payload versions that Bronze does not hold yet; returns how many were new."""
+    """Insert the payload versions (of one or more pages) that Bronze does not hold yet; returns how many were new.
+
+    One statement whatever the number of records: the rows travel as one JSON array, so the text stays
+    the same (the warehouse reuses its plan) and the check against the versions already stored is
+    part of the same INSERT. A version twice in `records` is sent once.
+    """
     if not records:
         return 0
     loaded_at = _now().isoformat()
-    rows, params = [], []
+    rows, hashes = [], set()
     for record in records:
         canonical = json.dumps(record, sort_keys=True, separators=(",", ":"))
-        rows.append("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        params += [
-            run_id,
-            loaded_at,
-            int(record.get("user_id", user_id)),
-            path,
-            API_VERSION,
-            record_key(resource, record, user_id),
-            str(record["updated_at"]).replace("Z", "") if record.get("updated_at") else None,
-            hashlib.md5(canonical.encode()).hexdigest(),
-            canonical,
-        ]
+        digest = hashlib.md5(canonical.encode()).hexdigest()
+        if digest in hashes:
+            continue
+        hashes.add(digest)
+        rows.append(
+            [
+                run_id,
+                loaded_at,
+                int(record.get("user_id", user_id)),
+                path,
+                API_VERSION,
+                record_key(resource, record, user_id),
+                str(record["updated_at"]).replace("Z", "") if record.get("updated_at") else None,
+                digest,
+                record,
+            ]
+        )
     table = BRONZE_TABLES[resource]
     inserted = session.sql(
         f"INSERT INTO {table} ({_COLUMNS}) "
-        "SELECT v.BATCH, v.LOADED::TIMESTAMP_NTZ, v.MEMBER, v.SRC, v.API, v.RKEY, v.UPDATED::TIMESTAMP_NTZ, "
-        "v.HASH, PARSE_JSON(v.BODY) "
-        f"FROM (VALUES {', '.join(rows)}) AS v (BATCH, LOADED, MEMBER, SRC, API, RKEY, UPDATED, HASH, BODY) "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS b WHERE b.PAYLOAD_HASH = v.HASH)",
-        params=params,
+        "SELECT r.value[0]::STRING, r.value[1]::TIMESTAMP_NTZ, r.value[2]::NUMBER, r.value[3]::STRING, "
+        "r.value[4]::STRING, r.value[5]::STRING, r.value[6]::TIMESTAMP_NTZ, r.value[7]::STRING, r.value[8] "
+        "FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS r "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS b WHERE b.PAYLOAD_HASH = r.value[7]::STRING)",
+        params=[json.dumps(rows, sort_keys=True, separators=(",", ":"))],  # payloads as canonical as hashed
     ).collect()
     return int(inserted[0][0]) if inserted else 0
 
@@ -300,6 +480,10 @@ def _log_run(
             (result.error or None) and result.error[:2000],
         ],
     ).collect()
+
+
+def _instant(value: object) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def _now() -> datetime:

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from infra.local.warehouse import fakesnow_fixes
+from infra.local.warehouse import fakesnow_fixes, statement_cache
 from infra.local.warehouse.engine import Engine
 from infra.local.warehouse.errors import LocalSqlError
 
@@ -40,6 +40,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     databases_dir = data_dir / "databases"
     databases_dir.mkdir(parents=True, exist_ok=True)
     fakesnow_fixes.apply()
+    statement_cache.apply()
     fs = FakeSnow(db_path=databases_dir)
     # fakesnow's handlers look their shared instance up in this module global: point it at ours
     fs_server.shared_fs = fs

@@ -1,0 +1,110 @@
+"""Repeated statements reuse fakesnow's translation, and MERGE runs as one DuckDB statement: same answers."""
+
+from __future__ import annotations
+
+import pytest
+import snowflake.connector
+
+from infra.local.warehouse import statement_cache
+from tests.conftest import connect
+
+
+@pytest.fixture()
+def cur(warehouse):
+    conn = connect(warehouse)
+    c = conn.cursor()
+    c.execute("CREATE DATABASE IF NOT EXISTS CACHE_DB")
+    c.execute("USE DATABASE CACHE_DB")
+    c.execute("CREATE SCHEMA IF NOT EXISTS S")
+    c.execute("USE SCHEMA S")
+    c.execute("CREATE OR REPLACE TABLE T (ID INT, V VARCHAR, P VARIANT)")
+    c.execute("INSERT INTO T SELECT 1, 'a', PARSE_JSON('{\"n\": 1}') UNION ALL SELECT 2, 'b', PARSE_JSON('{\"n\": 2}')")
+    c.execute("CREATE OR REPLACE TABLE SRC (ID INT, V VARCHAR)")
+    c.execute("INSERT INTO SRC VALUES (1, 'x'), (3, 'y')")
+    yield c
+    conn.close()
+
+
+def rows(c, sql, params=None):
+    c.execute(sql, params)
+    return c.fetchall()
+
+
+def test_a_repeated_query_is_translated_once_and_answers_the_same(cur):
+    sql = "SELECT ID, P:n::INT AS N FROM T ORDER BY ID"
+    first = rows(cur, sql)
+    hits = statement_cache.transformed_cache.hits
+    assert rows(cur, sql) == first == [(1, 1), (2, 2)]
+    assert statement_cache.transformed_cache.hits > hits
+
+
+def test_a_repeated_query_sees_table_changes(cur):
+    sql = "SELECT * FROM T ORDER BY ID"
+    assert len(rows(cur, sql)[0]) == 3
+    cur.execute("ALTER TABLE T ADD COLUMN EXTRA INT")
+    cur.execute("UPDATE T SET EXTRA = 7")
+    assert rows(cur, sql)[0][3] == 7
+    assert [d.name for d in cur.description] == ["ID", "V", "P", "EXTRA"]
+
+
+def test_the_same_text_in_another_schema_reads_that_schema(cur):
+    sql = "SELECT COUNT(*) FROM T"
+    assert rows(cur, sql) == [(2,)]
+    cur.execute("CREATE SCHEMA IF NOT EXISTS OTHER")
+    cur.execute("USE SCHEMA OTHER")
+    cur.execute("CREATE OR REPLACE TABLE T (ID INT)")
+    assert rows(cur, sql) == [(0,)]
+
+
+def test_bound_parameters_change_between_runs(cur):
+    sql = "SELECT V FROM T WHERE ID = %s"
+    assert rows(cur, sql, (1,)) == [("a",)]
+    assert rows(cur, sql, (2,)) == [("b",)]
+
+
+def test_merge_counts_and_rowcount_as_snowflake_reports_them(cur):
+    sql = (
+        "MERGE INTO T AS t USING SRC AS s ON t.ID = s.ID "
+        "WHEN MATCHED THEN UPDATE SET t.V = s.V "
+        "WHEN NOT MATCHED THEN INSERT (ID, V) VALUES (s.ID, s.V)"
+    )
+    assert rows(cur, sql) == [(1, 1)]
+    assert [d.name for d in cur.description] == ["number of rows inserted", "number of rows updated"]
+    assert cur.rowcount == 2
+    assert rows(cur, sql) == [(0, 2)]  # again, from the kept plan: both ids match now
+    assert rows(cur, "SELECT ID, V FROM T ORDER BY ID") == [(1, "x"), (2, "b"), (3, "y")]
+
+
+def test_merge_with_a_condition_delete_and_bound_source(cur, warehouse):
+    sql = (
+        "MERGE INTO T USING (SELECT ? AS ID, ? AS V) s ON T.ID = s.ID "
+        "WHEN MATCHED AND s.V = 'gone' THEN DELETE "
+        "WHEN MATCHED THEN UPDATE SET V = s.V "
+        "WHEN NOT MATCHED THEN INSERT (ID, V) VALUES (s.ID, s.V)"
+    )
+    qmark = connect(warehouse, paramstyle="qmark", database="CACHE_DB", schema="S")
+    try:
+        c = qmark.cursor()
+        assert rows(c, sql, [1, "gone"]) == [(0, 0, 1)]
+        assert rows(c, sql, [2, "new"]) == [(0, 1, 0)]
+        assert rows(c, sql, [9, "nine"]) == [(1, 0, 0)]
+        assert rows(c, "SELECT ID, V FROM T ORDER BY ID") == [(2, "new"), (9, "nine")]
+    finally:
+        qmark.close()
+
+
+def test_merge_into_a_missing_table_is_a_sql_error(cur):
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="NOPE"):
+        cur.execute("MERGE INTO NOPE USING SRC s ON NOPE.ID = s.ID WHEN MATCHED THEN DELETE")
+
+
+def test_lru_keeps_the_most_recent_entries():
+    cache = statement_cache.LruCache(max_entries=2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+    assert len(cache) == 2
+    cache.clear()
+    assert len(cache) == 0 and cache.hits == 0
