@@ -191,7 +191,7 @@ def test_members_migration_adds_auth_mode_to_an_existing_install(warehouse) -> N
             "STATUS VARCHAR NOT NULL, AUTHORIZED_AT TIMESTAMP_NTZ, STATUS_REASON VARCHAR)"
         )
         cur.execute("INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, STATUS) VALUES ('old', 'ACTIVE')")
-        script = (REPO_ROOT / "sql/ops/01_config.sql").read_text()
+        script = (REPO_ROOT / "sql/config/01_config.sql").read_text()
         for _ in range(2):  # the setup script runs on every upgrade
             for _ in c.execute_string(script, remove_comments=True):
                 pass
