@@ -374,6 +374,9 @@ def demo(settings: Settings) -> dict[str, Any]:
     deployed = deploy_local(settings, quiet=True)
     members = auth(settings, quiet=True)
     run = run_once(settings, quiet=True)
+    exported = _demo_export(settings, members[0]) if members else None
+    if exported:
+        run = run_once(settings, quiet=True)  # the export's journal and any older history reach Gold
     counts = table_counts(settings)
     summary = {
         "elapsed_seconds": round(time.monotonic() - started, 1),
@@ -381,7 +384,9 @@ def demo(settings: Settings) -> dict[str, Any]:
         "sandbox_url": settings.sandbox_url,
         "sql_files_deployed": len(deployed),
         "members": members,
+        "export_imported": exported,
         "tasks": run["tasks"],
+        "data_quality": run.get("data_quality"),
         "dynamic_tables_refreshed": run["dynamic_tables_refreshed"],
         "rows": counts,
     }
@@ -391,12 +396,32 @@ def demo(settings: Settings) -> dict[str, Any]:
     return summary
 
 
+def _demo_export(settings: Settings, member: str) -> dict[str, Any]:
+    """The member's WHOOP app export, as the sandbox writes it, imported like `whoop import-export`."""
+    from infra.local.sandbox.export import write_export
+
+    truth = requests.get(f"{settings.sandbox_url}/_sandbox/truth/{member}", timeout=60)
+    truth.raise_for_status()
+    folder = settings.home / "exports" / member
+    folder.mkdir(parents=True, exist_ok=True)
+    write_export(truth.json(), folder)
+    result = import_export(settings, folder, member)
+    return {"member": member, "folder": str(folder), "files": result["files"]}
+
+
 def _print_summary(summary: dict[str, Any], settings: Settings) -> None:
     print("WHOOP platform demo: local stack, sandbox members through Bronze → Silver → Gold")
     print(f"  warehouse {summary['warehouse_url']}   sandbox {summary['sandbox_url']}")
     print(f"  members: {', '.join(summary['members'])}")
+    if summary.get("export_imported"):
+        exported = summary["export_imported"]
+        print(f"  CSV export of {exported['member']} imported from {exported['folder']}")
     for t in summary["tasks"]:
         print(f"  task {t['task']}: {t['state']}")
+    if summary.get("data_quality"):
+        dq = summary["data_quality"]
+        errors, warnings = dq.get("failed_error"), dq.get("failed_warn")
+        print(f"  data quality: {dq.get('checks')} checks, {errors} failed (error), {warnings} failed (warning)")
     print(f"  {'layer':<8} {'table':<28} {'rows':>8}")
     for layer in LAYERS:
         for table, n in summary["rows"].get(layer, {}).items():
