@@ -29,14 +29,17 @@ def query(settings: Settings, sql: str, params: tuple | None = None) -> list[tup
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def export_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("export")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, export_folder: Path) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=90) as settings:
         pipeline.run_once(settings, quiet=True)
-        folder = tmp_path_factory.mktemp("export")
-        write_export(truth(settings, "ann"), folder)
-        pipeline.import_export(settings, Path(folder), "ann_csv")
+        write_export(truth(settings, "ann"), export_folder)
+        pipeline.import_export(settings, export_folder, "ann_csv")
         pipeline.run_once(settings, quiet=True)
-        settings.export_folder = folder  # type: ignore[attr-defined]
         yield settings
 
 
@@ -119,10 +122,10 @@ def test_workouts_are_the_same(both):
         assert close(a[9], c[9], a[3] * 0.025 + 1), (start, a, c)
 
 
-def test_the_members_own_export_adds_the_journal_and_no_duplicate_facts(both):
+def test_the_members_own_export_adds_the_journal_and_no_duplicate_facts(both, export_folder):
     facts = ("FACT_DAILY_RECOVERY", "FACT_STRAIN", "FACT_SLEEP", "FACT_WORKOUTS")
     counts = {t: query(both, f"SELECT COUNT(*) FROM GOLD.{t} WHERE MEMBER_KEY = MD5('member|ann')") for t in facts}
-    pipeline.import_export(both, Path(both.export_folder), "ann")
+    pipeline.import_export(both, export_folder, "ann")
     pipeline.run_once(both, quiet=True)
     for table in facts:
         assert query(both, f"SELECT COUNT(*) FROM GOLD.{table} WHERE MEMBER_KEY = MD5('member|ann')") == counts[table]
