@@ -9,6 +9,7 @@ blocks and EXCEPTION handlers are rejected when the procedure is created.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,10 @@ SQL_HANDLER = "<LANGUAGE SQL>"  # stored as the handler of SQL procedures in the
 _UNSUPPORTED = re.compile(r"^(DECLARE|LET|IF|FOR|WHILE|REPEAT|LOOP|CASE|EXCEPTION|RAISE|OPEN|FETCH|CLOSE)\b", re.I)
 
 
-def parse_block(body: str) -> tuple[list[str], str | None]:
-    """Split a body into its statements and the RETURN expression; reject what is not emulated."""
+@functools.lru_cache(maxsize=256)
+def parse_block(body: str) -> tuple[tuple[str, ...], str | None]:
+    """Split a body into its statements and the RETURN expression; reject what is not emulated.
+    Cached: a procedure's body is split on every CALL otherwise."""
     parts = [strip_comments(p).strip().rstrip(";").strip() for p, _ in split_statements(io.StringIO(body))]
     parts = [p for p in parts if p]
     if not parts or not re.match(r"^BEGIN\b", parts[0], re.I) or not re.match(r"^END$", parts[-1], re.I):
@@ -44,7 +47,7 @@ def parse_block(body: str) -> tuple[list[str], str | None]:
                 "emulated (see infra/local/README.md)",
                 errno=2000,
             )
-    return statements, returned
+    return tuple(statements), returned
 
 
 def _bind(statement: str, names: list[str], values: list[Any]) -> str:

@@ -44,7 +44,10 @@ from sqlglot import Expr, exp
 MAX_ENTRIES = 1024
 # statement kinds whose fakesnow transforms read nothing but the text, the current database and schema
 _MERGE = re.compile(r"^\s*MERGE\b", re.I)
-_CACHEABLE = re.compile(r"^\s*\(?\s*(SELECT|WITH|INSERT|UPDATE|DELETE|MERGE)\b", re.I)
+# CREATE OR REPLACE TABLE … AS is the dynamic-table refresh: the same text on every refresh
+_CACHEABLE = re.compile(
+    r"^\s*\(?\s*(SELECT|WITH|INSERT|UPDATE|DELETE|MERGE|CREATE\s+OR\s+REPLACE\s+TABLE\s+\S+\s+AS)\b", re.I
+)
 _UNCACHEABLE_TEXT = re.compile(r"\bIDENTIFIER\s*\(|@|\bRESULT_SCAN\b|\bSEED\b|\bSAMPLE\b", re.I)
 # args fakesnow's transforms set when the statement's effect depends on more than its text (args such as
 # table_comment are fine: fakesnow's _execute applies them from the kept tree on every run)

@@ -14,6 +14,7 @@ right after the first commits (at-least-once instead of exactly-once).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from typing import TYPE_CHECKING
@@ -151,18 +152,16 @@ def has_data(engine: Engine, fqn: str) -> bool:
 
 
 _DML = (exp.Insert, exp.Merge, exp.Update, exp.Delete, exp.Create)
+# one DuckDB statement each (fakesnow's MERGE too), so the offset can move in the statement's transaction
+_SINGLE_STATEMENT = (exp.Insert, exp.Merge, exp.Update, exp.Delete)
 
 
-def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str) -> Outcome | None:
-    """Wrap a DML statement that reads streams so their offsets advance exactly when it commits.
+@functools.lru_cache(maxsize=1024)
+def _analyse(text: str, database: str | None, schema: str | None) -> tuple[bool, str | None, tuple[str, ...]] | None:
+    """(single statement?, target database, every other table it names) of a DML statement, else None.
 
-    Read the highest row id of each source as this transaction sees it, bound the stream reads to it
-    in the statement text, run the statement, and move each view's offset to that bound, in the same
-    transaction where DuckDB allows it. Rows appended meanwhile stay in the stream; a failed
-    statement consumes nothing.
-    """
-    from infra.local.warehouse.engine import Outcome
-
+    Cached by text: the pipeline runs the same few statements on every run, and parsing them is the
+    costly part of reading a stream."""
     try:
         tree = sqlglot.parse_one(text, read="snowflake")
     except sqlglot.errors.ParseError:
@@ -170,32 +169,49 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
     if not isinstance(tree, _DML) or (isinstance(tree, exp.Create) and not tree.expression):
         return None
     target = tree.this.find(exp.Table) if tree.this else None
-    target_db = (target.catalog.upper() if target is not None and target.catalog else None) or session.database
-    read: dict[str, str] = {}
-    nodes: dict[str, list[exp.Table]] = {}
+    target_db = (target.catalog.upper() if target is not None and target.catalog else None) or database
+    names = []
     for table in tree.find_all(exp.Table):
         if table is target:
             continue
         parts = [p for p in (table.catalog, table.db, table.name) if p]
         try:
-            name = qualify(".".join(parts), session.database, session.schema)
+            names.append(qualify(".".join(parts), database, schema).fqn)
         except LocalSqlError:
             continue
-        row = engine.catalog.query(f"SELECT SOURCE_TABLE FROM {PREFIX}.STREAMS WHERE NAME = ?", [name.fqn])
+    return isinstance(tree, _SINGLE_STATEMENT), target_db, tuple(dict.fromkeys(names))
+
+
+def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str) -> Outcome | None:
+    """Wrap a DML statement that reads streams so their offsets advance exactly when it commits.
+
+    Pin each stream's view to the rows its source holds now (its highest row id as this transaction sees
+    it), run the statement unchanged, then move each offset to that pin, in the same transaction where
+    DuckDB allows it. Rows appended meanwhile stay in the stream; a failed statement consumes nothing.
+    The statement's text never changes, so its translation is reused from run to run.
+    """
+    from infra.local.warehouse.engine import Outcome
+
+    analysis = _analyse(text, session.database, session.schema)
+    if analysis is None:
+        return None
+    single, target_db, names = analysis
+    read: dict[str, str] = {}
+    for fqn in names:
+        row = engine.catalog.query(f"SELECT SOURCE_TABLE FROM {PREFIX}.STREAMS WHERE NAME = ?", [fqn])
         if row:
-            read[name.fqn] = row[0][0]
-            nodes.setdefault(name.fqn, []).append(table)
+            read[fqn] = row[0][0]
     if not read:
         return None
 
     locks = [_lock_for(fqn) for fqn in sorted(read)]
     duck = session.conn._duck_conn
-    # fakesnow runs MERGE and CREATE … AS as several statements that also write its own metadata
-    # database, which DuckDB cannot do inside one transaction with the target: those advance the
-    # offset right after they commit (at-least-once; the pipeline's MERGEs are idempotent).
-    atomic = not session.explicit_transaction and isinstance(tree, (exp.Insert, exp.Update, exp.Delete))
-    state = {"began": False, "locked": 0}
+    # CREATE … AS runs as several statements in fakesnow: those advance the offset right after they
+    # commit (at-least-once; the pipeline's statements are idempotent)
+    atomic = not session.explicit_transaction and single
+    state = {"began": False, "locked": 0, "pinned": False}
     pins: dict[str, int] = {}
+    offsets: dict[str, int] = {}
     outcome = Outcome(sql=sql)
 
     def before() -> None:
@@ -208,18 +224,9 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
         for fqn, source in read.items():
             (high,) = duck.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {_source_sql(source)}").fetchone()
             pins[fqn] = high
-            for node in nodes[fqn]:
-                bounded = sqlglot.parse_one(
-                    f"(SELECT * FROM {ObjectName(*fqn.split('.')).sql()} "
-                    f'WHERE CAST("METADATA$ROW_ID" AS BIGINT) <= {high})',
-                    read="snowflake",
-                )
-                node.replace(
-                    exp.Subquery(
-                        this=bounded.this, alias=exp.TableAlias(this=exp.to_identifier(node.alias or node.name))
-                    )
-                )
-        outcome.sql = tree.sql(dialect="snowflake")
+            offsets[fqn] = _offset(duck, fqn)
+            duck.execute(_view_sql(ObjectName(*fqn.split(".")), _source_sql(source), offsets[fqn], high))
+        state["pinned"] = True
 
     def after(ok: bool) -> None:
         try:
@@ -241,7 +248,14 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
                 finally:
                     side.close()
             elif state["began"]:
-                duck.rollback()
+                duck.rollback()  # the pins go with it
+            elif state["pinned"]:
+                side = engine.fs.duck_conn.cursor()
+                try:  # unpin: the stream shows everything after its unchanged offset again
+                    for fqn, source in read.items():
+                        side.execute(_view_sql(ObjectName(*fqn.split(".")), _source_sql(source), offsets[fqn], None))
+                finally:
+                    side.close()
         finally:
             for lock in reversed(locks[: state["locked"]]):
                 lock.release()
@@ -249,6 +263,23 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
     outcome.before = before
     outcome.after = after
     return outcome
+
+
+_OFFSET = re.compile(r"rowid\s*>\s*\(?(-?\d+)", re.I)
+
+
+def _offset(duck: object, fqn: str) -> int:
+    """The stream's offset as the view holds it in this transaction (the catalog's copy is for SHOW and
+    may run ahead of a transaction that is later rolled back)."""
+    database, schema, name = fqn.split(".")
+    row = duck.execute(  # type: ignore[attr-defined]
+        "SELECT sql FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
+        [database, schema, name],
+    ).fetchone()
+    m = _OFFSET.search(row[0]) if row else None
+    if m is None:
+        raise LocalSqlError(f"Stream '{fqn}' has lost its view; recreate the stream", errno=2000)
+    return int(m.group(1))
 
 
 def _advance(duck: object, fqn: str, source: str, pin: int) -> None:
