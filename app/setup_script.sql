@@ -106,8 +106,9 @@ GRANT USAGE ON PROCEDURE ops.set_whoop_client(VARCHAR, VARCHAR) TO APPLICATION R
 GRANT USAGE ON PROCEDURE ops.connect_member_oauth(VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
 -- Gold is read by app_viewer (the dashboard, and the account's REPORTING views owned by a role holding
--- app_admin); the alert events by app_admin (the account's e-mail alert forwards them).
+-- app_admin); the operational tables (run logs, quality results, quarantine, alert events) by app_admin, for
+-- the runbook and the account's e-mail alert.
 GRANT SELECT ON ALL TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON ALL DYNAMIC TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
-GRANT SELECT ON TABLE ops.alert_events TO APPLICATION ROLE app_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA ops TO APPLICATION ROLE app_admin;
 -- END APP GRANTS
