@@ -5,10 +5,14 @@
 
 -- 1. Application roles. app_admin runs the pipeline and connects members; app_viewer reads Gold and
 --    the dashboard; app_reporting reads only the REPORTING secure views (the BI tool's role).
+--    `whoop deploy --local` runs the statements between the BEGIN/END APP ROLES and APP GRANTS markers too, so the
+--    local warehouse records the app's roles and grants (tests/governance checks them against the role matrix).
+-- BEGIN APP ROLES
 CREATE APPLICATION ROLE IF NOT EXISTS app_admin;
 CREATE APPLICATION ROLE IF NOT EXISTS app_viewer;
 CREATE APPLICATION ROLE IF NOT EXISTS app_reporting;
 GRANT APPLICATION ROLE app_viewer TO APPLICATION ROLE app_admin;
+-- END APP ROLES
 
 -- 2. Schemas. Data schemas are not versioned: Bronze history must outlive an upgrade.
 CREATE OR ALTER VERSIONED SCHEMA core;
@@ -85,6 +89,9 @@ CREATE OR REPLACE STREAMLIT core.dashboard
 
 -- 8. Grants. Object-level grants on tables and views live next to their definitions in sql/ (a secure
 --    view for app_reporting is granted in its own file), so this block covers schemas and core objects.
+--    Only app_admin may call the member procedures (REGISTER_MEMBER, CONNECT_MEMBER_OAUTH): the role matrix
+--    (infra/governance/role_matrix.yml) lists every grant here, and a test fails on one it does not allow.
+-- BEGIN APP GRANTS
 GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_reporting;
 GRANT USAGE ON SCHEMA gold TO APPLICATION ROLE app_viewer;
@@ -96,4 +103,12 @@ GRANT USAGE ON SCHEMA ops TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.ingest_whoop(VARCHAR, VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.register_member(VARCHAR, VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.set_whoop_client(VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.connect_member_oauth(VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
+-- Gold is read by app_viewer (the dashboard, and the account's REPORTING views owned by a role holding
+-- app_admin); the operational tables (run logs, quality results, quarantine, alert events) by app_admin, for
+-- the runbook and the account's e-mail alert.
+GRANT SELECT ON ALL TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON ALL DYNAMIC TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON ALL TABLES IN SCHEMA ops TO APPLICATION ROLE app_admin;
+-- END APP GRANTS

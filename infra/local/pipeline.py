@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import requests
 import snowflake.connector
 
-from infra.local import stack
+from infra.local import migrations, stack
 from infra.local.errors import WhoopError
 from infra.local.settings import REPO_ROOT, Settings
 
@@ -62,6 +62,17 @@ def pipeline_files() -> list[Path]:
     return [REPO_ROOT / f for f in found]
 
 
+def app_role_statements() -> str:
+    """The setup script's application roles and grants (between its BEGIN/END APP ROLES|GRANTS markers)."""
+    text = SETUP_SCRIPT.read_text()
+    blocks = [
+        re.search(rf"^-- BEGIN {name}\n(.*?)^-- END {name}$", text, re.M | re.S) for name in ("APP ROLES", "APP GRANTS")
+    ]
+    if not all(blocks):
+        raise WhoopError(f"{SETUP_SCRIPT} has no BEGIN/END APP ROLES and APP GRANTS markers")
+    return "\n".join(b.group(1) for b in blocks if b)
+
+
 def _run_file(cur: Any, path: Path) -> None:
     if not path.is_file():
         raise WhoopError(f"{SETUP_SCRIPT.name} lists {path.relative_to(REPO_ROOT)}, which does not exist")
@@ -83,12 +94,20 @@ def deploy_local(settings: Settings, quiet: bool = False, start_stack: bool = Tr
         files = pipeline_files()
         for path in files:
             _run_file(cur, path)
+        try:
+            for _ in conn.execute_string(app_role_statements(), remove_comments=True):
+                pass
+        except snowflake.connector.errors.ProgrammingError as e:
+            raise WhoopError(f"{SETUP_SCRIPT.name} (application roles and grants): {e.msg}") from None
         _set_local_adapters(conn, settings)
+        # then what lives outside the app: the schemachange scripts, rendered with the local variables
+        applied = migrations.deploy(conn, migrations.local_vars(DATABASE))
     finally:
         conn.close()
     names = [str(p.relative_to(REPO_ROOT)) for p in files]
     if not quiet:
         print(f"deployed {len(names)} SQL files to {DATABASE} on {settings.warehouse_url}")
+        print(f"applied {len(applied)} migrations to {migrations.REPORTING_DATABASE} (up to date: {not applied})")
     return names
 
 

@@ -1,0 +1,20 @@
+-- Forwards the app's data quality events (OPS.ALERT_EVENTS, written by OPS.DATA_QUALITY_ALERT) by e-mail
+-- through the notification integration of V1.0.2. Owned by WHOOP_ADMIN, which reads OPS through app_admin.
+CREATE OR REPLACE ALERT {{ reporting_database }}.GOVERNANCE.DQ_NOTIFY_ALERT
+    WAREHOUSE = {{ alert_warehouse }}
+    SCHEDULE = '60 MINUTE'
+    COMMENT = 'E-mails the operators when the app raised a data quality alert since the last check'
+IF (EXISTS (
+    SELECT 1
+    FROM {{ app_database }}.OPS.ALERT_EVENTS AS e
+    WHERE e.RAISED_AT > SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME()
+))
+THEN
+    CALL SYSTEM$SEND_EMAIL(
+        'WHOOP_ALERTS_{{ env | upper }}',
+        '{{ alert_recipients }}',
+        'WHOOP platform ({{ env }}): data quality check failed',
+        'A data quality check failed. See {{ app_database }}.OPS.ALERT_EVENTS and OPS.DQ_RESULTS; runbook: docs/runbook.md'
+    );
+
+ALTER ALERT {{ reporting_database }}.GOVERNANCE.DQ_NOTIFY_ALERT RESUME;

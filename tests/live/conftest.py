@@ -1,0 +1,61 @@
+"""Live tier: the same checks against a real Snowflake account, run with `pytest -m live tests/live`.
+
+Needs SNOWFLAKE_ACCOUNT and SNOWFLAKE_USER plus one way to authenticate (SNOWFLAKE_AUTHENTICATOR such as
+WORKLOAD_IDENTITY in CI, SNOWFLAKE_PRIVATE_KEY_PATH, or SNOWFLAKE_PASSWORD), and WHOOP_APP_DATABASE /
+WHOOP_REPORTING_DATABASE naming the deployment. Without them every test here is skipped with that message,
+so `make test` stays offline.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+REQUIRED = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER")
+AUTH = ("SNOWFLAKE_AUTHENTICATOR", "SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_PASSWORD")
+
+
+def missing() -> list[str]:
+    absent = [v for v in REQUIRED if not os.environ.get(v)]
+    if not any(os.environ.get(v) for v in AUTH):
+        absent.append(" or ".join(AUTH))
+    return absent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    absent = missing()
+    if not absent:
+        return
+    skip = pytest.mark.skip(reason=f"live tier: no Snowflake credentials ({', '.join(absent)} not set)")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def snowflake_conn():
+    import snowflake.connector
+
+    params = {
+        "account": os.environ["SNOWFLAKE_ACCOUNT"],
+        "user": os.environ["SNOWFLAKE_USER"],
+        "role": os.environ.get("SNOWFLAKE_ROLE", "WHOOP_ADMIN"),
+        "warehouse": os.environ.get("SNOWFLAKE_WAREHOUSE", "WHOOP_TRANSFORM_WH"),
+        "session_parameters": {"QUERY_TAG": "whoop-live-tests"},
+    }
+    for env, key in (("SNOWFLAKE_AUTHENTICATOR", "authenticator"), ("SNOWFLAKE_PRIVATE_KEY_PATH", "private_key_file"),
+                     ("SNOWFLAKE_PASSWORD", "password")):  # fmt: skip
+        if os.environ.get(env):
+            params[key] = os.environ[env]
+    conn = snowflake.connector.connect(**params)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def names() -> dict[str, str]:
+    return {
+        "app": os.environ.get("WHOOP_APP_DATABASE", "WHOOP_PLATFORM"),
+        "reporting": os.environ.get("WHOOP_REPORTING_DATABASE", "WHOOP_REPORTING"),
+    }
