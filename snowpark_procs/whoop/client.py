@@ -104,6 +104,15 @@ class WhoopClient:
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET one resource or page, retrying what retrying can fix."""
+        body = self._request("GET", path, params)
+        assert body is not None  # a GET answers 200 with a body or raises
+        return body
+
+    def revoke_access(self) -> None:
+        """DELETE /v2/user/access: the member's grant to this app ends (WHOOP answers 204)."""
+        self._request("DELETE", "/v2/user/access", None)
+
+    def _request(self, method: str, path: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
         failures = 0
         waits = 0
         refreshed = 0
@@ -113,7 +122,8 @@ class WhoopClient:
             token = self.tokens.access_token()
             self.stats.requests += 1
             try:
-                response = self.http.get(
+                response = self.http.request(
+                    method,
                     f"{self.base_url}{path}",
                     params=params,
                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -125,6 +135,8 @@ class WhoopClient:
                 continue
             self.limiter.observe(response.headers)
             status = response.status_code
+            if status == 204 and method == "DELETE":
+                return None
             if status == 200:
                 try:
                     body = response.json()
@@ -141,13 +153,13 @@ class WhoopClient:
                 waits += 1
                 self.stats.rate_limited += 1
                 if waits > self.max_waits:
-                    raise WhoopApiError(f"GET {path}: still rate limited after {self.max_waits} waits", 429, path)
+                    raise WhoopApiError(f"{method} {path}: still rate limited after {self.max_waits} waits", 429, path)
                 self.limiter.exhausted(_reset_seconds(response.headers))
                 continue
             if status == 401:
                 # one refresh per request, plus one each time a concurrent run rotated the token since
                 if refreshed >= self.max_refreshes or (refreshed and not _superseded(self.tokens)):
-                    raise ReauthorizationRequired(f"GET {path}: access refused after a token refresh", 401, path)
+                    raise ReauthorizationRequired(f"{method} {path}: access refused after a token refresh", 401, path)
                 refreshed += 1
                 self.tokens.refresh()
                 continue
@@ -155,7 +167,7 @@ class WhoopClient:
                 last_problem = f"HTTP {status}"
                 failures = self._retry_or_fail(failures, path, last_problem)
                 continue
-            raise WhoopApiError(f"GET {path}: HTTP {status}", status, path)
+            raise WhoopApiError(f"{method} {path}: HTTP {status}", status, path)
 
     def pages(
         self, path: str, start: datetime | None = None, end: datetime | None = None
@@ -178,7 +190,7 @@ class WhoopClient:
     def _retry_or_fail(self, failures: int, path: str, problem: str) -> int:
         failures += 1
         if failures > self.max_retries:
-            raise WhoopApiError(f"GET {path}: gave up after {self.max_retries} retries ({problem})", path=path)
+            raise WhoopApiError(f"{path}: gave up after {self.max_retries} retries ({problem})", path=path)
         self.stats.retries += 1
         # full jitter: spreads retries of concurrent runs instead of synchronising them
         self._wait(self.rng.uniform(0, self.backoff * 2 ** (failures - 1)))

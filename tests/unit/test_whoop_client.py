@@ -308,17 +308,15 @@ class RecordingSession(requests.Session):
         super().__init__()
         self.events = events
 
-    def post(self, url: Any, **kw: Any) -> requests.Response:
-        response = super().post(url, **kw)
-        if response.status_code == 200:
+    def request(self, method: str | bytes, url: Any, *args: Any, **kw: Any) -> requests.Response:
+        if method == "GET":
+            self.events.append(("sent-access", digest(kw["headers"]["Authorization"].removeprefix("Bearer "))))
+        response = super().request(method, url, *args, **kw)
+        if method == "POST" and response.status_code == 200:
             body = response.json()
             self.events.append(("issued-access", digest(body["access_token"])))
             self.events.append(("issued-refresh", digest(body["refresh_token"])))
         return response
-
-    def get(self, url: Any, **kw: Any) -> requests.Response:
-        self.events.append(("sent-access", digest(kw["headers"]["Authorization"].removeprefix("Bearer "))))
-        return super().get(url, **kw)
 
 
 def test_expired_access_token_refreshes_once_and_saves_the_rotated_token_first(sandbox: Server) -> None:
@@ -452,6 +450,9 @@ class FakeHttp:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+    def request(self, method: str, url: str, **kw: Any) -> requests.Response:
+        return self._next(method, url, kw)
 
     def get(self, url: str, **kw: Any) -> requests.Response:
         return self._next("GET", url, kw)
@@ -781,3 +782,16 @@ def test_superseded_compares_the_stored_token(sandbox: Server) -> None:
     assert not tokens.superseded()
     stored["token"] = "theirs"
     assert tokens.superseded()
+
+
+def test_revoke_access_sends_delete_and_accepts_204() -> None:
+    http = FakeHttp(response(503, {}), response(204, raw=b""))
+    client, _ = fake_client(http)
+    assert client.revoke_access() is None
+    assert [(m, u) for m, u, _ in http.calls] == [("DELETE", "https://api.example/developer/v2/user/access")] * 2
+
+
+def test_revoke_access_refused_is_an_error_naming_the_method() -> None:
+    client, _ = fake_client(FakeHttp(response(403, {})))
+    with pytest.raises(WhoopApiError, match="DELETE /v2/user/access: HTTP 403"):
+        client.revoke_access()
