@@ -104,6 +104,7 @@ GRANT USAGE ON PROCEDURE ops.ingest_whoop(VARCHAR, VARCHAR, NUMBER) TO APPLICATI
 GRANT USAGE ON PROCEDURE ops.register_member(VARCHAR, VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.set_whoop_client(VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.connect_member_oauth(VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.forget_member(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
 -- Gold is read by app_viewer (the dashboard, and the account's REPORTING views owned by a role holding
 -- app_admin); the operational tables (run logs, quality results, quarantine, alert events) by app_admin, for

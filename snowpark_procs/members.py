@@ -25,6 +25,8 @@ CLIENT_SECRET = "CONFIG.WHOOP_CLIENT"
 INTEGRATION = "WHOOP_PLATFORM_OAUTH"
 EAI = "WHOOP_PLATFORM_EAI"
 INGEST_SIGNATURE = "OPS.INGEST_WHOOP(VARCHAR, VARCHAR, NUMBER)"
+# procedures that call WHOOP on a member's behalf: each needs every member's token secret bound
+TOKEN_USERS = (INGEST_SIGNATURE, "OPS.FORGET_MEMBER(VARCHAR)")
 SCOPES = ("offline", "read:recovery", "read:cycles", "read:workout", "read:sleep", "read:profile",
           "read:body_measurement")  # fmt: skip
 
@@ -127,7 +129,8 @@ def bind_ingest_secrets(session: Any) -> str:
         f"ALLOWED_AUTHENTICATION_SECRETS = ({', '.join(s for _, s in bound)})"
     ).collect()
     pairs = ", ".join(f"'{alias}' = {name}" for alias, name in bound)
-    session.sql(f"ALTER PROCEDURE {INGEST_SIGNATURE} SET SECRETS = ({pairs})").collect()
+    for procedure in TOKEN_USERS:
+        session.sql(f"ALTER PROCEDURE {procedure} SET SECRETS = ({pairs})").collect()
     return f"INGEST_WHOOP bound to {len(members)} Snowflake-managed member secret(s)"
 
 

@@ -43,3 +43,11 @@ CREATE TABLE IF NOT EXISTS OPS.INGEST_RUNS (
     WAIT_SECONDS FLOAT NOT NULL,
     ERROR_MESSAGE VARCHAR
 ) COMMENT = 'One row per ingest run and member: what was read, what was new, retries and waits, the error if any';
+
+CREATE TABLE IF NOT EXISTS OPS.MEMBER_ERASURES (
+    ERASURE_ID VARCHAR NOT NULL COMMENT 'Id returned to the caller of OPS.FORGET_MEMBER',
+    ERASED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the erasure',
+    WHOOP_ACCESS VARCHAR NOT NULL COMMENT 'What happened to the WHOOP grant: revoked, already without access, or why not',
+    TABLES_PURGED NUMBER(38, 0) NOT NULL COMMENT 'Tables the member had rows in',
+    ROWS_DELETED NUMBER(38, 0) NOT NULL COMMENT 'Rows deleted across them'
+) COMMENT = 'One row per forgotten member; it names no member (that would defeat the erasure)';

@@ -84,5 +84,18 @@ CREATE OR REPLACE PROCEDURE OPS.BIND_INGEST_SECRETS()
     HANDLER = 'snowpark_procs.members.bind_ingest_secrets'
     EXECUTE AS OWNER;
 
+-- A member leaves: revoke their WHOOP grant and purge them from every layer (snowpark_procs/forget.py).
+-- Same secrets as INGEST_WHOOP (it needs the member's token to revoke the grant); bound together below.
+CREATE OR REPLACE PROCEDURE OPS.FORGET_MEMBER(MEMBER VARCHAR)
+    RETURNS VARIANT
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.forget.main'
+    EXTERNAL_ACCESS_INTEGRATIONS = (WHOOP_PLATFORM_EAI)
+    SECRETS = ('whoop_client' = CONFIG.WHOOP_CLIENT, 'whoop_tokens' = CONFIG.WHOOP_REFRESH_TOKENS)
+    EXECUTE AS OWNER;
+
 -- INGEST_WHOOP was just re-created with the static SECRETS above: re-bind the members' OAUTH2 secrets.
 CALL OPS.BIND_INGEST_SECRETS();

@@ -2,7 +2,8 @@
 
 fakesnow implements internal stages, `PUT` (the connector uploads to the server's `/fs_bucket`),
 named file formats and `COPY INTO`, with load metadata (a file already loaded into a table is
-skipped). Two gaps change results against Snowflake, and are closed here:
+skipped). `REMOVE @stage/path` (which fakesnow lacks) deletes staged files under the path. Two gaps
+change results against Snowflake, and are closed here:
 
 - a COPY transformation (`COPY INTO t (cols) FROM (SELECT $1, t.$2, METADATA$FILE_ROW_NUMBER FROM @stage/…)`)
   crashes fakesnow; positional columns are rewritten to DuckDB's `column<n-1>` and the record number to
@@ -14,12 +15,15 @@ skipped). Two gaps change results against Snowflake, and are closed here:
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import fakesnow.copy_into as fs_copy
+import fakesnow.transforms.stage as fs_stage
 from sqlglot import exp, parse_one
 
 if TYPE_CHECKING:
@@ -78,6 +82,36 @@ def register(engine: Engine) -> None:
     fs_copy.ReadCSV.read_expression = _read_csv_as_text  # type: ignore[method-assign]
     fs_copy._inserts = _inserts
     engine.on(r"^COPY\s+INTO\s+.+?\bFROM\s*\(\s*SELECT\b.*$", _copy_transformation)
+    engine.on(r"^(?:REMOVE|RM)\s+@(?P<stage>[^\s/]+)(?P<path>/\S*)?$", _remove)
+
+
+def _remove(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """REMOVE @stage[/path]: the staged files under the path go; one row per removed file, as Snowflake."""
+    from infra.local.warehouse.engine import Outcome
+    from infra.local.warehouse.sqltext import sql_literal
+
+    catalog, schema, stage_name = fs_stage.parts_from_var(m["stage"], session.database, session.schema)
+    path = (m["path"] or "/").lstrip("/")
+    root = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}")
+    target = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}", path)
+    removed: list[str] = []
+    if os.path.isdir(target):
+        for folder, _, files in os.walk(target):
+            removed += [os.path.relpath(os.path.join(folder, f), root) for f in files]
+        if os.path.realpath(target) == os.path.realpath(root):
+            for f in removed:  # the whole stage: its files go, the stage stays
+                os.remove(os.path.join(root, f))
+        else:
+            shutil.rmtree(target)
+    elif os.path.isfile(target.rstrip("/")):
+        removed.append(os.path.relpath(target.rstrip("/"), root))
+        os.remove(target.rstrip("/"))
+    if not removed:
+        return Outcome(sql='SELECT NULL AS "name", NULL AS "result" WHERE FALSE', keep_params=False)
+    rows = " UNION ALL ".join(
+        f"SELECT {sql_literal(stage_name.lower() + '/' + f)} AS \"name\", 'removed' AS \"result\"" for f in removed
+    )
+    return Outcome(sql=rows, keep_params=False)
 
 
 def _outside_strings(sql: str, rewrite: Callable[[str], str]) -> str:
