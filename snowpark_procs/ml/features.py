@@ -140,6 +140,10 @@ def load_features(session: Any, member_key: str | None = None, sources: Sources 
         frame = session.sql(feature_sql(sources)).to_pandas()
     else:
         frame = session.sql(feature_sql(sources, member_key=True), params=[member_key]).to_pandas()
+    return _typed(frame)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [str(c).upper() for c in frame.columns]
     for col in [*feature_columns(), "TARGET_RECOVERY"]:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)

@@ -13,6 +13,7 @@ member is enough and needs no scaler (inputs are already on a unit scale).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,9 @@ def fit(frame: pd.DataFrame, alpha: float = 30.0) -> Any:
     """Fit on rows with a known target and a 28-day baseline."""
     train = frame[frame[LABEL].notna() & frame["BASE"].notna()]
     estimator = new_estimator(alpha)
-    estimator.fit(train[[*INPUTS, LABEL]].reset_index(drop=True))
+    with warnings.catch_warnings():  # Snowpark ML infers a signature from the sample and says so on every fit
+        warnings.simplefilter("ignore", UserWarning)
+        estimator.fit(train[[*INPUTS, LABEL]].reset_index(drop=True))
     return estimator
 
 
