@@ -173,3 +173,19 @@ def test_cli_backtest_without_a_warehouse(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(free_port()))
     assert cli.main(["ml", "backtest", "--member", MEMBER]) == 1
     assert "cannot reach the local warehouse" in capsys.readouterr().err
+
+
+def test_morning_drivers_explain_todays_recovery(session):
+    import numpy as np
+
+    from snowpark_procs.ml import drivers
+
+    mae, n, model = drivers.holdout_mae(load_features(session))
+    assert n > 80 and mae < 10.0, f"drivers model MAE {mae:.2f} on {n} later days"
+    frame = drivers.driver_frame(load_features(session)).dropna(subset=["BASE"]).tail(30)
+    parts = drivers.contributions(model, frame)
+    intercept = float(np.ravel(model.to_sklearn().intercept_)[0])
+    rebuilt = np.clip(frame["BASE"] + intercept + parts.sum(axis=1), 0, 100)
+    np.testing.assert_allclose(rebuilt.to_numpy(), drivers.predict(model, frame), atol=1e-6)
+    coef = dict(zip(drivers.DRIVERS, np.ravel(model.to_sklearn().coef_), strict=True))
+    assert coef["HRV_Z"] > 0 > coef["RHR_Z"]  # higher HRV lifts recovery, a higher resting HR lowers it
