@@ -22,6 +22,7 @@ CREATE SCHEMA IF NOT EXISTS silver;
 CREATE SCHEMA IF NOT EXISTS gold;
 CREATE SCHEMA IF NOT EXISTS reporting;
 CREATE SCHEMA IF NOT EXISTS ops;
+CREATE SCHEMA IF NOT EXISTS ml;         -- forecasts, evaluations, anomalies, the Model Registry (sql/ml/)
 
 -- 3. The app's own warehouse (manifest privilege CREATE WAREHOUSE): Gold dynamic tables name it to refresh.
 CREATE WAREHOUSE IF NOT EXISTS whoop_platform_wh
@@ -40,7 +41,7 @@ ALTER APPLICATION SET SPECIFICATION whoop_api_egress
   DESCRIPTION = 'Lets the ingest procedure read your WHOOP data (cycles, recovery, sleep, workouts, profile) over HTTPS'
   HOST_PORTS = ('api.prod.whoop.com');
 
--- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, quality, reporting, ops. One line per file; a static test
+-- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, quality, ml, reporting, ops. One line per file; a static test
 --    (tests/static/test_native_app.py) fails when a file under sql/ is missing here or out of order.
 -- BEGIN PIPELINE FILES
 EXECUTE IMMEDIATE FROM '/sql/config/01_config.sql';
@@ -77,6 +78,7 @@ EXECUTE IMMEDIATE FROM '/sql/gold/30_agg_member_weekly.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/31_agg_member_monthly.sql';
 EXECUTE IMMEDIATE FROM '/sql/quality/01_data_quality.sql';
 EXECUTE IMMEDIATE FROM '/sql/quality/02_data_metric_functions.sql';
+EXECUTE IMMEDIATE FROM '/sql/ml/01_ml.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_resume_tasks.sql';
 -- END PIPELINE FILES
@@ -105,6 +107,10 @@ GRANT USAGE ON PROCEDURE ops.register_member(VARCHAR, VARCHAR, NUMBER) TO APPLIC
 GRANT USAGE ON PROCEDURE ops.set_whoop_client(VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.connect_member_oauth(VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.forget_member(VARCHAR) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON SCHEMA ml TO APPLICATION ROLE app_viewer;
+GRANT USAGE ON PROCEDURE ops.train_ml(VARCHAR) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.score_ml() TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.detect_anomalies_ml() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
 -- Gold is read by app_viewer (the dashboard, and the account's REPORTING views owned by a role holding
 -- app_admin); the operational tables (run logs, quality results, quarantine, alert events) by app_admin, for

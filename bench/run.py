@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ingest, medallion, sandbox_throughput, warehouse_overhead
+from bench import ingest, medallion, ml, sandbox_throughput, warehouse_overhead
 from bench.harness import Recorder
 
 BENCHMARKS: list[Callable[..., None]] = [
@@ -21,6 +21,7 @@ BENCHMARKS: list[Callable[..., None]] = [
     sandbox_throughput.run,
     ingest.run,
     medallion.run,
+    ml.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

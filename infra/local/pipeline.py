@@ -124,6 +124,13 @@ def _set_local_adapters(conn: Any, settings: Settings) -> None:
         cur.execute(
             "UPDATE CONFIG.SETTINGS SET SETTING_VALUE = %s, UPDATED_AT = SYSDATE() WHERE SETTING_KEY = %s", (value, key)
         )
+    # the ML procedures' model registry: files under WHOOP_HOME (Snowflake's Model Registry has no local mode)
+    cur.execute("DELETE FROM CONFIG.SETTINGS WHERE SETTING_KEY = 'ml_registry_path'")
+    cur.execute(
+        "INSERT INTO CONFIG.SETTINGS (SETTING_KEY, SETTING_VALUE, UPDATED_AT) "
+        "VALUES ('ml_registry_path', %s, SYSDATE())",
+        (str(settings.home / "ml" / "registry"),),
+    )
     sandbox = SandboxConfig(seed=settings.seed)
     bound = connect(settings, paramstyle="qmark")  # server-side binding: the secret is not in the SQL text
     try:
@@ -446,6 +453,55 @@ def _print_summary(summary: dict[str, Any], settings: Settings) -> None:
         for table, n in summary["rows"].get(layer, {}).items():
             print(f"  {layer:<8} {table:<28} {n:>8}")
     print(f"  elapsed {summary['elapsed_seconds']} s; summary JSON in {settings.home / 'demo-summary.json'}")
+
+
+def ml_backtest(settings: Settings, member: str, as_json: bool = False) -> dict[str, Any]:
+    """Walk-forward backtest of one member's next-day recovery model vs the naive baselines (no writes)."""
+    from snowpark_procs.ml.procs import backtest
+
+    session = _snowpark(settings)
+    try:
+        try:
+            result = backtest(session, member)
+        except ValueError as e:
+            raise WhoopError(str(e)) from None
+    finally:
+        session.close()
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+        return result
+    print(f"member {member}: next-day recovery, walk-forward ({result['metrics']['model']['n']} predictions)")
+    for name, m in result["metrics"].items():
+        served = "  <- served" if name == result["served_by"] else ""
+        print(f"  {name:<18} MAE {m['mae']:6.2f}  RMSE {m['rmse']:6.2f}  n {m['n']}{served}")
+    print(f"  skill vs {result['best_baseline']}: {result['skill']:.3f} ({result['reason']})")
+    return result
+
+
+def _snowpark(settings: Settings) -> Any:
+    """A Snowpark session on the local warehouse (what a procedure handler gets)."""
+    import atexit
+
+    from snowflake.snowpark import Session
+
+    try:
+        session = Session.builder.configs(
+            {
+                "account": "local",
+                "user": "whoop",
+                "password": "local",
+                "host": settings.host,
+                "port": settings.warehouse_port,
+                "protocol": "http",
+                "database": DATABASE,
+                "schema": "PUBLIC",
+                "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+            }
+        ).create()
+    except Exception as e:
+        raise WhoopError(f"cannot reach the local warehouse at {settings.warehouse_url}; run `whoop local up`") from e
+    atexit.unregister(session._close_at_exit)
+    return session
 
 
 def bench(settings: Settings) -> list[dict[str, Any]]:

@@ -25,12 +25,12 @@ import yaml
 from infra.native_app_zip import build_zip
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("config", "bronze", "silver", "gold", "quality", "reporting", "ops")
+LAYERS = ("config", "bronze", "silver", "gold", "quality", "ml", "reporting", "ops")
 SNOW = shutil.which("snow") or str(Path(sys.executable).with_name("snow"))
 GENERATED = ("build/",)  # produced by infra/native_app_zip.py before bundling, not committed
 
 # Import name -> Snowflake Anaconda package name, where they differ.
-DIST_NAMES = {"snowflake": "snowflake-snowpark-python", "yaml": "pyyaml"}
+DIST_NAMES = {"snowflake": "snowflake-snowpark-python", "yaml": "pyyaml", "sklearn": "scikit-learn"}
 # Modules the Snowflake Python runtime provides without a package.
 SERVER_MODULES = {"_snowflake"}
 

@@ -1,0 +1,186 @@
+"""Next-day recovery: model inputs, walk-forward evaluation against naive baselines, the serving rule.
+
+Why walk-forward: every prediction for day D+1 is made by a model trained only on rows whose target
+was known by the evening of D (rows dated before D), retrained every `retrain_every` days on an
+expanding window — the same information the daily scoring job has. Baselines are scored on exactly
+the same rows, so "skill" (1 − MAE_model / MAE_best_baseline) compares like with like.
+
+The model predicts the deviation of tomorrow's recovery from the member's 28-day mean from personal
+z-scores (today vs the member's own baselines) and the day of week, so one small linear model per
+member is enough and needs no scaler (inputs are already on a unit scale).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MODEL_NAME = "NEXT_DAY_RECOVERY"
+BASELINES = {
+    "baseline_today": "RECOVERY_SCORE",
+    "baseline_mean_7": "REC_MEAN_7",
+    "baseline_mean_28": "REC_MEAN_28",
+}
+INPUTS = [
+    "REC_Z",
+    "REC7_Z",
+    "REC60_Z",
+    "HRV_Z",
+    "HRV7_Z",
+    "RHR_Z",
+    "RHR7_Z",
+    "STRAIN_Z",
+    "STRAIN7_Z",
+    "SLEEP_Z",
+    "SLEEP_PERF_Z",
+    *[f"DOW_{d}" for d in range(1, 7)],
+]
+LABEL = "TARGET_DEV"
+OUTPUT = "PRED_DEV"
+
+
+def _z(value: pd.Series, mean: pd.Series, sd: pd.Series) -> pd.Series:
+    out = (value - mean) / sd.where(sd > 0)
+    return out.clip(-5, 5).fillna(0.0)  # missing = at the member's baseline
+
+
+def model_frame(features: pd.DataFrame) -> pd.DataFrame:
+    """Model inputs from the feature frame: personal z-scores and day-of-week dummies (same index)."""
+    f = features
+    out = pd.DataFrame(index=f.index)
+    out["REC_Z"] = _z(f["RECOVERY_SCORE"], f["REC_MEAN_28"], f["REC_SD_28"])
+    out["REC7_Z"] = _z(f["REC_MEAN_7"], f["REC_MEAN_28"], f["REC_SD_28"])
+    out["REC60_Z"] = _z(f["REC_MEAN_60"], f["REC_MEAN_28"], f["REC_SD_28"])
+    out["HRV_Z"] = _z(f["HRV_RMSSD_MS"], f["HRV_MEAN_28"], f["HRV_SD_28"])
+    out["HRV7_Z"] = _z(f["HRV_MEAN_7"], f["HRV_MEAN_28"], f["HRV_SD_28"])
+    out["RHR_Z"] = _z(f["RESTING_HEART_RATE_BPM"], f["RHR_MEAN_28"], f["RHR_SD_28"])
+    out["RHR7_Z"] = _z(f["RHR_MEAN_7"], f["RHR_MEAN_28"], f["RHR_SD_28"])
+    out["STRAIN_Z"] = _z(f["DAY_STRAIN_SCORE"], f["STRAIN_MEAN_28"], f["STRAIN_SD_28"])
+    out["STRAIN7_Z"] = _z(f["STRAIN_MEAN_7"], f["STRAIN_MEAN_28"], f["STRAIN_SD_28"])
+    out["SLEEP_Z"] = _z(f["TOTAL_SLEEP_MINUTES"], f["SLEEP_MEAN_28"], f["SLEEP_SD_28"])
+    out["SLEEP_PERF_Z"] = ((f["SLEEP_PERFORMANCE_PCT"] - 75.0) / 15.0).clip(-5, 5).fillna(0.0)
+    for d in range(1, 7):  # Sunday (7) is the reference level
+        out[f"DOW_{d}"] = (f["NEXT_DAY_OF_WEEK"] == d).astype(float)
+    out[LABEL] = f["TARGET_RECOVERY"] - f["REC_MEAN_28"]
+    out["BASE"] = f["REC_MEAN_28"]
+    return out
+
+
+def new_estimator(alpha: float = 30.0) -> Any:
+    """A Snowpark ML Ridge (fits on pandas locally; the same object logs to the Snowflake registry)."""
+    from snowflake.ml.modeling.linear_model import Ridge
+
+    return Ridge(alpha=alpha, input_cols=INPUTS, label_cols=[LABEL], output_cols=[OUTPUT])
+
+
+def fit(frame: pd.DataFrame, alpha: float = 30.0) -> Any:
+    """Fit on rows with a known target and a 28-day baseline."""
+    train = frame[frame[LABEL].notna() & frame["BASE"].notna()]
+    estimator = new_estimator(alpha)
+    with warnings.catch_warnings():  # Snowpark ML infers a signature from the sample and says so on every fit
+        warnings.simplefilter("ignore", UserWarning)
+        estimator.fit(train[[*INPUTS, LABEL]].reset_index(drop=True))
+    return estimator
+
+
+def predict(estimator: Any, frame: pd.DataFrame) -> np.ndarray:
+    """Predicted recovery (0–100) for each row of a model frame."""
+    out = estimator.predict(frame[INPUTS].reset_index(drop=True))
+    return np.clip(frame["BASE"].to_numpy() + out[OUTPUT].to_numpy(dtype=float), 0, 100)
+
+
+@dataclass
+class Evaluation:
+    """Walk-forward result for one member: per-predictor metrics and the serving decision."""
+
+    metrics: dict[str, dict[str, float]]
+    best_baseline: str
+    served_by: str
+    reason: str
+    skill: float
+    residual_quantiles: dict[str, tuple[float, float]] = field(default_factory=dict)
+    predictions: pd.DataFrame | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": self.metrics,
+            "best_baseline": self.best_baseline,
+            "served_by": self.served_by,
+            "reason": self.reason,
+            "skill": self.skill,
+        }
+
+
+def walk_forward(
+    features: pd.DataFrame, min_history: int = 60, retrain_every: int = 14, alpha: float = 30.0
+) -> pd.DataFrame:
+    """One member's out-of-sample predictions: model and baselines on the same rows.
+
+    Rows are eligible once the member has `min_history` calendar days before D, a target, and every
+    baseline defined. The model for a block starting at D0 is trained on rows dated before D0 only.
+    """
+    f = features.sort_values("DATE_KEY").reset_index(drop=True)
+    frame = model_frame(f)
+    eligible = (
+        (f.index >= min_history)
+        & f["TARGET_RECOVERY"].notna()
+        & f[list(BASELINES.values())].notna().all(axis=1)
+        & frame["BASE"].notna()
+    )
+    out = np.flatnonzero(eligible.to_numpy())
+    if len(out) == 0:
+        return pd.DataFrame(columns=["DATE_KEY", "TARGET_DATE_KEY", "ACTUAL", "model", *BASELINES])
+    preds = np.empty(len(out))
+    block_start, estimator = None, None
+    for j, i in enumerate(out):
+        if block_start is None or i - block_start >= retrain_every:
+            block_start = i
+            estimator = fit(frame.iloc[:i], alpha)  # rows dated before D0: targets known by D0's evening
+        preds[j] = predict(estimator, frame.iloc[[i]])[0]
+    result = pd.DataFrame(
+        {
+            "DATE_KEY": f.loc[out, "DATE_KEY"].to_numpy(),
+            "TARGET_DATE_KEY": f.loc[out, "TARGET_DATE_KEY"].to_numpy(),
+            "ACTUAL": f.loc[out, "TARGET_RECOVERY"].to_numpy(),
+            "model": preds,
+        }
+    )
+    for name, col in BASELINES.items():
+        result[name] = f.loc[out, col].to_numpy()
+    return result
+
+
+def evaluate(predictions: pd.DataFrame) -> Evaluation:
+    """MAE, RMSE and n per predictor; the model is served only where it beats the best baseline."""
+    metrics: dict[str, dict[str, float]] = {}
+    quantiles: dict[str, tuple[float, float]] = {}
+    n = len(predictions)
+    for name in ["model", *BASELINES]:
+        if n == 0:
+            metrics[name] = {"mae": math.nan, "rmse": math.nan, "n": 0}
+            quantiles[name] = (math.nan, math.nan)
+            continue
+        residual = predictions["ACTUAL"].to_numpy() - predictions[name].to_numpy()
+        metrics[name] = {
+            "mae": float(np.mean(np.abs(residual))),
+            "rmse": float(np.sqrt(np.mean(residual**2))),
+            "n": n,
+        }
+        quantiles[name] = (float(np.quantile(residual, 0.1)), float(np.quantile(residual, 0.9)))
+    if n == 0:
+        return Evaluation(metrics, "baseline_mean_28", "baseline_mean_28", "no walk-forward rows", math.nan, quantiles)
+    best = min(BASELINES, key=lambda b: metrics[b]["mae"])
+    skill = 1.0 - metrics["model"]["mae"] / metrics[best]["mae"] if metrics[best]["mae"] > 0 else math.nan
+    if metrics["model"]["mae"] < metrics[best]["mae"]:
+        served, reason = "model", f"model MAE {metrics['model']['mae']:.2f} beats {best} {metrics[best]['mae']:.2f}"
+    else:
+        served = best
+        reason = f"model MAE {metrics['model']['mae']:.2f} does not beat {best} {metrics[best]['mae']:.2f}"
+    for name in metrics:
+        metrics[name]["skill"] = 1.0 - metrics[name]["mae"] / metrics[best]["mae"] if metrics[best]["mae"] else math.nan
+    return Evaluation(metrics, best, served, reason, skill, quantiles, predictions)

@@ -1,0 +1,191 @@
+"""ML on the local stack: leakage of the next-day features, train → evaluate → serve → score, anomalies, CLI.
+
+One member-year through the real pipeline (sandbox → Bronze → Silver → Gold), then the ML procedures
+called as Snowflake would call them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from infra.local import cli, pipeline
+from infra.local.settings import Settings
+from snowpark_procs.ml import anomalies
+from snowpark_procs.ml.features import Sources, feature_columns, load_features
+from tests.integration.conftest import local_stack, truth
+
+MEMBER = "ann"
+
+
+@pytest.fixture(scope="module")
+def ml_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with local_stack(tmp_path_factory.mktemp("whoop_ml"), [MEMBER], days=365) as settings:
+        pipeline.run_once(settings, quiet=True)
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def session(ml_stack: Settings) -> Iterator[object]:
+    s = pipeline._snowpark(ml_stack)
+    yield s
+    s.close()
+
+
+COPIES = Sources(recovery="ML_LEAK.RECOVERY", sleep="ML_LEAK.SLEEP", strain="ML_LEAK.STRAIN")
+
+
+def _copy_gold(session) -> None:
+    session.sql("CREATE SCHEMA IF NOT EXISTS ML_LEAK").collect()
+    for copy, gold in (
+        (COPIES.recovery, "GOLD.FACT_DAILY_RECOVERY"),
+        (COPIES.sleep, "GOLD.FACT_SLEEP"),
+        (COPIES.strain, "GOLD.FACT_STRAIN"),
+    ):
+        session.sql(f"CREATE OR REPLACE TABLE {copy} AS SELECT * FROM {gold}").collect()
+
+
+def _perturb_after(session, cutoff: int) -> None:
+    """Change every value dated after D: tomorrow's recovery, tonight's (D+1 wake) sleep, later strain."""
+    session.sql(
+        f"UPDATE {COPIES.recovery} SET RECOVERY_SCORE = 100 - RECOVERY_SCORE, HRV_RMSSD_MS = HRV_RMSSD_MS * 3, "
+        f"RESTING_HEART_RATE_BPM = RESTING_HEART_RATE_BPM + 20, SKIN_TEMP_CELSIUS = SKIN_TEMP_CELSIUS + 2 "
+        f"WHERE DATE_KEY > {cutoff}"
+    ).collect()
+    session.sql(
+        f"UPDATE {COPIES.sleep} SET TOTAL_SLEEP_MINUTES = TOTAL_SLEEP_MINUTES + 200, "
+        f"RESPIRATORY_RATE = RESPIRATORY_RATE + 5, SLEEP_PERFORMANCE_PCT = 1, SLEEP_DEBT_MINUTES = 999 "
+        f"WHERE DATE_KEY > {cutoff}"
+    ).collect()
+    session.sql(f"UPDATE {COPIES.strain} SET DAY_STRAIN_SCORE = 21 WHERE DATE_KEY > {cutoff}").collect()
+
+
+def _known_by(frame: pd.DataFrame, cutoff: int) -> bytes:
+    """The features of days up to D, serialised: equal bytes = identical values."""
+    cols = ["MEMBER_KEY", "DATE_KEY", "AVAILABLE_AT", *feature_columns()]
+    return frame.loc[frame["DATE_KEY"] <= cutoff, cols].to_csv(index=False, float_format="%.12g").encode()
+
+
+def _leaks(session, cutoff: int, frame_end: str = "CURRENT ROW") -> tuple[bool, pd.DataFrame, pd.DataFrame]:
+    import snowpark_procs.ml.features as features
+
+    _copy_gold(session)
+    sql = features.feature_sql(COPIES, frame_end=frame_end)
+    before = features._typed(session.sql(sql).to_pandas())
+    _perturb_after(session, cutoff)
+    after = features._typed(session.sql(sql).to_pandas())
+    return _known_by(before, cutoff) != _known_by(after, cutoff), before, after
+
+
+def test_no_future_or_same_night_value_reaches_next_day_features(session):
+    gold = load_features(session)
+    cutoff = int(gold["DATE_KEY"].iloc[len(gold) // 2])
+    leaked, before, after = _leaks(session, cutoff)
+    assert not leaked, "a value dated after D changed the features of D"
+    # the perturbation did reach the data: the target of D (recovery on D+1) and later features changed
+    row = before["DATE_KEY"] == cutoff
+    assert (before.loc[row, "TARGET_RECOVERY"].to_numpy() != after.loc[row, "TARGET_RECOVERY"].to_numpy()).all()
+    later = before["DATE_KEY"] > cutoff + 1
+    assert not before.loc[later, "REC_MEAN_7"].equals(after.loc[later, "REC_MEAN_7"])
+
+
+def test_the_leakage_check_catches_a_window_that_reads_tomorrow(session):
+    gold = load_features(session)
+    cutoff = int(gold["DATE_KEY"].iloc[len(gold) // 2])
+    leaked, _, _ = _leaks(session, cutoff, frame_end="1 FOLLOWING")
+    assert leaked
+
+
+def test_available_at_is_after_its_inputs_and_before_the_target(session):
+    f = load_features(session)
+    morning = f["MORNING_KNOWN_AT"].notna()
+    assert (pd.to_datetime(f.loc[morning, "MORNING_KNOWN_AT"]) <= pd.to_datetime(f.loc[morning, "AVAILABLE_AT"])).all()
+    target = f["TARGET_KNOWN_AT"].notna()
+    assert (pd.to_datetime(f.loc[target, "AVAILABLE_AT"]) < pd.to_datetime(f.loc[target, "TARGET_KNOWN_AT"])).all()
+    assert f["TARGET_RECOVERY"].notna().sum() > 250
+
+
+def test_train_serve_score_and_detect(session, ml_stack):
+    trained = session.sql("CALL OPS.TRAIN_ML(NULL)").collect()[0][0]
+    version = json.loads(trained)["version"]
+    ev = session.sql(
+        "SELECT PREDICTOR, MAE, RMSE, N_PREDICTIONS, SKILL, IS_SERVED, IS_BEST_BASELINE, SERVING_REASON "
+        "FROM ML.EVALUATIONS WHERE MODEL_VERSION = ?",
+        params=[version],
+    ).to_pandas()
+    assert sorted(ev["PREDICTOR"]) == ["baseline_mean_28", "baseline_mean_7", "baseline_today", "model"]
+    assert ev["N_PREDICTIONS"].nunique() == 1 and int(ev["N_PREDICTIONS"].iloc[0]) > 200
+    maes = dict(zip(ev["PREDICTOR"], ev["MAE"], strict=True))
+    best = min((p for p in maes if p != "model"), key=maes.get)
+    served = ev.loc[ev["IS_SERVED"], "PREDICTOR"].tolist()
+    assert served == (["model"] if maes["model"] < maes[best] else [best])
+    assert ev.loc[ev["IS_BEST_BASELINE"], "PREDICTOR"].tolist() == [best]
+    skill = float(ev.loc[ev["PREDICTOR"] == "model", "SKILL"].iloc[0])
+    assert -0.25 < skill < 0.25, f"skill {skill:.2f}: a gain this large over naive baselines means leakage"
+    assert 10 < maes["model"] < 25
+    assert (ml_stack.home / "ml" / "registry").is_dir()
+
+    assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0]) == {"predictions": 1}
+    session.sql("CALL OPS.SCORE_ML()").collect()  # idempotent per target day and version
+    pred = session.sql("SELECT * FROM ML.FACT_PREDICTIONS").to_pandas()
+    assert len(pred) == 1
+    p = pred.iloc[0]
+    assert p["SERVED_BY"] == served[0] and p["MODEL_VERSION"] == version
+    assert p["INTERVAL_LOW"] <= p["PREDICTION"] <= p["INTERVAL_HIGH"]
+    last = int(load_features(session)["DATE_KEY"].max())
+    assert int(p["TARGET_DATE_KEY"]) == int((pd.Timestamp(str(last)) + pd.Timedelta(days=1)).strftime("%Y%m%d"))
+
+    session.sql("CALL OPS.DETECT_ANOMALIES_ML()").collect()
+    flagged = session.sql("SELECT DATE_KEY, REASON FROM ML.FACT_ANOMALIES").to_pandas()
+    frame = pd.DataFrame({"DATE_KEY": load_features(session)["DATE_KEY"]})
+    frame["FLAGGED"] = frame["DATE_KEY"].isin(flagged["DATE_KEY"].astype(int))
+    for z in ("Z_HRV_DOWN", "Z_RHR_UP", "Z_RESP_UP", "Z_SKIN_TEMP_UP"):
+        frame[z] = 0.0
+    score = anomalies.score_alerts(frame, truth(ml_stack, MEMBER)["illness_episodes"])
+    assert score["episodes"] >= 1 and score["detected"] == score["episodes"], score
+    assert 30 * score["false"] / score["clean_days"] <= 1.0, score
+
+
+def test_cli_backtest(ml_stack, monkeypatch, capsys):
+    monkeypatch.setenv("WHOOP_HOME", str(ml_stack.home))
+    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(ml_stack.warehouse_port))
+    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(ml_stack.sandbox_port))
+    assert cli.main(["ml", "backtest", "--member", MEMBER, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert set(body["metrics"]) == {"model", "baseline_today", "baseline_mean_7", "baseline_mean_28"}
+    assert all(m["n"] == body["metrics"]["model"]["n"] for m in body["metrics"].values())
+    assert body["served_by"] in body["metrics"]
+    assert cli.main(["ml", "backtest", "--member", MEMBER]) == 0
+    assert "<- served" in capsys.readouterr().out
+    assert cli.main(["ml", "backtest", "--member", "nobody"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no member 'nobody'" in err
+
+
+def test_cli_backtest_without_a_warehouse(tmp_path: Path, monkeypatch, capsys):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("WHOOP_HOME", str(tmp_path))
+    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(free_port()))
+    assert cli.main(["ml", "backtest", "--member", MEMBER]) == 1
+    assert "cannot reach the local warehouse" in capsys.readouterr().err
+
+
+def test_morning_drivers_explain_todays_recovery(session):
+    import numpy as np
+
+    from snowpark_procs.ml import drivers
+
+    mae, n, model = drivers.holdout_mae(load_features(session))
+    assert n > 80 and mae < 10.0, f"drivers model MAE {mae:.2f} on {n} later days"
+    frame = drivers.driver_frame(load_features(session)).dropna(subset=["BASE"]).tail(30)
+    parts = drivers.contributions(model, frame)
+    intercept = float(np.ravel(model.to_sklearn().intercept_)[0])
+    rebuilt = np.clip(frame["BASE"] + intercept + parts.sum(axis=1), 0, 100)
+    np.testing.assert_allclose(rebuilt.to_numpy(), drivers.predict(model, frame), atol=1e-6)
+    coef = dict(zip(drivers.DRIVERS, np.ravel(model.to_sklearn().coef_), strict=True))
+    assert coef["HRV_Z"] > 0 > coef["RHR_Z"]  # higher HRV lifts recovery, a higher resting HR lowers it

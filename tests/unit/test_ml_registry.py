@@ -1,0 +1,49 @@
+"""The local Model Registry adapter (Snowflake's registry has no offline mode)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from snowpark_procs.ml import forecast
+from snowpark_procs.ml.registry import LocalRegistry
+
+
+def _frame(n: int = 80, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.standard_normal((n, len(forecast.INPUTS))), columns=forecast.INPUTS)
+    frame[forecast.LABEL] = 5 * frame["HRV_Z"] + rng.standard_normal(n)
+    frame["BASE"] = 60.0
+    return frame
+
+
+def test_log_load_and_list(tmp_path):
+    registry = LocalRegistry(tmp_path / "registry")
+    frame = _frame()
+    model = forecast.fit(frame)
+    version = registry.log_model(model, model_name="next_day_ann", version_name="V1", metrics={"mae": 1.5})
+    assert version.model_name == "NEXT_DAY_ANN" and version.version_name == "V1"
+    registry.log_model(forecast.fit(frame.iloc[:60]), model_name="next_day_ann", version_name="V2")
+    stored = registry.get_model("NEXT_DAY_ANN")
+    assert [v.version_name for v in stored.versions()] == ["V1", "V2"]
+    assert stored.default.version_name == "V2"
+    assert stored.version("V1").show_metrics() == {"mae": 1.5}
+    assert stored.version("v1").get_metric("mae") == 1.5
+    np.testing.assert_allclose(forecast.predict(stored.version("V1").load(), frame), forecast.predict(model, frame))
+    shown = registry.show_models()
+    assert shown["name"].tolist() == ["NEXT_DAY_ANN"] and shown["versions"][0] == ["V1", "V2"]
+
+
+def test_refuses_overwrite_unknown_and_bad_names(tmp_path):
+    registry = LocalRegistry(tmp_path)
+    assert registry.show_models().empty
+    registry.log_model({"any": "object"}, model_name="M", version_name="V1")
+    with pytest.raises(ValueError, match="already has a version"):
+        registry.log_model({}, model_name="M", version_name="V1")
+    with pytest.raises(KeyError):
+        registry.get_model("OTHER")
+    with pytest.raises(KeyError):
+        registry.get_model("M").version("V9")
+    with pytest.raises(ValueError, match="identifier"):
+        registry.log_model({}, model_name="../escape", version_name="V1")
