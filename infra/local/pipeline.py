@@ -27,7 +27,7 @@ SETUP_SCRIPT = REPO_ROOT / "app" / "setup_script.sql"
 REDIRECT_URI = "http://127.0.0.1/whoop/callback"
 SCOPES = "offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement"
 ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
-LAYERS = ("BRONZE", "SILVER", "GOLD", "OPS", "CONFIG")
+LAYERS = ("BRONZE", "SILVER", "GOLD", "ML", "OPS", "CONFIG")
 
 
 def connect(settings: Settings, **extra: Any) -> snowflake.connector.SnowflakeConnection:
@@ -403,6 +403,7 @@ def demo(settings: Settings) -> dict[str, Any]:
     exported = _demo_export(settings, members[0]) if members else None
     if exported:
         run = run_once(settings, quiet=True)  # the export's journal and any older history reach Gold
+    ml = _demo_ml(settings)
     counts = table_counts(settings)
     summary = {
         "elapsed_seconds": round(time.monotonic() - started, 1),
@@ -413,6 +414,7 @@ def demo(settings: Settings) -> dict[str, Any]:
         "export_imported": exported,
         "tasks": run["tasks"],
         "data_quality": run.get("data_quality"),
+        "ml": ml,
         "dynamic_tables_refreshed": run["dynamic_tables_refreshed"],
         "rows": counts,
     }
@@ -435,6 +437,30 @@ def _demo_export(settings: Settings, member: str) -> dict[str, Any]:
     return {"member": member, "folder": str(folder), "files": result["files"]}
 
 
+def _demo_ml(settings: Settings) -> dict[str, Any]:
+    """What the weekly retrain and the daily scoring tasks do, once: train (walk-forward backtest, serving
+    rule, registry), score tomorrow, detect anomalies; returns what is served per member."""
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+        for statement in ("CALL OPS.TRAIN_ML(NULL)", "CALL OPS.SCORE_ML()", "CALL OPS.DETECT_ANOMALIES_ML()"):
+            cur.execute(statement)
+        cur.execute(
+            "SELECT MEMBER_KEY, MODEL_NAME, PREDICTOR, SKILL FROM ML.EVALUATIONS WHERE IS_SERVED "
+            "QUALIFY ROW_NUMBER() OVER (PARTITION BY MEMBER_KEY, MODEL_NAME ORDER BY EVALUATED_AT DESC) = 1"
+        )
+        served = [{"member_key": k, "model": m, "served_by": p, "skill": sk} for k, m, p, sk in cur.fetchall()]
+        cur.execute("SELECT COUNT(*) FROM ML.FACT_PREDICTIONS")
+        predictions = cur.fetchone()[0]
+        cur.execute("SELECT COUNT(*) FROM ML.FACT_ANOMALIES")
+        anomalies = cur.fetchone()[0]
+    except snowflake.connector.errors.ProgrammingError as e:
+        raise WhoopError(f"the ML step failed: {' '.join(str(e.msg).split())}") from None
+    finally:
+        conn.close()
+    return {"served": served, "predictions": predictions, "anomalies": anomalies}
+
+
 def _print_summary(summary: dict[str, Any], settings: Settings) -> None:
     print("WHOOP platform demo: local stack, sandbox members through Bronze → Silver → Gold")
     print(f"  warehouse {summary['warehouse_url']}   sandbox {summary['sandbox_url']}")
@@ -448,6 +474,10 @@ def _print_summary(summary: dict[str, Any], settings: Settings) -> None:
         dq = summary["data_quality"]
         errors, warnings = dq.get("failed_error"), dq.get("failed_warn")
         print(f"  data quality: {dq.get('checks')} checks, {errors} failed (error), {warnings} failed (warning)")
+    if summary.get("ml"):
+        ml = summary["ml"]
+        served = ", ".join(sorted({s["served_by"] for s in ml["served"]})) or "nothing yet"
+        print(f"  ML: {ml['predictions']} predictions, {ml['anomalies']} anomalies; served: {served}")
     print(f"  {'layer':<8} {'table':<28} {'rows':>8}")
     for layer in LAYERS:
         for table, n in summary["rows"].get(layer, {}).items():

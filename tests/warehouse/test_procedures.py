@@ -149,3 +149,20 @@ def test_sql_procedure_unknown_variable(cur):
     )
     with pytest.raises(snowflake.connector.errors.ProgrammingError, match="Unknown variable :NOPE"):
         cur.execute("CALL UNKNOWN_VAR()")
+
+
+def test_a_client_retry_of_a_running_statement_does_not_run_it_twice(warehouse, cur):
+    # the connector re-sends a statement that outlives its socket timeout, with the same request id
+    cur.execute("CREATE OR REPLACE TABLE RUNS (N INT)")
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE SLOW_INSERT() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' AS $$\n"
+        "import time\ndef run(session):\n    session.sql('INSERT INTO RUNS VALUES (1)').collect()\n"
+        "    time.sleep(3)\n    return 'done'\n$$"
+    )
+    impatient = connect(warehouse, database="PROC_DB", schema="S", socket_timeout=1)
+    try:
+        assert rows(impatient.cursor(), "CALL SLOW_INSERT()") == [("done",)]
+    finally:
+        impatient.close()
+    assert rows(cur, "SELECT COUNT(*) FROM RUNS") == [(1,)]

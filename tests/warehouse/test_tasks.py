@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import snowflake.connector
 
@@ -153,3 +155,35 @@ def test_show_alter_drop_and_errors(cur):
         cur.execute("DROP TASK GRANDCHILD")
     with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
         cur.execute("EXECUTE TASK NOPE")
+
+
+def test_a_firing_while_the_previous_run_executes_is_skipped(warehouse):
+    import threading
+
+    conn = connect(warehouse, database="TASK_DB", schema="S")
+    c = conn.cursor()
+    c.execute("CREATE OR REPLACE TABLE SLOW_RUNS (N INT)")
+    c.execute(
+        "CREATE OR REPLACE PROCEDURE SLOW() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' AS $$\n"
+        "import time\ndef run(session):\n    session.sql('INSERT INTO SLOW_RUNS VALUES (1)').collect()\n"
+        "    time.sleep(2)\n    return 'done'\n$$"
+    )
+    c.execute("CREATE OR REPLACE TASK SLOW_ROOT WAREHOUSE = WH SCHEDULE = '60 MINUTE' AS CALL SLOW()")
+    first = threading.Thread(
+        target=lambda: connect(warehouse, database="TASK_DB", schema="S").cursor().execute("EXECUTE TASK SLOW_ROOT")
+    )
+    first.start()
+    time.sleep(0.8)
+    c.execute("EXECUTE TASK SLOW_ROOT")  # the first run is still executing
+    first.join()
+    states = [
+        r[0]
+        for r in c.execute(
+            "SELECT STATE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = 'TASK_DB.S.SLOW_ROOT' "
+            "ORDER BY QUERY_START_TIME"
+        ).fetchall()
+    ]
+    assert sorted(states) == ["SKIPPED", "SUCCEEDED"]
+    assert c.execute("SELECT COUNT(*) FROM SLOW_RUNS").fetchall() == [(1,)]
+    conn.close()

@@ -8,10 +8,12 @@ DuckDB files under the data directory.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gzip
 import html
 import json
 import logging
+import time
 from pathlib import Path
 
 import fakesnow.server as fs_server
@@ -36,6 +38,11 @@ def _attach_existing(fs: FakeSnow, databases_dir: Path) -> None:
         fs.connect(db_file.stem).close()
 
 
+def _copy(response: Response) -> Response:
+    """The same answer as a new response object (a response is sent once)."""
+    return Response(content=bytes(response.body), status_code=response.status_code, headers=dict(response.headers))
+
+
 def create_app(data_dir: Path, base_url: str) -> Starlette:
     databases_dir = data_dir / "databases"
     databases_dir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +54,37 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     _attach_existing(fs, databases_dir)
     engine = Engine(fs, base_url=lambda: base_url, data_dir=data_dir)
 
+    # The connector re-sends a statement that has not answered within its socket timeout (about a minute),
+    # with the same requestId. Snowflake runs a request id once; so does this server: a retry waits for
+    # the first attempt and gets its answer (a long EXECUTE TASK or backfill CALL must not run twice).
+    attempts: dict[str, asyncio.Future[Response]] = {}
+    finished: dict[str, float] = {}
+
     async def query_request(request: Request) -> Response:
+        request_id = request.query_params.get("requestId")
+        if not request_id:
+            return await _query(request)
+        if request_id in attempts:
+            return _copy(await asyncio.shield(attempts[request_id]))
+        attempt: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        attempts[request_id] = attempt
+        try:
+            response = await _query(request)
+            attempt.set_result(response)
+            return response
+        except BaseException as e:
+            attempt.set_exception(e)
+            attempt.exception()  # retrieved: no "never retrieved" warning when no retry waits
+            raise
+        finally:
+            # answers stay a few minutes for retries that arrive after the first attempt finished
+            now = time.monotonic()
+            finished[request_id] = now
+            for old in [r for r, t in finished.items() if now - t > 600]:
+                finished.pop(old, None)
+                attempts.pop(old, None)
+
+    async def _query(request: Request) -> Response:
         raw = await request.body()
         gzipped = request.headers.get("Content-Encoding") == "gzip"
         body = json.loads(gzip.decompress(raw) if gzipped else raw)

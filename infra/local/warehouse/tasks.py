@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from typing import TYPE_CHECKING
 
@@ -223,8 +224,28 @@ def graph_order(engine: Engine, root: str) -> list[dict[str, object]]:
     return [tasks[n] for n in order]  # type: ignore[misc]
 
 
+_running: dict[tuple[int, str], threading.Lock] = {}
+_running_guard = threading.Lock()
+
+
 def run_graph(engine: Engine, root: str) -> str:
-    """Run one firing of the graph rooted at `root`, then its finalizer; returns the run id."""
+    """Run one firing of the graph rooted at `root`, then its finalizer; returns the run id.
+
+    As in Snowflake (ALLOW_OVERLAPPING_EXECUTION defaults to FALSE), a firing while the previous run of
+    the graph is still executing is skipped, not run alongside it."""
+    with _running_guard:
+        lock = _running.setdefault((id(engine), root), threading.Lock())
+    if not lock.acquire(blocking=False):
+        run_id = uuid.uuid4().hex
+        _history(engine, run_id, root, root, "SKIPPED", "the previous run of the graph is still executing", None, now())
+        return run_id
+    try:
+        return _run_graph(engine, root)
+    finally:
+        lock.release()
+
+
+def _run_graph(engine: Engine, root: str) -> str:
     run_id = uuid.uuid4().hex
     states: dict[str, str] = {}
     for task in graph_order(engine, root):
