@@ -273,6 +273,11 @@ def test_snow_app_bundle_lays_out_every_referenced_file(tmp_path, setup_sql):
         "python/snowpark_procs.zip",
         "streamlit/streamlit_app.py",
     }
+    # the dashboard's modules and pages keep their layout (pages/ must stay a folder for Streamlit's navigation)
+    app_dir = ROOT / "app" / "streamlit"
+    wanted |= {
+        "streamlit/" + p.relative_to(app_dir).as_posix() for p in app_dir.rglob("*.py") if "__pycache__" not in p.parts
+    }
     wanted |= {strip_stage_prefix(p) for p in pipeline_paths(setup_sql)}
     assert wanted <= bundled, f"missing from bundle: {sorted(wanted - bundled)}"
     assert not [p for p in bundled if fnmatch.fnmatch(p, "*__pycache__*")]
