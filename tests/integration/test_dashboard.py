@@ -82,7 +82,7 @@ def test_sleep_analysis(demo, monkeypatch):
     at = app_test(PAGE["Sleep_Analysis"], demo.warehouse_url, monkeypatch)
     _ok(at)
     labels = _labels(at)
-    for label in ("Avg asleep", "Avg need", "Sleep debt (last night)", "Avg efficiency", "Consistency (SD)"):
+    for label in ("Avg asleep", "Avg need", "Sleep debt (last night)", "Avg efficiency", "Bedtime consistency (SD)"):
         assert label in labels
     assert len(charts(at)) == 4  # stages, need vs actual, debt/efficiency, regularity heatmap
     assert "Naps" in [s.value for s in at.subheader]
@@ -99,7 +99,7 @@ def test_strain_performance(demo, monkeypatch):
 def test_predictive_insights_names_version_and_server(demo, monkeypatch):
     at = app_test(PAGE["Predictive_Insights"], demo.warehouse_url, monkeypatch)
     _ok(at)
-    metrics = {m.label.split(" for ")[0]: m for m in at.metric}
+    metrics = {m.label.split(" for ")[0].split(" (n = ")[0]: m for m in at.metric}
     assert metrics["Served by"].value == "model"
     assert metrics["Served by"].delta == "recovery_next_day v3"
     assert metrics["Mean absolute error in range"].value == "4.0 pts"  # seeded forecasts are actual + 4

@@ -54,9 +54,9 @@ c2.metric("Avg need", f"{nights['SLEEP_NEEDED_MINUTES'].mean() / 60:.1f} h")
 c3.metric("Sleep debt (last night)", f"{last['SLEEP_DEBT_MINUTES']:.0f} min")
 c4.metric("Avg efficiency", f"{nights['SLEEP_EFFICIENCY_PCT'].mean():.0f} %")
 c5.metric(
-    "Consistency (SD)",
-    f"bed ±{bed.std():.0f} min" if len(nights) > 1 else "n/a",
-    f"wake ±{wake.std():.0f} min" if len(nights) > 1 else None,
+    "Bedtime consistency (SD)",
+    f"±{bed.std():.0f} min" if len(nights) > 1 else "n/a",
+    f"wake-up ±{wake.std():.0f} min" if len(nights) > 1 else None,
     delta_color="off",
 )
 

@@ -60,9 +60,9 @@ else:
         mae = (scored["PREDICTION"] - scored["ACTUAL_RECOVERY"]).abs().mean()
         inside = scored["ACTUAL_RECOVERY"].between(scored["INTERVAL_LOW"], scored["INTERVAL_HIGH"]).mean()
         c3.metric(
-            "Mean absolute error in range",
+            f"Mean absolute error in range (n = {len(scored)})",
             f"{mae:.1f} pts",
-            f"{inside:.0%} of actuals inside the interval, n = {len(scored)}",
+            f"{inside:.0%} of actuals inside the interval",
             delta_color="off",
         )
     st.caption(
