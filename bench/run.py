@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ingest, medallion, sandbox_throughput, warehouse_overhead
+from bench import dashboard, ingest, medallion, sandbox_throughput, warehouse_overhead
 from bench.harness import Recorder
 
 BENCHMARKS: list[Callable[..., None]] = [
@@ -21,6 +21,7 @@ BENCHMARKS: list[Callable[..., None]] = [
     sandbox_throughput.run,
     ingest.run,
     medallion.run,
+    dashboard.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.dashboard import ML_DDL  # the ML layer's table shapes, shared with the dashboard benchmark
 from infra.local import pipeline
 from infra.local.settings import REPO_ROOT, Settings
 from tests.conftest import ServerThread, free_port
@@ -48,24 +49,6 @@ def empty_stack(home: Path) -> Iterator[Settings]:
     with ServerThread(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port):
         pipeline.deploy_local(settings, quiet=True, start_stack=False)
         yield settings
-
-
-# The ML layer's tables as the ML branch defines them (sql/ml/01_ml.sql there); created here only if absent.
-ML_DDL = (
-    "CREATE SCHEMA IF NOT EXISTS ML",
-    """CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (MEMBER_KEY VARCHAR NOT NULL, MODEL_NAME VARCHAR NOT NULL,
-        MODEL_VERSION VARCHAR NOT NULL, PREDICTOR VARCHAR NOT NULL, MAE FLOAT, RMSE FLOAT, N_PREDICTIONS NUMBER(38, 0),
-        SKILL FLOAT, IS_BEST_BASELINE BOOLEAN, IS_SERVED BOOLEAN, SERVING_REASON VARCHAR, RESIDUAL_Q10 FLOAT,
-        RESIDUAL_Q90 FLOAT, MIN_HISTORY_DAYS NUMBER(38, 0), RETRAIN_EVERY_DAYS NUMBER(38, 0),
-        EVALUATED_AT TIMESTAMP_NTZ NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS ML.FACT_PREDICTIONS (MEMBER_KEY VARCHAR NOT NULL,
-        TARGET_DATE_KEY NUMBER(38, 0) NOT NULL, MODEL_NAME VARCHAR NOT NULL, MODEL_VERSION VARCHAR NOT NULL,
-        SERVED_BY VARCHAR NOT NULL, PREDICTION FLOAT,
-        INTERVAL_LOW FLOAT, INTERVAL_HIGH FLOAT, PREDICTED_AT TIMESTAMP_NTZ NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS ML.FACT_ANOMALIES (MEMBER_KEY VARCHAR NOT NULL, DATE_KEY NUMBER(38, 0) NOT NULL,
-        SIGNALS VARCHAR, Z_HRV_DOWN FLOAT, Z_RHR_UP FLOAT, Z_RESP_UP FLOAT, Z_SKIN_TEMP_UP FLOAT, IF_SCORE FLOAT,
-        REASON VARCHAR, DETECTED_AT TIMESTAMP_NTZ NOT NULL)""",
-)
 
 
 def seed_ml(settings: Settings, member: str, version: str = "v3") -> None:

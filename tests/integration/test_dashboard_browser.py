@@ -83,6 +83,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.kill()
 
 
+def _save_small(png: bytes, path: Path) -> None:
+    """The screenshot as a 64-colour palette PNG (about a third of the size; the README embeds these)."""
+    import io
+
+    from PIL import Image  # a Streamlit dependency
+
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64).save(path, optimize=True)
+
+
 def test_every_page_renders_in_chromium(served: str) -> None:
     sync_playwright = _browser_or_skip()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -111,7 +120,7 @@ def test_every_page_renders_in_chromium(served: str) -> None:
                 if charts < n_charts:
                     problems.append((path or "home", f"{charts} charts, expected {n_charts}"))
                 name = (path or "Home").lower()
-                page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+                _save_small(page.screenshot(full_page=False), SHOTS / f"{name}.png")
         finally:
             browser.close()
     assert not problems, problems
