@@ -25,6 +25,9 @@ test: env                ## lint, then the test suite with coverage (critical mo
 bench: env               ## run the benchmarks, write bench/results/latest.json
 	$(BIN)/whoop bench
 
+app: env                 ## serve the Streamlit dashboard on localhost against the local warehouse (after `make demo`)
+	$(BIN)/whoop app $(if $(PORT),--port $(PORT))
+
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ingest, medallion, ml, sandbox_throughput, warehouse_overhead
+from bench import dashboard, ingest, medallion, ml, sandbox_throughput, warehouse_overhead
 from bench.harness import Recorder
 
 BENCHMARKS: list[Callable[..., None]] = [
@@ -22,6 +22,7 @@ BENCHMARKS: list[Callable[..., None]] = [
     ingest.run,
     medallion.run,
     ml.run,
+    dashboard.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -131,6 +131,12 @@ def cmd_import_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    from infra.local import dashboard
+
+    return dashboard.serve(settings, args.port, args.role)
+
+
 def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:
     _pipeline("ml_backtest")(settings, args.member, args.json)
     return 0
@@ -171,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = _add(sub, "bench", "run the benchmarks and write bench/results/latest.json")
     s.set_defaults(func=cmd_bench)
+
+    s = _add(sub, "app", "serve the Streamlit dashboard on localhost against the local warehouse")
+    s.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    s.add_argument("--role", metavar="ROLE", help="application role the session stands for (app_admin, app_viewer)")
+    s.set_defaults(func=cmd_app)
 
     s = _add(sub, "auth", "authorize a member against the WHOOP API (sandbox unless credentials given)")
     s.add_argument("--member", metavar="NAME", help="member to authorize")

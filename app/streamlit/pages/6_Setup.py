@@ -1,0 +1,82 @@
+"""Setup (admin only): members with status and auth mode, last runs, run the pipeline now, connect a member (OAuth)."""
+
+from __future__ import annotations
+
+import json
+
+import queries
+import streamlit as st
+import ui
+import whoop_session
+
+ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
+
+st.set_page_config(page_title="WHOOP · Setup", layout="wide")
+st.title("Setup")
+session = whoop_session.get_session()
+if not whoop_session.is_admin(session):
+    st.warning("Setup is for administrators: it needs the app's APP_ADMIN application role.")
+    st.stop()
+st.caption("Signed in with APP_ADMIN" + (" (local: WHOOP_DASHBOARD_ROLE)" if whoop_session.local_url() else ""))
+ui.require("CONFIG.MEMBERS", "OPS.INGEST_RUNS", what="the setup page", hint="the app's setup script has not run")
+
+try:
+    data = ui.run_all(queries.setup())
+except ui.QueryError as exc:
+    ui.show_error(exc)
+    st.stop()
+members, last_runs = data["members"], data["last_runs"]
+
+st.subheader("Members")
+if members.empty:
+    st.info("No members yet: connect one below (or `whoop auth` locally).")
+else:
+    c1, c2, c3 = st.columns(3)
+    status = members["STATUS"].astype(str)
+    c1.metric("Members", f"{len(members)}")
+    c2.metric("Active", f"{int((status == 'ACTIVE').sum())}")
+    c3.metric("Need re-authorization", f"{int((status == 'NEEDS_REAUTHORIZATION').sum())}")
+    st.dataframe(members, hide_index=True, width="stretch")
+
+st.subheader("Last runs")
+if last_runs.empty:
+    st.info("The pipeline has not run yet.")
+else:
+    st.dataframe(last_runs, hide_index=True, width="stretch")
+
+st.subheader("Run the pipeline now")
+st.write(f"Fires the task graph once (`EXECUTE TASK {ROOT_TASK}`): ingest, Silver, data quality; Gold follows its lag.")
+if st.button("Run now", type="primary", key="run_now"):
+    try:
+        session.sql(f"EXECUTE TASK {ROOT_TASK}").collect()
+    except Exception as exc:
+        st.warning(f"The task could not be started: {' '.join(str(exc).split())[:300]}")
+    else:
+        st.cache_data.clear()
+        st.success(f"{ROOT_TASK} started; refresh this page for the new runs.")
+
+st.subheader("Connect a member (Snowflake-managed OAuth)")
+st.markdown(
+    "1. Enter the member's name and WHOOP user id and press **Prepare**: `OPS.CONNECT_MEMBER_OAUTH` creates the "
+    "member's OAUTH2 secret and returns the statement that starts the WHOOP sign-in.\n"
+    "2. Run `SELECT SYSTEM$START_OAUTH_FLOW(...)` in a worksheet, open the URL it returns and sign in to WHOOP.\n"
+    "3. In the same worksheet session run `SELECT SYSTEM$FINISH_OAUTH_FLOW('<query string of the redirect URL>')`."
+)
+with st.form("connect"):
+    name = st.text_input("Member name")
+    user_id = st.text_input("WHOOP user id")
+    submitted = st.form_submit_button("Prepare")
+if submitted:
+    if not name.strip() or not user_id.strip().isdigit():
+        st.warning("Enter a member name and a numeric WHOOP user id.")
+    else:
+        try:
+            rows = session.sql(
+                "CALL OPS.CONNECT_MEMBER_OAUTH(?, ?)", params=[name.strip(), int(user_id.strip())]
+            ).collect()
+            result = json.loads(rows[0][0]) if isinstance(rows[0][0], str) else rows[0][0]
+        except Exception as exc:
+            st.warning(f"Connecting {name} failed: {' '.join(str(exc).split())[:300]}")
+        else:
+            st.success(f"Secret {result.get('secret')} is ready. Run in a worksheet:")
+            st.code("\n".join(result.get("next_steps", [])), language="sql")

@@ -1,0 +1,278 @@
+"""Every query the dashboard runs, one function per page, each returning {name: SQL}.
+
+Filters are pushed down: every query names its columns, qualifies its tables and filters on the member and
+the date range in SQL, so only the rows a chart shows leave the warehouse. Literals are validated before
+they reach the text (a member key is an MD5 hex string, a date key an integer YYYYMMDD), which keeps the
+statements identical for the result cache and free of injection. No Streamlit here: bench/dashboard.py
+times these same statements.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_MEMBER_KEY = re.compile(r"^[0-9a-f]{32}$")
+BASELINE_DAYS = 28  # personal baseline: mean ± 1 SD of the previous 28 recorded days
+
+
+@dataclass(frozen=True)
+class Filters:
+    member_key: str
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if not _MEMBER_KEY.match(self.member_key):
+            raise ValueError(f"not a member key: {self.member_key!r}")
+        if self.start > self.end:
+            raise ValueError("the date range starts after it ends")
+
+    @property
+    def member(self) -> str:
+        return f"'{self.member_key}'"
+
+    @property
+    def start_key(self) -> int:
+        return date_key(self.start)
+
+    @property
+    def end_key(self) -> int:
+        return date_key(self.end)
+
+    @property
+    def baseline_start_key(self) -> int:
+        """Start of the window the baseline of the first day in range needs (generous: calendar days x 2)."""
+        return date_key(self.start - timedelta(days=2 * BASELINE_DAYS))
+
+
+def date_key(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+# --- shared -----------------------------------------------------------------------------------------
+
+
+def tables_sql() -> str:
+    return (
+        "SELECT t.TABLE_SCHEMA, t.TABLE_NAME FROM INFORMATION_SCHEMA.TABLES AS t "
+        "WHERE t.TABLE_SCHEMA IN ('GOLD', 'ML', 'OPS', 'CONFIG', 'REPORTING')"
+    )
+
+
+def members_sql() -> str:
+    return "SELECT m.MEMBER_KEY, m.MEMBER_NAME, m.MEMBER_STATUS FROM GOLD.DIM_MEMBER AS m ORDER BY m.MEMBER_NAME"
+
+
+def member_span_sql(member_key: str) -> str:
+    """First and last day with a recovery, strain or sleep for the member (the default date range)."""
+    if not _MEMBER_KEY.match(member_key):
+        raise ValueError(f"not a member key: {member_key!r}")
+    k = f"'{member_key}'"
+    return (
+        "SELECT MIN(x.DATE_KEY) AS FIRST_KEY, MAX(x.DATE_KEY) AS LAST_KEY FROM ("
+        f"SELECT r.DATE_KEY FROM GOLD.FACT_DAILY_RECOVERY AS r WHERE r.MEMBER_KEY = {k} "
+        f"UNION ALL SELECT s.DATE_KEY FROM GOLD.FACT_STRAIN AS s WHERE s.MEMBER_KEY = {k} "
+        f"UNION ALL SELECT p.DATE_KEY FROM GOLD.FACT_SLEEP AS p WHERE p.MEMBER_KEY = {k}) AS x"
+    )
+
+
+# --- 1. Recovery overview ---------------------------------------------------------------------------
+
+
+def recovery(f: Filters) -> dict[str, str]:
+    window = f"ROWS BETWEEN {BASELINE_DAYS} PRECEDING AND 1 PRECEDING"
+    return {
+        "recovery": f"""
+SELECT b.DATE_KEY, d.FULL_DATE, b.RECOVERY_SCORE, b.HRV_RMSSD_MS, b.RESTING_HEART_RATE_BPM,
+    b.SPO2_PERCENTAGE, b.SKIN_TEMP_CELSIUS, b.HRV_BASELINE, b.HRV_SD, b.RHR_BASELINE, b.RHR_SD, b.BASELINE_DAYS
+FROM (
+    SELECT r.DATE_KEY, r.RECOVERY_SCORE, r.HRV_RMSSD_MS, r.RESTING_HEART_RATE_BPM, r.SPO2_PERCENTAGE,
+        r.SKIN_TEMP_CELSIUS,
+        AVG(r.HRV_RMSSD_MS) OVER (ORDER BY r.DATE_KEY {window}) AS HRV_BASELINE,
+        STDDEV_SAMP(r.HRV_RMSSD_MS) OVER (ORDER BY r.DATE_KEY {window}) AS HRV_SD,
+        AVG(r.RESTING_HEART_RATE_BPM) OVER (ORDER BY r.DATE_KEY {window}) AS RHR_BASELINE,
+        STDDEV_SAMP(r.RESTING_HEART_RATE_BPM) OVER (ORDER BY r.DATE_KEY {window}) AS RHR_SD,
+        COUNT(r.HRV_RMSSD_MS) OVER (ORDER BY r.DATE_KEY {window}) AS BASELINE_DAYS
+    FROM GOLD.FACT_DAILY_RECOVERY AS r
+    WHERE r.MEMBER_KEY = {f.member} AND r.DATE_KEY BETWEEN {f.baseline_start_key} AND {f.end_key}
+) AS b
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = b.DATE_KEY
+WHERE b.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
+ORDER BY b.DATE_KEY""",
+    }
+
+
+# --- 2. Sleep analysis ------------------------------------------------------------------------------
+
+
+def sleep(f: Filters) -> dict[str, str]:
+    where = f"s.MEMBER_KEY = {f.member} AND s.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}"
+    return {
+        "nights": f"""
+SELECT s.DATE_KEY, d.FULL_DATE, d.DAY_NAME, d.DAY_OF_WEEK, s.SLEEP_START_LOCAL, s.SLEEP_END_LOCAL,
+    s.TOTAL_SLEEP_MINUTES, s.IN_BED_MINUTES, s.AWAKE_MINUTES, s.SLEEP_NEEDED_MINUTES, s.SLEEP_DEBT_MINUTES,
+    s.SLEEP_EFFICIENCY_PCT, s.SLEEP_PERFORMANCE_PCT, s.RESPIRATORY_RATE
+FROM GOLD.FACT_SLEEP AS s
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = s.DATE_KEY
+WHERE {where} AND s.IS_MAIN_SLEEP
+ORDER BY s.DATE_KEY""",
+        "stages": f"""
+SELECT s.DATE_KEY, d.FULL_DATE, t.SLEEP_STAGE_NAME, s.STAGE_MINUTES, s.PCT_OF_TIME_IN_BED
+FROM GOLD.FACT_SLEEP_STAGE AS s
+JOIN GOLD.DIM_SLEEP_STAGE AS t ON t.SLEEP_STAGE_KEY = s.SLEEP_STAGE_KEY
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = s.DATE_KEY
+WHERE {where} AND s.IS_MAIN_SLEEP
+ORDER BY s.DATE_KEY, t.SLEEP_STAGE_NAME""",
+        "naps": f"""
+SELECT s.DATE_KEY, d.FULL_DATE, s.SLEEP_START_LOCAL, s.SLEEP_END_LOCAL, s.TOTAL_SLEEP_MINUTES,
+    s.SLEEP_EFFICIENCY_PCT
+FROM GOLD.FACT_SLEEP AS s
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = s.DATE_KEY
+WHERE {where} AND s.IS_NAP
+ORDER BY s.SLEEP_START_LOCAL""",
+    }
+
+
+# --- 3. Strain & performance ------------------------------------------------------------------------
+
+
+def strain(f: Filters) -> dict[str, str]:
+    return {
+        "strain_recovery": f"""
+SELECT s.DATE_KEY, d.FULL_DATE, s.DAY_STRAIN_SCORE, s.CALORIES_BURNED, s.AVG_HEART_RATE_BPM,
+    r.RECOVERY_SCORE AS NEXT_DAY_RECOVERY
+FROM GOLD.FACT_STRAIN AS s
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = s.DATE_KEY
+LEFT JOIN GOLD.DIM_DATE AS n ON n.FULL_DATE = DATEADD(DAY, 1, d.FULL_DATE)
+LEFT JOIN GOLD.FACT_DAILY_RECOVERY AS r ON r.MEMBER_KEY = s.MEMBER_KEY AND r.DATE_KEY = n.DATE_KEY
+WHERE s.MEMBER_KEY = {f.member} AND s.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
+ORDER BY s.DATE_KEY""",
+        "activities": f"""
+SELECT a.ACTIVITY_NAME, a.ACTIVITY_CATEGORY, COUNT(w.WORKOUT_ID) AS WORKOUTS,
+    SUM(w.DURATION_MINUTES) AS MINUTES, SUM(w.ZONE_DURATION_MINUTES) AS ZONE_MINUTES,
+    AVG(w.STRAIN_SCORE) AS AVG_STRAIN, SUM(w.CALORIES_BURNED) AS CALORIES
+FROM GOLD.FACT_WORKOUTS AS w
+JOIN GOLD.DIM_ACTIVITY_TYPE AS a ON a.ACTIVITY_TYPE_KEY = w.ACTIVITY_TYPE_KEY
+WHERE w.MEMBER_KEY = {f.member} AND w.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
+GROUP BY a.ACTIVITY_NAME, a.ACTIVITY_CATEGORY
+ORDER BY WORKOUTS DESC, a.ACTIVITY_NAME""",
+        "weekly": f"""
+SELECT w.WEEK_START_DATE_KEY, d.FULL_DATE AS WEEK_START, w.DAYS_WITH_STRAIN, w.AVG_DAY_STRAIN_SCORE,
+    w.TOTAL_CALORIES_BURNED, w.WORKOUTS, w.WORKOUT_MINUTES, w.AVG_RECOVERY_SCORE
+FROM GOLD.AGG_MEMBER_WEEKLY AS w
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = w.WEEK_START_DATE_KEY
+WHERE w.MEMBER_KEY = {f.member} AND w.WEEK_START_DATE_KEY BETWEEN {date_key(f.start - timedelta(days=6))}
+    AND {f.end_key}
+ORDER BY w.WEEK_START_DATE_KEY""",
+    }
+
+
+# --- 4. Predictive insights -------------------------------------------------------------------------
+
+
+def predictions(f: Filters) -> dict[str, str]:
+    return {
+        "predictions": f"""
+SELECT p.TARGET_DATE_KEY, d.FULL_DATE, p.MODEL_NAME, p.MODEL_VERSION, p.SERVED_BY, p.PREDICTION,
+    p.INTERVAL_LOW, p.INTERVAL_HIGH, p.PREDICTED_AT, r.RECOVERY_SCORE AS ACTUAL_RECOVERY
+FROM ML.FACT_PREDICTIONS AS p
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = p.TARGET_DATE_KEY
+LEFT JOIN GOLD.FACT_DAILY_RECOVERY AS r ON r.MEMBER_KEY = p.MEMBER_KEY AND r.DATE_KEY = p.TARGET_DATE_KEY
+WHERE p.MEMBER_KEY = {f.member} AND p.TARGET_DATE_KEY BETWEEN {f.start_key} AND {date_key(f.end + timedelta(days=1))}
+ORDER BY p.TARGET_DATE_KEY, p.MODEL_NAME""",
+        "evaluations": f"""
+SELECT e.MODEL_NAME, e.MODEL_VERSION, e.PREDICTOR, e.MAE, e.RMSE, e.N_PREDICTIONS, e.SKILL, e.IS_BEST_BASELINE,
+    e.IS_SERVED, e.SERVING_REASON, e.EVALUATED_AT
+FROM ML.EVALUATIONS AS e
+WHERE e.MEMBER_KEY = {f.member}
+    AND e.EVALUATED_AT = (SELECT MAX(x.EVALUATED_AT) FROM ML.EVALUATIONS AS x WHERE x.MEMBER_KEY = {f.member})
+ORDER BY e.MODEL_NAME, e.PREDICTOR""",
+        "anomalies": f"""
+SELECT a.DATE_KEY, d.FULL_DATE, a.SIGNALS, a.REASON
+FROM ML.FACT_ANOMALIES AS a
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = a.DATE_KEY
+WHERE a.MEMBER_KEY = {f.member} AND a.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
+ORDER BY a.DATE_KEY""",
+    }
+
+
+# --- 5. Data quality --------------------------------------------------------------------------------
+
+
+def quality(f: Filters) -> dict[str, str]:
+    return {
+        "latest_checks": """
+SELECT q.CHECKED_AT, q.LAYER, q.TABLE_NAME, q.CHECK_NAME, q.CHECK_KIND, q.SEVERITY, q.MEMBER_KEY,
+    q.ROWS_TESTED, q.FAILURES, q.PASSED, q.DETAIL
+FROM OPS.DQ_RESULTS AS q
+WHERE q.RUN_ID = (SELECT MAX_BY(r.RUN_ID, r.STARTED_AT) FROM OPS.DQ_RUNS AS r)
+ORDER BY q.PASSED, q.SEVERITY, q.LAYER, q.TABLE_NAME, q.CHECK_NAME""",
+        "history": """
+SELECT r.RUN_ID, r.STARTED_AT, COUNT(q.CHECK_NAME) AS CHECKS,
+    COUNT_IF(NOT q.PASSED AND q.SEVERITY = 'error') AS FAILED_ERROR,
+    COUNT_IF(NOT q.PASSED AND q.SEVERITY = 'warn') AS FAILED_WARN
+FROM OPS.DQ_RUNS AS r
+LEFT JOIN OPS.DQ_RESULTS AS q ON q.RUN_ID = r.RUN_ID
+GROUP BY r.RUN_ID, r.STARTED_AT
+ORDER BY r.STARTED_AT DESC
+LIMIT 200""",
+        "freshness": """
+SELECT m.MEMBER_NAME, m.MEMBER_STATUS, m.AUTHORIZED_AT, x.LAST_DATE_KEY, x.LAST_LOADED_AT
+FROM GOLD.DIM_MEMBER AS m
+LEFT JOIN (
+    SELECT r.MEMBER_KEY, MAX(r.DATE_KEY) AS LAST_DATE_KEY, MAX(r.LOAD_TIMESTAMP) AS LAST_LOADED_AT
+    FROM GOLD.FACT_DAILY_RECOVERY AS r
+    GROUP BY r.MEMBER_KEY
+) AS x ON x.MEMBER_KEY = m.MEMBER_KEY
+ORDER BY m.MEMBER_NAME""",
+        "calendar": f"""
+SELECT d.DATE_KEY, d.FULL_DATE, d.DAY_OF_WEEK, d.DAY_NAME,
+    (r.RECOVERY_ID IS NOT NULL) AS HAS_RECOVERY, (s.STRAIN_ID IS NOT NULL) AS HAS_STRAIN,
+    (p.SLEEP_ID IS NOT NULL) AS HAS_SLEEP
+FROM GOLD.DIM_DATE AS d
+LEFT JOIN GOLD.FACT_DAILY_RECOVERY AS r ON r.DATE_KEY = d.DATE_KEY AND r.MEMBER_KEY = {f.member}
+LEFT JOIN GOLD.FACT_STRAIN AS s ON s.DATE_KEY = d.DATE_KEY AND s.MEMBER_KEY = {f.member}
+LEFT JOIN GOLD.FACT_SLEEP AS p ON p.DATE_KEY = d.DATE_KEY AND p.MEMBER_KEY = {f.member} AND p.IS_MAIN_SLEEP
+WHERE d.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
+ORDER BY d.DATE_KEY""",
+        "quarantine": """
+SELECT q.TARGET_TABLE, q.RULE_NAME, COUNT(q.PAYLOAD_HASH) AS ROWS_HELD, MAX(q.QUARANTINED_AT) AS LAST_AT
+FROM OPS.QUARANTINE AS q
+GROUP BY q.TARGET_TABLE, q.RULE_NAME
+ORDER BY ROWS_HELD DESC, q.TARGET_TABLE, q.RULE_NAME""",
+        "ingest_runs": """
+SELECT i.STARTED_AT, i.FINISHED_AT, i.MEMBER_NAME, i.STATUS, i.RESOURCES, i.REQUESTS, i.PAGES, i.RECORDS,
+    i.NEW_VERSIONS, i.RETRIES, i.WAITS, i.WAIT_SECONDS, i.ERROR_MESSAGE
+FROM OPS.INGEST_RUNS AS i
+ORDER BY i.STARTED_AT DESC
+LIMIT 100""",
+    }
+
+
+# --- 6. Setup (admin) -------------------------------------------------------------------------------
+
+
+def setup() -> dict[str, str]:
+    return {
+        "members": """
+SELECT c.MEMBER_NAME, c.WHOOP_USER_ID, c.STATUS, c.AUTH_MODE, c.AUTHORIZED_AT, c.STATUS_REASON
+FROM CONFIG.MEMBERS AS c
+ORDER BY c.MEMBER_NAME""",
+        "last_runs": """
+SELECT i.MEMBER_NAME, MAX(i.STARTED_AT) AS LAST_RUN_AT, MAX_BY(i.STATUS, i.STARTED_AT) AS LAST_STATUS,
+    MAX_BY(i.ERROR_MESSAGE, i.STARTED_AT) AS LAST_ERROR, COUNT(i.RUN_ID) AS RUNS
+FROM OPS.INGEST_RUNS AS i
+GROUP BY i.MEMBER_NAME
+ORDER BY i.MEMBER_NAME""",
+    }
+
+
+PAGES = {
+    "recovery": recovery,
+    "sleep": sleep,
+    "strain": strain,
+    "predictions": predictions,
+    "quality": quality,
+}

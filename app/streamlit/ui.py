@@ -1,0 +1,135 @@
+"""What every page shares: the cached query runner, the sidebar (member and date range) and empty states."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import queries
+import streamlit as st
+import whoop_session
+from queries import Filters
+
+TTL_SECONDS = 600
+DEFAULT_DAYS = 90
+RUN_HINT = "run the pipeline (`whoop run` locally, or `EXECUTE TASK OPS.WHOOP_PIPELINE_ROOT` in Snowflake)"
+
+# WHOOP's recovery zones
+GREEN, YELLOW, RED = "#16EC06", "#FFDE00", "#FF0026"
+
+
+def recovery_zone(score: float) -> tuple[str, str]:
+    """WHOOP's zone for a recovery score: green ≥ 67, yellow 34–66, red ≤ 33."""
+    if score >= 67:
+        return "green", GREEN
+    if score >= 34:
+        return "yellow", YELLOW
+    return "red", RED
+
+
+class QueryError(Exception):
+    """A query the warehouse refused; the page shows the message instead of a traceback."""
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _run(source: str, sql: str) -> pd.DataFrame:
+    session = whoop_session.get_session()
+    rows = session.sql(sql).collect()
+    if not rows:
+        # column names still matter to the caller; an empty frame of the statement's columns
+        return pd.DataFrame(columns=[f.name for f in session.sql(sql).schema.fields])
+    return pd.DataFrame([r.as_dict() for r in rows])
+
+
+def query(sql: str) -> pd.DataFrame:
+    """Run a statement (cached per warehouse and statement for TTL_SECONDS); columns are upper case."""
+    try:
+        frame = _run(whoop_session.source_id(), sql)
+    except Exception as exc:
+        raise QueryError(" ".join(str(exc).split())[:400]) from None
+    frame.columns = [str(c).strip('"').upper() for c in frame.columns]
+    return frame.copy()
+
+
+def run_all(named: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return {name: query(sql) for name, sql in named.items()}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _tables(source: str) -> frozenset[str]:
+    rows = whoop_session.get_session().sql(queries.tables_sql()).collect()
+    return frozenset(f"{r[0]}.{r[1]}".upper() for r in rows)
+
+
+def existing_tables() -> frozenset[str]:
+    try:
+        return _tables(whoop_session.source_id())
+    except Exception:
+        return frozenset()
+
+
+def require(*tables: str, what: str = "this page", hint: str = RUN_HINT) -> None:
+    """Stop the page with an explanation when a table it reads does not exist."""
+    missing = [t for t in tables if t.upper() not in existing_tables()]
+    if missing:
+        st.info(f"{what.capitalize()} needs {', '.join(missing)}, which does not exist yet: {hint}.")
+        st.stop()
+
+
+def empty(message: str) -> None:
+    st.info(message)
+
+
+def _key_to_date(key: int) -> date:
+    k = int(key)
+    return date(k // 10000, k // 100 % 100, k % 100)
+
+
+def sidebar(title: str) -> Filters | None:
+    """The shared sidebar: member selector and date range. None (with an explanation) when there are no members."""
+    st.set_page_config(page_title=f"WHOOP · {title}", layout="wide")
+    st.title(title)
+    with st.sidebar:
+        st.header("WHOOP Platform")
+        if "GOLD.DIM_MEMBER" not in existing_tables():
+            st.info("The app is not set up yet: GOLD.DIM_MEMBER does not exist.")
+            return None
+        try:
+            members = query(queries.members_sql())
+        except QueryError as exc:
+            st.warning(f"Members could not be read: {exc}")
+            return None
+        if members.empty:
+            st.info(f"No members yet. Connect one (Setup page, or `whoop auth` locally), then {RUN_HINT}.")
+            return None
+        names = list(members["MEMBER_NAME"])
+        # widget state is dropped when a page without the widget runs; keep the choice in a plain key
+        chosen = st.session_state.get("_member")
+        index = names.index(chosen) if chosen in names else 0
+        name = st.selectbox("Member", names, index=index, key="member")
+        st.session_state["_member"] = name
+        member_key = str(members.loc[members["MEMBER_NAME"] == name, "MEMBER_KEY"].iloc[0])
+        status = str(members.loc[members["MEMBER_NAME"] == name, "MEMBER_STATUS"].iloc[0])
+        if status == "NEEDS_REAUTHORIZATION":
+            st.warning(f"{name} needs to re-authorize WHOOP; data stops at the last successful ingest.")
+        span = query(queries.member_span_sql(member_key))
+        last = span["LAST_KEY"].iloc[0] if not span.empty else None
+        end = _key_to_date(last) if last is not None and not pd.isna(last) else date.today()
+        first = span["FIRST_KEY"].iloc[0] if not span.empty else None
+        first_day = _key_to_date(first) if first is not None and not pd.isna(first) else end - timedelta(days=365)
+        default = (max(first_day, end - timedelta(days=DEFAULT_DAYS - 1)), end)
+        saved = st.session_state.get("_range")
+        if not (isinstance(saved, tuple) and len(saved) == 2 and saved[0] >= first_day - timedelta(days=3650)):
+            saved = default
+        picked = st.date_input("Date range", value=saved, key="date_range")
+        if not (isinstance(picked, tuple | list) and len(picked) == 2):
+            st.caption("Pick an end date too.")
+            picked = saved
+        start, stop = picked[0], picked[1]
+        st.session_state["_range"] = (start, stop)
+        st.caption(f"Data for {name}: {first_day:%Y-%m-%d} to {end:%Y-%m-%d}")
+    return Filters(member_key=member_key, start=start, end=stop)
+
+
+def show_error(exc: Exception) -> None:
+    st.warning(f"The warehouse refused a query for this page: {exc}")

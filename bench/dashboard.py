@@ -1,0 +1,155 @@
+"""Dashboard page times (issue 6): each Streamlit page's queries on 10 member-years in the local warehouse.
+
+The warehouse is built as bench/medallion.py builds it (sandbox payloads into Bronze, Silver procedures, one Gold
+refresh), ML tables are filled with a forecast per recovery day and some flagged nights, then each page's
+statements (app/streamlit/queries.py, the very SQL the pages run, plus the shared sidebar's) are executed
+uncached, as on a first visit or after the app's cache expires, for every member and a 90-day range (the
+default) and a 365-day range. Figure: p95 of the page's total query time; target < 1 s per page.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Recorder, free_port, serve
+from bench.medallion import _build, _load, _payloads
+from infra.local import pipeline
+from infra.local.settings import REPO_ROOT, Settings
+
+APP_DIR = REPO_ROOT / "app" / "streamlit"
+TARGET_SECONDS = 1.0
+
+# The ML layer's tables (their shapes as the ML layer defines them); created if absent, so the Predictive
+# Insights page is timed with data. tests/integration/dashboard_support.py uses the same statements.
+ML_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS ML",
+    """CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (MEMBER_KEY VARCHAR NOT NULL, MODEL_NAME VARCHAR NOT NULL,
+        MODEL_VERSION VARCHAR NOT NULL, PREDICTOR VARCHAR NOT NULL, MAE FLOAT, RMSE FLOAT, N_PREDICTIONS NUMBER(38, 0),
+        SKILL FLOAT, IS_BEST_BASELINE BOOLEAN, IS_SERVED BOOLEAN, SERVING_REASON VARCHAR, RESIDUAL_Q10 FLOAT,
+        RESIDUAL_Q90 FLOAT, MIN_HISTORY_DAYS NUMBER(38, 0), RETRAIN_EVERY_DAYS NUMBER(38, 0),
+        EVALUATED_AT TIMESTAMP_NTZ NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ML.FACT_PREDICTIONS (MEMBER_KEY VARCHAR NOT NULL,
+        TARGET_DATE_KEY NUMBER(38, 0) NOT NULL, MODEL_NAME VARCHAR NOT NULL, MODEL_VERSION VARCHAR NOT NULL,
+        SERVED_BY VARCHAR NOT NULL, PREDICTION FLOAT, INTERVAL_LOW FLOAT, INTERVAL_HIGH FLOAT,
+        PREDICTED_AT TIMESTAMP_NTZ NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ML.FACT_ANOMALIES (MEMBER_KEY VARCHAR NOT NULL, DATE_KEY NUMBER(38, 0) NOT NULL,
+        SIGNALS VARCHAR, Z_HRV_DOWN FLOAT, Z_RHR_UP FLOAT, Z_RESP_UP FLOAT, Z_SKIN_TEMP_UP FLOAT, IF_SCORE FLOAT,
+        REASON VARCHAR, DETECTED_AT TIMESTAMP_NTZ NOT NULL)""",
+)
+
+
+def _queries() -> Any:
+    if str(APP_DIR) not in sys.path:
+        sys.path.insert(0, str(APP_DIR))
+    import queries
+
+    return queries
+
+
+def _fill_ml(cur: Any) -> None:
+    for ddl in ML_DDL:
+        cur.execute(ddl)
+    cur.execute(
+        "INSERT INTO ML.FACT_PREDICTIONS (MEMBER_KEY, TARGET_DATE_KEY, MODEL_NAME, MODEL_VERSION, SERVED_BY, "
+        "PREDICTION, INTERVAL_LOW, INTERVAL_HIGH, PREDICTED_AT) "
+        "SELECT r.MEMBER_KEY, r.DATE_KEY, 'recovery_next_day', 'v1', 'model', r.RECOVERY_SCORE, "
+        "r.RECOVERY_SCORE - 12, r.RECOVERY_SCORE + 12, SYSDATE() FROM GOLD.FACT_DAILY_RECOVERY AS r"
+    )
+    cur.execute(
+        "INSERT INTO ML.EVALUATIONS (MEMBER_KEY, MODEL_NAME, MODEL_VERSION, PREDICTOR, MAE, RMSE, N_PREDICTIONS, "
+        "SKILL, IS_BEST_BASELINE, IS_SERVED, SERVING_REASON, EVALUATED_AT) "
+        "SELECT m.MEMBER_KEY, 'recovery_next_day', 'v1', 'model', 9.0, 12.0, 300, 0.05, FALSE, TRUE, 'bench', "
+        "SYSDATE() FROM GOLD.DIM_MEMBER AS m"
+    )
+    cur.execute(
+        "INSERT INTO ML.FACT_ANOMALIES (MEMBER_KEY, DATE_KEY, SIGNALS, REASON, DETECTED_AT) "
+        "SELECT r.MEMBER_KEY, r.DATE_KEY, 'hrv_down', 'bench', SYSDATE() FROM GOLD.FACT_DAILY_RECOVERY AS r "
+        "WHERE r.RECOVERY_SCORE < 20"
+    )
+
+
+def _page_statements(q: Any, page: str, member_key: str, start: date, end: date) -> list[str]:
+    """What one visit to `page` runs: the sidebar's three statements, then the page's own."""
+    shared = [q.tables_sql(), q.members_sql(), q.member_span_sql(member_key)]
+    if page == "setup":
+        return [q.tables_sql(), *q.setup().values()]
+    return shared + list(q.PAGES[page](q.Filters(member_key, start, end)).values())
+
+
+def _time_page(cur: Any, statements: list[str]) -> float:
+    start = time.perf_counter()
+    for sql in statements:
+        cur.execute(sql)
+        cur.fetchall()
+    return time.perf_counter() - start
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
+    from infra.local.warehouse.server import create_app as warehouse_app
+
+    q = _queries()
+    count = members or (2 if quick else 10)
+    days = 60 if quick else 365
+    repeats = 1 if quick else 3
+    names = [f"d{i:03d}" for i in range(count)]
+    history, newest, ids = _payloads(13, names, days)
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=13)
+        stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
+        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        conn = pipeline.connect(settings)
+        try:
+            cur = conn.cursor()
+            for name, user_id in ids.items():
+                cur.execute(
+                    "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT) "
+                    "SELECT %s, %s, 'ACTIVE', SYSDATE()",
+                    (name, user_id),
+                )
+            _load(cur, history)
+            _load(cur, newest)
+            _build(settings)
+            _fill_ml(cur)
+            cur.execute("SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY")
+            recoveries = int(cur.fetchone()[0])
+            cur.execute(q.members_sql())
+            member_keys = [row[0] for row in cur.fetchall()]
+            times: dict[str, dict[str, list[float]]] = {}
+            for page in (*q.PAGES, "setup"):
+                for label, span in (("90d", 90), ("365d", 365)):
+                    samples = times.setdefault(page, {}).setdefault(label, [])
+                    for _ in range(repeats):
+                        for key in member_keys:
+                            cur.execute(q.member_span_sql(key))
+                            last = cur.fetchone()[1]
+                            end = date(last // 10000, last // 100 % 100, last % 100)
+                            statements = _page_statements(q, page, key, end - timedelta(days=span - 1), end)
+                            samples.append(_time_page(cur, statements))
+        finally:
+            conn.close()
+    member_years = count * days / 365
+    for page, by_range in times.items():
+        p95 = _p95(by_range["90d"])
+        rec.add(
+            f"dashboard_{page}_page_p95_seconds",
+            p95,
+            "s",
+            f"the {page} page's queries, uncached, 90-day range, {member_years:.0f} member-year(s) "
+            f"({recoveries} recovery days)",
+            target=TARGET_SECONDS,
+            note=f"median {statistics.median(by_range['90d']):.3f} s over {len(by_range['90d'])} visits; "
+            f"365-day range p95 {_p95(by_range['365d']):.3f} s",
+        )

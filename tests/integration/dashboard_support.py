@@ -1,0 +1,88 @@
+"""Shared by the dashboard tests: page paths, an AppTest runner pointed at a local warehouse, stacks with and
+without data, and a few ML rows (the ML layer's table shapes) so the predictions page has something to show."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.dashboard import ML_DDL  # the ML layer's table shapes, shared with the dashboard benchmark
+from infra.local import pipeline
+from infra.local.settings import REPO_ROOT, Settings
+from tests.conftest import ServerThread, free_port
+
+APP_DIR = REPO_ROOT / "app" / "streamlit"
+MAIN = APP_DIR / "streamlit_app.py"
+PAGES = sorted((APP_DIR / "pages").glob("*.py"))
+PAGE = {p.stem.split("_", 1)[1]: p for p in PAGES}  # "Recovery_Overview" -> path
+
+# `streamlit run` puts the main script's folder on sys.path (so does Streamlit in Snowflake); AppTest does not
+if str(APP_DIR) not in sys.path:
+    sys.path.insert(0, str(APP_DIR))
+
+
+def app_test(path: Path, warehouse_url: str, monkeypatch, role: str = "app_admin"):
+    """An AppTest of one page, run once against `warehouse_url`."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("WHOOP_DASHBOARD_WAREHOUSE", warehouse_url)
+    monkeypatch.setenv("WHOOP_DASHBOARD_ROLE", role)
+    return AppTest.from_file(str(path), default_timeout=120).run()
+
+
+def charts(at) -> list:
+    return list(at.get("vega_lite_chart"))
+
+
+def texts(elements) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+@contextmanager
+def empty_stack(home: Path) -> Iterator[Settings]:
+    """The local warehouse with the app deployed and nothing else: no members, no runs, no ML schema."""
+    from infra.local.warehouse.server import create_app as warehouse_app
+
+    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7)
+    with ServerThread(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port):
+        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        yield settings
+
+
+def seed_ml(settings: Settings, member: str, version: str = "v3") -> None:
+    """Forecasts for the member's last 14 recovery days (model on the last 7, a baseline before), an evaluation
+    and one flagged night, computed from the member's own Gold rows."""
+    conn = pipeline.connect(settings)
+    try:
+        cur = conn.cursor()
+        for ddl in ML_DDL:
+            cur.execute(ddl)
+        key = f"MD5('member|{member}')"
+        cur.execute(
+            "INSERT INTO ML.FACT_PREDICTIONS (MEMBER_KEY, TARGET_DATE_KEY, MODEL_NAME, MODEL_VERSION, SERVED_BY, "
+            "PREDICTION, INTERVAL_LOW, INTERVAL_HIGH, PREDICTED_AT) "
+            f"SELECT r.MEMBER_KEY, r.DATE_KEY, 'recovery_next_day', '{version}', "
+            "CASE WHEN r.RN <= 7 THEN 'model' ELSE 'baseline_mean_7' END, r.RECOVERY_SCORE + 4, "
+            "r.RECOVERY_SCORE - 10, r.RECOVERY_SCORE + 18, '2026-11-20 06:00:00'::TIMESTAMP_NTZ "
+            "FROM (SELECT f.MEMBER_KEY, f.DATE_KEY, f.RECOVERY_SCORE, "
+            "ROW_NUMBER() OVER (ORDER BY f.DATE_KEY DESC) AS RN FROM GOLD.FACT_DAILY_RECOVERY AS f "
+            f"WHERE f.MEMBER_KEY = {key}) AS r WHERE r.RN <= 14"
+        )
+        cur.execute(
+            "INSERT INTO ML.EVALUATIONS (MEMBER_KEY, MODEL_NAME, MODEL_VERSION, PREDICTOR, MAE, RMSE, N_PREDICTIONS, "
+            "SKILL, IS_BEST_BASELINE, IS_SERVED, SERVING_REASON, EVALUATED_AT) "
+            f"SELECT {key}, 'recovery_next_day', '{version}', 'model', 9.5, 12.0, 60, 0.08, FALSE, TRUE, "
+            "'model beats the best baseline by 8 %', '2026-11-20 05:00:00'::TIMESTAMP_NTZ "
+            f"UNION ALL SELECT {key}, 'recovery_next_day', '{version}', 'baseline_mean_7', 10.3, 13.1, 60, 0.0, "
+            "TRUE, FALSE, 'best baseline', '2026-11-20 05:00:00'::TIMESTAMP_NTZ"
+        )
+        cur.execute(
+            "INSERT INTO ML.FACT_ANOMALIES (MEMBER_KEY, DATE_KEY, SIGNALS, REASON, DETECTED_AT) "
+            f"SELECT {key}, MAX(f.DATE_KEY), 'hrv_down,rhr_up', '2 signals agree', "
+            "'2026-11-20 06:00:00'::TIMESTAMP_NTZ "
+            f"FROM GOLD.FACT_DAILY_RECOVERY AS f WHERE f.MEMBER_KEY = {key}"
+        )
+    finally:
+        conn.close()
