@@ -396,3 +396,40 @@ SELECT
     g.SLEEP_STAGE_DESCRIPTION
 FROM {{ app_database }}.GOLD.DIM_SLEEP_STAGE AS g;
 GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE_TYPE TO ROLE WHOOP_BI;
+
+-- Next-day recovery forecasts with the recovery that happened (NULL until the day is scored), so BI can show
+-- the prediction error; SERVED_BY says whether a model or a naive baseline was served for the member.
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS (
+    MEMBER_KEY,
+    TARGET_DATE_KEY,
+    MODEL_NAME,
+    MODEL_VERSION,
+    SERVED_BY,
+    PREDICTION,
+    INTERVAL_LOW,
+    INTERVAL_HIGH,
+    PREDICTED_AT,
+    ACTUAL_RECOVERY_SCORE,
+    ABSOLUTE_ERROR
+)
+COMMENT = 'Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored'
+AS
+SELECT
+    p.MEMBER_KEY,
+    p.TARGET_DATE_KEY,
+    p.MODEL_NAME,
+    p.MODEL_VERSION,
+    p.SERVED_BY,
+    p.PREDICTION,
+    p.INTERVAL_LOW,
+    p.INTERVAL_HIGH,
+    p.PREDICTED_AT,
+    r.RECOVERY_SCORE AS ACTUAL_RECOVERY_SCORE,
+    ABS(p.PREDICTION - r.RECOVERY_SCORE) AS ABSOLUTE_ERROR
+FROM {{ app_database }}.ML.FACT_PREDICTIONS AS p
+LEFT JOIN {{ app_database }}.GOLD.FACT_DAILY_RECOVERY AS r
+    ON r.MEMBER_KEY = p.MEMBER_KEY AND r.DATE_KEY = p.TARGET_DATE_KEY;
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS TO ROLE WHOOP_BI;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS DROP ALL ROW ACCESS POLICIES;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS
+    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);

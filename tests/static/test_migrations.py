@@ -89,7 +89,10 @@ def test_views_have_explicit_column_lists_and_no_star():
     assert {"V_DAILY_RECOVERY", "V_SLEEP", "V_STRAIN", "V_WORKOUTS", "V_MEMBER", "V_DATE"} <= names
     for name, cols, select in views:
         declared = [c.strip() for c in cols.split(",")]
-        selected = [c.strip().removeprefix("g.") for c in select.split("FROM")[0].split(",")]
+        # a column is selected as itself (alias.COLUMN) or as an expression named with AS
+        selected = [
+            re.sub(r"^\w+\.", "", re.split(r"\s+AS\s+", c.strip())[-1]) for c in select.split("FROM")[0].split(",")
+        ]
         assert declared == selected, name
         assert "*" not in select, name
 
