@@ -8,47 +8,47 @@
 CREATE SCHEMA IF NOT EXISTS ML;
 
 CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (
-    MEMBER_KEY VARCHAR NOT NULL,
-    MODEL_NAME VARCHAR NOT NULL,
-    MODEL_VERSION VARCHAR NOT NULL,
-    PREDICTOR VARCHAR NOT NULL,
-    MAE FLOAT,
-    RMSE FLOAT,
-    N_PREDICTIONS NUMBER(38, 0),
-    SKILL FLOAT,
-    IS_BEST_BASELINE BOOLEAN,
-    IS_SERVED BOOLEAN,
-    SERVING_REASON VARCHAR,
-    RESIDUAL_Q10 FLOAT,
-    RESIDUAL_Q90 FLOAT,
-    MIN_HISTORY_DAYS NUMBER(38, 0),
-    RETRAIN_EVERY_DAYS NUMBER(38, 0),
-    EVALUATED_AT TIMESTAMP_NTZ NOT NULL
+    MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
+    MODEL_NAME VARCHAR NOT NULL COMMENT 'Model evaluated, e.g. recovery_next_day',
+    MODEL_VERSION VARCHAR NOT NULL COMMENT 'Version logged in the model registry',
+    PREDICTOR VARCHAR NOT NULL COMMENT 'model, baseline_today, baseline_mean_7 or baseline_mean_28',
+    MAE FLOAT COMMENT 'Mean absolute error of the walk-forward predictions, recovery points',
+    RMSE FLOAT COMMENT 'Root mean squared error, recovery points',
+    N_PREDICTIONS NUMBER(38, 0) COMMENT 'Walk-forward predictions scored',
+    SKILL FLOAT COMMENT '1 - MAE / MAE of the best baseline (positive: better than the best baseline)',
+    IS_BEST_BASELINE BOOLEAN COMMENT 'TRUE for the baseline with the lowest MAE for this member',
+    IS_SERVED BOOLEAN COMMENT 'TRUE for what scoring serves: the model only where it beats the best baseline',
+    SERVING_REASON VARCHAR COMMENT 'Why this predictor is or is not served',
+    RESIDUAL_Q10 FLOAT COMMENT '10th percentile of walk-forward residuals (lower interval bound offset)',
+    RESIDUAL_Q90 FLOAT COMMENT '90th percentile of walk-forward residuals (upper interval bound offset)',
+    MIN_HISTORY_DAYS NUMBER(38, 0) COMMENT 'Days of history before the first walk-forward prediction',
+    RETRAIN_EVERY_DAYS NUMBER(38, 0) COMMENT 'Days between refits in the walk-forward',
+    EVALUATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the evaluation'
 ) COMMENT = 'Walk-forward evaluation per member, model version and predictor (model, baseline_today, baseline_mean_7, baseline_mean_28): MAE, RMSE, n, skill = 1 - MAE / MAE of the best baseline; IS_SERVED marks what scoring serves';
 
 CREATE TABLE IF NOT EXISTS ML.FACT_PREDICTIONS (
-    MEMBER_KEY VARCHAR NOT NULL,
-    TARGET_DATE_KEY NUMBER(38, 0) NOT NULL,
-    MODEL_NAME VARCHAR NOT NULL,
-    MODEL_VERSION VARCHAR NOT NULL,
-    SERVED_BY VARCHAR NOT NULL,
-    PREDICTION FLOAT,
-    INTERVAL_LOW FLOAT,
-    INTERVAL_HIGH FLOAT,
-    PREDICTED_AT TIMESTAMP_NTZ NOT NULL
+    MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
+    TARGET_DATE_KEY NUMBER(38, 0) NOT NULL COMMENT 'Day predicted (YYYYMMDD): the next physiological day',
+    MODEL_NAME VARCHAR NOT NULL COMMENT 'Model the prediction is for',
+    MODEL_VERSION VARCHAR NOT NULL COMMENT 'Registry version used (or of the model the baseline replaced)',
+    SERVED_BY VARCHAR NOT NULL COMMENT 'model or baseline_<name>: what produced the served number',
+    PREDICTION FLOAT COMMENT 'Predicted recovery, percent 0-100',
+    INTERVAL_LOW FLOAT COMMENT 'Lower bound of the 80 % prediction interval',
+    INTERVAL_HIGH FLOAT COMMENT 'Upper bound of the 80 % prediction interval',
+    PREDICTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of scoring (before the target day''s data existed)'
 ) COMMENT = 'Next-day recovery forecast per member and target day; SERVED_BY is model or baseline_<name>; 80 % interval from walk-forward residual quantiles';
 
 CREATE TABLE IF NOT EXISTS ML.FACT_ANOMALIES (
-    MEMBER_KEY VARCHAR NOT NULL,
-    DATE_KEY NUMBER(38, 0) NOT NULL,
-    SIGNALS VARCHAR,
-    Z_HRV_DOWN FLOAT,
-    Z_RHR_UP FLOAT,
-    Z_RESP_UP FLOAT,
-    Z_SKIN_TEMP_UP FLOAT,
-    IF_SCORE FLOAT,
-    REASON VARCHAR,
-    DETECTED_AT TIMESTAMP_NTZ NOT NULL
+    MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
+    DATE_KEY NUMBER(38, 0) NOT NULL COMMENT 'Night flagged (wake-up date, YYYYMMDD)',
+    SIGNALS VARCHAR COMMENT 'Signals out of the personal baseline, comma separated',
+    Z_HRV_DOWN FLOAT COMMENT 'Robust z-score of the HRV drop against the previous 60 days',
+    Z_RHR_UP FLOAT COMMENT 'Robust z-score of the resting heart rate rise',
+    Z_RESP_UP FLOAT COMMENT 'Robust z-score of the respiratory rate rise',
+    Z_SKIN_TEMP_UP FLOAT COMMENT 'Robust z-score of the skin temperature rise',
+    IF_SCORE FLOAT COMMENT 'IsolationForest anomaly score (informative; it does not decide the flag)',
+    REASON VARCHAR COMMENT 'Why the night was flagged (>= 2 signals, or one signal 2 nights running)',
+    DETECTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of detection'
 ) COMMENT = 'Flagged nights: robust z-scores (median/MAD of the previous 60 days) per signal, IsolationForest score, and why (>=2 signals agree or one signal 2 nights running)';
 
 CREATE OR REPLACE PROCEDURE OPS.TRAIN_ML(MEMBER VARCHAR DEFAULT NULL)
