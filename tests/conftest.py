@@ -87,6 +87,11 @@ class _NoExitHooks:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import snowflake.ml._internal.telemetry as ml_telemetry
     import snowflake.snowpark.session as snowpark_session
 
     snowpark_session.atexit = _NoExitHooks()
+    # snowflake-ml's usage telemetry caches one connection for the whole process and heartbeats it before
+    # every estimator call; in tests that connection belongs to a server an earlier module already stopped,
+    # and each heartbeat retries for minutes. There is no Snowflake to send telemetry to here.
+    ml_telemetry._get_snowflake_connection = lambda: None

@@ -347,6 +347,9 @@ def _run_handler(
             "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
         }
     ).create()
+    # nothing to report telemetry to locally; snowflake-ml would otherwise keep heartbeating this session's
+    # connection after it is closed (its telemetry caches the connection process-wide)
+    snowpark.telemetry_enabled = False
     _context.secrets = {alias: (engine, ref) for alias, ref in secrets.items()}
     try:
         return fn(snowpark, *values)
