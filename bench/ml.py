@@ -24,6 +24,11 @@ FLEET_MEASURED = 20  # member-years run: 100 would take ~4 min of train+score (4
 
 def run(rec: Recorder, quick: bool = False) -> None:
     _one_member(rec, quick)
+
+
+def run_fleet(rec: Recorder, quick: bool = False) -> None:
+    """The 100-member-year figure, run on its own (`python -c "from bench import ml, harness; ..."`):
+    run after `_one_member` in one process it hung on this machine (not yet diagnosed)."""
     _fleet(rec, quick)
 
 
