@@ -110,6 +110,7 @@ GRANT USAGE ON PROCEDURE ops.forget_member(VARCHAR) TO APPLICATION ROLE app_admi
 GRANT USAGE ON SCHEMA ml TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON PROCEDURE ops.train_ml(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.score_ml() TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.what_if_sleep(VARCHAR, FLOAT) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.detect_anomalies_ml() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
 -- Gold is read by app_viewer (the dashboard, and the account's REPORTING views owned by a role holding

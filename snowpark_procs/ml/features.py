@@ -4,7 +4,8 @@ Why SQL: the features are computed where the data lives (Snowpark pushes the que
 the small per-member frame comes back with `to_pandas()` for modelling.
 
 The rule that keeps the forecast honest: a row for day D uses only values dated D or earlier —
-today's recovery/HRV/RHR (scored on waking on D), last night's sleep (woke on D), today's strain,
+today's recovery/HRV/RHR (scored on waking on D), last night's sleep (woke on D) and its bedtime
+(BEDTIME_MINUTES: local minutes after noon, 23:00 = 660), today's strain,
 and trailing windows `ROWS BETWEEN n-1 PRECEDING AND CURRENT ROW` over a gap-free calendar spine
 (so a window of 28 rows is 28 days, not 28 recordings). The target (recovery on D+1) is the only
 forward-looking column. `AVAILABLE_AT` is when the row is complete: the end of the member's local
@@ -53,6 +54,7 @@ TODAY_COLUMNS = (
     "RESPIRATORY_RATE",
     "SLEEP_DEBT_MINUTES",
     "SKIN_TEMP_CELSIUS",
+    "BEDTIME_MINUTES",
 )
 
 
@@ -101,7 +103,8 @@ main_sleep AS (
     SELECT
         sl.MEMBER_KEY, sl.DATE_KEY, sl.TOTAL_SLEEP_MINUTES, sl.SLEEP_PERFORMANCE_PCT, sl.SLEEP_EFFICIENCY_PCT,
         sl.RESPIRATORY_RATE, sl.SLEEP_DEBT_MINUTES, sl.SLEEP_END_TIMESTAMP,
-        DATEDIFF('minute', sl.SLEEP_END_TIMESTAMP, sl.SLEEP_END_LOCAL) AS OFFSET_MINUTES
+        DATEDIFF('minute', sl.SLEEP_END_TIMESTAMP, sl.SLEEP_END_LOCAL) AS OFFSET_MINUTES,
+        MOD(HOUR(sl.SLEEP_START_LOCAL) * 60 + MINUTE(sl.SLEEP_START_LOCAL) + 720, 1440) AS BEDTIME_MINUTES
     FROM {sources.sleep} AS sl
     WHERE sl.IS_MAIN_SLEEP
 ),
@@ -111,7 +114,8 @@ base AS (
         r.RECOVERY_SCORE, r.HRV_RMSSD_MS, r.RESTING_HEART_RATE_BPM, r.SKIN_TEMP_CELSIUS,
         st.DAY_STRAIN_SCORE,
         ms.TOTAL_SLEEP_MINUTES, ms.SLEEP_PERFORMANCE_PCT, ms.SLEEP_EFFICIENCY_PCT, ms.RESPIRATORY_RATE,
-        ms.SLEEP_DEBT_MINUTES, ms.SLEEP_END_TIMESTAMP, COALESCE(ms.OFFSET_MINUTES, 0) AS OFFSET_MINUTES
+        ms.SLEEP_DEBT_MINUTES, ms.BEDTIME_MINUTES,
+        ms.SLEEP_END_TIMESTAMP, COALESCE(ms.OFFSET_MINUTES, 0) AS OFFSET_MINUTES
     FROM spine AS sp
     LEFT JOIN {sources.recovery} AS r ON r.MEMBER_KEY = sp.MEMBER_KEY AND r.DATE_KEY = sp.DATE_KEY
     LEFT JOIN {sources.strain} AS st ON st.MEMBER_KEY = sp.MEMBER_KEY AND st.DATE_KEY = sp.DATE_KEY

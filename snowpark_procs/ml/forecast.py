@@ -155,8 +155,9 @@ def walk_forward(
     return result
 
 
-def evaluate(predictions: pd.DataFrame) -> Evaluation:
+def evaluate(predictions: pd.DataFrame, baselines: dict[str, str] | None = None) -> Evaluation:
     """MAE, RMSE and n per predictor; the model is served only where it beats the best baseline."""
+    baselines = BASELINES if baselines is None else baselines
     metrics: dict[str, dict[str, float]] = {}
     quantiles: dict[str, tuple[float, float]] = {}
     n = len(predictions)
@@ -174,7 +175,7 @@ def evaluate(predictions: pd.DataFrame) -> Evaluation:
         quantiles[name] = (float(np.quantile(residual, 0.1)), float(np.quantile(residual, 0.9)))
     if n == 0:
         return Evaluation(metrics, "baseline_mean_28", "baseline_mean_28", "no walk-forward rows", math.nan, quantiles)
-    best = min(BASELINES, key=lambda b: metrics[b]["mae"])
+    best = min(baselines, key=lambda b: metrics[b]["mae"])
     skill = 1.0 - metrics["model"]["mae"] / metrics[best]["mae"] if metrics[best]["mae"] > 0 else math.nan
     if metrics["model"]["mae"] < metrics[best]["mae"]:
         served, reason = "model", f"model MAE {metrics['model']['mae']:.2f} beats {best} {metrics[best]['mae']:.2f}"

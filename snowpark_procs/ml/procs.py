@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from snowpark_procs.ml import anomalies, forecast
+from snowpark_procs.ml import anomalies, forecast, journal, sleep_tonight
 from snowpark_procs.ml.features import load_features, member_key_for
 from snowpark_procs.ml.registry import open_registry
 
@@ -58,8 +58,90 @@ def _members(session: Any, member: str | None) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def model_name_for(member_key: str) -> str:
-    return f"{forecast.MODEL_NAME}_{member_key[:12].upper()}"
+def model_name_for(member_key: str, model: str = forecast.MODEL_NAME) -> str:
+    return f"{model}_{member_key[:12].upper()}"
+
+
+def _evaluation_rows(key: str, model: str, version: str, evaluation: Any, evaluated_at: str) -> list[list[Any]]:
+    rows = []
+    for predictor, m in evaluation.metrics.items():
+        low, high = evaluation.residual_quantiles[predictor]
+        rows.append(
+            [
+                key,
+                model,
+                version,
+                predictor,
+                m["mae"],
+                m["rmse"],
+                m["n"],
+                m.get("skill"),
+                predictor == evaluation.best_baseline,
+                predictor == evaluation.served_by,
+                evaluation.reason,
+                low,
+                high,
+                MIN_HISTORY,
+                RETRAIN_EVERY,
+                evaluated_at,
+            ]
+        )
+    return rows
+
+
+EFFECT_COLUMNS = [
+    "MEMBER_KEY",
+    "QUESTION_TEXT",
+    "EFFECT_POINTS",
+    "CI_LOW",
+    "CI_HIGH",
+    "N_YES",
+    "N_NO",
+    "P_VALUE",
+    "Q_VALUE",
+    "ADJUSTED_FOR",
+    "SIGNIFICANT",
+    "COMPUTED_AT",
+]
+ADJUSTED_FOR = "day of week of D+1, strain of D"
+
+
+def behaviour_effects(session: Any, key: str, features: pd.DataFrame, computed_at: str) -> int:
+    """One member's journal effects on next-day recovery → ML.BEHAVIOUR_EFFECTS (the member's rows replaced).
+
+    Members without a journal (or with no question answered >= 3 times each way) get no rows."""
+    answers = session.sql(
+        "SELECT j.DATE_KEY, TRIM(j.QUESTION_TEXT) AS QUESTION_TEXT, j.ANSWERED_YES FROM GOLD.FACT_JOURNAL AS j "
+        "WHERE j.MEMBER_KEY = ? AND j.ANSWERED_YES IS NOT NULL",
+        params=[key],
+    ).to_pandas()
+    answers.columns = [str(c).upper() for c in answers.columns]
+    session.sql("DELETE FROM ML.BEHAVIOUR_EFFECTS WHERE MEMBER_KEY = ?", params=[key]).collect()
+    if answers.empty:
+        return 0
+    answers["DATE_KEY"] = answers["DATE_KEY"].astype(int)
+    answers = answers.drop_duplicates(["DATE_KEY", "QUESTION_TEXT"], keep="last")
+    days = features[["DATE_KEY", "DAY_STRAIN_SCORE", "NEXT_DAY_OF_WEEK", "TARGET_RECOVERY"]]
+    out = journal.effects(days, answers)
+    rows = [
+        [
+            key,
+            r.QUESTION_TEXT,
+            r.EFFECT,
+            r.CI_LOW,
+            r.CI_HIGH,
+            int(r.N_YES),
+            int(r.N_NO),
+            r.P_VALUE,
+            r.Q_VALUE,
+            ADJUSTED_FOR,
+            bool(r.SIGNIFICANT),
+            computed_at,
+        ]
+        for r in out.itertuples(index=False)
+    ]
+    casts = ["STRING", "STRING", "FLOAT", "FLOAT", "FLOAT", "NUMBER", "NUMBER", "FLOAT", "FLOAT", "STRING"]
+    return _insert(session, "ML.BEHAVIOUR_EFFECTS", EFFECT_COLUMNS, [*casts, "BOOLEAN", "TIMESTAMP_NTZ"], rows)
 
 
 def backtest(session: Any, member: str) -> dict[str, Any]:
@@ -81,34 +163,32 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
     for key, name in _members(session, member).items():
         features = load_features(session, key)
         evaluation = forecast.evaluate(forecast.walk_forward(features, MIN_HISTORY, RETRAIN_EVERY))
-        for predictor, m in evaluation.metrics.items():
-            low, high = evaluation.residual_quantiles[predictor]
-            rows.append(
-                [
-                    key,
-                    forecast.MODEL_NAME,
-                    version,
-                    predictor,
-                    m["mae"],
-                    m["rmse"],
-                    m["n"],
-                    m.get("skill"),
-                    predictor == evaluation.best_baseline,
-                    predictor == evaluation.served_by,
-                    evaluation.reason,
-                    low,
-                    high,
-                    MIN_HISTORY,
-                    RETRAIN_EVERY,
-                    evaluated_at,
-                ]
-            )
+        rows += _evaluation_rows(key, forecast.MODEL_NAME, version, evaluation, evaluated_at)
         frame = forecast.model_frame(features)
         if frame[forecast.LABEL].notna().sum() >= MIN_HISTORY:
             estimator = forecast.fit(frame)
             metrics = {"served_by": evaluation.served_by, "skill": evaluation.skill, **evaluation.metrics["model"]}
             registry.log_model(estimator, model_name=model_name_for(key), version_name=version, metrics=metrics)
-        summary["members"][name] = {"served_by": evaluation.served_by, "skill": _clean(evaluation.skill)}
+        tonight = forecast.evaluate(
+            sleep_tonight.walk_forward(features, MIN_HISTORY, RETRAIN_EVERY), sleep_tonight.BASELINES
+        )
+        rows += _evaluation_rows(key, sleep_tonight.MODEL_NAME, version, tonight, evaluated_at)
+        evening = sleep_tonight.tonight_frame(features)
+        if evening[sleep_tonight.LABEL].notna().sum() >= MIN_HISTORY:
+            registry.log_model(
+                sleep_tonight.fit(evening),
+                model_name=model_name_for(key, sleep_tonight.MODEL_NAME),
+                version_name=version,
+                metrics={"served_by": tonight.served_by, "skill": tonight.skill, **tonight.metrics["model"]},
+            )
+        effects = behaviour_effects(session, key, features, evaluated_at)
+        summary["members"][name] = {
+            "served_by": evaluation.served_by,
+            "skill": _clean(evaluation.skill),
+            "sleep_tonight_served_by": tonight.served_by,
+            "sleep_tonight_skill": _clean(tonight.skill),
+            "behaviour_effects": effects,
+        }
     _insert(
         session,
         "ML.EVALUATIONS",
@@ -154,22 +234,26 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
 
 
 def _served(session: Any) -> pd.DataFrame:
-    """The newest evaluation's served predictor per member."""
+    """The newest evaluation's served predictor per member and model."""
     frame = session.sql(
         """
 WITH newest AS (
-    SELECT e.MEMBER_KEY, MAX(e.EVALUATED_AT) AS EVALUATED_AT
+    SELECT e.MEMBER_KEY, e.MODEL_NAME, MAX(e.EVALUATED_AT) AS EVALUATED_AT
     FROM ML.EVALUATIONS AS e
-    GROUP BY e.MEMBER_KEY
+    GROUP BY e.MEMBER_KEY, e.MODEL_NAME
 )
 SELECT e.MEMBER_KEY, e.MODEL_NAME, e.MODEL_VERSION, e.PREDICTOR, e.RESIDUAL_Q10, e.RESIDUAL_Q90
 FROM ML.EVALUATIONS AS e
-JOIN newest AS n ON n.MEMBER_KEY = e.MEMBER_KEY AND n.EVALUATED_AT = e.EVALUATED_AT
+JOIN newest AS n
+    ON n.MEMBER_KEY = e.MEMBER_KEY AND n.MODEL_NAME = e.MODEL_NAME AND n.EVALUATED_AT = e.EVALUATED_AT
 WHERE e.IS_SERVED
 """
     ).to_pandas()
     frame.columns = [str(c).upper() for c in frame.columns]
     return frame
+
+
+_SERVABLE = {forecast.MODEL_NAME, sleep_tonight.MODEL_NAME}
 
 
 def score(session: Any) -> dict[str, Any]:
@@ -178,13 +262,21 @@ def score(session: Any) -> dict[str, Any]:
     predicted_at = _now().isoformat()
     rows = []
     for decision in _served(session).itertuples(index=False):
+        if decision.MODEL_NAME not in _SERVABLE:
+            continue
         features = load_features(session, decision.MEMBER_KEY)
-        latest = features.iloc[[-1]]
-        if decision.PREDICTOR == "model":
-            model = registry.get_model(model_name_for(decision.MEMBER_KEY)).version(decision.MODEL_VERSION).load()
-            value = float(forecast.predict(model, forecast.model_frame(latest))[0])
+        if decision.MODEL_NAME == sleep_tonight.MODEL_NAME:
+            module, latest = sleep_tonight, sleep_tonight.tonight_frame(features).iloc[[-1]]
+            frame = latest
         else:
-            value = float(latest[forecast.BASELINES[decision.PREDICTOR]].iloc[0])
+            module, latest = forecast, features.iloc[[-1]]
+            frame = forecast.model_frame(latest)
+        if decision.PREDICTOR == "model":
+            name = model_name_for(decision.MEMBER_KEY, decision.MODEL_NAME)
+            model = registry.get_model(name).version(decision.MODEL_VERSION).load()
+            value = float(module.predict(model, frame)[0])
+        else:
+            value = float(latest[module.BASELINES[decision.PREDICTOR]].iloc[0])
         if not math.isfinite(value):
             continue
         low = min(max(value + float(decision.RESIDUAL_Q10), 0.0), 100.0)
@@ -202,10 +294,11 @@ def score(session: Any) -> dict[str, Any]:
                 predicted_at,
             ]
         )
-    for row in rows:  # a re-run for the same target and version replaces its prediction
+    for row in rows:  # a re-run for the same target, model and version replaces its prediction
         session.sql(
-            "DELETE FROM ML.FACT_PREDICTIONS WHERE MEMBER_KEY = ? AND TARGET_DATE_KEY = ? AND MODEL_VERSION = ?",
-            params=[row[0], row[1], row[3]],
+            "DELETE FROM ML.FACT_PREDICTIONS WHERE MEMBER_KEY = ? AND TARGET_DATE_KEY = ? AND MODEL_NAME = ? "
+            "AND MODEL_VERSION = ?",
+            params=[row[0], row[1], row[2], row[3]],
         ).collect()
     written = _insert(
         session,
@@ -270,3 +363,53 @@ def detect_anomalies(session: Any) -> dict[str, Any]:
         rows,
     )
     return {"anomalies": written}
+
+
+def what_if_frame(latest: pd.DataFrame, planned_sleep_hours: float) -> pd.DataFrame:
+    """The newest feature row with last night's sleep replaced by the planned hours (the 28-day
+    baseline it is compared with is left as it is)."""
+    planned = latest.copy()
+    planned["TOTAL_SLEEP_MINUTES"] = float(planned_sleep_hours) * 60.0
+    return forecast.model_frame(planned)
+
+
+def what_if_sleep(session: Any, member: str, planned_sleep_hours: float) -> dict[str, Any]:
+    """OPS.WHAT_IF_SLEEP(MEMBER, PLANNED_SLEEP_HOURS): tomorrow's recovery if tonight's sleep were the plan.
+
+    Uses the served next-day model with its sleep input (SLEEP_Z, the newest night's total sleep vs the
+    28-day baseline) set to the plan. The model learned how a night's sleep moves the following day's
+    recovery, so this is an approximation of tonight's effect; where a baseline is served it does not
+    depend on sleep and the baseline is returned with `uses_sleep` FALSE and a note saying so."""
+    if planned_sleep_hours is None or not 0 <= float(planned_sleep_hours) <= 24:
+        raise ValueError("PLANNED_SLEEP_HOURS must be between 0 and 24")
+    key = next(iter(_members(session, member)))
+    served = _served(session)
+    served = served[(served["MEMBER_KEY"] == key) & (served["MODEL_NAME"] == forecast.MODEL_NAME)]
+    if served.empty:
+        raise ValueError(f"no evaluation for {member!r} yet: run OPS.TRAIN_ML first")
+    decision = served.iloc[0]
+    latest = load_features(session, key).iloc[[-1]]
+    out: dict[str, Any] = {
+        "member": member,
+        "planned_sleep_hours": float(planned_sleep_hours),
+        "target_date_key": int(latest["TARGET_DATE_KEY"].iloc[0]),
+        "model_version": decision["MODEL_VERSION"],
+        "served_by": decision["PREDICTOR"],
+    }
+    if decision["PREDICTOR"] == "model":
+        name = model_name_for(key)
+        model = open_registry(session).get_model(name).version(decision["MODEL_VERSION"]).load()
+        value = float(forecast.predict(model, what_if_frame(latest, planned_sleep_hours))[0])
+        coef = dict(zip(forecast.INPUTS, map(float, model.to_sklearn().coef_.ravel()), strict=True))
+        out.update(uses_sleep=True, sleep_coefficient=coef["SLEEP_Z"], note="served model, sleep input set to the plan")
+    else:
+        value = float(latest[forecast.BASELINES[decision["PREDICTOR"]]].iloc[0])
+        out.update(
+            uses_sleep=False,
+            sleep_coefficient=None,
+            note=f"{decision['PREDICTOR']} is served (the model did not beat it); the plan does not change it",
+        )
+    low = min(max(value + float(decision["RESIDUAL_Q10"]), 0.0), 100.0)
+    high = min(max(value + float(decision["RESIDUAL_Q90"]), 0.0), 100.0)
+    out.update(prediction=_clean(value), interval_low=_clean(low), interval_high=_clean(high))
+    return out

@@ -4,12 +4,15 @@
 -- weekly retraining) and must not hold up the half-hourly ingest. Both are CRON roots in UTC:
 --   OPS.ML_DAILY_SCORE_TASK   06:30 daily  → OPS.SCORE_ML(), then OPS.ML_ANOMALY_TASK → DETECT_ANOMALIES_ML()
 --   OPS.ML_WEEKLY_RETRAIN_TASK 05:00 Monday → OPS.TRAIN_ML(NULL) (evaluations + registry versions)
+-- Models: NEXT_DAY_RECOVERY and SLEEP_PERFORMANCE_TONIGHT (both walk-forward vs baselines, same serving
+-- rule); TRAIN_ML also replaces each member's ML.BEHAVIOUR_EFFECTS (journal correlations).
+-- OPS.WHAT_IF_SLEEP(member, hours): tomorrow's recovery with the served model's sleep input set to a plan.
 -- Scoring serves the newest evaluation, so a retrain takes effect at the next daily run.
 CREATE SCHEMA IF NOT EXISTS ML;
 
 CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
-    MODEL_NAME VARCHAR NOT NULL COMMENT 'Model evaluated, e.g. recovery_next_day',
+    MODEL_NAME VARCHAR NOT NULL COMMENT 'Model evaluated: NEXT_DAY_RECOVERY or SLEEP_PERFORMANCE_TONIGHT',
     MODEL_VERSION VARCHAR NOT NULL COMMENT 'Version logged in the model registry',
     PREDICTOR VARCHAR NOT NULL COMMENT 'model, baseline_today, baseline_mean_7 or baseline_mean_28',
     MAE FLOAT COMMENT 'Mean absolute error of the walk-forward predictions, recovery points',
@@ -28,15 +31,15 @@ CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (
 
 CREATE TABLE IF NOT EXISTS ML.FACT_PREDICTIONS (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
-    TARGET_DATE_KEY NUMBER(38, 0) NOT NULL COMMENT 'Day predicted (YYYYMMDD): the next physiological day',
+    TARGET_DATE_KEY NUMBER(38, 0) NOT NULL COMMENT 'Day predicted (YYYYMMDD): the next physiological day (for sleep, the wake date)',
     MODEL_NAME VARCHAR NOT NULL COMMENT 'Model the prediction is for',
     MODEL_VERSION VARCHAR NOT NULL COMMENT 'Registry version used (or of the model the baseline replaced)',
     SERVED_BY VARCHAR NOT NULL COMMENT 'model or baseline_<name>: what produced the served number',
-    PREDICTION FLOAT COMMENT 'Predicted recovery, percent 0-100',
+    PREDICTION FLOAT COMMENT 'Predicted recovery (NEXT_DAY_RECOVERY) or sleep performance of the night ending on the target day (SLEEP_PERFORMANCE_TONIGHT), percent 0-100',
     INTERVAL_LOW FLOAT COMMENT 'Lower bound of the 80 % prediction interval',
     INTERVAL_HIGH FLOAT COMMENT 'Upper bound of the 80 % prediction interval',
     PREDICTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of scoring (before the target day''s data existed)'
-) COMMENT = 'Next-day recovery forecast per member and target day; SERVED_BY is model or baseline_<name>; 80 % interval from walk-forward residual quantiles';
+) COMMENT = 'Forecasts per member, model and target day: next-day recovery and sleep performance of the coming night (SLEEP_PERFORMANCE_TONIGHT), SERVED_BY is model or baseline_<name>; 80 % interval from walk-forward residual quantiles';
 
 CREATE TABLE IF NOT EXISTS ML.FACT_ANOMALIES (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
@@ -50,6 +53,21 @@ CREATE TABLE IF NOT EXISTS ML.FACT_ANOMALIES (
     REASON VARCHAR COMMENT 'Why the night was flagged (>= 2 signals, or one signal 2 nights running)',
     DETECTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of detection'
 ) COMMENT = 'Flagged nights: robust z-scores (median/MAD of the previous 60 days) per signal, IsolationForest score, and why (>=2 signals agree or one signal 2 nights running)';
+
+CREATE TABLE IF NOT EXISTS ML.BEHAVIOUR_EFFECTS (
+    MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
+    QUESTION_TEXT VARCHAR NOT NULL COMMENT 'Journal behaviour (question text, trimmed), e.g. Have any alcoholic drinks?',
+    EFFECT_POINTS FLOAT COMMENT 'Adjusted effect of answering yes on day D on recovery on D+1, recovery points',
+    CI_LOW FLOAT COMMENT 'Lower bound of the 95 % confidence interval of the effect, recovery points',
+    CI_HIGH FLOAT COMMENT 'Upper bound of the 95 % confidence interval of the effect, recovery points',
+    N_YES NUMBER(38, 0) COMMENT 'Days answered yes with a next-day recovery (at least 3)',
+    N_NO NUMBER(38, 0) COMMENT 'Days answered no with a next-day recovery (at least 3)',
+    P_VALUE FLOAT COMMENT 'Two-sided p-value of the effect (normal approximation)',
+    Q_VALUE FLOAT COMMENT 'Benjamini-Hochberg adjusted p-value across the behaviours of the member',
+    ADJUSTED_FOR VARCHAR COMMENT 'Covariates of the least-squares fit besides the answer',
+    SIGNIFICANT BOOLEAN COMMENT 'TRUE where Q_VALUE <= 0.1 (false discovery rate 10 %)',
+    COMPUTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the OPS.TRAIN_ML run that computed the row'
+) COMMENT = 'Journal behaviours vs next-day recovery per member: OLS effect adjusted for day of week and the strain of the day, 95 % CI, p and Benjamini-Hochberg q; replaced per member by OPS.TRAIN_ML; members without a journal have no rows';
 
 CREATE OR REPLACE PROCEDURE OPS.TRAIN_ML(MEMBER VARCHAR DEFAULT NULL)
     RETURNS VARIANT
@@ -67,6 +85,15 @@ CREATE OR REPLACE PROCEDURE OPS.SCORE_ML()
     PACKAGES = ('snowflake-snowpark-python', 'snowflake-ml-python', 'scikit-learn', 'pandas', 'numpy')
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.ml.procs.score'
+    EXECUTE AS OWNER;
+
+CREATE OR REPLACE PROCEDURE OPS.WHAT_IF_SLEEP(MEMBER VARCHAR, PLANNED_SLEEP_HOURS FLOAT)
+    RETURNS VARIANT
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'snowflake-ml-python', 'scikit-learn', 'pandas', 'numpy')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.ml.procs.what_if_sleep'
     EXECUTE AS OWNER;
 
 CREATE OR REPLACE PROCEDURE OPS.DETECT_ANOMALIES_ML()

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from infra.local import cli, pipeline
+from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 from snowpark_procs.ml import anomalies
 from snowpark_procs.ml.features import Sources, feature_columns, load_features
@@ -25,6 +26,10 @@ MEMBER = "ann"
 @pytest.fixture(scope="module")
 def ml_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_ml"), [MEMBER], days=365) as settings:
+        pipeline.run_once(settings, quiet=True)
+        export = tmp_path_factory.mktemp("ml_export")  # the member's own export adds the journal
+        write_export(truth(settings, MEMBER), export)
+        pipeline.import_export(settings, export, MEMBER)
         pipeline.run_once(settings, quiet=True)
         yield settings
 
@@ -114,7 +119,7 @@ def test_train_serve_score_and_detect(session, ml_stack):
     version = json.loads(trained)["version"]
     ev = session.sql(
         "SELECT PREDICTOR, MAE, RMSE, N_PREDICTIONS, SKILL, IS_SERVED, IS_BEST_BASELINE, SERVING_REASON "
-        "FROM ML.EVALUATIONS WHERE MODEL_VERSION = ?",
+        "FROM ML.EVALUATIONS WHERE MODEL_VERSION = ? AND MODEL_NAME = 'NEXT_DAY_RECOVERY'",
         params=[version],
     ).to_pandas()
     assert sorted(ev["PREDICTOR"]) == ["baseline_mean_28", "baseline_mean_7", "baseline_today", "model"]
@@ -129,9 +134,11 @@ def test_train_serve_score_and_detect(session, ml_stack):
     assert 10 < maes["model"] < 25
     assert (ml_stack.home / "ml" / "registry").is_dir()
 
-    assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0]) == {"predictions": 1}
-    session.sql("CALL OPS.SCORE_ML()").collect()  # idempotent per target day and version
-    pred = session.sql("SELECT * FROM ML.FACT_PREDICTIONS").to_pandas()
+    assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0]) == {"predictions": 2}
+    session.sql("CALL OPS.SCORE_ML()").collect()  # idempotent per target day, model and version
+    everything = session.sql("SELECT * FROM ML.FACT_PREDICTIONS").to_pandas()
+    assert sorted(everything["MODEL_NAME"]) == ["NEXT_DAY_RECOVERY", "SLEEP_PERFORMANCE_TONIGHT"]
+    pred = everything[everything["MODEL_NAME"] == "NEXT_DAY_RECOVERY"]
     assert len(pred) == 1
     p = pred.iloc[0]
     assert p["SERVED_BY"] == served[0] and p["MODEL_VERSION"] == version
@@ -189,3 +196,85 @@ def test_morning_drivers_explain_todays_recovery(session):
     np.testing.assert_allclose(rebuilt.to_numpy(), drivers.predict(model, frame), atol=1e-6)
     coef = dict(zip(drivers.DRIVERS, np.ravel(model.to_sklearn().coef_), strict=True))
     assert coef["HRV_Z"] > 0 > coef["RHR_Z"]  # higher HRV lifts recovery, a higher resting HR lowers it
+
+
+def _trained(session) -> str:
+    rows = session.sql("SELECT MAX(MODEL_VERSION) FROM ML.EVALUATIONS").collect()
+    if rows and rows[0][0]:
+        return str(rows[0][0])
+    return json.loads(session.sql("CALL OPS.TRAIN_ML(NULL)").collect()[0][0])["version"]
+
+
+def test_behaviour_effects_find_alcohol_lowers_next_day_recovery(session):
+    _trained(session)
+    effects = session.sql("SELECT * FROM ML.BEHAVIOUR_EFFECTS").to_pandas().set_index("QUESTION_TEXT")
+    assert len(effects) >= 2 and effects["MEMBER_KEY"].nunique() == 1
+    assert (effects["N_YES"] >= 3).all() and (effects["N_NO"] >= 3).all()
+    alcohol = effects.loc["Have any alcoholic drinks?"]
+    assert alcohol["EFFECT_POINTS"] < 0 and alcohol["CI_HIGH"] < 0 and bool(alcohol["SIGNIFICANT"]), effects
+    assert (effects["Q_VALUE"] >= effects["P_VALUE"] - 1e-12).all()
+    assert (effects["CI_LOW"] <= effects["EFFECT_POINTS"]).all()
+    assert (effects["EFFECT_POINTS"] <= effects["CI_HIGH"]).all()
+    assert set(effects["ADJUSTED_FOR"]) == {"day of week of D+1, strain of D"}
+
+
+def test_sleep_performance_tonight_is_evaluated_against_its_baselines(session):
+    version = _trained(session)
+    ev = session.sql(
+        "SELECT PREDICTOR, MAE, N_PREDICTIONS, SKILL, IS_SERVED, IS_BEST_BASELINE FROM ML.EVALUATIONS "
+        "WHERE MODEL_VERSION = ? AND MODEL_NAME = 'SLEEP_PERFORMANCE_TONIGHT'",
+        params=[version],
+    ).to_pandas()
+    assert sorted(ev["PREDICTOR"]) == ["baseline_mean_28", "baseline_mean_7", "baseline_today", "model"]
+    assert ev["N_PREDICTIONS"].nunique() == 1 and int(ev["N_PREDICTIONS"].iloc[0]) > 200
+    maes = dict(zip(ev["PREDICTOR"], ev["MAE"], strict=True))
+    best = min((p for p in maes if p != "model"), key=maes.get)
+    assert ev.loc[ev["IS_SERVED"], "PREDICTOR"].tolist() == (["model"] if maes["model"] < maes[best] else [best])
+    skill = float(ev.loc[ev["PREDICTOR"] == "model", "SKILL"].iloc[0])
+    assert -0.3 < skill < 0.3, f"sleep-performance skill {skill:.2f}: a gain this large means leakage"
+
+
+def _tonight_known_by(frame: pd.DataFrame, cutoff: int) -> bytes:
+    from snowpark_procs.ml import sleep_tonight
+
+    cols = ["DATE_KEY", *sleep_tonight.INPUTS, *sleep_tonight.BASELINES.values()]
+    return frame.loc[frame["DATE_KEY"] <= cutoff, cols].to_csv(index=False, float_format="%.12g").encode()
+
+
+def test_no_future_value_reaches_tonights_sleep_features(session):
+    import snowpark_procs.ml.features as features
+    from snowpark_procs.ml import sleep_tonight
+
+    gold = load_features(session)
+    cutoff = int(gold["DATE_KEY"].iloc[len(gold) // 2])
+    _copy_gold(session)
+    sql = features.feature_sql(COPIES)
+    before = features._typed(session.sql(sql).to_pandas())
+    _perturb_after(session, cutoff)
+    session.sql(
+        f"UPDATE {COPIES.sleep} SET SLEEP_START_LOCAL = DATEADD('hour', 3, SLEEP_START_LOCAL) WHERE DATE_KEY > {cutoff}"
+    ).collect()
+    after = features._typed(session.sql(sql).to_pandas())
+    same = _tonight_known_by(sleep_tonight.tonight_frame(before), cutoff)
+    assert same == _tonight_known_by(sleep_tonight.tonight_frame(after), cutoff)
+    # the target of the cutoff day (tonight's sleep) did change, and a window reading tomorrow is caught
+    row = before["DATE_KEY"] == cutoff
+    t_before = sleep_tonight.tonight_frame(before).loc[row.to_numpy(), "TARGET"].to_numpy()
+    t_after = sleep_tonight.tonight_frame(after).loc[row.to_numpy(), "TARGET"].to_numpy()
+    assert (t_before != t_after).all()
+    leaky = [_tonight_known_by(sleep_tonight.tonight_frame(f, end_offset=1), cutoff) for f in (before, after)]
+    assert leaky[0] != leaky[1]
+
+
+def test_what_if_sleep_follows_the_models_sleep_coefficient(session):
+    _trained(session)
+    short = json.loads(session.sql("CALL OPS.WHAT_IF_SLEEP(?, ?)", params=[MEMBER, 5.0]).collect()[0][0])
+    long = json.loads(session.sql("CALL OPS.WHAT_IF_SLEEP(?, ?)", params=[MEMBER, 9.0]).collect()[0][0])
+    for out in (short, long):
+        assert out["interval_low"] <= out["prediction"] <= out["interval_high"]
+    if short["uses_sleep"]:
+        sign = 1 if short["sleep_coefficient"] > 0 else -1 if short["sleep_coefficient"] < 0 else 0
+        assert sign * (long["prediction"] - short["prediction"]) >= 0
+        assert (long["prediction"] != short["prediction"]) == (sign != 0)
+    else:
+        assert short["prediction"] == long["prediction"] and "served" in short["note"]
