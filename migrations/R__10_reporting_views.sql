@@ -412,7 +412,7 @@ CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS (
     ACTUAL_RECOVERY_SCORE,
     ABSOLUTE_ERROR
 )
-COMMENT = 'Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored'
+COMMENT = 'Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored; other models are not here'
 AS
 SELECT
     p.MEMBER_KEY,
@@ -428,7 +428,8 @@ SELECT
     ABS(p.PREDICTION - r.RECOVERY_SCORE) AS ABSOLUTE_ERROR
 FROM {{ app_database }}.ML.FACT_PREDICTIONS AS p
 LEFT JOIN {{ app_database }}.GOLD.FACT_DAILY_RECOVERY AS r
-    ON r.MEMBER_KEY = p.MEMBER_KEY AND r.DATE_KEY = p.TARGET_DATE_KEY;
+    ON r.MEMBER_KEY = p.MEMBER_KEY AND r.DATE_KEY = p.TARGET_DATE_KEY
+WHERE p.MODEL_NAME = 'NEXT_DAY_RECOVERY';
 GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS TO ROLE WHOOP_BI;
 ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS DROP ALL ROW ACCESS POLICIES;
 ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS

@@ -63,7 +63,7 @@ def seed_ml(settings: Settings, member: str, version: str = "v3") -> None:
         cur.execute(
             "INSERT INTO ML.FACT_PREDICTIONS (MEMBER_KEY, TARGET_DATE_KEY, MODEL_NAME, MODEL_VERSION, SERVED_BY, "
             "PREDICTION, INTERVAL_LOW, INTERVAL_HIGH, PREDICTED_AT) "
-            f"SELECT r.MEMBER_KEY, r.DATE_KEY, 'recovery_next_day', '{version}', "
+            f"SELECT r.MEMBER_KEY, r.DATE_KEY, 'NEXT_DAY_RECOVERY', '{version}', "
             "CASE WHEN r.RN <= 7 THEN 'model' ELSE 'baseline_mean_7' END, r.RECOVERY_SCORE + 4, "
             "r.RECOVERY_SCORE - 10, r.RECOVERY_SCORE + 18, '2026-11-20 06:00:00'::TIMESTAMP_NTZ "
             "FROM (SELECT f.MEMBER_KEY, f.DATE_KEY, f.RECOVERY_SCORE, "
@@ -73,9 +73,9 @@ def seed_ml(settings: Settings, member: str, version: str = "v3") -> None:
         cur.execute(
             "INSERT INTO ML.EVALUATIONS (MEMBER_KEY, MODEL_NAME, MODEL_VERSION, PREDICTOR, MAE, RMSE, N_PREDICTIONS, "
             "SKILL, IS_BEST_BASELINE, IS_SERVED, SERVING_REASON, EVALUATED_AT) "
-            f"SELECT {key}, 'recovery_next_day', '{version}', 'model', 9.5, 12.0, 60, 0.08, FALSE, TRUE, "
+            f"SELECT {key}, 'NEXT_DAY_RECOVERY', '{version}', 'model', 9.5, 12.0, 60, 0.08, FALSE, TRUE, "
             "'model beats the best baseline by 8 %', '2026-11-20 05:00:00'::TIMESTAMP_NTZ "
-            f"UNION ALL SELECT {key}, 'recovery_next_day', '{version}', 'baseline_mean_7', 10.3, 13.1, 60, 0.0, "
+            f"UNION ALL SELECT {key}, 'NEXT_DAY_RECOVERY', '{version}', 'baseline_mean_7', 10.3, 13.1, 60, 0.0, "
             "TRUE, FALSE, 'best baseline', '2026-11-20 05:00:00'::TIMESTAMP_NTZ"
         )
         cur.execute(

@@ -101,11 +101,11 @@ def test_predictive_insights_names_version_and_server(demo, monkeypatch):
     _ok(at)
     metrics = {m.label.split(" for ")[0].split(" (n = ")[0]: m for m in at.metric}
     assert metrics["Served by"].value == "model"
-    assert metrics["Served by"].delta == "recovery_next_day v3"
+    assert metrics["Served by"].delta == "NEXT_DAY_RECOVERY v3"
     assert metrics["Mean absolute error in range"].value == "4.0 pts"  # seeded forecasts are actual + 4
     captions = texts(at.caption)
-    assert "recovery_next_day v3 served by model on 7 day(s)" in captions
-    assert "recovery_next_day v3 served by baseline (mean_7) on 7 day(s)" in captions
+    assert "NEXT_DAY_RECOVERY v3 served by model on 7 day(s)" in captions
+    assert "NEXT_DAY_RECOVERY v3 served by baseline (mean_7) on 7 day(s)" in captions
     assert len(charts(at)) == 1
     assert len(at.dataframe) == 2  # evaluation, flagged nights
     # a member the ML layer has not scored: explained, not an error

@@ -35,6 +35,17 @@ def served_label(served_by: str) -> str:
     return "model" if served_by == "model" else f"baseline ({served_by.removeprefix('baseline_')})"
 
 
+tonight = data.get("sleep_tonight")
+if tonight is not None and not tonight.empty:
+    t = tonight.iloc[0]
+    st.metric(
+        "Tonight's sleep performance forecast",
+        f"{float(t['PREDICTION']):.0f} %",
+        f"80 % interval {float(t['INTERVAL_LOW']):.0f}–{float(t['INTERVAL_HIGH']):.0f}; served by "
+        f"{served_label(str(t['SERVED_BY']))}, {t['MODEL_NAME']} {t['MODEL_VERSION']}",
+        delta_color="off",
+    )
+
 st.subheader("Next-day recovery forecast")
 if preds.empty:
     st.info(f"No forecasts for this member between {f.start} and {f.end}: {ML_HINT}, or widen the range.")
