@@ -340,3 +340,13 @@ def test_what_if_sleep_follows_the_models_sleep_coefficient(session):
         assert (long["prediction"] != short["prediction"]) == (sign != 0)
     else:
         assert short["prediction"] == long["prediction"] and "served" in short["note"]
+
+
+def test_demo_summary_reports_the_recovery_drivers(ml_stack, capsys):
+    ml = pipeline._demo_ml(ml_stack)
+    drivers = ml["recovery_drivers"]
+    assert drivers["rows"] == 5 and drivers["members"] == 1 and 0 < drivers["holdout_mae"] < 10
+    summary = {"warehouse_url": "w", "sandbox_url": "s", "members": [MEMBER], "tasks": [], "rows": {}, "ml": ml}
+    pipeline._print_summary({**summary, "elapsed_seconds": 1.0}, ml_stack)
+    out = capsys.readouterr().out
+    assert "what drove the newest recovery: 5 driver rows for 1 member(s); held-out MAE" in out
