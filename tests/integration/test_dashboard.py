@@ -6,6 +6,7 @@ the session adapter points at (WHOOP_DASHBOARD_WAREHOUSE). One stack for the mod
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -122,13 +123,8 @@ def test_predictive_insights_shows_what_drove_the_newest_recovery(demo, monkeypa
     metrics = {m.label.split(" on ")[0]: m for m in at.metric}
     conn = pipeline.connect(demo)
     try:
-        newest = (
-            conn.cursor()
-            .execute(
-                "SELECT MAX_BY(RECOVERY_SCORE, DATE_KEY) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = MD5('member|ann')"
-            )
-            .fetchone()[0]
-        )
+        sql = "SELECT MAX_BY(RECOVERY_SCORE, DATE_KEY) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = %s"
+        newest = conn.cursor().execute(sql, (hashlib.md5(b"member|ann").hexdigest(),)).fetchone()[0]
     finally:
         conn.close()
     assert metrics["Recovery"].value == f"{float(newest):.0f} %"
