@@ -206,6 +206,28 @@ ORDER BY a.DATE_KEY""",
     }
 
 
+def recovery_drivers(f: Filters) -> dict[str, str]:
+    """What drove the member's newest explained recovery in the range (ML.FACT_RECOVERY_DRIVERS), one row per driver."""
+    return {
+        "drivers": f"""
+SELECT r.DATE_KEY, d.FULL_DATE, r.DRIVER, r.DRIVER_VALUE, r.DRIVER_USUAL, r.Z_SCORE, r.CONTRIBUTION_POINTS,
+    r.RECOVERY_SCORE, r.BASELINE_RECOVERY, r.INTERCEPT_POINTS, r.EXPLAINED_RECOVERY, r.MODEL_NAME, r.MODEL_VERSION
+FROM ML.FACT_RECOVERY_DRIVERS AS r
+JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = r.DATE_KEY
+WHERE r.MEMBER_KEY = {f.member}
+    AND r.DATE_KEY = (
+        SELECT MAX(x.DATE_KEY) FROM ML.FACT_RECOVERY_DRIVERS AS x
+        WHERE x.MEMBER_KEY = {f.member} AND x.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
+    )
+ORDER BY r.CONTRIBUTION_POINTS DESC""",
+    }
+
+
+def predictions_page(f: Filters) -> dict[str, str]:
+    """Everything the predictive insights page runs (the drivers only where their table exists)."""
+    return {**recovery_drivers(f), **predictions(f)}
+
+
 # --- 5. Data quality --------------------------------------------------------------------------------
 
 
@@ -281,6 +303,6 @@ PAGES = {
     "recovery": recovery,
     "sleep": sleep,
     "strain": strain,
-    "predictions": predictions,
+    "predictions": predictions_page,
     "quality": quality,
 }

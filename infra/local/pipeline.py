@@ -439,7 +439,8 @@ def _demo_export(settings: Settings, member: str) -> dict[str, Any]:
 
 def _demo_ml(settings: Settings) -> dict[str, Any]:
     """What the weekly retrain and the daily scoring tasks do, once: train (walk-forward backtest, serving
-    rule, registry), score tomorrow, detect anomalies; returns what is served per member."""
+    rule, registry), score tomorrow and explain the newest recovery, detect anomalies; returns what is served
+    per member and the recovery drivers written (rows, members, held-out MAE of the drivers model)."""
     conn = connect(settings)
     try:
         cur = conn.cursor()
@@ -454,11 +455,20 @@ def _demo_ml(settings: Settings) -> dict[str, Any]:
         predictions = cur.fetchone()[0]
         cur.execute("SELECT COUNT(*) FROM ML.FACT_ANOMALIES")
         anomalies = cur.fetchone()[0]
+        cur.execute("SELECT COUNT(*), COUNT(DISTINCT MEMBER_KEY) FROM ML.FACT_RECOVERY_DRIVERS")
+        driver_rows, explained = cur.fetchone()
+        cur.execute(
+            "SELECT AVG(e.MAE) FROM (SELECT MAE FROM ML.EVALUATIONS WHERE MODEL_NAME = 'RECOVERY_DRIVERS' "
+            "AND PREDICTOR = 'model' QUALIFY ROW_NUMBER() OVER (PARTITION BY MEMBER_KEY ORDER BY EVALUATED_AT DESC) = 1"
+            ") AS e"
+        )
+        drivers_mae = cur.fetchone()[0]
     except snowflake.connector.errors.ProgrammingError as e:
         raise WhoopError(f"the ML step failed: {' '.join(str(e.msg).split())}") from None
     finally:
         conn.close()
-    return {"served": served, "predictions": predictions, "anomalies": anomalies}
+    drivers = {"rows": driver_rows, "members": explained, "holdout_mae": drivers_mae}
+    return {"served": served, "predictions": predictions, "anomalies": anomalies, "recovery_drivers": drivers}
 
 
 def _print_summary(summary: dict[str, Any], settings: Settings) -> None:
@@ -478,6 +488,14 @@ def _print_summary(summary: dict[str, Any], settings: Settings) -> None:
         ml = summary["ml"]
         served = ", ".join(sorted({s["served_by"] for s in ml["served"]})) or "nothing yet"
         print(f"  ML: {ml['predictions']} predictions, {ml['anomalies']} anomalies; served: {served}")
+        drivers = ml.get("recovery_drivers") or {}
+        if drivers.get("rows"):
+            mae = drivers.get("holdout_mae")
+            held_out = f"; held-out MAE {float(mae):.1f} (target < 10)" if mae is not None else ""
+            rows = f"{drivers['rows']} driver rows for {drivers['members']} member(s)"
+            print(f"  ML: what drove the newest recovery: {rows}{held_out}")
+        else:
+            print("  ML: no recovery drivers (no member has enough history, or the model did not beat the baselines)")
     print(f"  {'layer':<8} {'table':<28} {'rows':>8}")
     for layer in LAYERS:
         for table, n in summary["rows"].get(layer, {}).items():

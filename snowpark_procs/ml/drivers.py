@@ -4,6 +4,11 @@ Unlike the next-day forecast this explains a score already known (the morning of
 HRV, resting HR and sleep are legitimate inputs. A linear model on personal z-scores (vs all of the
 member's earlier days, so today's value is not in its own baseline) makes each
 contribution simply coefficient × today's standardized deviation, in recovery points.
+
+Served like the forecasts: OPS.TRAIN_ML evaluates it on the later 30 % of each member's days (a model fit
+on the earlier 70 %) against naive baselines that know no morning signal — yesterday's recovery and the
+7- and 28-day means before D — and registers a refit on all days; OPS.SCORE_ML explains the newest
+scored day with that model: baseline + intercept + Σ contributions = the model's recovery for the day.
 """
 
 from __future__ import annotations
@@ -14,12 +19,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+MODEL_NAME = "RECOVERY_DRIVERS"
 DRIVERS = ["HRV_Z", "RHR_Z", "SLEEP_Z", "SLEEP_PERF_Z", "RESP_Z"]
+# The Gold column behind each driver (what ML.FACT_RECOVERY_DRIVERS.DRIVER names).
+SOURCES = {
+    "HRV_Z": "HRV_RMSSD_MS",
+    "RHR_Z": "RESTING_HEART_RATE_BPM",
+    "SLEEP_Z": "TOTAL_SLEEP_MINUTES",
+    "SLEEP_PERF_Z": "SLEEP_PERFORMANCE_PCT",
+    "RESP_Z": "RESPIRATORY_RATE",
+}
 LABEL = "RECOVERY_SCORE"
+# Naive predictors of today's recovery without this morning's signals (names as in ML.EVALUATIONS).
+BASELINES = {
+    "baseline_today": "REC_PREV",
+    "baseline_mean_7": "REC_PREV_MEAN_7",
+    "baseline_mean_28": "REC_PREV_MEAN_28",
+}
+MIN_HISTORY = 10  # earlier days a z-score and the baseline need
 
 
 def _z(value: pd.Series, history: pd.Series) -> pd.Series:
-    past = history.shift(1).expanding(min_periods=10)
+    past = history.shift(1).expanding(min_periods=MIN_HISTORY)
     sd = past.std()
     return ((value - past.mean()) / sd.where(sd > 0)).clip(-5, 5).fillna(0.0)
 
@@ -34,8 +55,12 @@ def driver_frame(features: pd.DataFrame) -> pd.DataFrame:
     out["SLEEP_Z"] = _z(f["TOTAL_SLEEP_MINUTES"], f["TOTAL_SLEEP_MINUTES"])
     out["SLEEP_PERF_Z"] = _z(f["SLEEP_PERFORMANCE_PCT"], f["SLEEP_PERFORMANCE_PCT"])
     out["RESP_Z"] = _z(f["RESPIRATORY_RATE"], f["RESPIRATORY_RATE"])
-    out["BASE"] = f[LABEL].shift(1).expanding(min_periods=10).mean()  # days before D: today's score is not in it
+    before = f[LABEL].shift(1)  # days before D: today's score is not in any of these
+    out["BASE"] = before.expanding(min_periods=MIN_HISTORY).mean()
     out["DEV"] = out[LABEL] - out["BASE"]
+    out["REC_PREV"] = before
+    out["REC_PREV_MEAN_7"] = before.rolling(7, min_periods=3).mean()
+    out["REC_PREV_MEAN_28"] = before.rolling(28, min_periods=7).mean()
     return out
 
 
@@ -62,12 +87,87 @@ def contributions(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame[DRIVERS].to_numpy() * coef, columns=DRIVERS, index=frame.index)
 
 
+def intercept(model: Any) -> float:
+    return float(np.ravel(model.to_sklearn().intercept_)[0])
+
+
+def usable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a score and a baseline: what the model is fit and explained on."""
+    return frame[frame[LABEL].notna() & frame["BASE"].notna()]
+
+
+def holdout(features: pd.DataFrame, train_fraction: float = 0.7) -> tuple[pd.DataFrame, int, Any]:
+    """Time-ordered split: a model fit on the earlier `train_fraction` of the usable days predicts the later
+    days, whose naive baselines are all defined. Returns (DATE_KEY, ACTUAL, model, baseline_*) per held-out
+    day — the shape `forecast.evaluate` scores —, the number of training days and the model."""
+    rows = usable(driver_frame(features))
+    cut = int(len(rows) * train_fraction)
+    model = fit(rows.iloc[:cut])
+    test = rows.iloc[cut:]
+    test = test[test[list(BASELINES.values())].notna().all(axis=1)]
+    out = pd.DataFrame({"DATE_KEY": test["DATE_KEY"].to_numpy(), "ACTUAL": test[LABEL].to_numpy(dtype=float)})
+    out["model"] = predict(model, test) if len(test) else np.empty(0)
+    for name, col in BASELINES.items():
+        out[name] = test[col].to_numpy(dtype=float)
+    return out, cut, model
+
+
 def holdout_mae(features: pd.DataFrame, train_fraction: float = 0.7) -> tuple[float, int, Any]:
     """MAE on the later part of the history with a model fit on the earlier part (time-ordered split)."""
-    frame = driver_frame(features)
-    usable = frame[frame[LABEL].notna() & frame["BASE"].notna()]
-    cut = int(len(usable) * train_fraction)
-    model = fit(usable.iloc[:cut])
-    test = usable.iloc[cut:]
-    mae = float(np.mean(np.abs(test[LABEL].to_numpy() - predict(model, test))))
-    return mae, len(test), model
+    out, _, model = holdout(features, train_fraction)
+    mae = float(np.mean(np.abs(out["ACTUAL"] - out["model"])))
+    return mae, len(out), model
+
+
+EXPLANATION_COLUMNS = [
+    "DATE_KEY",
+    "DRIVER",
+    "DRIVER_VALUE",
+    "DRIVER_USUAL",
+    "Z_SCORE",
+    "CONTRIBUTION_POINTS",
+    "RECOVERY_SCORE",
+    "BASELINE_RECOVERY",
+    "INTERCEPT_POINTS",
+    "EXPLAINED_RECOVERY",
+]
+
+
+def _usual(driver: str, history: pd.Series) -> float:
+    """The member's usual value before the day, on the scale its z-score uses (HRV: geometric mean)."""
+    if driver == "HRV_Z":
+        positive = history[history > 0]
+        return float(np.exp(np.log(positive).mean())) if len(positive) else float("nan")
+    return float(history.mean()) if history.notna().any() else float("nan")
+
+
+def explain_latest(model: Any, features: pd.DataFrame) -> pd.DataFrame:
+    """One row per driver for the member's newest day with a score and a baseline (none if there is no
+    such day): today's value and the usual one, z-score and contribution, and the day's decomposition
+    BASELINE_RECOVERY + INTERCEPT_POINTS + Σ CONTRIBUTION_POINTS = EXPLAINED_RECOVERY (before the 0–100 clip)."""
+    f = features.sort_values("DATE_KEY").reset_index(drop=True)
+    rows = usable(driver_frame(f))
+    if rows.empty:
+        return pd.DataFrame(columns=EXPLANATION_COLUMNS)
+    day = rows.iloc[[-1]]
+    i = int(day.index[0])
+    parts = contributions(model, day).iloc[0]
+    explained = float(predict(model, day)[0])
+    out = []
+    for driver in DRIVERS:
+        source = SOURCES[driver]
+        out.append(
+            {
+                "DATE_KEY": int(day["DATE_KEY"].iloc[0]),
+                "DRIVER": source,
+                "DRIVER_VALUE": float(f.loc[i, source]),
+                "DRIVER_USUAL": _usual(driver, f[source].iloc[:i].dropna()),
+                "Z_SCORE": float(day[driver].iloc[0]),
+                "CONTRIBUTION_POINTS": float(parts[driver]),
+                "RECOVERY_SCORE": float(day[LABEL].iloc[0]),
+                "BASELINE_RECOVERY": float(day["BASE"].iloc[0]),
+                "INTERCEPT_POINTS": intercept(model),
+                "EXPLAINED_RECOVERY": explained,
+            }
+        )
+    return pd.DataFrame(out, columns=EXPLANATION_COLUMNS)

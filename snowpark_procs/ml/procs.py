@@ -3,7 +3,8 @@
 TRAIN_ML (weekly): per member, walk-forward evaluation → ML.EVALUATIONS (one row per predictor), then
 the model refit on all known rows and logged to the registry with its metrics. SCORE_ML (daily): per
 member, tomorrow's recovery from the newest evaluation's serving decision — the model only where it
-beat the best baseline — with an 80 % interval from that predictor's walk-forward residuals.
+beat the best baseline — with an 80 % interval from that predictor's walk-forward residuals, and what
+drove the newest recovery (ML.FACT_RECOVERY_DRIVERS) where the drivers model is served.
 Rows are written with one INSERT … SELECT over a JSON array (Snowpark DataFrame writes are not
 available on the local warehouse, and one statement per batch is cheaper in Snowflake too).
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from snowpark_procs.ml import anomalies, forecast, journal, sleep_tonight
+from snowpark_procs.ml import anomalies, drivers, forecast, journal, sleep_tonight
 from snowpark_procs.ml.features import load_features, member_key_for
 from snowpark_procs.ml.registry import open_registry
 
@@ -62,7 +63,15 @@ def model_name_for(member_key: str, model: str = forecast.MODEL_NAME) -> str:
     return f"{model}_{member_key[:12].upper()}"
 
 
-def _evaluation_rows(key: str, model: str, version: str, evaluation: Any, evaluated_at: str) -> list[list[Any]]:
+def _evaluation_rows(
+    key: str,
+    model: str,
+    version: str,
+    evaluation: Any,
+    evaluated_at: str,
+    min_history: int = MIN_HISTORY,
+    retrain_every: int | None = RETRAIN_EVERY,
+) -> list[list[Any]]:
     rows = []
     for predictor, m in evaluation.metrics.items():
         low, high = evaluation.residual_quantiles[predictor]
@@ -81,8 +90,8 @@ def _evaluation_rows(key: str, model: str, version: str, evaluation: Any, evalua
                 evaluation.reason,
                 low,
                 high,
-                MIN_HISTORY,
-                RETRAIN_EVERY,
+                min_history,
+                retrain_every,
                 evaluated_at,
             ]
         )
@@ -181,12 +190,16 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
                 version_name=version,
                 metrics={"served_by": tonight.served_by, "skill": tonight.skill, **tonight.metrics["model"]},
             )
+        explained, driver_rows = train_drivers(registry, key, version, features, evaluated_at)
+        rows += driver_rows
         effects = behaviour_effects(session, key, features, evaluated_at)
         summary["members"][name] = {
             "served_by": evaluation.served_by,
             "skill": _clean(evaluation.skill),
             "sleep_tonight_served_by": tonight.served_by,
             "sleep_tonight_skill": _clean(tonight.skill),
+            "drivers_served_by": explained.served_by,
+            "drivers_holdout_mae": _clean(explained.metrics["model"]["mae"]),
             "behaviour_effects": effects,
         }
     _insert(
@@ -233,6 +246,51 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
     return summary
 
 
+def train_drivers(
+    registry: Any, key: str, version: str, features: pd.DataFrame, evaluated_at: str
+) -> tuple[Any, list[list[Any]]]:
+    """The morning drivers model of one member: held-out evaluation (later 30 % of the days) against the
+    no-morning-signal baselines → ML.EVALUATIONS rows, and a refit on all days logged to the registry."""
+    usable = drivers.usable(drivers.driver_frame(features))
+    if len(usable) >= MIN_HISTORY:
+        held_out, trained_on, _ = drivers.holdout(features)
+    else:  # too short a history to hold days out: no model, a baseline is served
+        held_out, trained_on = pd.DataFrame(columns=["DATE_KEY", "ACTUAL", "model", *drivers.BASELINES]), 0
+    evaluation = forecast.evaluate(held_out, drivers.BASELINES)
+    rows = _evaluation_rows(key, drivers.MODEL_NAME, version, evaluation, evaluated_at, trained_on, None)
+    if len(usable) >= MIN_HISTORY:
+        registry.log_model(
+            drivers.fit(usable),
+            model_name=model_name_for(key, drivers.MODEL_NAME),
+            version_name=version,
+            metrics={"served_by": evaluation.served_by, "skill": evaluation.skill, **evaluation.metrics["model"]},
+        )
+    return evaluation, rows
+
+
+DRIVER_COLUMNS = ["MEMBER_KEY", *drivers.EXPLANATION_COLUMNS, "MODEL_NAME", "MODEL_VERSION", "COMPUTED_AT"]
+DRIVER_CASTS = ["STRING", "NUMBER", "STRING", *["FLOAT"] * 8, "STRING", "STRING", "TIMESTAMP_NTZ"]
+
+
+def explain_drivers(session: Any, registry: Any, decision: Any, features: pd.DataFrame, computed_at: str) -> int:
+    """What drove the member's newest recovery → ML.FACT_RECOVERY_DRIVERS, one row per driver; the
+    member-day's earlier rows (an earlier run, or another model version) are replaced."""
+    name = model_name_for(decision.MEMBER_KEY, drivers.MODEL_NAME)
+    model = registry.get_model(name).version(decision.MODEL_VERSION).load()
+    explained = drivers.explain_latest(model, features)
+    if explained.empty:
+        return 0
+    day = int(explained["DATE_KEY"].iloc[0])
+    session.sql(
+        "DELETE FROM ML.FACT_RECOVERY_DRIVERS WHERE MEMBER_KEY = ? AND DATE_KEY = ?", params=[decision.MEMBER_KEY, day]
+    ).collect()
+    rows = [
+        [decision.MEMBER_KEY, *r, drivers.MODEL_NAME, decision.MODEL_VERSION, computed_at]
+        for r in explained.itertuples(index=False)
+    ]
+    return _insert(session, "ML.FACT_RECOVERY_DRIVERS", DRIVER_COLUMNS, DRIVER_CASTS, rows)
+
+
 def _served(session: Any) -> pd.DataFrame:
     """The newest evaluation's served predictor per member and model."""
     frame = session.sql(
@@ -257,14 +315,23 @@ _SERVABLE = {forecast.MODEL_NAME, sleep_tonight.MODEL_NAME}
 
 
 def score(session: Any) -> dict[str, Any]:
-    """OPS.SCORE_ML(): tomorrow's recovery per member from the newest evaluation → ML.FACT_PREDICTIONS."""
+    """OPS.SCORE_ML(): tomorrow's recovery per member from the newest evaluation → ML.FACT_PREDICTIONS, and
+    what drove each member's newest recovery → ML.FACT_RECOVERY_DRIVERS (both idempotent)."""
     registry = open_registry(session)
     predicted_at = _now().isoformat()
     rows = []
+    explained = 0
+    loaded: dict[str, pd.DataFrame] = {}
     for decision in _served(session).itertuples(index=False):
-        if decision.MODEL_NAME not in _SERVABLE:
+        if decision.MODEL_NAME not in _SERVABLE and decision.MODEL_NAME != drivers.MODEL_NAME:
             continue
-        features = load_features(session, decision.MEMBER_KEY)
+        if decision.MEMBER_KEY not in loaded:
+            loaded[decision.MEMBER_KEY] = load_features(session, decision.MEMBER_KEY)
+        features = loaded[decision.MEMBER_KEY]
+        if decision.MODEL_NAME == drivers.MODEL_NAME:
+            if decision.PREDICTOR == "model":  # a baseline explains nothing: no drivers for that member
+                explained += explain_drivers(session, registry, decision, features, predicted_at)
+            continue
         if decision.MODEL_NAME == sleep_tonight.MODEL_NAME:
             module, latest = sleep_tonight, sleep_tonight.tonight_frame(features).iloc[[-1]]
             frame = latest
@@ -317,7 +384,7 @@ def score(session: Any) -> dict[str, Any]:
         ["STRING", "NUMBER", "STRING", "STRING", "STRING", "FLOAT", "FLOAT", "FLOAT", "TIMESTAMP_NTZ"],
         rows,
     )
-    return {"predictions": written}
+    return {"predictions": written, "driver_rows": explained}
 
 
 def detect_anomalies(session: Any) -> dict[str, Any]:

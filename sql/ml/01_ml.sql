@@ -5,27 +5,30 @@
 --   OPS.ML_DAILY_SCORE_TASK   06:30 daily  → OPS.SCORE_ML(), then OPS.ML_ANOMALY_TASK → DETECT_ANOMALIES_ML()
 --   OPS.ML_WEEKLY_RETRAIN_TASK 05:00 Monday → OPS.TRAIN_ML(NULL) (evaluations + registry versions)
 -- Models: NEXT_DAY_RECOVERY and SLEEP_PERFORMANCE_TONIGHT (both walk-forward vs baselines, same serving
--- rule); TRAIN_ML also replaces each member's ML.BEHAVIOUR_EFFECTS (journal correlations).
+-- rule); RECOVERY_DRIVERS (today's recovery from this morning's HRV, resting HR, sleep and respiratory rate,
+-- evaluated on held-out later days vs baselines without them; SCORE_ML writes its explanation of each
+-- member's newest recovery to ML.FACT_RECOVERY_DRIVERS). TRAIN_ML also replaces each member's
+-- ML.BEHAVIOUR_EFFECTS (journal correlations).
 -- OPS.WHAT_IF_SLEEP(member, hours): tomorrow's recovery with the served model's sleep input set to a plan.
 -- Scoring serves the newest evaluation, so a retrain takes effect at the next daily run.
 CREATE SCHEMA IF NOT EXISTS ML;
 
 CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
-    MODEL_NAME VARCHAR NOT NULL COMMENT 'Model evaluated: NEXT_DAY_RECOVERY or SLEEP_PERFORMANCE_TONIGHT',
+    MODEL_NAME VARCHAR NOT NULL COMMENT 'Model evaluated: NEXT_DAY_RECOVERY, SLEEP_PERFORMANCE_TONIGHT or RECOVERY_DRIVERS',
     MODEL_VERSION VARCHAR NOT NULL COMMENT 'Version logged in the model registry',
     PREDICTOR VARCHAR NOT NULL COMMENT 'model, baseline_today, baseline_mean_7 or baseline_mean_28',
-    MAE FLOAT COMMENT 'Mean absolute error of the walk-forward predictions, recovery points',
+    MAE FLOAT COMMENT 'Mean absolute error of the walk-forward (RECOVERY_DRIVERS: held-out) predictions, in points',
     RMSE FLOAT COMMENT 'Root mean squared error, recovery points',
-    N_PREDICTIONS NUMBER(38, 0) COMMENT 'Walk-forward predictions scored',
+    N_PREDICTIONS NUMBER(38, 0) COMMENT 'Walk-forward (RECOVERY_DRIVERS: held-out) predictions scored',
     SKILL FLOAT COMMENT '1 - MAE / MAE of the best baseline (positive: better than the best baseline)',
     IS_BEST_BASELINE BOOLEAN COMMENT 'TRUE for the baseline with the lowest MAE for this member',
     IS_SERVED BOOLEAN COMMENT 'TRUE for what scoring serves: the model only where it beats the best baseline',
     SERVING_REASON VARCHAR COMMENT 'Why this predictor is or is not served',
     RESIDUAL_Q10 FLOAT COMMENT '10th percentile of walk-forward residuals (lower interval bound offset)',
     RESIDUAL_Q90 FLOAT COMMENT '90th percentile of walk-forward residuals (upper interval bound offset)',
-    MIN_HISTORY_DAYS NUMBER(38, 0) COMMENT 'Days of history before the first walk-forward prediction',
-    RETRAIN_EVERY_DAYS NUMBER(38, 0) COMMENT 'Days between refits in the walk-forward',
+    MIN_HISTORY_DAYS NUMBER(38, 0) COMMENT 'Days of history before the first walk-forward prediction (RECOVERY_DRIVERS: days the held-out model was fit on)',
+    RETRAIN_EVERY_DAYS NUMBER(38, 0) COMMENT 'Days between refits in the walk-forward (NULL for RECOVERY_DRIVERS: one fit, then held-out days)',
     EVALUATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the evaluation'
 ) COMMENT = 'Walk-forward evaluation per member, model version and predictor (model, baseline_today, baseline_mean_7, baseline_mean_28): MAE, RMSE, n, skill = 1 - MAE / MAE of the best baseline; IS_SERVED marks what scoring serves';
 
@@ -68,6 +71,23 @@ CREATE TABLE IF NOT EXISTS ML.BEHAVIOUR_EFFECTS (
     SIGNIFICANT BOOLEAN COMMENT 'TRUE where Q_VALUE <= 0.1 (false discovery rate 10 %)',
     COMPUTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the OPS.TRAIN_ML run that computed the row'
 ) COMMENT = 'Journal behaviours vs next-day recovery per member: OLS effect adjusted for day of week and the strain of the day, 95 % CI, p and Benjamini-Hochberg q; replaced per member by OPS.TRAIN_ML; members without a journal have no rows';
+
+CREATE TABLE IF NOT EXISTS ML.FACT_RECOVERY_DRIVERS (
+    MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
+    DATE_KEY NUMBER(38, 0) NOT NULL COMMENT 'Day explained (YYYYMMDD): the member''s newest day with a recovery score when scored',
+    DRIVER VARCHAR NOT NULL COMMENT 'Gold column of the driver: HRV_RMSSD_MS, RESTING_HEART_RATE_BPM, TOTAL_SLEEP_MINUTES, SLEEP_PERFORMANCE_PCT or RESPIRATORY_RATE',
+    DRIVER_VALUE FLOAT COMMENT 'The driver''s value that morning, in the Gold column''s unit (NULL when not recorded)',
+    DRIVER_USUAL FLOAT COMMENT 'The member''s usual value before that day: mean of all earlier days (HRV: geometric mean)',
+    Z_SCORE FLOAT COMMENT 'Standardized deviation from the earlier days (HRV on a log scale), clipped to +-5; 0 when unknown',
+    CONTRIBUTION_POINTS FLOAT COMMENT 'Recovery points the driver added (+) or took away (-): model coefficient x Z_SCORE',
+    RECOVERY_SCORE FLOAT COMMENT 'Actual recovery of the day, percent (same on every driver row of the day)',
+    BASELINE_RECOVERY FLOAT COMMENT 'Mean recovery of the member''s earlier days, percent (same on every driver row of the day)',
+    INTERCEPT_POINTS FLOAT COMMENT 'Model intercept, recovery points (same on every driver row of the day)',
+    EXPLAINED_RECOVERY FLOAT COMMENT 'Model recovery of the day: BASELINE_RECOVERY + INTERCEPT_POINTS + sum of CONTRIBUTION_POINTS, clipped to 0-100',
+    MODEL_NAME VARCHAR NOT NULL COMMENT 'RECOVERY_DRIVERS',
+    MODEL_VERSION VARCHAR NOT NULL COMMENT 'Registry version of the member''s drivers model that explained the day',
+    COMPUTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the OPS.SCORE_ML run that wrote the rows'
+) COMMENT = 'What drove the newest recovery of each member: one row per member, day and driver with its z-score against the earlier days of the member and its contribution in recovery points (Ridge on personal z-scores, served only where it beats the naive baselines on held-out days); a re-run replaces the member-day';
 
 CREATE OR REPLACE PROCEDURE OPS.TRAIN_ML(MEMBER VARCHAR DEFAULT NULL)
     RETURNS VARIANT

@@ -52,8 +52,8 @@ def empty_stack(home: Path) -> Iterator[Settings]:
 
 
 def seed_ml(settings: Settings, member: str, version: str = "v3") -> None:
-    """Forecasts for the member's last 14 recovery days (model on the last 7, a baseline before), an evaluation
-    and one flagged night, computed from the member's own Gold rows."""
+    """Forecasts for the member's last 14 recovery days (model on the last 7, a baseline before), an evaluation,
+    one flagged night and what drove the newest recovery, computed from the member's own Gold rows."""
     conn = pipeline.connect(settings)
     try:
         cur = conn.cursor()
@@ -84,5 +84,22 @@ def seed_ml(settings: Settings, member: str, version: str = "v3") -> None:
             "'2026-11-20 06:00:00'::TIMESTAMP_NTZ "
             f"FROM GOLD.FACT_DAILY_RECOVERY AS f WHERE f.MEMBER_KEY = {key}"
         )
+        # what drove the newest recovery: usual 55 + intercept 1 + drivers (+6 -2.5 +1 +0.5 -0.2 = +4.8) = 60.8
+        drivers = [
+            ("HRV_RMSSD_MS", 72.0, 58.0, 1.5, 6.0),
+            ("RESTING_HEART_RATE_BPM", 58.0, 54.0, 1.0, -2.5),
+            ("TOTAL_SLEEP_MINUTES", 480.0, 450.0, 0.5, 1.0),
+            ("SLEEP_PERFORMANCE_PCT", 88.0, 85.0, 0.3, 0.5),
+            ("RESPIRATORY_RATE", 15.2, 15.0, 0.4, -0.2),
+        ]
+        for driver, value, usual, z, points in drivers:
+            cur.execute(
+                "INSERT INTO ML.FACT_RECOVERY_DRIVERS (MEMBER_KEY, DATE_KEY, DRIVER, DRIVER_VALUE, DRIVER_USUAL, "
+                "Z_SCORE, CONTRIBUTION_POINTS, RECOVERY_SCORE, BASELINE_RECOVERY, INTERCEPT_POINTS, "
+                "EXPLAINED_RECOVERY, MODEL_NAME, MODEL_VERSION, COMPUTED_AT) "
+                f"SELECT {key}, MAX(f.DATE_KEY), '{driver}', {value}, {usual}, {z}, {points}, MAX_BY(f.RECOVERY_SCORE, "
+                f"f.DATE_KEY), 55, 1, 60.8, 'RECOVERY_DRIVERS', '{version}', '2026-11-20 06:30:00'::TIMESTAMP_NTZ "
+                f"FROM GOLD.FACT_DAILY_RECOVERY AS f WHERE f.MEMBER_KEY = {key}"
+            )
     finally:
         conn.close()

@@ -6,6 +6,7 @@ the session adapter points at (WHOOP_DASHBOARD_WAREHOUSE). One stack for the mod
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -106,12 +107,38 @@ def test_predictive_insights_names_version_and_server(demo, monkeypatch):
     captions = texts(at.caption)
     assert "NEXT_DAY_RECOVERY v3 served by model on 7 day(s)" in captions
     assert "NEXT_DAY_RECOVERY v3 served by baseline (mean_7) on 7 day(s)" in captions
-    assert len(charts(at)) == 1
+    assert len(charts(at)) == 2  # recovery drivers, forecasts
     assert len(at.dataframe) == 2  # evaluation, flagged nights
     # a member the ML layer has not scored: explained, not an error
     at.sidebar.selectbox[0].select("ben").run()
     _ok(at)
     assert "No forecasts for this member" in texts(at.info)
+    assert "No recovery drivers for this member" in texts(at.info)
+
+
+def test_predictive_insights_shows_what_drove_the_newest_recovery(demo, monkeypatch):
+    at = app_test(PAGE["Predictive_Insights"], demo.warehouse_url, monkeypatch)
+    _ok(at)
+    assert "What drove today's recovery" in [s.value for s in at.subheader]
+    metrics = {m.label.split(" on ")[0]: m for m in at.metric}
+    conn = pipeline.connect(demo)
+    try:
+        sql = "SELECT MAX_BY(RECOVERY_SCORE, DATE_KEY) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = %s"
+        newest = conn.cursor().execute(sql, (hashlib.md5(b"member|ann").hexdigest(),)).fetchone()[0]
+    finally:
+        conn.close()
+    assert metrics["Recovery"].value == f"{float(newest):.0f} %"
+    assert metrics["Explained by the drivers"].value == "61 %"
+    assert metrics["Explained by the drivers"].delta == "usual 56 %, drivers +4.8 pts"
+    assert metrics["Biggest driver"].value == "HRV"
+    assert metrics["Biggest driver"].delta == "+6.0 pts (72.0 ms vs usual 58.0 ms)"
+    assert "CONTRIBUTION_POINTS" in str(charts(at)[0].proto)  # the first chart is the drivers'
+    assert "RECOVERY_DRIVERS v3" in texts(at.caption)
+    # a range that ends before the explained day: said so, and the rest of the page still renders
+    start, _ = at.sidebar.date_input[0].value
+    at.sidebar.date_input[0].set_value((start, start)).run()
+    _ok(at)
+    assert "No recovery drivers for this member between" in texts(at.info)
 
 
 def test_data_quality(demo, monkeypatch):

@@ -34,10 +34,12 @@ PAGES = [
     ("Recovery_Overview", "Recovery Overview", 3),
     ("Sleep_Analysis", "Sleep Analysis", 4),
     ("Strain_Performance", "Strain & Performance", 5),
-    ("Predictive_Insights", "Predictive Insights", 1),
+    ("Predictive_Insights", "Predictive Insights", 2),  # recovery drivers, forecasts
     ("Data_Quality", "Data Quality Monitoring", 2),
     ("Setup", "Setup", 0),
 ]
+# headings a page must show besides its title
+SECTIONS = {"Predictive_Insights": ["What drove today's recovery", "Next-day recovery forecast"]}
 
 
 def _browser_or_skip():
@@ -119,6 +121,9 @@ def test_every_page_renders_in_chromium(served: str) -> None:
                 charts = page.locator("[data-testid='stVegaLiteChart']").count()
                 if charts < n_charts:
                     problems.append((path or "home", f"{charts} charts, expected {n_charts}"))
+                for heading in SECTIONS.get(path, []):
+                    if not page.get_by_role("heading", name=heading).count():
+                        problems.append((path, f"no section {heading!r}"))
                 name = (path or "Home").lower()
                 _save_small(page.screenshot(full_page=False), SHOTS / f"{name}.png")
         finally:

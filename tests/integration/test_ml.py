@@ -134,7 +134,7 @@ def test_train_serve_score_and_detect(session, ml_stack):
     assert 10 < maes["model"] < 25
     assert (ml_stack.home / "ml" / "registry").is_dir()
 
-    assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0]) == {"predictions": 2}
+    assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0]) == {"predictions": 2, "driver_rows": 5}
     session.sql("CALL OPS.SCORE_ML()").collect()  # idempotent per target day, model and version
     everything = session.sql("SELECT * FROM ML.FACT_PREDICTIONS").to_pandas()
     assert sorted(everything["MODEL_NAME"]) == ["NEXT_DAY_RECOVERY", "SLEEP_PERFORMANCE_TONIGHT"]
@@ -196,6 +196,68 @@ def test_morning_drivers_explain_todays_recovery(session):
     np.testing.assert_allclose(rebuilt.to_numpy(), drivers.predict(model, frame), atol=1e-6)
     coef = dict(zip(drivers.DRIVERS, np.ravel(model.to_sklearn().coef_), strict=True))
     assert coef["HRV_Z"] > 0 > coef["RHR_Z"]  # higher HRV lifts recovery, a higher resting HR lowers it
+
+
+def _drivers_of(session) -> pd.DataFrame:
+    frame = session.sql("SELECT * FROM ML.FACT_RECOVERY_DRIVERS ORDER BY DATE_KEY, DRIVER").to_pandas()
+    for col in ("Z_SCORE", "CONTRIBUTION_POINTS", "RECOVERY_SCORE", "BASELINE_RECOVERY", "INTERCEPT_POINTS"):
+        frame[col] = frame[col].astype(float)
+    frame["EXPLAINED_RECOVERY"] = frame["EXPLAINED_RECOVERY"].astype(float)
+    return frame
+
+
+def test_recovery_drivers_are_evaluated_served_and_explain_the_newest_day(session):
+    import numpy as np
+
+    from snowpark_procs.ml import drivers
+
+    version = json.loads(session.sql("CALL OPS.TRAIN_ML(?)", params=[MEMBER]).collect()[0][0])["version"]
+    ev = session.sql(
+        "SELECT PREDICTOR, MAE, N_PREDICTIONS, IS_SERVED, IS_BEST_BASELINE, MIN_HISTORY_DAYS, RETRAIN_EVERY_DAYS "
+        "FROM ML.EVALUATIONS WHERE MODEL_VERSION = ? AND MODEL_NAME = 'RECOVERY_DRIVERS'",
+        params=[version],
+    ).to_pandas()
+    assert sorted(ev["PREDICTOR"]) == ["baseline_mean_28", "baseline_mean_7", "baseline_today", "model"]
+    assert ev["N_PREDICTIONS"].nunique() == 1 and int(ev["N_PREDICTIONS"].iloc[0]) > 80
+    assert ev["RETRAIN_EVERY_DAYS"].isna().all() and (ev["MIN_HISTORY_DAYS"].astype(int) > 200).all()
+    maes = dict(zip(ev["PREDICTOR"], ev["MAE"].astype(float), strict=True))
+    assert maes["model"] < 10.0, f"drivers model held-out MAE {maes['model']:.2f} (target < 10)"
+    assert maes["model"] < min(v for k, v in maes.items() if k != "model")  # this morning's signals do help
+    assert ev.loc[ev["IS_SERVED"], "PREDICTOR"].tolist() == ["model"]
+
+    session.sql("DELETE FROM ML.FACT_RECOVERY_DRIVERS").collect()
+    assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0])["driver_rows"] == 5
+    rows = _drivers_of(session)
+    newest = session.sql("SELECT MAX(DATE_KEY) FROM GOLD.FACT_DAILY_RECOVERY WHERE RECOVERY_SCORE IS NOT NULL")
+    assert set(rows["DATE_KEY"].astype(int)) == {int(newest.collect()[0][0])}
+    assert sorted(rows["DRIVER"]) == sorted(drivers.SOURCES.values())
+    assert set(rows["MODEL_NAME"]) == {"RECOVERY_DRIVERS"} and set(rows["MODEL_VERSION"]) == {version}
+    actual = session.sql(
+        "SELECT RECOVERY_SCORE FROM GOLD.FACT_DAILY_RECOVERY WHERE DATE_KEY = ?", params=[int(rows["DATE_KEY"][0])]
+    ).collect()[0][0]
+    assert (rows["RECOVERY_SCORE"] == float(actual)).all()
+    day = rows.iloc[0]
+    rebuilt = day["BASELINE_RECOVERY"] + day["INTERCEPT_POINTS"] + rows["CONTRIBUTION_POINTS"].sum()
+    assert abs(min(max(rebuilt, 0.0), 100.0) - day["EXPLAINED_RECOVERY"]) < 1e-6
+    assert abs(day["EXPLAINED_RECOVERY"] - day["RECOVERY_SCORE"]) < 35  # an explanation, not a coin toss
+    # each contribution is the registered model's coefficient times the z-score
+    from snowpark_procs.ml.procs import model_name_for
+    from snowpark_procs.ml.registry import open_registry
+
+    key = rows["MEMBER_KEY"].iloc[0]
+    model = open_registry(session).get_model(model_name_for(key, drivers.MODEL_NAME)).version(version).load()
+    coef = dict(zip(drivers.SOURCES.values(), np.ravel(model.to_sklearn().coef_), strict=True))
+    expected = rows["DRIVER"].map(coef) * rows["Z_SCORE"]
+    np.testing.assert_allclose(rows["CONTRIBUTION_POINTS"].to_numpy(), expected.to_numpy(), atol=1e-9)
+
+    # re-running scoring, and scoring after a retrain, replaces the member-day's rows
+    session.sql("CALL OPS.SCORE_ML()").collect()
+    assert len(_drivers_of(session)) == 5
+    retrained = json.loads(session.sql("CALL OPS.TRAIN_ML(?)", params=[MEMBER]).collect()[0][0])["version"]
+    session.sql("CALL OPS.SCORE_ML()").collect()
+    again = _drivers_of(session)
+    assert len(again) == 5 and set(again["MODEL_VERSION"]) == {retrained}
+    assert again.groupby(["MEMBER_KEY", "DATE_KEY", "DRIVER"]).size().max() == 1
 
 
 def _trained(session) -> str:
@@ -278,3 +340,13 @@ def test_what_if_sleep_follows_the_models_sleep_coefficient(session):
         assert (long["prediction"] != short["prediction"]) == (sign != 0)
     else:
         assert short["prediction"] == long["prediction"] and "served" in short["note"]
+
+
+def test_demo_summary_reports_the_recovery_drivers(ml_stack, capsys):
+    ml = pipeline._demo_ml(ml_stack)
+    drivers = ml["recovery_drivers"]
+    assert drivers["rows"] == 5 and drivers["members"] == 1 and 0 < drivers["holdout_mae"] < 10
+    summary = {"warehouse_url": "w", "sandbox_url": "s", "members": [MEMBER], "tasks": [], "rows": {}, "ml": ml}
+    pipeline._print_summary({**summary, "elapsed_seconds": 1.0}, ml_stack)
+    out = capsys.readouterr().out
+    assert "what drove the newest recovery: 5 driver rows for 1 member(s); held-out MAE" in out

@@ -126,3 +126,33 @@ def test_cli_quick_runs_the_real_benchmarks(tmp_path: Path) -> None:
     assert {"warehouse_overhead_ratio", "sandbox_requests_per_second", "sandbox_records_per_second"} <= names
     assert "sandbox_generate_member_year_seconds" in names
     assert all(tuple(r) == FIELDS for r in data)
+
+
+def _rec(name: str, value: float = 1.0) -> dict:
+    return {"name": name, "value": value, "unit": "s", "compared_to": "c", "target": None, "note": ""}
+
+
+def test_only_merges_its_benchmarks_figures_into_the_results(tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "latest.json"
+    out.write_text(json.dumps([_rec("medallion_x"), _rec("ml_a"), _rec("ml_stale"), _rec("dashboard_y")]))
+
+    def fake_ml(rec: Recorder, quick: bool = False) -> None:
+        rec.add("ml_a", 2, "s", "c")
+        rec.add("ml_new", 3, "s", "c")
+
+    def never(rec: Recorder, quick: bool = False) -> None:
+        raise AssertionError("only the named benchmark runs")
+
+    fake_ml.__module__, never.__module__ = "bench.ml", "bench.medallion"
+    monkeypatch.setattr(bench_run, "BENCHMARKS", [never, fake_ml])
+    bench_run.main(out=out, only=["ml"])
+    data = json.loads(out.read_text())
+    assert [(r["name"], r["value"]) for r in data] == [
+        ("medallion_x", 1.0),
+        ("ml_a", 2.0),
+        ("ml_new", 3.0),
+        ("dashboard_y", 1.0),
+    ]
+    with pytest.raises(ValueError, match="no benchmark nothing"):
+        bench_run.main(out=out, only=["nothing"])
+    assert bench_run.merge([_rec("a")], [_rec("ml_b")], ["ml"]) == [_rec("a"), _rec("ml_b")]

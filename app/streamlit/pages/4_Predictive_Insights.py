@@ -1,4 +1,5 @@
-"""Predictive insights: next-day recovery forecasts, their evaluation, and flagged nights (the ML layer's tables).
+"""Predictive insights: what drove the newest recovery, next-day recovery forecasts, their evaluation, and flagged
+nights (the ML layer's tables).
 
 Every number names the model version and whether a trained model or a baseline produced it.
 """
@@ -13,6 +14,15 @@ import ui
 
 ML_TABLES = ("ML.FACT_PREDICTIONS", "ML.EVALUATIONS", "ML.FACT_ANOMALIES")
 ML_HINT = "the ML layer has not run yet (`CALL OPS.TRAIN_ML()` then `CALL OPS.SCORE_ML()`, or its scheduled task)"
+DRIVERS_TABLE = "ML.FACT_RECOVERY_DRIVERS"
+# Gold column of a driver -> (label, unit, scale from the column's unit)
+DRIVER_LABELS = {
+    "HRV_RMSSD_MS": ("HRV", "ms", 1.0),
+    "RESTING_HEART_RATE_BPM": ("Resting HR", "bpm", 1.0),
+    "TOTAL_SLEEP_MINUTES": ("Sleep", "h", 1 / 60),
+    "SLEEP_PERFORMANCE_PCT": ("Sleep performance", "%", 1.0),
+    "RESPIRATORY_RATE": ("Respiratory rate", "/min", 1.0),
+}
 
 f = ui.sidebar("Predictive Insights")
 if f is None:
@@ -33,6 +43,85 @@ preds, evals, anomalies = data["predictions"], data["evaluations"], data["anomal
 
 def served_label(served_by: str) -> str:
     return "model" if served_by == "model" else f"baseline ({served_by.removeprefix('baseline_')})"
+
+
+def _amount(driver: str, value: object) -> str:
+    _, unit, scale = DRIVER_LABELS.get(driver, (driver, "", 1.0))
+    number = pd.to_numeric(value, errors="coerce")
+    return "not recorded" if pd.isna(number) else f"{float(number) * scale:.1f} {unit}".rstrip()
+
+
+def recovery_drivers() -> None:
+    """What drove the newest explained recovery in the range: per-driver contributions, in recovery points."""
+    st.subheader("What drove today's recovery")
+    if DRIVERS_TABLE not in ui.existing_tables():
+        st.info(f"No recovery drivers: {DRIVERS_TABLE} does not exist yet (upgrade the app, then {ML_HINT}).")
+        return
+    try:
+        drivers = ui.run_all(queries.recovery_drivers(f))["drivers"]
+    except ui.QueryError as exc:
+        ui.show_error(exc)
+        return
+    if drivers.empty:
+        st.info(
+            f"No recovery drivers for this member between {f.start} and {f.end}: {ML_HINT}, or widen the range. "
+            "They are written for the newest scored day, and only where the drivers model beats the naive baselines."
+        )
+        return
+    for col in ("Z_SCORE", "CONTRIBUTION_POINTS", "RECOVERY_SCORE", "BASELINE_RECOVERY", "INTERCEPT_POINTS"):
+        drivers[col] = pd.to_numeric(drivers[col], errors="coerce")
+    drivers["EXPLAINED_RECOVERY"] = pd.to_numeric(drivers["EXPLAINED_RECOVERY"], errors="coerce")
+    day = drivers.iloc[0]
+    when = pd.to_datetime(day["FULL_DATE"])
+    drivers["LABEL"] = drivers["DRIVER"].map(lambda d: DRIVER_LABELS.get(d, (d,))[0])
+    drivers["TODAY"] = [_amount(d, v) for d, v in zip(drivers["DRIVER"], drivers["DRIVER_VALUE"], strict=True)]
+    drivers["USUAL"] = [_amount(d, v) for d, v in zip(drivers["DRIVER"], drivers["DRIVER_USUAL"], strict=True)]
+    drivers["EFFECT"] = drivers["CONTRIBUTION_POINTS"].map(lambda v: "lifted" if v >= 0 else "lowered")
+    base = float(day["BASELINE_RECOVERY"]) + float(day["INTERCEPT_POINTS"])
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"Recovery on {when:%a %d %b}", f"{float(day['RECOVERY_SCORE']):.0f} %")
+    c2.metric(
+        "Explained by the drivers",
+        f"{float(day['EXPLAINED_RECOVERY']):.0f} %",
+        f"usual {base:.0f} %, drivers {drivers['CONTRIBUTION_POINTS'].sum():+.1f} pts",
+        delta_color="off",
+    )
+    top = drivers.loc[drivers["CONTRIBUTION_POINTS"].abs().idxmax()]
+    c3.metric(
+        "Biggest driver",
+        str(top["LABEL"]),
+        f"{float(top['CONTRIBUTION_POINTS']):+.1f} pts ({top['TODAY']} vs usual {top['USUAL']})",
+    )
+    chart = (
+        alt.Chart(drivers)
+        .mark_bar()
+        .encode(
+            x=alt.X("CONTRIBUTION_POINTS:Q", title="Recovery points vs your usual"),
+            y=alt.Y("LABEL:N", title=None, sort="-x"),
+            color=alt.Color(
+                "EFFECT:N",
+                scale=alt.Scale(domain=["lifted", "lowered"], range=[ui.GREEN, ui.RED]),
+                legend=alt.Legend(title=None),
+            ),
+            tooltip=[
+                "LABEL:N",
+                "TODAY:N",
+                "USUAL:N",
+                alt.Tooltip("Z_SCORE:Q", format="+.2f", title="z-score"),
+                alt.Tooltip("CONTRIBUTION_POINTS:Q", format="+.1f", title="points"),
+            ],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+    usual, intercept = float(day["BASELINE_RECOVERY"]), float(day["INTERCEPT_POINTS"])
+    st.caption(
+        f"Each bar: how far this morning's value was from your earlier days (z-score) × what a point of it is worth "
+        f"in recovery, from {day['MODEL_NAME']} {day['MODEL_VERSION']} (held-out error in the evaluation below). "
+        f"Your usual recovery {usual:.0f} % + intercept {intercept:+.1f} + the bars = the explained recovery."
+    )
+
+
+recovery_drivers()
 
 
 tonight = data.get("sleep_tonight")
