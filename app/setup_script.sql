@@ -113,10 +113,11 @@ GRANT USAGE ON PROCEDURE ops.score_ml() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.what_if_sleep(VARCHAR, FLOAT) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.detect_anomalies_ml() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
--- Gold is read by app_viewer (the dashboard, and the account's REPORTING views owned by a role holding
--- app_admin); the operational tables (run logs, quality results, quarantine, alert events) by app_admin, for
+-- Gold and the ML outputs (forecasts, evaluations, anomalies, drivers, behaviour effects) are read by app_viewer
+-- (the dashboard, and the account's REPORTING views owned by a role holding app_admin); the operational tables (run logs, quality results, quarantine, alert events) by app_admin, for
 -- the runbook and the account's e-mail alert.
 GRANT SELECT ON ALL TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON ALL DYNAMIC TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON ALL TABLES IN SCHEMA ml TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON ALL TABLES IN SCHEMA ops TO APPLICATION ROLE app_admin;
 -- END APP GRANTS
