@@ -131,6 +131,13 @@ def test_unparseable_timestamps_are_null_under_try_functions(cur):
     assert [r[1] for r in got] == [r[0] for r in got]
 
 
+def test_a_table_comment_may_hold_an_apostrophe(cur):
+    # fakesnow 0.12.1 built its catalog INSERT with the comment unescaped (fixed in fakesnow_fixes.py)
+    cur.execute("CREATE OR REPLACE TABLE COMMENTED (A INT COMMENT 'the member''s id') COMMENT = 'a member''s table'")
+    got = rows(cur, "SELECT COMMENT FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'COMMENTED'")
+    assert got == [("a member's table",)]
+
+
 def test_count_if_over_no_rows_is_zero(cur):
     # DuckDB's COUNT_IF gives NULL over no rows; Snowflake gives 0 (fixed in infra/local/warehouse/fakesnow_fixes.py)
     assert rows(cur, "SELECT COUNT_IF(x > 1), COUNT_IF(x > 0) FROM (SELECT 1 AS x) WHERE x > 5") == [(0, 0)]

@@ -7,6 +7,7 @@ return different results locally; remove a fix once fakesnow ships its own.
 from __future__ import annotations
 
 import fakesnow.arrow as fs_arrow
+import fakesnow.info_schema as fs_info_schema
 import fakesnow.transforms as fs_transforms
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,6 +17,7 @@ from sqlglot import exp
 _original_timestamp_to_sf_struct = fs_arrow.timestamp_to_sf_struct
 _original_to_timestamp = fs_transforms.to_timestamp
 _original_transform = FakeSnowflakeCursor._transform
+_original_insert_table_comment_sql = fs_info_schema.insert_table_comment_sql
 
 
 def _timestamp_struct_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -53,6 +55,11 @@ def _count_if_zero_on_empty(expression: exp.Expression) -> exp.Expression:
     return expression
 
 
+def _insert_table_comment_quoted(catalog: str, schema: str, table: str, comment: str) -> str:
+    """fakesnow pastes a table COMMENT into its catalog INSERT unescaped, so `COMMENT = 'a member''s'` failed."""
+    return _original_insert_table_comment_sql(catalog, schema, table, comment.replace("'", "''"))
+
+
 def _transform_with_fixes(self: FakeSnowflakeCursor, expression: exp.Expression, params: object) -> exp.Expression:
     return _original_transform(self, expression, params).transform(_count_if_zero_on_empty, copy=False)
 
@@ -61,3 +68,4 @@ def apply() -> None:
     fs_arrow.timestamp_to_sf_struct = _timestamp_struct_keeping_nulls
     fs_transforms.to_timestamp = _to_timestamp_keeping_try
     FakeSnowflakeCursor._transform = _transform_with_fixes  # type: ignore[method-assign]
+    fs_info_schema.insert_table_comment_sql = _insert_table_comment_quoted
