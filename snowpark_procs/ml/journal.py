@@ -81,9 +81,7 @@ def effects(days: pd.DataFrame, answers: pd.DataFrame, q: float = 0.1) -> pd.Dat
                 "P_VALUE": p,
             }
         )
-    out = pd.DataFrame(
-        rows, columns=["QUESTION_TEXT", "N_YES", "N_NO", "EFFECT", "CI_LOW", "CI_HIGH", "P_VALUE"]
-    )
+    out = pd.DataFrame(rows, columns=["QUESTION_TEXT", "N_YES", "N_NO", "EFFECT", "CI_LOW", "CI_HIGH", "P_VALUE"])
     out["Q_VALUE"] = benjamini_hochberg(out["P_VALUE"].tolist())
     out["SIGNIFICANT"] = out["Q_VALUE"] <= q
     return out
