@@ -109,7 +109,7 @@ def _remove(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     if not removed:
         return Outcome(sql='SELECT NULL AS "name", NULL AS "result" WHERE FALSE', keep_params=False)
     rows = " UNION ALL ".join(
-        f"SELECT {sql_literal(stage_name.lower() + '/' + f)} AS \"name\", 'removed' AS \"result\"" for f in removed
+        f'SELECT {sql_literal(stage_name.lower() + "/" + f)} AS "name", \'removed\' AS "result"' for f in removed
     )
     return Outcome(sql=rows, keep_params=False)
 
