@@ -55,9 +55,10 @@ def _count_if_zero_on_empty(expression: exp.Expression) -> exp.Expression:
     return expression
 
 
-def _insert_table_comment_quoted(catalog: str, schema: str, table: str, comment: str) -> str:
+def _insert_table_comment_quoted(catalog: str, schema: str, table: str, comment: str | None) -> str:
     """fakesnow pastes a table COMMENT into its catalog INSERT unescaped, so `COMMENT = 'a member''s'` failed."""
-    return _original_insert_table_comment_sql(catalog, schema, table, comment.replace("'", "''"))
+    quoted = comment.replace("'", "''") if isinstance(comment, str) else comment
+    return _original_insert_table_comment_sql(catalog, schema, table, quoted)  # type: ignore[arg-type]
 
 
 def _transform_with_fixes(self: FakeSnowflakeCursor, expression: exp.Expression, params: object) -> exp.Expression:
