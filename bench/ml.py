@@ -1,7 +1,8 @@
-"""ML figures (issue 5): next-day recovery skill over the best naive baseline, the time to train
+"""ML figures (issue 5): each model's skill over the best naive baseline, the time to train
 (walk-forward evaluation + final fit + registry) and score one member-year, the same for 100 member-years
 (one warehouse, 100 members, OPS.TRAIN_ML(NULL) then OPS.SCORE_ML() — measured, not scaled), and the
-morning recovery-drivers model's held-out MAE over those 100 members (target < 10).
+morning recovery-drivers model's held-out MAE over those 100 members (target < 10). Skill per model over the
+100 members is pooled: 1 − Σ n·MAE(model) / Σ n·MAE(that member's best baseline), from ML.EVALUATIONS.
 
 Set-up as in bench/medallion.py: the sandbox generator's year of payloads is loaded into Bronze and
 built to Gold (not measured); then OPS.TRAIN_ML and OPS.SCORE_ML are called as the tasks would call them.
@@ -76,6 +77,11 @@ def _fleet(rec: Recorder, quick: bool) -> None:
             drivers = [(float(mae), int(n)) for _, mae, n in cur.fetchall()]
             cur.execute("SELECT COUNT(DISTINCT MEMBER_KEY), COUNT(*) FROM ML.FACT_RECOVERY_DRIVERS")
             explained, driver_rows = cur.fetchone()
+            cur.execute(
+                "SELECT MODEL_NAME, MEMBER_KEY, PREDICTOR, MAE, N_PREDICTIONS, IS_SERVED FROM ML.EVALUATIONS "
+                "WHERE N_PREDICTIONS > 0"
+            )
+            evaluations = cur.fetchall()
         finally:
             conn.close()
     years = len(members) * days / 365
@@ -103,6 +109,7 @@ def _fleet(rec: Recorder, quick: bool) -> None:
         f"OPS.SCORE_ML() for {FLEET_TARGET} members: two forecasts each and the newest day's recovery drivers",
         note=f"{measured}; {driver_rows} driver rows for {explained} of {len(members)} members",
     )
+    _skills(rec, evaluations, years)
     if not drivers:
         return
     maes = sorted(mae for mae, _ in drivers)
@@ -117,6 +124,32 @@ def _fleet(rec: Recorder, quick: bool) -> None:
         note=f"per member: median {maes[len(maes) // 2]:.2f}, range {maes[0]:.2f}-{maes[-1]:.2f}, "
         f"{sum(m < DRIVERS_MAE_TARGET for m in maes)} of {len(maes)} under {DRIVERS_MAE_TARGET:g}",
     )
+
+
+def _skills(rec: Recorder, evaluations: list[tuple], years: float) -> None:
+    """One figure per model: pooled skill over the members' best baselines, and how many members it serves."""
+    by_member: dict[tuple[str, str], dict[str, tuple[float, int, bool]]] = {}
+    for model, member, predictor, mae, n, served in evaluations:
+        by_member.setdefault((model, member), {})[predictor] = (float(mae), int(n), bool(served))
+    pooled: dict[str, list[float]] = {}  # model -> [Σ n·MAE(model), Σ n·MAE(best baseline), members, served]
+    for (model, _), predictors in by_member.items():
+        if "model" not in predictors:
+            continue
+        mae, n, served = predictors["model"]
+        best = min(v[0] for k, v in predictors.items() if k != "model")
+        totals = pooled.setdefault(model, [0.0, 0.0, 0, 0])
+        totals[0] += n * mae
+        totals[1] += n * best
+        totals[2] += 1
+        totals[3] += served
+    for model, (model_err, best_err, members, served) in sorted(pooled.items()):
+        rec.add(
+            f"ml_skill.{model.lower()}",
+            1 - model_err / best_err,
+            "ratio",
+            f"1 − MAE(model) / MAE(best baseline per member), pooled over {members} members ({years:g} member-years)",
+            note=f"model served for {served} of {members} members (it must beat that member's best baseline)",
+        )
 
 
 def _one_member(rec: Recorder, quick: bool) -> None:
