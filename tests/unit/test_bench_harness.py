@@ -92,6 +92,9 @@ def test_warehouse_overhead_tiny() -> None:
     assert "HTTP" in overall["note"] and "Arrow" in overall["note"] and "transpilation" in overall["note"]
     per_query = [n for n in got if n.startswith("warehouse_overhead_ratio.")]
     assert {n.split(".", 1)[1] for n in per_query} == {q.name for q in warehouse_overhead._queries()}
+    arrow = got["warehouse_overhead_ratio_arrow_results"]
+    assert arrow["target"] is None and arrow["value"] > 0  # a breakdown; the target is on the figure above
+    assert all(q.name in arrow["note"] for q in warehouse_overhead._queries())
 
 
 def test_sandbox_throughput_tiny() -> None:
