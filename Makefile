@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: env demo test bench lint app clean up down status
+.PHONY: env demo test bench lint app screenshots clean up down status
 
 env: $(STAMP)
 
@@ -24,6 +24,9 @@ test: env                ## lint, then the test suite with coverage (critical mo
 
 bench: env               ## run the benchmarks, write bench/results/latest.json
 	$(BIN)/whoop bench
+
+screenshots: env         ## refresh docs/screenshots/ (the README's) from the browser test: headless Chromium on demo data
+	WHOOP_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/integration/test_dashboard_browser.py
 
 app: env                 ## serve the Streamlit dashboard on localhost against the local warehouse (after `make demo`)
 	$(BIN)/whoop app $(if $(PORT),--port $(PORT))
