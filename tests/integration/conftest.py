@@ -19,6 +19,17 @@ from infra.local.settings import Settings
 from tests.conftest import ServerThread, free_port
 
 
+def query(settings: Settings, sql: str, params: Any = None, **connect: Any) -> list[tuple]:
+    """Run one statement on a new connection to the local warehouse; its rows ([] for a statement without any)."""
+    conn = pipeline.connect(settings, **connect)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
 @contextmanager
 def local_stack(home: Path, members: list[str], days: int, seed: int = 7, **sandbox: Any) -> Iterator[Settings]:
     """Warehouse and sandbox served in this process, the pipeline deployed and the members authorized."""

@@ -10,10 +10,9 @@ from collections import Counter
 import pytest
 import requests
 
-from infra.local import pipeline
 from snowpark_procs.ingest import BRONZE_TABLES
 from snowpark_procs.whoop.models import record_key
-from tests.integration.conftest import local_stack, truth
+from tests.integration.conftest import local_stack, query, truth
 
 MEMBERS = ["amy", "bo", "cy"]
 TRUTH_KEYS = {"cycle": "cycles", "recovery": "recoveries", "sleep": "sleeps", "workout": "workouts"}
@@ -40,16 +39,6 @@ def chaos(tmp_path_factory):
 
 def put_faults(settings, faults):
     requests.put(f"{settings.sandbox_url}/_sandbox/faults", json=faults, timeout=10).raise_for_status()
-
-
-def query(settings, sql, params=None):
-    conn = pipeline.connect(settings)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 def ingest(settings):

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from infra.local import pipeline
-from tests.integration.conftest import local_stack, truth
+from tests.integration.conftest import local_stack, query, truth
 
 MEMBERS = ["ann", "ben"]
 
@@ -20,16 +20,6 @@ MEMBERS = ["ann", "ben"]
 def stack(tmp_path_factory):
     with local_stack(tmp_path_factory.mktemp("whoop_dq"), MEMBERS, days=120) as settings:
         yield settings
-
-
-def query(settings, sql, params=None):
-    conn = pipeline.connect(settings)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 def latest(settings, where="TRUE"):

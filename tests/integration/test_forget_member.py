@@ -12,17 +12,7 @@ import requests
 from infra.local import pipeline
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
-from tests.integration.conftest import local_stack, truth
-
-
-def query(settings: Settings, sql: str, params: tuple | None = None) -> list[tuple]:
-    conn = pipeline.connect(settings)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        conn.close()
+from tests.integration.conftest import local_stack, query, truth
 
 
 def stored_tokens(settings: Settings) -> dict[str, str]:

@@ -17,21 +17,11 @@ import pytest
 
 from infra.local import pipeline
 from infra.local.settings import Settings
-from tests.integration.conftest import local_stack
+from tests.integration.conftest import local_stack, query
 
 ZED = 990_001
 ZED_KEY_SQL = "MD5('member|zed')"
 MS = 60_000
-
-
-def query(settings: Settings, sql: str, params: tuple | None = None) -> list[tuple]:
-    conn = pipeline.connect(settings)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def load(settings: Settings, table: str, payloads: list[dict], key_field: str = "id") -> None:

@@ -19,7 +19,7 @@ from infra.local import export_import, pipeline
 from infra.local.sandbox.export import write_export
 from infra.local.sandbox.timeutil import iso_to_ms, parse_offset
 from infra.local.settings import Settings
-from tests.integration.conftest import local_stack, truth
+from tests.integration.conftest import local_stack, query, truth
 
 MEMBER = "ann"
 SILVER = {  # Bronze table → (Silver table, its natural key)
@@ -29,16 +29,6 @@ SILVER = {  # Bronze table → (Silver table, its natural key)
     "BRONZE.RAW_EXPORT_JOURNAL": ("SILVER.JOURNAL_ENTRY", "MEMBER_NAME, CYCLE_START_UTC, QUESTION_TEXT"),
 }
 NOTE = 'first line\nsecond, with a comma and "quotes"\n'
-
-
-def query(settings: Settings, sql: str, params=None) -> list[tuple]:
-    conn = pipeline.connect(settings)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def rows(settings: Settings, sql: str, params=None) -> list[dict]:

@@ -12,19 +12,9 @@ import pytest
 import requests
 
 from infra.local import pipeline
-from tests.integration.conftest import truth
+from tests.integration.conftest import query, truth
 
 MEMBERS = ("ann", "ben")
-
-
-def query(settings, sql, params=None):
-    conn = pipeline.connect(settings)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def local_day(start: str, offset: str) -> int:

@@ -16,18 +16,13 @@ import requests
 from infra.local import pipeline
 from infra.local.settings import Settings
 from tests.integration.conftest import local_stack, truth
+from tests.integration.conftest import query as query_any
 
 SECRET = "WHOOP.CONFIG.WHOOP_OAUTH_BEN"
 
 
 def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
-    conn = pipeline.connect(settings, paramstyle="qmark")
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        conn.close()
+    return query_any(settings, sql, params, paramstyle="qmark")  # server-side binding, as the app's callers do
 
 
 def ingest(settings: Settings, resources: str = "all") -> dict:
