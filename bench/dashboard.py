@@ -18,10 +18,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Recorder, free_port, serve
-from bench.medallion import _build, _load, _payloads
-from infra.local import pipeline
-from infra.local.settings import REPO_ROOT, Settings
+from bench.harness import Recorder
+from bench.medallion import _build, _load, _payloads, deployed_warehouse
+from infra.local.settings import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "app" / "streamlit"
 TARGET_SECONDS = 1.0
@@ -108,8 +107,6 @@ def _p95(values: list[float]) -> float:
 
 
 def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
-    from infra.local.warehouse.server import create_app as warehouse_app
-
     q = _queries()
     count = members or (2 if quick else 10)
     days = 60 if quick else 365
@@ -117,40 +114,27 @@ def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
     names = [f"d{i:03d}" for i in range(count)]
     history, newest, ids = _payloads(13, names, days)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=13)
-        stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
-        conn = pipeline.connect(settings)
-        try:
-            cur = conn.cursor()
-            for name, user_id in ids.items():
-                cur.execute(
-                    "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT) "
-                    "SELECT %s, %s, 'ACTIVE', SYSDATE()",
-                    (name, user_id),
-                )
-            _load(cur, history)
-            _load(cur, newest)
-            _build(settings)
-            _fill_ml(cur)
-            cur.execute("SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY")
-            recoveries = int(cur.fetchone()[0])
-            cur.execute(q.members_sql())
-            member_keys = [row[0] for row in cur.fetchall()]
-            times: dict[str, dict[str, list[float]]] = {}
-            for page in (*q.PAGES, "setup"):
-                for label, span in (("90d", 90), ("365d", 365)):
-                    samples = times.setdefault(page, {}).setdefault(label, [])
-                    for _ in range(repeats):
-                        for key in member_keys:
-                            cur.execute(q.member_span_sql(key))
-                            last = cur.fetchone()[1]
-                            end = date(last // 10000, last // 100 % 100, last % 100)
-                            statements = _page_statements(q, page, key, end - timedelta(days=span - 1), end)
-                            samples.append(_time_page(cur, statements))
-        finally:
-            conn.close()
+        settings, conn = deployed_warehouse(stack, Path(tmp), ids, seed=13)
+        cur = conn.cursor()
+        _load(cur, history)
+        _load(cur, newest)
+        _build(settings)
+        _fill_ml(cur)
+        cur.execute("SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY")
+        recoveries = int(cur.fetchone()[0])
+        cur.execute(q.members_sql())
+        member_keys = [row[0] for row in cur.fetchall()]
+        times: dict[str, dict[str, list[float]]] = {}
+        for page in (*q.PAGES, "setup"):
+            for label, span in (("90d", 90), ("365d", 365)):
+                samples = times.setdefault(page, {}).setdefault(label, [])
+                for _ in range(repeats):
+                    for key in member_keys:
+                        cur.execute(q.member_span_sql(key))
+                        last = cur.fetchone()[1]
+                        end = date(last // 10000, last // 100 % 100, last % 100)
+                        statements = _page_statements(q, page, key, end - timedelta(days=span - 1), end)
+                        samples.append(_time_page(cur, statements))
     member_years = count * days / 365
     for page, by_range in times.items():
         p95 = _p95(by_range["90d"])

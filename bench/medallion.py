@@ -110,6 +110,26 @@ def _build(settings: Settings) -> tuple[float, float]:
     return silver, time.perf_counter() - start - silver
 
 
+def deployed_warehouse(stack: ExitStack, home: Path, ids: dict[str, int], seed: int) -> tuple[Settings, Any]:
+    """A local warehouse served in-process under `home` with the app deployed and `ids` (name → WHOOP user id)
+    registered as active members; returns its settings and a connection, both closed when `stack` exits."""
+    from infra.local.warehouse.server import create_app as warehouse_app
+
+    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=seed)
+    stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
+    pipeline.deploy_local(settings, quiet=True, start_stack=False)
+    conn = pipeline.connect(settings)
+    stack.callback(conn.close)
+    cur = conn.cursor()
+    for name, user_id in ids.items():
+        cur.execute(
+            "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT) "
+            "SELECT %s, %s, 'ACTIVE', SYSDATE()",
+            (name, user_id),
+        )
+    return settings, conn
+
+
 def _gold_rows(cur: Any) -> int:
     cur.execute(
         "SELECT SUM(ROW_COUNT) FROM WHOOP.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'GOLD'"
@@ -119,36 +139,21 @@ def _gold_rows(cur: Any) -> int:
 
 
 def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
-    from infra.local.warehouse.server import create_app as warehouse_app
-
     count = members or (4 if quick else 100)
     days = 60 if quick else 365
     names = [f"m{i:03d}" for i in range(count)]
     history, newest, ids = _payloads(11, names, days)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=11)
-        stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
-        conn = pipeline.connect(settings)
-        try:
-            cur = conn.cursor()
-            for name, user_id in ids.items():
-                cur.execute(
-                    "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT) "
-                    "SELECT %s, %s, 'ACTIVE', SYSDATE()",
-                    (name, user_id),
-                )
-            loaded = _load(cur, history)
-            full_silver, full_gold = _build(settings)
-            full = full_silver + full_gold
-            gold_after_full = _gold_rows(cur)
-            new_rows = _load(cur, newest)
-            inc_silver, inc_gold = _build(settings)
-            incremental = inc_silver + inc_gold
-            gold_after_incremental = _gold_rows(cur)
-        finally:
-            conn.close()
+        settings, conn = deployed_warehouse(stack, Path(tmp), ids, seed=11)
+        cur = conn.cursor()
+        loaded = _load(cur, history)
+        full_silver, full_gold = _build(settings)
+        full = full_silver + full_gold
+        gold_after_full = _gold_rows(cur)
+        new_rows = _load(cur, newest)
+        inc_silver, inc_gold = _build(settings)
+        incremental = inc_silver + inc_gold
+        gold_after_incremental = _gold_rows(cur)
     member_years = count * days / 365
     rec.add(
         "medallion_full_build_seconds",

@@ -16,9 +16,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.harness import Recorder, free_port, serve
-from bench.medallion import _build, _load, _payloads
-from infra.local import pipeline
+from bench.harness import Recorder
+from bench.medallion import _build, _load, _payloads, deployed_warehouse
 from infra.local.settings import Settings
 
 FLEET_TARGET = 100  # member-years the figure is stated for
@@ -33,23 +32,11 @@ def run(rec: Recorder, quick: bool = False) -> None:
 
 def _stack(stack: ExitStack, home: Path, members: list[str], days: int) -> tuple[Settings, object]:
     """A warehouse with `members`' years of payloads built to Gold (not measured); returns settings and a connection."""
-    from infra.local.warehouse.server import create_app as warehouse_app
-
     history, newest, ids = _payloads(11, members, days)
     for table, rows in newest.items():
         history.setdefault(table, []).extend(rows)
-    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=11)
-    stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-    pipeline.deploy_local(settings, quiet=True, start_stack=False)
-    conn = pipeline.connect(settings)
-    cur = conn.cursor()
-    for name, user_id in ids.items():
-        cur.execute(
-            "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT) "
-            "SELECT %s, %s, 'ACTIVE', SYSDATE()",
-            (name, user_id),
-        )
-    _load(cur, history)
+    settings, conn = deployed_warehouse(stack, home, ids, seed=11)
+    _load(conn.cursor(), history)
     _build(settings)
     return settings, conn
 
@@ -62,28 +49,25 @@ def _fleet(rec: Recorder, quick: bool) -> None:
     days = 120 if quick else 365
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         _, conn = _stack(stack, Path(tmp), members, days)
-        try:
-            cur = conn.cursor()
-            start = time.perf_counter()
-            cur.execute("CALL OPS.TRAIN_ML(NULL)")
-            train = time.perf_counter() - start
-            start = time.perf_counter()
-            cur.execute("CALL OPS.SCORE_ML()")
-            score = time.perf_counter() - start
-            cur.execute(
-                "SELECT MEMBER_KEY, MAE, N_PREDICTIONS FROM ML.EVALUATIONS "
-                "WHERE MODEL_NAME = 'RECOVERY_DRIVERS' AND PREDICTOR = 'model' AND N_PREDICTIONS > 0"
-            )
-            drivers = [(float(mae), int(n)) for _, mae, n in cur.fetchall()]
-            cur.execute("SELECT COUNT(DISTINCT MEMBER_KEY), COUNT(*) FROM ML.FACT_RECOVERY_DRIVERS")
-            explained, driver_rows = cur.fetchone()
-            cur.execute(
-                "SELECT MODEL_NAME, MEMBER_KEY, PREDICTOR, MAE, N_PREDICTIONS, IS_SERVED FROM ML.EVALUATIONS "
-                "WHERE N_PREDICTIONS > 0"
-            )
-            evaluations = cur.fetchall()
-        finally:
-            conn.close()
+        cur = conn.cursor()
+        start = time.perf_counter()
+        cur.execute("CALL OPS.TRAIN_ML(NULL)")
+        train = time.perf_counter() - start
+        start = time.perf_counter()
+        cur.execute("CALL OPS.SCORE_ML()")
+        score = time.perf_counter() - start
+        cur.execute(
+            "SELECT MEMBER_KEY, MAE, N_PREDICTIONS FROM ML.EVALUATIONS "
+            "WHERE MODEL_NAME = 'RECOVERY_DRIVERS' AND PREDICTOR = 'model' AND N_PREDICTIONS > 0"
+        )
+        drivers = [(float(mae), int(n)) for _, mae, n in cur.fetchall()]
+        cur.execute("SELECT COUNT(DISTINCT MEMBER_KEY), COUNT(*) FROM ML.FACT_RECOVERY_DRIVERS")
+        explained, driver_rows = cur.fetchone()
+        cur.execute(
+            "SELECT MODEL_NAME, MEMBER_KEY, PREDICTOR, MAE, N_PREDICTIONS, IS_SERVED FROM ML.EVALUATIONS "
+            "WHERE N_PREDICTIONS > 0"
+        )
+        evaluations = cur.fetchall()
     years = len(members) * days / 365
     scale = FLEET_TARGET / years
     measured = f"measured on {years:g} member-years" + (f", scaled x{scale:g}" if scale != 1 else "")
@@ -156,23 +140,20 @@ def _one_member(rec: Recorder, quick: bool) -> None:
     days = 120 if quick else 365
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         _, conn = _stack(stack, Path(tmp), ["m000"], days)
-        try:
-            cur = conn.cursor()
-            start = time.perf_counter()
-            cur.execute("CALL OPS.TRAIN_ML(NULL)")
-            version = json.loads(cur.fetchone()[0])["version"]
-            train = time.perf_counter() - start
-            start = time.perf_counter()
-            cur.execute("CALL OPS.SCORE_ML()")
-            score = time.perf_counter() - start
-            cur.execute(
-                "SELECT PREDICTOR, MAE, N_PREDICTIONS, SKILL, IS_SERVED FROM ML.EVALUATIONS "
-                "WHERE MODEL_VERSION = %s AND MODEL_NAME = 'NEXT_DAY_RECOVERY'",
-                (version,),
-            )
-            evaluation = {row[0]: row[1:] for row in cur.fetchall()}
-        finally:
-            conn.close()
+        cur = conn.cursor()
+        start = time.perf_counter()
+        cur.execute("CALL OPS.TRAIN_ML(NULL)")
+        version = json.loads(cur.fetchone()[0])["version"]
+        train = time.perf_counter() - start
+        start = time.perf_counter()
+        cur.execute("CALL OPS.SCORE_ML()")
+        score = time.perf_counter() - start
+        cur.execute(
+            "SELECT PREDICTOR, MAE, N_PREDICTIONS, SKILL, IS_SERVED FROM ML.EVALUATIONS "
+            "WHERE MODEL_VERSION = %s AND MODEL_NAME = 'NEXT_DAY_RECOVERY'",
+            (version,),
+        )
+        evaluation = {row[0]: row[1:] for row in cur.fetchall()}
     model = evaluation["model"]
     baselines = {k: v for k, v in evaluation.items() if k != "model"}
     best = min(baselines, key=lambda k: baselines[k][0])
