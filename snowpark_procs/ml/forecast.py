@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,24 +136,46 @@ def walk_forward(
     out = np.flatnonzero(eligible.to_numpy())
     if len(out) == 0:
         return pd.DataFrame(columns=["DATE_KEY", "TARGET_DATE_KEY", "ACTUAL", "model", *BASELINES])
-    preds = np.empty(len(out))
+    preds = predict_in_blocks(
+        out, retrain_every, lambda d0: fit(frame.iloc[:d0], alpha), lambda m, rows: predict(m, frame.iloc[rows])
+    )
+    return predictions_frame(f, out, "TARGET_RECOVERY", preds, BASELINES)
+
+
+def predict_in_blocks(
+    rows: np.ndarray,
+    retrain_every: int,
+    fit_before: Callable[[int], Any],
+    predict_rows: Callable[[Any, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Walk-forward predictions for the ascending row positions `rows`: the block starting at row D0 covers
+    D0 .. D0 + retrain_every - 1 and is predicted by `fit_before(D0)`, a model fit on rows dated before D0
+    only (their targets are known by D0's evening). One fit and one batched predict per block: a snowflake-ml
+    call costs ~10 ms whatever its rows."""
+    preds = np.empty(len(rows))
     start = 0
-    while start < len(out):  # one fit and one batched predict per block (a call costs ~10 ms, whatever its rows)
-        d0 = out[start]
-        end = start + int(np.searchsorted(out[start:], d0 + retrain_every))  # rows of D0 .. D0 + retrain_every - 1
-        estimator = fit(frame.iloc[:d0], alpha)  # rows dated before D0: targets known by D0's evening
-        preds[start:end] = predict(estimator, frame.iloc[out[start:end]])
+    while start < len(rows):
+        d0 = rows[start]
+        end = start + int(np.searchsorted(rows[start:], d0 + retrain_every))
+        preds[start:end] = predict_rows(fit_before(d0), rows[start:end])
         start = end
+    return preds
+
+
+def predictions_frame(
+    source: pd.DataFrame, rows: np.ndarray, target: str, preds: np.ndarray, baselines: dict[str, str]
+) -> pd.DataFrame:
+    """The shape `evaluate` scores: DATE_KEY, TARGET_DATE_KEY, ACTUAL, model and each baseline, per row."""
     result = pd.DataFrame(
         {
-            "DATE_KEY": f.loc[out, "DATE_KEY"].to_numpy(),
-            "TARGET_DATE_KEY": f.loc[out, "TARGET_DATE_KEY"].to_numpy(),
-            "ACTUAL": f.loc[out, "TARGET_RECOVERY"].to_numpy(),
+            "DATE_KEY": source.loc[rows, "DATE_KEY"].to_numpy(),
+            "TARGET_DATE_KEY": source.loc[rows, "TARGET_DATE_KEY"].to_numpy(),
+            "ACTUAL": source.loc[rows, target].to_numpy(),
             "model": preds,
         }
     )
-    for name, col in BASELINES.items():
-        result[name] = f.loc[out, col].to_numpy()
+    for name, col in baselines.items():
+        result[name] = source.loc[rows, col].to_numpy()
     return result
 
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from snowpark_procs.ml.forecast import predict_in_blocks, predictions_frame
+
 MODEL_NAME = "SLEEP_PERFORMANCE_TONIGHT"
 BASELINES = {
     "baseline_today": "SP_TODAY",
@@ -104,22 +106,7 @@ def walk_forward(features: pd.DataFrame, min_history: int = 60, retrain_every: i
     columns = ["DATE_KEY", "TARGET_DATE_KEY", "ACTUAL", "model", *BASELINES]
     if len(rows) == 0:
         return pd.DataFrame(columns=columns)
-    preds = np.empty(len(rows))
-    start = 0
-    while start < len(rows):
-        d0 = rows[start]
-        block = [j for j in range(start, len(rows)) if rows[j] - d0 < retrain_every]
-        estimator = fit(frame.iloc[:d0])  # targets of rows before D0 are known by D0's evening
-        preds[block] = predict(estimator, frame.iloc[rows[block]])
-        start = block[-1] + 1
-    result = pd.DataFrame(
-        {
-            "DATE_KEY": frame.loc[rows, "DATE_KEY"].to_numpy(),
-            "TARGET_DATE_KEY": frame.loc[rows, "TARGET_DATE_KEY"].to_numpy(),
-            "ACTUAL": frame.loc[rows, "TARGET"].to_numpy(),
-            "model": preds,
-        }
+    preds = predict_in_blocks(
+        rows, retrain_every, lambda d0: fit(frame.iloc[:d0]), lambda m, r: predict(m, frame.iloc[r])
     )
-    for name, col in BASELINES.items():
-        result[name] = frame.loc[rows, col].to_numpy()
-    return result
+    return predictions_frame(frame, rows, "TARGET", preds, BASELINES)
