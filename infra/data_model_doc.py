@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.local.warehouse.sqltext import split_top_level
+
 ROOT = Path(__file__).resolve().parents[1]
 SQL = ROOT / "sql"
 OUT = ROOT / "docs" / "data-model.md"
@@ -59,23 +61,6 @@ def _balanced(text: str, start: int) -> int:
     raise ValueError("unbalanced parentheses")
 
 
-def _split_columns(body: str) -> list[str]:
-    parts, depth, current, quoted = [], 0, [], False
-    for ch in body:
-        if ch == "'":
-            quoted = not quoted
-        if not quoted:
-            depth += ch == "("
-            depth -= ch == ")"
-            if ch == "," and depth == 0:
-                parts.append("".join(current))
-                current = []
-                continue
-        current.append(ch)
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
-
-
 def _unquote(text: str) -> str:
     return text.replace("''", "'")
 
@@ -91,7 +76,7 @@ def tables() -> list[Table]:
             if kind == "TABLE" and text[rest_start:].lstrip().startswith("("):
                 open_at = text.index("(", rest_start)
                 close_at = _balanced(text, open_at)
-                for part in _split_columns(text[open_at + 1 : close_at - 1]):
+                for part in [p.strip() for p in split_top_level(text[open_at + 1 : close_at - 1]) if p.strip()]:
                     col = re.match(
                         r"(\w+)\s+(.+?)(?:\s+NOT\s+NULL)?(?:\s+DEFAULT\s+\S+)?(?:\s+COMMENT\s+'|$)", part, re.S
                     )

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from infra.local.warehouse import scripting
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.sqltext import QNAME, property_value, qualify, sql_literal, status_select
+from infra.local.warehouse.sqltext import QNAME, property_value, qualify, split_top_level, sql_literal, status_select
 
 log = logging.getLogger("whoop.local.warehouse")
 
@@ -72,7 +72,7 @@ def _cancel_all(engine: Engine, session: LocalSession, text: str, m: re.Match[st
 def _parse_args(text: str) -> list[tuple[str, str, str | None]]:
     """`a VARCHAR, b NUMBER DEFAULT 3` -> [(A, VARCHAR, None), (B, NUMBER, '3')]."""
     out: list[tuple[str, str, str | None]] = []
-    for part in _split_top(text):
+    for part in split_top_level(text):
         if not part.strip():
             continue
         m = re.match(r"^\s*(\S+)\s+(.+?)(?:\s+DEFAULT\s+(.+))?\s*$", part, re.I | re.S)
@@ -80,23 +80,6 @@ def _parse_args(text: str) -> list[tuple[str, str, str | None]]:
             raise LocalSqlError(f"Cannot read procedure argument: {part.strip()}", errno=1003)
         out.append((m.group(1).strip('"').upper(), m.group(2).strip().upper(), m.group(3)))
     return out
-
-
-def _split_top(text: str) -> list[str]:
-    parts, depth, current, quoted = [], 0, [], False
-    for ch in text:
-        if ch == "'":
-            quoted = not quoted
-        if not quoted:
-            depth += ch == "("
-            depth -= ch == ")"
-            if ch == "," and depth == 0:
-                parts.append("".join(current))
-                current = []
-                continue
-        current.append(ch)
-    parts.append("".join(current))
-    return parts
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -211,7 +194,7 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     from infra.local.warehouse.engine import Outcome
 
     name = qualify(m["name"], session.database, session.schema)
-    raw_args = [a.strip() for a in _split_top(m["args"]) if a.strip()]
+    raw_args = [a.strip() for a in split_top_level(m["args"]) if a.strip()]
     candidates = engine.catalog.query(
         f"SELECT ARG_TYPES, ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS FROM {PREFIX}.PROCEDURES WHERE NAME = ?",
         [name.fqn],

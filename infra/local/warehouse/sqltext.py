@@ -187,3 +187,21 @@ def split_as(text: str) -> tuple[str, str]:
             return text[:i].strip(), text[i + 2 :].strip()
         i += 1
     raise LocalSqlError("Expected AS <body> in the statement", errno=1003)
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on the commas outside parentheses and '…' strings (column lists, argument lists); parts unstripped."""
+    parts, depth, current, quoted = [], 0, [], False
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted
+        if not quoted:
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                parts.append("".join(current))
+                current = []
+                continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
