@@ -19,16 +19,20 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import sqlglot
 import yaml
-from snowflake.connector.util_text import split_statements
 from sqlglot.tokens import Token, TokenType
 
 from infra.preflight import app_privileges
+
+with warnings.catch_warnings():  # the connector's vendored requests warns about urllib3 versions on import
+    warnings.simplefilter("ignore")
+    from snowflake.connector.util_text import split_statements
 
 MANIFEST_NAMES = ("manifest.yml", "manifest.yaml")
 
