@@ -101,6 +101,14 @@ class Statement:
         a CREATE PROCEDURE/FUNCTION body with LANGUAGE SQL runs when called."""
         ws = self.words
         out: list[tuple[Statement, bool]] = []
+        if ws[:1] in (["BEGIN"], ["DECLARE"]) and ws[-1:] == ["END"] and len(self.tokens) > 2:
+            # a Snowflake Scripting block: the statements between its first keyword and its final END
+            first, last = self.tokens[0], [t for t in self.tokens if t.text.upper() == "END"][-1]
+            inner = self.text[first.end + 1 : last.start]
+            for s in split_sql(inner, self.path, self.line_of(first.line)):
+                s.in_procedure_body = self.in_procedure_body
+                out.append((s, self.in_procedure_body))
+            return out
         if ws[:2] == ["EXECUTE", "IMMEDIATE"] and "FROM" not in ws[:3]:
             proc = False
         elif _is_create(ws, ("PROCEDURE",)) or _is_create(ws, ("FUNCTION",)):
