@@ -143,6 +143,9 @@ def required_privileges(statement: str) -> list[Requirement]:
     for start, contains, privilege, doc in _RULES:
         if tuple(ws[: len(start)]) != start and not _starts_with_modifiers(ws, start):
             continue
+        if start == ("CREATE", "DATABASE") and ws[ws.index("DATABASE") + 1 :][:1] == ["ROLE"]:
+            continue  # CREATE DATABASE ROLE: an object inside the app, no account privilege
+
         if contains and not _contains(ws, contains):
             continue
         found.append(Requirement(privilege, " ".join(start + contains), doc))
