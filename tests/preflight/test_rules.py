@@ -307,3 +307,9 @@ def test_width_stretch_needs_a_newer_pin(app):
     assert (f.path, f.line) == (app.path("ui/app.py"), 5)
     app.write("ui/environment.yml", "dependencies:\n  - streamlit=1.50.0\n")
     assert only(app, streamlit_version) == []
+
+
+def test_literal_name_in_an_execute_immediate_string_is_reported_once(app):
+    line = app.add("app/setup_script.sql", "EXECUTE IMMEDIATE 'CREATE WAREHOUSE IF NOT EXISTS fixed_wh';\n")
+    f = one(app, account_level_names)
+    assert (f.path, f.line) == (app.path("app/setup_script.sql"), line)

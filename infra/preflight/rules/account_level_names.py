@@ -69,6 +69,7 @@ def _literal_name(tokens: list[Token], kind: tuple[str, ...]) -> str | None:
 
 def check(project: Project) -> list[Finding]:
     findings: list[Finding] = []
+    seen: set[tuple[str, int, str]] = set()  # a string run by EXECUTE IMMEDIATE is also a nested statement
     for s in project.all_statements():
         candidates: list[tuple[list[Token], int]] = [(s.tokens, s.line)]
         for t in s.tokens:  # SQL built in a string (EXECUTE IMMEDIATE '…' || name)
@@ -82,8 +83,9 @@ def check(project: Project) -> list[Finding]:
                 name = _literal_name(tokens, kind)
                 if kind == ("DATABASE",) and name is not None and name.upper() == "ROLE":
                     continue  # CREATE DATABASE ROLE: lives in a database, not the account
-                if name is None:
+                if name is None or (str(s.path), line, name) in seen:
                     continue
+                seen.add((str(s.path), line, name))
                 findings.append(
                     Finding(
                         RULE,
