@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from infra.local import cli
+from infra.local.settings import REPO_ROOT
 
 
 def test_clean_project_exits_0_and_prints_every_rule(app, capsys):
@@ -45,3 +48,15 @@ def test_missing_project_is_one_line_and_exit_2(tmp_path, capsys):
 def test_folder_without_manifest_is_exit_2(tmp_path, capsys):
     assert cli.main(["preflight", str(tmp_path)]) == 2
     assert "no Native App manifest" in capsys.readouterr().err
+
+
+def test_console_script_error_is_one_line_without_warnings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.local.cli", "preflight", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={"WHOOP_HOME": str(tmp_path / "home"), "PATH": ""},
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"whoop: preflight: not a project folder: {tmp_path / 'nope'}"]
