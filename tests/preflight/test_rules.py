@@ -302,9 +302,12 @@ def test_feature_newer_than_the_pin_and_unsupported_feature(app):
 
 
 def test_width_stretch_needs_a_newer_pin(app):
-    app.add("ui/app.py", "st.dataframe([], width='stretch')\n")
-    f = one(app, streamlit_version)
-    assert (f.path, f.line) == (app.path("ui/app.py"), 5)
+    app.add("ui/app.py", "st.dataframe([], width='stretch')\nst.progress(1, width='stretch')\n")
+    findings = only(app, streamlit_version)
+    assert sorted((f.line, f.message) for f in findings) == [
+        (5, "st.dataframe(width='stretch') needs Streamlit 1.49.0, newer than the pinned 1.26.0"),
+        (6, "st.progress(width='stretch') needs Streamlit 1.46.0, newer than the pinned 1.26.0"),
+    ]
     app.write("ui/environment.yml", "dependencies:\n  - streamlit=1.50.0\n")
     assert only(app, streamlit_version) == []
 

@@ -63,8 +63,14 @@ FIRST_VERSION: dict[str, str] = {
     "st.pills": "1.40.0",
     "st.segmented_control": "1.40.0",
     "st.audio_input": "1.40.0",
+    # 1.46.0: "[AdvancedLayouts] Adds a width parameter to …" many elements; 1.49.0: "st.dataframe and
+    # st.data_editor have width and height to use with flex layouts" (release notes of each version).
     "*(width='stretch')": "1.46.0",
     "*(width='content')": "1.46.0",
+    "st.dataframe(width='stretch')": "1.49.0",
+    "st.dataframe(width='content')": "1.49.0",
+    "st.data_editor(width='stretch')": "1.49.0",
+    "st.data_editor(width='content')": "1.49.0",
 }
 
 
@@ -144,7 +150,7 @@ def uses(path: Path) -> list[tuple[int, str]]:
                     continue
                 out.append((node.lineno, f"{name}({kw.arg}=)"))
                 if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-                    out.append((node.lineno, f"*({kw.arg}='{kw.value.value}')"))
+                    out.append((node.lineno, f"{name}({kw.arg}='{kw.value.value}')"))
     return out
 
 
@@ -222,6 +228,8 @@ def check(project: Project) -> list[Finding]:
                         )
                     )
                 first = FIRST_VERSION.get(key)
+                if first is None and "(" in key:  # a keyword value on any call: "*(width='stretch')"
+                    first = FIRST_VERSION.get("*" + key[key.index("(") :])
                 if version and first and _version(first) > _version(version):
                     findings.append(
                         Finding(
