@@ -299,7 +299,9 @@ def _map_back(root: Path, src: str, dest: str, want: PurePosixPath) -> Path | No
     """Which source path becomes stage path `want` under one artifact rule (the Snowflake CLI's layout:
     a glob's matches land inside `dest`; a plain path lands at `dest`, or at its own path when dest is unset)."""
     src = src.rstrip("/")
-    dest_p = PurePosixPath(dest.strip().lstrip("./").rstrip("/")) if dest and dest.strip() not in ("./", ".") else None
+    dest = (dest or "").strip()
+    at_root = dest in ("./", ".", "/")
+    dest_p = PurePosixPath(".") if at_root else (PurePosixPath(dest.removeprefix("./").strip("/")) if dest else None)
     has_glob = any(c in src for c in "*?[")
     if has_glob:
         base_src = src.split("*")[0].rstrip("/")
@@ -322,6 +324,8 @@ def _map_back(root: Path, src: str, dest: str, want: PurePosixPath) -> Path | No
                 return path if path.exists() else None
         return None
     dest_dir = dest_p if dest_p is not None else PurePosixPath(src)
+    if (root / src).is_file() and (at_root or dest.endswith("/")):
+        dest_dir = dest_dir / PurePosixPath(src).name  # a file copied into a folder keeps its name
     try:
         rel = want.relative_to(dest_dir)
     except ValueError:

@@ -63,3 +63,20 @@ def test_not_a_project(app, tmp_path, layout):
         target = app.root
     with pytest.raises(ProjectError):
         load(target)
+
+
+@pytest.mark.parametrize(
+    ("src", "dest", "stage_path", "expected"),
+    [
+        ("app/*", "./", "setup_script.sql", "app/setup_script.sql"),
+        ("app/manifest.yml", "./", "manifest.yml", "app/manifest.yml"),
+        ("ui/*", "streamlit/", "streamlit/app.py", "ui/app.py"),
+        ("sql", "sql", "sql/objects.sql", "sql/objects.sql"),
+        ("sql", "code/sql/", "code/sql/objects.sql", "sql/objects.sql"),
+    ],
+)
+def test_stage_paths_map_back_to_sources(app, src, dest, stage_path, expected):
+    project = load(app.root)
+    project.artifacts = [(src, dest)]
+    project.stage_root = app.root / "elsewhere"  # no fallback: the artifact rule alone must find it
+    assert project.resolve("/" + stage_path) == app.path(expected)
