@@ -316,3 +316,9 @@ def test_literal_name_in_an_execute_immediate_string_is_reported_once(app):
     line = app.add("app/setup_script.sql", "EXECUTE IMMEDIATE 'CREATE WAREHOUSE IF NOT EXISTS fixed_wh';\n")
     f = one(app, account_level_names)
     assert (f.path, f.line) == (app.path("app/setup_script.sql"), line)
+
+
+def test_avg_on_a_text_column(app):
+    line = app.add(OBJECTS, "ALTER TABLE data.events ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.AVG ON (name);\n")
+    typed = [f for f in only(app, dmf_arguments) if "AVG" in f.message]
+    assert [(f.line, f.doc) for f in typed] == [(line, "https://docs.snowflake.com/en/sql-reference/functions/dmf_avg")]

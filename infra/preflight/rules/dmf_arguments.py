@@ -4,8 +4,9 @@ app does not set data metric functions at all (the privilege they need cannot be
 https://docs.snowflake.com/en/sql-reference/functions/dmf_freshness, "Allowed data types": "The column
 projected by the query must have one of the following data types: DATE, TIMESTAMP_LTZ, TIMESTAMP_TZ".
 A plain TIMESTAMP is TIMESTAMP_NTZ under the default TIMESTAMP_TYPE_MAPPING, so it is refused too.
-Other system DMFs with a type restriction (each on its own functions/dmf_<name> page): BLANK_COUNT and
-BLANK_PERCENT take text columns; AVG and STDDEV take numeric columns.
+Other system DMFs with a type restriction, each on its own functions/dmf_<name> page: BLANK_COUNT,
+BLANK_PERCENT and EMPTY_STRING_COUNT: "The column projected by the query must have the VARCHAR data type";
+AVG: "one of the following data types: FLOAT, NUMBER". (NULL_COUNT, DUPLICATE_COUNT, ROW_COUNT … take any.)
 
 https://docs.snowflake.com/en/user-guide/data-quality-access-control: associating a DMF with a table and
 setting its schedule need the account privilege EXECUTE DATA METRIC FUNCTION, which is not on the list of
@@ -49,8 +50,8 @@ ACCEPTED: dict[str, tuple[set[str], str]] = {
     "FRESHNESS": ({"DATE", "TIMESTAMPLTZ", "TIMESTAMPTZ"}, "DATE, TIMESTAMP_LTZ or TIMESTAMP_TZ"),
     "BLANK_COUNT": (_TEXT, "a text type"),
     "BLANK_PERCENT": (_TEXT, "a text type"),
+    "EMPTY_STRING_COUNT": (_TEXT, "a text type"),
     "AVG": (_NUMERIC, "a numeric type"),
-    "STDDEV": (_NUMERIC, "a numeric type"),
 }
 _SNOWFLAKE_NAMES = {
     "TIMESTAMPNTZ": "TIMESTAMP_NTZ",
