@@ -116,6 +116,8 @@ AS
         ("SELECT id, SEQ4() AS n\nFROM data.events", 6, "SEQ4"),
         ("SELECT id, CURRENT_USER() AS u FROM data.events", 6, "CURRENT_USER"),
         ("SELECT id FROM data.events\nEXCEPT\nSELECT id FROM data.events", 6, "EXCEPT"),
+        ("SELECT data.seq.NEXTVAL AS n, id FROM data.events", 6, "sequences"),
+        ("SELECT e.id, x.y FROM data.events AS e,\nLATERAL (SELECT e.id AS y) AS x", 7, "LATERAL"),
     ],
 )
 def test_unsupported_incremental_constructs(app, query, offset, needle):
@@ -322,3 +324,21 @@ def test_avg_on_a_text_column(app):
     line = app.add(OBJECTS, "ALTER TABLE data.events ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.AVG ON (name);\n")
     typed = [f for f in only(app, dmf_arguments) if "AVG" in f.message]
     assert [(f.line, f.doc) for f in typed] == [(line, "https://docs.snowflake.com/en/sql-reference/functions/dmf_avg")]
+
+
+def test_unparsable_dynamic_table_query_is_reported(app):
+    line = app.add(OBJECTS, DT.format(mode="INCREMENTAL", query="SELECT FROM WHERE ((("))
+    f = one(app, dynamic_table_incremental)
+    assert (f.line, f.doc) == (line, dynamic_table_incremental.DOC) and "cannot parse" in f.message
+
+
+def test_owners_rights_procedure_calling_a_session_function_needs_read_session(app):
+    line = app.add(
+        OBJECTS,
+        "CREATE OR REPLACE PROCEDURE data.who() RETURNS BOOLEAN LANGUAGE SQL AS $$\nBEGIN\n"
+        "  RETURN IS_APPLICATION_ROLE_IN_SESSION('APP_PUBLIC');\nEND;\n$$;\n",
+    )
+    f = one(app, app_privileges_rule)
+    assert (f.path, f.line) == (app.path(OBJECTS), line) and "READ SESSION" in f.message
+    app.write(OBJECTS, app.path(OBJECTS).read_text().replace("LANGUAGE SQL AS", "LANGUAGE SQL EXECUTE AS CALLER AS"))
+    assert only(app, app_privileges_rule) == []

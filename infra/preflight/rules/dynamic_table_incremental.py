@@ -156,9 +156,7 @@ def _problems(q: exp.Expression) -> list[tuple[exp.Expression, str]]:
             name = (node.sql_name() if not isinstance(node, exp.Anonymous) else node.name).upper()
             if name in UNSUPPORTED_FUNCTIONS:
                 found.append((node, f"{name} ({UNSUPPORTED_FUNCTIONS[name]}) is not supported"))
-            elif isinstance(node, exp.Column) is False and name == "NEXTVAL":
-                found.append((node, "sequences are not supported"))
-        elif isinstance(node, exp.Column) and node.name.upper() == "NEXTVAL":
+        elif isinstance(node, exp.Column) and node.table and node.name.upper() == "NEXTVAL":
             found.append((node, "sequences (<seq>.NEXTVAL) are not supported"))
     return found
 
