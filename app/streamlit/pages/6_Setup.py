@@ -11,7 +11,7 @@ import whoop_session
 
 ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
 
-st.set_page_config(page_title="WHOOP · Setup", layout="wide")
+st.set_page_config(layout="wide")  # page_title/page_icon: unsupported in a Native App
 st.title("Setup")
 session = whoop_session.get_session()
 if not whoop_session.is_admin(session):
@@ -52,7 +52,7 @@ if st.button("Run now", type="primary", key="run_now"):
     except Exception as exc:
         st.warning(f"The task could not be started: {' '.join(str(exc).split())[:300]}")
     else:
-        st.cache_data.clear()
+        ui.clear_memo()
         st.success(f"{ROOT_TASK} started; refresh this page for the new runs.")
 
 st.subheader("Connect a member (Snowflake-managed OAuth)")
