@@ -14,7 +14,18 @@ ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
 st.set_page_config(layout="wide")  # page_title/page_icon: unsupported in a Native App
 st.title("Setup")
 session = whoop_session.get_session()
-if not whoop_session.is_admin(session):
+admin = whoop_session.admin_check(session)
+if admin.unknown:
+    grant = whoop_session.READ_SESSION_GRANT.format(app=whoop_session.app_name(session))
+    st.warning(
+        "Setup cannot tell whether you hold the app's APP_ADMIN application role: the app has not been granted "
+        "the READ SESSION privilege it needs to call IS_APPLICATION_ROLE_IN_SESSION. An account administrator "
+        "(ACCOUNTADMIN) grants it once, then reload this page:"
+    )
+    st.code(grant, language="sql")
+    st.caption(f"Snowflake said: {admin.unknown}")
+    st.stop()
+if not admin.is_admin:
     st.warning("Setup is for administrators: it needs the app's APP_ADMIN application role.")
     st.stop()
 st.caption("Signed in with APP_ADMIN" + (" (local: WHOOP_DASHBOARD_ROLE)" if whoop_session.local_url() else ""))
