@@ -37,6 +37,34 @@ except ui.QueryError as exc:
     ui.show_error(exc)
     st.stop()
 members, last_runs = data["members"], data["last_runs"]
+pipeline_state = str(data["pipeline"]["PIPELINE_STATE"].iloc[0]) if not data["pipeline"].empty else "STOPPED"
+
+st.subheader("Pipeline")
+if pipeline_state == "STARTED":
+    st.success("Started: the ingest runs every 30 minutes, Silver and the quality checks after it, then Gold.")
+    if st.button("Stop the pipeline", key="stop_pipeline"):
+        try:
+            session.sql("CALL OPS.STOP_PIPELINE()").collect()
+        except Exception as exc:
+            st.warning(f"Stopping failed: {' '.join(str(exc).split())[:300]}")
+        else:
+            ui.clear_memo()
+            st.rerun()
+else:
+    st.info(
+        "Stopped: nothing runs and the app's warehouse stays suspended. Before starting: approve the 'WHOOP API "
+        "egress' app specification (the app's Security tab, or ALTER APPLICATION … APPROVE SPECIFICATION), store "
+        "your WHOOP client with OPS.SET_WHOOP_CLIENT and connect at least one member below."
+    )
+    if st.button("Start the pipeline", type="primary", key="start_pipeline"):
+        try:
+            result = session.sql("CALL OPS.START_PIPELINE()").collect()[0][0]
+        except Exception as exc:
+            st.warning(f"The pipeline could not start: {' '.join(str(exc).split())[:300]}")
+        else:
+            alert = (json.loads(result) if isinstance(result, str) else result or {}).get("alert", "")
+            ui.clear_memo()
+            st.success(f"Started. Data-quality alert: {alert}")
 
 st.subheader("Members")
 if members.empty:
