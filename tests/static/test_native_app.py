@@ -1,8 +1,8 @@
 """Static checks of the Native App artifacts: they run offline and need no Snowflake account.
 
 What a live install would reject late (a missing stage file, an unknown snowflake.yml key, a SQL file
-nobody added to the setup script, a package a handler imports but its procedure's PACKAGES clause does not declare) fails
-here first.
+nobody added to the setup script, a package a handler imports but its procedure's PACKAGES clause does not
+declare) fails here first.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("config", "bronze", "silver", "gold", "quality", "ml", "reporting", "ops")
 SNOW = shutil.which("snow") or str(Path(sys.executable).with_name("snow"))
 GENERATED = ("build/",)  # produced by infra/native_app_zip.py before bundling, not committed
-
 
 
 def load_yaml(rel: str) -> dict:
