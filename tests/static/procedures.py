@@ -42,6 +42,7 @@ class Procedure:
     handler: str
     runtime: str
     packages: dict[str, str]  # package name (lower case) -> its entry as written, e.g. 'numpy==1.26.4'
+    external_access: tuple[str, ...] = ()  # EXTERNAL_ACCESS_INTEGRATIONS (a procedure without one has no egress)
 
     @property
     def module(self) -> str:
@@ -84,12 +85,14 @@ def parse_procedure(statement: str, file: str = "") -> Procedure | None:
     runtime = re.search(r"\bRUNTIME_VERSION\s*=\s*'([^']+)'", header, re.I)
     clause = re.search(r"\bPACKAGES\s*=\s*\(([^)]*)\)", header, re.I)
     entries = re.findall(r"'([^']+)'", clause.group(1)) if clause else []
+    eai = re.search(r"\bEXTERNAL_ACCESS_INTEGRATIONS\s*=\s*\(([^)]*)\)", header, re.I)
     return Procedure(
         name=m["name"].upper(),
         file=file,
         handler=handler.group(1) if handler else "",
         runtime=runtime.group(1) if runtime else "",
         packages={package_name(e): e for e in entries},
+        external_access=tuple(n.strip().upper() for n in eai.group(1).split(",") if n.strip()) if eai else (),
     )
 
 
