@@ -120,7 +120,7 @@ CREATE OR REPLACE PROCEDURE OPS.DETECT_ANOMALIES_ML()
     RETURNS VARIANT
     LANGUAGE PYTHON
     RUNTIME_VERSION = '3.11'
-    PACKAGES = ('snowflake-snowpark-python', 'scikit-learn', 'pandas', 'numpy')
+    PACKAGES = ('snowflake-snowpark-python', 'snowflake-ml-python', 'scikit-learn', 'pandas', 'numpy')
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.ml.procs.detect_anomalies'
     EXECUTE AS OWNER;
