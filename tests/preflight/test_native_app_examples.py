@@ -37,12 +37,12 @@ EXAMPLES = (
 # (example, rule, file, line) -> why it is reported, and why that is right.
 EXPECTED: dict[tuple[str, str, str, int], str] = {
     ("data-mapping", "streamlit-version", "app/ui/enricher_dash.py", 1): (
-        "no environment.yml next to the main file: the app runs on Snowflake's default Streamlit; this project "
-        "requires a pin so the feature check has a version to check against"
+        "no environment.yml next to the main file: the app runs on the default Streamlit (1.22.0), which its "
+        "pages work with; this project requires an explicit pin"
     ),
     ("snowflake-cortex", "streamlit-version", "src/ui/environment.yml", 7): (
-        "streamlit=1.31.0 is on neither the Native App page (1.22.0, 1.26.0) nor the Streamlit in Snowflake "
-        "release notes we read; to reconcile with streamlit_versions.SUPPORTED_NATIVE_APP_STREAMLIT_VERSIONS"
+        "streamlit=1.31.0 is not in streamlit_versions.SUPPORTED_NATIVE_APP_STREAMLIT_VERSIONS (the warehouse "
+        "runtime list has 1.31.1): the example pins a version Snowflake no longer lists"
     ),
     ("spcs-three-tier", "account-level-names", "app/setup.sql", 107): (
         "CREATE COMPUTE POOL IF NOT EXISTS frontend_compute_pool: a fixed account-level name, so a second "

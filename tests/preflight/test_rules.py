@@ -288,19 +288,33 @@ def test_unsupported_version(app):
 def test_feature_newer_than_the_pin_and_unsupported_feature(app):
     app.write(
         "ui/pages/two.py",
-        "import streamlit as st\n\nst.set_page_config(page_title='x', layout='wide')\n"
-        "choice = st.pills('Pick', ['a', 'b'])\nst.dataframe([], hide_index=True)\n",
+        "import streamlit as st\nimport streamlit.components.v1 as components\n"
+        "st.set_page_config(page_title='x', layout='wide')\n"
+        "choice = st.pills('Pick', ['a', 'b'])\nst.dataframe([], hide_index=True)\n\n\n"
+        "@st.cache_data\ndef load():\n    return 1\n",
     )
     findings = only(app, streamlit_version)
-    assert all(f.path == app.path("ui/pages/two.py") for f in findings)
-    assert sorted((f.line, f.message, f.doc) for f in findings) == [
-        (
-            3,
-            "st.set_page_config(page_title=): not supported in Streamlit in Snowflake",
-            "https://docs.snowflake.com/en/developer-guide/streamlit/limitations",
-        ),
-        (4, "st.pills needs Streamlit 1.40.0, newer than the pinned 1.26.0", streamlit_version.DOC),
+    assert all((f.path, f.doc) == (app.path("ui/pages/two.py"), streamlit_version.DOC) for f in findings)
+    assert sorted((f.line, f.message.split(":")[0], "unsupported" in f.message) for f in findings) == [
+        (2, "st.components", True),
+        (3, "st.set_page_config(page_title=)", True),
+        (4, "st.pills needs Streamlit 1.40.0, newer than the pinned 1.26.0", False),
+        (8, "st.cache_data", True),
     ]  # hide_index= arrived in 1.23.0, before the pinned 1.26.0
+
+
+def test_unpinned_pages_are_checked_against_the_default_version(app):
+    app.write("ui/environment.yml", "dependencies:\n  - streamlit\n")
+    app.add("ui/app.py", "st.dataframe([], hide_index=True)\n")
+    findings = only(app, streamlit_version)
+    assert sorted((f.path.name, f.line) for f in findings) == [("app.py", 5), ("environment.yml", 2)]
+    assert "newer than the default 1.22.0" in next(f.message for f in findings if f.path.name == "app.py")
+
+
+def test_streamlit_config_file_is_unsupported(app):
+    app.write("ui/.streamlit/config.toml", "[theme]\nbase = 'dark'\n")
+    f = one(app, streamlit_version)
+    assert (f.path, f.line) == (app.path("ui/.streamlit/config.toml"), 1)
 
 
 def test_width_stretch_needs_a_newer_pin(app):

@@ -1,18 +1,18 @@
 """streamlit-version: the app's Streamlit pins a version Snowflake supports for Native Apps, and its pages
 use neither features Snowflake lists as unsupported nor features newer than the pinned version.
 
-https://docs.snowflake.com/en/developer-guide/native-apps/adding-streamlit: "The Snowflake Native App
-Framework supports versions 1.22.0 and 1.26.0 of the Streamlit library" (later versions per the Streamlit in
-Snowflake release notes; the list is `streamlit_versions.SUPPORTED_NATIVE_APP_STREAMLIT_VERSIONS`), set by
-"The environment.yml file must be at the same level as the main file of the Streamlit app"; unsupported
-features: `streamlit_versions.UNSUPPORTED_FEATURES`.
+https://docs.snowflake.com/en/developer-guide/native-apps/adding-streamlit: the Native App Framework supports
+the Streamlit versions Streamlit in Snowflake lists for warehouse runtimes
+(`streamlit_versions.SUPPORTED_NATIVE_APP_STREAMLIT_VERSIONS`), pinned by `streamlit=<version>` in an
+environment.yml at the same level as the main file, else `DEFAULT_NATIVE_APP_STREAMLIT_VERSION` applies;
+"Warehouse runtime unsupported features" (`UNSUPPORTED_FEATURES`, `UNSUPPORTED_PAGE_CONFIG_ARGS`,
+`UNSUPPORTED_FILES`). The data and its sources live in `infra/preflight/streamlit_versions.py`.
 
 Feature -> first Streamlit release that has it (`FIRST_VERSION`), from Streamlit's release notes
 (docs.streamlit.io/develop/quick-reference/release-notes); each name was checked to exist in the installed
 streamlit. Pages are the main file, `pages/*.py` and the other .py files in the folder, read with `ast`:
 calls `st.<name>(…)` / `st.<a>.<b>(…)`, keyword arguments, and keyword values such as width="stretch".
-Without a pin only the pin and the unsupported features are reported (the default version is not
-documented on the page).
+Without a pin the missing pin is reported and the pages are checked against the default version.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from infra.preflight import streamlit_versions
 from infra.preflight.project import Finding, Project
 
 RULE = "streamlit-version"
-DOC = streamlit_versions.NATIVE_APP_STREAMLIT_DOC
+DOC = streamlit_versions.ADDING_STREAMLIT
 TITLE = "Streamlit pinned to a supported version; no unsupported or newer features"
 
 # "st.x" (attribute used), "st.x(kw=)" (keyword argument given), "st.x(kw='v')" (keyword with that value),
@@ -136,6 +136,9 @@ def uses(path: Path) -> list[tuple[int, str]]:
     roots = _st_names(tree)
     out: list[tuple[int, str]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            out += [(node.lineno, "st.components") for m in modules if m.startswith("streamlit.components")]
         if isinstance(node, ast.Attribute):
             name = _dotted(node, roots)
             if name:
@@ -163,56 +166,65 @@ def _pages(folder: Path, main: str) -> list[Path]:
 def check(project: Project) -> list[Finding]:
     findings: list[Finding] = []
     supported = streamlit_versions.SUPPORTED_NATIVE_APP_STREAMLIT_VERSIONS
-    unsupported = dict.fromkeys(streamlit_versions.UNSUPPORTED_FEATURES)  # a mapping or a plain list
+    unsupported = {f"st.{name}" for name in streamlit_versions.UNSUPPORTED_FEATURES} | {
+        f"st.set_page_config({arg}=)" for arg in streamlit_versions.UNSUPPORTED_PAGE_CONFIG_ARGS
+    }
     for app in project.streamlit_apps():
         if app.folder is None:
+            where = (app.statement.path, app.statement.line)
             findings.append(
                 Finding(
                     RULE,
-                    app.statement.path,
-                    app.statement.line,
+                    *where,
                     f"the Streamlit main file {app.main_file} of CREATE STREAMLIT is not in the project's artifacts",
                     DOC,
                 )
             )
             continue
+        for rel in streamlit_versions.UNSUPPORTED_FILES:
+            if (app.folder / rel).is_file():
+                findings.append(Finding(RULE, app.folder / rel, 1, f"{rel}: not supported in a warehouse runtime", DOC))
         env = app.folder / "environment.yml"
-        version = None
+        version: str | None = streamlit_versions.DEFAULT_NATIVE_APP_STREAMLIT_VERSION
+        which = f"the default {version}"
         if not env.is_file():
             findings.append(
                 Finding(
                     RULE,
                     app.folder / app.main_file,
                     1,
-                    f"no environment.yml next to {app.main_file} pinning streamlit=<version> "
-                    f"(supported: {', '.join(supported)})",
+                    f"no environment.yml next to {app.main_file} pinning streamlit=<version>: the app "
+                    f"gets {which}; pin one of {', '.join(supported)}",
                     DOC,
                 )
             )
         else:
-            version, line, spec = pinned_streamlit(env)
-            if version is None:
+            pinned, line, spec = pinned_streamlit(env)
+            if pinned is None:
                 findings.append(
                     Finding(
                         RULE,
                         env,
                         line,
-                        f"streamlit is not pinned to one version ({spec or 'not listed'}); "
-                        f"pin one of {', '.join(supported)}",
+                        f"streamlit is not pinned to one version "
+                        f"({spec or 'not listed'}): the app gets {which}; pin one of "
+                        f"{', '.join(supported)}",
                         DOC,
                     )
                 )
-            elif version not in supported:
+            elif pinned not in supported:
                 findings.append(
                     Finding(
                         RULE,
                         env,
                         line,
-                        f"streamlit={version} is not a supported version for a Native App ({', '.join(supported)})",
+                        f"streamlit={pinned} is not a supported version for a Native App ({', '.join(supported)})",
                         DOC,
                     )
                 )
-                version = None
+                version = None  # which version would run is unknown: no feature check against it
+            else:
+                version, which = pinned, f"the pinned {pinned}"
         seen: set[tuple[Path, int, str]] = set()
         for page in _pages(app.folder, app.main_file):
             for line, key in uses(page):
@@ -220,11 +232,13 @@ def check(project: Project) -> list[Finding]:
                     continue
                 seen.add((page, line, key))
                 if key in unsupported:
-                    why = streamlit_versions.UNSUPPORTED_FEATURES
-                    reason = why[key] if isinstance(why, dict) else "listed as unsupported"
                     findings.append(
                         Finding(
-                            RULE, page, line, f"{key}: {reason}", getattr(streamlit_versions, "LIMITATIONS_DOC", DOC)
+                            RULE,
+                            page,
+                            line,
+                            f"{key}: listed as unsupported in a Native App's Streamlit (warehouse runtime)",
+                            DOC,
                         )
                     )
                 first = FIRST_VERSION.get(key)
@@ -232,8 +246,6 @@ def check(project: Project) -> list[Finding]:
                     first = FIRST_VERSION.get("*" + key[key.index("(") :])
                 if version and first and _version(first) > _version(version):
                     findings.append(
-                        Finding(
-                            RULE, page, line, f"{key} needs Streamlit {first}, newer than the pinned {version}", DOC
-                        )
+                        Finding(RULE, page, line, f"{key} needs Streamlit {first}, newer than {which}", DOC)
                     )
     return findings
