@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import jinja2
 import sqlglot
 import yaml
 from sqlglot.tokens import Token, TokenType
@@ -411,17 +412,45 @@ def load(project_dir: Path | str) -> Project:
     return project
 
 
-def _read(project: Project, path: Path, stage_dir: PurePosixPath) -> None:
+class _NamedUndefined(jinja2.Undefined):
+    """A template variable the project sets at run time renders as its own name, in upper case (an identifier)."""
+
+    def __str__(self) -> str:
+        return (self._undefined_name or "UNDEFINED").upper()
+
+
+def _render_template(text: str) -> str:
+    """A SQL template a procedure renders (Jinja2 `{{ … }}`, `{% … %}`) is checked rendered, each variable standing
+    in as an identifier; lines stay where they were."""
+    if "{{" not in text and "{%" not in text:
+        return text
+    try:
+        return jinja2.Environment(undefined=_NamedUndefined, keep_trailing_newline=True).from_string(text).render()
+    except jinja2.TemplateError as e:
+        raise ProjectError(f"not a valid Jinja2 template: {e}") from None
+
+
+def _read(project: Project, path: Path, stage_dir: PurePosixPath, template: bool = False) -> None:
     if path in project.files:
         return
     project.files.append(path)
     try:
         text = path.read_text(encoding="utf-8")
+        text = _render_template(text) if template else text
     except OSError as e:
         raise ProjectError(f"cannot read {path}: {e.strerror}") from None
     for s in split_sql(text, path):
         project.statements.append(s)
         ws = s.words
+        if ws[:1] == ["CREATE"] and "PROCEDURE" in ws[:6] and "IMPORTS" in ws:
+            # SQL files a procedure imports are templates it renders and runs (e.g. a Gold builder): read them too
+            for target in (t.text for t in s.tokens if t.token_type in _STRINGS and t.text.endswith(".sql")):
+                stage_path = PurePosixPath(target) if target.startswith("/") else stage_dir / target
+                resolved = project.resolve(str(stage_path))
+                if resolved is None or not resolved.is_file():
+                    project.missing.append((s, target))
+                    continue
+                _read(project, resolved, stage_path.parent, template=True)
         if ws[:3] == ["EXECUTE", "IMMEDIATE", "FROM"]:
             target = next((t.text for t in s.tokens if t.token_type in _STRINGS), None)
             if target is None:

@@ -80,3 +80,32 @@ def test_stage_paths_map_back_to_sources(app, src, dest, stage_path, expected):
     project.artifacts = [(src, dest)]
     project.stage_root = app.root / "elsewhere"  # no fallback: the artifact rule alone must find it
     assert project.resolve("/" + stage_path) == app.path(expected)
+
+
+def test_sql_files_a_procedure_imports_are_read_rendered(app):
+    """A procedure that imports SQL templates runs them (the Gold builder): they are checked, variables rendered."""
+    app.add(
+        "sql/objects.sql",
+        "CREATE PROCEDURE s.build() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') IMPORTS = ('/sql/gold/t.sql') HANDLER = 'm.f';\n",
+    )
+    app.write(
+        "sql/gold/t.sql",
+        "CREATE DYNAMIC TABLE g.t TARGET_LAG = '1 hour' WAREHOUSE = {{ app_warehouse }}\n"
+        "  REFRESH_MODE = INCREMENTAL AS\nSELECT a.x FROM s.a AS a LEFT JOIN s.a AS b ON a.x = b.x;\n",
+    )
+    project = load(app.root)
+    assert app.path("sql/gold/t.sql") in project.files
+    table = next(s for s in project.statements if s.words[:3] == ["CREATE", "DYNAMIC", "TABLE"])
+    assert "APP_WAREHOUSE" in table.words and table.line == 1
+    findings = [f for f in run(app.root).findings if f.rule == "dynamic-table-incremental"]
+    assert findings and findings[0].path == app.path("sql/gold/t.sql")
+
+
+def test_a_missing_imported_sql_file_is_a_finding(app):
+    app.add(
+        "sql/objects.sql",
+        "CREATE PROCEDURE s.build() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') IMPORTS = ('/sql/gold/none.sql') HANDLER = 'm.f';\n",
+    )
+    assert [f.rule for f in run(app.root).findings] == ["setup-script-files"]
