@@ -270,8 +270,11 @@ def migrate_refresh_tokens(session: Any) -> list[str]:
     Snowflake-managed) are dropped; a name that cannot name a secret stays in the map, untouched.
     Returns the secrets created.
     """
-    tokens: dict[str, str] = json.loads(secrets.read_generic(LEGACY_TOKENS_ALIAS) or "{}")
-    if not tokens:
+    try:
+        tokens = json.loads(secrets.read_generic(LEGACY_TOKENS_ALIAS) or "{}")
+    except ValueError:  # not a map this app wrote: leave it alone rather than fail an install or upgrade
+        return []
+    if not isinstance(tokens, dict) or not tokens:
         return []
     modes = {
         r[0]: r[1] or APP_MANAGED for r in session.sql("SELECT MEMBER_NAME, AUTH_MODE FROM CONFIG.MEMBERS").collect()
