@@ -24,9 +24,8 @@ CREATE SCHEMA IF NOT EXISTS reporting;
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE SCHEMA IF NOT EXISTS ml;         -- forecasts, evaluations, anomalies, the Model Registry (sql/ml/)
 
--- 3. The app's own warehouse (manifest privilege CREATE WAREHOUSE): Gold dynamic tables name it to refresh.
-CREATE WAREHOUSE IF NOT EXISTS whoop_platform_wh
-  WAREHOUSE_SIZE = 'XSMALL' AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE;
+-- 3. The app's own warehouse (manifest privilege CREATE WAREHOUSE), which the Gold dynamic tables name to refresh,
+--    is created by OPS.BUILD_GOLD below with a name derived from the app's (snowpark_procs/app_warehouse.py).
 
 -- 4. Egress to WHOOP. The app creates the rule and the integration (manifest privilege CREATE EXTERNAL
 --    ACCESS INTEGRATION); no request leaves Snowflake until the consumer approves the specification,
@@ -74,27 +73,14 @@ EXECUTE IMMEDIATE FROM '/sql/silver/11_export_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/12_export_sleep.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/13_export_workout.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/14_journal_entry.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/00_reference_data.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/01_dim_date.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/10_int_cycle.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/11_int_sleep.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/12_int_recovery.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/13_int_workout.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/14_dim_member.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/15_dim_activity_type.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/20_fact_daily_recovery.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/21_fact_sleep.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/22_fact_sleep_stage.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/23_fact_strain.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/24_fact_workouts.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/25_fact_journal.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/30_agg_member_weekly.sql';
-EXECUTE IMMEDIATE FROM '/sql/gold/31_agg_member_monthly.sql';
 EXECUTE IMMEDIATE FROM '/sql/quality/01_data_quality.sql';
 EXECUTE IMMEDIATE FROM '/sql/ml/01_ml.sql';
+EXECUTE IMMEDIATE FROM '/sql/ops/01_build_gold.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
 -- END PIPELINE FILES
+-- Gold: the app's warehouse (named after the app) and the sql/gold/ templates, which name it (sql/ops/01_build_gold.sql).
+CALL OPS.BUILD_GOLD();
 -- The network rule, the external access integration (named after this app, so two installs in one account do not
 -- share it) and each WHOOP-calling procedure's integration and secrets: created or updated, never replaced.
 CALL OPS.CONFIGURE_EGRESS();

@@ -5,7 +5,7 @@
 -- about 6,000 rows, so a daily full rebuild costs next to nothing.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_DATE
     TARGET_LAG = '1 day'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = FULL
     COMMENT = 'Calendar dimension from 2012-01-01 to a year ahead; DATE_KEY is YYYYMMDD'
 AS

@@ -4,7 +4,7 @@
 -- DOWNSTREAM lag: refreshed when a fact that reads it refreshes.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.INT_CYCLE
     TARGET_LAG = DOWNSTREAM
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Cycles reconciled across the API and the CSV export (API first), with their physiological date'
 AS

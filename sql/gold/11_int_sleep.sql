@@ -4,7 +4,7 @@
 -- That settles split nights (two cycles on one wake date); naps are never the main sleep.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.INT_SLEEP
     TARGET_LAG = DOWNSTREAM
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Sleeps reconciled across the API and the CSV export (API first), with the main sleep of each day'
 AS

@@ -4,7 +4,7 @@
 -- night), the one whose sleep was longest asleep (then the latest) is the day's.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.INT_RECOVERY
     TARGET_LAG = DOWNSTREAM
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Recoveries reconciled across the API and the CSV export (API first), with the recovery of each day'
 AS

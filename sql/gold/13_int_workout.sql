@@ -3,7 +3,7 @@
 -- percent of the duration; both sources end as minutes in zones 1-5 (time with an elevated heart rate).
 CREATE OR REPLACE DYNAMIC TABLE GOLD.INT_WORKOUT
     TARGET_LAG = DOWNSTREAM
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Workouts reconciled across the API and the CSV export (API first)'
 AS

@@ -7,7 +7,7 @@ CREATE TAG IF NOT EXISTS GOLD.PII
 
 CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_MEMBER
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Members: key, WHOOP user id, profile (PII), latest body measurements, connection status'
 AS

@@ -2,7 +2,7 @@
 -- know yet (category 'Uncategorised'), so every FACT_WORKOUTS row has its activity type.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_ACTIVITY_TYPE
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'WHOOP activity types (sports) with a category; key is MD5 of ''activity|'' || sport name'
 AS

@@ -3,7 +3,7 @@
 -- about an hour, see README "Freshness"). Only SCORED recoveries are facts; the others stay in Silver.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_DAILY_RECOVERY
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Daily recovery per member: score, HRV, resting heart rate, SpO2, skin temperature'
 AS

@@ -3,7 +3,7 @@
 -- sleep_needed_minutes and sleep_debt_minutes are defined in docs/data-dictionary.md.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_SLEEP
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Scored sleeps and naps: stages in minutes, efficiency, performance, need and debt'
 AS

@@ -2,7 +2,7 @@
 -- unpivoting in the BI tool. Minutes of the four stages add up to the time in bed less no-data time.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_SLEEP_STAGE
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Minutes per sleep stage for every scored sleep and nap'
 AS

@@ -3,7 +3,7 @@
 -- it covers the waking day; the short earlier one stays in Silver.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_STRAIN
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Daily strain per member: day strain, calories, average and maximum heart rate'
 AS

@@ -2,7 +2,7 @@
 -- in heart-rate zones 1-5 (elevated heart rate); zone 0 is excluded.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_WORKOUTS
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Scored workouts: activity, duration, strain, heart rate, calories, distance, zone time'
 AS

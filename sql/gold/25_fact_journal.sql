@@ -4,7 +4,7 @@
 -- the behaviour happened during that day and shows in the next morning's recovery.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_JOURNAL
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Journal answers (behaviours such as alcohol or late meals) per member and day, from the CSV export'
 AS

@@ -2,7 +2,7 @@
 -- day; every workout). Averages skip days without data; DAYS_* columns say how many days an average covers.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.AGG_MEMBER_WEEKLY
     TARGET_LAG = '20 minutes'
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Weekly per-member averages and totals of recovery, strain, sleep and workouts'
 AS

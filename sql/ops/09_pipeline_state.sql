@@ -36,39 +36,13 @@ CREATE OR REPLACE PROCEDURE OPS.APPLY_PIPELINE_STATE()
 
 -- The data-quality alert needs EXECUTE ALERT, which an app may request but the consumer must grant
 -- (https://docs.snowflake.com/en/developer-guide/native-apps/requesting-privs): it cannot be created at install,
--- so OPS.START_PIPELINE creates it through this procedure when the grant is there.
+-- so OPS.START_PIPELINE creates it through this procedure when the grant is there. Its definition is the template
+-- sql/quality/02_data_quality_alert.sql (it names the app's warehouse).
 CREATE OR REPLACE PROCEDURE OPS.CREATE_DATA_QUALITY_ALERT()
     RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    -- Fires once per data quality run with a failed 'error' check. It looks at the newest run rather than at
-    -- SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME(): the local warehouse does not emulate that function, and
-    -- "newest run, not alerted yet" also means a run is never alerted twice (or missed) when the alert's
-    -- schedule and the graph's drift apart. The event row is what a notification integration forwards.
-    CREATE OR REPLACE ALERT OPS.DATA_QUALITY_ALERT
-        WAREHOUSE = WHOOP_PLATFORM_WH
-        SCHEDULE = '60 MINUTE'
-    IF (EXISTS (
-        SELECT 1
-        FROM OPS.DQ_RESULTS AS r
-        WHERE r.RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)
-            AND NOT r.PASSED
-            AND r.SEVERITY = 'error'
-            AND NOT EXISTS (SELECT 1 FROM OPS.ALERT_EVENTS AS e WHERE e.RUN_ID = r.RUN_ID)
-    ))
-    THEN
-        INSERT INTO OPS.ALERT_EVENTS (RAISED_AT, ALERT_NAME, RUN_ID, FAILED_CHECKS, DETAIL)
-        SELECT SYSDATE(), 'OPS.DATA_QUALITY_ALERT', r.RUN_ID, COUNT(*),
-            LISTAGG(r.TABLE_NAME || '.' || r.CHECK_NAME, ', ') WITHIN GROUP (ORDER BY r.TABLE_NAME, r.CHECK_NAME)
-        FROM OPS.DQ_RESULTS AS r
-        WHERE r.RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)
-            AND NOT r.PASSED
-            AND r.SEVERITY = 'error'
-            AND NOT EXISTS (SELECT 1 FROM OPS.ALERT_EVENTS AS e WHERE e.RUN_ID = r.RUN_ID)
-        GROUP BY r.RUN_ID;
-    RETURN 'OPS.DATA_QUALITY_ALERT created';
-END;
-$$;
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'jinja2')
+    IMPORTS = ('/python/snowpark_procs.zip', '/sql/quality/02_data_quality_alert.sql')
+    HANDLER = 'snowpark_procs.app_warehouse.create_alert'
+    EXECUTE AS OWNER;
