@@ -236,6 +236,7 @@ class Project:
     files: list[Path] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     missing: list[tuple[Statement, str]] = field(default_factory=list)  # EXECUTE IMMEDIATE FROM without a file
+    imported_by: dict[Path, str] = field(default_factory=dict)  # SQL template -> the procedure that imports it
 
     # -- stage paths -------------------------------------------------------------------------------
 
@@ -409,7 +410,28 @@ def load(project_dir: Path | str) -> Project:
         raise ProjectError(f"setup script {setup_name} (from {manifest_path}) not found")
     project.setup_script = setup
     _read(project, setup, PurePosixPath("/" + str(setup_name).lstrip("/")).parent)
+    # a template runs at install only when the setup script CALLs the procedure that imports it; else later
+    called = {_called_name(s.words) for s in project.statements if s.words[:1] == ["CALL"] and not s.in_procedure_body}
+    for s in project.statements:
+        if s.path in project.imported_by and project.imported_by[s.path] not in called:
+            s.in_procedure_body = True
     return project
+
+
+def _procedure_name(ws: list[str]) -> str:
+    at = ws.index("PROCEDURE") + 1
+    if ws[at : at + 3] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    name = []
+    for w in ws[at:]:
+        if w == "(":
+            break
+        name.append(w)
+    return "".join(name).split(".")[-1]
+
+
+def _called_name(ws: list[str]) -> str:
+    return "".join(ws[1 : ws.index("(")] if "(" in ws else ws[1:]).split(".")[-1]
 
 
 class _NamedUndefined(jinja2.Undefined):
@@ -450,6 +472,7 @@ def _read(project: Project, path: Path, stage_dir: PurePosixPath, template: bool
                 if resolved is None or not resolved.is_file():
                     project.missing.append((s, target))
                     continue
+                project.imported_by.setdefault(resolved, _procedure_name(ws))
                 _read(project, resolved, stage_path.parent, template=True)
         if ws[:3] == ["EXECUTE", "IMMEDIATE", "FROM"]:
             target = next((t.text for t in s.tokens if t.token_type in _STRINGS), None)

@@ -6,7 +6,7 @@ CREATE OR REPLACE PROCEDURE OPS.BUILD_GOLD()
     RETURNS VARIANT
     LANGUAGE PYTHON
     RUNTIME_VERSION = '3.11'
-    PACKAGES = ('snowflake-snowpark-python', 'jinja2')
+    PACKAGES = ('snowflake-snowpark-python', 'snowflake-connector-python', 'jinja2')
     IMPORTS = (
         '/python/snowpark_procs.zip',
         '/sql/gold/00_reference_data.sql',

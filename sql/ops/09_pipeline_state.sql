@@ -42,7 +42,7 @@ CREATE OR REPLACE PROCEDURE OPS.CREATE_DATA_QUALITY_ALERT()
     RETURNS VARCHAR
     LANGUAGE PYTHON
     RUNTIME_VERSION = '3.11'
-    PACKAGES = ('snowflake-snowpark-python', 'jinja2')
+    PACKAGES = ('snowflake-snowpark-python', 'snowflake-connector-python', 'jinja2')
     IMPORTS = ('/python/snowpark_procs.zip', '/sql/quality/02_data_quality_alert.sql')
     HANDLER = 'snowpark_procs.app_warehouse.create_alert'
     EXECUTE AS OWNER;

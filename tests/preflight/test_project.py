@@ -109,3 +109,21 @@ def test_a_missing_imported_sql_file_is_a_finding(app):
         "PACKAGES = ('snowflake-snowpark-python') IMPORTS = ('/sql/gold/none.sql') HANDLER = 'm.f';\n",
     )
     assert [f.rule for f in run(app.root).findings] == ["setup-script-files"]
+
+
+@pytest.mark.parametrize("called", [True, False])
+def test_an_imported_template_runs_at_install_only_when_the_setup_script_calls_its_procedure(app, called):
+    """EXECUTE ALERT is the consumer's grant: creating the alert from a procedure the consumer calls later is fine;
+    from one the setup script CALLs at install it is not."""
+    manifest = app.path("app/manifest.yml")
+    manifest.write_text(manifest.read_text() + '  - EXECUTE ALERT:\n      description: "the alert"\n')
+    app.add(
+        "sql/objects.sql",
+        "CREATE PROCEDURE data.make_alert() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') IMPORTS = ('/sql/alert.sql') HANDLER = 'm.f';\n"
+        + ("CALL data.make_alert();\n" if called else ""),
+    )
+    app.write("sql/alert.sql", "CREATE ALERT data.a WAREHOUSE = {{ wh }} SCHEDULE = '60 MINUTE' IF (EXISTS (SELECT 1))"
+              " THEN SELECT 1;\n")  # fmt: skip
+    findings = [f for f in run(app.root).findings if f.rule == "app-privileges"]
+    assert [f.path for f in findings] == ([app.path("sql/alert.sql")] if called else [])

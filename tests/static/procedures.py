@@ -43,6 +43,7 @@ class Procedure:
     runtime: str
     packages: dict[str, str]  # package name (lower case) -> its entry as written, e.g. 'numpy==1.26.4'
     external_access: tuple[str, ...] = ()  # EXTERNAL_ACCESS_INTEGRATIONS (a procedure without one has no egress)
+    imports: tuple[str, ...] = ()  # IMPORTS stage paths, e.g. '/python/snowpark_procs.zip', '/sql/gold/x.sql'
 
     @property
     def module(self) -> str:
@@ -86,6 +87,7 @@ def parse_procedure(statement: str, file: str = "") -> Procedure | None:
     clause = re.search(r"\bPACKAGES\s*=\s*\(([^)]*)\)", header, re.I)
     entries = re.findall(r"'([^']+)'", clause.group(1)) if clause else []
     eai = re.search(r"\bEXTERNAL_ACCESS_INTEGRATIONS\s*=\s*\(([^)]*)\)", header, re.I)
+    imports = re.search(r"\bIMPORTS\s*=\s*\(([^)]*)\)", header, re.I)
     return Procedure(
         name=m["name"].upper(),
         file=file,
@@ -93,6 +95,7 @@ def parse_procedure(statement: str, file: str = "") -> Procedure | None:
         runtime=runtime.group(1) if runtime else "",
         packages={package_name(e): e for e in entries},
         external_access=tuple(n.strip().upper() for n in eai.group(1).split(",") if n.strip()) if eai else (),
+        imports=tuple(re.findall(r"'([^']+)'", imports.group(1))) if imports else (),
     )
 
 
