@@ -28,6 +28,8 @@ from infra.local.warehouse.sqltext import strip_comments
 if TYPE_CHECKING:
     from fakesnow.fakes import FakeSnowflakeConnection
 
+    from infra.local.warehouse.application import AppContext
+
 
 @dataclass
 class LocalSession:
@@ -42,6 +44,8 @@ class LocalSession:
     pending_params: Any = None
     # fakesnow tracks BEGIN only with autocommit off, so the layer follows it itself
     explicit_transaction: bool = False
+    # set when the session runs as a Native App (its setup script): infra/local/warehouse/application.py
+    app: AppContext | None = None
 
     @property
     def database(self) -> str | None:
@@ -97,6 +101,7 @@ class Engine:
         # imported here so each module can register its statements against this engine
         from infra.local.warehouse import (
             account_objects,
+            application,
             dynamic_tables,
             oauth_flow,
             procedures,
@@ -106,7 +111,7 @@ class Engine:
         )
 
         # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
-        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, account_objects, stages):
+        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, application, account_objects, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------
@@ -144,6 +149,11 @@ class Engine:
         elif _END.match(text):
             session.explicit_transaction = False
         self.changes.note(text, session.database, session.schema)
+        if session.app is not None:
+            # the application may run only what its privileges allow (manifest + consumer grants)
+            from infra.local.warehouse.application import check_privileges
+
+            check_privileges(self, session, text)
         for pattern, handler in self._handlers:
             m = pattern.match(text)
             if m:
