@@ -63,9 +63,7 @@ def _install_app(cur: Any, settings: Settings) -> list[str]:
         stage = app_stage.build_stage(settings.home / "app_stage")
     except FileNotFoundError as e:
         raise WhoopError(str(e)) from None
-    cur.execute(
-        f"SELECT COUNT(*) FROM WHOOP_LOCAL.CATALOG.OBJECTS WHERE KIND = 'APPLICATION' AND NAME = '{DATABASE}'"
-    )
+    cur.execute(f"SELECT COUNT(*) FROM WHOOP_LOCAL.CATALOG.OBJECTS WHERE KIND = 'APPLICATION' AND NAME = '{DATABASE}'")
     (installed,) = cur.fetchone()
     using = f"USING 'file://{stage}'"
     try:

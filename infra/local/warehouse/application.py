@@ -86,7 +86,10 @@ def register(engine: Engine) -> None:
         rf"(?:\s+FROM\s+APPLICATION\s+PACKAGE\s+(?P<pkg>{IDENT}))?(?:\s+USING\s+(?P<using>{_STRING}))?(?P<rest>.*)$",
         _create_application,
     )
-    on(rf"^ALTER\s+APPLICATION\s+(?!ROLE\b|PACKAGE\b)(?P<name>{IDENT})\s+UPGRADE(?:\s+USING\s+(?P<using>{_STRING}))?$", _upgrade)
+    on(
+        rf"^ALTER\s+APPLICATION\s+(?!ROLE\b|PACKAGE\b)(?P<name>{IDENT})\s+UPGRADE(?:\s+USING\s+(?P<using>{_STRING}))?$",
+        _upgrade,
+    )
     on(r"^ALTER\s+APPLICATION\s+SET\s+SPECIFICATION\s+(?P<spec>\S+)\s+(?P<rest>.+)$", _set_specification)
     on(
         rf"^ALTER\s+APPLICATION\s+(?P<name>{IDENT})\s+(?P<verb>APPROVE|DECLINE)\s+SPECIFICATION\s+(?P<spec>{IDENT})"
@@ -186,7 +189,12 @@ def _create_application(engine: Engine, session: LocalSession, text: str, m: re.
             return _outcome(status_select(f"{name} already exists, statement succeeded."))
         raise LocalSqlError(f"Object '{name}' already exists.", errno=2002)
     stage = _stage_dir(m["using"], name)
-    _install(engine, session, name, stage, {"PACKAGE": split_name(m["pkg"])[0] if m["pkg"] else None})
+    try:
+        _install(engine, session, name, stage, {"PACKAGE": split_name(m["pkg"])[0] if m["pkg"] else None})
+    except Exception:
+        # a failed install creates no application (what the setup script made so far stays in its database)
+        engine.catalog.drop_object("APPLICATION", name)
+        raise
     return _outcome(status_select(f"Application {name} successfully created."))
 
 
