@@ -146,6 +146,20 @@ def test_tasks_need_execute_task_and_serverless_ones_execute_managed_task(conn, 
     install(conn, app_name(), stage(tmp_path, setup, privileges=("EXECUTE TASK", "EXECUTE MANAGED TASK")))
 
 
+def test_a_task_of_the_app_runs_its_body_as_the_app(conn, tmp_path):
+    name = app_name()
+    setup = (
+        "CREATE SCHEMA IF NOT EXISTS ops;\n"
+        "CREATE OR REPLACE TASK ops.t SCHEDULE = '60 MINUTE' AS CREATE WAREHOUSE IF NOT EXISTS task_wh;\n"
+    )
+    install(conn, name, stage(tmp_path, setup, privileges=("EXECUTE TASK", "EXECUTE MANAGED TASK")))
+    run(conn, f"EXECUTE TASK {name}.OPS.T")  # the consumer runs it; the body still runs as the app
+    ((state, error),) = run(
+        conn, f"SELECT STATE, ERROR_MESSAGE FROM {CAT}.TASK_HISTORY WHERE NAME = %s", (f"{name}.OPS.T",)
+    )
+    assert state == "FAILED" and "needs CREATE WAREHOUSE" in error and "does not request it" in error
+
+
 def test_the_manifest_cannot_request_what_no_app_may_hold(conn, tmp_path):
     root = stage(tmp_path, "SELECT 1;\n", privileges=("EXECUTE DATA METRIC FUNCTION",))
     fails(conn, f"CREATE APPLICATION {app_name()} USING 'file://{root}'", "cannot hold", "requesting-privs")

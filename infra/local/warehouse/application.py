@@ -150,6 +150,15 @@ def check_privileges(engine: Engine, session: LocalSession, text: str) -> None:
         )
 
 
+def context_of(engine: Engine, database: str | None) -> AppContext | None:
+    """The application whose database this is (its objects' later work runs as it), else None."""
+    props = engine.catalog.get_object("APPLICATION", database) if database else None
+    if props is None:
+        return None
+    stage = Path(props["STAGE"])
+    return AppContext(database, stage, _load_manifest(stage))  # type: ignore[arg-type]
+
+
 # install and upgrade -----------------------------------------------------------------------------
 def _stage_dir(using: str | None, name: str) -> Path:
     if not using:
