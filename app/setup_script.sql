@@ -36,6 +36,20 @@ ALTER APPLICATION SET SPECIFICATION whoop_api_egress
   LABEL = 'WHOOP API egress'
   DESCRIPTION = 'Lets the ingest procedure read your WHOOP data (cycles, recovery, sleep, workouts, profile) over HTTPS'
   HOST_PORTS = ('api.prod.whoop.com');
+-- Optional Snowflake-managed OAuth (DESIGN §3): the API_AUTHENTICATION integration OPS.CONNECT_MEMBER_OAUTH
+-- creates needs the manifest's CREATE SECURITY INTEGRATION and this specification, approved like the egress one
+-- (https://docs.snowflake.com/en/developer-guide/native-apps/requesting-app-specs-sec-integ,
+-- https://docs.snowflake.com/en/sql-reference/sql/alter-application-set-app-spec). The app-managed mode needs
+-- neither; it is the default.
+ALTER APPLICATION SET SPECIFICATION whoop_oauth
+  TYPE = SECURITY_INTEGRATION
+  LABEL = 'WHOOP sign-in (Snowflake-managed OAuth)'
+  DESCRIPTION = 'Lets Snowflake keep and refresh each member''s WHOOP OAuth token in a secret, if you choose that mode'
+  OAUTH_TYPE = 'AUTHORIZATION_CODE'
+  OAUTH_TOKEN_ENDPOINT = 'https://api.prod.whoop.com/oauth/oauth2/token'
+  OAUTH_AUTHORIZATION_ENDPOINT = 'https://api.prod.whoop.com/oauth/oauth2/auth'
+  OAUTH_ALLOWED_SCOPES = ('offline', 'read:recovery', 'read:cycles', 'read:workout', 'read:sleep', 'read:profile',
+    'read:body_measurement');
 
 -- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, quality, ml, reporting, ops. One line per file; a static test
 --    (tests/static/test_native_app.py) fails when a file under sql/ is missing here or out of order.
@@ -72,10 +86,15 @@ EXECUTE IMMEDIATE FROM '/sql/gold/25_fact_journal.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/30_agg_member_weekly.sql';
 EXECUTE IMMEDIATE FROM '/sql/gold/31_agg_member_monthly.sql';
 EXECUTE IMMEDIATE FROM '/sql/quality/01_data_quality.sql';
-EXECUTE IMMEDIATE FROM '/sql/quality/02_data_metric_functions.sql';
 EXECUTE IMMEDIATE FROM '/sql/ml/01_ml.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
-EXECUTE IMMEDIATE FROM '/sql/ops/09_resume_tasks.sql';
+EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
+-- The network rule, the external access integration (named after this app, so two installs in one account do not
+-- share it) and each WHOOP-calling procedure's integration and secrets: created or updated, never replaced.
+CALL OPS.BIND_INGEST_SECRETS();  -- becomes OPS.CONFIGURE_EGRESS() with the per-member secrets change
+-- Tasks and dynamic tables were (re)created above; put them in the recorded state (STOPPED until the consumer
+-- calls OPS.START_PIPELINE(); an upgrade keeps a started pipeline running).
+CALL OPS.APPLY_PIPELINE_STATE();
 
 -- 7. Default Streamlit (manifest artifacts.default_streamlit).
 CREATE OR REPLACE STREAMLIT core.dashboard
@@ -100,6 +119,8 @@ GRANT USAGE ON PROCEDURE ops.register_member(VARCHAR, VARCHAR, NUMBER) TO APPLIC
 GRANT USAGE ON PROCEDURE ops.set_whoop_client(VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.connect_member_oauth(VARCHAR, NUMBER) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.forget_member(VARCHAR) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.start_pipeline() TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.stop_pipeline() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON SCHEMA ml TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON PROCEDURE ops.train_ml(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.score_ml() TO APPLICATION ROLE app_admin;

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import dashboard, ingest, medallion, ml, sandbox_throughput, warehouse_overhead
+from bench import dashboard, ingest, medallion, ml, sandbox_throughput, warehouse_overhead, warehouse_resumes
 from bench.harness import Recorder
 
 BENCHMARKS: list[Callable[..., None]] = [
@@ -28,6 +28,7 @@ BENCHMARKS: list[Callable[..., None]] = [
     medallion.run,
     ml.run,
     dashboard.run,
+    warehouse_resumes.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -1,23 +1,10 @@
--- Account roles, their hierarchy, and the reporting database that holds everything outside the Native App:
--- the REPORTING secure views for Power BI, the GOVERNANCE schema (policies, the member access mapping) and
--- an ANALYST_SANDBOX schema. Runs once per account ({{ env }}); Terraform (infra/terraform) manages the same
--- roles in production, and CREATE ROLE IF NOT EXISTS keeps this script safe on an account it already set up.
--- The least-privilege matrix these grants implement: docs/governance.md, infra/governance/role_matrix.yml.
-
-CREATE ROLE IF NOT EXISTS WHOOP_BI
-    COMMENT = 'Power BI service role: reads the REPORTING secure views only';
-CREATE ROLE IF NOT EXISTS WHOOP_ANALYST
-    COMMENT = 'Analysts: the REPORTING views (PII masked) plus a sandbox schema';
-CREATE ROLE IF NOT EXISTS WHOOP_PII_READER
-    COMMENT = 'Sees member PII unmasked in the REPORTING views; granted to named people, never to BI';
-CREATE ROLE IF NOT EXISTS WHOOP_ADMIN
-    COMMENT = 'Platform administrator and migration owner: runs the app (app_admin), owns REPORTING';
-
--- Hierarchy: BI < ANALYST < ADMIN; PII_READER < ADMIN; ADMIN < SYSADMIN (so SYSADMIN can manage what it owns).
-GRANT ROLE WHOOP_BI TO ROLE WHOOP_ANALYST;
-GRANT ROLE WHOOP_ANALYST TO ROLE WHOOP_ADMIN;
-GRANT ROLE WHOOP_PII_READER TO ROLE WHOOP_ADMIN;
-GRANT ROLE WHOOP_ADMIN TO ROLE SYSADMIN;
+-- The reporting database that holds everything outside the Native App: the REPORTING secure views for Power
+-- BI, the GOVERNANCE schema (policies, the member access mapping) and an ANALYST_SANDBOX schema. Runs once per
+-- account ({{ env }}) as WHOOP_ADMIN, which then owns the database and so may grant on it (R__20_grants.sql).
+-- The account roles (WHOOP_BI, WHOOP_ANALYST, WHOOP_PII_READER, WHOOP_ADMIN) and their hierarchy are not created
+-- here: Terraform creates and grants them as SECURITYADMIN, which owns them (infra/terraform/roles.tf; why,
+-- in infra/terraform/grants.tf). Locally, `whoop deploy --local` stands in for Terraform
+-- (infra/local/migrations.py). The least-privilege matrix: docs/governance.md, infra/governance/role_matrix.yml.
 
 CREATE DATABASE IF NOT EXISTS {{ reporting_database }}
     COMMENT = 'WHOOP platform ({{ env }}): secure views over the app''s Gold layer for Power BI, and their governance';

@@ -51,7 +51,7 @@ def gold_row_counts(session) -> dict[str, int]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="WHOOP Platform", layout="wide")
+    st.set_page_config(layout="wide")  # page_title/page_icon: unsupported in a Native App
     st.title("WHOOP Platform")
     try:
         counts = gold_row_counts(whoop_session.get_session())

@@ -1,8 +1,11 @@
-"""What every page shares: the cached query runner, the sidebar (member and date range) and empty states."""
+"""What every page shares: the memoized query runner, the sidebar (member and date range) and empty states."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
+from typing import TypeVar
 
 import pandas as pd
 import queries
@@ -13,6 +16,9 @@ from queries import Filters
 TTL_SECONDS = 600
 DEFAULT_DAYS = 90
 RUN_HINT = "run the pipeline (`whoop run` locally, or `EXECUTE TASK OPS.WHOOP_PIPELINE_ROOT` in Snowflake)"
+
+T = TypeVar("T")
+_MEMO = "_whoop_memo"  # st.session_state key of the query memo
 
 # WHOOP's recovery zones
 GREEN, YELLOW, RED = "#16EC06", "#FFDE00", "#FF0026"
@@ -31,8 +37,31 @@ class QueryError(Exception):
     """A query the warehouse refused; the page shows the message instead of a traceback."""
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _run(source: str, sql: str) -> pd.DataFrame:
+def memo(key: Hashable, ttl: float, compute: Callable[[], T]) -> T:
+    """`compute()`, remembered in this viewer's session state for `ttl` seconds (failures are not remembered).
+
+    Stands in for st.cache_data, which Streamlit in a Native App does not support (warehouse runtime; see
+    infra/preflight/streamlit_versions.py). A warehouse runtime gives every viewer a personal instance, so a
+    per-session memo is what a shared cache would have been there; it spares reruns (every widget change) the
+    same statements."""
+    store: dict = st.session_state.setdefault(_MEMO, {})
+    now = time.monotonic()
+    hit = store.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    value = compute()
+    for stale in [k for k, (at, _) in store.items() if now - at >= ttl]:
+        del store[stale]
+    store[key] = (now, value)
+    return value
+
+
+def clear_memo() -> None:
+    """Forget every remembered result (after an action that changes the data, e.g. a pipeline run)."""
+    st.session_state.pop(_MEMO, None)
+
+
+def _run(sql: str) -> pd.DataFrame:
     session = whoop_session.get_session()
     rows = session.sql(sql).collect()
     if not rows:
@@ -42,28 +71,27 @@ def _run(source: str, sql: str) -> pd.DataFrame:
 
 
 def query(sql: str) -> pd.DataFrame:
-    """Run a statement (cached per warehouse and statement for TTL_SECONDS); columns are upper case."""
+    """Run a statement (remembered per warehouse and statement for TTL_SECONDS); columns are upper case."""
     try:
-        frame = _run(whoop_session.source_id(), sql)
+        frame = memo(("query", whoop_session.source_id(), sql), TTL_SECONDS, lambda: _run(sql)).copy()
     except Exception as exc:
         raise QueryError(" ".join(str(exc).split())[:400]) from None
     frame.columns = [str(c).strip('"').upper() for c in frame.columns]
-    return frame.copy()
+    return frame
 
 
 def run_all(named: dict[str, str]) -> dict[str, pd.DataFrame]:
     return {name: query(sql) for name, sql in named.items()}
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def _tables(source: str) -> frozenset[str]:
+def _tables() -> frozenset[str]:
     rows = whoop_session.get_session().sql(queries.tables_sql()).collect()
     return frozenset(f"{r[0]}.{r[1]}".upper() for r in rows)
 
 
 def existing_tables() -> frozenset[str]:
     try:
-        return _tables(whoop_session.source_id())
+        return memo(("tables", whoop_session.source_id()), 60, _tables)
     except Exception:
         return frozenset()
 
@@ -87,7 +115,8 @@ def _key_to_date(key: int) -> date:
 
 def sidebar(title: str) -> Filters | None:
     """The shared sidebar: member selector and date range. None (with an explanation) when there are no members."""
-    st.set_page_config(page_title=f"WHOOP · {title}", layout="wide")
+    # page_title and page_icon are unsupported in a Native App (adding-streamlit); the title is the page's heading
+    st.set_page_config(layout="wide")
     st.title(title)
     with st.sidebar:
         st.header("WHOOP Platform")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 LOCAL_ENV = "WHOOP_DASHBOARD_WAREHOUSE"
@@ -73,18 +74,52 @@ def _open_local(url: str) -> Any:
     return session
 
 
-def is_admin(session: Any) -> bool:
-    """Whether the viewer holds the app's admin role.
+READ_SESSION_GRANT = "GRANT READ SESSION ON ACCOUNT TO APPLICATION {app};"
 
-    In Snowflake: IS_APPLICATION_ROLE_IN_SESSION('APP_ADMIN') (Streamlit in a Native App runs with the app's
-    privileges, so the viewer's application roles are what gate admin actions); if that cannot be evaluated
-    the answer is no. Locally the warehouse enforces no roles, so `WHOOP_DASHBOARD_ROLE` (default app_admin)
-    says which application role the local session stands for; set it to app_viewer to see the gate closed.
+
+@dataclass(frozen=True)
+class AdminCheck:
+    """Whether the viewer holds the app's admin role, or why that could not be told (`unknown` is then set)."""
+
+    is_admin: bool
+    unknown: str | None = None  # why the role could not be checked; the gate stays closed
+
+
+def admin_check(session: Any) -> AdminCheck:
+    """Whether the viewer holds the app's admin role (APP_ADMIN).
+
+    In Snowflake: IS_APPLICATION_ROLE_IN_SESSION('APP_ADMIN'). Streamlit in a Native App runs with the app's
+    (owner's) rights, and the viewer's session context is only readable once the consumer has granted the app
+    READ SESSION (`GRANT READ SESSION ON ACCOUNT TO APPLICATION <app>`; the manifest requests it): until then the
+    call fails or returns NULL. Either way the answer is "not known", not "no", so the page can say what to grant
+    instead of locking everyone out without a word. Locally the warehouse enforces no roles, so
+    `WHOOP_DASHBOARD_ROLE` (default app_admin) says which application role the local session stands for; set it
+    to app_viewer to see the gate closed.
     """
     if local_url() is not None:
-        return os.environ.get(LOCAL_ROLE_ENV, "app_admin").strip().upper() == ADMIN_ROLE
+        return AdminCheck(os.environ.get(LOCAL_ROLE_ENV, "app_admin").strip().upper() == ADMIN_ROLE)
     try:
         rows = session.sql(f"SELECT IS_APPLICATION_ROLE_IN_SESSION('{ADMIN_ROLE}') AS IS_ADMIN").collect()
-    except Exception:  # not in a Native App, or the function is unavailable: closed, not open
-        return False
-    return bool(rows and rows[0][0])
+    except Exception as exc:  # most likely READ SESSION not granted yet (or not in a Native App)
+        return AdminCheck(False, " ".join(str(exc).split())[:300] or type(exc).__name__)
+    value = rows[0][0] if rows else None
+    if value is None:
+        return AdminCheck(False, f"IS_APPLICATION_ROLE_IN_SESSION('{ADMIN_ROLE}') returned NULL")
+    return AdminCheck(bool(value))
+
+
+def is_admin(session: Any) -> bool:
+    """True only when the viewer is known to hold APP_ADMIN (see admin_check)."""
+    return admin_check(session).is_admin
+
+
+def app_name(session: Any) -> str:
+    """The installed application's name, for statements shown to the consumer; `<app name>` when unknown.
+
+    Inside a Native App the app is the session's current database (locally: the WHOOP database)."""
+    try:
+        rows = session.sql("SELECT CURRENT_DATABASE()").collect()
+        name = rows[0][0] if rows else None
+    except Exception:
+        name = None
+    return str(name) if name else "<app name>"

@@ -4,8 +4,12 @@ schemachange cannot target the emulator (it ignores `host`/`port`, SNOWFLAKE.md 
 schemachange's own pieces instead of its CLI: its script discovery and naming rules
 (`get_all_scripts_recursively`), its Jinja renderer with the modules folder (`JinjaTemplateProcessor`), and
 its BEGIN…END-aware statement splitter (`split_sql_statements`). What it adds is the bookkeeping: a change
-history table with schemachange's columns (`METADATA.SCHEMACHANGE.CHANGE_HISTORY`), versioned scripts run
+history table with schemachange's columns (at the config's `change-history-table`), versioned scripts run
 once in version order, repeatable ones when their rendered checksum changes, always-scripts every time.
+
+It also stands in for Terraform, which in production runs before the migrations: the account roles and their
+hierarchy (`locals` of infra/terraform/roles.tf, read with python-hcl2, so the two cannot drift) and the
+database and schema of the change history (infra/terraform/admin.tf).
 
 Differences from `schemachange deploy`: no session reset between scripts (scripts use qualified names, as
 schemachange requires anyway), no query tag, no `.cli.yml` steps (none exist here).
@@ -26,8 +30,19 @@ from infra.local.settings import REPO_ROOT
 
 MIGRATIONS = REPO_ROOT / "migrations"
 MODULES = MIGRATIONS / "modules"
-HISTORY_DATABASE = "METADATA"
-HISTORY_TABLE = "METADATA.SCHEMACHANGE.CHANGE_HISTORY"
+TERRAFORM_ROLES = REPO_ROOT / "infra" / "terraform" / "roles.tf"
+
+
+def _history_table() -> str:
+    """schemachange's change-history-table from its config (its default when absent)."""
+    import yaml
+
+    config = yaml.safe_load((MIGRATIONS / "schemachange-config.yml").read_text())
+    return str(config.get("schemachange", {}).get("change-history-table") or "METADATA.SCHEMACHANGE.CHANGE_HISTORY")
+
+
+HISTORY_TABLE = _history_table().upper()
+HISTORY_DATABASE, HISTORY_SCHEMA, _ = HISTORY_TABLE.split(".")
 REPORTING_DATABASE = "WHOOP_REPORTING_LOCAL"
 
 
@@ -91,9 +106,34 @@ def _has_sql(statement: str) -> bool:
     return bool(text.strip().strip(";").strip())
 
 
+def terraform_roles(path: Path = TERRAFORM_ROLES) -> tuple[dict[str, str], dict[str, str]]:
+    """(role -> comment, child role -> parent role) from the locals of infra/terraform/roles.tf."""
+    import hcl2
+
+    with path.open() as f:
+        parsed = hcl2.load(f)
+    (block,) = [b for b in parsed["locals"] if "roles" in b and "hierarchy" in b]
+
+    def plain(mapping: dict) -> dict[str, str]:
+        return {k.strip('"'): str(v).strip('"') for k, v in mapping.items() if not k.startswith("__")}
+
+    return plain(block["roles"]), plain(block["hierarchy"])
+
+
+def terraform_statements() -> list[str]:
+    """What Terraform leaves on the account before the migrations run, as SQL for the local warehouse."""
+    roles, hierarchy = terraform_roles()
+    out = [f"CREATE ROLE IF NOT EXISTS {name} COMMENT = '{comment.replace(chr(39), chr(39) * 2)}'"
+           for name, comment in roles.items()]  # fmt: skip
+    out += [f"GRANT ROLE {child} TO ROLE {parent}" for child, parent in hierarchy.items()]
+    out += [f"CREATE DATABASE IF NOT EXISTS {HISTORY_DATABASE}",
+            f"CREATE SCHEMA IF NOT EXISTS {HISTORY_DATABASE}.{HISTORY_SCHEMA}"]  # fmt: skip
+    return out
+
+
 def _ensure_history(cur: Any) -> None:
-    cur.execute(f"CREATE DATABASE IF NOT EXISTS {HISTORY_DATABASE}")
-    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_DATABASE}.SCHEMACHANGE")
+    for statement in terraform_statements():
+        cur.execute(statement)
     cur.execute(
         f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (VERSION VARCHAR, DESCRIPTION VARCHAR, SCRIPT VARCHAR, "
         "SCRIPT_TYPE VARCHAR, CHECKSUM VARCHAR, EXECUTION_TIME NUMBER, STATUS VARCHAR, INSTALLED_BY VARCHAR, "

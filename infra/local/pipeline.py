@@ -212,8 +212,23 @@ def _register(
             if profile.status_code != 200:
                 raise WhoopError(f"could not read {name}'s WHOOP profile (HTTP {profile.status_code})")
             cur.execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [name, tokens["refresh_token"], profile.json()["user_id"]])
+        if granted:
+            _start_pipeline(cur)
     finally:
         conn.close()
+
+
+def _start_pipeline(cur: Any) -> None:
+    """What the Setup page's Start button does once a member exists: resume the app's tasks and dynamic tables."""
+    try:
+        cur.execute("CALL OPS.START_PIPELINE()")
+    except snowflake.connector.errors.ProgrammingError as e:
+        raise WhoopError(f"starting the pipeline failed: {' '.join(str(e.msg).split())}") from None
+
+
+def pipeline_state(cur: Any) -> str:
+    cur.execute("SELECT MAX(SETTING_VALUE) FROM CONFIG.SETTINGS WHERE SETTING_KEY = 'pipeline_state'")
+    return cur.fetchone()[0] or "STOPPED"
 
 
 def _connect_snowflake_managed(settings: Settings, members: list[str]) -> None:
@@ -319,6 +334,11 @@ def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
             "SELECT COALESCE(MAX(COMPLETED_TIME), '1970-01-01'::TIMESTAMP_TZ) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY"
         )
         (since,) = cur.fetchone()
+        if pipeline_state(cur) != "STARTED":
+            raise WhoopError(
+                "the pipeline is not started: authorize a member (`whoop auth`) or import an export, "
+                "which start it, or CALL OPS.START_PIPELINE()"
+            )
         cur.execute(f"EXECUTE TASK {ROOT_TASK}")
         cur.execute(
             "SELECT NAME, STATE, ERROR_MESSAGE, RETURN_VALUE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY "
@@ -552,6 +572,7 @@ def import_export(settings: Settings, path: Path, member: str) -> dict:
     conn = connect(settings)
     try:
         result = export_import.import_export(conn, path, member)
+        _start_pipeline(conn.cursor())  # an export is a member's data arriving, like a registration
     except snowflake.connector.errors.ProgrammingError as e:
         raise WhoopError(f"importing {path} failed: {' '.join(str(e.msg).split())}") from None
     finally:

@@ -33,7 +33,8 @@ class GlobalPrivilege:
     auto_granted: bool  # granted at install/upgrade with manifest v2; otherwise the consumer grants it
 
 
-# The global privileges an app may request, as the manifest spells them.
+# The global privileges an app may request, as the manifest spells them. EXECUTE DATA METRIC FUNCTION and
+# EXECUTE MANAGED ALERT are on neither page: an app cannot hold them.
 REQUESTABLE: dict[str, GlobalPrivilege] = {
     p.name: p
     for p in (
@@ -44,10 +45,11 @@ REQUESTABLE: dict[str, GlobalPrivilege] = {
         GlobalPrivilege("CREATE WAREHOUSE", True),
         GlobalPrivilege("EXECUTE MANAGED TASK", True),
         GlobalPrivilege("EXECUTE TASK", True),
-        GlobalPrivilege("MANAGE WAREHOUSES", True),
+        # manifest v2 only; the integration stays disabled until the consumer approves its app specification
+        # (https://docs.snowflake.com/en/developer-guide/native-apps/requesting-app-specs-sec-integ)
         GlobalPrivilege("CREATE SECURITY INTEGRATION", True),
+        GlobalPrivilege("MANAGE WAREHOUSES", False),
         GlobalPrivilege("EXECUTE ALERT", False),
-        GlobalPrivilege("EXECUTE MANAGED ALERT", False),
         GlobalPrivilege("READ SESSION", False),
         GlobalPrivilege("IMPORTED PRIVILEGES ON SNOWFLAKE DB", False),
     )

@@ -1,6 +1,6 @@
-# The account roles of docs/governance.md. migrations/V1.0.0 creates the same roles with IF NOT EXISTS so a
-# fresh account (and the local stack) works without Terraform; on an account Terraform manages, Terraform
-# creates them first and the migration's statements are no-ops.
+# The account roles of docs/governance.md and their hierarchy, created and granted as SECURITYADMIN, which owns
+# them. Only here: the migrations grant no role (the deploy role owns none and holds no MANAGE GRANTS; see
+# grants.tf). The local stack stands in for this file (infra/local/migrations.py reads these locals).
 locals {
   roles = {
     WHOOP_ADMIN      = "Platform administrator and migration owner: runs the app (app_admin), owns REPORTING"

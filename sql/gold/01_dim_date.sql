@@ -10,7 +10,9 @@ CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_DATE
     COMMENT = 'Calendar dimension from 2012-01-01 to a year ahead; DATE_KEY is YYYYMMDD'
 AS
 WITH spine AS (
-    SELECT DATEADD(DAY, SEQ4(), DATE '2012-01-01') AS FULL_DATE
+    -- SEQ4() may leave gaps (https://docs.snowflake.com/en/sql-reference/functions/seq1), which would be
+    -- missing dates; ROW_NUMBER() over it numbers the generated rows without gaps.
+    SELECT DATEADD(DAY, ROW_NUMBER() OVER (ORDER BY SEQ4()) - 1, DATE '2012-01-01') AS FULL_DATE
     FROM TABLE(GENERATOR(ROWCOUNT => 20000))
 ),
 bounded AS (

@@ -11,10 +11,22 @@ CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_MEMBER
     REFRESH_MODE = INCREMENTAL
     COMMENT = 'Members: key, WHOOP user id, profile (PII), latest body measurements, connection status'
 AS
+-- CONFIG.MEMBERS appears once: on both sides of an outer join (the registered list LEFT JOIN itself) the
+-- query would be refused for incremental refresh at CREATE
+-- (https://docs.snowflake.com/en/user-guide/dynamic-tables-supported-queries). One row per member:
+-- registered members with their status, plus members known only from their data (a CSV export).
 WITH known AS (
-    SELECT MEMBER_NAME FROM CONFIG.MEMBERS
-    UNION
-    SELECT MEMBER_NAME FROM GOLD.INT_CYCLE
+    SELECT
+        MEMBER_NAME,
+        MAX(WHOOP_USER_ID) AS WHOOP_USER_ID,
+        MAX(STATUS) AS STATUS,
+        MAX(AUTHORIZED_AT) AS AUTHORIZED_AT
+    FROM (
+        SELECT MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT FROM CONFIG.MEMBERS
+        UNION ALL
+        SELECT MEMBER_NAME, NULL, NULL, NULL FROM GOLD.INT_CYCLE
+    ) AS sources
+    GROUP BY MEMBER_NAME
 ),
 latest_body AS (
     SELECT MEMBER_NAME, HEIGHT_METERS, WEIGHT_KILOGRAMS, MAX_HEART_RATE, MEASURED_AT
@@ -24,7 +36,7 @@ latest_body AS (
 SELECT
     MD5('member|' || k.MEMBER_NAME) AS MEMBER_KEY,
     k.MEMBER_NAME,
-    COALESCE(m.WHOOP_USER_ID, p.MEMBER_ID) AS WHOOP_USER_ID,
+    COALESCE(k.WHOOP_USER_ID, p.MEMBER_ID) AS WHOOP_USER_ID,
     p.EMAIL,
     p.FIRST_NAME,
     p.LAST_NAME,
@@ -32,10 +44,9 @@ SELECT
     b.WEIGHT_KILOGRAMS,
     b.MAX_HEART_RATE AS MAX_HEART_RATE_BPM,
     b.MEASURED_AT AS BODY_MEASURED_AT,
-    COALESCE(m.STATUS, 'EXPORT_ONLY') AS MEMBER_STATUS,
-    m.AUTHORIZED_AT
+    COALESCE(k.STATUS, 'EXPORT_ONLY') AS MEMBER_STATUS,
+    k.AUTHORIZED_AT
 FROM known AS k
-LEFT JOIN CONFIG.MEMBERS AS m ON m.MEMBER_NAME = k.MEMBER_NAME
 LEFT JOIN SILVER.MEMBER_PROFILE AS p ON p.MEMBER_NAME = k.MEMBER_NAME
 LEFT JOIN latest_body AS b ON b.MEMBER_NAME = k.MEMBER_NAME;
 

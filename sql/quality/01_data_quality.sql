@@ -52,10 +52,11 @@ CREATE OR REPLACE PROCEDURE OPS.RUN_DATA_QUALITY()
 AS
 $$
 BEGIN
-    -- A LANGUAGE SQL body here has no variables, so the run id is a row every later statement reads back.
-    -- Runs never overlap: the task graph does not start a firing while the previous one runs.
+    -- This call's run id is a variable, so a manual CALL running beside the graph's finalizer never writes its
+    -- results under the other run's id (reading back "the newest run" would mix them up).
+    LET run_id VARCHAR := UUID_STRING();
     INSERT INTO OPS.DQ_RUNS (RUN_ID, STARTED_AT)
-    SELECT UUID_STRING(), SYSDATE();
+    SELECT :run_id, SYSDATE();
 
     -- Gold as of this run's Silver (see the header). Dimensions first, then the facts and aggregates.
     ALTER DYNAMIC TABLE GOLD.DIM_DATE REFRESH;
@@ -77,8 +78,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     api_rows AS (
         SELECT 'BRONZE.RAW_CYCLE' AS TABLE_NAME, PAYLOAD_HASH, MEMBER_ID FROM BRONZE.RAW_CYCLE
@@ -137,8 +137,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     natural_keys AS (
         SELECT 'SILVER.CYCLE' AS TABLE_NAME, 'cycle_id_unique' AS CHECK_NAME, 'CYCLE_ID' AS DETAIL,
@@ -281,8 +280,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     key_counts AS (
         SELECT 'GOLD.DIM_DATE' AS TABLE_NAME, 'date_key_unique' AS CHECK_NAME, COUNT(*) AS N
@@ -346,8 +344,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     date_refs AS (
         SELECT 'GOLD.FACT_DAILY_RECOVERY' AS TABLE_NAME, DATE_KEY FROM GOLD.FACT_DAILY_RECOVERY
@@ -418,8 +415,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     checks AS (
         SELECT 'GOLD.FACT_DAILY_RECOVERY' AS TABLE_NAME, 'recovery_score_0_100' AS CHECK_NAME, 'range' AS CHECK_KIND,
@@ -496,8 +492,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     threshold AS (
         SELECT COALESCE(MAX(IFF(SETTING_KEY = 'dq_freshness_hours', TRY_TO_DOUBLE(SETTING_VALUE), NULL)), 36) AS HOURS
@@ -552,8 +547,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     settings AS (
         SELECT
@@ -639,8 +633,7 @@ BEGIN
         PASSED, DETAIL
     )
     WITH run AS (
-        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS
-        QUALIFY ROW_NUMBER() OVER (ORDER BY STARTED_AT DESC, RUN_ID DESC) = 1
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
     ),
     spans AS (
         SELECT MEMBER_KEY, MIN(DATE_KEY) AS FIRST_KEY, MAX(DATE_KEY) AS LAST_KEY
@@ -674,36 +667,10 @@ BEGIN
 END;
 $$;
 
--- The ingest graph's finalizer (see the header for why not AFTER the Silver tasks). Resumed, with the
--- alert, in sql/ops/09_resume_tasks.sql.
+-- The ingest graph's finalizer (see the header for why not AFTER the Silver tasks). Created suspended, resumed
+-- by OPS.START_PIPELINE (sql/ops/09_pipeline_state.sql); serverless, like every task of the app.
 CREATE OR REPLACE TASK OPS.DATA_QUALITY_TASK
-    WAREHOUSE = WHOOP_PLATFORM_WH
+    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
     FINALIZE = OPS.WHOOP_PIPELINE_ROOT
 AS
 CALL OPS.RUN_DATA_QUALITY();
-
--- Fires once per data quality run with a failed 'error' check. It looks at the newest run rather than at
--- SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME(): the local warehouse does not emulate that function, and
--- "newest run, not alerted yet" also means a run is never alerted twice (or missed) when the alert's
--- schedule and the graph's drift apart. The event row is what a notification integration forwards.
-CREATE OR REPLACE ALERT OPS.DATA_QUALITY_ALERT
-    WAREHOUSE = WHOOP_PLATFORM_WH
-    SCHEDULE = '60 MINUTE'
-IF (EXISTS (
-    SELECT 1
-    FROM OPS.DQ_RESULTS AS r
-    WHERE r.RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)
-        AND NOT r.PASSED
-        AND r.SEVERITY = 'error'
-        AND NOT EXISTS (SELECT 1 FROM OPS.ALERT_EVENTS AS e WHERE e.RUN_ID = r.RUN_ID)
-))
-THEN
-    INSERT INTO OPS.ALERT_EVENTS (RAISED_AT, ALERT_NAME, RUN_ID, FAILED_CHECKS, DETAIL)
-    SELECT SYSDATE(), 'OPS.DATA_QUALITY_ALERT', r.RUN_ID, COUNT(*),
-        LISTAGG(r.TABLE_NAME || '.' || r.CHECK_NAME, ', ') WITHIN GROUP (ORDER BY r.TABLE_NAME, r.CHECK_NAME)
-    FROM OPS.DQ_RESULTS AS r
-    WHERE r.RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)
-        AND NOT r.PASSED
-        AND r.SEVERITY = 'error'
-        AND NOT EXISTS (SELECT 1 FROM OPS.ALERT_EVENTS AS e WHERE e.RUN_ID = r.RUN_ID)
-    GROUP BY r.RUN_ID;

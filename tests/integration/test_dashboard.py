@@ -177,6 +177,18 @@ def test_setup_connect_member_returns_the_oauth_statement(demo, monkeypatch):
     at = app_test(PAGE["Setup"], demo.warehouse_url, monkeypatch)
     at.text_input[0].input("cat")
     at.text_input[1].input("424242")
-    at.button[1].click().run()
+    next(b for b in at.button if b.label == "Prepare").click().run()
     _ok(at)
     assert "SYSTEM$START_OAUTH_FLOW" in at.code[0].value
+
+
+def test_setup_stops_and_starts_the_pipeline(demo, monkeypatch):
+    at = app_test(PAGE["Setup"], demo.warehouse_url, monkeypatch)
+    _ok(at)
+    assert "Started" in texts(at.success)
+    at.button(key="stop_pipeline").click().run()
+    _ok(at)
+    assert "Stopped" in texts(at.info)
+    at.button(key="start_pipeline").click().run()
+    _ok(at)
+    assert "Started" in texts(at.success)

@@ -29,26 +29,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason=f"live tier: no Snowflake credentials ({', '.join(absent)} not set)")
     for item in items:
-        if "live" in item.keywords:
+        # the marker, not `"live" in item.keywords`: keywords hold the folder name too, which would skip the
+        # offline checks of this folder (test_live_app_deploy.py's CLI flag checks)
+        if item.get_closest_marker("live"):
             item.add_marker(skip)
+
+
+DEFAULT_ROLE = "WHOOP_ADMIN"
+DEFAULT_WAREHOUSE = "WHOOP_TRANSFORM_WH"
+
+
+def connection_settings() -> dict[str, str]:
+    """The connection of the live tier, from SNOWFLAKE_* variables: the connector's parameter names. The
+    Snowflake CLI commands of test_live_app_deploy.py are built from the same dict."""
+    params = {
+        "account": os.environ["SNOWFLAKE_ACCOUNT"],
+        "user": os.environ["SNOWFLAKE_USER"],
+        "role": os.environ.get("SNOWFLAKE_ROLE", DEFAULT_ROLE),
+        "warehouse": os.environ.get("SNOWFLAKE_WAREHOUSE", DEFAULT_WAREHOUSE),
+    }
+    for env, key in (("SNOWFLAKE_AUTHENTICATOR", "authenticator"), ("SNOWFLAKE_PRIVATE_KEY_PATH", "private_key_file"),
+                     ("SNOWFLAKE_PASSWORD", "password")):  # fmt: skip
+        if os.environ.get(env):
+            params[key] = os.environ[env]
+    return params
 
 
 @pytest.fixture(scope="session")
 def snowflake_conn():
     import snowflake.connector
 
-    params = {
-        "account": os.environ["SNOWFLAKE_ACCOUNT"],
-        "user": os.environ["SNOWFLAKE_USER"],
-        "role": os.environ.get("SNOWFLAKE_ROLE", "WHOOP_ADMIN"),
-        "warehouse": os.environ.get("SNOWFLAKE_WAREHOUSE", "WHOOP_TRANSFORM_WH"),
-        "session_parameters": {"QUERY_TAG": "whoop-live-tests"},
-    }
-    for env, key in (("SNOWFLAKE_AUTHENTICATOR", "authenticator"), ("SNOWFLAKE_PRIVATE_KEY_PATH", "private_key_file"),
-                     ("SNOWFLAKE_PASSWORD", "password")):  # fmt: skip
-        if os.environ.get(env):
-            params[key] = os.environ[env]
-    conn = snowflake.connector.connect(**params)
+    conn = snowflake.connector.connect(**connection_settings(), session_parameters={"QUERY_TAG": "whoop-live-tests"})
     yield conn
     conn.close()
 

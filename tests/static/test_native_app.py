@@ -1,8 +1,8 @@
 """Static checks of the Native App artifacts: they run offline and need no Snowflake account.
 
 What a live install would reject late (a missing stage file, an unknown snowflake.yml key, a SQL file
-nobody added to the setup script, a package the handlers import but the app does not declare) fails
-here first.
+nobody added to the setup script, a package a handler imports but its procedure's PACKAGES clause does not
+declare) fails here first.
 """
 
 from __future__ import annotations
@@ -24,16 +24,12 @@ import yaml
 
 from infra import app_stage
 from infra.native_app_zip import build_zip
+from tests.static import procedures as procs
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("config", "bronze", "silver", "gold", "quality", "ml", "reporting", "ops")
 SNOW = shutil.which("snow") or str(Path(sys.executable).with_name("snow"))
 GENERATED = ("build/",)  # produced by infra/native_app_zip.py before bundling, not committed
-
-# Import name -> Snowflake Anaconda package name, where they differ.
-DIST_NAMES = {"snowflake": "snowflake-snowpark-python", "yaml": "pyyaml", "sklearn": "scikit-learn"}
-# Modules the Snowflake Python runtime provides without a package.
-SERVER_MODULES = {"_snowflake"}
 
 
 def load_yaml(rel: str) -> dict:
@@ -200,25 +196,105 @@ def test_application_roles_exist(setup_sql):
 
 
 # --- Python packaging ----------------------------------------------------------------------------------
+# Inside Snowflake a procedure gets the packages of its own PACKAGES clause and nothing else: no file of the
+# repository (environment.yml included) is read. So each procedure's clause is checked against what its
+# handler imports (tests/static/procedures.py follows the imports transitively inside snowpark_procs/).
+# https://docs.snowflake.com/en/sql-reference/sql/create-procedure (PACKAGES)
 
 
-def third_party_imports(root: Path) -> set[str]:
-    found: set[str] = set()
-    for path in root.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                found.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module.split(".")[0])
-    return {m for m in found if m not in sys.stdlib_module_names and m not in SERVER_MODULES and m != root.name}
+@pytest.fixture(scope="module")
+def procedures() -> list[procs.Procedure]:
+    return procs.python_procedures()
 
 
-def test_environment_lists_every_imported_package():
-    env = load_yaml("environment.yml")
+def test_python_procedures_are_found(procedures):
+    names = {p.name for p in procedures}
+    assert {"OPS.INGEST_WHOOP", "OPS.TRAIN_ML", "OPS.SCORE_ML"} <= names, names  # the parser still sees them
+    for p in procedures:
+        assert p.handler.startswith("snowpark_procs."), f"{p.name} ({p.file}): handler {p.handler!r}"
+        assert p.runtime, f"{p.name} ({p.file}): set RUNTIME_VERSION"
+
+
+def test_every_procedure_declares_the_packages_its_handler_imports(procedures):
+    """Per procedure: the third-party packages reachable from its HANDLER module (module-level and lazy
+    imports, followed through snowpark_procs/) are all in its PACKAGES clause, and so is the Snowpark
+    package, which a Python procedure always needs (create-procedure, PACKAGES)."""
+    short = {}
+    for p in procedures:
+        needed = procs.third_party_packages(p.module)
+        needed.setdefault("snowflake-snowpark-python", {"(every Python procedure)"})
+        missing = {dist: sorted(by) for dist, by in needed.items() if dist not in p.packages}
+        if missing:
+            short[f"{p.file}: {p.name}"] = missing
+    assert not short, "add to the PACKAGES clause (package: imported by): " + json.dumps(short, indent=1)
+
+
+def test_procedure_parser_reads_packages_and_versions():
+    stmt = (
+        "CREATE OR REPLACE PROCEDURE OPS.P(X VARCHAR) RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python==1.56.0', 'Scikit-Learn>=1.5', 'numpy') "
+        "IMPORTS = ('/python/snowpark_procs.zip') HANDLER = 'snowpark_procs.ingest.main'"
+    )
+    p = procs.parse_procedure(stmt)
+    assert p and p.name == "OPS.P" and p.handler == "snowpark_procs.ingest.main" and p.runtime == "3.11"
+    assert set(p.packages) == {"snowflake-snowpark-python", "scikit-learn", "numpy"}
+    assert procs.parse_procedure(stmt.replace("LANGUAGE PYTHON", "LANGUAGE SQL")) is None
+    assert procs.parse_procedure("CREATE OR REPLACE TABLE T (PACKAGES VARCHAR)") is None
+    assert procs.distribution("snowflake.ml.registry.Registry") == "snowflake-ml-python"
+    assert procs.distribution("sklearn.ensemble") == "scikit-learn"
+    assert procs.distribution("json") is procs.distribution("_snowflake") is None
+
+
+def test_import_walk_follows_lazy_relative_and_submodule_imports(tmp_path):
+    """A planted package: the handler reaches numpy through a relative import, requests through a lazy import
+    in a function, and pandas through `from pkg import submodule`; a TYPE_CHECKING import does not count."""
+    pkg = tmp_path / "snowpark_procs"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("import yaml\n")
+    (pkg / "handler.py").write_text(
+        "from typing import TYPE_CHECKING\nfrom . import helper\nfrom snowpark_procs.sub import leaf\n"
+        "if TYPE_CHECKING:\n    import polars\n"
+        "def main(session):\n    import requests\n    return helper.f()\n"
+    )
+    (pkg / "helper.py").write_text("import json\nimport numpy as np\nimport _snowflake\n")
+    (pkg / "sub" / "leaf.py").write_text("import pandas\nfrom sklearn.ensemble import IsolationForest\n")
+    (pkg / "unused.py").write_text("import torch\n")
+    found = procs.third_party_packages("snowpark_procs.handler", root=tmp_path)
+    assert set(found) == {"numpy", "requests", "pandas", "scikit-learn", "pyyaml"}
+    assert found["numpy"] == {"snowpark_procs.helper"}
+
+
+def test_missing_package_in_a_clause_fails(tmp_path):
+    """The check above, on a planted procedure whose clause lacks what the ML handler imports."""
+    sql = tmp_path / "p.sql"
+    sql.write_text(
+        "CREATE OR REPLACE PROCEDURE OPS.SCORE_ML() RETURNS VARIANT LANGUAGE PYTHON RUNTIME_VERSION = '3.11'\n"
+        "    PACKAGES = ('snowflake-snowpark-python')\n    IMPORTS = ('/python/snowpark_procs.zip')\n"
+        "    HANDLER = 'snowpark_procs.ml.procs.score';\n"
+    )
+    (p,) = procs.python_procedures([sql])
+    missing = set(procs.third_party_packages(p.module)) - set(p.packages)
+    assert {"numpy", "pandas", "snowflake-ml-python"} <= missing
+
+
+def test_environment_yml_documents_the_union_of_packages_clauses(procedures):
+    """environment.yml is documentation for the provider only (Snowflake never reads it): it must list
+    exactly the packages of the PACKAGES clauses, and the procedures' runtime as its python."""
+    text = (ROOT / "environment.yml").read_text()
+    header = text.split("\nname:", 1)[0].lower()
+    assert "not read by snowflake" in header and "packages" in header and "test_native_app.py" in header
+    env = yaml.safe_load(text)
     assert "snowflake" in env["channels"]
-    declared = {re.split(r"[<>=!\s]", d, maxsplit=1)[0].lower() for d in env["dependencies"] if isinstance(d, str)}
-    needed = {DIST_NAMES.get(m, m).lower().replace("_", "-") for m in third_party_imports(ROOT / "snowpark_procs")}
-    assert needed <= declared, f"add to environment.yml: {sorted(needed - declared)}"
+    deps = [d for d in env["dependencies"] if isinstance(d, str)]
+    declared = {procs.package_name(d) for d in deps if not d.startswith("python")}
+    clauses = set().union(*(p.packages for p in procedures))
+    assert declared == clauses, (
+        f"environment.yml lists no clause uses: {sorted(declared - clauses)}; "
+        f"clauses use, environment.yml lacks: {sorted(clauses - declared)}"
+    )
+    python = [d.split("=", 1)[1] for d in deps if re.match(r"python\s*=", d)]
+    assert python == sorted({p.runtime for p in procedures}), "python= must be the procedures' RUNTIME_VERSION"
 
 
 def test_handler_archive_contains_package(tmp_path):

@@ -11,10 +11,21 @@ import whoop_session
 
 ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
 
-st.set_page_config(page_title="WHOOP · Setup", layout="wide")
+st.set_page_config(layout="wide")  # page_title/page_icon: unsupported in a Native App
 st.title("Setup")
 session = whoop_session.get_session()
-if not whoop_session.is_admin(session):
+admin = whoop_session.admin_check(session)
+if admin.unknown:
+    grant = whoop_session.READ_SESSION_GRANT.format(app=whoop_session.app_name(session))
+    st.warning(
+        "Setup cannot tell whether you hold the app's APP_ADMIN application role: the app has not been granted "
+        "the READ SESSION privilege it needs to call IS_APPLICATION_ROLE_IN_SESSION. An account administrator "
+        "(ACCOUNTADMIN) grants it once, then reload this page:"
+    )
+    st.code(grant, language="sql")
+    st.caption(f"Snowflake said: {admin.unknown}")
+    st.stop()
+if not admin.is_admin:
     st.warning("Setup is for administrators: it needs the app's APP_ADMIN application role.")
     st.stop()
 st.caption("Signed in with APP_ADMIN" + (" (local: WHOOP_DASHBOARD_ROLE)" if whoop_session.local_url() else ""))
@@ -26,6 +37,34 @@ except ui.QueryError as exc:
     ui.show_error(exc)
     st.stop()
 members, last_runs = data["members"], data["last_runs"]
+pipeline_state = str(data["pipeline"]["PIPELINE_STATE"].iloc[0]) if not data["pipeline"].empty else "STOPPED"
+
+st.subheader("Pipeline")
+if pipeline_state == "STARTED":
+    st.success("Started: the ingest runs every 30 minutes, Silver and the quality checks after it, then Gold.")
+    if st.button("Stop the pipeline", key="stop_pipeline"):
+        try:
+            session.sql("CALL OPS.STOP_PIPELINE()").collect()
+        except Exception as exc:
+            st.warning(f"Stopping failed: {' '.join(str(exc).split())[:300]}")
+        else:
+            ui.clear_memo()
+            st.rerun()
+else:
+    st.info(
+        "Stopped: nothing runs and the app's warehouse stays suspended. Before starting: approve the 'WHOOP API "
+        "egress' app specification (the app's Security tab, or ALTER APPLICATION … APPROVE SPECIFICATION), store "
+        "your WHOOP client with OPS.SET_WHOOP_CLIENT and connect at least one member below."
+    )
+    if st.button("Start the pipeline", type="primary", key="start_pipeline"):
+        try:
+            result = session.sql("CALL OPS.START_PIPELINE()").collect()[0][0]
+        except Exception as exc:
+            st.warning(f"The pipeline could not start: {' '.join(str(exc).split())[:300]}")
+        else:
+            alert = (json.loads(result) if isinstance(result, str) else result or {}).get("alert", "")
+            ui.clear_memo()
+            st.success(f"Started. Data-quality alert: {alert}")
 
 st.subheader("Members")
 if members.empty:
@@ -52,7 +91,7 @@ if st.button("Run now", type="primary", key="run_now"):
     except Exception as exc:
         st.warning(f"The task could not be started: {' '.join(str(exc).split())[:300]}")
     else:
-        st.cache_data.clear()
+        ui.clear_memo()
         st.success(f"{ROOT_TASK} started; refresh this page for the new runs.")
 
 st.subheader("Connect a member (Snowflake-managed OAuth)")

@@ -3,8 +3,9 @@
 A body is `BEGIN <statement>; … [RETURN <expression>;] END`. Statements run in order on one
 internal session, each through the engine (so stream reads advance offsets as in any DML), and the
 first failure stops the block and fails the CALL, as an unhandled exception does in Snowflake.
-Arguments are referenced as `:NAME` and bound as literals. DECLARE, LET, IF, FOR, WHILE, LOOP, CASE
-blocks and EXCEPTION handlers are rejected when the procedure is created.
+Arguments are referenced as `:NAME` and bound as literals; `LET name [type] := <expression>;` evaluates the
+expression once (as Snowflake Scripting does) and binds the variable the same way. DECLARE, IF, FOR, WHILE,
+LOOP, CASE blocks and EXCEPTION handlers are rejected when the procedure is created.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
 SQL_HANDLER = "<LANGUAGE SQL>"  # stored as the handler of SQL procedures in the catalog
+_LET = re.compile(r"^LET\s+(?P<name>[A-Za-z_]\w*)(?:\s+[A-Za-z_][\w(), ]*?)?\s*:=\s*(?P<expr>.+)$", re.I | re.S)
 _UNSUPPORTED = re.compile(r"^(DECLARE|LET|IF|FOR|WHILE|REPEAT|LOOP|CASE|EXCEPTION|RAISE|OPEN|FETCH|CLOSE)\b", re.I)
 
 
@@ -40,6 +42,8 @@ def parse_block(body: str) -> tuple[tuple[str, ...], str | None]:
     if statements and re.match(r"^RETURN\b", statements[-1], re.I):
         returned = statements.pop()[6:].strip()
     for statement in statements:
+        if _LET.match(statement):
+            continue
         word = _UNSUPPORTED.match(statement) or (re.match(r"^RETURN\b", statement, re.I))
         if word:
             raise LocalSqlError(
@@ -67,9 +71,16 @@ def run_block(engine: Engine, fqn: str, body: str, names: list[str], values: lis
     statements, returned = parse_block(body)
     database, schema, _ = fqn.split(".")
     session = engine.internal_session(database, schema, f"procedure:{fqn}")
+    names, values = list(names), list(values)
     try:
         for number, statement in enumerate(statements, start=1):
+            let = _LET.match(statement)
             try:
+                if let:
+                    value = engine.execute(session, "SELECT " + _bind(let["expr"], names, values))[0][0]
+                    names.append(let["name"].upper())
+                    values.append(value)
+                    continue
                 engine.execute(session, _bind(statement, names, values))
             except LocalSqlError as e:
                 raise LocalSqlError(f"{fqn} statement {number} failed: {e.message}", errno=e.errno) from e
