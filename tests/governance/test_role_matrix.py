@@ -267,7 +267,7 @@ def test_deploy_refuses_a_statement_the_app_may_not_run(deployed, tmp_path, monk
         shutil.copytree(ROOT / rel, copy / rel)
     shutil.copy(ROOT / "snowflake.yml", copy / "snowflake.yml")
     shutil.copytree(ROOT / "build", copy / "build")
-    planted = copy / "sql" / "ops" / "09_resume_tasks.sql"
+    planted = copy / "sql" / "config" / "01_config.sql"
     planted.write_text(
         planted.read_text() + "\nALTER TABLE SILVER.CYCLE ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.ROW_COUNT ON ();\n"
     )
@@ -277,7 +277,7 @@ def test_deploy_refuses_a_statement_the_app_may_not_run(deployed, tmp_path, monk
         pipeline.deploy_local(deployed, quiet=True, start_stack=False)
     message = str(info.value)
     assert "\n" not in message
-    for fragment in ("app/setup_script.sql", "/sql/ops/09_resume_tasks.sql statement", "EXECUTE DATA METRIC FUNCTION"):
+    for fragment in ("app/setup_script.sql", "/sql/config/01_config.sql statement", "EXECUTE DATA METRIC FUNCTION"):
         assert fragment in message, message
     monkeypatch.undo()
     pipeline.deploy_local(deployed, quiet=True, start_stack=False)  # the real stage installs again

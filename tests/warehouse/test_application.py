@@ -160,6 +160,30 @@ def test_a_task_of_the_app_runs_its_body_as_the_app(conn, tmp_path):
     assert state == "FAILED" and "needs CREATE WAREHOUSE" in error and "does not request it" in error
 
 
+def test_the_apps_owners_rights_procedures_run_as_the_app(conn, tmp_path):
+    name = app_name()
+    setup = (
+        "CREATE SCHEMA IF NOT EXISTS core;\n"
+        "CREATE OR REPLACE PROCEDURE core.make_wh() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' AS $$\n"
+        "def run(session):\n"
+        "    session.sql('CREATE WAREHOUSE IF NOT EXISTS proc_wh').collect()\n"
+        "    return 'made'\n$$;\n"
+        "CREATE OR REPLACE PROCEDURE core.caller_wh() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' EXECUTE AS CALLER AS $$\n"
+        "def run(session):\n"
+        "    session.sql('CREATE WAREHOUSE IF NOT EXISTS caller_wh').collect()\n"
+        "    return 'made'\n$$;\n"
+        "CREATE OR REPLACE PROCEDURE core.sql_wh() RETURNS VARCHAR LANGUAGE SQL AS $$\n"
+        "BEGIN\n    CREATE WAREHOUSE IF NOT EXISTS sql_wh;\nEND;\n$$;\n"
+    )
+    install(conn, name, stage(tmp_path, setup))
+    fails(conn, f"CALL {name}.core.make_wh()", "Application " + name, "needs CREATE WAREHOUSE")
+    fails(conn, f"CALL {name}.core.sql_wh()", "statement 1 failed", "needs CREATE WAREHOUSE")
+    assert run(conn, f"CALL {name}.core.caller_wh()") == [("made",)]  # caller's rights: the consumer's privileges
+    run(conn, "CREATE WAREHOUSE IF NOT EXISTS outside_proc_wh")  # the client session is not the app afterwards
+
+
 def test_the_manifest_cannot_request_what_no_app_may_hold(conn, tmp_path):
     root = stage(tmp_path, "SELECT 1;\n", privileges=("EXECUTE DATA METRIC FUNCTION",))
     fails(conn, f"CREATE APPLICATION {app_name()} USING 'file://{root}'", "cannot hold", "requesting-privs")

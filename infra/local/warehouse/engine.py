@@ -96,6 +96,7 @@ class Engine:
         self._handlers: list[tuple[re.Pattern[str], Handler]] = []
         self._stream_names: set[str] = set()
         self._sessions: dict[str, LocalSession] = {}
+        self._app_sessions: dict[str, AppContext] = {}
         self._lock = threading.RLock()
         self.changes = ChangeTracker()
         # imported here so each module can register its statements against this engine
@@ -129,7 +130,16 @@ class Engine:
             if s is None or s.conn is not conn:
                 s = LocalSession(session_id, conn)
                 self._sessions[session_id] = s
+            s.app = self._app_sessions.get(session_id)
             return s
+
+    def run_as_app(self, session_id: str, app: AppContext | None) -> None:
+        """Mark a client session (a procedure handler's Snowpark session) as running as an application."""
+        with self._lock:
+            if app is None:
+                self._app_sessions.pop(session_id, None)
+            else:
+                self._app_sessions[session_id] = app
 
     def forget_session(self, session_id: str) -> None:
         with self._lock:
