@@ -27,6 +27,9 @@ SETUP_SCRIPT = REPO_ROOT / "app" / "setup_script.sql"
 REDIRECT_URI = "http://127.0.0.1/whoop/callback"
 SCOPES = "offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement"
 ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
+# app/README.md, "Two privileges are yours to grant": READ SESSION (the Setup page's role check) and EXECUTE ALERT
+# (the data-quality alert, created by OPS.START_PIPELINE when the app holds it)
+CONSUMER_GRANTS = ("READ SESSION", "EXECUTE ALERT")
 LAYERS = ("BRONZE", "SILVER", "GOLD", "ML", "OPS", "CONFIG")
 
 
@@ -84,6 +87,9 @@ def deploy_local(settings: Settings, quiet: bool = False, start_stack: bool = Tr
     try:
         cur = conn.cursor()
         names = _install_app(cur, settings)
+        # then, as the consumer, the privileges app/README.md asks the installer to grant (not automatic)
+        for privilege in CONSUMER_GRANTS:
+            cur.execute(f"GRANT {privilege} ON ACCOUNT TO APPLICATION {DATABASE}")
         cur.execute(f"USE DATABASE {DATABASE}")
         _set_local_adapters(conn, settings)
         # then what lives outside the app: the schemachange scripts, rendered with the local variables

@@ -274,7 +274,8 @@ def _using(raw: str | None) -> dict[str, Any]:
             value = None
         else:
             value = float(v) if "." in v else int(v)
-        values[split_name(m["k"])[0].lower() if not m["k"].startswith('"') else m["k"][1:-1]] = value
+        # Jinja2 names are case-sensitive: the variable is named as written in USING (quotes removed)
+        values[m["k"].strip('"')] = value
         pos = m.end()
     return values
 
