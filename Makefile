@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 demo: env                ## start the local stack, deploy, run the pipeline end to end, print a summary
 	$(BIN)/whoop demo
 
-test: env                ## lint, then the test suite with coverage (critical modules held at 100 %)
+test: env                ## lint, preflight (Snowflake's Native App rules), then the test suite with coverage
 	$(BIN)/ruff check .
+	$(BIN)/whoop preflight
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/python tests/coverage_gate.py
 

@@ -91,7 +91,7 @@ EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
 -- The network rule, the external access integration (named after this app, so two installs in one account do not
 -- share it) and each WHOOP-calling procedure's integration and secrets: created or updated, never replaced.
-CALL OPS.BIND_INGEST_SECRETS();  -- becomes OPS.CONFIGURE_EGRESS() with the per-member secrets change
+CALL OPS.CONFIGURE_EGRESS();
 -- Tasks and dynamic tables were (re)created above; put them in the recorded state (STOPPED until the consumer
 -- calls OPS.START_PIPELINE(); an upgrade keeps a started pipeline running).
 CALL OPS.APPLY_PIPELINE_STATE();

@@ -16,15 +16,8 @@ import uuid
 from typing import Any
 
 from snowpark_procs import secrets
-from snowpark_procs.ingest import (
-    APP_MANAGED,
-    CLIENT_ALIAS,
-    SNOWFLAKE_MANAGED,
-    TOKENS_ALIAS,
-    TOKENS_SECRET,
-    oauth_secret,
-    token_provider,
-)
+from snowpark_procs.ingest import APP_MANAGED, CLIENT_ALIAS, oauth_secret, token_provider, token_secret
+from snowpark_procs.members import configure_egress
 from snowpark_procs.whoop.client import WhoopClient
 from snowpark_procs.whoop.errors import ReauthorizationRequired, WhoopApiError
 
@@ -57,7 +50,7 @@ def main(session: Any, member: str) -> dict:
     values = {"user_id": user_id, "name": member, "key": key}
     deleted = _purge_tables(session, values)
     session.sql(f"REMOVE @{EXPORT_STAGE}/{member}/").collect()
-    _forget_secrets(session, member, mode)
+    _forget_secrets(session, member)
     _refresh_gold(session)
     run_id = uuid.uuid4().hex
     session.sql(
@@ -72,9 +65,8 @@ def _revoke(session: Any, member: str, mode: str) -> str:
     """End the member's WHOOP grant; a grant that no longer works is already as good as gone."""
     settings = dict(session.sql("SELECT SETTING_KEY, SETTING_VALUE FROM CONFIG.SETTINGS").collect())
     client_conf = json.loads(secrets.read_generic(CLIENT_ALIAS) or "{}")
-    refresh_tokens = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
     try:
-        tokens = token_provider(session, member, mode, settings, client_conf, refresh_tokens)
+        tokens = token_provider(session, member, mode, settings, client_conf)
         WhoopClient(settings["api_base_url"], tokens).revoke_access()
     except ReauthorizationRequired:
         return "already without access (the stored grant no longer works)"
@@ -118,14 +110,18 @@ def _purge_tables(session: Any, values: dict[str, Any]) -> dict[str, int]:
     return deleted
 
 
-def _forget_secrets(session: Any, member: str, mode: str) -> None:
-    current = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
-    if member in current:
-        del current[member]
-        secrets.write_generic(session, TOKENS_SECRET, json.dumps(current, sort_keys=True))
-    if mode == SNOWFLAKE_MANAGED:
-        session.sql(f"DROP SECRET IF EXISTS {oauth_secret(member)}").collect()
-        session.sql("CALL OPS.BIND_INGEST_SECRETS()").collect()
+def _forget_secrets(session: Any, member: str) -> None:
+    """Unbind, then drop the member's own secrets (token and OAUTH2): no other member's secret is touched.
+
+    The member's CONFIG.MEMBERS row is already purged, so configure_egress binds everyone but them.
+    """
+    try:
+        names = [token_secret(member), oauth_secret(member)]
+    except ValueError:  # an export-only member whose name never named a secret
+        return
+    configure_egress(session)
+    for name in names:
+        session.sql(f"DROP SECRET IF EXISTS {name}").collect()
 
 
 def _refresh_gold(session: Any) -> None:

@@ -33,8 +33,6 @@ from snowpark_procs.whoop.tokens import AppManagedTokens, SnowflakeManagedTokens
 
 API_VERSION = "v2"
 CLIENT_ALIAS = "whoop_client"
-TOKENS_ALIAS = "whoop_tokens"
-TOKENS_SECRET = "CONFIG.WHOOP_REFRESH_TOKENS"
 APP_MANAGED = "APP_MANAGED"
 SNOWFLAKE_MANAGED = "SNOWFLAKE_MANAGED"
 _MEMBER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -59,6 +57,19 @@ class MemberResult:
     new_versions: int = 0
     error: str | None = None
     per_resource: dict[str, int] = field(default_factory=dict)
+
+
+def token_alias(member: str) -> str:
+    """The SECRETS alias of an app-managed member's refresh-token secret (derived, so nothing maps it)."""
+    return f"whoop_token_{_identifier_part(member).lower()}"
+
+
+def token_secret(member: str) -> str:
+    """The app-managed member's own GENERIC_STRING secret: CONFIG.WHOOP_TOKEN_<MEMBER>, holding only their
+    current refresh token. One secret per member, so a save after a rotation writes that member's token
+    and nothing else: no member's save can carry another member's stale token (whatever a procedure sees
+    of its own ALTER SECRET during the call, which Snowflake does not document)."""
+    return f"CONFIG.WHOOP_TOKEN_{_identifier_part(member).upper()}"
 
 
 def oauth_alias(member: str) -> str:
@@ -88,7 +99,6 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
         raise ValueError(f"unknown resources: {', '.join(unknown)}; known: {', '.join(RESOURCES)}")
     settings = dict(session.sql("SELECT SETTING_KEY, SETTING_VALUE FROM CONFIG.SETTINGS").collect())
     client_conf = json.loads(secrets.read_generic(CLIENT_ALIAS) or "{}")
-    refresh_tokens: dict[str, str] = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
     limiter = RateLimiter()  # one per run: WHOOP's limit is per app, across members
     rows = session.sql(
         "SELECT MEMBER_NAME, WHOOP_USER_ID, AUTH_MODE FROM CONFIG.MEMBERS WHERE STATUS = 'ACTIVE'"
@@ -103,9 +113,7 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
         client = None
         fetcher = PageFetcher()  # HTTP on a worker thread, overlapping the Bronze writes
         try:
-            tokens = token_provider(
-                session, member, modes[member], settings, client_conf, refresh_tokens, fetcher.on_session_thread
-            )
+            tokens = token_provider(session, member, modes[member], settings, client_conf, fetcher.on_session_thread)
             read_timeout = float(settings.get("http_read_timeout_seconds", 30))
             client = WhoopClient(settings["api_base_url"], tokens, limiter=limiter, timeout=(5.0, read_timeout))
             tokens.access_token()  # a first refresh (and its save) here, on the session's thread
@@ -140,10 +148,16 @@ def token_provider(
     mode: str,
     settings: dict[str, str],
     client_conf: dict[str, str],
-    refresh_tokens: dict[str, str],
     on_session_thread: Callable[[Callable[[], Any]], Any] = lambda fn: fn(),
+    http: Any = None,
 ) -> TokenProvider:
     """The member's token source by CONFIG.MEMBERS.AUTH_MODE (DESIGN §3: two modes, one interface).
+
+    App-managed: the member's own secret (token_secret) holds their current refresh token. It is read
+    once here; after a rotation the token in memory is the truth and the save writes only this member's
+    secret (ALTER SECRET, no read-modify-write of anything shared). The secret is read again only to find
+    a token another run rotated to (stored_refresh_token); if Snowflake served that read stale, the
+    provider ignores tokens it already rotated away and reports re-authorization, as before.
 
     Secret reads and writes go through `on_session_thread`: a refresh may be needed by the page-fetching
     worker, but `_snowflake` and the Snowpark session belong to the procedure's thread.
@@ -153,29 +167,34 @@ def token_provider(
         return SnowflakeManagedTokens(lambda: on_session_thread(read))
     if mode != APP_MANAGED:
         raise ValueError(f"unknown AUTH_MODE {mode!r} (APP_MANAGED or SNOWFLAKE_MANAGED)")
-    if member not in refresh_tokens:
+    alias, secret = token_alias(member), token_secret(member)
+    current = _own_token(alias)
+    if not current:
         raise ReauthorizationRequired("no refresh token stored for this member")
 
     def stored() -> str | None:
-        return on_session_thread(lambda: json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}").get(member))
+        return on_session_thread(lambda: _own_token(alias))
 
     def save(token: str) -> None:
-        def write() -> None:
-            # merge into the map as stored now, so a concurrent run's rotation of another member survives
-            current = json.loads(secrets.read_generic(TOKENS_ALIAS) or "{}")
-            current[member] = token
-            secrets.write_generic(session, TOKENS_SECRET, json.dumps(current, sort_keys=True))
-
-        on_session_thread(write)
+        on_session_thread(lambda: secrets.write_generic(session, secret, token))
 
     return AppManagedTokens(
         settings["token_url"],
         client_conf.get("client_id", ""),
         client_conf.get("client_secret", ""),
-        refresh_tokens[member],
+        current,
         save,
+        http=http,
         stored_refresh_token=stored,
     )
+
+
+def _own_token(alias: str) -> str | None:
+    """The member's stored refresh token, or None when the secret is empty or not bound (not registered)."""
+    try:
+        return secrets.read_generic(alias) or None
+    except Exception:  # Snowflake documents no error types for an unbound alias
+        return None
 
 
 def _oauth_reader(alias: str) -> Callable[[], str]:

@@ -142,6 +142,20 @@ def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_preflight(args: argparse.Namespace, settings: Settings) -> int:
+    """Snowflake's documented Native App rules, checked statically: exit 1 on a finding, 2 if no project."""
+    from infra.preflight.runner import ProjectError, run
+
+    try:
+        report = run(args.project_dir)
+    except ProjectError as e:
+        print(f"whoop: preflight: {_one_line(str(e))}", file=sys.stderr)
+        return 2
+    root = args.project_dir
+    print(report.to_json(root) if args.json else "\n".join(report.lines(root)))
+    return 0 if report.ok else 1
+
+
 # --- parser --------------------------------------------------------------------------------------
 
 
@@ -200,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", type=Path, metavar="PATH", help="the export file")
     s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to")
     s.set_defaults(func=cmd_import_export)
+
+    s = _add(sub, "preflight", "check a Native App project against Snowflake's documented rules before deploy")
+    s.add_argument(
+        "project_dir",
+        nargs="?",
+        type=Path,
+        default=REPO_ROOT,
+        metavar="PROJECT_DIR",
+        help="the project folder (snowflake.yml or manifest.yml; default: this repository)",
+    )
+    s.add_argument("--json", action="store_true", help="print the rules and findings as JSON")
+    s.set_defaults(func=cmd_preflight)
 
     ml = _add(sub, "ml", "machine-learning tools")
     ml_sub = ml.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -19,9 +19,11 @@ and the local warehouse (by running the setup script as the app), so the two can
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sqlglot
-from sqlglot.tokens import TokenType
+from sqlglot.dialects.snowflake import Snowflake
+from sqlglot.tokens import Token, TokenType
 
 REQUESTING_PRIVS = "https://docs.snowflake.com/en/developer-guide/native-apps/requesting-privs"
 AUTO_PRIVS = "https://docs.snowflake.com/en/developer-guide/native-apps/requesting-auto-privs"
@@ -112,13 +114,28 @@ SESSION_FUNCTIONS = ("IS_APPLICATION_ROLE_IN_SESSION", "CURRENT_ROLE", "CURRENT_
 READ_SESSION_DOC = "https://docs.snowflake.com/en/developer-guide/native-apps/adding-streamlit"
 
 
+class _WordTokenizer(Snowflake.Tokenizer):
+    """Snowflake's tokenizer without "commands": the stock one turns everything after EXECUTE (or FETCH,
+    RENAME) into one string token, which would hide `EXECUTE TASK` and `EXECUTE IMMEDIATE FROM '…'`."""
+
+    COMMANDS: ClassVar[set[TokenType]] = set()
+
+
+def tokens(sql: str) -> list[Token]:
+    """sqlglot's Snowflake tokens of `sql` (comments dropped; `$$…$$` is one RAW_STRING token)."""
+    return _WordTokenizer().tokenize(sql)
+
+
+_STRING_TOKENS = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING)
+
+
 def words(statement: str) -> list[str]:
-    """The statement's keywords and identifiers, upper case, without strings and comments."""
+    """The statement's keywords and identifiers, upper case, without strings (also `$$` bodies) and comments."""
     try:
-        tokens = sqlglot.tokenize(statement, read="snowflake")
+        toks = tokens(statement)
     except sqlglot.errors.TokenError:
         return statement.upper().split()
-    return [t.text.upper() for t in tokens if t.token_type not in (TokenType.STRING, TokenType.NATIONAL_STRING)]
+    return [t.text.upper() for t in toks if t.token_type not in _STRING_TOKENS]
 
 
 def required_privileges(statement: str) -> list[Requirement]:
@@ -128,6 +145,9 @@ def required_privileges(statement: str) -> list[Requirement]:
     for start, contains, privilege, doc in _RULES:
         if tuple(ws[: len(start)]) != start and not _starts_with_modifiers(ws, start):
             continue
+        if start == ("CREATE", "DATABASE") and ws[ws.index("DATABASE") + 1 :][:1] == ["ROLE"]:
+            continue  # CREATE DATABASE ROLE: an object inside the app, no account privilege
+
         if contains and not _contains(ws, contains):
             continue
         found.append(Requirement(privilege, " ".join(start + contains), doc))

@@ -4,6 +4,10 @@ Two modes behind one interface (DESIGN.md §3): Snowflake-managed, where an OAUT
 Snowflake refresh the token, and app-managed, where the app refreshes it itself and must keep the
 rotated refresh token: WHOOP invalidates the old one on every refresh, so the new refresh token is
 saved before the new access token is used. Losing it would force the member to re-authorize.
+
+Within one provider the token in memory is the truth after a rotation: the store is only read to find a
+token another run rotated to, and a read that returns a token this provider already rotated away (a
+store that does not show the call its own writes yet) is ignored, never adopted.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class AppManagedTokens:
         self._store_polls = store_polls
         self._sleep = sleep
         self._access: str | None = None
+        self._spent: set[str] = set()  # tokens this provider rotated away: invalid, never "newer"
         self._lock = threading.Lock()
         self.refreshes = 0
 
@@ -106,7 +111,7 @@ class AppManagedTokens:
             return None
         for attempt in range(self._store_polls):
             stored = self._stored()
-            if stored and stored != self._refresh_token:
+            if stored and stored != self._refresh_token and stored not in self._spent:
                 return stored
             if attempt + 1 < self._store_polls:
                 self._sleep(0.5)
@@ -141,6 +146,7 @@ class AppManagedTokens:
         except (ValueError, KeyError, TypeError):  # not JSON, a field missing, not an object
             raise WhoopApiError("token refresh returned an unreadable body", 200, "token") from None
         self._save(new_refresh)  # persisted before the new access token is used
+        self._spent.add(refresh_token)
         self._refresh_token = new_refresh
         self.refreshes += 1
         return access

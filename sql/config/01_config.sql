@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS CONFIG.MEMBERS (
 -- Added after the first release: how the member's token is obtained (DESIGN §3). IF NOT EXISTS keeps this
 -- idempotent for the setup script, which runs on install and on every upgrade.
 ALTER TABLE CONFIG.MEMBERS ADD COLUMN IF NOT EXISTS AUTH_MODE VARCHAR DEFAULT 'APP_MANAGED'
-    COMMENT 'APP_MANAGED (refresh token in CONFIG.WHOOP_REFRESH_TOKENS) or SNOWFLAKE_MANAGED (OAUTH2 secret)';
+    COMMENT 'APP_MANAGED (refresh token in the secret CONFIG.WHOOP_TOKEN_<MEMBER>) or SNOWFLAKE_MANAGED (OAUTH2 secret)';
 
 CREATE TABLE IF NOT EXISTS OPS.WATERMARKS (
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the watermark belongs to',

@@ -1,16 +1,17 @@
--- Secrets the ingest reads (values are set by `whoop auth` or the Setup page, never in this file),
--- the egress rule for WHOOP's API, and the ingest procedure.
+-- The client credentials secret (values are set by `whoop auth` or the Setup page, never in this file) and the
+-- procedures that call WHOOP. Each app-managed member's refresh token lives in a secret of their own,
+-- CONFIG.WHOOP_TOKEN_<MEMBER>, created by REGISTER_MEMBER; Snowflake-managed members have an OAUTH2 secret,
+-- CONFIG.WHOOP_OAUTH_<MEMBER>, created by CONNECT_MEMBER_OAUTH.
+-- The network rule, the app's external access integration (<APP>_WHOOP_EAI, named after the app: it is an
+-- account object) and every procedure's EXTERNAL_ACCESS_INTEGRATIONS and SECRETS are set by
+-- OPS.CONFIGURE_EGRESS (snowpark_procs/members.py), called at the end of this file and after each member change:
+-- the procedures below are created without them, and the integration's name is not known to static SQL.
 CREATE SECRET IF NOT EXISTS CONFIG.WHOOP_CLIENT TYPE = GENERIC_STRING SECRET_STRING = '{}'
     COMMENT = 'WHOOP developer app credentials as JSON: client_id, client_secret';
+-- Installs made before per-member secrets kept every member's refresh token in this one map. Kept so existing
+-- installs keep it; CONFIGURE_EGRESS moves its members to their own secrets (MIGRATE_REFRESH_TOKENS) and empties it.
 CREATE SECRET IF NOT EXISTS CONFIG.WHOOP_REFRESH_TOKENS TYPE = GENERIC_STRING SECRET_STRING = '{}'
-    COMMENT = 'Current refresh token per member as JSON; rewritten after every rotation';
-
-CREATE OR REPLACE NETWORK RULE CONFIG.WHOOP_API_RULE MODE = EGRESS TYPE = HOST_PORT
-    VALUE_LIST = ('api.prod.whoop.com');
-CREATE EXTERNAL ACCESS INTEGRATION IF NOT EXISTS WHOOP_PLATFORM_EAI
-    ALLOWED_NETWORK_RULES = (CONFIG.WHOOP_API_RULE)
-    ALLOWED_AUTHENTICATION_SECRETS = (CONFIG.WHOOP_CLIENT, CONFIG.WHOOP_REFRESH_TOKENS)
-    ENABLED = TRUE;
+    COMMENT = 'Before per-member secrets: refresh token per member as JSON; emptied by OPS.MIGRATE_REFRESH_TOKENS';
 
 MERGE INTO CONFIG.SETTINGS AS s
 USING (
@@ -38,10 +39,9 @@ CREATE OR REPLACE PROCEDURE OPS.INGEST_WHOOP(
     PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.ingest.main'
-    EXTERNAL_ACCESS_INTEGRATIONS = (WHOOP_PLATFORM_EAI)
-    SECRETS = ('whoop_client' = CONFIG.WHOOP_CLIENT, 'whoop_tokens' = CONFIG.WHOOP_REFRESH_TOKENS)
     EXECUTE AS OWNER;
 
+-- Writes the member's own secret only (CREATE SECRET, ALTER SECRET): it reads no secret, so it binds none.
 CREATE OR REPLACE PROCEDURE OPS.REGISTER_MEMBER(MEMBER VARCHAR, REFRESH_TOKEN VARCHAR, WHOOP_USER_ID NUMBER)
     RETURNS VARCHAR
     LANGUAGE PYTHON
@@ -49,7 +49,6 @@ CREATE OR REPLACE PROCEDURE OPS.REGISTER_MEMBER(MEMBER VARCHAR, REFRESH_TOKEN VA
     PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.members.register'
-    SECRETS = ('whoop_tokens' = CONFIG.WHOOP_REFRESH_TOKENS)
     EXECUTE AS OWNER;
 
 CREATE OR REPLACE PROCEDURE OPS.SET_WHOOP_CLIENT(CLIENT_ID VARCHAR, CLIENT_SECRET VARCHAR)
@@ -62,7 +61,7 @@ CREATE OR REPLACE PROCEDURE OPS.SET_WHOOP_CLIENT(CLIENT_ID VARCHAR, CLIENT_SECRE
     EXECUTE AS OWNER;
 
 -- Snowflake-managed members (DESIGN §3): an API_AUTHENTICATION integration, one OAUTH2 secret per member,
--- bound to INGEST_WHOOP under the alias whoop_oauth_<member>. The installer then authorizes the member
+-- bound (by CONFIGURE_EGRESS) to INGEST_WHOOP under the alias whoop_oauth_<member>. The installer then authorizes the member
 -- with SYSTEM$START_OAUTH_FLOW / SYSTEM$FINISH_OAUTH_FLOW on the secret (see app/README.md).
 CREATE OR REPLACE PROCEDURE OPS.CONNECT_MEMBER_OAUTH(MEMBER VARCHAR, WHOOP_USER_ID NUMBER)
     RETURNS VARIANT
@@ -71,21 +70,31 @@ CREATE OR REPLACE PROCEDURE OPS.CONNECT_MEMBER_OAUTH(MEMBER VARCHAR, WHOOP_USER_
     PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.members.connect_oauth'
-    EXTERNAL_ACCESS_INTEGRATIONS = (WHOOP_PLATFORM_EAI)
-    SECRETS = ('whoop_client' = CONFIG.WHOOP_CLIENT)
     EXECUTE AS OWNER;
 
-CREATE OR REPLACE PROCEDURE OPS.BIND_INGEST_SECRETS()
+-- Network rule, <APP>_WHOOP_EAI listing exactly the secrets in use, and each WHOOP-calling procedure's
+-- EXTERNAL_ACCESS_INTEGRATIONS then SECRETS. Idempotent; not granted to any application role.
+CREATE OR REPLACE PROCEDURE OPS.CONFIGURE_EGRESS()
     RETURNS VARCHAR
     LANGUAGE PYTHON
     RUNTIME_VERSION = '3.11'
     PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
     IMPORTS = ('/python/snowpark_procs.zip')
-    HANDLER = 'snowpark_procs.members.bind_ingest_secrets'
+    HANDLER = 'snowpark_procs.members.configure_egress'
+    EXECUTE AS OWNER;
+
+-- Called by CONFIGURE_EGRESS only (which binds CONFIG.WHOOP_REFRESH_TOKENS to it): the upgrade from the shared map.
+CREATE OR REPLACE PROCEDURE OPS.MIGRATE_REFRESH_TOKENS()
+    RETURNS VARIANT
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.members.migrate_refresh_tokens'
     EXECUTE AS OWNER;
 
 -- A member leaves: revoke their WHOOP grant and purge them from every layer (snowpark_procs/forget.py).
--- Same secrets as INGEST_WHOOP (it needs the member's token to revoke the grant); bound together below.
+-- Same secrets as INGEST_WHOOP (it needs the member's token to revoke the grant); CONFIGURE_EGRESS binds both.
 CREATE OR REPLACE PROCEDURE OPS.FORGET_MEMBER(MEMBER VARCHAR)
     RETURNS VARIANT
     LANGUAGE PYTHON
@@ -93,9 +102,8 @@ CREATE OR REPLACE PROCEDURE OPS.FORGET_MEMBER(MEMBER VARCHAR)
     PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.forget.main'
-    EXTERNAL_ACCESS_INTEGRATIONS = (WHOOP_PLATFORM_EAI)
-    SECRETS = ('whoop_client' = CONFIG.WHOOP_CLIENT, 'whoop_tokens' = CONFIG.WHOOP_REFRESH_TOKENS)
     EXECUTE AS OWNER;
 
--- INGEST_WHOOP was just re-created with the static SECRETS above: re-bind the members' OAUTH2 secrets.
-CALL OPS.BIND_INGEST_SECRETS();
+-- The procedures above were (re-)created without bindings: bind them. (`whoop deploy --local` runs the pipeline
+-- files only, so the call is here, not just in the setup script; a second call is a no-op.)
+CALL OPS.CONFIGURE_EGRESS();

@@ -16,9 +16,10 @@ from tests.integration.conftest import local_stack, query, truth
 
 
 def stored_tokens(settings: Settings) -> dict[str, str]:
+    """Each app-managed member's refresh token, from their own secret CONFIG.WHOOP_TOKEN_<MEMBER>."""
     secrets = json.loads((settings.home / "warehouse" / "secrets.json").read_text())
-    entry = next(v for k, v in secrets.items() if k.upper().endswith("WHOOP_REFRESH_TOKENS"))
-    return json.loads(entry["secret_string"])
+    prefix = "SECRET:WHOOP.CONFIG.WHOOP_TOKEN_"
+    return {k.removeprefix(prefix).lower(): v["secret_string"] for k, v in secrets.items() if k.startswith(prefix)}
 
 
 def every_cell(settings: Settings) -> list[str]:
@@ -65,7 +66,13 @@ def test_no_row_about_the_member_is_left(forgotten):
     assert query(settings, "LIST @BRONZE.EXPORT_STAGE") == [] or all(
         "/ann/" not in r[0] for r in query(settings, "LIST @BRONZE.EXPORT_STAGE")
     )
-    assert "ann" not in stored_tokens(settings)
+    assert "ann" not in stored_tokens(settings) and "ben" in stored_tokens(settings)
+    bound = json.loads(
+        query(settings, "SELECT SECRETS FROM WHOOP_LOCAL.CATALOG.PROCEDURES WHERE NAME = 'WHOOP.OPS.INGEST_WHOOP'")[0][
+            0
+        ]
+    )
+    assert "whoop_token_ann" not in bound and "whoop_token_ben" in bound
 
 
 def test_the_whoop_grant_is_revoked(forgotten):

@@ -63,16 +63,16 @@ def test_connect_creates_bound_objects_with_values_redacted(mixed: Settings) -> 
         (k, n): json.loads(p)
         for k, n, p in query(mixed, "SELECT KIND, NAME, PROPERTIES FROM WHOOP_LOCAL.CATALOG.OBJECTS")
     }
-    integration = objects[("SECURITY INTEGRATION", "WHOOP_PLATFORM_OAUTH")]
+    integration = objects[("SECURITY INTEGRATION", "WHOOP_WHOOP_OAUTH")]  # <APP>_WHOOP_OAUTH
     assert integration["TYPE"] == "API_AUTHENTICATION" and integration["AUTH_TYPE"] == "OAUTH2"
     assert integration["OAUTH_CLIENT_SECRET"] == "***"
     assert integration["OAUTH_TOKEN_ENDPOINT"] == f"{mixed.sandbox_url}/oauth/oauth2/token"
     assert "offline" in integration["OAUTH_ALLOWED_SCOPES"]
     secret = objects[("SECRET", SECRET)]
-    assert secret["TYPE"] == "OAUTH2" and secret["API_AUTHENTICATION"] == "WHOOP_PLATFORM_OAUTH"
+    assert secret["TYPE"] == "OAUTH2" and secret["API_AUTHENTICATION"] == "WHOOP_WHOOP_OAUTH"
     assert secret["OAUTH_REFRESH_TOKEN"] == "***" and "OAUTH_ACCESS_TOKEN" not in secret
-    eai = objects[("EXTERNAL ACCESS INTEGRATION", "WHOOP_PLATFORM_EAI")]
-    assert eai["ALLOWED_API_AUTHENTICATION_INTEGRATIONS"] == ["WHOOP_PLATFORM_OAUTH"]
+    eai = objects[("EXTERNAL ACCESS INTEGRATION", "WHOOP_WHOOP_EAI")]
+    assert eai["ALLOWED_API_AUTHENTICATION_INTEGRATIONS"] == ["WHOOP_WHOOP_OAUTH"]
     assert SECRET in eai["ALLOWED_AUTHENTICATION_SECRETS"]
     assert "WHOOP.CONFIG.WHOOP_CLIENT" in eai["ALLOWED_AUTHENTICATION_SECRETS"]
     bound = json.loads(
@@ -80,7 +80,7 @@ def test_connect_creates_bound_objects_with_values_redacted(mixed: Settings) -> 
     )
     assert bound == {
         "whoop_client": "WHOOP.CONFIG.WHOOP_CLIENT",
-        "whoop_tokens": "WHOOP.CONFIG.WHOOP_REFRESH_TOKENS",
+        "whoop_token_ann": "WHOOP.CONFIG.WHOOP_TOKEN_ANN",
         "whoop_oauth_ben": SECRET,
     }
 
@@ -104,7 +104,7 @@ def test_both_modes_ingest_every_resource_equal_to_the_truth(mixed: Settings) ->
 
 
 def test_redeploy_keeps_the_oauth_binding(mixed: Settings) -> None:
-    # the setup script re-creates INGEST_WHOOP with its static SECRETS, then BIND_INGEST_SECRETS re-binds
+    # the setup script re-creates INGEST_WHOOP without bindings, then CONFIGURE_EGRESS binds every member again
     pipeline.deploy_local(mixed, quiet=True, start_stack=False)
     bound = json.loads(
         query(mixed, "SELECT SECRETS FROM WHOOP_LOCAL.CATALOG.PROCEDURES WHERE NAME = 'WHOOP.OPS.INGEST_WHOOP'")[0][0]
@@ -170,7 +170,7 @@ def _secret_values(home: Path) -> list[str]:
                 parsed = json.loads(raw)
             except ValueError:
                 parsed = raw
-            if isinstance(parsed, dict):  # the client credentials and the app-managed token map
+            if isinstance(parsed, dict):  # the client credentials
                 out += [v for k, v in parsed.items() if k != "client_id" and isinstance(v, str) and len(v) >= 12]
             elif isinstance(parsed, str) and len(parsed) >= 12:
                 out.append(parsed)

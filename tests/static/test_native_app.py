@@ -181,12 +181,15 @@ def test_handler_is_in_the_package(setup_sql):
 
 
 def test_egress_specification_matches_network_rule(setup_sql):
-    procedures_sql = (ROOT / "sql" / "ops" / "02_procedures.sql").read_text()
-    rule = re.search(r"CREATE OR REPLACE NETWORK RULE[^;]*VALUE_LIST\s*=\s*\(([^)]*)\)", procedures_sql, re.I)
+    # the rule is created (or altered) by OPS.CONFIGURE_EGRESS from members.WHOOP_HOSTS, never CREATE OR REPLACE
+    # in SQL: that would replace a rule the external access integration uses on every upgrade
+    from snowpark_procs.members import WHOOP_HOSTS
+
     spec = re.search(r"ALTER APPLICATION SET SPECIFICATION[^;]*HOST_PORTS\s*=\s*\(([^)]*)\)", setup_sql, re.I)
-    assert rule and spec
-    hosts = lambda text: sorted(re.findall(r"'([^']+)'", text))  # noqa: E731
-    assert hosts(rule.group(1)) == hosts(spec.group(1)) == ["api.prod.whoop.com"]
+    assert spec
+    assert sorted(re.findall(r"'([^']+)'", spec.group(1))) == sorted(WHOOP_HOSTS) == ["api.prod.whoop.com"]
+    for path in (ROOT / "sql").rglob("*.sql"):
+        assert not re.search(r"CREATE\s+OR\s+REPLACE\s+NETWORK\s+RULE", path.read_text(), re.I), path
 
 
 def test_application_roles_exist(setup_sql):
