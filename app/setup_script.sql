@@ -5,14 +5,10 @@
 
 -- 1. Application roles. app_admin runs the pipeline and connects members; app_viewer reads Gold and
 --    the dashboard; app_reporting reads only the REPORTING secure views (the BI tool's role).
---    `whoop deploy --local` runs the statements between the BEGIN/END APP ROLES and APP GRANTS markers too, so the
---    local warehouse records the app's roles and grants (tests/governance checks them against the role matrix).
--- BEGIN APP ROLES
 CREATE APPLICATION ROLE IF NOT EXISTS app_admin;
 CREATE APPLICATION ROLE IF NOT EXISTS app_viewer;
 CREATE APPLICATION ROLE IF NOT EXISTS app_reporting;
 GRANT APPLICATION ROLE app_viewer TO APPLICATION ROLE app_admin;
--- END APP ROLES
 
 -- 2. Schemas. Data schemas are not versioned: Bronze history must outlive an upgrade.
 CREATE OR ALTER VERSIONED SCHEMA core;
@@ -56,7 +52,6 @@ ALTER APPLICATION SET SPECIFICATION whoop_oauth
 
 -- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, quality, ml, reporting, ops. One line per file; a static test
 --    (tests/static/test_native_app.py) fails when a file under sql/ is missing here or out of order.
--- BEGIN PIPELINE FILES
 EXECUTE IMMEDIATE FROM '/sql/config/01_config.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/00_ingest_task.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/01_raw_cycle.sql';
@@ -78,9 +73,12 @@ EXECUTE IMMEDIATE FROM '/sql/ml/01_ml.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/01_build_gold.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
+<<<<<<< HEAD
 -- END PIPELINE FILES
 -- Gold: the app's warehouse (named after the app) and the sql/gold/ templates, which name it (sql/ops/01_build_gold.sql).
 CALL OPS.BUILD_GOLD();
+=======
+>>>>>>> appctx
 -- The network rule, the external access integration (named after this app, so two installs in one account do not
 -- share it) and each WHOOP-calling procedure's integration and secrets: created or updated, never replaced.
 CALL OPS.CONFIGURE_EGRESS();
@@ -98,7 +96,6 @@ CREATE OR REPLACE STREAMLIT core.dashboard
 --    view for app_reporting is granted in its own file), so this block covers schemas and core objects.
 --    Only app_admin may call the member procedures (REGISTER_MEMBER, CONNECT_MEMBER_OAUTH): the role matrix
 --    (infra/governance/role_matrix.yml) lists every grant here, and a test fails on one it does not allow.
--- BEGIN APP GRANTS
 GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_reporting;
 GRANT USAGE ON SCHEMA gold TO APPLICATION ROLE app_viewer;
@@ -127,4 +124,3 @@ GRANT SELECT ON ALL TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON ALL DYNAMIC TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON ALL TABLES IN SCHEMA ml TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON ALL TABLES IN SCHEMA ops TO APPLICATION ROLE app_admin;
--- END APP GRANTS

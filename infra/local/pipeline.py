@@ -1,14 +1,14 @@
 """What the `whoop` CLI does on the local stack: deploy, authorize members, run the task graph, demo.
 
-The SQL files deployed are exactly those the Native App's setup script runs, in its order; only the
-adapter settings differ locally (the API base URL points at the sandbox, and the sandbox's client
-credentials are stored in the app's secret).
+Deploy installs the Native App as Snowflake does: the local warehouse runs app/setup_script.sql whole from
+the app's stage (snowflake.yml's artifacts, infra/app_stage.py), as the application, with only the
+manifest's privileges (infra/local/warehouse/application.py). Only the adapter settings differ locally (the
+API base URL points at the sandbox, and the sandbox's client credentials are stored in the app's secret).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +27,9 @@ SETUP_SCRIPT = REPO_ROOT / "app" / "setup_script.sql"
 REDIRECT_URI = "http://127.0.0.1/whoop/callback"
 SCOPES = "offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement"
 ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
+# app/README.md, "Two privileges are yours to grant": READ SESSION (the Setup page's role check) and EXECUTE ALERT
+# (the data-quality alert, created by OPS.START_PIPELINE when the app holds it)
+CONSUMER_GRANTS = ("READ SESSION", "EXECUTE ALERT")
 LAYERS = ("BRONZE", "SILVER", "GOLD", "ML", "OPS", "CONFIG")
 
 
@@ -53,60 +56,48 @@ def connect(settings: Settings, **extra: Any) -> snowflake.connector.SnowflakeCo
         ) from None
 
 
-def pipeline_files() -> list[Path]:
-    """The pipeline SQL files the setup script runs, in its order."""
-    text = SETUP_SCRIPT.read_text()
-    found = re.findall(r"^\s*EXECUTE\s+IMMEDIATE\s+FROM\s+'/(sql/[^']+)'", text, re.M | re.I)
-    if not found:
-        raise WhoopError(f"{SETUP_SCRIPT} lists no pipeline SQL files")
-    return [REPO_ROOT / f for f in found]
+def _install_app(cur: Any, settings: Settings) -> list[str]:
+    """Install (or upgrade) the app from its stage: the warehouse runs the setup script whole, as the app."""
+    from infra import app_stage
+    from infra.native_app_zip import build_zip
 
-
-def app_role_statements() -> str:
-    """The setup script's application roles and grants (between its BEGIN/END APP ROLES|GRANTS markers)."""
-    text = SETUP_SCRIPT.read_text()
-    blocks = [
-        re.search(rf"^-- BEGIN {name}\n(.*?)^-- END {name}$", text, re.M | re.S) for name in ("APP ROLES", "APP GRANTS")
-    ]
-    if not all(blocks):
-        raise WhoopError(f"{SETUP_SCRIPT} has no BEGIN/END APP ROLES and APP GRANTS markers")
-    return "\n".join(b.group(1) for b in blocks if b)
-
-
-def _run_file(cur: Any, path: Path) -> None:
-    if not path.is_file():
-        raise WhoopError(f"{SETUP_SCRIPT.name} lists {path.relative_to(REPO_ROOT)}, which does not exist")
+    build_zip()  # the handler archive the stage holds at python/snowpark_procs.zip (snowflake.yml artifacts)
     try:
-        for _ in cur.connection.execute_string(path.read_text(), remove_comments=True):
-            pass
+        stage = app_stage.build_stage(settings.home / "app_stage")
+    except FileNotFoundError as e:
+        raise WhoopError(str(e)) from None
+    cur.execute(f"SELECT COUNT(*) FROM WHOOP_LOCAL.CATALOG.OBJECTS WHERE KIND = 'APPLICATION' AND NAME = '{DATABASE}'")
+    (installed,) = cur.fetchone()
+    using = f"USING 'file://{stage}'"
+    try:
+        if installed:
+            cur.execute(f"ALTER APPLICATION {DATABASE} UPGRADE {using}")
+        else:
+            cur.execute(f"CREATE APPLICATION {DATABASE} FROM APPLICATION PACKAGE {DATABASE}_PKG {using}")
     except snowflake.connector.errors.ProgrammingError as e:
-        raise WhoopError(f"{path.relative_to(REPO_ROOT)}: {e.msg}") from None
+        raise WhoopError(f"{SETUP_SCRIPT.relative_to(REPO_ROOT)}: {' '.join(str(e.msg).split())}") from None
+    return sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*.sql"))
 
 
 def deploy_local(settings: Settings, quiet: bool = False, start_stack: bool = True) -> list[str]:
-    """Apply the pipeline SQL to the local warehouse and point its adapters at the sandbox."""
+    """Install the app (its setup script, run as the app) and point its adapters at the sandbox."""
     if start_stack:
         _ensure_stack(settings)
     conn = connect(settings)
     try:
         cur = conn.cursor()
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
-        files = pipeline_files()
-        for path in files:
-            _run_file(cur, path)
-        try:
-            for _ in conn.execute_string(app_role_statements(), remove_comments=True):
-                pass
-        except snowflake.connector.errors.ProgrammingError as e:
-            raise WhoopError(f"{SETUP_SCRIPT.name} (application roles and grants): {e.msg}") from None
+        names = _install_app(cur, settings)
+        # then, as the consumer, the privileges app/README.md asks the installer to grant (not automatic)
+        for privilege in CONSUMER_GRANTS:
+            cur.execute(f"GRANT {privilege} ON ACCOUNT TO APPLICATION {DATABASE}")
+        cur.execute(f"USE DATABASE {DATABASE}")
         _set_local_adapters(conn, settings)
         # then what lives outside the app: the schemachange scripts, rendered with the local variables
         applied = migrations.deploy(conn, migrations.local_vars(DATABASE))
     finally:
         conn.close()
-    names = [str(p.relative_to(REPO_ROOT)) for p in files]
     if not quiet:
-        print(f"deployed {len(names)} SQL files to {DATABASE} on {settings.warehouse_url}")
+        print(f"installed the app {DATABASE} ({len(names)} SQL files on its stage) on {settings.warehouse_url}")
         print(f"applied {len(applied)} migrations to {migrations.REPORTING_DATABASE} (up to date: {not applied})")
     return names
 

@@ -7,7 +7,9 @@ schemachange migrations). Nothing is enforced locally (RBAC is Snowflake's), so 
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 import yaml
 
 from infra.local import migrations, pipeline
+from infra.local.errors import WhoopError
 from infra.local.settings import Settings
 from tests.conftest import ServerThread, free_port
 
@@ -71,7 +74,12 @@ def cur(deployed: Settings):
 
 
 def recorded(cur) -> list[Grant]:
-    cur.execute(f"SELECT GRANTEE_KIND, GRANTEE_NAME, PRIVILEGE, GRANTED_ON, OBJECT_NAME FROM {CATALOG}.GRANTS")
+    # the consumer's grants of global privileges to the app itself (GRANT … ON ACCOUNT TO APPLICATION, app/README.md)
+    # are the manifest's business, checked in tests/warehouse/test_application.py; the matrix is about roles
+    cur.execute(
+        f"SELECT GRANTEE_KIND, GRANTEE_NAME, PRIVILEGE, GRANTED_ON, OBJECT_NAME FROM {CATALOG}.GRANTS "
+        "WHERE GRANTEE_KIND <> 'APPLICATION'"
+    )
     return [tuple(r) for r in cur.fetchall()]
 
 
@@ -230,6 +238,58 @@ def test_redeploy_is_idempotent(deployed, cur):
     history = cur.fetchall()
     scripts = [c.script for c in migrations.changes()]
     assert sorted(s for s, _ in history) == sorted(scripts), "each script ran exactly once (nothing changed)"
+
+
+# --- the install itself: app/setup_script.sql ran whole, as the app ----------------------------------------
+
+
+def test_deploy_installed_the_app_from_its_stage(cur):
+    cur.execute(f"SELECT PROPERTIES FROM {CATALOG}.OBJECTS WHERE KIND = 'APPLICATION' AND NAME = %s", (APP,))
+    (props,) = [json.loads(r[0]) for r in cur.fetchall()]
+    assert Path(props["STAGE"], "setup_script.sql").is_file() and props["VERSION"] == "v1"
+    cur.execute(
+        f"SELECT PROPERTIES:VERSIONED::BOOLEAN FROM {CATALOG}.OBJECTS WHERE KIND = 'SCHEMA' AND NAME = %s",
+        (f"{APP}.CORE",),
+    )
+    assert cur.fetchall() == [(True,)]
+    cur.execute(
+        f"SELECT PROPERTIES:MAIN_FILE::VARCHAR FROM {CATALOG}.OBJECTS WHERE KIND = 'STREAMLIT' AND NAME = %s",
+        (f"{APP}.CORE.DASHBOARD",),
+    )
+    assert cur.fetchall() == [("streamlit_app.py",)]
+    cur.execute(f"SHOW SPECIFICATIONS IN APPLICATION {APP}")
+    specs = {r[0]: (r[1], r[2], r[3]) for r in cur.fetchall()}
+    assert specs["WHOOP_API_EGRESS"] == (1, "EXTERNAL_ACCESS", "PENDING")
+    cur.execute(
+        f"SELECT PRIVILEGE FROM {CATALOG}.GRANTS WHERE GRANTEE_KIND = 'APPLICATION' AND GRANTEE_NAME = %s", (APP,)
+    )
+    assert sorted(r[0] for r in cur.fetchall()) == sorted(pipeline.CONSUMER_GRANTS)
+
+
+def test_deploy_refuses_a_statement_the_app_may_not_run(deployed, tmp_path, monkeypatch):
+    """A planted data metric function (EXECUTE DATA METRIC FUNCTION: no app can hold it) fails the deploy with one
+    line naming the setup script, the file and the statement."""
+    from infra import app_stage
+
+    copy = tmp_path / "proj"
+    for rel in ("app", "sql"):
+        shutil.copytree(ROOT / rel, copy / rel)
+    shutil.copy(ROOT / "snowflake.yml", copy / "snowflake.yml")
+    shutil.copytree(ROOT / "build", copy / "build")
+    planted = copy / "sql" / "config" / "01_config.sql"
+    planted.write_text(
+        planted.read_text() + "\nALTER TABLE SILVER.CYCLE ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.ROW_COUNT ON ();\n"
+    )
+    build = app_stage.build_stage
+    monkeypatch.setattr(app_stage, "build_stage", lambda dest: build(dest, root=copy))
+    with pytest.raises(WhoopError) as info:
+        pipeline.deploy_local(deployed, quiet=True, start_stack=False)
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in ("app/setup_script.sql", "/sql/config/01_config.sql statement", "EXECUTE DATA METRIC FUNCTION"):
+        assert fragment in message, message
+    monkeypatch.undo()
+    pipeline.deploy_local(deployed, quiet=True, start_stack=False)  # the real stage installs again
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 
+from infra import app_stage
 from infra.native_app_zip import build_zip
 from tests.static import procedures as procs
 
@@ -53,25 +54,9 @@ def setup_sql() -> str:
 
 
 def stage_files(package: dict) -> dict[str, Path]:
-    """Stage path -> repo file, laid out as the CLI bundles: a directory keeps its tree under dest, a
-    glob puts each match directly in dest (even for `**`), a single file lands at dest (or inside it
-    when dest ends with '/')."""
-    out: dict[str, Path] = {}
-    for art in package["artifacts"]:
-        src, dest = art["src"], art["dest"].removeprefix("./")
-        if any(ch in src for ch in "*?["):
-            matches = [(p, p.name) for p in sorted(ROOT.glob(src)) if p.is_file()]
-        elif (ROOT / src).is_dir():
-            base = ROOT / src
-            matches = [(p, p.relative_to(base).as_posix()) for p in sorted(base.rglob("*")) if p.is_file()]
-        else:
-            matches = [(ROOT / src, None)]
-        for path, rel in matches:
-            if "__pycache__" in path.parts:
-                continue
-            key = dest if rel is None and not dest.endswith("/") else dest.rstrip("/") + "/" + (rel or path.name)
-            out[key.lstrip("/")] = path
-    return out
+    """Stage path -> repo file, laid out as the CLI bundles (infra/app_stage.py, checked against
+    `snow app bundle` below)."""
+    return app_stage.stage_files(ROOT, package)
 
 
 def pipeline_paths(setup_sql: str) -> list[str]:
@@ -170,7 +155,7 @@ def test_every_sql_file_is_listed_in_layer_order(setup_sql):
         if not p.relative_to(ROOT).as_posix().startswith("sql/reporting/snowsight/")
     )
     missing = sorted(set(on_disk) - set(listed) - imported)
-    assert not missing, "add to app/setup_script.sql (PIPELINE FILES block): " + ", ".join(missing)
+    assert not missing, "add to app/setup_script.sql (EXECUTE IMMEDIATE FROM lines): " + ", ".join(missing)
     assert not set(listed) & imported, "a template is both run by the setup script and imported by a procedure"
     layer_rank = [LAYERS.index(p.split("/")[1]) for p in listed]
     assert layer_rank == sorted(layer_rank), f"files must run in layer order {LAYERS}: {listed}"
@@ -369,6 +354,8 @@ def test_snow_app_bundle_lays_out_every_referenced_file(tmp_path, setup_sql):
     }
     wanted |= {strip_stage_prefix(p) for p in pipeline_paths(setup_sql)}
     assert wanted <= bundled, f"missing from bundle: {sorted(wanted - bundled)}"
+    # the local stage that `whoop deploy --local` installs from has the same layout as the real bundle
+    assert set(app_stage.stage_files(proj)) == bundled
     assert not [p for p in bundled if fnmatch.fnmatch(p, "*__pycache__*")]
 
 

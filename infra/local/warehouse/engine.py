@@ -28,6 +28,8 @@ from infra.local.warehouse.sqltext import strip_comments
 if TYPE_CHECKING:
     from fakesnow.fakes import FakeSnowflakeConnection
 
+    from infra.local.warehouse.application import AppContext
+
 
 @dataclass
 class LocalSession:
@@ -42,6 +44,8 @@ class LocalSession:
     pending_params: Any = None
     # fakesnow tracks BEGIN only with autocommit off, so the layer follows it itself
     explicit_transaction: bool = False
+    # set when the session runs as a Native App (its setup script): infra/local/warehouse/application.py
+    app: AppContext | None = None
 
     @property
     def database(self) -> str | None:
@@ -92,11 +96,13 @@ class Engine:
         self._handlers: list[tuple[re.Pattern[str], Handler]] = []
         self._stream_names: set[str] = set()
         self._sessions: dict[str, LocalSession] = {}
+        self._app_sessions: dict[str, AppContext] = {}
         self._lock = threading.RLock()
         self.changes = ChangeTracker()
         # imported here so each module can register its statements against this engine
         from infra.local.warehouse import (
             account_objects,
+            application,
             dynamic_tables,
             oauth_flow,
             procedures,
@@ -106,7 +112,7 @@ class Engine:
         )
 
         # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
-        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, account_objects, stages):
+        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, application, account_objects, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------
@@ -124,7 +130,16 @@ class Engine:
             if s is None or s.conn is not conn:
                 s = LocalSession(session_id, conn)
                 self._sessions[session_id] = s
+            s.app = self._app_sessions.get(session_id)
             return s
+
+    def run_as_app(self, session_id: str, app: AppContext | None) -> None:
+        """Mark a client session (a procedure handler's Snowpark session) as running as an application."""
+        with self._lock:
+            if app is None:
+                self._app_sessions.pop(session_id, None)
+            else:
+                self._app_sessions[session_id] = app
 
     def forget_session(self, session_id: str) -> None:
         with self._lock:
@@ -144,6 +159,11 @@ class Engine:
         elif _END.match(text):
             session.explicit_transaction = False
         self.changes.note(text, session.database, session.schema)
+        if session.app is not None:
+            # the application may run only what its privileges allow (manifest + consumer grants)
+            from infra.local.warehouse.application import check_privileges
+
+            check_privileges(self, session, text)
         for pattern, handler in self._handlers:
             m = pattern.match(text)
             if m:

@@ -43,6 +43,7 @@ from infra.local.warehouse.sqltext import QNAME, property_value, qualify, split_
 log = logging.getLogger("whoop.local.warehouse")
 
 if TYPE_CHECKING:
+    from infra.local.warehouse.application import AppContext
     from infra.local.warehouse.engine import Engine, LocalSession, Outcome
 
 
@@ -196,7 +197,8 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     name = qualify(m["name"], session.database, session.schema)
     raw_args = [a.strip() for a in split_top_level(m["args"]) if a.strip()]
     candidates = engine.catalog.query(
-        f"SELECT ARG_TYPES, ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS FROM {PREFIX}.PROCEDURES WHERE NAME = ?",
+        f"SELECT ARG_TYPES, ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS, EXECUTE_AS FROM {PREFIX}.PROCEDURES "
+        "WHERE NAME = ?",
         [name.fqn],
     )
     proc = None
@@ -208,16 +210,20 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
             break
     if proc is None:
         raise LocalSqlError(f"Procedure '{name.fqn}' with {len(raw_args)} argument(s) does not exist.", errno=2003)
-    _, arg_names_json, returns, handler, body, secrets_json = proc
+    _, arg_names_json, returns, handler, body, secrets_json, execute_as = proc
+    # an owner's-rights procedure of an application runs as the app, with its privileges
+    from infra.local.warehouse.application import context_of
+
+    app = context_of(engine, name.database) if (execute_as or "OWNER").upper() == "OWNER" else None
     arg_names = json.loads(arg_names_json)
     exprs = _bind_arguments(raw_args, arg_names)
     values = list(engine.execute(session, "SELECT " + ", ".join(exprs), session.pending_params)[0]) if exprs else []
     started = now()
     try:
         if handler == scripting.SQL_HANDLER:
-            result = scripting.run_block(engine, name.fqn, body, [n for n, _ in arg_names], values)
+            result = scripting.run_block(engine, name.fqn, body, [n for n, _ in arg_names], values, app=app)
         else:
-            result = _run_handler(engine, session, name.fqn, handler, body, json.loads(secrets_json), values)
+            result = _run_handler(engine, session, name.fqn, handler, body, json.loads(secrets_json), values, app)
     except (Exception, SystemExit) as e:  # a handler's sys.exit() is its failure, not the server's
         engine.catalog.query(
             f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'FAILED', ?, ?, ?)",
@@ -310,6 +316,7 @@ def _run_handler(
     body: str | None,
     secrets: dict[str, str],
     values: list[Any],
+    app: AppContext | None = None,
 ) -> Any:
     from snowflake.snowpark import Session
 
@@ -333,11 +340,16 @@ def _run_handler(
     # nothing to report telemetry to locally; snowflake-ml would otherwise keep heartbeating this session's
     # connection after it is closed (its telemetry caches the connection process-wide)
     snowpark.telemetry_enabled = False
+    token = snowpark.connection.rest.token if app is not None else None
+    if token:
+        engine.run_as_app(token, app)
     _context.secrets = {alias: (engine, ref) for alias, ref in secrets.items()}
     try:
         return fn(snowpark, *values)
     finally:
         _context.secrets = {}
+        if token:
+            engine.run_as_app(token, None)
         # Snowpark also closes every session at interpreter exit, over HTTP, to a server that may be gone
         atexit.unregister(snowpark._close_at_exit)
         try:

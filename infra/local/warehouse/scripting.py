@@ -21,6 +21,7 @@ from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import sql_literal, strip_comments
 
 if TYPE_CHECKING:
+    from infra.local.warehouse.application import AppContext
     from infra.local.warehouse.engine import Engine
 
 SQL_HANDLER = "<LANGUAGE SQL>"  # stored as the handler of SQL procedures in the catalog
@@ -66,11 +67,15 @@ def _bind(statement: str, names: list[str], values: list[Any]) -> str:
     return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", literal, statement)
 
 
-def run_block(engine: Engine, fqn: str, body: str, names: list[str], values: list[Any]) -> Any:
-    """Run the block's statements in order; returns the RETURN expression's value (or None)."""
+def run_block(
+    engine: Engine, fqn: str, body: str, names: list[str], values: list[Any], app: AppContext | None = None
+) -> Any:
+    """Run the block's statements in order (as `app` when an application's procedure runs with owner's rights);
+    returns the RETURN expression's value (or None)."""
     statements, returned = parse_block(body)
     database, schema, _ = fqn.split(".")
     session = engine.internal_session(database, schema, f"procedure:{fqn}")
+    session.app = app
     names, values = list(names), list(values)
     try:
         for number, statement in enumerate(statements, start=1):

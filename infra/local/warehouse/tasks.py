@@ -273,6 +273,10 @@ def _run_task(engine: Engine, run_id: str, root: str, task: dict[str, object]) -
     database, schema, _ = split_name(name)
     local = engine.internal_session(database, schema, f"task:{name}")
     try:
+        # a task in an application's database is the app's: its body runs with the app's privileges
+        from infra.local.warehouse.application import context_of
+
+        local.app = context_of(engine, database)
         if task["when"]:
             (condition,) = engine.execute(local, f"SELECT ({task['when']})")[0]
             if not condition:

@@ -1,0 +1,489 @@
+"""Native App installs: the setup script runs whole, as the application, with the manifest's privileges.
+
+`CREATE APPLICATION a [FROM APPLICATION PACKAGE p] USING 'file:///dir'` (and `ALTER APPLICATION a UPGRADE
+[USING 'file:///dir']`) creates the app's database, then runs `EXECUTE IMMEDIATE FROM '/<manifest
+artifacts.setup_script>'` in an *application context*: a session whose current database is the app's and
+whose account privileges are those the app holds. `dir` is the app package's stage laid out locally
+(infra/app_stage.py, as `snow app bundle` writes it); an application package itself is not emulated.
+
+In the application context, before each statement runs, `infra.preflight.app_privileges.required_privileges`
+(the one table `whoop preflight` uses too) says which global privileges it needs; the app holds those its
+manifest requests that manifest v2 grants automatically, plus those the consumer granted with
+`GRANT <privilege> ON ACCOUNT TO APPLICATION a` (GRANTS rows). A statement needing anything else fails as
+the install would in Snowflake (docs: developer-guide/native-apps/requesting-privs, requesting-auto-privs).
+
+Setup-script statements understood here (recorded in WHOOP_LOCAL.CATALOG):
+- `EXECUTE IMMEDIATE FROM '/path' [USING (k => v, …)] [DRY_RUN = TRUE]`: the file from the app stage, its
+  statements run in order on the same session; a Jinja2 template when it starts with `--!jinja`/`#!jinja` or
+  when USING is given (docs: sql-reference/sql/execute-immediate-from);
+- `CREATE OR ALTER VERSIONED SCHEMA s`: a schema, OBJECTS row kind SCHEMA with VERSIONED = true (only in a
+  setup script);
+- `ALTER APPLICATION SET SPECIFICATION n TYPE = … ` (SPECIFICATIONS; docs: sql-reference/sql/
+  alter-application-set-app-spec), `ALTER APPLICATION a APPROVE|DECLINE SPECIFICATION n SEQUENCE_NUMBER = k`
+  (docs: sql-reference/sql/alter-application-sequence-number), `SHOW SPECIFICATIONS [IN APPLICATION a]`;
+- `CREATE [OR REPLACE] STREAMLIT s FROM '/dir/' MAIN_FILE = 'f.py' …` (OBJECTS kind STREAMLIT; the folder and
+  main file must be on the app stage), `DROP STREAMLIT`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from snowflake.connector.util_text import split_statements
+
+from infra.local.warehouse.account_objects import _result, parse_properties
+from infra.local.warehouse.catalog import PREFIX, now
+from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import IDENT, QNAME, qualify, split_name, sql_literal, status_select
+from infra.preflight.app_privileges import AUTO_PRIVS, REQUESTABLE, REQUESTING_PRIVS, required_privileges
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+
+_STRING = r"'(?:[^']|'')*'"
+_DOCS = "https://docs.snowflake.com/en/"
+EXECUTE_IMMEDIATE_FROM_DOC = _DOCS + "sql-reference/sql/execute-immediate-from"
+VERSIONED_DOC = _DOCS + "developer-guide/native-apps/versioning"
+SPEC_DOC = _DOCS + "sql-reference/sql/alter-application-set-app-spec"
+APPROVE_DOC = _DOCS + "sql-reference/sql/alter-application-sequence-number"
+STREAMLIT_DOC = _DOCS + "developer-guide/native-apps/adding-streamlit"
+SPEC_TYPES = {"EXTERNAL_ACCESS": ("HOST_PORTS",), "SECURITY_INTEGRATION": ("OAUTH_TYPE", "OAUTH_TOKEN_ENDPOINT")}
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """The application a session runs as: its name (= its database) and its stage directory."""
+
+    name: str
+    stage: Path
+    manifest: dict[str, Any]
+
+    def requested(self) -> list[str]:
+        return [" ".join(str(next(iter(p)) if isinstance(p, dict) else p).upper().split()) for p in self.privileges]
+
+    @property
+    def privileges(self) -> list[Any]:
+        return self.manifest.get("privileges") or []
+
+
+def _outcome(sql: str) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    return Outcome(sql=sql, keep_params=False)
+
+
+def register(engine: Engine) -> None:
+    on = engine.on
+    on(
+        rf"^CREATE\s+APPLICATION\s+(?!ROLE\b|PACKAGE\b)(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{IDENT})"
+        rf"(?:\s+FROM\s+APPLICATION\s+PACKAGE\s+(?P<pkg>{IDENT}))?(?:\s+USING\s+(?P<using>{_STRING}))?(?P<rest>.*)$",
+        _create_application,
+    )
+    on(
+        rf"^ALTER\s+APPLICATION\s+(?!ROLE\b|PACKAGE\b)(?P<name>{IDENT})\s+UPGRADE(?:\s+USING\s+(?P<using>{_STRING}))?$",
+        _upgrade,
+    )
+    on(r"^ALTER\s+APPLICATION\s+SET\s+SPECIFICATION\s+(?P<spec>\S+)\s+(?P<rest>.+)$", _set_specification)
+    on(
+        rf"^ALTER\s+APPLICATION\s+(?P<name>{IDENT})\s+(?P<verb>APPROVE|DECLINE)\s+SPECIFICATION\s+(?P<spec>{IDENT})"
+        r"\s+SEQUENCE_NUMBER\s*=\s*(?P<n>\d+)$",
+        _approve_specification,
+    )
+    on(r"^SHOW\s+SPECIFICATIONS\b(?P<rest>.*)$", _show_specifications)
+    on(
+        rf"^EXECUTE\s+IMMEDIATE\s+FROM\s+(?P<path>{_STRING}|@\S+)(?:\s+USING\s*\((?P<using>.*?)\))?"
+        r"(?:\s+DRY_RUN\s*=\s*(?P<dry>TRUE|FALSE))?$",
+        _execute_immediate_from,
+    )
+    on(rf"^CREATE\s+OR\s+ALTER\s+VERSIONED\s+SCHEMA\s+(?P<name>{QNAME})(?P<rest>.*)$", _versioned_schema)
+    on(
+        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?STREAMLIT\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})"
+        r"(?P<rest>.*)$",
+        _create_streamlit,
+    )
+    on(rf"^DROP\s+STREAMLIT\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop_streamlit)
+
+
+# privileges --------------------------------------------------------------------------------------
+def held_privileges(engine: Engine, app: AppContext) -> set[str]:
+    """Manifest privileges granted automatically (manifest v2) plus the consumer's grants on the account."""
+    held = {p for p in app.requested() if p in REQUESTABLE and REQUESTABLE[p].auto_granted}
+    if app.manifest.get("manifest_version") != 2:
+        held = set()  # automated granting needs manifest v2 (requesting-auto-privs)
+    rows = engine.catalog.query(
+        f"SELECT PRIVILEGE FROM {PREFIX}.GRANTS WHERE GRANTED_ON = 'ACCOUNT' AND GRANTEE_KIND = 'APPLICATION' "
+        "AND GRANTEE_NAME = ?",
+        [app.name],
+    )
+    return held | {r[0] for r in rows}
+
+
+def check_privileges(engine: Engine, session: LocalSession, text: str) -> None:
+    """Refuse a statement the application runs without a global privilege it needs."""
+    app: AppContext = session.app
+    needs = required_privileges(text)
+    if not needs:
+        return
+    held = held_privileges(engine, app)
+    for need in needs:
+        if need.privilege in held:
+            continue
+        if not need.requestable:
+            why = f"no application can hold it ({REQUESTING_PRIVS})"
+        elif need.privilege not in app.requested():
+            why = f"the manifest does not request it ({REQUESTING_PRIVS})"
+        else:
+            grant = f"GRANT {need.privilege} ON ACCOUNT TO APPLICATION {app.name}"
+            why = f"the consumer has not granted it: {grant} ({AUTO_PRIVS})"
+        raise LocalSqlError(
+            f"SQL access control error: Insufficient privileges to operate on account. Application {app.name} "
+            f"runs {need.what}, which needs {need.privilege} ({need.doc}); {why}",
+            errno=3001,
+            sqlstate="42501",
+        )
+
+
+def context_of(engine: Engine, database: str | None) -> AppContext | None:
+    """The application whose database this is (its objects' later work runs as it), else None."""
+    props = engine.catalog.get_object("APPLICATION", database) if database else None
+    if props is None:
+        return None
+    stage = Path(props["STAGE"])
+    return AppContext(database, stage, _load_manifest(stage))  # type: ignore[arg-type]
+
+
+# install and upgrade -----------------------------------------------------------------------------
+def _stage_dir(using: str | None, name: str) -> Path:
+    if not using:
+        raise LocalSqlError(
+            f"CREATE APPLICATION {name}: locally an application installs from files: USING 'file:///<stage dir>' "
+            "(application packages and versions are not emulated; see infra/local/README.md)",
+            errno=2000,
+        )
+    raw = using[1:-1].replace("''", "'")
+    if not raw.startswith("file://"):
+        raise LocalSqlError(f"USING {using}: the local warehouse installs from 'file:///<dir>' only", errno=2000)
+    path = Path(raw.removeprefix("file://"))
+    if not path.is_dir():
+        raise LocalSqlError(f"USING {using}: no such directory", errno=2003)
+    return path
+
+
+def _load_manifest(stage: Path) -> dict[str, Any]:
+    path = stage / "manifest.yml"
+    if not path.is_file():
+        raise LocalSqlError("The application stage has no manifest.yml", errno=93000)
+    manifest = yaml.safe_load(path.read_text()) or {}
+    for p in AppContext("", stage, manifest).requested():
+        if p not in REQUESTABLE:
+            raise LocalSqlError(
+                f"manifest.yml requests {p}, which an application cannot hold ({REQUESTING_PRIVS})", errno=93000
+            )
+    return manifest
+
+
+def _create_application(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    name = split_name(m["name"])[0]
+    if m["rest"].strip():
+        raise LocalSqlError(f"CREATE APPLICATION: unsupported clause {m['rest'].strip()[:60]}", errno=1003)
+    if engine.catalog.get_object("APPLICATION", name) is not None:
+        if m["ine"]:
+            return _outcome(status_select(f"{name} already exists, statement succeeded."))
+        raise LocalSqlError(f"Object '{name}' already exists.", errno=2002)
+    stage = _stage_dir(m["using"], name)
+    try:
+        _install(engine, session, name, stage, {"PACKAGE": split_name(m["pkg"])[0] if m["pkg"] else None})
+    except Exception:
+        # a failed install creates no application (what the setup script made so far stays in its database)
+        engine.catalog.drop_object("APPLICATION", name)
+        raise
+    return _outcome(status_select(f"Application {name} successfully created."))
+
+
+def _upgrade(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    name = split_name(m["name"])[0]
+    props = engine.catalog.get_object("APPLICATION", name)
+    if props is None:
+        raise LocalSqlError(f"Application '{name}' does not exist or not authorized.", errno=2003)
+    stage = _stage_dir(m["using"], name) if m["using"] else Path(props["STAGE"])
+    _install(engine, session, name, stage, props)
+    return _outcome(status_select(f"Application {name} successfully upgraded."))
+
+
+def _install(engine: Engine, caller: LocalSession, name: str, stage: Path, props: dict[str, Any]) -> None:
+    if getattr(caller, "app", None) is not None:
+        raise LocalSqlError("An application cannot install or upgrade an application", errno=3001, sqlstate="42501")
+    manifest = _load_manifest(stage)
+    script = (manifest.get("artifacts") or {}).get("setup_script")
+    if not script:
+        raise LocalSqlError("manifest.yml names no artifacts.setup_script", errno=93000)
+    admin = engine.internal_session(None, None, f"install:{name}")
+    try:
+        engine.execute(admin, f"CREATE DATABASE IF NOT EXISTS {name}")
+    finally:
+        admin.conn.close()
+    record = {**props, "STAGE": str(stage), "VERSION": (manifest.get("version") or {}).get("name")}
+    engine.catalog.put_object("APPLICATION", name, record, f"CREATE APPLICATION {name} USING 'file://{stage}'")
+    session = engine.internal_session(name, None, f"application:{name}")
+    session.app = AppContext(name, stage, manifest)
+    session.role = name
+    try:
+        engine.execute(session, f"EXECUTE IMMEDIATE FROM {sql_literal('/' + script.lstrip('/'))}")
+    finally:
+        session.conn.close()
+
+
+# EXECUTE IMMEDIATE FROM ---------------------------------------------------------------------------
+def _stage_file(app: AppContext, path: str) -> Path:
+    """A path relative to the app stage root ('/sql/x.sql'); never outside the stage."""
+    if not path.startswith("/"):
+        raise LocalSqlError(
+            f"EXECUTE IMMEDIATE FROM '{path}': the local warehouse resolves absolute paths on the application's stage "
+            "('/dir/file.sql') only",
+            errno=2000,
+        )
+    rel = os.path.normpath(path.lstrip("/"))
+    if rel.startswith(".."):
+        raise LocalSqlError(f"File '{path}' is outside the application stage", errno=2003)
+    return app.stage / rel
+
+
+def _using(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    values: dict[str, Any] = {}
+    pair = re.compile(rf"\s*(?P<k>{IDENT})\s*=>\s*(?P<v>{_STRING}|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)\s*(?:,|$)", re.I)
+    pos = 0
+    while pos < len(raw.strip()):
+        m = pair.match(raw, pos)
+        if not m:
+            raise LocalSqlError(f"Cannot parse USING ({raw}): expected name => literal, …", errno=1003)
+        v = m["v"]
+        if v.startswith("'"):
+            value: Any = v[1:-1].replace("''", "'")
+        elif v.upper() in ("TRUE", "FALSE"):
+            value = v.upper() == "TRUE"
+        elif v.upper() == "NULL":
+            value = None
+        else:
+            value = float(v) if "." in v else int(v)
+        # Jinja2 names are case-sensitive: the variable is named as written in USING (quotes removed)
+        values[m["k"].strip('"')] = value
+        pos = m.end()
+    return values
+
+
+def _is_template(text: str) -> bool:
+    # the directive may follow a byte order mark and at most 10 whitespace characters (execute-immediate-from)
+    body = text.removeprefix("\ufeff")
+    stripped = body.lstrip()
+    return len(body) - len(stripped) <= 10 and (stripped.startswith("--!jinja") or stripped.startswith("#!jinja"))
+
+
+def render(app: AppContext, path: str, text: str, variables: dict[str, Any]) -> str:
+    """Render a Jinja2 template; include/import/extends resolve on the app stage. Undefined variables fail."""
+    import jinja2
+
+    stripped = text.removeprefix("\ufeff").lstrip()
+    if stripped.startswith("#!jinja"):
+        text = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: _template_source(app, name)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    try:
+        return env.from_string(text).render(**variables)
+    except jinja2.TemplateError as e:
+        raise LocalSqlError(f"{path}: Jinja2 template error: {e}", errno=1003) from None
+
+
+def _template_source(app: AppContext, name: str) -> str | None:
+    file = _stage_file(app, "/" + name.lstrip("/"))
+    return file.read_text() if file.is_file() else None
+
+
+def _execute_immediate_from(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    app: AppContext | None = getattr(session, "app", None)
+    raw = m["path"]
+    if app is None or raw.startswith("@"):
+        raise LocalSqlError(
+            "The local warehouse runs EXECUTE IMMEDIATE FROM only in an application's setup script, with paths on "
+            f"its stage ('/dir/file.sql'); named stages are not emulated ({EXECUTE_IMMEDIATE_FROM_DOC})",
+            errno=2000,
+        )
+    path = raw[1:-1].replace("''", "'")
+    file = _stage_file(app, path)
+    if not file.is_file():
+        raise LocalSqlError(f"File '{path}' does not exist on the stage of application {app.name}", errno=2003)
+    script = file.read_text()
+    if m["using"] is not None or _is_template(script):
+        script = render(app, path, script, _using(m["using"]))
+    if (m["dry"] or "").upper() == "TRUE":
+        return _outcome(status_select(script, column="rendered_script"))
+    statements = [s for s, _ in split_statements(io.StringIO(script), remove_comments=True) if s.strip()]
+    for number, statement in enumerate(statements, start=1):
+        try:
+            engine.execute(session, statement)
+        except LocalSqlError as e:
+            where = f"{path} statement {number} ({_head(statement)})"
+            raise LocalSqlError(f"{where}: {e.message}", e.errno, e.sqlstate) from e
+        except Exception as e:  # DuckDB and fakesnow errors carry their own message
+            raise LocalSqlError(f"{path} statement {number} ({_head(statement)}): {e}", errno=100132) from e
+    return _outcome(status_select(f"{path}: {len(statements)} statements executed."))
+
+
+def _head(statement: str) -> str:
+    words = " ".join(statement.split()).rstrip(";")
+    return words if len(words) <= 90 else words[:87] + "…"
+
+
+# versioned schema ---------------------------------------------------------------------------------
+def _require_app(session: LocalSession, what: str, doc: str) -> AppContext:
+    app = getattr(session, "app", None)
+    if app is None:
+        raise LocalSqlError(f"{what} is only allowed in an application's setup script ({doc})", errno=3001)
+    return app
+
+
+def _versioned_schema(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    app = _require_app(session, "CREATE OR ALTER VERSIONED SCHEMA", VERSIONED_DOC)
+    parts = split_name(m["name"])
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] != app.name):
+        raise LocalSqlError(f"A versioned schema must be in the application's database: {m['name']}", errno=1003)
+    schema = parts[-1]
+    engine.execute(session, f'CREATE SCHEMA IF NOT EXISTS "{app.name}"."{schema}"{m["rest"]}')
+    fqn = f"{app.name}.{schema}"
+    props = engine.catalog.get_object("SCHEMA", fqn) or {}
+    engine.catalog.put_object("SCHEMA", fqn, {**props, "VERSIONED": True}, " ".join(text.split()))
+    return _outcome(status_select(f"Schema {schema} successfully created."))
+
+
+# specifications -----------------------------------------------------------------------------------
+def _set_specification(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    app = _require_app(session, "ALTER APPLICATION SET SPECIFICATION", SPEC_DOC)
+    spec = split_name(m["spec"])[0]
+    props = parse_properties(m["rest"])
+    kind = props.pop("TYPE", None)
+    if kind not in SPEC_TYPES:
+        raise LocalSqlError(f"Specification {spec}: TYPE must be one of {', '.join(SPEC_TYPES)} ({SPEC_DOC})", 1003)
+    label, description = props.pop("LABEL", None), props.pop("DESCRIPTION", None)
+    if not label:
+        raise LocalSqlError(f"Specification {spec}: LABEL is required ({SPEC_DOC})", errno=1003)
+    missing = [k for k in SPEC_TYPES[kind] if k not in props]
+    if missing and not (kind == "EXTERNAL_ACCESS" and "PRIVATE_HOST_PORTS" in props):
+        raise LocalSqlError(f"Specification {spec}: {', '.join(missing)} required for TYPE = {kind}", errno=1003)
+    definition = json.dumps(props, sort_keys=True)
+    with engine.catalog.lock:
+        rows = engine.catalog.query(
+            f"SELECT TYPE, SEQUENCE_NUMBER, DEFINITION, STATUS FROM {PREFIX}.SPECIFICATIONS "
+            "WHERE APPLICATION = ? AND NAME = ?",
+            [app.name, spec],
+        )
+        clash = engine.catalog.query(
+            f"SELECT NAME FROM {PREFIX}.SPECIFICATIONS WHERE APPLICATION = ? AND LABEL = ? AND NAME <> ?",
+            [app.name, label, spec],
+        )
+        if clash:
+            raise LocalSqlError(f"Specification label '{label}' is already used by {clash[0][0]}", errno=1003)
+        seq, status, created = 1, "PENDING", now()
+        if rows:
+            old_type, old_seq, old_definition, old_status = rows[0]
+            if old_type != kind:
+                raise LocalSqlError(f"Specification {spec}: TYPE cannot change ({old_type} to {kind})", errno=1003)
+            # a LABEL or DESCRIPTION edit keeps the sequence number and the consumer's decision
+            seq, status = (old_seq, old_status) if old_definition == definition else (old_seq + 1, "PENDING")
+            created = engine.catalog.query(
+                f"SELECT CREATED_ON FROM {PREFIX}.SPECIFICATIONS WHERE APPLICATION = ? AND NAME = ?", [app.name, spec]
+            )[0][0]
+        engine.catalog.query(
+            f"INSERT OR REPLACE INTO {PREFIX}.SPECIFICATIONS VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [app.name, spec, kind, seq, status, label, description, definition, created, now()],
+        )
+    return _outcome(status_select("Statement executed successfully."))
+
+
+def _approve_specification(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    if getattr(session, "app", None) is not None:
+        raise LocalSqlError(
+            f"An application cannot approve its own specifications: MANAGE APPLICATION SPECIFICATIONS ({APPROVE_DOC})",
+            errno=3001,
+            sqlstate="42501",
+        )
+    name, spec, n = split_name(m["name"])[0], split_name(m["spec"])[0], int(m["n"])
+    with engine.catalog.lock:
+        rows = engine.catalog.query(
+            f"SELECT SEQUENCE_NUMBER FROM {PREFIX}.SPECIFICATIONS WHERE APPLICATION = ? AND NAME = ?", [name, spec]
+        )
+        if not rows:
+            raise LocalSqlError(f"Specification '{spec}' of application '{name}' does not exist", errno=2003)
+        if rows[0][0] != n:
+            raise LocalSqlError(
+                f"Specification '{spec}' is at SEQUENCE_NUMBER {rows[0][0]}, not {n} (SHOW SPECIFICATIONS)", errno=1003
+            )
+        status = "APPROVED" if m["verb"].upper() == "APPROVE" else "DECLINED"
+        engine.catalog.query(
+            f"UPDATE {PREFIX}.SPECIFICATIONS SET STATUS = ?, UPDATED_ON = ? WHERE APPLICATION = ? AND NAME = ?",
+            [status, now(), name, spec],
+        )
+    return _outcome(status_select("Statement executed successfully."))
+
+
+def _show_specifications(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    scope = re.fullmatch(rf"\s*(?:IN\s+APPLICATION\s+(?P<app>{IDENT}))?\s*", m["rest"], re.I)
+    if scope is None:
+        raise LocalSqlError("SHOW SPECIFICATIONS [IN APPLICATION a] expected", errno=1003)
+    app = split_name(scope["app"])[0] if scope["app"] else getattr(getattr(session, "app", None), "name", None)
+    where, params = ("WHERE APPLICATION = ?", [app]) if app else ("", [])
+    rows = engine.catalog.query(
+        "SELECT NAME, SEQUENCE_NUMBER, TYPE, STATUS, LABEL, DESCRIPTION, DEFINITION, CREATED_ON, UPDATED_ON, "
+        f"APPLICATION FROM {PREFIX}.SPECIFICATIONS {where} ORDER BY NAME",
+        params,
+    )
+    cols = [
+        ("name", "VARCHAR"), ("sequence_number", "NUMBER"), ("type", "VARCHAR"), ("status", "VARCHAR"),
+        ("label", "VARCHAR"), ("description", "VARCHAR"), ("definition", "VARCHAR"), ("created_on", "TIMESTAMP_LTZ"),
+        ("status_updated_on", "TIMESTAMP_LTZ"), ("application_name", "VARCHAR"),
+    ]  # fmt: skip
+    return _outcome(_result(cols, [list(r) for r in rows]))
+
+
+# Streamlit ----------------------------------------------------------------------------------------
+def _create_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    app = _require_app(session, "CREATE STREAMLIT (from the application's stage)", STREAMLIT_DOC)
+    fqn = qualify(m["name"], session.database, session.schema).fqn
+    rest = m["rest"]
+    source = re.search(rf"\b(?:FROM|ROOT_LOCATION\s*=)\s*(?P<v>{_STRING})", rest, re.I)
+    props = parse_properties(rest)
+    main = props.get("MAIN_FILE")
+    if not source or not main:
+        raise LocalSqlError(f"CREATE STREAMLIT {fqn}: FROM '<stage dir>' and MAIN_FILE are required", errno=1003)
+    folder = source["v"][1:-1].replace("''", "'")
+    directory = _stage_file(app, folder)
+    if not directory.is_dir():
+        raise LocalSqlError(f"CREATE STREAMLIT {fqn}: folder '{folder}' does not exist on the stage", errno=2003)
+    if not (directory / str(main).lstrip("/")).is_file():
+        raise LocalSqlError(
+            f"CREATE STREAMLIT {fqn}: main file '{main}' does not exist in '{folder}' on the stage", errno=2003
+        )
+    exists = engine.catalog.get_object("STREAMLIT", fqn) is not None
+    if exists and m["ine"]:
+        return _outcome(status_select(f"{fqn} already exists, statement succeeded."))
+    if exists and not m["replace"]:
+        raise LocalSqlError(f"Object '{fqn}' already exists.", errno=2002)
+    engine.catalog.put_object("STREAMLIT", fqn, {**props, "ROOT_LOCATION": folder}, " ".join(text.split()))
+    return _outcome(status_select(f"Streamlit {split_name(fqn)[-1]} successfully created."))
+
+
+def _drop_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    fqn = qualify(m["name"], session.database, session.schema).fqn
+    if not engine.catalog.drop_object("STREAMLIT", fqn) and not m["ie"]:
+        raise LocalSqlError(f"Streamlit '{fqn}' does not exist or not authorized.", errno=2003)
+    return _outcome(status_select(f"{split_name(fqn)[-1]} successfully dropped."))
