@@ -50,8 +50,9 @@ ALTER APPLICATION SET SPECIFICATION whoop_oauth
   OAUTH_ALLOWED_SCOPES = ('offline', 'read:recovery', 'read:cycles', 'read:workout', 'read:sleep', 'read:profile',
     'read:body_measurement');
 
--- 5. Pipeline SQL, in layer order: config, bronze, silver, gold, quality, ml, reporting, ops. One line per file; a static test
---    (tests/static/test_native_app.py) fails when a file under sql/ is missing here or out of order.
+-- 5. Pipeline SQL, in layer order: config, bronze, silver, quality, ml, ops. One line per file; a static test
+--    (tests/static/test_native_app.py) fails when a file under sql/ is missing here (or from a procedure's IMPORTS:
+--    the sql/gold/ templates, run by OPS.BUILD_GOLD) or out of order.
 EXECUTE IMMEDIATE FROM '/sql/config/01_config.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/00_ingest_task.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/01_raw_cycle.sql';
@@ -73,12 +74,8 @@ EXECUTE IMMEDIATE FROM '/sql/ml/01_ml.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/01_build_gold.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
-<<<<<<< HEAD
--- END PIPELINE FILES
 -- Gold: the app's warehouse (named after the app) and the sql/gold/ templates, which name it (sql/ops/01_build_gold.sql).
 CALL OPS.BUILD_GOLD();
-=======
->>>>>>> appctx
 -- The network rule, the external access integration (named after this app, so two installs in one account do not
 -- share it) and each WHOOP-calling procedure's integration and secrets: created or updated, never replaced.
 CALL OPS.CONFIGURE_EGRESS();

@@ -106,4 +106,3 @@ CREATE OR REPLACE PROCEDURE OPS.FORGET_MEMBER(MEMBER VARCHAR)
 
 -- The procedures above were (re-)created without bindings: bind them. (`whoop deploy --local` runs the pipeline
 -- files only, so the call is here, not just in the setup script; a second call is a no-op.)
-CALL OPS.CONFIGURE_EGRESS();
