@@ -103,6 +103,3 @@ CREATE OR REPLACE PROCEDURE OPS.FORGET_MEMBER(MEMBER VARCHAR)
     IMPORTS = ('/python/snowpark_procs.zip')
     HANDLER = 'snowpark_procs.forget.main'
     EXECUTE AS OWNER;
-
--- The procedures above were (re-)created without bindings: bind them. (`whoop deploy --local` runs the pipeline
--- files only, so the call is here, not just in the setup script; a second call is a no-op.)
