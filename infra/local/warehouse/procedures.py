@@ -27,12 +27,15 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import types
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.local.warehouse import scripting
@@ -197,7 +200,7 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     name = qualify(m["name"], session.database, session.schema)
     raw_args = [a.strip() for a in split_top_level(m["args"]) if a.strip()]
     candidates = engine.catalog.query(
-        f"SELECT ARG_TYPES, ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS, EXECUTE_AS FROM {PREFIX}.PROCEDURES "
+        f"SELECT ARG_TYPES, ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS, EXECUTE_AS, IMPORTS FROM {PREFIX}.PROCEDURES "
         "WHERE NAME = ?",
         [name.fqn],
     )
@@ -210,7 +213,7 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
             break
     if proc is None:
         raise LocalSqlError(f"Procedure '{name.fqn}' with {len(raw_args)} argument(s) does not exist.", errno=2003)
-    _, arg_names_json, returns, handler, body, secrets_json, execute_as = proc
+    _, arg_names_json, returns, handler, body, secrets_json, execute_as, imports = proc
     # an owner's-rights procedure of an application runs as the app, with its privileges
     from infra.local.warehouse.application import context_of
 
@@ -223,7 +226,9 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
         if handler == scripting.SQL_HANDLER:
             result = scripting.run_block(engine, name.fqn, body, [n for n, _ in arg_names], values, app=app)
         else:
-            result = _run_handler(engine, session, name.fqn, handler, body, json.loads(secrets_json), values, app)
+            result = _run_handler(
+                engine, session, name.fqn, handler, body, json.loads(secrets_json), values, app, imports
+            )
     except (Exception, SystemExit) as e:  # a handler's sys.exit() is its failure, not the server's
         engine.catalog.query(
             f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'FAILED', ?, ?, ?)",
@@ -317,10 +322,12 @@ def _run_handler(
     secrets: dict[str, str],
     values: list[Any],
     app: AppContext | None = None,
+    imports: str | None = None,
 ) -> Any:
     from snowflake.snowpark import Session
 
     fn = _load_handler(handler, body, fqn)
+    import_directory = _import_directory(fqn, imports, app)
     url = engine.base_url()
     host, port = url.split("://", 1)[1].rsplit(":", 1)
     database, schema, _ = fqn.split(".")
@@ -344,10 +351,15 @@ def _run_handler(
     if token:
         engine.run_as_app(token, app)
     _context.secrets = {alias: (engine, ref) for alias, ref in secrets.items()}
+    # Snowflake gives the directory with a trailing slash (handlers join it with file names)
+    _context.import_directory = import_directory.name + "/" if import_directory else None
     try:
         return fn(snowpark, *values)
     finally:
         _context.secrets = {}
+        _context.import_directory = None
+        if import_directory:
+            import_directory.cleanup()
         if token:
             engine.run_as_app(token, None)
         # Snowpark also closes every session at interpreter exit, over HTTP, to a server that may be gone
@@ -360,6 +372,50 @@ def _run_handler(
 
 # `_snowflake`: what Snowflake's Python runtime offers handlers, answered from the local secrets --------
 _context = threading.local()
+IMPORT_DIRECTORY = "snowflake_import_directory"
+
+
+def _import_directory(fqn: str, imports: str | None, app: AppContext | None) -> tempfile.TemporaryDirectory | None:
+    """The files of an app procedure's IMPORTS, copied from the app's stage into a directory of this call, which
+    the handler finds at sys._xoptions["snowflake_import_directory"], as in Snowflake
+    (https://docs.snowflake.com/en/developer-guide/stored-procedure/python/procedure-python-writing, reading files).
+    A stage path missing from the app's stage fails the CALL, naming it. Only an application's procedures resolve
+    stage paths locally (an application's stage is a folder); the handler code itself still comes from the
+    installed project."""
+    paths = re.findall(r"'([^']+)'", imports or "")
+    if app is None or not paths:
+        return None
+    folder = tempfile.TemporaryDirectory(prefix="whoop-imports-")
+    for path in paths:
+        source = app.stage / os.path.normpath(path.lstrip("/"))
+        if not source.is_file():
+            folder.cleanup()
+            raise LocalSqlError(f"{fqn}: IMPORTS file '{path}' does not exist on the application's stage", errno=2003)
+        shutil.copyfile(source, Path(folder.name) / source.name)
+    return folder
+
+
+class _XOptions(dict):
+    """sys._xoptions whose snowflake_import_directory is the running CALL's (handlers run on several threads)."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key == IMPORT_DIRECTORY:
+            directory = getattr(_context, "import_directory", None)
+            if directory is None:
+                raise KeyError(key)
+            return directory
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return (key == IMPORT_DIRECTORY and getattr(_context, "import_directory", None) is not None) or (
+            super().__contains__(key)
+        )
 
 
 def _secret(alias: str) -> dict[str, str]:
@@ -384,6 +440,8 @@ def _oauth_access_token(alias: str) -> str:
 
 
 def _install_snowflake_shim() -> None:
+    if not isinstance(sys._xoptions, _XOptions):
+        sys._xoptions = _XOptions(sys._xoptions)  # type: ignore[misc]
     if "_snowflake" in sys.modules:
         return
     shim = types.ModuleType("_snowflake")
