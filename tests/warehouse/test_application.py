@@ -323,3 +323,25 @@ def test_streamlit_needs_its_folder_and_main_file_on_the_stage(conn, tmp_path):
     where = "KIND = 'STREAMLIT' AND NAME = %s"
     (props,) = run(conn, f"SELECT PROPERTIES FROM {CAT}.OBJECTS WHERE {where}", (f"{name}.CORE.DASHBOARD",))
     assert json.loads(props[0])["MAIN_FILE"] == "app.py"
+
+
+def test_an_app_procedure_reads_its_imports_from_the_import_directory(conn, tmp_path):
+    """IMPORTS files of an app procedure come from the app's stage into sys._xoptions['snowflake_import_directory'],
+    only those it names; a stage file it does not import is not there."""
+    name = app_name()
+    body = (
+        "import os, sys\n"
+        "def run(session):\n"
+        "    d = sys._xoptions['snowflake_import_directory']\n"
+        "    return ','.join(sorted(os.listdir(d))) + ':' + open(d + 'one.sql').read().strip()\n"
+    )
+    setup = (
+        "CREATE SCHEMA IF NOT EXISTS core;\n"
+        "CREATE OR REPLACE PROCEDURE core.read_one() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        f"PACKAGES = ('snowflake-snowpark-python') IMPORTS = ('/sql/one.sql') HANDLER = 'run' AS $$\n{body}$$;\n"
+        "CREATE OR REPLACE PROCEDURE core.read_gone() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        f"PACKAGES = ('snowflake-snowpark-python') IMPORTS = ('/sql/gone.sql') HANDLER = 'run' AS $$\n{body}$$;\n"
+    )
+    install(conn, name, stage(tmp_path, setup, files={"sql/one.sql": "SELECT 1;\n", "sql/two.sql": "SELECT 2;\n"}))
+    assert run(conn, f"CALL {name}.core.read_one()") == [("one.sql:SELECT 1;",)]
+    fails(conn, f"CALL {name}.core.read_gone()", "IMPORTS file '/sql/gone.sql' does not exist")

@@ -133,13 +133,26 @@ def test_sql_procedure_stops_at_the_first_failing_statement(cur):
     "body, message",
     [
         ("SELECT 1;", "BEGIN … END block"),
-        ("BEGIN\n LET X := 1;\n RETURN X;\nEND;", "LET is not emulated"),
+        ("BEGIN\n DECLARE X NUMBER;\n RETURN 1;\nEND;", "DECLARE is not emulated"),
         ("BEGIN\n RETURN 1;\n SELECT 1;\nEND;", "RETURN is not emulated"),
     ],
 )
 def test_sql_procedure_outside_the_emulated_subset_is_rejected_at_create(cur, body, message):
     with pytest.raises(snowflake.connector.errors.ProgrammingError, match=message):
         cur.execute(f"CREATE OR REPLACE PROCEDURE BAD() RETURNS VARCHAR LANGUAGE SQL AS $$\n{body}\n$$")
+
+
+def test_sql_procedure_let_evaluates_once_and_binds(cur):
+    """LET runs its expression once: every later statement sees the same value (a run id, not a new one each)."""
+    cur.execute("CREATE OR REPLACE TABLE RUN_IDS (ID VARCHAR, N INT)")
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE TWO_ROWS(N NUMBER) RETURNS VARCHAR LANGUAGE SQL AS $$\n"
+        "BEGIN\n    LET run_id VARCHAR := UUID_STRING();\n    LET doubled := :N * 2;\n"
+        "    INSERT INTO RUN_IDS (ID, N) SELECT :run_id, :doubled;\n"
+        "    INSERT INTO RUN_IDS (ID, N) SELECT :run_id, :N;\n    RETURN :run_id;\nEND;\n$$"
+    )
+    (returned,) = rows(cur, "CALL TWO_ROWS(21)")[0]
+    assert rows(cur, "SELECT ID, N FROM RUN_IDS ORDER BY N") == [(returned, 21), (returned, 42)]
 
 
 def test_sql_procedure_unknown_variable(cur):
