@@ -127,6 +127,9 @@ def deployed_warehouse(stack: ExitStack, home: Path, ids: dict[str, int], seed: 
             "SELECT %s, %s, 'ACTIVE', SYSDATE()",
             (name, user_id),
         )
+    # the app installs STOPPED (its setup script suspends the tasks and Gold dynamic tables); members registered,
+    # start it as `whoop auth` does, so the scheduler's tick refreshes Gold
+    cur.execute("CALL OPS.START_PIPELINE()")
     return settings, conn
 
 
