@@ -160,11 +160,35 @@ def connect_oauth(session: Any, member: str, whoop_user_id: int) -> dict:
         "member": member,
         "secret": qualified,
         "alias": oauth_alias(member),
+        # the secret is the app's own, which the consumer cannot name: the app runs Snowflake's flow on it
         "next_steps": [
-            f"SELECT SYSTEM$START_OAUTH_FLOW('{qualified}');  -- open the URL it returns, sign in to WHOOP",
-            "SELECT SYSTEM$FINISH_OAUTH_FLOW('<query string of the URL WHOOP redirected to>');  -- same session",
+            f"CALL {session.get_current_database()}.OPS.START_MEMBER_OAUTH('{member}');  -- open the URL, sign in",
+            f"CALL {session.get_current_database()}.OPS.FINISH_MEMBER_OAUTH("
+            "'<query string of the URL WHOOP redirected to>');  -- same session",
         ],
     }
+
+
+def start_oauth(session: Any, member: str) -> str:
+    """START_MEMBER_OAUTH: SYSTEM$START_OAUTH_FLOW on the member's OAUTH2 secret, which only the app can name.
+
+    A stored procedure runs in its caller's session, so START and FINISH called from one worksheet session are one
+    flow (https://docs.snowflake.com/en/sql-reference/functions/system_finish_oauth_flow: FINISH must run in the
+    session that started it). Snowflake does not document these functions inside an app; if they are refused there,
+    the app-managed mode (REGISTER_MEMBER) is the way to connect a member, and it is the default.
+    """
+    member = member.strip()
+    known = session.sql("SELECT AUTH_MODE FROM CONFIG.MEMBERS WHERE MEMBER_NAME = ?", params=[member]).collect()
+    if not known or known[0][0] != SNOWFLAKE_MANAGED:
+        raise ValueError(f"{member!r} is not a Snowflake-managed member: CALL OPS.CONNECT_MEMBER_OAUTH first")
+    qualified = f"{session.get_current_database()}.{oauth_secret(member)}"
+    return str(session.sql(f"SELECT SYSTEM$START_OAUTH_FLOW('{qualified}')").collect()[0][0])
+
+
+def finish_oauth(session: Any, query_string: str) -> str:
+    """FINISH_MEMBER_OAUTH: SYSTEM$FINISH_OAUTH_FLOW with the query string WHOOP redirected the browser to."""
+    session.sql("SELECT SYSTEM$FINISH_OAUTH_FLOW(?)", params=[query_string.strip()]).collect()
+    return "member authorized: their OAUTH2 secret now holds a refresh token"
 
 
 def configure_egress(session: Any) -> str:

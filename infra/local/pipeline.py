@@ -238,7 +238,8 @@ def pipeline_state(cur: Any) -> str:
 
 
 def _connect_snowflake_managed(settings: Settings, members: list[str]) -> None:
-    """CONNECT_MEMBER_OAUTH, then SYSTEM$START_OAUTH_FLOW and FINISH in one session, as in Snowflake."""
+    """CONNECT_MEMBER_OAUTH, then the app's START_MEMBER_OAUTH and FINISH_MEMBER_OAUTH in one session: the secret
+    is the app's, so the app runs Snowflake's OAuth flow on it (the consumer cannot name it)."""
     listed = requests.get(f"{settings.sandbox_url}/_sandbox/members", timeout=10)
     listed.raise_for_status()
     user_ids = {m["name"]: m["user_id"] for m in listed.json()}
@@ -249,14 +250,14 @@ def _connect_snowflake_managed(settings: Settings, members: list[str]) -> None:
             if name not in user_ids:
                 raise WhoopError(f"the sandbox has no member {name}")
             cur.execute("CALL OPS.CONNECT_MEMBER_OAUTH(?, ?)", [name, user_ids[name]])
-            secret = json.loads(cur.fetchone()[0])["secret"]
-            cur.execute("SELECT SYSTEM$START_OAUTH_FLOW(?)", [secret])
+            cur.fetchone()
+            cur.execute("CALL OPS.START_MEMBER_OAUTH(?)", [name])
             url = cur.fetchone()[0]
             # the member's consent: the sandbox's login hint stands in for signing in at the browser
             consent = requests.get(url, params={"login_hint": name}, allow_redirects=False, timeout=10)
             if consent.status_code != 302:
                 raise WhoopError(f"authorization for {name} failed (HTTP {consent.status_code})")
-            cur.execute("SELECT SYSTEM$FINISH_OAUTH_FLOW(?)", [urlparse(consent.headers["Location"]).query])
+            cur.execute("CALL OPS.FINISH_MEMBER_OAUTH(?)", [urlparse(consent.headers["Location"]).query])
     except snowflake.connector.errors.ProgrammingError as e:
         raise WhoopError(f"connecting members through OAUTH2 secrets failed: {e.msg}") from None
     finally:

@@ -72,6 +72,26 @@ CREATE OR REPLACE PROCEDURE OPS.CONNECT_MEMBER_OAUTH(MEMBER VARCHAR, WHOOP_USER_
     HANDLER = 'snowpark_procs.members.connect_oauth'
     EXECUTE AS OWNER;
 
+-- Snowflake's OAuth flow on the member's secret, run by the app: the secret is the app's, so the consumer cannot pass
+-- it to SYSTEM$START_OAUTH_FLOW. Call both from one session (a procedure runs in its caller's session).
+CREATE OR REPLACE PROCEDURE OPS.START_MEMBER_OAUTH(MEMBER VARCHAR)
+    RETURNS VARCHAR
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.members.start_oauth'
+    EXECUTE AS OWNER;
+
+CREATE OR REPLACE PROCEDURE OPS.FINISH_MEMBER_OAUTH(QUERY_STRING VARCHAR)
+    RETURNS VARCHAR
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python', 'requests', 'pydantic')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.members.finish_oauth'
+    EXECUTE AS OWNER;
+
 -- Network rule, <APP>_WHOOP_EAI listing exactly the secrets in use, and each WHOOP-calling procedure's
 -- EXTERNAL_ACCESS_INTEGRATIONS then SECRETS. Idempotent; not granted to any application role.
 CREATE OR REPLACE PROCEDURE OPS.CONFIGURE_EGRESS()

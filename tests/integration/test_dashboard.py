@@ -179,7 +179,7 @@ def test_setup_connect_member_returns_the_oauth_statement(demo, monkeypatch):
     at.text_input[1].input("424242")
     next(b for b in at.button if b.label == "Prepare").click().run()
     _ok(at)
-    assert "SYSTEM$START_OAUTH_FLOW" in at.code[0].value
+    assert "OPS.START_MEMBER_OAUTH('cat')" in at.code[0].value
 
 
 def test_setup_stops_and_starts_the_pipeline(demo, monkeypatch):

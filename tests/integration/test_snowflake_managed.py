@@ -198,3 +198,18 @@ def test_expiry_mid_run_is_survived_and_the_rotated_refresh_token_kept(short_liv
     second = ingest(short_lived)
     assert second["by_member"]["ben"]["status"] == "SUCCEEDED", second["by_member"]["ben"]["error"]
     assert stored(short_lived)["oauth_refresh_token"] != after
+
+
+def test_the_apps_oauth_flow_belongs_to_the_session_that_started_it(mixed: Settings) -> None:
+    """START_MEMBER_OAUTH and FINISH_MEMBER_OAUTH are two CALLs of one session (a procedure runs in its caller's
+    session); FINISH from another session is refused, as SYSTEM$FINISH_OAUTH_FLOW requires."""
+    from urllib.parse import parse_qs, urlparse
+
+    import snowflake.connector
+
+    url = query(mixed, "CALL OPS.START_MEMBER_OAUTH(?)", ["ben"])[0][0]
+    state = parse_qs(urlparse(url).query)["state"][0]
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="started in this session"):
+        query(mixed, "CALL OPS.FINISH_MEMBER_OAUTH(?)", [f"state={state}&code=x"])
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="not a Snowflake-managed member"):
+        query(mixed, "CALL OPS.START_MEMBER_OAUTH(?)", ["ann"])

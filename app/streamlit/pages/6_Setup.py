@@ -98,8 +98,8 @@ st.subheader("Connect a member (Snowflake-managed OAuth)")
 st.markdown(
     "1. Enter the member's name and WHOOP user id and press **Prepare**: `OPS.CONNECT_MEMBER_OAUTH` creates the "
     "member's OAUTH2 secret and returns the statement that starts the WHOOP sign-in.\n"
-    "2. Run `SELECT SYSTEM$START_OAUTH_FLOW(...)` in a worksheet, open the URL it returns and sign in to WHOOP.\n"
-    "3. In the same worksheet session run `SELECT SYSTEM$FINISH_OAUTH_FLOW('<query string of the redirect URL>')`."
+    "2. Run `CALL <app>.OPS.START_MEMBER_OAUTH('<member>')` in a worksheet, open the URL it returns and sign in.\n"
+    "3. In the same worksheet session run `CALL <app>.OPS.FINISH_MEMBER_OAUTH('<query string of the redirect URL>')`."
 )
 with st.form("connect"):
     name = st.text_input("Member name")

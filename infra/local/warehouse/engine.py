@@ -97,6 +97,7 @@ class Engine:
         self._stream_names: set[str] = set()
         self._sessions: dict[str, LocalSession] = {}
         self._app_sessions: dict[str, AppContext] = {}
+        self._callers: dict[str, str] = {}  # procedure session -> the session that CALLed it
         self._lock = threading.RLock()
         self.changes = ChangeTracker()
         # imported here so each module can register its statements against this engine
@@ -140,6 +141,24 @@ class Engine:
                 self._app_sessions.pop(session_id, None)
             else:
                 self._app_sessions[session_id] = app
+
+    def run_for_caller(self, session_id: str, caller_id: str | None) -> None:
+        """A procedure handler's Snowpark session belongs to the session that CALLed it: a stored procedure runs in
+        its caller's session (e.g. SYSTEM$START_OAUTH_FLOW and FINISH in two CALLs are one session's flow)."""
+        with self._lock:
+            if caller_id is None:
+                self._callers.pop(session_id, None)
+            else:
+                self._callers[session_id] = caller_id
+
+    def session_identity(self, session_id: str) -> str:
+        """The client session a (possibly nested) procedure session runs in."""
+        with self._lock:
+            seen = set()
+            while session_id in self._callers and session_id not in seen:
+                seen.add(session_id)
+                session_id = self._callers[session_id]
+            return session_id
 
     def forget_session(self, session_id: str) -> None:
         with self._lock:

@@ -108,7 +108,7 @@ def _start(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
     now = time.time()
     for old in [s for s, f in flows.items() if f["started"] < now - FLOW_TTL_SECONDS]:
         del flows[old]
-    flows[state] = {"secret": name, "session": session.session_id, "started": now}
+    flows[state] = {"secret": name, "session": engine.session_identity(session.session_id), "started": now}
     query = {
         "response_type": "code",
         "client_id": props["OAUTH_CLIENT_ID"],
@@ -124,7 +124,7 @@ def _finish(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
 
     query = {k: v[0] for k, v in parse_qs(_argument(session, m).lstrip("?")).items()}
     flow = _flows(engine).get(query.get("state", ""))
-    if flow is None or flow["session"] != session.session_id:
+    if flow is None or flow["session"] != engine.session_identity(session.session_id):
         raise LocalSqlError(
             "No OAuth flow with this state was started in this session: call SYSTEM$START_OAUTH_FLOW first",
             errno=1003,

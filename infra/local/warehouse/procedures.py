@@ -347,6 +347,7 @@ def _run_handler(
     # nothing to report telemetry to locally; snowflake-ml would otherwise keep heartbeating this session's
     # connection after it is closed (its telemetry caches the connection process-wide)
     snowpark.telemetry_enabled = False
+    engine.run_for_caller(snowpark.connection.rest.token, session.session_id)
     token = snowpark.connection.rest.token if app is not None else None
     if token:
         engine.run_as_app(token, app)
@@ -358,6 +359,7 @@ def _run_handler(
     finally:
         _context.secrets = {}
         _context.import_directory = None
+        engine.run_for_caller(snowpark.connection.rest.token, None)
         if import_directory:
             import_directory.cleanup()
         if token:
