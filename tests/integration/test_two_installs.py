@@ -1,0 +1,60 @@
+"""Two installs of the app in one account (dev and prod, or the per-user suffix in snowflake.yml) do not share an
+account-level object: the warehouse, the external access integration and the OAuth integration are named after each
+app, and each app's Gold dynamic tables name its own warehouse (issue 12, item 10)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from infra.local import pipeline
+from infra.local.settings import Settings
+from tests.conftest import ServerThread, free_port
+from tests.integration.conftest import query
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
+    from infra.local.sandbox.app import create_app as sandbox_app
+    from infra.local.sandbox.config import SandboxConfig
+    from infra.local.warehouse.server import create_app as warehouse_app
+
+    home = tmp_path_factory.mktemp("whoop_two")
+    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=4)
+    config = SandboxConfig(seed=4, members=["ann"], days=20, today=date(2026, 11, 20), state_dir=home / "sandbox")
+    with (
+        ServerThread(sandbox_app(config), settings.sandbox_port),
+        ServerThread(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port),
+    ):
+        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        stage = settings.home / "app_stage"
+        query(settings, f"CREATE APPLICATION WHOOP_DEV FROM APPLICATION PACKAGE WHOOP_PKG USING 'file://{stage}'")
+        yield settings
+
+
+def test_each_install_has_its_own_warehouse_and_integration(two):
+    warehouses = {r[0] for r in query(two, "SHOW WAREHOUSES")}
+    assert {"WHOOP_WH", "WHOOP_DEV_WH"} <= warehouses
+    assert "WHOOP_PLATFORM_WH" not in warehouses
+    integrations = {r[0] for r in query(two, "SHOW INTEGRATIONS")}
+    assert {"WHOOP_WHOOP_EAI", "WHOOP_DEV_WHOOP_EAI"} <= integrations
+
+
+def test_each_apps_dynamic_tables_name_its_own_warehouse(two):
+    rows = query(two, "SHOW DYNAMIC TABLES")
+    by_app = {}
+    for r in rows:
+        by_app.setdefault(r[2], set()).add(r[7])
+    assert by_app["WHOOP"] == {"WHOOP_WH"}
+    assert by_app["WHOOP_DEV"] == {"WHOOP_DEV_WH"}
+
+
+def test_each_apps_procedures_use_its_own_integration(two):
+    rows = query(
+        two,
+        "SELECT NAME, EXTERNAL_ACCESS_INTEGRATIONS FROM WHOOP_LOCAL.CATALOG.PROCEDURES "
+        "WHERE NAME LIKE '%.OPS.INGEST_WHOOP'",
+    )
+    bound = {name.split(".")[0]: eai for name, eai in rows}
+    assert "WHOOP_WHOOP_EAI" in bound["WHOOP"] and "WHOOP_DEV_WHOOP_EAI" in bound["WHOOP_DEV"]
