@@ -98,6 +98,19 @@ def _start_alert(session: Any) -> str:
     return "resumed"
 
 
+def execute_alert(session: Any) -> str:
+    """EXECUTE_DATA_QUALITY_ALERT: run the alert now, right after a quality run, if the consumer enabled it.
+
+    EXECUTE ALERT runs its condition (and action) at once (https://docs.snowflake.com/en/sql-reference/sql/execute-alert);
+    without the alert (no EXECUTE ALERT grant) or while it is suspended (pipeline stopped) there is nothing to run.
+    """
+    rows = session.sql("SHOW ALERTS LIKE 'DATA_QUALITY_ALERT' IN SCHEMA OPS").collect()
+    if not rows or str(rows[0]["state"]).lower() != "started":
+        return "alert not running"
+    session.sql(f"EXECUTE ALERT {ALERT}").collect()
+    return "alert executed"
+
+
 def _dynamic_tables(session: Any) -> list[str]:
     database = session.sql("SELECT CURRENT_DATABASE()").collect()[0][0]
     rows = session.sql("SHOW DYNAMIC TABLES IN SCHEMA GOLD").collect()

@@ -46,3 +46,13 @@ CREATE OR REPLACE PROCEDURE OPS.CREATE_DATA_QUALITY_ALERT()
     IMPORTS = ('/python/snowpark_procs.zip', '/sql/quality/02_data_quality_alert.sql')
     HANDLER = 'snowpark_procs.app_warehouse.create_alert'
     EXECUTE AS OWNER;
+
+-- Called by OPS.RUN_DATA_QUALITY at the end of each quality run: EXECUTE ALERT when the alert exists and is started.
+CREATE OR REPLACE PROCEDURE OPS.EXECUTE_DATA_QUALITY_ALERT()
+    RETURNS VARCHAR
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.pipeline_state.execute_alert'
+    EXECUTE AS OWNER;

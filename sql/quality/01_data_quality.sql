@@ -663,6 +663,9 @@ BEGIN
     FROM counted AS c
     CROSS JOIN run;
 
+    -- raise this run's failures now (the alert exists once the consumer granted EXECUTE ALERT; see its template)
+    CALL OPS.EXECUTE_DATA_QUALITY_ALERT();
+
     RETURN 'OPS.DQ_RESULTS appended';
 END;
 $$;

@@ -4,9 +4,12 @@
 -- SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME(): the local warehouse does not emulate that function, and
 -- "newest run, not alerted yet" also means a run is never alerted twice (or missed) when the alert's
 -- schedule and the graph's drift apart. The event row is what a notification integration forwards.
+-- OPS.RUN_DATA_QUALITY runs it (EXECUTE ALERT) right after each quality run, while the warehouse is still up from
+-- the Gold refresh, so a failure is raised within the run and costs no resume of its own; the daily schedule is
+-- only a backstop (an hourly one would resume the warehouse 24 more times a day).
 CREATE OR REPLACE ALERT OPS.DATA_QUALITY_ALERT
     WAREHOUSE = {{ app_warehouse }}
-    SCHEDULE = '60 MINUTE'
+    SCHEDULE = 'USING CRON 15 6 * * * UTC'
 IF (EXISTS (
     SELECT 1
     FROM OPS.DQ_RESULTS AS r

@@ -5,6 +5,7 @@ run id of a manual CALL."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -115,3 +116,18 @@ def test_dim_member_has_registered_and_export_only_members_once(stack):
     assert rows["ann"] == "ACTIVE" and rows["idle"] == "ACTIVE"
     (dupes,) = query(stack, "SELECT COUNT(*) - COUNT(DISTINCT MEMBER_NAME) FROM GOLD.DIM_MEMBER")[0]
     assert dupes == 0
+
+
+def test_without_execute_alert_the_pipeline_starts_and_says_the_alert_is_off(stack):
+    query(stack, "REVOKE EXECUTE ALERT ON ACCOUNT FROM APPLICATION WHOOP")
+    query(stack, "DROP ALERT IF EXISTS OPS.DATA_QUALITY_ALERT")
+    try:
+        query(stack, "CALL OPS.STOP_PIPELINE()")
+        (result,) = query(stack, "CALL OPS.START_PIPELINE()")[0]
+        assert "grant EXECUTE ALERT" in json.loads(result)["alert"]
+        assert set(task_states(stack).values()) == {"started"}
+        query(stack, "CALL OPS.RUN_DATA_QUALITY()")  # the quality run does not need the alert
+    finally:
+        query(stack, "GRANT EXECUTE ALERT ON ACCOUNT TO APPLICATION WHOOP")
+        query(stack, "CALL OPS.START_PIPELINE()")
+    assert query(stack, "SHOW ALERTS LIKE 'DATA_QUALITY_ALERT' IN SCHEMA WHOOP.OPS")
