@@ -11,7 +11,9 @@ does. What resumes the app's warehouse in a day:
   firings change Silver is measured below: each firing after the backfill re-reads the overlap window, and a
   member's in-progress cycle (strain through the day) changes between firings, so at the default schedule every
   daytime firing does; the figure counts every firing (an upper bound) and notes what the sandbox showed;
-- a FULL-refresh dynamic table whose query reads CURRENT_DATE (DIM_DATE): once a day while resumed.
+- a FULL-refresh dynamic table whose query reads CURRENT_DATE (DIM_DATE): once a day while resumed;
+- the data-quality alert's own schedule (a daily backstop); the quality run executes it right after the Gold refresh,
+  on the same resume, so those runs add none.
 A suspended task, alert or dynamic table resumes nothing. The target is 0 for an idle install: nothing runs until
 the consumer calls OPS.START_PIPELINE().
 """
