@@ -164,7 +164,7 @@ def test_connect_writes_integration_secret_member_and_bindings(monkeypatch: pyte
     )
     out = members.connect_oauth(session, " ben ", 42)
     assert out["secret"] == "WHOOP.CONFIG.WHOOP_OAUTH_BEN" and out["alias"] == "whoop_oauth_ben"
-    assert out["next_steps"][0].startswith("SELECT SYSTEM$START_OAUTH_FLOW('WHOOP.CONFIG.WHOOP_OAUTH_BEN')")
+    assert out["next_steps"][0].startswith("CALL WHOOP.OPS.START_MEMBER_OAUTH('ben')")
     texts = [t for t, _ in session.statements]
     create = next(t for t in texts if t.startswith("CREATE SECURITY INTEGRATION IF NOT EXISTS WHOOP_WHOOP_OAUTH"))
     assert "TYPE = API_AUTHENTICATION AUTH_TYPE = OAUTH2" in create and "OAUTH_CLIENT_SECRET = 's''cret'" in create
@@ -445,3 +445,25 @@ def test_migration_moves_app_managed_members_without_a_secret_and_empties_the_ma
     assert store.values["CONFIG.WHOOP_TOKEN_BEN"] == "ben-r0"
     assert "CONFIG.WHOOP_TOKEN_ANN" not in store.values
     assert json.loads(store.values["CONFIG.WHOOP_REFRESH_TOKENS"]) == {"bad-name": "b"}  # left, not lost
+
+
+def test_app_name_needs_a_current_database() -> None:
+    class Nowhere(FakeSession):
+        def get_current_database(self) -> str:
+            return ""
+
+    with pytest.raises(ValueError, match="no current database"):
+        members.app_name(Nowhere({"CURRENT_DATABASE": [(None,)]}))
+
+
+def test_a_member_whose_name_cannot_name_a_secret_is_not_bound() -> None:
+    session = FakeSession({"ORDER BY MEMBER_NAME": [("bad-name", "APP_MANAGED"), ("ann", "APP_MANAGED")]})
+    bound = members._member_secrets(session, {"CONFIG.WHOOP_TOKEN_ANN"})
+    assert bound == [("whoop_token_ann", "CONFIG.WHOOP_TOKEN_ANN", "APP_MANAGED")]
+
+
+def test_a_shared_map_that_is_not_json_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(secrets, "read_generic", lambda alias: "not json")
+    store = SecretStore()
+    assert members.migrate_refresh_tokens(FakeSession({}, store)) == []
+    assert store.values == {}
