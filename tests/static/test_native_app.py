@@ -397,3 +397,18 @@ def test_dynamic_table_lags_and_refresh_modes():
             assert not any(tables[r]["mode"] == "INCREMENTAL" for r in readers[name]), (
                 f"{name}: an incremental dynamic table cannot read a FULL one"
             )
+
+
+def test_snowflake_managed_oauth_is_requested_as_an_app_may():
+    """The handlers create an API_AUTHENTICATION security integration (Snowflake-managed members): an app needs the
+    manifest's CREATE SECURITY INTEGRATION and a SECURITY_INTEGRATION app specification for that
+    (https://docs.snowflake.com/en/developer-guide/native-apps/requesting-app-specs-sec-integ)."""
+    code = "\n".join(p.read_text() for p in (ROOT / "snowpark_procs").rglob("*.py"))
+    if "CREATE SECURITY INTEGRATION" not in code:
+        return
+    requested = {next(iter(p)) for p in load_yaml("app/manifest.yml")["privileges"]}
+    assert "CREATE SECURITY INTEGRATION" in requested
+    setup = (ROOT / "app/setup_script.sql").read_text()
+    spec = re.search(r"ALTER APPLICATION SET SPECIFICATION \w+\s+TYPE = SECURITY_INTEGRATION(?P<body>.*?);", setup, re.S)
+    assert spec, "no SECURITY_INTEGRATION app specification in the setup script"
+    assert "OAUTH_TYPE = 'AUTHORIZATION_CODE'" in spec["body"] and "OAUTH_TOKEN_ENDPOINT" in spec["body"]
