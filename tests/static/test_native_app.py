@@ -409,6 +409,6 @@ def test_snowflake_managed_oauth_is_requested_as_an_app_may():
     requested = {next(iter(p)) for p in load_yaml("app/manifest.yml")["privileges"]}
     assert "CREATE SECURITY INTEGRATION" in requested
     setup = (ROOT / "app/setup_script.sql").read_text()
-    spec = re.search(r"ALTER APPLICATION SET SPECIFICATION \w+\s+TYPE = SECURITY_INTEGRATION(?P<body>.*?);", setup, re.S)
+    spec = re.search(r"SET SPECIFICATION \w+\s+TYPE = SECURITY_INTEGRATION(?P<body>.*?);", setup, re.S)
     assert spec, "no SECURITY_INTEGRATION app specification in the setup script"
     assert "OAUTH_TYPE = 'AUTHORIZATION_CODE'" in spec["body"] and "OAUTH_TOKEN_ENDPOINT" in spec["body"]
