@@ -180,12 +180,13 @@ def predictions_frame(
 
 
 def evaluate(predictions: pd.DataFrame, baselines: dict[str, str] | None = None) -> Evaluation:
-    """MAE, RMSE and n per predictor; the model is served only where it beats the best baseline."""
+    """MAE, RMSE and n per predictor; the model is served only where it beats the best baseline. Without rows the
+    last baseline listed (the longest window, by convention) is served."""
     baselines = BASELINES if baselines is None else baselines
     metrics: dict[str, dict[str, float]] = {}
     quantiles: dict[str, tuple[float, float]] = {}
     n = len(predictions)
-    for name in ["model", *BASELINES]:
+    for name in ["model", *baselines]:
         if n == 0:
             metrics[name] = {"mae": math.nan, "rmse": math.nan, "n": 0}
             quantiles[name] = (math.nan, math.nan)
@@ -198,7 +199,8 @@ def evaluate(predictions: pd.DataFrame, baselines: dict[str, str] | None = None)
         }
         quantiles[name] = (float(np.quantile(residual, 0.1)), float(np.quantile(residual, 0.9)))
     if n == 0:
-        return Evaluation(metrics, "baseline_mean_28", "baseline_mean_28", "no walk-forward rows", math.nan, quantiles)
+        fallback = list(baselines)[-1]
+        return Evaluation(metrics, fallback, fallback, "no walk-forward rows", math.nan, quantiles)
     best = min(baselines, key=lambda b: metrics[b]["mae"])
     skill = 1.0 - metrics["model"]["mae"] / metrics[best]["mae"] if metrics[best]["mae"] > 0 else math.nan
     if metrics["model"]["mae"] < metrics[best]["mae"]:

@@ -37,6 +37,18 @@ def test_no_rows_serves_a_baseline():
     assert empty.served_by.startswith("baseline_") and empty.metrics["model"]["n"] == 0
 
 
+def test_the_baselines_given_are_the_ones_judged():
+    """evaluate() judges the baselines it is given (tonight's sleep and the drivers have their own), not the
+    next-day forecast's: columns of other baselines are neither needed nor used."""
+    actual = np.array([50.0, 60.0, 70.0])
+    frame = pd.DataFrame({"ACTUAL": actual, "model": actual + 2, "last_night": actual + 1, "week": actual + 5})
+    ev = forecast.evaluate(frame, {"last_night": "X", "week": "Y"})
+    assert set(ev.metrics) == {"model", "last_night", "week"}
+    assert ev.best_baseline == "last_night" and ev.served_by == "last_night"
+    empty = forecast.evaluate(frame.iloc[0:0], {"last_night": "X", "week": "Y"})
+    assert empty.served_by == "week" and set(empty.metrics) == {"model", "last_night", "week"}
+
+
 def _features(n: int = 120, seed: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     f = pd.DataFrame(rng.normal(0, 1, (n, len(feature_columns()))), columns=feature_columns())
