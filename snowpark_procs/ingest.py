@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from snowpark_procs import secrets
+from snowpark_procs import member_names, secrets
 from snowpark_procs.whoop.client import RateLimiter, WhoopClient
 from snowpark_procs.whoop.errors import ReauthorizationRequired, WhoopApiError
 from snowpark_procs.whoop.models import RESOURCES, record_key
@@ -35,7 +34,6 @@ API_VERSION = "v2"
 CLIENT_ALIAS = "whoop_client"
 APP_MANAGED = "APP_MANAGED"
 SNOWFLAKE_MANAGED = "SNOWFLAKE_MANAGED"
-_MEMBER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 BRONZE_TABLES = {
     "cycle": "BRONZE.RAW_CYCLE",
     "recovery": "BRONZE.RAW_RECOVERY",
@@ -84,9 +82,7 @@ def oauth_secret(member: str) -> str:
 
 def _identifier_part(member: str) -> str:
     # the name becomes part of an identifier and of SQL text: only plain identifier characters pass
-    if not _MEMBER_NAME.match(member):
-        raise ValueError(f"member name {member!r} must be a letter then up to 63 letters, digits or underscores")
-    return member
+    return member_names.check(member)
 
 
 def main(session: Any, resources: str = "all", backfill_from: str | None = None, overlap_days: int = 3) -> dict:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from infra.local import inputs
 from infra.local import settings as settings_mod
 from infra.local.errors import WhoopError
 from infra.local.settings import REPO_ROOT, Settings
@@ -117,7 +118,7 @@ def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
         raise WhoopError("--client-id, --client-secret, --auth-url and --token-url must be given together")
     kwargs = dict(given)
     if args.member is not None:
-        kwargs["member"] = args.member
+        kwargs["member"] = inputs.member_name(args.member)
     if args.snowflake_managed:
         kwargs["snowflake_managed"] = True
     _pipeline("auth")(settings, **kwargs)
@@ -125,20 +126,20 @@ def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import_export(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.path.exists():
-        raise WhoopError(f"export file not found: {args.path}")
-    _pipeline("import_export")(settings, args.path, args.member)
+    member, folder = inputs.member_name(args.member), inputs.export_folder(args.path)  # before any heavy import
+    _pipeline("import_export")(settings, folder, member)
     return 0
 
 
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     from infra.local import dashboard
 
-    return dashboard.serve(settings, args.port, args.role)
+    return dashboard.serve(settings, inputs.port(args.port, "--port"), args.role)
 
 
 def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    _pipeline("ml_backtest")(settings, args.member, args.json)
+    member = inputs.member_name(args.member)
+    _pipeline("ml_backtest")(settings, member, args.json)
     return 0
 
 
@@ -193,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_bench)
 
     s = _add(sub, "app", "serve the Streamlit dashboard on localhost against the local warehouse")
-    s.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    s.add_argument("--port", default="8501", help="port to serve on (default 8501)")
     s.add_argument("--role", metavar="ROLE", help="application role the session stands for (app_admin, app_viewer)")
     s.set_defaults(func=cmd_app)
 
@@ -210,8 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_auth)
 
-    s = _add(sub, "import-export", "import a WHOOP data export file for a member")
-    s.add_argument("path", type=Path, metavar="PATH", help="the export file")
+    s = _add(sub, "import-export", "import a WHOOP app export (the unzipped folder) for a member")
+    s.add_argument("path", type=Path, metavar="PATH", help="the folder of the unzipped WHOOP export")
     s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to")
     s.set_defaults(func=cmd_import_export)
 
@@ -261,9 +262,15 @@ def _log_unexpected(exc: BaseException) -> Path:
 
 def _load_settings() -> Settings:
     try:
-        return settings_mod.load()
+        settings = settings_mod.load()
     except ValueError as e:
         raise WhoopError(f"invalid local stack setting in the environment: {e}") from None
+    for variable, value in (
+        ("WHOOP_WAREHOUSE_PORT", settings.warehouse_port),
+        ("WHOOP_SANDBOX_PORT", settings.sandbox_port),
+    ):
+        inputs.port(value, variable)
+    return settings
 
 
 def _one_line(text: str) -> str:

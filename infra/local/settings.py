@@ -46,12 +46,21 @@ class Settings:
         return f"http://{self.host}:{self.sandbox_port}"
 
 
+def _int(variable: str, default: str) -> int:
+    raw = os.environ.get(variable, default)
+    try:
+        return int(raw.strip())
+    except ValueError:
+        shown = raw if len(raw) <= 24 else raw[:24] + "…"
+        raise ValueError(f"{variable}={shown!r} is not a whole number") from None
+
+
 def load() -> Settings:
     home = Path(os.environ.get("WHOOP_HOME", REPO_ROOT / ".whoop")).resolve()
     return Settings(
         home=home,
         host=os.environ.get("WHOOP_LOCAL_HOST", "127.0.0.1"),
-        warehouse_port=int(os.environ.get("WHOOP_WAREHOUSE_PORT", "8765")),
-        sandbox_port=int(os.environ.get("WHOOP_SANDBOX_PORT", "8766")),
-        seed=int(os.environ.get("WHOOP_SEED", "42")),
+        warehouse_port=_int("WHOOP_WAREHOUSE_PORT", "8765"),
+        sandbox_port=_int("WHOOP_SANDBOX_PORT", "8766"),
+        seed=_int("WHOOP_SEED", "42"),
     )

@@ -133,8 +133,8 @@ def test_non_loopback_host_is_refused(local: Settings, monkeypatch: pytest.Monke
     assert "loopback" in capsys.readouterr().err
 
 
-def _run_whoop(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WHOOP_HOME": str(home)}
+def _run_whoop(*args: str, home: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WHOOP_HOME": str(home), **env_vars}
     return subprocess.run([str(WHOOP), *args], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=60)
 
 
@@ -143,7 +143,7 @@ def _run_whoop(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     [
         (("bogus",), 2, "invalid choice"),
         (("local",), 2, "required"),
-        (("import-export", "/no/such/export.zip", "--member", "alice"), 1, "export file not found"),
+        (("import-export", "/no/such/export", "--member", "alice"), 1, "export folder not found"),
         (("deploy",), 1, "--local"),
         (("auth", "--client-id", "x"), 1, "together"),
     ],
@@ -153,6 +153,30 @@ def test_console_script_errors_are_one_line(tmp_path: Path, args: tuple[str, ...
     assert result.returncode == code
     assert len(result.stderr.strip().splitlines()) == 1
     assert needle in result.stderr and result.stderr.startswith("whoop")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (("app", "--port", "99999"), {}, "--port 99999 is not a port number"),
+        (("app", "--port", "http"), {}, "--port 'http' is not a port number"),
+        (("local", "status"), {"WHOOP_WAREHOUSE_PORT": "70000"}, "WHOOP_WAREHOUSE_PORT 70000 is not a port number"),
+        (("local", "status"), {"WHOOP_SANDBOX_PORT": "0"}, "WHOOP_SANDBOX_PORT 0 is not a port number"),
+        (("local", "status"), {"WHOOP_SEED": "forty-two"}, "WHOOP_SEED='forty-two' is not a whole number"),
+        (("import-export", ".", "--member", "x" * 5000), {}, "is not valid: a letter"),
+        (("import-export", ".", "--member", "Robert'); DROP TABLE"), {}, "is not valid"),
+        (("import-export", "README.md", "--member", "alice"), {}, "is a file: pass the folder"),
+        (("ml", "backtest", "--member", "9lives"), {}, "member name '9lives' is not valid"),
+        (("auth", "--member", ""), {}, "member name '' is not valid"),
+    ],
+)
+def test_user_input_is_validated_in_one_line(tmp_path: Path, args: tuple[str, ...], env: dict, needle: str) -> None:
+    """Anything a user can type or set fails before use with one short line and exit 1 (issue 13)."""
+    result = _run_whoop(*args, home=tmp_path, **env)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and len(lines[0]) < 200
     assert "Traceback" not in result.stderr
 
 
@@ -207,8 +231,8 @@ def test_missing_pipeline_module_is_one_line(local: Settings, monkeypatch, capsy
 
 def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch, tmp_path: Path) -> None:
     calls: list[tuple] = []
-    export = tmp_path / "export.zip"
-    export.write_bytes(b"")
+    export = tmp_path / "export"
+    export.mkdir()
     _fake_pipeline(
         monkeypatch,
         deploy_local=lambda s: calls.append(("deploy_local", s)),

@@ -1,0 +1,45 @@
+"""What a user can type or set, checked before use: one clear line (WhoopError, exit 1) instead of a traceback or
+a confusing failure deep in the stack (issue 13: every CLI input is validated)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.local.errors import WhoopError
+from snowpark_procs import member_names
+
+MAX_SHOWN = 24  # characters of a bad value echoed back: enough to recognise it, never a wall of text
+
+
+def shown(value: str) -> str:
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…")
+
+
+def member_name(value: str) -> str:
+    """A member name the app accepts: it becomes part of secret names and SQL (snowpark_procs.member_names)."""
+    name = (value or "").strip()
+    if not member_names.MEMBER_NAME.match(name):
+        raise WhoopError(f"member name {shown(name)} is not valid: {member_names.RULE}")
+    return name
+
+
+def port(value: str | int, source: str) -> int:
+    """A TCP port from `source` (an option or an environment variable), 1–65535."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise WhoopError(f"{source} {shown(str(value))} is not a port number (1-65535)") from None
+    if not 1 <= number <= 65535:
+        raise WhoopError(f"{source} {number} is not a port number (1-65535)")
+    return number
+
+
+def export_folder(path: Path) -> Path:
+    """The unzipped WHOOP app export: a folder holding its CSV files."""
+    if not path.exists():
+        raise WhoopError(f"export folder not found: {path}")
+    if not path.is_dir():
+        hint = " (unzip it first and pass the folder)" if path.suffix.lower() == ".zip" else ""
+        raise WhoopError(f"{path} is a file: pass the folder of the unzipped WHOOP export{hint}")
+    return path
