@@ -14,7 +14,6 @@ in the import directory (https://docs.snowflake.com/en/developer-guide/stored-pr
 from __future__ import annotations
 
 import io
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,11 @@ from typing import Any
 import jinja2
 from snowflake.connector.util_text import split_statements
 
+from snowpark_procs.app_name import app_name
+
 ALERT_TEMPLATE = "02_data_quality_alert.sql"
 WAREHOUSE_OPTIONS = "WAREHOUSE_SIZE = 'XSMALL' AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE"
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
-
-
-def warehouse_name(app_name: str) -> str:
-    """`<APP>_WH` as an unquoted identifier (letters, digits and underscores, upper case)."""
-    base = re.sub(r"[^A-Z0-9_]", "_", app_name.upper().strip('"'))
-    if not base or not (base[0].isalpha() or base[0] == "_"):
-        base = "APP_" + base
-    return f"{base}_WH"
 
 
 def render(text: str, app_warehouse: str) -> str:
@@ -58,7 +51,7 @@ def _run_template(session: Any, path: Path, app_warehouse: str) -> int:
 
 
 def ensure_warehouse(session: Any) -> str:
-    name = warehouse_name(session.sql("SELECT CURRENT_DATABASE()").collect()[0][0])
+    name = f"{app_name(session)}_WH"
     session.sql(f"CREATE WAREHOUSE IF NOT EXISTS {name} {WAREHOUSE_OPTIONS}").collect()
     return name
 

@@ -27,10 +27,10 @@ bound to it) moves each member without a secret of their own into one and emptie
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from snowpark_procs import secrets
+from snowpark_procs.app_name import app_name
 from snowpark_procs.ingest import (
     APP_MANAGED,
     CLIENT_ALIAS,
@@ -54,15 +54,6 @@ MIGRATE_SIGNATURE = "OPS.MIGRATE_REFRESH_TOKENS()"
 TOKEN_USERS = (INGEST_SIGNATURE, FORGET_SIGNATURE)
 SCOPES = ("offline", "read:recovery", "read:cycles", "read:workout", "read:sleep", "read:profile",
           "read:body_measurement")  # fmt: skip
-
-
-def app_name(session: Any) -> str:
-    """The application's name (the database the procedure runs in), as a plain upper-case identifier part."""
-    rows = session.sql("SELECT CURRENT_DATABASE()").collect()
-    name = str(rows[0][0] if rows and rows[0][0] else session.get_current_database() or "").strip('"')
-    if not name:
-        raise ValueError("no current database: run inside the application")
-    return re.sub(r"[^A-Z0-9_]", "_", name.upper())
 
 
 def eai_name(session: Any) -> str:

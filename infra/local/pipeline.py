@@ -21,6 +21,7 @@ import snowflake.connector
 from infra.local import migrations, stack
 from infra.local.errors import WhoopError
 from infra.local.settings import REPO_ROOT, Settings
+from snowpark_procs.pipeline_state import STARTED, STATE_KEY, STOPPED
 
 DATABASE = "WHOOP"
 SETUP_SCRIPT = REPO_ROOT / "app" / "setup_script.sql"
@@ -233,8 +234,8 @@ def _start_pipeline(cur: Any) -> None:
 
 
 def pipeline_state(cur: Any) -> str:
-    cur.execute("SELECT MAX(SETTING_VALUE) FROM CONFIG.SETTINGS WHERE SETTING_KEY = 'pipeline_state'")
-    return cur.fetchone()[0] or "STOPPED"
+    cur.execute("SELECT MAX(SETTING_VALUE) FROM CONFIG.SETTINGS WHERE SETTING_KEY = %s", (STATE_KEY,))
+    return cur.fetchone()[0] or STOPPED
 
 
 def _connect_snowflake_managed(settings: Settings, members: list[str]) -> None:
@@ -341,7 +342,7 @@ def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
             "SELECT COALESCE(MAX(COMPLETED_TIME), '1970-01-01'::TIMESTAMP_TZ) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY"
         )
         (since,) = cur.fetchone()
-        if pipeline_state(cur) != "STARTED":
+        if pipeline_state(cur) != STARTED:
             raise WhoopError(
                 "the pipeline is not started: authorize a member (`whoop auth`) or import an export, "
                 "which start it, or CALL OPS.START_PIPELINE()"

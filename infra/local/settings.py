@@ -51,8 +51,9 @@ def _int(variable: str, default: str) -> int:
     try:
         return int(raw.strip())
     except ValueError:
-        shown = raw if len(raw) <= 24 else raw[:24] + "…"
-        raise ValueError(f"{variable}={shown!r} is not a whole number") from None
+        from infra.local.inputs import shown
+
+        raise ValueError(f"{variable}={shown(raw)} is not a whole number") from None
 
 
 def load() -> Settings:

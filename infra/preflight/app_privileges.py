@@ -25,6 +25,8 @@ import sqlglot
 from sqlglot.dialects.snowflake import Snowflake
 from sqlglot.tokens import Token, TokenType
 
+from infra.preflight.sqlwords import STRINGS
+
 REQUESTING_PRIVS = "https://docs.snowflake.com/en/developer-guide/native-apps/requesting-privs"
 AUTO_PRIVS = "https://docs.snowflake.com/en/developer-guide/native-apps/requesting-auto-privs"
 
@@ -126,16 +128,13 @@ def tokens(sql: str) -> list[Token]:
     return _WordTokenizer().tokenize(sql)
 
 
-_STRING_TOKENS = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING)
-
-
 def words(statement: str) -> list[str]:
     """The statement's keywords and identifiers, upper case, without strings (also `$$` bodies) and comments."""
     try:
         toks = tokens(statement)
     except sqlglot.errors.TokenError:
         return statement.upper().split()
-    return [t.text.upper() for t in toks if t.token_type not in _STRING_TOKENS]
+    return [t.text.upper() for t in toks if t.token_type not in STRINGS]
 
 
 def required_privileges(statement: str) -> list[Requirement]:

@@ -30,6 +30,7 @@ import yaml
 from sqlglot.tokens import Token, TokenType
 
 from infra.preflight import app_privileges
+from infra.preflight.sqlwords import STRINGS, name_parts, object_name_after
 
 with warnings.catch_warnings():  # the connector's vendored requests warns about urllib3 versions on import
     warnings.simplefilter("ignore")
@@ -129,7 +130,7 @@ class Statement:
         return out
 
 
-_STRINGS = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING)
+_STRINGS = STRINGS
 
 
 def tokenize(sql: str) -> list[Token]:
@@ -418,16 +419,9 @@ def load(project_dir: Path | str) -> Project:
     return project
 
 
-def _procedure_name(ws: list[str]) -> str:
-    at = ws.index("PROCEDURE") + 1
-    if ws[at : at + 3] == ["IF", "NOT", "EXISTS"]:
-        at += 3
-    name = []
-    for w in ws[at:]:
-        if w == "(":
-            break
-        name.append(w)
-    return "".join(name).split(".")[-1]
+def _procedure_name(tokens: list[Token]) -> str:
+    found = object_name_after(tokens, ("PROCEDURE",))
+    return name_parts(found[1])[-1] if found else ""
 
 
 def _called_name(ws: list[str]) -> str:
@@ -472,7 +466,7 @@ def _read(project: Project, path: Path, stage_dir: PurePosixPath, template: bool
                 if resolved is None or not resolved.is_file():
                     project.missing.append((s, target))
                     continue
-                project.imported_by.setdefault(resolved, _procedure_name(ws))
+                project.imported_by.setdefault(resolved, _procedure_name(s.tokens))
                 _read(project, resolved, stage_path.parent, template=True)
         if ws[:3] == ["EXECUTE", "IMMEDIATE", "FROM"]:
             target = next((t.text for t in s.tokens if t.token_type in _STRINGS), None)

@@ -31,8 +31,11 @@ def query(settings: Settings, sql: str, params: Any = None, **connect: Any) -> l
 
 
 @contextmanager
-def local_stack(home: Path, members: list[str], days: int, seed: int = 7, **sandbox: Any) -> Iterator[Settings]:
-    """Warehouse and sandbox served in this process, the pipeline deployed and the members authorized."""
+def local_stack(
+    home: Path, members: list[str], days: int, seed: int = 7, authorize: bool = True, **sandbox: Any
+) -> Iterator[Settings]:
+    """Warehouse and sandbox served in this process, the pipeline deployed and (unless not `authorize`, an install
+    before the consumer's first step) the members authorized."""
     from infra.local.sandbox.app import create_app as sandbox_app
     from infra.local.sandbox.config import SandboxConfig
     from infra.local.warehouse.server import create_app as warehouse_app
@@ -45,7 +48,8 @@ def local_stack(home: Path, members: list[str], days: int, seed: int = 7, **sand
     warehouse = warehouse_app(home / "warehouse", settings.warehouse_url)
     with ServerThread(sandbox_app(config), settings.sandbox_port), ServerThread(warehouse, settings.warehouse_port):
         pipeline.deploy_local(settings, quiet=True, start_stack=False)
-        pipeline.auth(settings, quiet=True)
+        if authorize:
+            pipeline.auth(settings, quiet=True)
         yield settings
 
 

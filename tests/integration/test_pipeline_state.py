@@ -13,10 +13,8 @@ import snowflake.connector
 
 from infra.local import pipeline
 from infra.local.errors import WhoopError
-from infra.local.settings import Settings
 from snowpark_procs.pipeline_state import CHILD_TASKS, ROOT_TASKS
-from tests.conftest import ServerThread, free_port
-from tests.integration.conftest import query
+from tests.integration.conftest import local_stack, query
 
 APP_TASKS = {t.split(".")[-1] for t in (*ROOT_TASKS, *CHILD_TASKS)}
 
@@ -24,19 +22,7 @@ APP_TASKS = {t.split(".")[-1] for t in (*ROOT_TASKS, *CHILD_TASKS)}
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """Deployed, no member yet: what an install looks like before the consumer's first step."""
-    from infra.local.sandbox.app import create_app as sandbox_app
-    from infra.local.sandbox.config import SandboxConfig
-    from infra.local.warehouse.server import create_app as warehouse_app
-
-    home = tmp_path_factory.mktemp("whoop_state")
-    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=3)
-    config = SandboxConfig(seed=3, members=["ann"], days=40, today=date(2026, 11, 20), state_dir=home / "sandbox",
-                           rate_per_minute=100_000, rate_per_day=1_000_000)  # fmt: skip
-    with (
-        ServerThread(sandbox_app(config), settings.sandbox_port),
-        ServerThread(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port),
-    ):
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+    with local_stack(tmp_path_factory.mktemp("whoop_state"), ["ann"], days=40, seed=3, authorize=False) as settings:
         yield settings
 
 

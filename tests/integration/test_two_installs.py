@@ -4,30 +4,14 @@ app, and each app's Gold dynamic tables name its own warehouse (issue 12, item 1
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from infra.local import pipeline
-from infra.local.settings import Settings
-from tests.conftest import ServerThread, free_port
-from tests.integration.conftest import query
+from tests.integration.conftest import local_stack, query
 
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory):
-    from infra.local.sandbox.app import create_app as sandbox_app
-    from infra.local.sandbox.config import SandboxConfig
-    from infra.local.warehouse.server import create_app as warehouse_app
-
-    home = tmp_path_factory.mktemp("whoop_two")
-    settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=4)
-    config = SandboxConfig(seed=4, members=["ann"], days=20, today=date(2026, 11, 20), state_dir=home / "sandbox")
-    with (
-        ServerThread(sandbox_app(config), settings.sandbox_port),
-        ServerThread(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port),
-    ):
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+    with local_stack(tmp_path_factory.mktemp("whoop_two"), ["ann"], days=20, seed=4, authorize=False) as settings:
         stage = settings.home / "app_stage"
         query(settings, f"CREATE APPLICATION WHOOP_DEV FROM APPLICATION PACKAGE WHOOP_PKG USING 'file://{stage}'")
         yield settings
