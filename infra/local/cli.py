@@ -127,7 +127,8 @@ def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import_export(args: argparse.Namespace, settings: Settings) -> int:
     member, folder = inputs.member_name(args.member), inputs.export_folder(args.path)  # before any heavy import
-    _pipeline("import_export")(settings, folder, member)
+    kwargs = {"new_member": True} if args.new_member else {}
+    _pipeline("import_export")(settings, folder, member, **kwargs)
     return 0
 
 
@@ -211,9 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_auth)
 
-    s = _add(sub, "import-export", "import a WHOOP app export (the unzipped folder) for a member")
-    s.add_argument("path", type=Path, metavar="PATH", help="the folder of the unzipped WHOOP export")
-    s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to")
+    s = _add(sub, "import-export", "import a WHOOP app export folder for a member, all files or none")
+    s.add_argument("path", type=Path, metavar="FOLDER", help="the folder of the unzipped WHOOP export (not the .zip)")
+    s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to (one the app knows)")
+    s.add_argument(
+        "--new-member", action="store_true", help="create the member if the app does not know it yet (export only)"
+    )
     s.set_defaults(func=cmd_import_export)
 
     s = _add(sub, "preflight", "check a Native App project against Snowflake's documented rules before deploy")

@@ -1,24 +1,32 @@
-"""Import a WHOOP app data export (the four CSV files) into Bronze through a stage and COPY INTO.
+"""Import a WHOOP app data export (the four CSV files) into Bronze through a stage and COPY INTO, all or nothing.
 
 Steps, all plain Snowflake SQL (the same statements run against a real account):
-1. check the folder and each file's header row here, against the English headers of the export, so a
-   localised or unknown export fails before anything is loaded;
-2. `PUT` each file to `@BRONZE.EXPORT_STAGE/<member>/<batch>/`;
-3. `COPY INTO` a temporary table (one VARCHAR column per CSV column, plus the record number) with the named
-   file format `BRONZE.WHOOP_EXPORT_CSV`;
-4. `INSERT … WHERE NOT EXISTS` into `BRONZE.RAW_EXPORT_*` with the audit columns, keeping only rows whose
-   content hash is new for that member (so a re-import adds nothing).
+1. scan every file here, before anything is written: UTF-8 text, comma-separated, the English headers of the
+   export, every record as wide as the header, no field larger than a VARCHAR holds; a problem is one line
+   naming the file, the line and the reason (a localised, truncated or re-saved export fails here);
+2. check the member: one the app knows (registered, or imported before) unless the caller creates one;
+3. `PUT` each file to `@BRONZE.EXPORT_STAGE/<member>/<batch>/` and `COPY INTO` a temporary table (one VARCHAR
+   column per CSV column, plus the record number) with the named file format `BRONZE.WHOOP_EXPORT_CSV`, all four
+   files before any Bronze row is written;
+4. in one explicit transaction, `INSERT … WHERE NOT EXISTS` into each `BRONZE.RAW_EXPORT_*` with the audit
+   columns, keeping only rows whose content hash is new for that member (so a re-import adds nothing).
+A failure at any step rolls the inserts back and removes the batch's staged files: nothing of the import stays.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import io
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import snowflake.connector.errors
 
 from infra.local.errors import WhoopError
 
@@ -85,24 +93,94 @@ FILES = (
 
 _MEMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
+# The Bronze columns are VARCHAR without a length: 16,777,216 characters at most, and accounts before the
+# 128 MB limit also cap a value at 16 MB (https://docs.snowflake.com/en/sql-reference/data-types-text). A field
+# over 16 MB of UTF-8 may not load on every account, so the scan refuses it with its line and size.
+MAX_FIELD_BYTES = 16 * 1024 * 1024
+_DELIMITERS = (";", "\t", "|")  # what a re-saved or localised spreadsheet writes instead of commas
+_SHOWN_MEMBERS = 10
+
 
 def column_name(header: str) -> str:
     """The Bronze column of an export header: `Deep (SWS) duration (min)` → `DEEP_SWS_DURATION_MIN`."""
     return re.sub(r"[^a-z0-9]+", "_", header.replace("%", " pct").lower()).strip("_").upper()
 
 
-def read_header(path: Path) -> list[str]:
-    """The file's header row; fails on a missing or empty file."""
+@contextlib.contextmanager
+def _csv_field_limit(limit: int) -> Iterator[None]:
+    """Python's csv module refuses fields over 128 KiB by default; the scan measures them itself."""
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """The file as text; invalid UTF-8 names its line (a BOM is fine: COPY skips it, SKIP_BYTE_ORDER_MARK)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise WhoopError(
+            f"{path.name} line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); the WHOOP export is UTF-8, "
+            "export it again or save the file as UTF-8"
+        ) from None
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def scan_file(path: Path, spec: ExportFile) -> list[str]:
+    """Read the whole file as the COPY will and return its header; the first problem raises one line naming
+    the file, the line (of the record's start) and the reason. Exports are a few MB, so this is cheap."""
     if not path.is_file():
         raise WhoopError(f"export file missing: {path.name} is not in {path.parent}")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    text = _decode(path, path.read_bytes())
+    # strict: a quote inside an unquoted field or an unclosed quote is an error, as it is for the COPY
+    with _csv_field_limit(2**31 - 1):
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        header: list[str] | None = None
+        line = 1
         try:
-            header = next(csv.reader(fh), None)
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise WhoopError(f"{path.name} is not a readable CSV file ({e})") from None
+            for record in reader:
+                if header is None:
+                    header = record
+                    if not header or not any(h.strip() for h in header):
+                        break
+                    _check_delimiter(path, header)
+                    check_header(spec, header)
+                elif len(record) != len(header):
+                    found = "an empty line" if not record else f"{len(record)} fields"
+                    raise WhoopError(
+                        f"{path.name} line {line}: {found}, expected {len(header)} as in the header "
+                        "(a truncated or edited file: export it again)"
+                    )
+                for n, field in enumerate(record, start=1):
+                    if len(field) * 4 > MAX_FIELD_BYTES and len(field.encode()) > MAX_FIELD_BYTES:
+                        raise WhoopError(
+                            f"{path.name} line {line}: field {n} is {_size(len(field.encode()))}, over the "
+                            f"{_size(MAX_FIELD_BYTES)} a Snowflake VARCHAR value holds"
+                        )
+                line = reader.line_num + 1
+        except csv.Error as e:
+            raise WhoopError(f"{path.name} line {line}: not valid CSV ({e})") from None
     if not header or not any(h.strip() for h in header):
         raise WhoopError(f"{path.name} is empty: expected a header row ({path})")
     return header
+
+
+def _check_delimiter(path: Path, header: list[str]) -> None:
+    """A header read as one column holding semicolons (or tabs) is a file with the wrong delimiter."""
+    if len(header) != 1:
+        return
+    found = max(_DELIMITERS, key=header[0].count)
+    if header[0].count(found):
+        raise WhoopError(
+            f"{path.name} line 1: the fields are separated by {found!r}, not commas (a spreadsheet re-saved "
+            "it: use the export as downloaded, or save it as comma-separated CSV)"
+        )
 
 
 def check_header(spec: ExportFile, header: list[str]) -> None:
@@ -125,7 +203,7 @@ def check_header(spec: ExportFile, header: list[str]) -> None:
 
 
 def check_folder(folder: Path) -> dict[str, list[str]]:
-    """Validate the export folder and every file's header before anything is uploaded."""
+    """Validate the export folder and scan every file before anything is uploaded; the headers by file."""
     if not folder.exists():
         raise WhoopError(f"export folder not found: {folder}")
     if not folder.is_dir():
@@ -133,12 +211,7 @@ def check_folder(folder: Path) -> dict[str, list[str]]:
     missing = [f.name for f in FILES if not (folder / f.name).is_file()]
     if missing:
         raise WhoopError(f"export folder {folder} lacks {', '.join(missing)}")
-    headers = {}
-    for spec in FILES:
-        header = read_header(folder / spec.name)
-        check_header(spec, header)
-        headers[spec.name] = header
-    return headers
+    return {spec.name: scan_file(folder / spec.name, spec) for spec in FILES}
 
 
 def _sql_string(value: str) -> str:
@@ -155,7 +228,31 @@ def row_hash(values: list[str | None]) -> str:
     return hashlib.md5(HASH_SEPARATOR.join(v or "" for v in values).encode()).hexdigest()
 
 
-def _load_file(cur: Any, folder: Path, spec: ExportFile, header: list[str], member: str, batch: str) -> dict:
+@dataclass
+class _Loaded:
+    """One file staged and copied into its temporary table, not yet in Bronze."""
+
+    spec: ExportFile
+    table: str  # the temporary table
+    columns: list[str]  # the file's columns, in its order
+    staged: str  # path in the stage
+    rows: int
+
+
+# The local warehouse answers a statement fakesnow cannot run with its (shortened) text; the reason is in its log.
+_LOCAL_UNRUNNABLE = re.compile(r"could not run this statement: .*?(\(details in [^)]*\))?$", re.I)
+
+
+def _reason(e: snowflake.connector.errors.Error) -> str:
+    """The warehouse's reason in one short line, without the SQL text (Snowflake's COPY errors name the file's
+    line and column; the local warehouse's fallback quotes the statement, which says nothing to the user)."""
+    text = " ".join(str(getattr(e, "msg", None) or e).split())
+    text = _LOCAL_UNRUNNABLE.sub(lambda m: "could not load it " + (m[1] or ""), text).strip()
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+def _stage_file(cur: Any, folder: Path, spec: ExportFile, header: list[str], member: str, batch: str) -> _Loaded:
+    """PUT the file and COPY it into a temporary table: the warehouse's checks run here, before any insert."""
     stage_dir = f"{member}/{batch}"
     source = (folder / spec.name).resolve()
     cur.execute(f"PUT {_sql_string(source.as_uri())} @{STAGE}/{stage_dir}/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE")
@@ -176,36 +273,102 @@ def _load_file(cur: Any, folder: Path, spec: ExportFile, header: list[str], memb
     )
     cur.execute(f"SELECT COUNT(*) FROM {load}")
     (rows,) = cur.fetchone()
+    return _Loaded(spec, load, file_columns, staged, int(rows))
 
+
+def _insert(cur: Any, loaded: _Loaded, member: str, batch: str) -> int:
+    """The file's rows whose content hash is new for the member, with the audit columns; the count inserted."""
+    spec = loaded.spec
     table_columns = [column_name(h) for h in spec.all_headers]  # absent optional columns hash as ''
-    present = set(file_columns)
+    present = set(loaded.columns)
     values = ", ".join(f"s.{c}" if c in present else f"NULL AS {c}" for c in table_columns)
     cur.execute(
         f"INSERT INTO {spec.table} (INGEST_BATCH_ID, LOADED_AT, MEMBER_NAME, SOURCE_FILE, STAGED_FILE, "
         f"FILE_ROW_NUMBER, ROW_HASH, {', '.join(table_columns)}) "
         f"SELECT %(batch)s, SYSDATE(), %(member)s, %(file)s, %(staged)s, s.FILE_ROW_NUMBER, s.ROW_HASH, {values} "
         f"FROM (SELECT l.*, {row_hash_sql([f'l.{c}' if c in present else 'NULL' for c in table_columns])} AS ROW_HASH "
-        f"FROM {load} l) s "
+        f"FROM {loaded.table} l) s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {spec.table} r WHERE r.MEMBER_NAME = %(member)s AND r.ROW_HASH = s.ROW_HASH) "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY s.ROW_HASH ORDER BY s.FILE_ROW_NUMBER) = 1",
-        {"batch": batch, "member": member, "file": spec.name, "staged": staged},
+        {"batch": batch, "member": member, "file": spec.name, "staged": loaded.staged},
     )
-    new = cur.rowcount or 0
-    cur.execute(f"DROP TABLE IF EXISTS {load}")
-    return {"rows": int(rows), "new": int(new), "staged": f"@{STAGE}/{staged}"}
+    return int(cur.rowcount or 0)
 
 
-def import_export(conn: Any, folder: Path, member: str) -> dict[str, dict]:
-    """Load the export in `folder` for `member`; returns {file: {rows, new, staged}} and the batch id."""
+def known_members(cur: Any) -> list[str]:
+    """Members the app knows: registered (CONFIG.MEMBERS), or known only from an export imported before
+    (export-only members have no CONFIG.MEMBERS row: their Bronze rows are their record, as in GOLD.DIM_MEMBER)."""
+    sources = ["SELECT MEMBER_NAME FROM CONFIG.MEMBERS"] + [f"SELECT MEMBER_NAME FROM {f.table}" for f in FILES]
+    cur.execute(f"SELECT DISTINCT MEMBER_NAME FROM ({' UNION ALL '.join(sources)}) AS m ORDER BY MEMBER_NAME")
+    return [row[0] for row in cur.fetchall()]
+
+
+def check_member(cur: Any, member: str, new_member: bool) -> None:
+    """A mistyped name must not create a member with a copy of the data: only `new_member` may."""
+    if new_member:
+        return
+    known = known_members(cur)
+    if member in known:
+        return
+    shown = ", ".join(known[:_SHOWN_MEMBERS]) + (", …" if len(known) > _SHOWN_MEMBERS else "")
+    raise WhoopError(f"no member {member} (known: {shown or 'none'}); pass --new-member to create it")
+
+
+def _quietly(cur: Any, sql: str) -> None:
+    """Clean-up after a failure: its own error must not hide the one being reported."""
+    with contextlib.suppress(snowflake.connector.errors.Error):
+        cur.execute(sql)
+
+
+def import_export(conn: Any, folder: Path, member: str, new_member: bool = False) -> dict[str, Any]:
+    """Load the export in `folder` for `member`, all or nothing; returns the batch id and {file: {rows, new,
+    staged}}. Raises WhoopError naming the file (and line) of any problem, with nothing of the batch kept."""
     member = member.strip()
     if not _MEMBER.match(member):
         raise WhoopError(f"member name {member!r} is not valid (letters, digits and _ . @ - only)")
     folder = Path(folder)
     headers = check_folder(folder)
-    batch = uuid.uuid4().hex
     cur = conn.cursor()
     cur.execute("USE SCHEMA BRONZE")  # the temporary load tables live next to the raw tables
-    results = {}
-    for spec in FILES:
-        results[spec.name] = _load_file(cur, folder, spec, headers[spec.name], member, batch)
-    return {"batch": batch, "files": results}
+    check_member(cur, member, new_member)
+    batch = uuid.uuid4().hex
+    loaded: list[_Loaded] = []
+    committed = False
+    try:
+        # PUT, CREATE TEMPORARY TABLE and COPY each end a transaction (DDL commits implicitly), so all of them
+        # run before it begins; the transaction holds only the INSERTs, which commit or roll back as one
+        # (https://docs.snowflake.com/en/sql-reference/transactions).
+        for spec in FILES:
+            try:
+                loaded.append(_stage_file(cur, folder, spec, headers[spec.name], member, batch))
+            except snowflake.connector.errors.Error as e:
+                raise WhoopError(
+                    f"{spec.name}: the warehouse refused the file: {_reason(e)}; nothing was imported"
+                ) from None
+        new: dict[str, int] = {}
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            for item in loaded:
+                try:
+                    new[item.spec.name] = _insert(cur, item, member, batch)
+                except snowflake.connector.errors.Error as e:
+                    raise WhoopError(
+                        f"{item.spec.name}: loading into {item.spec.table} failed: {_reason(e)}; nothing was imported"
+                    ) from None
+            cur.execute("COMMIT")
+            committed = True
+        except BaseException:
+            _quietly(cur, "ROLLBACK")
+            raise
+    except BaseException:
+        if not committed:  # the batch's staged files go with its rows; a later import stages its own
+            _quietly(cur, f"REMOVE @{STAGE}/{member}/{batch}/")
+        raise
+    finally:
+        for item in loaded:
+            _quietly(cur, f"DROP TABLE IF EXISTS {item.table}")
+    files = {
+        item.spec.name: {"rows": item.rows, "new": new[item.spec.name], "staged": f"@{STAGE}/{item.staged}"}
+        for item in loaded
+    }
+    return {"batch": batch, "files": files}

@@ -571,15 +571,16 @@ def bench(settings: Settings) -> list[dict[str, Any]]:
     return run_bench(settings)
 
 
-def import_export(settings: Settings, path: Path, member: str) -> dict:
-    """Load a WHOOP app export folder for a member into Bronze (stage, COPY INTO, new rows only)."""
+def import_export(settings: Settings, path: Path, member: str, new_member: bool = False) -> dict:
+    """Load a WHOOP app export folder for a member into Bronze (stage, COPY INTO, new rows only), all or nothing;
+    the member must be known unless `new_member`."""
     from infra.local import export_import
 
     path = Path(path)
     export_import.check_folder(path)  # a bad folder fails before the warehouse is needed
     conn = connect(settings)
     try:
-        result = export_import.import_export(conn, path, member)
+        result = export_import.import_export(conn, path, member, new_member)
         _start_pipeline(conn.cursor())  # an export is a member's data arriving, like a registration
     except snowflake.connector.errors.ProgrammingError as e:
         raise WhoopError(f"importing {path} failed: {' '.join(str(e.msg).split())}") from None

@@ -28,7 +28,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, export_folder: Path) -> Itera
     with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=90) as settings:
         pipeline.run_once(settings, quiet=True)
         write_export(truth(settings, "ann"), export_folder)
-        pipeline.import_export(settings, export_folder, "ann_csv")
+        pipeline.import_export(settings, export_folder, "ann_csv", new_member=True)  # export-only member
         pipeline.run_once(settings, quiet=True)
         yield settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from infra.local.cli import main
 from infra.local.errors import WhoopError
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
-from tests.integration.conftest import truth
+from tests.integration.conftest import query, truth
 
 AUDIT = ("INGEST_BATCH_ID", "LOADED_AT", "MEMBER_NAME", "SOURCE_FILE", "STAGED_FILE", "FILE_ROW_NUMBER", "ROW_HASH")
 
@@ -190,3 +191,133 @@ def test_cli_errors_are_one_line(
     assert main(["import-export", str(folder), "--member", "ann"]) == 0  # already imported: nothing new
     out = capsys.readouterr().out
     assert "physiological_cycles.csv:" in out and "0 new" in out and len(out.strip().splitlines()) == 4
+
+
+class _FaultyCursor:
+    """A real cursor on the real warehouse whose statements run as sent, except the one `fault` picks: it is
+    sent to a table that does not exist (the warehouse refuses it) or interrupted (Ctrl-C, a crash)."""
+
+    def __init__(self, cursor: Any, fault: str, interrupt: bool) -> None:
+        self._cursor, self._fault, self._interrupt = cursor, fault, interrupt
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if sql.startswith(self._fault):
+            if self._interrupt:
+                raise KeyboardInterrupt
+            sql = sql.replace(self._fault, self._fault + "_GONE", 1)
+        return self._cursor.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+class _FaultyConnection:
+    def __init__(self, conn: Any, fault: str, interrupt: bool = False) -> None:
+        self._conn, self._fault, self._interrupt = conn, fault, interrupt
+
+    def cursor(self) -> _FaultyCursor:
+        return _FaultyCursor(self._conn.cursor(), self._fault, self._interrupt)
+
+
+def _staged(stack: Settings, member: str) -> list[str]:
+    """The member's staged files (LIST of the whole stage: the local one takes no path)."""
+    return [row[0] for row in query(stack, f"LIST @{export_import.STAGE}") if f"/{member}/" in row[0]]
+
+
+def _nothing_of(stack: Settings, member: str) -> None:
+    """No row of `member` in any Bronze export table or its stream, nothing staged, and no such member."""
+    for spec in export_import.FILES:
+        assert _table_rows(stack, spec.table, member) == [], spec.table
+        stream = f"{spec.table}_STREAM"
+        assert query(stack, f"SELECT COUNT(*) FROM {stream} WHERE MEMBER_NAME = %s", (member,)) == [(0,)], stream
+    assert _staged(stack, member) == []
+    conn = pipeline.connect(stack)
+    try:
+        assert member not in export_import.known_members(conn.cursor())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("interrupt", [False, True], ids=["refused", "interrupted"])
+def test_a_failure_on_the_third_file_keeps_nothing(stack: Settings, export: Path, interrupt: bool) -> None:
+    """The first two files' rows are inserted before workouts.csv's insert fails or the import is killed: the
+    transaction takes them back, the staged batch goes, and the corrected import then loads everything once."""
+    member = "zoe_interrupted" if interrupt else "zoe_refused"
+    conn = pipeline.connect(stack)
+    try:
+        faulty = _FaultyConnection(conn, "INSERT INTO BRONZE.RAW_EXPORT_WORKOUT", interrupt)
+        with pytest.raises(KeyboardInterrupt if interrupt else WhoopError) as e:
+            export_import.import_export(faulty, export, member, new_member=True)
+    finally:
+        conn.close()
+    if not interrupt:
+        message = str(e.value)
+        assert message.startswith("workouts.csv: loading into BRONZE.RAW_EXPORT_WORKOUT failed"), message
+        assert message.endswith("nothing was imported") and "INSERT" not in message and "\n" not in message
+    _nothing_of(stack, member)
+
+    result = pipeline.import_export(stack, export, member, new_member=True)
+    for spec in export_import.FILES:
+        expected = len(_file_rows(export / spec.name))
+        assert result["files"][spec.name]["new"] == expected == len(_table_rows(stack, spec.table, member))
+    assert len(_staged(stack, member)) == len(export_import.FILES)
+
+
+def test_a_file_the_warehouse_refuses_names_the_file_and_keeps_nothing(
+    stack: Settings, export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind the scan, the COPY is the last check: invalid UTF-8 that reaches it fails the whole import in one
+    line naming the file, not the statement, before any Bronze row is written."""
+    folder = _copy_export(export, tmp_path)
+    path = folder / "workouts.csv"
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\xff\r\n", 5))
+    scan = export_import.scan_file
+    monkeypatch.setattr(  # only the header of workouts.csv is checked: the COPY meets the bad bytes itself
+        export_import,
+        "scan_file",
+        lambda p, spec: next(csv.reader(p.open(encoding="latin-1"))) if p.name == path.name else scan(p, spec),
+    )
+    conn = pipeline.connect(stack)
+    try:
+        with pytest.raises(WhoopError) as e:
+            export_import.import_export(conn, folder, "zoe_copy", new_member=True)
+    finally:
+        conn.close()
+    message = str(e.value)
+    assert message.startswith("workouts.csv: the warehouse refused the file: "), message
+    assert "COPY" not in message and "SELECT" not in message and "\n" not in message
+    _nothing_of(stack, "zoe_copy")
+
+
+def test_a_csv_problem_fails_before_anything_is_written(stack: Settings, export: Path, tmp_path: Path) -> None:
+    folder = _copy_export(export, tmp_path)
+    path = folder / "workouts.csv"  # the third file: the first two are fine
+    lines = path.read_bytes().split(b"\r\n")
+    lines[3] = lines[3].rsplit(b",", 2)[0]
+    path.write_bytes(b"\r\n".join(lines))
+    with pytest.raises(WhoopError, match=r"^workouts\.csv line 4: 18 fields, expected 20 as in the header"):
+        pipeline.import_export(stack, folder, "zoe_ragged", new_member=True)
+    _nothing_of(stack, "zoe_ragged")
+
+
+def test_an_unknown_member_is_refused_unless_created(
+    stack: Settings, export: Path, imported: dict, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("WHOOP_HOME", str(stack.home))
+    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(stack.warehouse_port))
+    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))
+    monkeypatch.setenv("WHOOP_SEED", str(stack.seed))
+    assert main(["import-export", str(export), "--member", "anne"]) == 1  # a typo for ann
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("whoop: no member anne (known: ann, ben") and len(err.splitlines()) == 1, err
+    assert err.endswith("); pass --new-member to create it"), err
+    _nothing_of(stack, "anne")
+
+    assert main(["import-export", str(export), "--member", "anne", "--new-member"]) == 0
+    capsys.readouterr()
+    assert (
+        len(_table_rows(stack, "BRONZE.RAW_EXPORT_CYCLE", "anne"))
+        == imported["files"]["physiological_cycles.csv"]["rows"]
+    )
+    assert main(["import-export", str(export), "--member", "anne"]) == 0  # known now, from its export
+    assert "0 new" in capsys.readouterr().out

@@ -237,16 +237,18 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
         monkeypatch,
         deploy_local=lambda s: calls.append(("deploy_local", s)),
         auth=lambda s, **kw: calls.append(("auth", kw)),
-        import_export=lambda s, path, member: calls.append(("import_export", path, member)),
+        import_export=lambda s, path, member, **kw: calls.append(("import_export", path, member, kw)),
         ml_backtest=lambda s, member, as_json: calls.append(("ml_backtest", member, as_json)),
     )
     assert main(["deploy", "--local"]) == 0
     assert main(["auth", "--member", "alice"]) == 0
     assert main(["import-export", str(export), "--member", "bob"]) == 0
+    assert main(["import-export", str(export), "--member", "dan", "--new-member"]) == 0
     assert main(["ml", "backtest", "--member", "carol", "--json"]) == 0
     assert calls == [
         ("deploy_local", local),
         ("auth", {"member": "alice"}),
-        ("import_export", export, "bob"),
+        ("import_export", export, "bob", {}),
+        ("import_export", export, "dan", {"new_member": True}),
         ("ml_backtest", "carol", True),
     ]
