@@ -247,6 +247,7 @@ def _reason(e: snowflake.connector.errors.Error) -> str:
     """The warehouse's reason in one short line, without the SQL text (Snowflake's COPY errors name the file's
     line and column; the local warehouse's fallback quotes the statement, which says nothing to the user)."""
     text = " ".join(str(getattr(e, "msg", None) or e).split())
+    text = re.sub(r"^\d{6} \(\w+\): ", "", text)  # the error code and SQL state say nothing to the user
     text = _LOCAL_UNRUNNABLE.sub(lambda m: "could not load it " + (m[1] or ""), text).strip()
     return text if len(text) <= 300 else text[:300] + "…"
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +17,7 @@ from infra.local import export_import, pipeline
 from infra.local.cli import main
 from infra.local.errors import WhoopError
 from infra.local.sandbox.export import write_export
-from infra.local.settings import Settings
+from infra.local.settings import REPO_ROOT, Settings
 from tests.integration.conftest import query, truth
 
 AUDIT = ("INGEST_BATCH_ID", "LOADED_AT", "MEMBER_NAME", "SOURCE_FILE", "STAGED_FILE", "FILE_ROW_NUMBER", "ROW_HASH")
@@ -263,6 +267,57 @@ def test_a_failure_on_the_third_file_keeps_nothing(stack: Settings, export: Path
     assert len(_staged(stack, member)) == len(export_import.FILES)
 
 
+_KILLED_AT_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+from infra.local import export_import, pipeline, settings
+
+class Cursor:
+    def __init__(self, cursor):
+        self._cursor = cursor
+    def execute(self, sql, params=None):
+        if sql == "COMMIT":  # every insert ran in the transaction: the process dies before it commits
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self._cursor.execute(sql, params)
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+class Connection:
+    def __init__(self, conn):
+        self._conn = conn
+    def cursor(self):
+        return Cursor(self._conn.cursor())
+
+conn = pipeline.connect(settings.load())
+export_import.import_export(Connection(conn), Path(sys.argv[1]), sys.argv[2], new_member=True)
+"""
+
+
+def test_an_import_killed_before_it_commits_leaves_no_rows(stack: Settings, export: Path) -> None:
+    """A crash mid-import (the process killed with every insert sent, none committed): no other session ever
+    sees a row of it, and the next import loads everything once."""
+    env = {
+        **os.environ,
+        "WHOOP_HOME": str(stack.home),
+        "WHOOP_WAREHOUSE_PORT": str(stack.warehouse_port),
+        "WHOOP_SANDBOX_PORT": str(stack.sandbox_port),
+    }
+    member = "zoe_killed"
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT_COMMIT, str(export), member], env=env, cwd=REPO_ROOT, timeout=120
+    )
+    assert done.returncode == -signal.SIGKILL
+    for spec in export_import.FILES:
+        assert _table_rows(stack, spec.table, member) == [], spec.table
+        stream = f"{spec.table}_STREAM"
+        assert query(stack, f"SELECT COUNT(*) FROM {stream} WHERE MEMBER_NAME = %s", (member,)) == [(0,)], stream
+
+    result = pipeline.import_export(stack, export, member, new_member=True)
+    for spec in export_import.FILES:
+        expected = len(_file_rows(export / spec.name))
+        assert result["files"][spec.name]["new"] == expected == len(_table_rows(stack, spec.table, member))
+
+
 def test_a_file_the_warehouse_refuses_names_the_file_and_keeps_nothing(
     stack: Settings, export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -321,3 +376,20 @@ def test_an_unknown_member_is_refused_unless_created(
     )
     assert main(["import-export", str(export), "--member", "anne"]) == 0  # known now, from its export
     assert "0 new" in capsys.readouterr().out
+
+
+def test_a_large_note_under_the_limit_loads_whole(stack: Settings, export: Path, tmp_path: Path) -> None:
+    """A 3 MB journal note (Snowflake loads fields up to the VARCHAR limit; DuckDB's CSV reader stops at 2 MB
+    unless told otherwise) is imported whole."""
+    folder = _copy_export(export, tmp_path)
+    path = folder / "journal_entries.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    note = "a long note, " * (3 * 1024 * 1024 // 13)
+    rows[1][5] = note
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    result = pipeline.import_export(stack, folder, "zoe_long", new_member=True)
+    assert result["files"]["journal_entries.csv"]["new"] == len(rows) - 1
+    notes = [r["NOTES"] for r in _table_rows(stack, "BRONZE.RAW_EXPORT_JOURNAL", "zoe_long")]
+    assert notes[0] == note and len(note) > 3_000_000

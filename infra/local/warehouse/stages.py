@@ -37,6 +37,7 @@ _STAGE_ALIAS = re.compile(
 )
 
 _COLUMN = re.compile(r"^column(\d+)$", re.I)
+MAX_RECORD_BYTES = 128 * 1024 * 1024
 _original_read_expression = fs_copy.ReadCSV.read_expression
 _original_inserts = fs_copy._inserts
 
@@ -49,6 +50,9 @@ def _read_csv_as_text(self: fs_copy.ReadCSV, url: str) -> exp.Expression:
         read.append("expressions", self.make_eq("sep", ","))
     if self.quote:  # a doubled enclosing quote is a literal quote, as in Snowflake
         read.append("expressions", self.make_eq("escape", self.quote))
+    # DuckDB refuses a record over 2 MB; Snowflake loads a VARCHAR field up to 128 MB
+    # (https://docs.snowflake.com/en/sql-reference/data-types-text)
+    read.append("expressions", self.make_eq("max_line_size", MAX_RECORD_BYTES))
     return read
 
 
