@@ -23,6 +23,8 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,8 @@ _MEMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 MAX_FIELD_BYTES = 16 * 1024 * 1024
 _DELIMITERS = (";", "\t", "|")  # what a re-saved or localised spreadsheet writes instead of commas
 _SHOWN_MEMBERS = 10
+# A staged batch no Bronze row refers to, this much older than the import: left by a killed import
+ABANDONED_AFTER = timedelta(hours=1)
 
 
 def column_name(header: str) -> str:
@@ -315,6 +319,31 @@ def check_member(cur: Any, member: str, new_member: bool) -> None:
     raise WhoopError(f"no member {member} (known: {shown or 'none'}); pass --new-member to create it")
 
 
+def remove_abandoned(cur: Any, member: str) -> list[str]:
+    """Remove the member's staged batches that no Bronze row refers to and that are older than ABANDONED_AFTER:
+    what an import killed before it could clean up left behind (a failure it sees removes its own batch). The
+    age keeps an import still running elsewhere safe. Returns the batches removed."""
+    cur.execute(f"LIST @{STAGE}")  # names are <stage>/<member>/<batch>/<file>; LIST without a path, as the local one
+    newest: dict[str, datetime] = {}
+    for name, *_, modified in cur.fetchall():
+        parts = name.split("/")
+        if len(parts) == 4 and parts[1] == member:
+            when = parsedate_to_datetime(modified)
+            newest[parts[2]] = max(when, newest.get(parts[2], when))
+    if not newest:
+        return []
+    cur.execute(
+        " UNION ".join(f"SELECT INGEST_BATCH_ID FROM {f.table} WHERE MEMBER_NAME = %(member)s" for f in FILES),
+        {"member": member},
+    )
+    used = {row[0] for row in cur.fetchall()}
+    cutoff = datetime.now(UTC) - ABANDONED_AFTER
+    abandoned = sorted(b for b, when in newest.items() if b not in used and when < cutoff)
+    for batch in abandoned:
+        cur.execute(f"REMOVE @{STAGE}/{member}/{batch}/")  # https://docs.snowflake.com/en/sql-reference/sql/remove
+    return abandoned
+
+
 def _quietly(cur: Any, sql: str) -> None:
     """Clean-up after a failure: its own error must not hide the one being reported."""
     with contextlib.suppress(snowflake.connector.errors.Error):
@@ -332,6 +361,7 @@ def import_export(conn: Any, folder: Path, member: str, new_member: bool = False
     cur = conn.cursor()
     cur.execute("USE SCHEMA BRONZE")  # the temporary load tables live next to the raw tables
     check_member(cur, member, new_member)
+    remove_abandoned(cur, member)
     batch = uuid.uuid4().hex
     loaded: list[_Loaded] = []
     committed = False

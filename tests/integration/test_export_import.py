@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -293,9 +294,11 @@ export_import.import_export(Connection(conn), Path(sys.argv[1]), sys.argv[2], ne
 """
 
 
-def test_an_import_killed_before_it_commits_leaves_no_rows(stack: Settings, export: Path) -> None:
+def test_an_import_killed_before_it_commits_leaves_no_rows(
+    stack: Settings, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A crash mid-import (the process killed with every insert sent, none committed): no other session ever
-    sees a row of it, and the next import loads everything once."""
+    sees a row of it; the next import loads everything once and removes the batch the dead one staged."""
     env = {
         **os.environ,
         "WHOOP_HOME": str(stack.home),
@@ -311,11 +314,20 @@ def test_an_import_killed_before_it_commits_leaves_no_rows(stack: Settings, expo
         assert _table_rows(stack, spec.table, member) == [], spec.table
         stream = f"{spec.table}_STREAM"
         assert query(stack, f"SELECT COUNT(*) FROM {stream} WHERE MEMBER_NAME = %s", (member,)) == [(0,)], stream
+    abandoned = _staged(stack, member)
+    assert len(abandoned) == len(export_import.FILES)  # it had no chance to clean up
 
-    result = pipeline.import_export(stack, export, member, new_member=True)
+    result = pipeline.import_export(stack, export, member, new_member=True)  # minutes later: the batch is young
+    assert set(abandoned) < set(_staged(stack, member))
+    monkeypatch.setattr(export_import, "ABANDONED_AFTER", timedelta(0))  # an hour later
+    again = pipeline.import_export(stack, export, member)
     for spec in export_import.FILES:
         expected = len(_file_rows(export / spec.name))
         assert result["files"][spec.name]["new"] == expected == len(_table_rows(stack, spec.table, member))
+        assert again["files"][spec.name]["new"] == 0
+    # the dead batch and the second import's (all its rows were there already, none refers to it) are gone
+    assert {s.split("/")[2] for s in _staged(stack, member)} <= {result["batch"], again["batch"]}
+    assert not set(abandoned) & set(_staged(stack, member))
 
 
 def test_a_file_the_warehouse_refuses_names_the_file_and_keeps_nothing(
