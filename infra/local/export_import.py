@@ -323,7 +323,7 @@ def remove_abandoned(cur: Any, member: str) -> list[str]:
     """Remove the member's staged batches that no Bronze row refers to and that are older than ABANDONED_AFTER:
     what an import killed before it could clean up left behind (a failure it sees removes its own batch). The
     age keeps an import still running elsewhere safe. Returns the batches removed."""
-    cur.execute(f"LIST @{STAGE}")  # names are <stage>/<member>/<batch>/<file>; LIST without a path, as the local one
+    cur.execute(f"LIST @{STAGE}")  # the whole stage (the local LIST takes no path): <stage>/<member>/<batch>/<file>
     newest: dict[str, datetime] = {}
     for name, *_, modified in cur.fetchall():
         parts = name.split("/")
