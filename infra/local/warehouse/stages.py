@@ -2,7 +2,7 @@
 
 fakesnow implements internal stages, `PUT` (the connector uploads to the server's `/fs_bucket`),
 named file formats and `COPY INTO`, with load metadata (a file already loaded into a table is
-skipped). `REMOVE @stage/path` (which fakesnow lacks) deletes staged files under the path. Two gaps
+skipped). `REMOVE @stage/path` (which fakesnow lacks) deletes staged files under the path. Three gaps
 change results against Snowflake, and are closed here:
 
 - a COPY transformation (`COPY INTO t (cols) FROM (SELECT $1, t.$2, METADATA$FILE_ROW_NUMBER FROM @stage/…)`)
@@ -10,7 +10,9 @@ change results against Snowflake, and are closed here:
   `ROW_NUMBER() OVER ()` (records in file order, 1 = the first record after the skipped header);
 - DuckDB sniffs each CSV column's type, so `33.10` loaded into a VARCHAR column came back as `33.1`;
   Snowflake reads fields as text and converts them to the target column's type, so CSV fields are
-  read as VARCHAR here too (`all_varchar`) and cast by the insert.
+  read as VARCHAR here too (`all_varchar`) and cast by the insert;
+- DuckDB refuses a CSV record over 2 MB, where Snowflake loads a field up to the VARCHAR limit, so a long
+  journal note failed locally only: records up to 128 MB are read.
 """
 
 from __future__ import annotations
