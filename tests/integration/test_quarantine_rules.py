@@ -417,3 +417,35 @@ def test_a_bad_newer_export_workout_leaves_the_good_one_in_silver(stack: Setting
     assert _held(stack, "BRONZE.RAW_EXPORT_WORKOUT", bad_hash) == [
         ("zone_time_exceeds_workout", None, "SILVER.EXPORT_WORKOUT")
     ]
+
+
+# -- an install from before RULE_DETAIL upgrades ----------------------------------------------------------
+
+
+PENDING = (
+    "CYCLE", "RECOVERY", "SLEEP", "WORKOUT", "MEMBER_PROFILE", "BODY_MEASUREMENT", "EXPORT_CYCLE", "EXPORT_SLEEP",
+    "EXPORT_WORKOUT", "JOURNAL_ENTRY",
+)  # fmt: skip
+
+
+def test_an_install_without_the_detail_columns_gets_them_on_upgrade(stack: Settings, planted: dict) -> None:
+    query(stack, "ALTER TABLE OPS.QUARANTINE DROP COLUMN RULE_DETAIL")
+    for table in PENDING:
+        query(stack, f"ALTER TABLE SILVER.PENDING_{table} DROP COLUMN FAILED_DETAIL")
+    pipeline.deploy_local(stack, quiet=True, start_stack=False)  # ALTER APPLICATION ... UPGRADE
+
+    unscored = _without(_workout(28), "score.percent_recorded")
+    _load(stack, "RAW_WORKOUT", unscored)
+    cut = _cut(_journal_row(27), "CYCLE_TIMEZONE")
+    cut_hash = _insert(stack, "journal", cut)
+    pipeline.run_once(stack, quiet=True)
+    assert _held(stack, "BRONZE.RAW_WORKOUT", _hash(unscored)) == [
+        ("missing_required_field", "score.percent_recorded", "SILVER.WORKOUT")
+    ]
+    assert _held(stack, "BRONZE.RAW_EXPORT_JOURNAL", cut_hash) == [
+        ("truncated_row", "Answered yes", "SILVER.JOURNAL_ENTRY")
+    ]
+    # what was held before the upgrade is still there
+    assert _held(stack, "BRONZE.RAW_EXPORT_WORKOUT", planted["export_bad"][7]) == [
+        ("truncated_row", None, "SILVER.EXPORT_WORKOUT")
+    ]
