@@ -53,8 +53,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_CYCLE (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze cycle rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_CYCLE ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_CYCLE()
     RETURNS VARCHAR
@@ -67,7 +70,7 @@ BEGIN
         CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
         END_LOCAL, CYCLE_DATE, SCORE_STATE, DAY_STRAIN, ENERGY_KILOJOULE, ENERGY_KCAL, AVERAGE_HEART_RATE,
         MAX_HEART_RATE, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
-        FAILED_RULE, PAYLOAD
+        FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH raw AS (
         SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
@@ -97,6 +100,24 @@ BEGIN
             TRY_TO_NUMBER(raw.PAYLOAD:score.max_heart_rate::VARCHAR) AS MAX_HEART_RATE,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
+            -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
+            -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
+            -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
+            -- id has its own rule (missing_key); a SCORED cycle without any score is missing_score
+            CASE
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
+                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
+                    THEN NULL
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.strain) IS NULL THEN 'score.strain'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.kilojoule) IS NULL THEN 'score.kilojoule'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.average_heart_rate) IS NULL THEN 'score.average_heart_rate'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.max_heart_rate) IS NULL THEN 'score.max_heart_rate'
+            END AS MISSING_FIELD,
             raw.LOADED_AT AS BRONZE_LOADED_AT,
             raw.PAYLOAD_HASH,
             raw.INGEST_BATCH_ID,
@@ -120,6 +141,7 @@ BEGIN
         CASE
             WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
             WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
             WHEN START_UTC IS NULL OR UPDATED_AT IS NULL OR CREATED_AT IS NULL
                 OR (END_TEXT IS NOT NULL AND END_UTC IS NULL) THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
@@ -133,16 +155,17 @@ BEGIN
                 OR MAX_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE > MAX_HEART_RATE)
                 THEN 'heart_rate_out_of_range'
         END AS FAILED_RULE,
+        IFF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
     FROM typed;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_CYCLE', 'SILVER.CYCLE', p.FAILED_RULE, TO_VARCHAR(p.MEMBER_ID),
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_CYCLE', 'SILVER.CYCLE', p.FAILED_RULE, p.FAILED_DETAIL,
+        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
     FROM SILVER.PENDING_CYCLE AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

@@ -40,8 +40,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_RECOVERY (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze recovery rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_RECOVERY ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_RECOVERY()
     RETURNS VARCHAR
@@ -53,7 +56,7 @@ BEGIN
     INSERT INTO SILVER.PENDING_RECOVERY (
         CYCLE_ID, SLEEP_ID, MEMBER_ID, MEMBER_NAME, SCORE_STATE, USER_CALIBRATING, RECOVERY_SCORE,
         RESTING_HEART_RATE, HRV_RMSSD_MS, SPO2_PERCENTAGE, SKIN_TEMP_CELSIUS, CREATED_AT, UPDATED_AT,
-        BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, PAYLOAD
+        BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH raw AS (
         SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
@@ -74,6 +77,23 @@ BEGIN
             TRY_TO_DOUBLE(raw.PAYLOAD:score.skin_temp_celsius::VARCHAR) AS SKIN_TEMP_CELSIUS,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
+            -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
+            -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
+            -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
+            -- cycle_id has its own rule (missing_key); a SCORED recovery without any score is missing_score
+            CASE
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:sleep_id) IS NULL THEN 'sleep_id'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
+                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
+                    THEN NULL
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.user_calibrating) IS NULL THEN 'score.user_calibrating'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.recovery_score) IS NULL THEN 'score.recovery_score'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.resting_heart_rate) IS NULL THEN 'score.resting_heart_rate'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.hrv_rmssd_milli) IS NULL THEN 'score.hrv_rmssd_milli'
+            END AS MISSING_FIELD,
             raw.LOADED_AT AS BRONZE_LOADED_AT,
             raw.PAYLOAD_HASH,
             raw.INGEST_BATCH_ID,
@@ -94,26 +114,31 @@ BEGIN
         CASE
             WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
             WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
             WHEN UPDATED_AT IS NULL OR CREATED_AT IS NULL THEN 'unparseable_timestamp'
             WHEN SCORE_STATE IS NULL OR SCORE_STATE NOT IN ('SCORED', 'PENDING_SCORE', 'UNSCORABLE')
                 THEN 'invalid_score_state'
             WHEN SCORE_STATE = 'SCORED' AND RECOVERY_SCORE IS NULL THEN 'missing_score'
             WHEN SCORE_STATE = 'SCORED' AND (RECOVERY_SCORE < 0 OR RECOVERY_SCORE > 100) THEN 'recovery_out_of_range'
-            WHEN SCORE_STATE = 'SCORED' AND RESTING_HEART_RATE NOT BETWEEN 20 AND 250 THEN 'heart_rate_out_of_range'
+            -- bounds and their sources: sql/silver/00_quarantine.sql
+            WHEN SCORE_STATE = 'SCORED' AND RESTING_HEART_RATE NOT BETWEEN 20 AND 150 THEN 'heart_rate_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND HRV_RMSSD_MS < 0 THEN 'negative_value'
+            WHEN SCORE_STATE = 'SCORED' AND (HRV_RMSSD_MS = 0 OR HRV_RMSSD_MS > 500) THEN 'hrv_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND (SPO2_PERCENTAGE < 0 OR SPO2_PERCENTAGE > 100)
                 THEN 'percentage_out_of_range'
+            WHEN SCORE_STATE = 'SCORED' AND SKIN_TEMP_CELSIUS NOT BETWEEN 20 AND 45 THEN 'skin_temp_out_of_range'
         END AS FAILED_RULE,
+        IFF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
     FROM typed;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_RECOVERY', 'SILVER.RECOVERY', p.FAILED_RULE, TO_VARCHAR(p.MEMBER_ID),
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_RECOVERY', 'SILVER.RECOVERY', p.FAILED_RULE, p.FAILED_DETAIL,
+        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
     FROM SILVER.PENDING_RECOVERY AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

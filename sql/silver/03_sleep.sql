@@ -80,8 +80,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_SLEEP (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze sleep rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_SLEEP ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_SLEEP()
     RETURNS VARCHAR
@@ -97,7 +100,7 @@ BEGIN
         DISTURBANCE_COUNT, NEED_BASELINE_MINUTES, NEED_FROM_SLEEP_DEBT_MINUTES, NEED_FROM_RECENT_STRAIN_MINUTES,
         NEED_FROM_RECENT_NAP_MINUTES, SLEEP_NEEDED_MINUTES, RESPIRATORY_RATE, SLEEP_PERFORMANCE_PCT,
         SLEEP_CONSISTENCY_PCT, SLEEP_EFFICIENCY_PCT, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH,
-        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, PAYLOAD
+        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH raw AS (
         SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
@@ -146,6 +149,49 @@ BEGIN
             TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_efficiency_percentage::VARCHAR) AS SLEEP_EFFICIENCY_PCT,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
+            -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
+            -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
+            -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
+            -- id has its own rule (missing_key); a SCORED sleep without any score is missing_score
+            CASE
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:cycle_id) IS NULL THEN 'cycle_id'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:end) IS NULL THEN 'end'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:nap) IS NULL THEN 'nap'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
+                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
+                    THEN NULL
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary) IS NULL THEN 'score.stage_summary'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_in_bed_time_milli) IS NULL
+                    THEN 'score.stage_summary.total_in_bed_time_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_awake_time_milli) IS NULL
+                    THEN 'score.stage_summary.total_awake_time_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_no_data_time_milli) IS NULL
+                    THEN 'score.stage_summary.total_no_data_time_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_light_sleep_time_milli) IS NULL
+                    THEN 'score.stage_summary.total_light_sleep_time_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_slow_wave_sleep_time_milli) IS NULL
+                    THEN 'score.stage_summary.total_slow_wave_sleep_time_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_rem_sleep_time_milli) IS NULL
+                    THEN 'score.stage_summary.total_rem_sleep_time_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.sleep_cycle_count) IS NULL
+                    THEN 'score.stage_summary.sleep_cycle_count'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.disturbance_count) IS NULL
+                    THEN 'score.stage_summary.disturbance_count'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed) IS NULL THEN 'score.sleep_needed'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.baseline_milli) IS NULL
+                    THEN 'score.sleep_needed.baseline_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_sleep_debt_milli) IS NULL
+                    THEN 'score.sleep_needed.need_from_sleep_debt_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_recent_strain_milli) IS NULL
+                    THEN 'score.sleep_needed.need_from_recent_strain_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_recent_nap_milli) IS NULL
+                    THEN 'score.sleep_needed.need_from_recent_nap_milli'
+            END AS MISSING_FIELD,
             raw.LOADED_AT AS BRONZE_LOADED_AT,
             raw.PAYLOAD_HASH,
             raw.INGEST_BATCH_ID,
@@ -185,7 +231,8 @@ BEGIN
             IFF(SCORE_STATE = 'SCORED', SLEEP_PERFORMANCE_PCT, NULL) AS SLEEP_PERFORMANCE_PCT,
             IFF(SCORE_STATE = 'SCORED', SLEEP_CONSISTENCY_PCT, NULL) AS SLEEP_CONSISTENCY_PCT,
             IFF(SCORE_STATE = 'SCORED', SLEEP_EFFICIENCY_PCT, NULL) AS SLEEP_EFFICIENCY_PCT,
-            CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, PAYLOAD
+            CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, MISSING_FIELD,
+            PAYLOAD
         FROM typed
     )
     SELECT
@@ -199,13 +246,16 @@ BEGIN
         CASE
             WHEN SLEEP_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
             WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
             WHEN START_UTC IS NULL OR END_UTC IS NULL OR UPDATED_AT IS NULL OR CREATED_AT IS NULL
                 THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
             WHEN SCORE_STATE IS NULL OR SCORE_STATE NOT IN ('SCORED', 'PENDING_SCORE', 'UNSCORABLE')
                 THEN 'invalid_score_state'
-            WHEN IS_NAP IS NULL THEN 'missing_key'
             WHEN END_UTC < START_UTC THEN 'negative_duration'
+            -- bounds and their sources: sql/silver/00_quarantine.sql
+            WHEN TIMESTAMPDIFF(MINUTE, START_UTC, END_UTC) > 24 * 60 OR IN_BED_MINUTES > 24 * 60
+                THEN 'duration_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND (IN_BED_MINUTES IS NULL OR ASLEEP_MINUTES IS NULL) THEN 'missing_score'
             WHEN SCORE_STATE = 'SCORED' AND LEAST(
                 IN_BED_MINUTES, AWAKE_MINUTES, NO_DATA_MINUTES, LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES,
@@ -218,17 +268,19 @@ BEGIN
                 OR SLEEP_PERFORMANCE_PCT NOT BETWEEN 0 AND 100 OR SLEEP_CONSISTENCY_PCT NOT BETWEEN 0 AND 100)
                 THEN 'percentage_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND RESPIRATORY_RATE NOT BETWEEN 4 AND 60 THEN 'respiratory_rate_out_of_range'
+            WHEN SCORE_STATE = 'SCORED' AND (SLEEP_CYCLE_COUNT < 0 OR DISTURBANCE_COUNT < 0) THEN 'negative_value'
         END AS FAILED_RULE,
+        IFF(SLEEP_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
     FROM scored;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_SLEEP', 'SILVER.SLEEP', p.FAILED_RULE, TO_VARCHAR(p.MEMBER_ID),
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_SLEEP', 'SILVER.SLEEP', p.FAILED_RULE, p.FAILED_DETAIL,
+        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
     FROM SILVER.PENDING_SLEEP AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

@@ -75,8 +75,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_WORKOUT (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze workout rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_WORKOUT ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_WORKOUT()
     RETURNS VARCHAR
@@ -91,7 +94,7 @@ BEGIN
         MAX_HEART_RATE, ENERGY_KILOJOULE, ENERGY_KCAL, PERCENT_RECORDED, DISTANCE_METERS, ALTITUDE_GAIN_METERS,
         ALTITUDE_CHANGE_METERS, ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES,
         ZONE_5_MINUTES, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
-        FAILED_RULE, PAYLOAD
+        FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH raw AS (
         SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
@@ -131,6 +134,40 @@ BEGIN
             TRY_TO_DOUBLE(raw.PAYLOAD:score.zone_durations.zone_five_milli::VARCHAR) / 60000 AS ZONE_5_MINUTES,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
+            -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
+            -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
+            -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
+            -- id and sport_name have rules of their own (missing_key, missing_sport); a SCORED workout without
+            -- any score is missing_score
+            CASE
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:end) IS NULL THEN 'end'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
+                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
+                    THEN NULL
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.strain) IS NULL THEN 'score.strain'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.average_heart_rate) IS NULL THEN 'score.average_heart_rate'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.max_heart_rate) IS NULL THEN 'score.max_heart_rate'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.kilojoule) IS NULL THEN 'score.kilojoule'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.percent_recorded) IS NULL THEN 'score.percent_recorded'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations) IS NULL THEN 'score.zone_durations'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_zero_milli) IS NULL
+                    THEN 'score.zone_durations.zone_zero_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_one_milli) IS NULL
+                    THEN 'score.zone_durations.zone_one_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_two_milli) IS NULL
+                    THEN 'score.zone_durations.zone_two_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_three_milli) IS NULL
+                    THEN 'score.zone_durations.zone_three_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_four_milli) IS NULL
+                    THEN 'score.zone_durations.zone_four_milli'
+                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_five_milli) IS NULL
+                    THEN 'score.zone_durations.zone_five_milli'
+            END AS MISSING_FIELD,
             raw.LOADED_AT AS BRONZE_LOADED_AT,
             raw.PAYLOAD_HASH,
             raw.INGEST_BATCH_ID,
@@ -164,7 +201,8 @@ BEGIN
             IFF(SCORE_STATE = 'SCORED', ZONE_3_MINUTES, NULL) AS ZONE_3_MINUTES,
             IFF(SCORE_STATE = 'SCORED', ZONE_4_MINUTES, NULL) AS ZONE_4_MINUTES,
             IFF(SCORE_STATE = 'SCORED', ZONE_5_MINUTES, NULL) AS ZONE_5_MINUTES,
-            CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, PAYLOAD
+            CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, MISSING_FIELD,
+            PAYLOAD
         FROM typed
     )
     SELECT
@@ -176,6 +214,7 @@ BEGIN
         CASE
             WHEN WORKOUT_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
             WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
             WHEN START_UTC IS NULL OR END_UTC IS NULL OR UPDATED_AT IS NULL OR CREATED_AT IS NULL
                 THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
@@ -183,31 +222,34 @@ BEGIN
                 THEN 'invalid_score_state'
             WHEN SPORT_NAME IS NULL THEN 'missing_sport'
             WHEN END_UTC < START_UTC THEN 'negative_duration'
+            -- bounds and their sources: sql/silver/00_quarantine.sql
+            WHEN DURATION_MINUTES > 24 * 60 THEN 'duration_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND (STRAIN IS NULL OR ENERGY_KILOJOULE IS NULL) THEN 'missing_score'
             WHEN SCORE_STATE = 'SCORED' AND (STRAIN < 0 OR STRAIN > 21) THEN 'strain_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND ENERGY_KILOJOULE < 0 THEN 'negative_energy'
             WHEN SCORE_STATE = 'SCORED' AND (AVERAGE_HEART_RATE NOT BETWEEN 20 AND 250
                 OR MAX_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE > MAX_HEART_RATE)
                 THEN 'heart_rate_out_of_range'
-            WHEN SCORE_STATE = 'SCORED' AND LEAST(
+            -- the six zones split the workout's time: none below 0, together at most the workout + 1 minute
+            WHEN SCORE_STATE = 'SCORED' AND (LEAST(
                 ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES
-            ) < 0 THEN 'negative_duration'
-            WHEN SCORE_STATE = 'SCORED' AND ZONE_0_MINUTES + ZONE_1_MINUTES + ZONE_2_MINUTES + ZONE_3_MINUTES
-                + ZONE_4_MINUTES + ZONE_5_MINUTES > DURATION_MINUTES + 1 THEN 'zone_minutes_exceed_duration'
+            ) < 0 OR ZONE_0_MINUTES + ZONE_1_MINUTES + ZONE_2_MINUTES + ZONE_3_MINUTES + ZONE_4_MINUTES
+                + ZONE_5_MINUTES > DURATION_MINUTES + 1) THEN 'zone_time_exceeds_workout'
             WHEN SCORE_STATE = 'SCORED' AND (PERCENT_RECORDED < 0 OR PERCENT_RECORDED > 100)
                 THEN 'percentage_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND (DISTANCE_METERS < 0 OR ALTITUDE_GAIN_METERS < 0) THEN 'negative_value'
         END AS FAILED_RULE,
+        IFF(WORKOUT_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
     FROM scored;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_WORKOUT', 'SILVER.WORKOUT', p.FAILED_RULE, TO_VARCHAR(p.MEMBER_ID),
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_WORKOUT', 'SILVER.WORKOUT', p.FAILED_RULE, p.FAILED_DETAIL,
+        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
     FROM SILVER.PENDING_WORKOUT AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

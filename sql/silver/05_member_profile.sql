@@ -24,8 +24,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_MEMBER_PROFILE (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze profile rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_MEMBER_PROFILE ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_MEMBER_PROFILE()
     RETURNS VARCHAR
@@ -36,7 +39,7 @@ $$
 BEGIN
     INSERT INTO SILVER.PENDING_MEMBER_PROFILE (
         MEMBER_ID, MEMBER_NAME, EMAIL, FIRST_NAME, LAST_NAME, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID,
-        RECORD_KEY, FAILED_RULE, PAYLOAD
+        RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH typed AS (
         SELECT
@@ -45,6 +48,15 @@ BEGIN
             s.PAYLOAD:email::VARCHAR AS EMAIL,
             s.PAYLOAD:first_name::VARCHAR AS FIRST_NAME,
             s.PAYLOAD:last_name::VARCHAR AS LAST_NAME,
+            -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
+            -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
+            -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
+            -- user_id has its own rule (missing_key)
+            CASE
+                WHEN STRIP_NULL_VALUE(s.PAYLOAD:email) IS NULL THEN 'email'
+                WHEN STRIP_NULL_VALUE(s.PAYLOAD:first_name) IS NULL THEN 'first_name'
+                WHEN STRIP_NULL_VALUE(s.PAYLOAD:last_name) IS NULL THEN 'last_name'
+            END AS MISSING_FIELD,
             s.LOADED_AT AS BRONZE_LOADED_AT,
             s.PAYLOAD_HASH,
             s.INGEST_BATCH_ID,
@@ -61,17 +73,20 @@ BEGIN
             WHEN MEMBER_ID IS NULL THEN 'missing_key'
             WHEN MEMBER_ID <> LOADED_FOR THEN 'member_mismatch'
             WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
         END AS FAILED_RULE,
+        IFF(MEMBER_ID IS NULL OR MEMBER_ID <> LOADED_FOR OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD)
+            AS FAILED_DETAIL,
         PAYLOAD
     FROM typed;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_PROFILE', 'SILVER.MEMBER_PROFILE', p.FAILED_RULE, TO_VARCHAR(p.MEMBER_ID),
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_PROFILE', 'SILVER.MEMBER_PROFILE', p.FAILED_RULE, p.FAILED_DETAIL,
+        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
     FROM SILVER.PENDING_MEMBER_PROFILE AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

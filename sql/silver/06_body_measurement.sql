@@ -23,8 +23,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_BODY_MEASUREMENT (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze body rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_BODY_MEASUREMENT ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_BODY_MEASUREMENT()
     RETURNS VARCHAR
@@ -35,7 +38,7 @@ $$
 BEGIN
     INSERT INTO SILVER.PENDING_BODY_MEASUREMENT (
         MEMBER_ID, MEMBER_NAME, MEASURED_AT, HEIGHT_METERS, WEIGHT_KILOGRAMS, MAX_HEART_RATE, PAYLOAD_HASH,
-        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, PAYLOAD
+        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH typed AS (
         SELECT
@@ -45,6 +48,14 @@ BEGIN
             TRY_TO_DOUBLE(s.PAYLOAD:height_meter::VARCHAR) AS HEIGHT_METERS,
             TRY_TO_DOUBLE(s.PAYLOAD:weight_kilogram::VARCHAR) AS WEIGHT_KILOGRAMS,
             TRY_TO_NUMBER(s.PAYLOAD:max_heart_rate::VARCHAR) AS MAX_HEART_RATE,
+            -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
+            -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
+            -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value)
+            CASE
+                WHEN STRIP_NULL_VALUE(s.PAYLOAD:height_meter) IS NULL THEN 'height_meter'
+                WHEN STRIP_NULL_VALUE(s.PAYLOAD:weight_kilogram) IS NULL THEN 'weight_kilogram'
+                WHEN STRIP_NULL_VALUE(s.PAYLOAD:max_heart_rate) IS NULL THEN 'max_heart_rate'
+            END AS MISSING_FIELD,
             s.PAYLOAD_HASH,
             s.INGEST_BATCH_ID,
             s.RECORD_KEY,
@@ -58,20 +69,23 @@ BEGIN
         CASE
             WHEN MEMBER_ID IS NULL THEN 'missing_key'
             WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+            -- bounds and their sources: sql/silver/00_quarantine.sql
             WHEN HEIGHT_METERS NOT BETWEEN 0.5 AND 2.8 THEN 'height_out_of_range'
             WHEN WEIGHT_KILOGRAMS NOT BETWEEN 2 AND 400 THEN 'weight_out_of_range'
-            WHEN MAX_HEART_RATE NOT BETWEEN 20 AND 250 THEN 'heart_rate_out_of_range'
+            WHEN MAX_HEART_RATE NOT BETWEEN 100 AND 250 THEN 'heart_rate_out_of_range'
         END AS FAILED_RULE,
+        IFF(MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
     FROM typed;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_BODY', 'SILVER.BODY_MEASUREMENT', p.FAILED_RULE, TO_VARCHAR(p.MEMBER_ID),
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_BODY', 'SILVER.BODY_MEASUREMENT', p.FAILED_RULE, p.FAILED_DETAIL,
+        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
     FROM SILVER.PENDING_BODY_MEASUREMENT AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

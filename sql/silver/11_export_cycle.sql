@@ -80,8 +80,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_EXPORT_CYCLE (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze export cycle rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_EXPORT_CYCLE ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_EXPORT_CYCLE()
     RETURNS VARCHAR
@@ -97,7 +100,7 @@ BEGIN
         WAKE_ONSET_UTC, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE, ASLEEP_MINUTES, IN_BED_MINUTES,
         LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES,
         SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH,
-        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, PAYLOAD
+        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH raw AS (
         SELECT
@@ -173,6 +176,56 @@ BEGIN
             + IFF(r.SLEEP_EFFICIENCY_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_EFFICIENCY_PCT) IS NULL, 1, 0)
             + IFF(r.SLEEP_CONSISTENCY_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_CONSISTENCY_PCT) IS NULL, 1, 0)
                 AS BAD_NUMBERS,
+            -- truncated_row: a record cut short (a CSV row that ends early, by a broken download or by hand) reaches
+            -- Bronze with every field after the cut NULL, so its later checks would name the wrong thing. Criterion:
+            -- from a field the export always writes, given the fields before it, to the end of the row every field
+            -- is blank. The export writes its fields in blocks, each whole or not at all: the cycle (start, end
+            -- blank only while open, timezone: always), the recovery (score, resting HR, HRV; skin temp and SpO2
+            -- only on 4.0 straps), the day's strain (strain, energy, max HR, average HR), the sleep's times (onset,
+            -- wake; always there with a recovery), the sleep's score (durations, need and debt always; performance,
+            -- respiratory rate, efficiency and consistency may be absent per the v2 contract). So the row is
+            -- truncated when the timezone and all after it are blank, when a recovery lacks HRV, a strain its
+            -- average HR, a recovery its sleep onset, a sleep onset its wake, or a sleep score its debt, with
+            -- nothing after. A cut that loses only fields that may legitimately be blank (SpO2 and skin temp,
+            -- efficiency and consistency) cannot be told from them and is not flagged. sleeps.csv ends with Nap,
+            -- workouts.csv with GPS enabled (then the optional distance and altitude), journal_entries.csv with
+            -- Answered yes (then Notes, which may be blank): each always written, so a blank there with nothing
+            -- after is a cut. This is checked before any type or range rule.
+            CASE
+                WHEN COALESCE(r.CYCLE_TIMEZONE, r.RECOVERY_SCORE_PCT, r.RESTING_HEART_RATE_BPM,
+                    r.HEART_RATE_VARIABILITY_MS, r.SKIN_TEMP_CELSIUS, r.BLOOD_OXYGEN_PCT, r.DAY_STRAIN,
+                    r.ENERGY_BURNED_CAL, r.MAX_HR_BPM, r.AVERAGE_HR_BPM, r.SLEEP_ONSET, r.WAKE_ONSET,
+                    r.SLEEP_PERFORMANCE_PCT, r.RESPIRATORY_RATE_RPM, r.ASLEEP_DURATION_MIN, r.IN_BED_DURATION_MIN,
+                    r.LIGHT_SLEEP_DURATION_MIN, r.DEEP_SWS_DURATION_MIN, r.REM_DURATION_MIN, r.AWAKE_DURATION_MIN,
+                    r.SLEEP_NEED_MIN, r.SLEEP_DEBT_MIN, r.SLEEP_EFFICIENCY_PCT,
+                    r.SLEEP_CONSISTENCY_PCT) IS NULL THEN 'Cycle timezone'
+                WHEN r.RECOVERY_SCORE_PCT IS NOT NULL AND COALESCE(r.HEART_RATE_VARIABILITY_MS,
+                    r.SKIN_TEMP_CELSIUS, r.BLOOD_OXYGEN_PCT, r.DAY_STRAIN, r.ENERGY_BURNED_CAL, r.MAX_HR_BPM,
+                    r.AVERAGE_HR_BPM, r.SLEEP_ONSET, r.WAKE_ONSET, r.SLEEP_PERFORMANCE_PCT, r.RESPIRATORY_RATE_RPM,
+                    r.ASLEEP_DURATION_MIN, r.IN_BED_DURATION_MIN, r.LIGHT_SLEEP_DURATION_MIN,
+                    r.DEEP_SWS_DURATION_MIN, r.REM_DURATION_MIN, r.AWAKE_DURATION_MIN, r.SLEEP_NEED_MIN,
+                    r.SLEEP_DEBT_MIN, r.SLEEP_EFFICIENCY_PCT,
+                    r.SLEEP_CONSISTENCY_PCT) IS NULL THEN 'Heart rate variability (ms)'
+                WHEN r.DAY_STRAIN IS NOT NULL AND COALESCE(r.AVERAGE_HR_BPM, r.SLEEP_ONSET, r.WAKE_ONSET,
+                    r.SLEEP_PERFORMANCE_PCT, r.RESPIRATORY_RATE_RPM, r.ASLEEP_DURATION_MIN, r.IN_BED_DURATION_MIN,
+                    r.LIGHT_SLEEP_DURATION_MIN, r.DEEP_SWS_DURATION_MIN, r.REM_DURATION_MIN, r.AWAKE_DURATION_MIN,
+                    r.SLEEP_NEED_MIN, r.SLEEP_DEBT_MIN, r.SLEEP_EFFICIENCY_PCT,
+                    r.SLEEP_CONSISTENCY_PCT) IS NULL THEN 'Average HR (bpm)'
+                WHEN r.RECOVERY_SCORE_PCT IS NOT NULL AND COALESCE(r.SLEEP_ONSET, r.WAKE_ONSET,
+                    r.SLEEP_PERFORMANCE_PCT, r.RESPIRATORY_RATE_RPM, r.ASLEEP_DURATION_MIN, r.IN_BED_DURATION_MIN,
+                    r.LIGHT_SLEEP_DURATION_MIN, r.DEEP_SWS_DURATION_MIN, r.REM_DURATION_MIN, r.AWAKE_DURATION_MIN,
+                    r.SLEEP_NEED_MIN, r.SLEEP_DEBT_MIN, r.SLEEP_EFFICIENCY_PCT,
+                    r.SLEEP_CONSISTENCY_PCT) IS NULL THEN 'Sleep onset'
+                WHEN r.SLEEP_ONSET IS NOT NULL AND COALESCE(r.WAKE_ONSET, r.SLEEP_PERFORMANCE_PCT,
+                    r.RESPIRATORY_RATE_RPM, r.ASLEEP_DURATION_MIN, r.IN_BED_DURATION_MIN,
+                    r.LIGHT_SLEEP_DURATION_MIN, r.DEEP_SWS_DURATION_MIN, r.REM_DURATION_MIN, r.AWAKE_DURATION_MIN,
+                    r.SLEEP_NEED_MIN, r.SLEEP_DEBT_MIN, r.SLEEP_EFFICIENCY_PCT,
+                    r.SLEEP_CONSISTENCY_PCT) IS NULL THEN 'Wake onset'
+                WHEN COALESCE(r.SLEEP_PERFORMANCE_PCT, r.RESPIRATORY_RATE_RPM, r.ASLEEP_DURATION_MIN,
+                    r.IN_BED_DURATION_MIN, r.LIGHT_SLEEP_DURATION_MIN, r.DEEP_SWS_DURATION_MIN, r.REM_DURATION_MIN,
+                    r.AWAKE_DURATION_MIN, r.SLEEP_NEED_MIN) IS NOT NULL AND COALESCE(r.SLEEP_DEBT_MIN,
+                    r.SLEEP_EFFICIENCY_PCT, r.SLEEP_CONSISTENCY_PCT) IS NULL THEN 'Sleep debt (min)'
+            END AS TRUNCATED_AT,
             r.LOADED_AT AS BRONZE_LOADED_AT,
             r.ROW_HASH,
             r.INGEST_BATCH_ID,
@@ -213,20 +266,25 @@ BEGIN
         DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES,
         SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' OR START_TEXT IS NULL THEN 'missing_key'
+            WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' THEN 'missing_key'
+            WHEN TRUNCATED_AT IS NOT NULL THEN 'truncated_row'
+            WHEN START_TEXT IS NULL THEN 'missing_key'
             WHEN START_LOCAL IS NULL OR (END_TEXT IS NOT NULL AND END_LOCAL IS NULL)
                 OR (ONSET_TEXT IS NOT NULL AND ONSET_LOCAL IS NULL) OR (WAKE_TEXT IS NOT NULL AND WAKE_LOCAL IS NULL)
                 THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
             WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
             WHEN END_LOCAL < START_LOCAL OR WAKE_LOCAL < ONSET_LOCAL THEN 'negative_duration'
+            -- bounds and their sources: sql/silver/00_quarantine.sql
+            WHEN TIMESTAMPDIFF(MINUTE, ONSET_LOCAL, WAKE_LOCAL) > 24 * 60 OR IN_BED_MINUTES > 24 * 60
+                THEN 'duration_out_of_range'
             WHEN RECOVERY_SCORE < 0 OR RECOVERY_SCORE > 100 THEN 'recovery_out_of_range'
             WHEN DAY_STRAIN < 0 OR DAY_STRAIN > 21 THEN 'strain_out_of_range'
             WHEN SPO2_PERCENTAGE < 0 OR SPO2_PERCENTAGE > 100
                 OR SLEEP_PERFORMANCE_PCT < 0 OR SLEEP_PERFORMANCE_PCT > 100
                 OR SLEEP_EFFICIENCY_PCT < 0 OR SLEEP_EFFICIENCY_PCT > 100
                 OR SLEEP_CONSISTENCY_PCT < 0 OR SLEEP_CONSISTENCY_PCT > 100 THEN 'percentage_out_of_range'
-            WHEN RESTING_HEART_RATE NOT BETWEEN 20 AND 250 OR MAX_HEART_RATE NOT BETWEEN 20 AND 250
+            WHEN RESTING_HEART_RATE NOT BETWEEN 20 AND 150 OR MAX_HEART_RATE NOT BETWEEN 20 AND 250
                 OR AVERAGE_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE > MAX_HEART_RATE
                 THEN 'heart_rate_out_of_range'
             WHEN ABS(LIGHT_SLEEP_MINUTES + DEEP_SLEEP_MINUTES + REM_SLEEP_MINUTES - ASLEEP_MINUTES) > 3
@@ -234,17 +292,21 @@ BEGIN
             WHEN HRV_RMSSD_MS < 0 OR ENERGY_KCAL < 0 OR RESPIRATORY_RATE < 0 OR ASLEEP_MINUTES < 0
                 OR IN_BED_MINUTES < 0 OR LIGHT_SLEEP_MINUTES < 0 OR DEEP_SLEEP_MINUTES < 0 OR REM_SLEEP_MINUTES < 0
                 OR AWAKE_MINUTES < 0 OR SLEEP_NEEDED_MINUTES < 0 OR SLEEP_DEBT_MINUTES < 0 THEN 'negative_value'
+            WHEN HRV_RMSSD_MS = 0 OR HRV_RMSSD_MS > 500 THEN 'hrv_out_of_range'
+            WHEN SKIN_TEMP_CELSIUS NOT BETWEEN 20 AND 45 THEN 'skin_temp_out_of_range'
+            WHEN RESPIRATORY_RATE NOT BETWEEN 4 AND 60 THEN 'respiratory_rate_out_of_range'
         END AS FAILED_RULE,
+        IFF(MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '', NULL, TRUNCATED_AT) AS FAILED_DETAIL,
         PAYLOAD
     FROM typed;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_CYCLE', 'SILVER.EXPORT_CYCLE', p.FAILED_RULE, p.MEMBER_NAME,
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_CYCLE', 'SILVER.EXPORT_CYCLE', p.FAILED_RULE, p.FAILED_DETAIL,
+        p.MEMBER_NAME, p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
     FROM SILVER.PENDING_EXPORT_CYCLE AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

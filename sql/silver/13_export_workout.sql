@@ -65,8 +65,11 @@ CREATE TABLE IF NOT EXISTS SILVER.PENDING_EXPORT_WORKOUT (
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
 ) COMMENT = 'Bronze export workout rows taken from the stream and checked, waiting for promotion (empty between runs)';
+-- Added with truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE SILVER.PENDING_EXPORT_WORKOUT ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
 CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_EXPORT_WORKOUT()
     RETURNS VARCHAR
@@ -80,7 +83,7 @@ BEGIN
         WORKOUT_END_LOCAL, WORKOUT_DATE, CYCLE_START_UTC, DURATION_MINUTES, ACTIVITY_NAME, SPORT_NAME,
         ACTIVITY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE, ZONE_1_PCT, ZONE_2_PCT, ZONE_3_PCT,
         ZONE_4_PCT, ZONE_5_PCT, GPS_ENABLED, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS,
-        BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, PAYLOAD
+        BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
     )
     WITH raw AS (
         SELECT
@@ -142,6 +145,12 @@ BEGIN
             + IFF(r.ALTITUDE_GAIN_METERS IS NOT NULL AND TRY_TO_DOUBLE(r.ALTITUDE_GAIN_METERS) IS NULL, 1, 0)
             + IFF(r.ALTITUDE_CHANGE_METERS IS NOT NULL AND TRY_TO_DOUBLE(r.ALTITUDE_CHANGE_METERS) IS NULL, 1, 0)
                 AS BAD_NUMBERS,
+            -- truncated_row: GPS enabled is always written, only the optional distance and altitude follow it; blank
+            -- with nothing after means the row was cut (criterion: sql/silver/11_export_cycle.sql)
+            CASE
+                WHEN COALESCE(r.GPS_ENABLED, r.DISTANCE_METERS, r.ALTITUDE_GAIN_METERS,
+                    r.ALTITUDE_CHANGE_METERS) IS NULL THEN 'GPS enabled'
+            END AS TRUNCATED_AT,
             r.LOADED_AT AS BRONZE_LOADED_AT,
             r.ROW_HASH,
             r.INGEST_BATCH_ID,
@@ -175,33 +184,43 @@ BEGIN
         DISTANCE_METERS, ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS, BRONZE_LOADED_AT, ROW_HASH,
         INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' OR START_TEXT IS NULL THEN 'missing_key'
+            WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' THEN 'missing_key'
+            WHEN TRUNCATED_AT IS NOT NULL THEN 'truncated_row'
+            WHEN START_TEXT IS NULL THEN 'missing_key'
             WHEN START_LOCAL IS NULL OR (END_TEXT IS NOT NULL AND END_LOCAL IS NULL)
                 OR (CYCLE_START_TEXT IS NOT NULL AND CYCLE_START_LOCAL IS NULL)
                 OR (CYCLE_END_TEXT IS NOT NULL AND CYCLE_END_LOCAL IS NULL) THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
             WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
             WHEN END_LOCAL < START_LOCAL OR CYCLE_END_LOCAL < CYCLE_START_LOCAL THEN 'negative_duration'
+            -- bounds and their sources: sql/silver/00_quarantine.sql
+            WHEN TIMESTAMPDIFF(MINUTE, START_LOCAL, END_LOCAL) > 24 * 60 OR DURATION_MINUTES > 24 * 60
+                THEN 'duration_out_of_range'
             WHEN ACTIVITY_STRAIN < 0 OR ACTIVITY_STRAIN > 21 THEN 'strain_out_of_range'
-            WHEN ZONE_1_PCT < 0 OR ZONE_1_PCT > 100 OR ZONE_2_PCT < 0 OR ZONE_2_PCT > 100
-                OR ZONE_3_PCT < 0 OR ZONE_3_PCT > 100 OR ZONE_4_PCT < 0 OR ZONE_4_PCT > 100
-                OR ZONE_5_PCT < 0 OR ZONE_5_PCT > 100 THEN 'percentage_out_of_range'
+            WHEN ZONE_1_PCT > 100 OR ZONE_2_PCT > 100 OR ZONE_3_PCT > 100 OR ZONE_4_PCT > 100 OR ZONE_5_PCT > 100
+                THEN 'percentage_out_of_range'
+            -- the zones are shares of the workout's duration: none below 0, together at most 100 % plus the
+            -- export's rounding (each share is a rounded integer: 5 x 0.5 points; zone 0 is not exported)
+            WHEN ZONE_1_PCT < 0 OR ZONE_2_PCT < 0 OR ZONE_3_PCT < 0 OR ZONE_4_PCT < 0 OR ZONE_5_PCT < 0
+                OR COALESCE(ZONE_1_PCT, 0) + COALESCE(ZONE_2_PCT, 0) + COALESCE(ZONE_3_PCT, 0)
+                + COALESCE(ZONE_4_PCT, 0) + COALESCE(ZONE_5_PCT, 0) > 100 + 3 THEN 'zone_time_exceeds_workout'
             WHEN MAX_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE NOT BETWEEN 20 AND 250
                 OR AVERAGE_HEART_RATE > MAX_HEART_RATE THEN 'heart_rate_out_of_range'
             WHEN DURATION_MINUTES < 0 OR ENERGY_KCAL < 0 OR DISTANCE_METERS < 0 OR ALTITUDE_GAIN_METERS < 0
                 THEN 'negative_value'
             WHEN GPS_ENABLED IS NULL THEN 'invalid_boolean'
         END AS FAILED_RULE,
+        IFF(MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '', NULL, TRUNCATED_AT) AS FAILED_DETAIL,
         PAYLOAD
     FROM typed;
 
     INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, MEMBER_REF, RECORD_KEY, INGEST_BATCH_ID,
-        PAYLOAD_HASH, PAYLOAD
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
     )
     SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_WORKOUT', 'SILVER.EXPORT_WORKOUT', p.FAILED_RULE, p.MEMBER_NAME,
-        p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
+        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_WORKOUT', 'SILVER.EXPORT_WORKOUT', p.FAILED_RULE, p.FAILED_DETAIL,
+        p.MEMBER_NAME, p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
     FROM SILVER.PENDING_EXPORT_WORKOUT AS p
     WHERE p.FAILED_RULE IS NOT NULL
         AND NOT EXISTS (

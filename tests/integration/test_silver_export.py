@@ -383,7 +383,7 @@ BAD_ROWS = [
     ("sleep", "stage_minutes_mismatch", {"DEEP_SWS_DURATION_MIN": "80"}),
     ("sleep", "negative_value", {"RESPIRATORY_RATE_RPM": "-1"}),
     ("sleep", "invalid_boolean", {"NAP": "maybe"}),
-    ("sleep", "invalid_boolean", {"NAP": None}),
+    ("sleep", "truncated_row", {"NAP": None}),  # Nap ends the row and is always written: blank = cut short
     ("workout", "missing_key", {"WORKOUT_START_TIME": None}),
     ("workout", "unparseable_timestamp", {"WORKOUT_END_TIME": "2030/01/20 10:45"}),
     ("workout", "invalid_timezone_offset", {"CYCLE_TIMEZONE": None}),
