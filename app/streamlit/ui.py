@@ -110,8 +110,10 @@ def _tables() -> frozenset[str]:
 
 def existing_tables() -> frozenset[str]:
     """The app's tables (remembered a minute). An unreachable warehouse stops the page with that error rather
-    than passing for an app that is not set up."""
+    than passing for an app that is not set up; every page asks on each rerun, so this is also where a page
+    whose remembered results would hide an outage learns of it."""
     try:
+        whoop_session.check()
         return memo(("tables", whoop_session.source_id()), 60, _tables)
     except whoop_session.WarehouseUnreachable as exc:
         unreachable(exc)

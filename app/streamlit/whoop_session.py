@@ -67,14 +67,21 @@ def get_session() -> Any:
         from snowflake.snowpark.context import get_active_session
 
         return get_active_session()
-    if _probe(url) == "down":
-        forget_local_session(url)
-        raise WarehouseUnreachable(url)
+    check()
     with _lock:
         session = _local_sessions.get(url)
         if session is None:
             session = _local_sessions[url] = _open_local(url)
         return session
+
+
+def check() -> None:
+    """Locally, raise WarehouseUnreachable (dropping the cached session) when nothing answers at the warehouse's
+    URL; a page calls it on every rerun, so results it remembers never hide an outage. In Snowflake: nothing."""
+    url = local_url()
+    if url is not None and _probe(url) == "down":
+        forget_local_session(url)
+        raise WarehouseUnreachable(url)
 
 
 def call(run: Callable[[Any], T]) -> T:
