@@ -35,7 +35,9 @@ Health = Literal["up", "busy", "down"]
 def probe(url: str, timeout: float = PROBE_SECONDS) -> Health:
     """`up` (answered), `busy` (accepted the connection but did not answer in time), `down` (nothing listening)."""
     try:
-        response = requests.get(f"{url}{HEALTH_PATH}", timeout=timeout)
+        with requests.Session() as http:
+            http.trust_env = False  # loopback: never through a proxy named in the environment
+            response = http.get(f"{url}{HEALTH_PATH}", timeout=timeout)
     except requests.ConnectTimeout:
         return "down"
     except requests.Timeout:
