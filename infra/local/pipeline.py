@@ -51,7 +51,7 @@ def connect(settings: Settings, **extra: Any) -> snowflake.connector.SnowflakeCo
             database=DATABASE,
             schema="PUBLIC",
             session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False, "QUERY_TAG": "whoop-cli"},
-            **{**reach.connector_options(settings.warehouse_url), **extra},
+            **{"network_timeout": reach.STATEMENT_SECONDS, **reach.connector_options(settings.warehouse_url), **extra},
         )
     except snowflake.connector.errors.Error as e:
         raise warehouse_failure(e, settings.warehouse_url) or WhoopError(

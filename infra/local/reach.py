@@ -70,9 +70,7 @@ def backoff_policy(url: str) -> Callable[[], Iterator[int]]:
 
 
 def connector_options(url: str) -> dict[str, Any]:
-    """Connector (and Snowpark) options for a session on the local warehouse at `url`."""
-    return {
-        "login_timeout": LOGIN_SECONDS,
-        "network_timeout": STATEMENT_SECONDS,
-        "backoff_policy": backoff_policy(url),
-    }
+    """Connector (and Snowpark) options for a session on the local warehouse at `url`: give up logging in after
+    LOGIN_SECONDS, and retry a failed request only while the warehouse is there. The statement limit
+    (`network_timeout`) is the caller's: `pipeline.connect` keeps its STATEMENT_SECONDS, a Snowpark session none."""
+    return {"login_timeout": LOGIN_SECONDS, "backoff_policy": backoff_policy(url)}
