@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import queries
@@ -67,7 +67,7 @@ def unreachable(exc: whoop_session.WarehouseUnreachable) -> None:
     st.stop()
 
 
-def session():
+def session() -> Any:
     """The session for this run; a page whose warehouse is not answering stops with `unreachable`."""
     try:
         return whoop_session.get_session()
@@ -75,7 +75,7 @@ def session():
         unreachable(exc)
 
 
-def _frame(session, sql: str) -> pd.DataFrame:
+def _frame(session: Any, sql: str) -> pd.DataFrame:
     rows = session.sql(sql).collect()
     if not rows:
         # column names still matter to the caller; an empty frame of the statement's columns
