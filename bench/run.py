@@ -18,7 +18,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import dashboard, ingest, medallion, ml, sandbox_throughput, warehouse_overhead, warehouse_resumes
+from bench import (
+    dashboard,
+    ingest,
+    medallion,
+    ml,
+    sandbox_throughput,
+    warehouse_down,
+    warehouse_overhead,
+    warehouse_resumes,
+)
 from bench.harness import Recorder
 
 BENCHMARKS: list[Callable[..., None]] = [
@@ -29,6 +38,7 @@ BENCHMARKS: list[Callable[..., None]] = [
     ml.run,
     dashboard.run,
     warehouse_resumes.run,
+    warehouse_down.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -54,7 +54,10 @@ def main() -> None:
     st.set_page_config(layout="wide")  # page_title/page_icon: unsupported in a Native App
     st.title("WHOOP Platform")
     try:
-        counts = gold_row_counts(whoop_session.get_session())
+        counts = whoop_session.call(gold_row_counts)
+    except whoop_session.WarehouseUnreachable as exc:
+        st.error(str(exc))
+        return
     except Exception as exc:  # a page that cannot query still says why instead of a stack trace
         st.warning(f"Gold tables are not readable yet: {exc}")
         counts = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import queries
@@ -61,8 +61,21 @@ def clear_memo() -> None:
     st.session_state.pop(_MEMO, None)
 
 
-def _run(sql: str) -> pd.DataFrame:
-    session = whoop_session.get_session()
+def unreachable(exc: whoop_session.WarehouseUnreachable) -> None:
+    """Stop the page with the one line that says the (local) warehouse is not answering."""
+    st.error(str(exc))
+    st.stop()
+
+
+def session() -> Any:
+    """The session for this run; a page whose warehouse is not answering stops with `unreachable`."""
+    try:
+        return whoop_session.get_session()
+    except whoop_session.WarehouseUnreachable as exc:
+        unreachable(exc)
+
+
+def _frame(session: Any, sql: str) -> pd.DataFrame:
     rows = session.sql(sql).collect()
     if not rows:
         # column names still matter to the caller; an empty frame of the statement's columns
@@ -70,10 +83,16 @@ def _run(sql: str) -> pd.DataFrame:
     return pd.DataFrame([r.as_dict() for r in rows])
 
 
+def _run(sql: str) -> pd.DataFrame:
+    return whoop_session.call(lambda session: _frame(session, sql))
+
+
 def query(sql: str) -> pd.DataFrame:
     """Run a statement (remembered per warehouse and statement for TTL_SECONDS); columns are upper case."""
     try:
         frame = memo(("query", whoop_session.source_id(), sql), TTL_SECONDS, lambda: _run(sql)).copy()
+    except whoop_session.WarehouseUnreachable as exc:
+        unreachable(exc)
     except Exception as exc:
         raise QueryError(" ".join(str(exc).split())[:400]) from None
     frame.columns = [str(c).strip('"').upper() for c in frame.columns]
@@ -85,13 +104,19 @@ def run_all(named: dict[str, str]) -> dict[str, pd.DataFrame]:
 
 
 def _tables() -> frozenset[str]:
-    rows = whoop_session.get_session().sql(queries.tables_sql()).collect()
+    rows = whoop_session.call(lambda session: session.sql(queries.tables_sql()).collect())
     return frozenset(f"{r[0]}.{r[1]}".upper() for r in rows)
 
 
 def existing_tables() -> frozenset[str]:
+    """The app's tables (remembered a minute). An unreachable warehouse stops the page with that error rather
+    than passing for an app that is not set up; every page asks on each rerun, so this is also where a page
+    whose remembered results would hide an outage learns of it."""
     try:
+        whoop_session.check()
         return memo(("tables", whoop_session.source_id()), 60, _tables)
+    except whoop_session.WarehouseUnreachable as exc:
+        unreachable(exc)
     except Exception:
         return frozenset()
 

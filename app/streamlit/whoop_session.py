@@ -5,22 +5,46 @@ In Snowflake (Streamlit in Snowflake, inside the Native App) the session is the 
 and a Snowpark session is opened to it over HTTP, as the local warehouse's procedure runner does. The choice is
 explicit, never a fallback: a dashboard deployed to Snowflake never talks to a local URL, and a local run never
 picks up some other active session.
+
+Locally the warehouse can go away (stopped, killed) and come back while the dashboard runs. Every statement goes
+through `call`, which fails within seconds with "cannot reach the local warehouse at …" (the health route is
+probed first, and between the connector's retries), drops the cached session then, and replaces a session the
+warehouse no longer knows after a restart: the next rerun recovers by itself.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 LOCAL_ENV = "WHOOP_DASHBOARD_WAREHOUSE"
 LOCAL_ROLE_ENV = "WHOOP_DASHBOARD_ROLE"  # locally, the application role the session stands for (default app_admin)
 LOCAL_DATABASE = "WHOOP"
 ADMIN_ROLE = "APP_ADMIN"
 
+# the CLI says the same (infra/local/errors.py UNREACHABLE; tests/unit/test_reach.py keeps them equal)
+UNREACHABLE = "cannot reach the local warehouse at {url} (run `whoop local up`)"
+HEALTH_PATH = "/_local/health"  # the local warehouse's health route (infra/local/warehouse/server.py)
+PROBE_SECONDS = 2.0
+RETRY_SLEEP_SECONDS = 1
+SESSION_GONE_ERRNO = 290401  # the connector's HTTP 401: the warehouse (restarted) no longer knows the session
+
 _local_sessions: dict[str, Any] = {}
 _lock = threading.Lock()
+T = TypeVar("T")
+
+
+class WarehouseUnreachable(ConnectionError):
+    """The local warehouse is not answering; pages show this message instead of their content."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(UNREACHABLE.format(url=url))
+        self.url = url
 
 
 def local_url() -> str | None:
@@ -36,17 +60,95 @@ def source_id() -> str:
 
 
 def get_session() -> Any:
-    """The Snowpark session for this run: Snowsight's, or a cached one to the local warehouse."""
+    """The Snowpark session for this run: Snowsight's, or a cached one to the local warehouse (WarehouseUnreachable
+    at once when nothing answers there)."""
     url = local_url()
     if url is None:
         from snowflake.snowpark.context import get_active_session
 
         return get_active_session()
+    check()
     with _lock:
         session = _local_sessions.get(url)
         if session is None:
             session = _local_sessions[url] = _open_local(url)
         return session
+
+
+def check() -> None:
+    """Locally, raise WarehouseUnreachable (dropping the cached session) when nothing answers at the warehouse's
+    URL; a page calls it on every rerun, so results it remembers never hide an outage. In Snowflake: nothing."""
+    url = local_url()
+    if url is not None and _probe(url) == "down":
+        forget_local_session(url)
+        raise WarehouseUnreachable(url)
+
+
+def call(run: Callable[[Any], T]) -> T:
+    """`run(session)` on this run's session.
+
+    Locally: an unreachable warehouse raises WarehouseUnreachable and drops the cached session (never a stale
+    answer), and a session the warehouse no longer knows (it restarted) is replaced once and `run` retried."""
+    url = local_url()
+    if url is None:
+        return run(get_session())
+    replaced = False
+    while True:
+        try:
+            return run(get_session())
+        except Exception as exc:
+            if isinstance(exc, WarehouseUnreachable) or _probe(url) == "down":
+                forget_local_session(url)
+                raise WarehouseUnreachable(url) from None
+            if replaced or not _session_gone(exc):
+                raise
+            forget_local_session(url)
+            replaced = True
+
+
+def forget_local_session(url: str | None = None) -> None:
+    """Drop the cached local session (not closed: its warehouse is gone or no longer knows it)."""
+    with _lock:
+        _local_sessions.pop(url or local_url() or "", None)
+
+
+def _session_gone(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "errno", None) == SESSION_GONE_ERRNO:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _probe(url: str) -> str:
+    """`up`, `busy` (took the connection, no answer in time: a long statement may hold it) or `down` (refused)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+    try:
+        with opener.open(f"{url.rstrip('/')}{HEALTH_PATH}", timeout=PROBE_SECONDS):
+            return "up"
+    except urllib.error.HTTPError:
+        return "up"  # something answered
+    except urllib.error.URLError as exc:
+        return "busy" if isinstance(exc.reason, TimeoutError) else "down"
+    except TimeoutError:
+        return "busy"
+    except OSError:
+        return "down"
+
+
+def _backoff_policy(url: str) -> Callable[[], Iterator[int]]:
+    """The connector's backoff_policy hook: sleeps between retries of a failed request, ended with
+    WarehouseUnreachable once the warehouse refuses connections (a slow statement is still waited for)."""
+
+    def policy() -> Iterator[int]:
+        yield RETRY_SLEEP_SECONDS  # drawn when a request starts
+        while True:
+            if _probe(url) == "down":
+                raise WarehouseUnreachable(url)
+            yield RETRY_SLEEP_SECONDS
+
+    return policy
 
 
 def _open_local(url: str) -> Any:
@@ -66,6 +168,9 @@ def _open_local(url: str) -> Any:
             "database": LOCAL_DATABASE,
             "schema": "PUBLIC",
             "login_timeout": 10,
+            # a dead warehouse ends the connector's retries at once (see _backoff_policy); the options are
+            # connect()'s, https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-api
+            "backoff_policy": _backoff_policy(url),
             "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False, "QUERY_TAG": "whoop-dashboard"},
         }
     ).create()

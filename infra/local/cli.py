@@ -2,7 +2,8 @@
 
 Error contract: every failure is one line on stderr and a non-zero exit, never a traceback.
 `WhoopError` (a problem the user can act on) exits 1; anything else is a bug, exits 2 and leaves its
-traceback in `$WHOOP_HOME/logs/cli.log`; Ctrl-C exits 130 quietly.
+traceback in `$WHOOP_HOME/logs/cli.log`; Ctrl-C exits 130 quietly. A local warehouse that stops answering is
+not a bug: "cannot reach the local warehouse at …", exit 1, whichever call noticed it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, NoReturn
 
 from infra.local import inputs
 from infra.local import settings as settings_mod
-from infra.local.errors import WhoopError
+from infra.local.errors import WhoopError, warehouse_failure
 from infra.local.settings import REPO_ROOT, Settings
 
 PIPELINE_MODULE = "infra.local.pipeline"
@@ -283,9 +284,11 @@ def _one_line(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one `whoop` command; returns the exit code (the console script passes it to sys.exit)."""
+    settings: Settings | None = None
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args, _load_settings()) or 0)
+        settings = _load_settings()
+        return int(args.func(args, settings) or 0)
     except _UsageError as e:
         print(_one_line(str(e)), file=sys.stderr)
         return 2
@@ -295,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:
+        # the warehouse going away mid-command surfaces as a connector or HTTP error: one line, not a bug
+        down = warehouse_failure(e, settings.warehouse_url) if settings else None
+        if down:
+            print(f"whoop: {down.message}", file=sys.stderr)
+            return 1
         path = _log_unexpected(e)
         print(f"whoop: unexpected error: {type(e).__name__}: {_one_line(str(e))} (details in {path})", file=sys.stderr)
         return 2

@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlparse
 import requests
 import snowflake.connector
 
-from infra.local import migrations, stack
-from infra.local.errors import WhoopError
+from infra.local import migrations, reach, stack
+from infra.local.errors import WhoopError, warehouse_failure
 from infra.local.settings import REPO_ROOT, Settings
 from snowpark_procs.pipeline_state import STARTED, STATE_KEY, STOPPED
 
@@ -35,7 +35,11 @@ LAYERS = ("BRONZE", "SILVER", "GOLD", "ML", "OPS", "CONFIG")
 
 
 def connect(settings: Settings, **extra: Any) -> snowflake.connector.SnowflakeConnection:
-    """A real connector session on the local warehouse, in the app's database."""
+    """A real connector session on the local warehouse, in the app's database.
+
+    An absent warehouse fails at once, and one that dies while connected within seconds, with one line
+    (infra/local/reach.py); a slow statement is still waited for."""
+    reach.check(settings.warehouse_url)
     try:
         return snowflake.connector.connect(
             account="local",
@@ -46,15 +50,19 @@ def connect(settings: Settings, **extra: Any) -> snowflake.connector.SnowflakeCo
             protocol="http",
             database=DATABASE,
             schema="PUBLIC",
-            login_timeout=10,
-            network_timeout=600,
             session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False, "QUERY_TAG": "whoop-cli"},
-            **extra,
+            **{"network_timeout": reach.STATEMENT_SECONDS, **reach.connector_options(settings.warehouse_url), **extra},
         )
     except snowflake.connector.errors.Error as e:
-        raise WhoopError(
-            f"cannot reach the local warehouse at {settings.warehouse_url} ({e.msg}); run `whoop local up`"
+        raise warehouse_failure(e, settings.warehouse_url) or WhoopError(
+            f"cannot connect to the local warehouse at {settings.warehouse_url}: {' '.join(str(e.msg).split())}"
         ) from None
+
+
+def _tick(settings: Settings) -> dict[str, Any]:
+    """The local scheduler's beat: refresh the dynamic tables (a refresh may take minutes; connecting may not)."""
+    url = f"{settings.warehouse_url}/_local/tick"
+    return requests.post(url, timeout=(reach.CONNECT_SECONDS, reach.STATEMENT_SECONDS)).json()
 
 
 def _install_app(cur: Any, settings: Settings) -> list[str]:
@@ -357,7 +365,7 @@ def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
         quality = _quality_summary(cur)
     finally:
         conn.close()
-    tick = requests.post(f"{settings.warehouse_url}/_local/tick", timeout=600).json()
+    tick = _tick(settings)
     if not tick.get("success"):
         raise WhoopError(f"dynamic table refresh failed: {tick.get('message')}")
     result = {"tasks": tasks, "dynamic_tables_refreshed": tick["refreshed"], "data_quality": quality}
@@ -540,11 +548,12 @@ def ml_backtest(settings: Settings, member: str, as_json: bool = False) -> dict[
 
 
 def _snowpark(settings: Settings) -> Any:
-    """A Snowpark session on the local warehouse (what a procedure handler gets)."""
+    """A Snowpark session on the local warehouse (what a procedure handler gets), as quick to fail as `connect`."""
     import atexit
 
     from snowflake.snowpark import Session
 
+    reach.check(settings.warehouse_url)
     try:
         session = Session.builder.configs(
             {
@@ -557,10 +566,14 @@ def _snowpark(settings: Settings) -> Any:
                 "database": DATABASE,
                 "schema": "PUBLIC",
                 "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+                **reach.connector_options(settings.warehouse_url),
             }
         ).create()
     except Exception as e:
-        raise WhoopError(f"cannot reach the local warehouse at {settings.warehouse_url}; run `whoop local up`") from e
+        raise warehouse_failure(e, settings.warehouse_url) or WhoopError(
+            f"cannot open a Snowpark session on the local warehouse at {settings.warehouse_url}: "
+            f"{' '.join(str(e).split())[:300]}"
+        ) from None
     atexit.unregister(session._close_at_exit)
     return session
 

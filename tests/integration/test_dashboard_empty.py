@@ -58,9 +58,12 @@ def test_setup_shows_no_members_and_still_offers_connect(empty, monkeypatch):
 
 
 def test_pages_explain_an_unreachable_warehouse(monkeypatch):
-    """No warehouse at all (wrong port): the home page says why instead of a traceback."""
+    """No warehouse at all (wrong port): the home page says so in the CLI's one line instead of a traceback
+    (tests/integration/test_warehouse_down.py: every page, and a warehouse that dies and comes back)."""
+    from infra.local.errors import UNREACHABLE
     from tests.conftest import free_port
 
-    at = app_test(MAIN, f"http://127.0.0.1:{free_port()}", monkeypatch)
-    _ok(at)
-    assert "not readable yet" in texts(at.warning)
+    url = f"http://127.0.0.1:{free_port()}"
+    at = app_test(MAIN, url, monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    assert texts(at.error) == UNREACHABLE.format(url=url)

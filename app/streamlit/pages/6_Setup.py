@@ -13,7 +13,7 @@ ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
 
 st.set_page_config(layout="wide")  # page_title/page_icon: unsupported in a Native App
 st.title("Setup")
-session = whoop_session.get_session()
+session = ui.session()
 admin = whoop_session.admin_check(session)
 if admin.unknown:
     grant = whoop_session.READ_SESSION_GRANT.format(app=whoop_session.app_name(session))
@@ -44,7 +44,7 @@ if pipeline_state == "STARTED":
     st.success("Started: the ingest runs every 30 minutes, Silver and the quality checks after it, then Gold.")
     if st.button("Stop the pipeline", key="stop_pipeline"):
         try:
-            session.sql("CALL OPS.STOP_PIPELINE()").collect()
+            whoop_session.call(lambda s: s.sql("CALL OPS.STOP_PIPELINE()").collect())
         except Exception as exc:
             st.warning(f"Stopping failed: {' '.join(str(exc).split())[:300]}")
         else:
@@ -58,7 +58,7 @@ else:
     )
     if st.button("Start the pipeline", type="primary", key="start_pipeline"):
         try:
-            result = session.sql("CALL OPS.START_PIPELINE()").collect()[0][0]
+            result = whoop_session.call(lambda s: s.sql("CALL OPS.START_PIPELINE()").collect())[0][0]
         except Exception as exc:
             st.warning(f"The pipeline could not start: {' '.join(str(exc).split())[:300]}")
         else:
@@ -87,7 +87,7 @@ st.subheader("Run the pipeline now")
 st.write(f"Fires the task graph once (`EXECUTE TASK {ROOT_TASK}`): ingest, Silver, data quality; Gold follows its lag.")
 if st.button("Run now", type="primary", key="run_now"):
     try:
-        session.sql(f"EXECUTE TASK {ROOT_TASK}").collect()
+        whoop_session.call(lambda s: s.sql(f"EXECUTE TASK {ROOT_TASK}").collect())
     except Exception as exc:
         st.warning(f"The task could not be started: {' '.join(str(exc).split())[:300]}")
     else:
@@ -110,9 +110,8 @@ if submitted:
         st.warning("Enter a member name and a numeric WHOOP user id.")
     else:
         try:
-            rows = session.sql(
-                "CALL OPS.CONNECT_MEMBER_OAUTH(?, ?)", params=[name.strip(), int(user_id.strip())]
-            ).collect()
+            params = [name.strip(), int(user_id.strip())]
+            rows = whoop_session.call(lambda s: s.sql("CALL OPS.CONNECT_MEMBER_OAUTH(?, ?)", params=params).collect())
             result = json.loads(rows[0][0]) if isinstance(rows[0][0], str) else rows[0][0]
         except Exception as exc:
             st.warning(f"Connecting {name} failed: {' '.join(str(exc).split())[:300]}")
