@@ -422,6 +422,17 @@ def test_a_bad_newer_export_workout_leaves_the_good_one_in_silver(stack: Setting
 # -- an install from before RULE_DETAIL upgrades ----------------------------------------------------------
 
 
+def test_the_data_quality_page_names_each_rule_and_field(stack: Settings, planted: dict, monkeypatch) -> None:
+    from tests.integration.dashboard_support import PAGE, app_test
+
+    at = app_test(PAGE["Data_Quality"], stack.warehouse_url, monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    held = next(d.value for d in at.dataframe if "RULE_NAME" in d.value.columns)
+    shown = set(zip(held["RULE_NAME"], held["RULE_DETAIL"].fillna(""), strict=True))
+    assert ("missing_required_field", "score.zone_durations") in shown
+    assert ("zone_time_exceeds_workout", "") in shown
+
+
 PENDING = (
     "CYCLE", "RECOVERY", "SLEEP", "WORKOUT", "MEMBER_PROFILE", "BODY_MEASUREMENT", "EXPORT_CYCLE", "EXPORT_SLEEP",
     "EXPORT_WORKOUT", "JOURNAL_ENTRY",
