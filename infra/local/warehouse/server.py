@@ -1,8 +1,9 @@
 """The local Snowflake: fakesnow's HTTP server with the emulation layer in front of its query endpoint.
 
 Clients (snowflake-connector-python, Snowpark, the Snowflake CLI) connect with
-`host=127.0.0.1, port=N, protocol=http` and any account, user and password. Databases persist as
-DuckDB files under the data directory.
+`host=127.0.0.1, port=N, protocol=http` and any account, user and password. Everything persists under
+the data directory: databases as DuckDB files in `databases/`, internal stages' files in `stages/`,
+stages and file formats in `fakesnow_global.db` (infra/local/warehouse/persistence.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from infra.local.warehouse import fakesnow_fixes, statement_cache
+from infra.local.warehouse import fakesnow_fixes, persistence, statement_cache
 from infra.local.warehouse.engine import Engine
 from infra.local.warehouse.errors import LocalSqlError
 
@@ -48,7 +49,9 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     databases_dir.mkdir(parents=True, exist_ok=True)
     fakesnow_fixes.apply()
     statement_cache.apply()
+    persistence.use_stage_storage(data_dir)  # staged files under the data dir, not the system temp dir
     fs = FakeSnow(db_path=databases_dir)
+    persistence.attach_global(fs, data_dir)  # stages, file formats and comments in a file, not in memory
     # fakesnow's handlers look their shared instance up in this module global: point it at ours
     fs_server.shared_fs = fs
     _attach_existing(fs, databases_dir)
