@@ -23,6 +23,7 @@ from bench import (
     ingest,
     medallion,
     ml,
+    restart,
     sandbox_throughput,
     warehouse_down,
     warehouse_overhead,
@@ -39,6 +40,7 @@ BENCHMARKS: list[Callable[..., None]] = [
     dashboard.run,
     warehouse_resumes.run,
     warehouse_down.run,
+    restart.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -1,0 +1,147 @@
+"""Rows lost after `whoop local down` / `whoop local up` (issue 13 item 3): the target is 0.
+
+The stack runs as a user runs it, as background processes (infra/local/stack.py) under a fresh WHOOP_HOME:
+deploy, authorize one sandbox member, run the pipeline, import that member's export (stage, file format, staged
+files) and run again. Then every table's and view's rows and the export stage's files are counted, the stack is
+stopped and started, and they are counted again. The processes get an empty TMPDIR, which must stay empty:
+nothing the stack keeps may live outside WHOOP_HOME.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.harness import Recorder, free_port
+from infra.local import inventory, pipeline, stack
+from infra.local.sandbox.export import write_export
+from infra.local.settings import Settings
+
+
+@contextlib.contextmanager
+def _tmpdir(path: Path) -> Iterator[None]:
+    """TMPDIR for the processes the stack starts (they inherit this process's environment)."""
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(path)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = previous
+
+
+def _snapshot(settings: Settings) -> dict[str, Any]:
+    conn = pipeline.connect(settings)
+    try:
+        return inventory.snapshot(conn.cursor())
+    finally:
+        conn.close()
+
+
+def _fill(settings: Settings, export: Path) -> str:
+    """Deploy, authorize the first sandbox member, run, import their export and run again; returns the member."""
+    with contextlib.redirect_stdout(io.StringIO()):  # the import prints a line per file
+        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        member = pipeline.sandbox_members(settings)[0]
+        pipeline.auth(settings, member=member, quiet=True)
+        pipeline.run_once(settings, quiet=True)
+        truth = requests.get(f"{settings.sandbox_url}/_sandbox/truth/{member}", timeout=60)
+        truth.raise_for_status()
+        write_export(truth.json(), export)
+        pipeline.import_export(settings, export, member)
+        pipeline.run_once(settings, quiet=True)
+    return member
+
+
+def rows_lost(before: dict[str, int | str], after: dict[str, int | str]) -> int:
+    """Rows of each table or view missing afterwards (a table that is gone or unreadable loses all its rows)."""
+    lost = 0
+    for table, n in before.items():
+        if not isinstance(n, int):
+            continue
+        m = after.get(table)
+        lost += max(0, n - m) if isinstance(m, int) else n
+    return lost
+
+
+def files_lost(before: dict[str, Any], after: dict[str, Any]) -> int:
+    """Staged files listed before that are not listed afterwards (a stage that is gone loses them all)."""
+    lost = 0
+    for stage_name, files in before.items():
+        if isinstance(files, str):
+            continue
+        kept = after.get(stage_name)
+        names = {f[0] for f in kept} if isinstance(kept, list) else set()
+        lost += sum(f[0] not in names for f in files)
+    return lost
+
+
+def run(rec: Recorder, quick: bool = False) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-restart-") as tmp:
+        root = Path(tmp)
+        (root / "tmp").mkdir()
+        settings = Settings(
+            home=root / "home", host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=11
+        )
+        with _tmpdir(root / "tmp"):
+            try:
+                stack.up(settings)
+                member = _fill(settings, root / "export")
+                before = _snapshot(settings)
+                started = time.perf_counter()
+                stack.down(settings)
+                stack.up(settings)
+                restart_seconds = time.perf_counter() - started
+                after = _snapshot(settings)
+            finally:
+                stack.down(settings)
+        outside = sorted(p.name for p in (root / "tmp").iterdir())
+
+    rows = sum(n for n in before["row counts"].values() if isinstance(n, int))
+    files = sum(len(f) for f in before["staged files"].values() if isinstance(f, list))
+    changed = sorted(key for key in before if key not in ("row counts", "staged files") and before[key] != after[key])
+    compared = f"{rows} rows in {len(before['row counts'])} tables and views before `local down` / `local up`"
+    rec.add(
+        "restart_rows_lost",
+        rows_lost(before["row counts"], after["row counts"]),
+        "rows",
+        compared,
+        target=0,
+        note=f"one member ({member}) ingested, exported and imported, the pipeline run twice",
+    )
+    rec.add(
+        "restart_staged_files_lost",
+        files_lost(before["staged files"], after["staged files"]),
+        "files",
+        f"{files} files on the export stage before the restart",
+        target=0,
+    )
+    rec.add(
+        "restart_object_listings_changed",
+        len(changed),
+        "listings",
+        f"{len(before) - 2} listings (SHOW per object kind, the local catalog, INFORMATION_SCHEMA, load history) "
+        "before the restart",
+        target=0,
+        note=json.dumps(changed),
+    )
+    rec.add(
+        "restart_files_outside_home",
+        len(outside),
+        "files",
+        "entries left in the stack's TMPDIR (everything belongs under WHOOP_HOME)",
+        target=0,
+        note=json.dumps(outside[:10]),
+    )
+    rec.add("restart_down_up_seconds", restart_seconds, "s", "`local down` then `local up` (both services)")
