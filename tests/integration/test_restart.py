@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,6 +145,12 @@ def test_local_down_up_keeps_every_object_staged_file_and_row(home: Settings, tm
     deadline = time.monotonic() + 10
     while stack.status(settings)[0].state != "stale" and time.monotonic() < deadline:
         time.sleep(0.1)  # gone (and reaped) once its pid file names no live warehouse
+    while not stack._port_free(settings.host, settings.warehouse_port) and time.monotonic() < deadline + 20:
+        time.sleep(0.2)  # the killed server's sockets close with the process, its clients' a little later
+    sockets = subprocess.run(["ss", "-tanpo"], capture_output=True, text=True).stdout.splitlines()
+    assert stack._port_free(settings.host, settings.warehouse_port), "\n".join(
+        line for line in sockets if f":{settings.warehouse_port} " in line
+    )
     _whoop("local", "up")
     assert _snapshot(settings) == after, "changed by a warehouse killed and started again"
 

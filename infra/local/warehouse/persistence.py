@@ -15,19 +15,32 @@ restart of the warehouse (`whoop local down && whoop local up`, a reboot) lost t
 
 Snowflake keeps an internal stage's files until they are removed or the stage is dropped
 (https://docs.snowflake.com/en/sql-reference/sql/drop-stage, https://docs.snowflake.com/en/sql-reference/sql/remove);
-so does the local warehouse.
+so does the local warehouse. fakesnow cannot drop a stage or a file format and leaves both (and the stage's files)
+behind when their schema or database is dropped, which a persistent `_fs_global` would keep forever and hand to
+the next object of the same name: `DROP STAGE` (its files purged, as Snowflake does for an internal stage),
+`DROP FILE FORMAT`, and `DROP SCHEMA` (what it contained goes with it) are handled here. fakesnow has no
+`DROP DATABASE`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import fakesnow.transforms.stage as fs_stage
 from fakesnow import info_schema
 from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
 from fakesnow.transforms import show
+
+from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import QNAME, qualify, split_name, status_select
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
 
 GLOBAL_FILE = "fakesnow_global.db"
 STAGES_DIR = "stages"
@@ -83,3 +96,79 @@ def attach_global(fs: FakeSnow, data_dir: Path) -> Path:
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+# dropping stages, file formats and the schemas that hold them------------------------------------
+_STAGES = f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_stages"
+_FILE_FORMATS = f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_file_formats"
+_SCOPE = ("database_name", "schema_name")
+# comments of tables and columns, by (catalog, schema) of the table
+_COMMENTS = {
+    f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_tables_ext": ("ext_table_catalog", "ext_table_schema"),
+    f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_columns_ext": ("ext_table_catalog", "ext_table_schema"),
+}
+
+
+def register(engine: Engine) -> None:
+    engine.on(rf"^DROP\s+STAGE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop_stage)
+    engine.on(rf"^DROP\s+FILE\s+FORMAT\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop_file_format)
+    engine.on(rf"^DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?(?P<name>{QNAME})(?:\s+(?:CASCADE|RESTRICT))?$", _drop_schema)
+
+
+def _delete(engine: Engine, sql: str, params: list[str]) -> int:
+    duck = engine.fs.duck_conn.cursor()
+    try:
+        return len(duck.execute(sql + " RETURNING 1", params).fetchall())
+    finally:
+        duck.close()
+
+
+def _stage_dir(*parts: str) -> Path:
+    """A stage's (or a schema's) folder in the bucket; never the bucket itself or outside it."""
+    bucket = Path(fs_stage.LOCAL_BUCKET_PATH)
+    folder = bucket.joinpath(*parts)
+    if folder.resolve() == bucket.resolve() or not folder.resolve().is_relative_to(bucket.resolve()):
+        raise LocalSqlError(f"Invalid stage location: {'.'.join(parts)}", errno=1003)
+    return folder
+
+
+def _drop_stage(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    where = "database_name = ? AND schema_name = ? AND name = ?"
+    if not _delete(engine, f"DELETE FROM {_STAGES} WHERE {where}", [name.database, name.schema, name.name]):
+        if m["ie"]:
+            return Outcome(sql=status_select("Drop statement executed successfully (stage already dropped)."))
+        raise LocalSqlError(f"SQL compilation error:\nStage '{name.fqn}' does not exist or not authorized.", 2003)
+    shutil.rmtree(_stage_dir(name.database, name.schema, name.name), ignore_errors=True)
+    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+
+
+def _drop_file_format(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    name = qualify(m["name"], session.database, session.schema)
+    where = "database_name = ? AND schema_name = ? AND name = ?"
+    if not _delete(engine, f"DELETE FROM {_FILE_FORMATS} WHERE {where}", [name.database, name.schema, name.name]):
+        if m["ie"]:
+            return Outcome(sql=status_select("Drop statement executed successfully (file format already dropped)."))
+        raise LocalSqlError(f"SQL compilation error:\nFile format '{name.fqn}' does not exist or not authorized.", 2003)
+    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+
+
+def _drop_schema(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """fakesnow drops the schema; once it has, its stages (with their files), file formats and comments go too."""
+    from infra.local.warehouse.engine import Outcome
+
+    parts = split_name(m["name"])
+    scope = [session.database or "", parts[0]] if len(parts) == 1 else parts[-2:]
+
+    def forget(ok: bool) -> None:
+        if not ok or not all(scope):
+            return
+        for table, (database, schema) in [(_STAGES, _SCOPE), (_FILE_FORMATS, _SCOPE), *_COMMENTS.items()]:
+            _delete(engine, f"DELETE FROM {table} WHERE {database} = ? AND {schema} = ?", scope)
+        shutil.rmtree(_stage_dir(*scope), ignore_errors=True)
+
+    return Outcome(sql=text, after=forget)

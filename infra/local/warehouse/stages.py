@@ -28,6 +28,8 @@ import fakesnow.copy_into as fs_copy
 import fakesnow.transforms.stage as fs_stage
 from sqlglot import exp, parse_one
 
+from infra.local.warehouse import persistence
+
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine, LocalSession, Outcome
 
@@ -89,6 +91,7 @@ def register(engine: Engine) -> None:
     fs_copy._inserts = _inserts
     engine.on(r"^COPY\s+INTO\s+.+?\bFROM\s*\(\s*SELECT\b.*$", _copy_transformation)
     engine.on(r"^(?:REMOVE|RM)\s+@(?P<stage>[^\s/]+)(?P<path>/\S*)?$", _remove)
+    persistence.register(engine)  # DROP STAGE / FILE FORMAT, and what a dropped schema or database held
 
 
 def _remove(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
