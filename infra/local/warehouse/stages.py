@@ -91,7 +91,7 @@ def register(engine: Engine) -> None:
     fs_copy._inserts = _inserts
     engine.on(r"^COPY\s+INTO\s+.+?\bFROM\s*\(\s*SELECT\b.*$", _copy_transformation)
     engine.on(r"^(?:REMOVE|RM)\s+@(?P<stage>[^\s/]+)(?P<path>/\S*)?$", _remove)
-    persistence.register(engine)  # DROP STAGE / FILE FORMAT, and what a dropped schema or database held
+    persistence.register(engine)  # DROP STAGE / FILE FORMAT, and what a dropped schema held
 
 
 def _remove(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
