@@ -244,7 +244,7 @@ class _Loaded:
 
 
 # The local warehouse answers a statement fakesnow cannot run with its (shortened) text; the reason is in its log.
-_LOCAL_UNRUNNABLE = re.compile(r"could not run this statement: .*?(\(details in [^)]*\))?$", re.I)
+_LOCAL_UNRUNNABLE = re.compile(r"could not run this statement: (.*?); statement: .*$", re.I | re.S)
 
 
 def _reason(e: snowflake.connector.errors.Error) -> str:
@@ -252,7 +252,7 @@ def _reason(e: snowflake.connector.errors.Error) -> str:
     line and column; the local warehouse's fallback quotes the statement, which says nothing to the user)."""
     text = " ".join(str(getattr(e, "msg", None) or e).split())
     text = re.sub(r"^\d{6} \(\w+\): ", "", text)  # the error code and SQL state say nothing to the user
-    text = _LOCAL_UNRUNNABLE.sub(lambda m: "could not load it " + (m[1] or ""), text).strip()
+    text = _LOCAL_UNRUNNABLE.sub(lambda m: f"could not load it ({m[1]})", text).strip()
     return text if len(text) <= 300 else text[:300] + "…"
 
 

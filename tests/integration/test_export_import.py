@@ -353,6 +353,7 @@ def test_a_file_the_warehouse_refuses_names_the_file_and_keeps_nothing(
     message = str(e.value)
     assert message.startswith("workouts.csv: the warehouse refused the file: "), message
     assert "COPY" not in message and "SELECT" not in message and "\n" not in message
+    assert "unicode" in message.lower() and "warehouse log" not in message  # the reason, not a pointer to a log
     _nothing_of(stack, "zoe_copy")
 
 

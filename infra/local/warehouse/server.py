@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import gzip
 import html
 import json
@@ -32,6 +33,26 @@ from infra.local.warehouse.errors import LocalSqlError
 
 log = logging.getLogger("whoop.local.warehouse")
 
+# fakesnow answers a statement it cannot run with a 500 whose text is only the statement; the reason is in
+# the exception it logs. The handler runs on the request's own task, so the reason is kept per request.
+_unhandled: contextvars.ContextVar[str | None] = contextvars.ContextVar("fakesnow_unhandled", default=None)
+
+
+class _KeepReason(logging.Handler):
+    """Keeps the reason of the exception fakesnow's query handler logs, for the error the client gets."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            e = record.exc_info[1]
+            _unhandled.set(" ".join(f"{type(e).__name__}: {e}".split())[:500])
+
+
+def _keep_fakesnow_reasons() -> None:
+    logger = logging.getLogger(fs_server.__name__)
+    if not any(isinstance(h, _KeepReason) for h in logger.handlers):
+        # a new list: fakesnow's logger shares uvicorn's handler list object, which must not get this handler
+        logger.handlers = [*logger.handlers, _KeepReason(level=logging.ERROR)]
+
 
 def _attach_existing(fs: FakeSnow, databases_dir: Path) -> None:
     """Re-attach the databases a previous run left on disk, so a restart keeps every table."""
@@ -49,6 +70,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     databases_dir.mkdir(parents=True, exist_ok=True)
     fakesnow_fixes.apply()
     statement_cache.apply()
+    _keep_fakesnow_reasons()
     persistence.use_stage_storage(data_dir)  # staged files under the data dir, not the system temp dir
     fs = FakeSnow(db_path=databases_dir)
     persistence.attach_global(fs, data_dir)  # stages, file formats and comments in a file, not in memory
@@ -119,14 +141,16 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
                     body.pop("bindings", None)
                 encoded = json.dumps(body).encode()
                 request._body = gzip.compress(encoded) if gzipped else encoded
+            _unhandled.set(None)
             response = await fs_server.query_request(request)
             if response.status_code >= 500:
                 # fakesnow answers statements it cannot run with a 500, which clients retry for
-                # minutes; answer with a SQL error instead (without the statement's parameters).
+                # minutes; answer with a SQL error instead, with fakesnow's reason (never the parameters).
+                reason = _unhandled.get()
                 return _error(
                     LocalSqlError(
-                        "The local warehouse (fakesnow) could not run this statement: "
-                        f"{' '.join(outcome.sql.split())[:300]} (details in the warehouse log)",
+                        f"The local warehouse (fakesnow) could not run this statement: "
+                        f"{reason or 'details in the warehouse log'}; statement: {' '.join(outcome.sql.split())[:300]}",
                         errno=2000,
                     )
                 )
