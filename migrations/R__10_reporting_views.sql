@@ -434,3 +434,259 @@ GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS TO ROLE WH
 ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS DROP ALL ROW ACCESS POLICIES;
 ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS
     ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+
+-- The views below serve the Power BI report's Predictive Insights and Data Quality pages (powerbi/README.md).
+-- Like V_PREDICTIONS they read the app's ML and OPS tables, which WHOOP_ADMIN reads through app_admin (ML via
+-- app_viewer, OPS directly; app/setup_script.sql). Each keeps the file's one-SELECT shape (checked by
+-- tests/static/test_migrations.py): what a CTE would compute is a derived table joined after FROM.
+
+-- What drove each member's explained recovery (OPS.SCORE_ML writes ML.FACT_RECOVERY_DRIVERS): one row per
+-- member, day and driver; IS_NEWEST marks the member's newest explained day, the one the report charts.
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS (
+    MEMBER_KEY,
+    DATE_KEY,
+    DRIVER,
+    DRIVER_VALUE,
+    DRIVER_USUAL,
+    Z_SCORE,
+    CONTRIBUTION_POINTS,
+    RECOVERY_SCORE,
+    BASELINE_RECOVERY,
+    INTERCEPT_POINTS,
+    EXPLAINED_RECOVERY,
+    MODEL_NAME,
+    MODEL_VERSION,
+    COMPUTED_AT,
+    IS_NEWEST
+)
+COMMENT = 'Recovery points each driver (HRV, resting HR, sleep, respiratory rate) added or took away on each explained day of a member; IS_NEWEST marks the newest day'
+AS
+SELECT
+    d.MEMBER_KEY,
+    d.DATE_KEY,
+    d.DRIVER,
+    d.DRIVER_VALUE,
+    d.DRIVER_USUAL,
+    d.Z_SCORE,
+    d.CONTRIBUTION_POINTS,
+    d.RECOVERY_SCORE,
+    d.BASELINE_RECOVERY,
+    d.INTERCEPT_POINTS,
+    d.EXPLAINED_RECOVERY,
+    d.MODEL_NAME,
+    d.MODEL_VERSION,
+    d.COMPUTED_AT,
+    (d.DATE_KEY = n.NEWEST_DATE_KEY) AS IS_NEWEST
+FROM {{ app_database }}.ML.FACT_RECOVERY_DRIVERS AS d
+INNER JOIN (
+    SELECT x.MEMBER_KEY, MAX(x.DATE_KEY) AS NEWEST_DATE_KEY
+    FROM {{ app_database }}.ML.FACT_RECOVERY_DRIVERS AS x
+    GROUP BY x.MEMBER_KEY
+) AS n ON n.MEMBER_KEY = d.MEMBER_KEY;
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS TO ROLE WHOOP_BI;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS DROP ALL ROW ACCESS POLICIES;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS
+    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+
+-- The newest walk-forward evaluation of each member's models against the naive baselines (ML.EVALUATIONS keeps
+-- every retrain; the report shows what is served now and why).
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS (
+    MEMBER_KEY,
+    MODEL_NAME,
+    MODEL_VERSION,
+    PREDICTOR,
+    MAE,
+    RMSE,
+    N_PREDICTIONS,
+    SKILL,
+    IS_BEST_BASELINE,
+    IS_SERVED,
+    SERVING_REASON,
+    EVALUATED_AT
+)
+COMMENT = 'Newest evaluation per member: MAE, RMSE and skill of each model and baseline, and which one scoring serves'
+AS
+SELECT
+    e.MEMBER_KEY,
+    e.MODEL_NAME,
+    e.MODEL_VERSION,
+    e.PREDICTOR,
+    e.MAE,
+    e.RMSE,
+    e.N_PREDICTIONS,
+    e.SKILL,
+    e.IS_BEST_BASELINE,
+    e.IS_SERVED,
+    e.SERVING_REASON,
+    e.EVALUATED_AT
+FROM {{ app_database }}.ML.EVALUATIONS AS e
+INNER JOIN (
+    SELECT x.MEMBER_KEY, MAX(x.EVALUATED_AT) AS EVALUATED_AT
+    FROM {{ app_database }}.ML.EVALUATIONS AS x
+    GROUP BY x.MEMBER_KEY
+) AS n ON n.MEMBER_KEY = e.MEMBER_KEY AND n.EVALUATED_AT = e.EVALUATED_AT;
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS TO ROLE WHOOP_BI;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS DROP ALL ROW ACCESS POLICIES;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS
+    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+
+-- Nights flagged as illness-like (ML.FACT_ANOMALIES, OPS.DETECT_ANOMALIES_ML): the signals out of the member's
+-- own baseline, their robust z-scores and why the night was flagged.
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES (
+    MEMBER_KEY,
+    DATE_KEY,
+    SIGNALS,
+    Z_HRV_DOWN,
+    Z_RHR_UP,
+    Z_RESP_UP,
+    Z_SKIN_TEMP_UP,
+    IF_SCORE,
+    REASON,
+    DETECTED_AT
+)
+COMMENT = 'Flagged nights per member (wake-up date): signals out of the personal baseline, robust z-scores, reason'
+AS
+SELECT
+    a.MEMBER_KEY,
+    a.DATE_KEY,
+    a.SIGNALS,
+    a.Z_HRV_DOWN,
+    a.Z_RHR_UP,
+    a.Z_RESP_UP,
+    a.Z_SKIN_TEMP_UP,
+    a.IF_SCORE,
+    a.REASON,
+    a.DETECTED_AT
+FROM {{ app_database }}.ML.FACT_ANOMALIES AS a;
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES TO ROLE WHOOP_BI;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES DROP ALL ROW ACCESS POLICIES;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES
+    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+
+-- Journal behaviours against next-day recovery (ML.BEHAVIOUR_EFFECTS, replaced per member by OPS.TRAIN_ML). Only
+-- the question text and the fitted effect: the journal's free-text notes stay out of REPORTING (see the top).
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS (
+    MEMBER_KEY,
+    QUESTION_TEXT,
+    EFFECT_POINTS,
+    CI_LOW,
+    CI_HIGH,
+    N_YES,
+    N_NO,
+    P_VALUE,
+    Q_VALUE,
+    ADJUSTED_FOR,
+    SIGNIFICANT,
+    COMPUTED_AT
+)
+COMMENT = 'Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, p, BH q)'
+AS
+SELECT
+    b.MEMBER_KEY,
+    b.QUESTION_TEXT,
+    b.EFFECT_POINTS,
+    b.CI_LOW,
+    b.CI_HIGH,
+    b.N_YES,
+    b.N_NO,
+    b.P_VALUE,
+    b.Q_VALUE,
+    b.ADJUSTED_FOR,
+    b.SIGNIFICANT,
+    b.COMPUTED_AT
+FROM {{ app_database }}.ML.BEHAVIOUR_EFFECTS AS b;
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS TO ROLE WHOOP_BI;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS DROP ALL ROW ACCESS POLICIES;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS
+    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+
+-- Data quality checks on whole tables (OPS.DQ_RESULTS rows without a member) of the last 90 days of runs, with
+-- IS_LATEST_RUN for the newest run (OPS.DQ_RUNS) and the day of the run as a DATE_KEY. No MEMBER_KEY, so no row access policy: a table's check
+-- result says nothing about one member. The per-member checks are V_DQ_MEMBER_CHECKS.
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_DQ_CHECKS (
+    RUN_ID,
+    CHECKED_AT,
+    CHECK_DATE_KEY,
+    LAYER,
+    TABLE_NAME,
+    CHECK_NAME,
+    CHECK_KIND,
+    SEVERITY,
+    ROWS_TESTED,
+    FAILURES,
+    PASSED,
+    DETAIL,
+    IS_LATEST_RUN
+)
+COMMENT = 'Table-level data quality results of the last 90 days (severity error alerts, warn is recorded), IS_LATEST_RUN marks the newest run'
+AS
+SELECT
+    q.RUN_ID,
+    q.CHECKED_AT,
+    c.DATE_KEY AS CHECK_DATE_KEY,
+    q.LAYER,
+    q.TABLE_NAME,
+    q.CHECK_NAME,
+    q.CHECK_KIND,
+    q.SEVERITY,
+    q.ROWS_TESTED,
+    q.FAILURES,
+    q.PASSED,
+    q.DETAIL,
+    (q.RUN_ID = l.RUN_ID) AS IS_LATEST_RUN
+FROM {{ app_database }}.OPS.DQ_RESULTS AS q
+CROSS JOIN (
+    SELECT MAX_BY(r.RUN_ID, r.STARTED_AT) AS RUN_ID
+    FROM {{ app_database }}.OPS.DQ_RUNS AS r
+) AS l
+LEFT JOIN {{ app_database }}.GOLD.DIM_DATE AS c ON c.FULL_DATE = q.CHECKED_AT::DATE
+WHERE q.MEMBER_KEY IS NULL
+    AND q.CHECKED_AT >= DATEADD(DAY, -90, CURRENT_DATE());
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_DQ_CHECKS TO ROLE WHOOP_BI;
+
+-- Per-member data quality checks (data freshness, days without a recovery) of the last 90 days of runs.
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS (
+    RUN_ID,
+    CHECKED_AT,
+    CHECK_DATE_KEY,
+    MEMBER_KEY,
+    LAYER,
+    TABLE_NAME,
+    CHECK_NAME,
+    CHECK_KIND,
+    SEVERITY,
+    ROWS_TESTED,
+    FAILURES,
+    PASSED,
+    DETAIL,
+    IS_LATEST_RUN
+)
+COMMENT = 'Per-member data quality results of the last 90 days (freshness, days without a recovery), IS_LATEST_RUN marks the newest run'
+AS
+SELECT
+    q.RUN_ID,
+    q.CHECKED_AT,
+    c.DATE_KEY AS CHECK_DATE_KEY,
+    q.MEMBER_KEY,
+    q.LAYER,
+    q.TABLE_NAME,
+    q.CHECK_NAME,
+    q.CHECK_KIND,
+    q.SEVERITY,
+    q.ROWS_TESTED,
+    q.FAILURES,
+    q.PASSED,
+    q.DETAIL,
+    (q.RUN_ID = l.RUN_ID) AS IS_LATEST_RUN
+FROM {{ app_database }}.OPS.DQ_RESULTS AS q
+CROSS JOIN (
+    SELECT MAX_BY(r.RUN_ID, r.STARTED_AT) AS RUN_ID
+    FROM {{ app_database }}.OPS.DQ_RUNS AS r
+) AS l
+LEFT JOIN {{ app_database }}.GOLD.DIM_DATE AS c ON c.FULL_DATE = q.CHECKED_AT::DATE
+WHERE q.MEMBER_KEY IS NOT NULL
+    AND q.CHECKED_AT >= DATEADD(DAY, -90, CURRENT_DATE());
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS TO ROLE WHOOP_BI;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS DROP ALL ROW ACCESS POLICIES;
+ALTER VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS
+    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
