@@ -170,3 +170,142 @@ def test_tables_with_a_member_are_related_to_the_member_table(tables, views):
     related = set(re.findall(r"fromColumn:\s*(\w+)\.MEMBER_KEY\s*\n\s*toColumn:\s*V_MEMBER\.MEMBER_KEY", text))
     members = {name for name, t in tables.items() if "MEMBER_KEY" in t["columns"] and name != "V_MEMBER"}
     assert members - related == set(), f"not related to V_MEMBER: {sorted(members - related)}"
+
+
+# --- the report (PBIR) ---------------------------------------------------------------------------------------
+
+
+def _unquote(raw: str) -> str:
+    return raw[1:-1].replace("''", "'") if raw.startswith("'") else raw
+
+
+def model_fields() -> dict[str, dict[str, set[str]]]:
+    """Model table -> its column and measure names, exactly as TMDL declares them (a visual binds them by name)."""
+    out = {}
+    for path in (MODEL / "tables").glob("*.tmdl"):
+        text = path.read_text()
+        (table,) = re.findall(r"^table\s+('(?:[^']|'')+'|\S+)", text, re.M)
+        out[_unquote(table)] = {
+            "columns": {_unquote(c) for c in re.findall(r"^\tcolumn\s+('(?:[^']|'')+'|[^\s=]+)", text, re.M)},
+            "measures": {_unquote(m) for m in re.findall(r"^\tmeasure\s+('(?:[^']|'')+'|[^\s=]+)\s*=", text, re.M)},
+        }
+    return out
+
+
+def report_pages() -> dict[str, dict]:
+    """Page folder -> its page.json, with its visuals (folder -> visual.json) under "visuals"."""
+    pages = {}
+    for page_json in sorted((REPORT / "pages").glob("*/page.json")):
+        page = json.loads(page_json.read_text())
+        page["visuals"] = {
+            v.parent.name: json.loads(v.read_text()) for v in sorted(page_json.parent.glob("visuals/*/visual.json"))
+        }
+        pages[page_json.parent.name] = page
+    return pages
+
+
+def field_refs(node, kind: str = "") -> list[tuple[str, str, str]]:
+    """Every (Column|Measure, entity, property) a visual binds, wherever it sits (projections, sort, formatting)."""
+    found = []
+    if isinstance(node, dict):
+        source = node.get("Expression", {}).get("SourceRef", {}) if isinstance(node.get("Expression"), dict) else {}
+        if kind in ("Column", "Measure") and "Property" in node:
+            assert "Entity" in source, f"{kind} {node['Property']} is not bound to a model table: {node}"
+            found.append((kind, source["Entity"], node["Property"]))
+        for key, value in node.items():
+            found += field_refs(value, key)
+    elif isinstance(node, list):
+        for item in node:
+            found += field_refs(item)
+    return found
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, dict]:
+    return report_pages()
+
+
+def test_report_is_pbir_bound_to_the_model():
+    for name in ("version.json", "report.json", "pages/pages.json"):
+        doc = json.loads((REPORT / name).read_text())
+        assert doc["$schema"].startswith(SCHEMAS), f"{name}: $schema {doc['$schema']}"
+    assert json.loads((REPORT / "version.json").read_text())["version"].startswith("2.")
+    assert not (REPORT.parent / "report.json").exists(), "a report is either legacy report.json or definition/"
+
+
+def test_every_named_page_exists(pages):
+    names = {page["displayName"] for page in pages.values()}
+    assert names >= PAGES, f"pages missing from the report: {sorted(PAGES - names)}"
+    meta = json.loads((REPORT / "pages" / "pages.json").read_text())
+    assert sorted(meta["pageOrder"]) == sorted(pages), "pages.json must list every page folder once"
+    assert meta["activePageName"] in pages
+    for folder, page in pages.items():
+        assert page["name"] == folder, f"page {folder}: name {page['name']} differs from its folder"
+        assert page["$schema"].startswith(SCHEMAS + "page/")
+
+
+def test_every_page_shows_data_and_fits(pages):
+    for folder, page in pages.items():
+        bound = [v for v in page["visuals"].values() if field_refs(v["visual"].get("query", {}))]
+        assert len(bound) >= 3, f"page {page['displayName']}: {len(bound)} visuals bound to data"
+        for name, container in page["visuals"].items():
+            assert container["name"] == name, f"{folder}/{name}: name differs from its folder"
+            assert container["$schema"].startswith(SCHEMAS + "visualContainer/")
+            assert container["visual"]["visualType"], f"{folder}/{name}: no visual type"
+            pos = container["position"]
+            assert pos["x"] >= 0 and pos["x"] + pos["width"] <= page["width"], f"{folder}/{name} is off the page"
+            assert pos["y"] >= 0 and pos["y"] + pos["height"] <= page["height"], f"{folder}/{name} is off the page"
+
+
+def test_every_visual_field_exists_in_the_semantic_model(pages):
+    fields = model_fields()
+    checked = 0
+    for folder, page in pages.items():
+        bound = [(f"{page['displayName']} (page)", {k: v for k, v in page.items() if k != "visuals"})]
+        bound += [(f"{page['displayName']}/{name}", container["visual"]) for name, container in page["visuals"].items()]
+        for where, node in bound:
+            for kind, entity, prop in field_refs(node):
+                what = f"{where}: {kind} {entity}[{prop}]"
+                assert entity in fields, f"{what}: no such table in the semantic model"
+                assert prop in fields[entity]["columns" if kind == "Column" else "measures"], f"{what}: not in {entity}"
+                checked += 1
+        for name, container in page["visuals"].items():
+            for role in container["visual"].get("query", {}).get("queryState", {}).values():
+                for projection in role["projections"]:
+                    ((_, ref),) = projection["field"].items()
+                    expected = f"{ref['Expression']['SourceRef']['Entity']}.{ref['Property']}"
+                    assert projection["queryRef"] == expected, f"{folder}/{name}: queryRef {projection['queryRef']}"
+    assert checked >= 50, f"only {checked} field references found in the report"
+
+
+ATHLETE = ("Column", "V_MEMBER", "MEMBER_NAME")
+ATHLETE_PAGES = {"Recovery Overview", "Sleep Analysis", "Strain & Performance", "Predictive Insights"}
+
+
+def test_squad_page_reads_the_squad_view(pages):
+    (squad,) = [p for p in pages.values() if p["displayName"] == "Squad"]
+    refs = {r for v in squad["visuals"].values() for r in field_refs(v["visual"])}
+    assert {e for _, e, _ in refs} - {"SQUAD_READINESS"} == {"V_MEMBER"}, (
+        "the Squad page reads SQUAD_READINESS and the athlete name"
+    )
+    assert {r for r in refs if r[1] == "V_MEMBER"} == {ATHLETE}, "only the athlete's name comes from V_MEMBER"
+    shown = {p for k, e, p in refs if k == "Column" and e == "SQUAD_READINESS"} | {"MEMBER_NAME"}
+    assert shown >= SQUAD_CONTRACT - {"MEMBER_KEY", "DATE_KEY"}, f"the squad table misses {SQUAD_CONTRACT - shown}"
+
+
+def test_a_squad_row_drills_through_to_the_athlete_pages(pages):
+    """The squad table's athlete field is the drillthrough field of each athlete page (right-click, Drill through)."""
+    (squad,) = [p for p in pages.values() if p["displayName"] == "Squad"]
+    table = [v for v in squad["visuals"].values() if v["visual"]["visualType"] == "tableEx"]
+    assert table and all(ATHLETE in field_refs(v["visual"]["query"]) for v in table)
+    for page in pages.values():
+        if page["displayName"] not in ATHLETE_PAGES:
+            continue
+        binding = page.get("pageBinding", {})
+        assert binding.get("type") == "Drillthrough", f"{page['displayName']} is not a drillthrough target"
+        filters = {f["name"]: f for f in page["filterConfig"]["filters"]}
+        assert binding["parameters"], f"{page['displayName']}: drillthrough without a field"
+        for parameter in binding["parameters"]:
+            bound = filters[parameter["boundFilter"]]
+            assert bound["howCreated"] == "Drillthrough"
+            assert field_refs(bound) == field_refs(parameter) == [ATHLETE], page["displayName"]
