@@ -177,11 +177,17 @@ CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_WORKOUTS (
     DISTANCE_METERS,
     ALTITUDE_GAIN_METERS,
     ZONE_DURATION_MINUTES,
+    ZONE_0_MINUTES,
+    ZONE_1_MINUTES,
+    ZONE_2_MINUTES,
+    ZONE_3_MINUTES,
+    ZONE_4_MINUTES,
+    ZONE_5_MINUTES,
     WHOOP_WORKOUT_ID,
     SOURCE,
     LOAD_TIMESTAMP
 )
-COMMENT = 'One row per workout: activity, duration, strain, heart rate, calories, distance'
+COMMENT = 'One row per workout: activity, duration, strain, heart rate, calories, distance, minutes per heart-rate zone'
 AS
 SELECT
     g.WORKOUT_ID,
@@ -199,6 +205,12 @@ SELECT
     g.DISTANCE_METERS,
     g.ALTITUDE_GAIN_METERS,
     g.ZONE_DURATION_MINUTES,
+    g.ZONE_0_MINUTES,
+    g.ZONE_1_MINUTES,
+    g.ZONE_2_MINUTES,
+    g.ZONE_3_MINUTES,
+    g.ZONE_4_MINUTES,
+    g.ZONE_5_MINUTES,
     g.WHOOP_WORKOUT_ID,
     g.SOURCE,
     g.LOAD_TIMESTAMP

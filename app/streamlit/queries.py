@@ -137,6 +137,16 @@ ORDER BY s.SLEEP_START_LOCAL""",
 
 # --- 3. Strain & performance ------------------------------------------------------------------------
 
+HR_ZONES = range(6)  # WHOOP's heart-rate zones 0-5; Gold keeps ZONE_0_MINUTES .. ZONE_5_MINUTES per workout and week
+
+
+def _zone_columns(alias: str) -> str:
+    return ", ".join(f"{alias}.ZONE_{z}_MINUTES" for z in HR_ZONES)
+
+
+def _zone_sums(alias: str) -> str:
+    return ", ".join(f"SUM({alias}.ZONE_{z}_MINUTES) AS ZONE_{z}_MINUTES" for z in HR_ZONES)
+
 
 def strain(f: Filters) -> dict[str, str]:
     return {
@@ -152,15 +162,24 @@ ORDER BY s.DATE_KEY""",
         "activities": f"""
 SELECT a.ACTIVITY_NAME, a.ACTIVITY_CATEGORY, COUNT(w.WORKOUT_ID) AS WORKOUTS,
     SUM(w.DURATION_MINUTES) AS MINUTES, SUM(w.ZONE_DURATION_MINUTES) AS ZONE_MINUTES,
-    AVG(w.STRAIN_SCORE) AS AVG_STRAIN, SUM(w.CALORIES_BURNED) AS CALORIES
+    AVG(w.STRAIN_SCORE) AS AVG_STRAIN, SUM(w.CALORIES_BURNED) AS CALORIES,
+    {_zone_sums("w")}
 FROM GOLD.FACT_WORKOUTS AS w
 JOIN GOLD.DIM_ACTIVITY_TYPE AS a ON a.ACTIVITY_TYPE_KEY = w.ACTIVITY_TYPE_KEY
 WHERE w.MEMBER_KEY = {f.member} AND w.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
 GROUP BY a.ACTIVITY_NAME, a.ACTIVITY_CATEGORY
 ORDER BY WORKOUTS DESC, a.ACTIVITY_NAME""",
+        "workouts": f"""
+SELECT w.WORKOUT_ID, w.DATE_KEY, w.WORKOUT_START_LOCAL, a.ACTIVITY_NAME, w.DURATION_MINUTES, w.STRAIN_SCORE,
+    {_zone_columns("w")}
+FROM GOLD.FACT_WORKOUTS AS w
+JOIN GOLD.DIM_ACTIVITY_TYPE AS a ON a.ACTIVITY_TYPE_KEY = w.ACTIVITY_TYPE_KEY
+WHERE w.MEMBER_KEY = {f.member} AND w.DATE_KEY BETWEEN {f.start_key} AND {f.end_key}
+ORDER BY w.WORKOUT_START_LOCAL""",
         "weekly": f"""
 SELECT w.WEEK_START_DATE_KEY, d.FULL_DATE AS WEEK_START, w.DAYS_WITH_STRAIN, w.AVG_DAY_STRAIN_SCORE,
-    w.TOTAL_CALORIES_BURNED, w.WORKOUTS, w.WORKOUT_MINUTES, w.AVG_RECOVERY_SCORE
+    w.TOTAL_CALORIES_BURNED, w.WORKOUTS, w.WORKOUT_MINUTES, w.AVG_RECOVERY_SCORE,
+    {_zone_columns("w")}
 FROM GOLD.AGG_MEMBER_WEEKLY AS w
 JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = w.WEEK_START_DATE_KEY
 WHERE w.MEMBER_KEY = {f.member} AND w.WEEK_START_DATE_KEY BETWEEN {date_key(f.start - timedelta(days=6))}

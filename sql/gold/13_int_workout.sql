@@ -1,6 +1,7 @@
 -- Gold, inner: every workout once, from the API or, when the API never had it, from the CSV export
 -- (matched on member and workout start to the second; API first). The export gives heart-rate zones as a
--- percent of the duration; both sources end as minutes in zones 1-5 (time with an elevated heart rate).
+-- percent of the duration; both sources end as minutes per heart-rate zone 0-5 and, as the seed defines it, the
+-- minutes in zones 1-5 together (ZONE_DURATION_MINUTES: time with an elevated heart rate, zone 0 left out).
 CREATE OR REPLACE DYNAMIC TABLE GOLD.INT_WORKOUT
     TARGET_LAG = DOWNSTREAM
     WAREHOUSE = {{ app_warehouse }}
@@ -27,6 +28,12 @@ WITH api AS (
         w.ALTITUDE_GAIN_METERS,
         w.ZONE_1_MINUTES + w.ZONE_2_MINUTES + w.ZONE_3_MINUTES + w.ZONE_4_MINUTES + w.ZONE_5_MINUTES
             AS ZONE_DURATION_MINUTES,
+        w.ZONE_0_MINUTES,
+        w.ZONE_1_MINUTES,
+        w.ZONE_2_MINUTES,
+        w.ZONE_3_MINUTES,
+        w.ZONE_4_MINUTES,
+        w.ZONE_5_MINUTES,
         w.BRONZE_LOADED_AT
     FROM SILVER.WORKOUT AS w
 ),
@@ -50,6 +57,21 @@ export_only AS (
         e.ALTITUDE_GAIN_METERS,
         e.DURATION_MINUTES * (e.ZONE_1_PCT + e.ZONE_2_PCT + e.ZONE_3_PCT + e.ZONE_4_PCT + e.ZONE_5_PCT) / 100
             AS ZONE_DURATION_MINUTES,
+        -- the export leaves zone 0 out; WHOOP's six zones split the workout (the sandbox's and the API's
+        -- zone_durations add up to it), so zone 0 is what zones 1-5 leave of the duration. It also takes the
+        -- rounding of the five whole percentages, never below 0 (they may add up to 103: 00_quarantine.sql);
+        -- NULL when a percentage is blank: IFF returns its third argument, here NULL, when the condition is NULL
+        -- (https://docs.snowflake.com/en/sql-reference/functions/iff)
+        IFF(
+            e.ZONE_1_PCT + e.ZONE_2_PCT + e.ZONE_3_PCT + e.ZONE_4_PCT + e.ZONE_5_PCT > 100, 0,
+            e.DURATION_MINUTES * (100 - (e.ZONE_1_PCT + e.ZONE_2_PCT + e.ZONE_3_PCT + e.ZONE_4_PCT + e.ZONE_5_PCT))
+            / 100
+        ) AS ZONE_0_MINUTES,
+        e.DURATION_MINUTES * e.ZONE_1_PCT / 100 AS ZONE_1_MINUTES,
+        e.DURATION_MINUTES * e.ZONE_2_PCT / 100 AS ZONE_2_MINUTES,
+        e.DURATION_MINUTES * e.ZONE_3_PCT / 100 AS ZONE_3_MINUTES,
+        e.DURATION_MINUTES * e.ZONE_4_PCT / 100 AS ZONE_4_MINUTES,
+        e.DURATION_MINUTES * e.ZONE_5_PCT / 100 AS ZONE_5_MINUTES,
         e.BRONZE_LOADED_AT
     FROM SILVER.EXPORT_WORKOUT AS e
     LEFT JOIN api AS a ON a.MEMBER_NAME = e.MEMBER_NAME AND a.WORKOUT_START_UTC = e.WORKOUT_START_UTC
@@ -59,14 +81,15 @@ unified AS (
     SELECT
         MEMBER_NAME, WORKOUT_START_UTC, WHOOP_WORKOUT_ID, WORKOUT_END_UTC, WORKOUT_START_LOCAL, WORKOUT_END_LOCAL,
         WORKOUT_DATE, SPORT_NAME, SCORE_STATE, DURATION_MINUTES, STRAIN, AVERAGE_HEART_RATE, MAX_HEART_RATE,
-        ENERGY_KCAL, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES, BRONZE_LOADED_AT, 'API' AS SOURCE
+        ENERGY_KCAL, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES, ZONE_0_MINUTES, ZONE_1_MINUTES,
+        ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES, BRONZE_LOADED_AT, 'API' AS SOURCE
     FROM api
     UNION ALL
     SELECT
         MEMBER_NAME, WORKOUT_START_UTC, WHOOP_WORKOUT_ID, WORKOUT_END_UTC, WORKOUT_START_LOCAL, WORKOUT_END_LOCAL,
         WORKOUT_DATE, SPORT_NAME, SCORE_STATE, DURATION_MINUTES, STRAIN, AVERAGE_HEART_RATE, MAX_HEART_RATE,
-        ENERGY_KCAL, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES, BRONZE_LOADED_AT,
-        'EXPORT' AS SOURCE
+        ENERGY_KCAL, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES, ZONE_0_MINUTES, ZONE_1_MINUTES,
+        ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES, BRONZE_LOADED_AT, 'EXPORT' AS SOURCE
     FROM export_only
 )
 SELECT
@@ -75,5 +98,12 @@ SELECT
     MD5('activity|' || SPORT_NAME) AS ACTIVITY_TYPE_KEY,
     MEMBER_NAME, WORKOUT_START_UTC, WHOOP_WORKOUT_ID, WORKOUT_END_UTC, WORKOUT_START_LOCAL, WORKOUT_END_LOCAL,
     WORKOUT_DATE, SPORT_NAME, SCORE_STATE, DURATION_MINUTES, STRAIN, AVERAGE_HEART_RATE, MAX_HEART_RATE, ENERGY_KCAL,
-    DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES, BRONZE_LOADED_AT, SOURCE
+    DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES,
+    ROUND(ZONE_0_MINUTES, 2)::NUMBER(10, 2) AS ZONE_0_MINUTES,
+    ROUND(ZONE_1_MINUTES, 2)::NUMBER(10, 2) AS ZONE_1_MINUTES,
+    ROUND(ZONE_2_MINUTES, 2)::NUMBER(10, 2) AS ZONE_2_MINUTES,
+    ROUND(ZONE_3_MINUTES, 2)::NUMBER(10, 2) AS ZONE_3_MINUTES,
+    ROUND(ZONE_4_MINUTES, 2)::NUMBER(10, 2) AS ZONE_4_MINUTES,
+    ROUND(ZONE_5_MINUTES, 2)::NUMBER(10, 2) AS ZONE_5_MINUTES,
+    BRONZE_LOADED_AT, SOURCE
 FROM unified;

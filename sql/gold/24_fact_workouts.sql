@@ -1,10 +1,11 @@
 -- Gold: one row per scored workout, dated by the local date of its start. zone_duration_minutes is the time
--- in heart-rate zones 1-5 (elevated heart rate); zone 0 is excluded.
+-- in heart-rate zones 1-5 (elevated heart rate); zone 0 is excluded. ZONE_0_MINUTES .. ZONE_5_MINUTES split
+-- the workout per zone (zone 0 included), so they add up to its duration within rounding.
 CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_WORKOUTS
     TARGET_LAG = '20 minutes'
     WAREHOUSE = {{ app_warehouse }}
     REFRESH_MODE = INCREMENTAL
-    COMMENT = 'Scored workouts: activity, duration, strain, heart rate, calories, distance, zone time'
+    COMMENT = 'Scored workouts: activity, duration, strain, heart rate, calories, distance, minutes per heart-rate zone'
 AS
 SELECT
     WORKOUT_KEY AS WORKOUT_ID,
@@ -22,6 +23,12 @@ SELECT
     DISTANCE_METERS,
     ALTITUDE_GAIN_METERS,
     ZONE_DURATION_MINUTES,
+    ZONE_0_MINUTES,
+    ZONE_1_MINUTES,
+    ZONE_2_MINUTES,
+    ZONE_3_MINUTES,
+    ZONE_4_MINUTES,
+    ZONE_5_MINUTES,
     WHOOP_WORKOUT_ID,
     SOURCE,
     BRONZE_LOADED_AT AS LOAD_TIMESTAMP

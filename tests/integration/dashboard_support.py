@@ -38,6 +38,15 @@ def charts(at) -> list:
     return [*at.get("arrow_vega_lite_chart"), *at.get("vega_lite_chart")]
 
 
+def chart_data(chart):
+    """The rows a chart was drawn from (its datasets, as Streamlit sends them to the browser)."""
+    import pandas as pd
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def texts(elements) -> str:
     return " | ".join(str(e.value) for e in elements)
 

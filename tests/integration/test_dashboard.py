@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from infra.local import pipeline
 from infra.local.settings import Settings
-from tests.integration.conftest import local_stack
-from tests.integration.dashboard_support import MAIN, PAGE, app_test, charts, seed_ml, texts
+from tests.integration.conftest import local_stack, query
+from tests.integration.dashboard_support import MAIN, PAGE, app_test, chart_data, charts, seed_ml, texts
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,49 @@ def test_strain_performance(demo, monkeypatch):
     _ok(at)
     assert _labels(at) == ["Avg day strain", "Strenuous days (≥ 14)", "Strain ↔ next-day recovery (r)", "Workouts"]
     assert float(at.metric[0].value) > 0
-    assert len(charts(at)) == 5  # scatter, day strain, activities, HR zones, weekly load
+    # scatter, day strain, activities, HR zones per activity, HR zones per workout, weekly load, HR zones per week
+    assert len(charts(at)) == 7
+    subheaders = [s.value for s in at.subheader]
+    assert "Heart-rate zones per workout" in subheaders and "Heart-rate zones per week" in subheaders
+
+
+ZONE_LABELS = ["Zone 0 · very light", "Zone 1 · light", "Zone 2 · moderate", "Zone 3 · hard", "Zone 4 · very hard",
+               "Zone 5 · maximum"]  # fmt: skip
+
+
+def test_strain_performance_shows_minutes_per_heart_rate_zone_per_workout_and_week(demo, monkeypatch):
+    at = app_test(PAGE["Strain_Performance"], demo.warehouse_url, monkeypatch)
+    _ok(at)
+    start, end = at.sidebar.date_input[0].value
+    ann = hashlib.md5(b"member|ann").hexdigest()
+    zones = ", ".join(f"ZONE_{z}_MINUTES" for z in range(6))
+    gold = query(
+        demo,
+        f"SELECT WORKOUT_ID, DURATION_MINUTES, {zones} FROM GOLD.FACT_WORKOUTS "
+        "WHERE MEMBER_KEY = %s AND DATE_KEY BETWEEN %s AND %s",
+        (ann, int(start.strftime("%Y%m%d")), int(end.strftime("%Y%m%d"))),
+    )
+    assert len(gold) >= 10
+    # one stacked bar per workout: its six zones as Gold has them, together the workout's duration
+    per_workout = chart_data(charts(at)[4]).pivot(index="WORKOUT_ID", columns="ZONE", values="MINUTES")
+    assert sorted(per_workout.index) == sorted(w[0] for w in gold)
+    for workout_id, duration, *minutes in gold:
+        shown = [float(per_workout.loc[workout_id, label]) for label in ZONE_LABELS]
+        assert shown == [float(m) for m in minutes], workout_id
+        assert abs(sum(shown) - duration) <= 0.03, workout_id
+    # one stacked bar per week: the week's minutes per zone from AGG_MEMBER_WEEKLY
+    weeks = query(
+        demo,
+        f"SELECT WEEK_START_DATE_KEY, {zones} FROM GOLD.AGG_MEMBER_WEEKLY "
+        "WHERE MEMBER_KEY = %s AND WEEK_START_DATE_KEY BETWEEN %s AND %s",
+        (ann, int((start - timedelta(days=6)).strftime("%Y%m%d")), int(end.strftime("%Y%m%d"))),
+    )
+    per_week = chart_data(charts(at)[6])
+    per_week["WEEK"] = per_week["WEEK_START"].dt.strftime("%Y%m%d").astype(int)
+    shown = per_week.pivot(index="WEEK", columns="ZONE", values="MINUTES")
+    assert sorted(shown.index) == sorted(w[0] for w in weeks)
+    for week, *minutes in weeks:
+        assert [float(shown.loc[week, label]) for label in ZONE_LABELS] == [float(m) for m in minutes], week
 
 
 def test_predictive_insights_names_version_and_server(demo, monkeypatch):

@@ -33,7 +33,7 @@ PAGES = [
     ("", "WHOOP Platform", 0),
     ("Recovery_Overview", "Recovery Overview", 3),
     ("Sleep_Analysis", "Sleep Analysis", 4),
-    ("Strain_Performance", "Strain & Performance", 5),
+    ("Strain_Performance", "Strain & Performance", 7),
     ("Predictive_Insights", "Predictive Insights", 2),  # recovery drivers, forecasts
     ("Data_Quality", "Data Quality Monitoring", 2),
     ("Setup", "Setup", 0),

@@ -112,6 +112,30 @@ def test_workouts_are_the_same(both):
         assert close(a[9], c[9], a[3] * 0.025 + 1), (start, a, c)
 
 
+def test_minutes_per_heart_rate_zone_are_the_same_and_fill_the_workout(both):
+    api, csv = by_member(
+        both,
+        "SELECT WORKOUT_START_TIMESTAMP, DURATION_MINUTES, ZONE_DURATION_MINUTES, ZONE_0_MINUTES, ZONE_1_MINUTES, "
+        "ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES FROM GOLD.FACT_WORKOUTS",
+    )
+    api = {k.replace(microsecond=0): v for k, v in api.items()}
+    assert api and set(api) == set(csv)
+    for start, a in api.items():
+        c = csv[start]
+        a_zones, c_zones = [float(z) for z in a[3:]], [float(z) for z in c[3:]]
+        # the API's six zones split the workout (two decimals each)
+        assert abs(sum(a_zones) - a[1]) <= 0.03, (start, a)
+        # the export's too: zone 0 is what the rounded zone 1-5 percentages leave of "Duration (min)", so they add
+        # up to it, or to at most 2.5 % more when the five roundings overshoot 100 % (zone 0 is then 0)
+        assert c[1] - 0.03 <= sum(c_zones) <= c[1] * 1.025 + 0.03, (start, c)
+        # zones 1-5 are still the seed's ZONE_DURATION_MINUTES
+        assert abs(sum(a_zones[1:]) - a[2]) <= 0.03 and abs(sum(c_zones[1:]) - c[2]) <= 0.03, (start, a, c)
+        # each zone as the API has it, at the export's precision: a whole percent of a whole-minute duration
+        # (zone 0 carries the rounding of the other five)
+        assert all(close(x, y, a[1] * 0.005 + 0.51) for x, y in zip(a_zones[1:], c_zones[1:], strict=True)), (a, c)
+        assert close(a_zones[0], c_zones[0], a[1] * 0.025 + 1.01), (start, a, c)
+
+
 def test_the_members_own_export_adds_the_journal_and_no_duplicate_facts(both, export_folder):
     facts = ("FACT_DAILY_RECOVERY", "FACT_STRAIN", "FACT_SLEEP", "FACT_WORKOUTS")
     counts = {t: query(both, f"SELECT COUNT(*) FROM GOLD.{t} WHERE MEMBER_KEY = MD5('member|ann')") for t in facts}

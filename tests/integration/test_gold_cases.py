@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local import pipeline
+from infra.local import export_import, pipeline
 from infra.local.settings import Settings
 from tests.integration.conftest import local_stack, query
 
@@ -24,7 +24,7 @@ ZED_KEY_SQL = "MD5('member|zed')"
 MS = 60_000
 
 
-def load(settings: Settings, table: str, payloads: list[dict], key_field: str = "id") -> None:
+def load(settings: Settings, table: str, payloads: list[dict], key_field: str = "id", member_id: int = ZED) -> None:
     """Append payloads to a Bronze table as the ingest procedure would (one row per version)."""
     conn = pipeline.connect(settings)
     try:
@@ -36,7 +36,7 @@ def load(settings: Settings, table: str, payloads: list[dict], key_field: str = 
                 f"INSERT INTO BRONZE.{table} (INGEST_BATCH_ID, LOADED_AT, MEMBER_ID, SOURCE, API_VERSION, RECORD_KEY, "
                 "RECORD_UPDATED_AT, PAYLOAD_HASH, PAYLOAD) "
                 "SELECT 'hand-made', SYSDATE(), %s, 'test', 'v2', %s, NULL, MD5(%s), PARSE_JSON(%s)",
-                (ZED, key, text, text),
+                (member_id, key, text, text),
             )
     finally:
         conn.close()
@@ -116,10 +116,20 @@ def recovery(cid: int, sid: str, score: float | None, updated: str) -> dict:
     }
 
 
-def workout(wid: str, start: str, end: str, tz: str, percent_recorded: float) -> dict:
+def workout(
+    wid: str,
+    start: str,
+    end: str,
+    tz: str,
+    percent_recorded: float,
+    zones_ms: tuple[int, ...] | None = None,
+    user_id: int = ZED,
+) -> dict:
+    zone_ms = zones_ms or (5 * MS, 10 * MS, 10 * MS, 10 * MS, 10 * MS, 5 * MS)
+    names = ("zero", "one", "two", "three", "four", "five")
     return {
         "id": wid,
-        "user_id": ZED,
+        "user_id": user_id,
         "created_at": end,
         "updated_at": end,
         "start": start,
@@ -137,14 +147,7 @@ def workout(wid: str, start: str, end: str, tz: str, percent_recorded: float) ->
             "distance_meter": 10000.0,
             "altitude_gain_meter": 50.0,
             "altitude_change_meter": 0.0,
-            "zone_durations": {
-                "zone_zero_milli": 5 * MS,
-                "zone_one_milli": 10 * MS,
-                "zone_two_milli": 10 * MS,
-                "zone_three_milli": 10 * MS,
-                "zone_four_milli": 10 * MS,
-                "zone_five_milli": 5 * MS,
-            },
+            "zone_durations": {f"zone_{n}_milli": ms for n, ms in zip(names, zone_ms, strict=True)},
         },
     }
 
@@ -171,6 +174,54 @@ C_OPEN = cycle(5, "2026-03-21T02:00:00.000Z", None, "Z", strain=None, updated="2
 W_FRACTION = workout("w-frac", "2026-03-20T17:00:00.000Z", "2026-03-20T18:00:00.000Z", "Z", 0.93)
 W_PERCENT = workout("w-pct", "2026-03-11T01:00:00.000Z", "2026-03-11T02:00:00.000Z", "+05:30", 87.0)
 
+# 7. minutes per heart-rate zone, for a member of their own ("zia") so zed's workouts stay two. API: a 55-minute
+# workout whose six zones fill it; the export: zones 1-5 as whole percentages of "Duration (min)", no zone 0.
+ZIA, ZIA_KEY_SQL = 990_002, "MD5('member|zia')"
+ZIA_ZONES = (210_000, 435_000, 12 * MS, 20 * MS, 10 * MS, 135_000)  # 3.5, 7.25, 12, 20, 10, 2.25 minutes = 55
+W_ZONES = workout("w-zones", "2026-03-17T07:00:00.000Z", "2026-03-17T07:55:00.000Z", "+01:00", 100.0, ZIA_ZONES, ZIA)
+# the API's copy of a workout the export also has (E_ZONES["api_copy"]): API first
+ZIA_COPY_ZONES = (3 * MS, 6 * MS, 6 * MS, 6 * MS, 6 * MS, 3 * MS)
+W_ZONES_COPY = workout(
+    "w-zones-copy", "2026-03-16T17:30:00.000Z", "2026-03-16T18:00:00.000Z", "+01:00", 100.0, ZIA_COPY_ZONES, ZIA
+)
+
+
+def export_workout(start: str, end: str, minutes: str, zone_pct: tuple[str, ...]) -> dict[str, str | None]:
+    """A workouts.csv row at UTC+01:00 (local times), keyed by Bronze column."""
+    return {
+        "CYCLE_START_TIME": start[:10] + " 00:30:00", "CYCLE_END_TIME": None, "CYCLE_TIMEZONE": "UTC+01:00",
+        "WORKOUT_START_TIME": start, "WORKOUT_END_TIME": end, "DURATION_MIN": minutes,
+        "ACTIVITY_NAME": "Cycling", "ACTIVITY_STRAIN": "11.2", "ENERGY_BURNED_CAL": "600", "MAX_HR_BPM": "175",
+        "AVERAGE_HR_BPM": "140", "GPS_ENABLED": "false",
+        **{f"HR_ZONE_{n}_PCT": pct for n, pct in enumerate(zone_pct, start=1)},
+    }  # fmt: skip
+
+
+E_ZONES = {
+    # 80 minutes, zones 1-5 = 95 %: zone 0 is the 5 % left, 4 minutes
+    "export_only": export_workout("2026-03-15 09:00:00", "2026-03-15 10:20:00", "80", ("10", "20", "30", "25", "10")),
+    # 45 minutes, five rounded percentages adding up to 102 %: zone 0 is 0, not -0.9 minutes
+    "rounded_over": export_workout("2026-03-18 18:00:00", "2026-03-18 18:45:00", "45", ("21", "30", "26", "15", "10")),
+    # no zones in the export: all six unknown
+    "blank": export_workout("2026-03-19 18:00:00", "2026-03-19 18:30:00", "30", ("", "", "", "", "")),
+    # W_ZONES_COPY as exported (18:30 local), with other zones: the API's zones win
+    "api_copy": export_workout("2026-03-16 18:30:00", "2026-03-16 19:00:00", "30", ("50", "50", "0", "0", "0")),
+}
+
+
+def load_export_workout(settings: Settings, member: str, row: dict[str, str | None]) -> None:
+    """Append one workouts.csv row to Bronze as the export import writes it (blank fields are NULL)."""
+    spec = next(f for f in export_import.FILES if f.table == "BRONZE.RAW_EXPORT_WORKOUT")
+    columns = [export_import.column_name(h) for h in spec.all_headers]
+    values = [row.get(c) or None for c in columns]
+    query(
+        settings,
+        f"INSERT INTO {spec.table} (INGEST_BATCH_ID, LOADED_AT, MEMBER_NAME, SOURCE_FILE, STAGED_FILE, "
+        f"FILE_ROW_NUMBER, ROW_HASH, {', '.join(columns)}) "
+        f"SELECT 'hand-made', SYSDATE(), %s, %s, 'hand-made', 1, %s, {', '.join(['%s'] * len(columns))}",
+        [member, spec.name, export_import.row_hash(values), *values],
+    )
+
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
@@ -185,6 +236,15 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         load(settings, "RAW_SLEEP", [S_DST, S_SPLIT_A, S_SPLIT_B, NAP])
         load(settings, "RAW_RECOVERY", [R_DST, R_SPLIT_A, R_SPLIT_B], key_field="cycle_id")
         load(settings, "RAW_WORKOUT", [W_FRACTION, W_PERCENT])
+        query(
+            settings,
+            "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT, STATUS_REASON) "
+            "SELECT 'zia', %s, 'NEEDS_REAUTHORIZATION', SYSDATE(), 'hand-made history only'",
+            (ZIA,),
+        )
+        load(settings, "RAW_WORKOUT", [W_ZONES, W_ZONES_COPY], member_id=ZIA)
+        for row in E_ZONES.values():
+            load_export_workout(settings, "zia", row)
         pipeline.run_once(settings, quiet=True)
         yield settings
 
@@ -269,6 +329,53 @@ def test_workout_percent_recorded_on_one_scale_and_zone_minutes(cases):
     )
     # 01:00Z at +05:30 is 06:30 on 11 March; zones 1-5 = 45 of the 60 minutes; 2092 kJ = 500 kcal
     assert gold == [(20260311, 60.0, 45.0, 500.0, "Running"), (20260320, 60.0, 45.0, 500.0, "Running")]
+
+
+ZONES = "ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES"
+
+
+def test_minutes_per_heart_rate_zone_from_the_api_and_the_export(cases):
+    rows = query(
+        cases,
+        f"SELECT WORKOUT_START_LOCAL::VARCHAR, SOURCE, DURATION_MINUTES, ZONE_DURATION_MINUTES, {ZONES} "
+        f"FROM GOLD.FACT_WORKOUTS WHERE MEMBER_KEY = {ZIA_KEY_SQL} ORDER BY WORKOUT_START_LOCAL",
+    )
+    got = {r[0][:16]: (r[1], r[2], r[3], tuple(None if z is None else float(z) for z in r[4:])) for r in rows}
+    assert got == {
+        # export only: zone n = 80 x zone n % / 100; zone 0 = 80 x (100 - 95) / 100
+        "2026-03-15 09:00": ("EXPORT", 80.0, 76.0, (4.0, 8.0, 16.0, 24.0, 20.0, 8.0)),
+        # API first: its zone_durations, not the export's 50 % / 50 %
+        "2026-03-16 18:30": ("API", 30.0, 27.0, (3.0, 6.0, 6.0, 6.0, 6.0, 3.0)),
+        # API: zone_*_milli / 60000, two decimals
+        "2026-03-17 08:00": ("API", 55.0, 51.5, (3.5, 7.25, 12.0, 20.0, 10.0, 2.25)),
+        # 102 % of 45 minutes: zones 1-5 as exported, zone 0 never below 0
+        "2026-03-18 18:00": ("EXPORT", 45.0, pytest.approx(45.9), (0.0, 9.45, 13.5, 11.7, 6.75, 4.5)),
+        # the export gave no zones: unknown, not 0
+        "2026-03-19 18:00": ("EXPORT", 30.0, None, (None, None, None, None, None, None)),
+    }
+    # the six zones add up to the workout, within the export's rounding (five whole percentages: at most 2.5 %
+    # over); ZONE_DURATION_MINUTES keeps the seed's meaning, zones 1-5 only
+    for start, (_, duration, zone_1_5, zones) in got.items():
+        if zones[0] is None:
+            continue
+        assert duration - 0.03 <= sum(zones) <= duration * 1.025 + 0.03, start
+        assert sum(zones[1:]) == pytest.approx(zone_1_5, abs=0.03), start
+    # zed's API workouts recorded 93 % and 87 %: their zones add up to the 50 minutes WHOOP scored, as sent
+    zed_zones = zed(cases, f"SELECT {ZONES} FROM GOLD.FACT_WORKOUTS WHERE MEMBER_KEY = {{zed}}")
+    assert [tuple(map(float, z)) for z in zed_zones] == [(5.0, 10.0, 10.0, 10.0, 10.0, 5.0)] * 2
+
+
+def test_weekly_minutes_per_heart_rate_zone(cases):
+    weeks = query(
+        cases,
+        f"SELECT WEEK_START_DATE_KEY, WORKOUTS, {ZONES} FROM GOLD.AGG_MEMBER_WEEKLY "
+        f"WHERE MEMBER_KEY = {ZIA_KEY_SQL} ORDER BY WEEK_START_DATE_KEY",
+    )
+    assert [(w[0], w[1], tuple(float(z) for z in w[2:])) for w in weeks] == [
+        (20260309, 1, (4.0, 8.0, 16.0, 24.0, 20.0, 8.0)),  # Sunday 15 March ends the week of Monday 9 March
+        # 16-22 March: the API copy, W_ZONES, the 102 % one and the blank one (no minutes)
+        (20260316, 4, (6.5, 22.7, 31.5, 37.7, 22.75, 9.75)),
+    ]
 
 
 def test_pending_then_scored_and_late_edits_flow_through(cases):

@@ -1,4 +1,5 @@
-"""Strain & performance: day strain vs next-day recovery, workouts by activity, HR-zone time, weekly load."""
+"""Strain & performance: day strain vs next-day recovery, workouts by activity, minutes per heart-rate zone (per
+activity, per workout, per week), weekly load."""
 
 from __future__ import annotations
 
@@ -14,12 +15,48 @@ if f is None:
     st.stop()
 ui.require("GOLD.FACT_STRAIN", "GOLD.FACT_WORKOUTS", "GOLD.AGG_MEMBER_WEEKLY", what="strain & performance")
 
+# WHOOP's heart-rate zones as the v2 contract names them (ZoneDurations), coloured from easy to all-out
+ZONES = {
+    "ZONE_0_MINUTES": "Zone 0 · very light",
+    "ZONE_1_MINUTES": "Zone 1 · light",
+    "ZONE_2_MINUTES": "Zone 2 · moderate",
+    "ZONE_3_MINUTES": "Zone 3 · hard",
+    "ZONE_4_MINUTES": "Zone 4 · very hard",
+    "ZONE_5_MINUTES": "Zone 5 · maximum",
+}
+
+
+def zone_color(columns: int = 6) -> alt.Color:
+    return alt.Color(
+        "ZONE:N",
+        scale=alt.Scale(
+            domain=list(ZONES.values()), range=["#BDBDBD", "#9ecae9", "#54A24B", "#EECA3B", "#F58518", "#E45756"]
+        ),
+        sort=list(ZONES.values()),
+        legend=alt.Legend(title="Heart-rate zone", orient="bottom", columns=columns),
+    )
+
+
+def band_axis(field: str, title: str, order: list[str]) -> alt.X:
+    """An ordinal axis of text labels in `order`: one bar each; text, so no browser time zone can shift a day."""
+    return alt.X(f"{field}:O", title=title, sort=order, axis=alt.Axis(labelAngle=-45, labelOverlap=True))
+
+
+def by_zone(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per key and zone (MINUTES, ZONE label, ZONE_ORDER for stacking zone 0 at the bottom)."""
+    long = frame[keys + list(ZONES)].melt(id_vars=keys, var_name="COLUMN", value_name="MINUTES")
+    long["MINUTES"] = pd.to_numeric(long["MINUTES"], errors="coerce")
+    long["ZONE"] = long["COLUMN"].map(ZONES)
+    long["ZONE_ORDER"] = long["COLUMN"].str[5].astype(int)
+    return long.drop(columns="COLUMN")
+
+
 try:
     data = ui.run_all(queries.strain(f))
 except ui.QueryError as exc:
     ui.show_error(exc)
     st.stop()
-days, activities, weekly = data["strain_recovery"], data["activities"], data["weekly"]
+days, activities, workouts, weekly = data["strain_recovery"], data["activities"], data["workouts"], data["weekly"]
 if days.empty:
     st.info(f"No day strain yet for this member between {f.start} and {f.end}: {ui.RUN_HINT}, or widen the range.")
     st.stop()
@@ -97,21 +134,51 @@ else:
             width="stretch",
         )
     with a2:
-        zones = activities.assign(BELOW=(activities["MINUTES"] - activities["ZONE_MINUTES"]).clip(lower=0)).melt(
-            id_vars=["ACTIVITY_NAME"], value_vars=["ZONE_MINUTES", "BELOW"], var_name="ZONE"
-        )
-        zones["ZONE"] = zones["ZONE"].map({"ZONE_MINUTES": "HR zones 1–5", "BELOW": "below zone 1"})
         st.altair_chart(
-            alt.Chart(zones)
+            alt.Chart(by_zone(activities, ["ACTIVITY_NAME", "WORKOUTS"]))
             .mark_bar()
             .encode(
-                x=alt.X("sum(value):Q", title="Minutes"),
+                x=alt.X("sum(MINUTES):Q", title="Minutes"),
                 y=alt.Y("ACTIVITY_NAME:N", sort="-x", title=None),
-                color=alt.Color("ZONE:N", legend=alt.Legend(title="Time in HR zones")),
+                color=zone_color(2),
+                order=alt.Order("ZONE_ORDER:Q"),
+                tooltip=["ACTIVITY_NAME", "ZONE", alt.Tooltip("MINUTES:Q", format=".1f")],
             ),
             width="stretch",
         )
-        st.caption("Gold keeps the minutes in heart-rate zones 1–5 per workout, not each zone apart.")
+
+st.subheader("Heart-rate zones per workout")
+if workouts.empty:
+    st.info("No scored workouts in this range.")
+else:
+    workouts["WORKOUT_START_LOCAL"] = pd.to_datetime(workouts["WORKOUT_START_LOCAL"])
+    workouts["STRAIN_SCORE"] = pd.to_numeric(workouts["STRAIN_SCORE"], errors="coerce")
+    start = workouts["WORKOUT_START_LOCAL"].dt.strftime("%Y-%m-%d %H:%M")
+    again = start.groupby(start).cumcount()  # two workouts starting in the same minute stay two bars
+    workouts["START"] = start + again.map(lambda n: f" ({n + 1})" if n else "")
+    st.altair_chart(
+        alt.Chart(by_zone(workouts, ["WORKOUT_ID", "START", "ACTIVITY_NAME", "STRAIN_SCORE"]))
+        .mark_bar()
+        .encode(
+            x=band_axis("START", "Workout start (local time)", list(workouts["START"])),
+            y=alt.Y("MINUTES:Q", title="Minutes", stack="zero"),
+            color=zone_color(),
+            order=alt.Order("ZONE_ORDER:Q"),
+            detail="WORKOUT_ID:N",
+            tooltip=[
+                alt.Tooltip("START:N", title="start"),
+                "ACTIVITY_NAME",
+                alt.Tooltip("STRAIN_SCORE:Q", title="strain", format=".1f"),
+                "ZONE",
+                alt.Tooltip("MINUTES:Q", format=".1f"),
+            ],
+        ),
+        width="stretch",
+    )
+    st.caption(
+        "Minutes in each heart-rate zone, zone 0 included, so a bar is the workout's duration. Workouts from the "
+        "CSV export carry zones 1–5 as whole percentages of the duration; their zone 0 is what those leave."
+    )
 
 st.subheader("Weekly load")
 if weekly.empty:
@@ -128,3 +195,18 @@ else:
         y=alt.Y("AVG_DAY_STRAIN_SCORE:Q", title="Avg day strain", scale=alt.Scale(domain=[0, 21]))
     )
     st.altair_chart(alt.layer(minutes, avg).resolve_scale(y="independent"), width="stretch")
+
+    st.subheader("Heart-rate zones per week")
+    weekly["WEEK"] = weekly["WEEK_START"].dt.strftime("%Y-%m-%d")
+    st.altair_chart(
+        alt.Chart(by_zone(weekly, ["WEEK_START", "WEEK", "WORKOUTS"]))
+        .mark_bar()
+        .encode(
+            x=band_axis("WEEK", "Week (Monday)", list(weekly["WEEK"])),
+            y=alt.Y("MINUTES:Q", title="Workout minutes", stack="zero"),
+            color=zone_color(),
+            order=alt.Order("ZONE_ORDER:Q"),
+            tooltip=["WEEK", "WORKOUTS:Q", "ZONE", alt.Tooltip("MINUTES:Q", format=".1f")],
+        ),
+        width="stretch",
+    )
