@@ -62,22 +62,23 @@ last_data = pd.to_datetime(raw["LAST_DATA_AT"])  # TIMESTAMP_NTZ in UTC
 now = pd.Timestamp.now(tz="UTC").tz_localize(None)
 reauth = raw["NEEDS_REAUTHORIZATION"].astype(bool)
 day = pd.to_datetime(raw["DATE_KEY"].astype("Int64").astype(str), format="%Y%m%d", errors="coerce")
+# what a coach scans first on the left; the underlying numbers and dates to the right
 table = pd.DataFrame(
     {
         "Athlete": raw["MEMBER_NAME"].astype(str),
-        "Day": day.dt.date,
         "Recovery %": raw["RECOVERY_SCORE"],
         "Zone": raw["RECOVERY_ZONE"],
         "vs baseline": raw["RECOVERY_VS_BASELINE"],
-        "28-day baseline": raw["RECOVERY_BASELINE_28D"],
-        "Sleep (h)": raw["SLEEP_HOURS"],
-        "Need (h)": raw["SLEEP_NEED_HOURS"],
         "Sleep of need %": (100 * raw["SLEEP_HOURS"] / raw["SLEEP_NEED_HOURS"]).round(0),
         "Strain yesterday": raw["STRAIN_YESTERDAY"],
         "Open anomalies": raw["OPEN_ANOMALIES"].fillna(0).astype(int),
-        "Data age (h)": ((now - last_data).dt.total_seconds() / 3600).round(1),
-        "Last data (UTC)": last_data,
         "Re-authorize": reauth,
+        "Data age (h)": ((now - last_data).dt.total_seconds() / 3600).round(1),
+        "Sleep (h)": raw["SLEEP_HOURS"],
+        "Need (h)": raw["SLEEP_NEED_HOURS"],
+        "28-day baseline": raw["RECOVERY_BASELINE_28D"],
+        "Day": day.dt.date,
+        "Last data (UTC)": last_data,
     }
 )
 
