@@ -409,6 +409,122 @@ SELECT
 FROM {{ app_database }}.GOLD.DIM_SLEEP_STAGE AS g;
 GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE_TYPE TO ROLE WHOOP_BI;
 
+-- The squad at a glance (Power BI's squad page; the dashboard's Squad page runs the same statement,
+-- app/streamlit/queries.py squad()): one row per member the viewer may see. DATE_KEY is the member's newest day
+-- with a recovery, strain or sleep; recovery and main sleep are that day's (sleep keyed to the wake-up date, so
+-- last night's), strain the day before's; the baseline is the mean recovery of the previous 28 recorded days;
+-- OPEN_ANOMALIES counts nights flagged in the 7 days up to DATE_KEY; LAST_DATA_AT is when the newest record
+-- version reached the warehouse. Zones are WHOOP's: green >= 67, yellow 34-66, red <= 33. The CTEs sit in a
+-- derived table so the view's own SELECT names each column once (Snowflake allows WITH in a subquery:
+-- https://docs.snowflake.com/en/sql-reference/constructs/with).
+CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS (
+    MEMBER_KEY,
+    MEMBER_NAME,
+    DATE_KEY,
+    RECOVERY_SCORE,
+    RECOVERY_ZONE,
+    RECOVERY_BASELINE_28D,
+    RECOVERY_VS_BASELINE,
+    SLEEP_HOURS,
+    SLEEP_NEED_HOURS,
+    STRAIN_YESTERDAY,
+    OPEN_ANOMALIES,
+    LAST_DATA_AT,
+    NEEDS_REAUTHORIZATION
+)
+COMMENT = 'One row per member: newest day, recovery and zone vs the 28-day baseline, last night sleep vs need, yesterday strain, open anomaly flags, freshness, re-authorization'
+AS
+SELECT
+    q.MEMBER_KEY,
+    q.MEMBER_NAME,
+    q.DATE_KEY,
+    q.RECOVERY_SCORE,
+    q.RECOVERY_ZONE,
+    q.RECOVERY_BASELINE_28D,
+    q.RECOVERY_VS_BASELINE,
+    q.SLEEP_HOURS,
+    q.SLEEP_NEED_HOURS,
+    q.STRAIN_YESTERDAY,
+    q.OPEN_ANOMALIES,
+    q.LAST_DATA_AT,
+    q.NEEDS_REAUTHORIZATION
+FROM (
+    WITH member_days AS (
+        SELECT x.MEMBER_KEY, MAX(x.DATE_KEY) AS DATE_KEY, MAX(x.LOAD_TIMESTAMP) AS LAST_DATA_AT
+        FROM (
+            SELECT r.MEMBER_KEY, r.DATE_KEY, r.LOAD_TIMESTAMP FROM {{ app_database }}.GOLD.FACT_DAILY_RECOVERY AS r
+            UNION ALL
+            SELECT s.MEMBER_KEY, s.DATE_KEY, s.LOAD_TIMESTAMP FROM {{ app_database }}.GOLD.FACT_STRAIN AS s
+            UNION ALL
+            SELECT p.MEMBER_KEY, p.DATE_KEY, p.LOAD_TIMESTAMP FROM {{ app_database }}.GOLD.FACT_SLEEP AS p
+        ) AS x
+        GROUP BY x.MEMBER_KEY
+    ),
+    newest AS (
+        SELECT md.MEMBER_KEY, md.DATE_KEY, md.LAST_DATA_AT, d.FULL_DATE, y.DATE_KEY AS YESTERDAY_KEY
+        FROM member_days AS md
+        INNER JOIN {{ app_database }}.GOLD.DIM_DATE AS d ON d.DATE_KEY = md.DATE_KEY
+        LEFT JOIN {{ app_database }}.GOLD.DIM_DATE AS y ON y.FULL_DATE = DATEADD(DAY, -1, d.FULL_DATE)
+    ),
+    baseline AS (
+        SELECT b.MEMBER_KEY, AVG(b.RECOVERY_SCORE) AS RECOVERY_BASELINE
+        FROM (
+            SELECT
+                r.MEMBER_KEY,
+                r.RECOVERY_SCORE,
+                ROW_NUMBER() OVER (PARTITION BY r.MEMBER_KEY ORDER BY r.DATE_KEY DESC) AS RN
+            FROM {{ app_database }}.GOLD.FACT_DAILY_RECOVERY AS r
+            INNER JOIN newest AS n ON n.MEMBER_KEY = r.MEMBER_KEY AND r.DATE_KEY < n.DATE_KEY
+        ) AS b
+        WHERE b.RN <= 28
+        GROUP BY b.MEMBER_KEY
+    ),
+    last_night AS (
+        SELECT s.MEMBER_KEY, s.TOTAL_SLEEP_MINUTES, s.SLEEP_NEEDED_MINUTES
+        FROM {{ app_database }}.GOLD.FACT_SLEEP AS s
+        INNER JOIN newest AS n ON n.MEMBER_KEY = s.MEMBER_KEY AND s.DATE_KEY = n.DATE_KEY
+        WHERE s.IS_MAIN_SLEEP
+        QUALIFY ROW_NUMBER() OVER (PARTITION BY s.MEMBER_KEY ORDER BY s.SLEEP_END_TIMESTAMP DESC) = 1
+    ),
+    open_anomalies AS (
+        SELECT a.MEMBER_KEY, COUNT(a.DATE_KEY) AS OPEN_ANOMALIES
+        FROM {{ app_database }}.ML.FACT_ANOMALIES AS a
+        INNER JOIN {{ app_database }}.GOLD.DIM_DATE AS d ON d.DATE_KEY = a.DATE_KEY
+        INNER JOIN newest AS n ON n.MEMBER_KEY = a.MEMBER_KEY
+        WHERE a.DATE_KEY <= n.DATE_KEY AND d.FULL_DATE > DATEADD(DAY, -7, n.FULL_DATE)
+        GROUP BY a.MEMBER_KEY
+    )
+    SELECT
+        m.MEMBER_KEY,
+        m.MEMBER_NAME,
+        n.DATE_KEY,
+        r.RECOVERY_SCORE,
+        CASE
+            WHEN r.RECOVERY_SCORE >= 67 THEN 'green'
+            WHEN r.RECOVERY_SCORE >= 34 THEN 'yellow'
+            WHEN r.RECOVERY_SCORE IS NOT NULL THEN 'red'
+        END AS RECOVERY_ZONE,
+        ROUND(b.RECOVERY_BASELINE, 1) AS RECOVERY_BASELINE_28D,
+        ROUND(r.RECOVERY_SCORE - b.RECOVERY_BASELINE, 1) AS RECOVERY_VS_BASELINE,
+        ROUND(l.TOTAL_SLEEP_MINUTES / 60, 2) AS SLEEP_HOURS,
+        ROUND(l.SLEEP_NEEDED_MINUTES / 60, 2) AS SLEEP_NEED_HOURS,
+        st.DAY_STRAIN_SCORE AS STRAIN_YESTERDAY,
+        COALESCE(o.OPEN_ANOMALIES, 0) AS OPEN_ANOMALIES,
+        n.LAST_DATA_AT,
+        COALESCE(m.MEMBER_STATUS = 'NEEDS_REAUTHORIZATION', FALSE) AS NEEDS_REAUTHORIZATION
+    FROM {{ app_database }}.GOLD.DIM_MEMBER AS m
+    LEFT JOIN newest AS n ON n.MEMBER_KEY = m.MEMBER_KEY
+    LEFT JOIN {{ app_database }}.GOLD.FACT_DAILY_RECOVERY AS r ON r.MEMBER_KEY = n.MEMBER_KEY AND r.DATE_KEY = n.DATE_KEY
+    LEFT JOIN baseline AS b ON b.MEMBER_KEY = m.MEMBER_KEY
+    LEFT JOIN last_night AS l ON l.MEMBER_KEY = m.MEMBER_KEY
+    LEFT JOIN {{ app_database }}.GOLD.FACT_STRAIN AS st ON st.MEMBER_KEY = n.MEMBER_KEY AND st.DATE_KEY = n.YESTERDAY_KEY
+    LEFT JOIN open_anomalies AS o ON o.MEMBER_KEY = m.MEMBER_KEY
+) AS q;
+GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS TO ROLE WHOOP_BI;
+ALTER VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS DROP ALL ROW ACCESS POLICIES;
+ALTER VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS
+    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+
 -- Next-day recovery forecasts with the recovery that happened (NULL until the day is scored), so BI can show
 -- the prediction error; SERVED_BY says whether a model or a naive baseline was served for the member.
 CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS (

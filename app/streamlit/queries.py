@@ -78,6 +78,94 @@ def member_span_sql(member_key: str) -> str:
     )
 
 
+# --- 0. Squad ---------------------------------------------------------------------------------------
+
+OPEN_ANOMALY_DAYS = 7  # a flagged night counts as open for a week after it (up to the member's newest day)
+
+
+def squad() -> dict[str, str]:
+    """One row per member the viewer may see, every member in one statement (no per-member round trip).
+
+    DATE_KEY is the member's newest day with a recovery, strain or sleep; the recovery and the main sleep are that
+    day's (sleep is keyed to the wake-up date, so it is last night's), the strain is the day before's. The baseline
+    is the mean recovery of the member's previous 28 recorded days, as on the Recovery Overview page. LAST_DATA_AT is
+    when the newest record version reached the warehouse (LOAD_TIMESTAMP, what the quality freshness check reads).
+    REPORTING.SQUAD_READINESS (migrations/R__10_reporting_views.sql) runs the same statement for Power BI.
+    """
+    return {
+        "squad": f"""
+WITH member_days AS (
+    SELECT x.MEMBER_KEY, MAX(x.DATE_KEY) AS DATE_KEY, MAX(x.LOAD_TIMESTAMP) AS LAST_DATA_AT
+    FROM (
+        SELECT r.MEMBER_KEY, r.DATE_KEY, r.LOAD_TIMESTAMP FROM GOLD.FACT_DAILY_RECOVERY AS r
+        UNION ALL
+        SELECT s.MEMBER_KEY, s.DATE_KEY, s.LOAD_TIMESTAMP FROM GOLD.FACT_STRAIN AS s
+        UNION ALL
+        SELECT p.MEMBER_KEY, p.DATE_KEY, p.LOAD_TIMESTAMP FROM GOLD.FACT_SLEEP AS p
+    ) AS x
+    GROUP BY x.MEMBER_KEY
+),
+newest AS (
+    SELECT md.MEMBER_KEY, md.DATE_KEY, md.LAST_DATA_AT, d.FULL_DATE, y.DATE_KEY AS YESTERDAY_KEY
+    FROM member_days AS md
+    JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = md.DATE_KEY
+    LEFT JOIN GOLD.DIM_DATE AS y ON y.FULL_DATE = DATEADD(DAY, -1, d.FULL_DATE)
+),
+baseline AS (
+    SELECT b.MEMBER_KEY, AVG(b.RECOVERY_SCORE) AS RECOVERY_BASELINE
+    FROM (
+        SELECT r.MEMBER_KEY, r.RECOVERY_SCORE,
+            ROW_NUMBER() OVER (PARTITION BY r.MEMBER_KEY ORDER BY r.DATE_KEY DESC) AS RN
+        FROM GOLD.FACT_DAILY_RECOVERY AS r
+        JOIN newest AS n ON n.MEMBER_KEY = r.MEMBER_KEY AND r.DATE_KEY < n.DATE_KEY
+    ) AS b
+    WHERE b.RN <= {BASELINE_DAYS}
+    GROUP BY b.MEMBER_KEY
+),
+last_night AS (
+    SELECT s.MEMBER_KEY, s.TOTAL_SLEEP_MINUTES, s.SLEEP_NEEDED_MINUTES
+    FROM GOLD.FACT_SLEEP AS s
+    JOIN newest AS n ON n.MEMBER_KEY = s.MEMBER_KEY AND s.DATE_KEY = n.DATE_KEY
+    WHERE s.IS_MAIN_SLEEP
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY s.MEMBER_KEY ORDER BY s.SLEEP_END_TIMESTAMP DESC) = 1
+),
+open_anomalies AS (
+    SELECT a.MEMBER_KEY, COUNT(a.DATE_KEY) AS OPEN_ANOMALIES
+    FROM ML.FACT_ANOMALIES AS a
+    JOIN GOLD.DIM_DATE AS d ON d.DATE_KEY = a.DATE_KEY
+    JOIN newest AS n ON n.MEMBER_KEY = a.MEMBER_KEY
+    WHERE a.DATE_KEY <= n.DATE_KEY AND d.FULL_DATE > DATEADD(DAY, -{OPEN_ANOMALY_DAYS}, n.FULL_DATE)
+    GROUP BY a.MEMBER_KEY
+)
+SELECT
+    m.MEMBER_KEY,
+    m.MEMBER_NAME,
+    n.DATE_KEY,
+    r.RECOVERY_SCORE,
+    CASE
+        WHEN r.RECOVERY_SCORE >= 67 THEN 'green'
+        WHEN r.RECOVERY_SCORE >= 34 THEN 'yellow'
+        WHEN r.RECOVERY_SCORE IS NOT NULL THEN 'red'
+    END AS RECOVERY_ZONE,
+    ROUND(b.RECOVERY_BASELINE, 1) AS RECOVERY_BASELINE_28D,
+    ROUND(r.RECOVERY_SCORE - b.RECOVERY_BASELINE, 1) AS RECOVERY_VS_BASELINE,
+    ROUND(l.TOTAL_SLEEP_MINUTES / 60, 2) AS SLEEP_HOURS,
+    ROUND(l.SLEEP_NEEDED_MINUTES / 60, 2) AS SLEEP_NEED_HOURS,
+    st.DAY_STRAIN_SCORE AS STRAIN_YESTERDAY,
+    COALESCE(o.OPEN_ANOMALIES, 0) AS OPEN_ANOMALIES,
+    n.LAST_DATA_AT,
+    COALESCE(m.MEMBER_STATUS = 'NEEDS_REAUTHORIZATION', FALSE) AS NEEDS_REAUTHORIZATION
+FROM GOLD.DIM_MEMBER AS m
+LEFT JOIN newest AS n ON n.MEMBER_KEY = m.MEMBER_KEY
+LEFT JOIN GOLD.FACT_DAILY_RECOVERY AS r ON r.MEMBER_KEY = n.MEMBER_KEY AND r.DATE_KEY = n.DATE_KEY
+LEFT JOIN baseline AS b ON b.MEMBER_KEY = m.MEMBER_KEY
+LEFT JOIN last_night AS l ON l.MEMBER_KEY = m.MEMBER_KEY
+LEFT JOIN GOLD.FACT_STRAIN AS st ON st.MEMBER_KEY = n.MEMBER_KEY AND st.DATE_KEY = n.YESTERDAY_KEY
+LEFT JOIN open_anomalies AS o ON o.MEMBER_KEY = m.MEMBER_KEY
+ORDER BY m.MEMBER_NAME""",
+    }
+
+
 # --- 1. Recovery overview ---------------------------------------------------------------------------
 
 

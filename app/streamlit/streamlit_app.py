@@ -26,6 +26,7 @@ GOLD_TABLES = (
 )
 
 PAGES = (
+    ("Squad", "every athlete you may see: today's recovery, sleep vs need, strain, flags, freshness, re-authorization"),
     ("Recovery Overview", "latest recovery in WHOOP's zones; HRV and resting HR against your 28-day baseline band"),
     ("Sleep Analysis", "stages per night, need vs actual, debt, efficiency, bedtime regularity, naps apart"),
     ("Strain & Performance", "day strain vs next-day recovery, workouts by activity, HR-zone time, weekly load"),

@@ -156,7 +156,10 @@ def test_bi_reads_only_reporting_views(cur):
     privileges = privileges_of(grants, "WHOOP_BI")
     reads = {(p, on, o) for p, on, o in privileges if p != "USAGE"}
     assert reads and all(
-        p == "SELECT" and on == "VIEW" and o.startswith(f"{REPORTING}.REPORTING.V_") for p, on, o in reads
+        p == "SELECT"
+        and on == "VIEW"
+        and (o.startswith(f"{REPORTING}.REPORTING.V_") or o == f"{REPORTING}.REPORTING.SQUAD_READINESS")
+        for p, on, o in reads
     )
     assert {(p, on, o) for p, on, o in privileges if p == "USAGE"} == {
         ("USAGE", "DATABASE", REPORTING),

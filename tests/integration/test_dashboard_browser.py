@@ -1,5 +1,6 @@
 """The dashboard in a real browser: `streamlit run` (what `make app` starts) against an in-process local stack with
-demo data, every page loaded in headless Chromium through Playwright.
+demo data (five members, one of them needing re-authorization), every page loaded in headless Chromium through
+Playwright, and the Squad page's zone colours, athlete choice and "Open" link followed.
 
 Asserts that each page finishes its script run without an exception box (stException) or an error alert, and
 shows what it should (title, charts), and saves a screenshot per page: to the test's temporary directory, or to
@@ -11,6 +12,7 @@ WHOOP_CHROMIUM); Playwright's own browser download is not used. Skipped, with th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -28,9 +30,13 @@ from tests.integration.dashboard_support import seed_ml
 
 CHROMIUM = os.environ.get("WHOOP_CHROMIUM", "/usr/bin/chromium")
 
+MEMBERS = ["ann", "ben", "cat", "dan", "eve"]  # five athletes for the Squad page
+REVOKED = "dan"  # its WHOOP link is refused on the second run: the Squad page flags it
+
 # url path, title on the page, charts the page draws on demo data
 PAGES = [
     ("", "WHOOP Platform", 0),
+    ("Squad", "Squad", 0),
     ("Recovery_Overview", "Recovery Overview", 3),
     ("Sleep_Analysis", "Sleep Analysis", 4),
     ("Strain_Performance", "Strain & Performance", 7),
@@ -39,7 +45,12 @@ PAGES = [
     ("Setup", "Setup", 0),
 ]
 # headings a page must show besides its title
-SECTIONS = {"Predictive_Insights": ["What drove today's recovery", "Next-day recovery forecast"]}
+SECTIONS = {
+    "Predictive_Insights": ["What drove today's recovery", "Next-day recovery forecast"],
+    "Squad": ["Open an athlete"],
+}
+TABLES = {"Squad": 1}  # st.dataframe grids a page must draw
+ZONE_COLOURS = {(0x16, 0xEC, 0x06), (0xFF, 0xDE, 0x00), (0xFF, 0x00, 0x26)}  # ui.GREEN, ui.YELLOW, ui.RED
 
 
 def _browser_or_skip():
@@ -55,9 +66,15 @@ def _browser_or_skip():
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _browser_or_skip()
-    with local_stack(tmp_path_factory.mktemp("dash_browser"), ["ann", "ben"], days=90) as settings:
+    with local_stack(tmp_path_factory.mktemp("dash_browser"), MEMBERS, days=90) as settings:
         pipeline.run_once(settings, quiet=True)
         seed_ml(settings, "ann")
+        conn = pipeline.connect(settings, paramstyle="qmark")
+        try:
+            conn.cursor().execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [REVOKED, "not-a-valid-refresh-token", 1])
+        finally:
+            conn.close()
+        pipeline.run_once(settings, quiet=True)
         port = free_port()
         log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
         with log.open("w") as out:
@@ -94,6 +111,16 @@ def _save_small(png: bytes, path: Path) -> None:
     Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64).save(path, optimize=True)
 
 
+def _colours(png: bytes) -> set[tuple[int, int, int]]:
+    """The RGB colours of a screenshot that cover at least 50 pixels (cell backgrounds, not anti-aliasing)."""
+    import io
+
+    from PIL import Image
+
+    counts = Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 20) or []
+    return {rgb for n, rgb in counts if n >= 50}
+
+
 def test_every_page_renders_in_chromium(served: str, tmp_path: Path) -> None:
     sync_playwright = _browser_or_skip()
     shots = Path(os.environ.get("WHOOP_SCREENSHOTS_DIR") or tmp_path)
@@ -122,6 +149,9 @@ def test_every_page_renders_in_chromium(served: str, tmp_path: Path) -> None:
                 charts = page.locator("[data-testid='stVegaLiteChart']").count()
                 if charts < n_charts:
                     problems.append((path or "home", f"{charts} charts, expected {n_charts}"))
+                grids = page.locator("[data-testid='stDataFrame']").count()
+                if grids < TABLES.get(path, 0):
+                    problems.append((path, f"{grids} tables, expected {TABLES[path]}"))
                 for heading in SECTIONS.get(path, []):
                     if not page.get_by_role("heading", name=heading).count():
                         problems.append((path, f"no section {heading!r}"))
@@ -130,3 +160,40 @@ def test_every_page_renders_in_chromium(served: str, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert not problems, problems
+
+
+def test_squad_page_flags_and_opens_an_athlete_in_chromium(served: str) -> None:
+    """The Squad page in the browser: every athlete's row is in the grid, the revoked member is named in the
+    warning, and "Open" lands on Recovery Overview with that athlete chosen in the sidebar."""
+    sync_playwright = _browser_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(f"{served}/Squad", wait_until="domcontentloaded")
+            page.get_by_role("heading", name="Squad").first.wait_for(timeout=60_000)
+            page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+            warning = page.locator("[data-testid='stAlertContentWarning']").all_inner_texts()
+            assert any("re-authorize WHOOP" in w and REVOKED in w for w in warning), warning
+            # the grid is drawn on a canvas: its pixels must show every WHOOP zone colour the athletes are in
+            grid = page.locator("[data-testid='stDataFrame']")
+            grid.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)  # let the grid finish painting
+            colours = _colours(grid.screenshot())
+            assert set(ZONE_COLOURS) <= colours, f"zone colours missing from the grid: {set(ZONE_COLOURS) - colours}"
+            # every athlete can be opened (the athlete choice lists them all)
+            page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").last.click()
+            options = {o.strip() for o in page.get_by_role("option").all_inner_texts()}
+            assert options == set(MEMBERS), options
+            page.keyboard.press("Escape")
+            button = page.get_by_role("button", name=re.compile(r"^Open (\w+)'s pages$"))
+            athlete = re.match(r"Open (\w+)'s pages", button.inner_text()).group(1)
+            assert athlete in MEMBERS
+            button.click()
+            page.get_by_role("heading", name="Recovery Overview").first.wait_for(timeout=60_000)
+            page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+            chosen = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.inner_text()
+            assert athlete in chosen, chosen
+            assert not page.locator("[data-testid='stException']").count()
+        finally:
+            browser.close()

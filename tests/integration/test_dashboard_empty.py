@@ -67,3 +67,10 @@ def test_pages_explain_an_unreachable_warehouse(monkeypatch):
     at = app_test(MAIN, url, monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
     assert texts(at.error) == UNREACHABLE.format(url=url)
+
+
+def test_squad_page_explains_there_are_no_athletes(empty, monkeypatch):
+    at = app_test(PAGE["Squad"], empty.warehouse_url, monkeypatch)
+    _ok(at)
+    assert "No athletes yet" in texts(at.info)
+    assert not at.dataframe and not at.metric
