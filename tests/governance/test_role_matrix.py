@@ -299,12 +299,14 @@ def test_deploy_refuses_a_statement_the_app_may_not_run(deployed, tmp_path, monk
 
 
 def view_sources() -> dict[str, tuple[str, set[str]]]:
-    """View -> (Gold table, its columns) from the rendered R__10_reporting_views.sql."""
+    """View -> (Gold table, its columns) from the rendered R__10_reporting_views.sql (a view's match never runs
+    into the next statement, so a view that reads more than one Gold table cannot hide the view after it)."""
     (change,) = [c for c in migrations.changes() if c.script == "R__10_reporting_views.sql"]
     text = migrations.render(change, migrations.local_vars(APP))
     out = {}
     for m in re.finditer(
-        r"CREATE OR REPLACE SECURE VIEW \S+\.REPORTING\.(\w+) \((?P<cols>[^)]*)\).*?FROM \S+\.GOLD\.(\w+) AS g;",
+        r"CREATE OR REPLACE SECURE VIEW \S+\.REPORTING\.(\w+) \((?P<cols>[^)]*)\)"
+        r"(?:(?!CREATE OR REPLACE).)*?FROM \S+\.GOLD\.(\w+) AS g;",
         text,
         re.S,
     ):
