@@ -121,3 +121,20 @@ def test_every_unrecognised_and_missing_header_is_listed() -> None:
         "sleeps.csv: unrecognised headers 'Zyklusbeginn', 'Schlafbedarf (min)', 'Nickerchen'; 3 expected header(s) "
         "missing: 'Cycle start time', 'Sleep need (min)', 'Nap' (the import reads exports in English: "
     ), str(e.value)
+
+
+def test_a_listed_language_names_its_missing_headers_in_that_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made-up headers (WHOOP documents no translation): a file in a listed language maps to the English columns
+    whatever its column order and case, and what it lacks is named as that language names it."""
+    spec = export_import.FILES[3]
+    made_up = {h: "Xx " + h[::-1] for h in spec.all_headers}
+    languages = {**export_import.HEADER_LANGUAGES, "Testish": {spec.name: {v: k for k, v in made_up.items()}}}
+    monkeypatch.setattr(export_import, "HEADER_LANGUAGES", languages)
+    header = [made_up[h].upper() for h in reversed(spec.headers)]
+    assert export_import.check_header(spec, header) == list(reversed(spec.headers))
+    with pytest.raises(WhoopError) as e:
+        export_import.check_header(spec, [*header[1:], "Notizen"])
+    assert str(e.value).startswith(
+        f"journal_entries.csv: unrecognised headers 'Notizen'; 1 expected header(s) missing: {made_up['Notes']!r} "
+        "(the import reads exports in English, Testish: "
+    ), str(e.value)
