@@ -213,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_auth)
 
-    s = _add(sub, "import-export", "import a WHOOP app export folder for a member, all files or none")
-    s.add_argument("path", type=Path, metavar="FOLDER", help="the folder of the unzipped WHOOP export (not the .zip)")
+    s = _add(sub, "import-export", "import a WHOOP app export (ZIP or folder) for a member, all files or none")
+    s.add_argument("path", type=Path, metavar="EXPORT", help="the WHOOP export's ZIP, or the folder it unzips to")
     s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to (one the app knows)")
     s.add_argument(
         "--new-member", action="store_true", help="create the member if the app does not know it yet (export only)"

@@ -1,13 +1,16 @@
-"""Import a WHOOP app data export (the four CSV files) into Bronze through a stage and COPY INTO, all or nothing.
+"""Import a WHOOP app data export (its CSV files) into Bronze through a stage and COPY INTO, all or nothing.
 
-Steps, all plain Snowflake SQL (the same statements run against a real account):
-1. scan every file here, before anything is written: UTF-8 text, comma-separated, the English headers of the
-   export, every record as wide as the header, no field larger than a VARCHAR holds; a problem is one line
-   naming the file, the line and the reason (a localised, truncated or re-saved export fails here);
+The export is the ZIP as WHOOP sends it or its unzipped folder (`unpacked`); the files may sit at its top or in
+one folder inside it, and any of the four may be absent (a member who never used the journal has none), as long
+as one is there. Steps, all plain Snowflake SQL (the same statements run against a real account):
+1. scan every file here, before anything is written: UTF-8 text, comma-separated, headers of a language in
+   `HEADER_LANGUAGES` (mapped to the English ones), every record as wide as the header, no field larger than a
+   VARCHAR holds; a problem is one line naming the file, the line and the reason (every header not recognised is
+   listed; a truncated or re-saved export fails here);
 2. check the member: one the app knows (registered, or imported before) unless the caller creates one;
 3. `PUT` each file to `@BRONZE.EXPORT_STAGE/<member>/<batch>/` and `COPY INTO` a temporary table (one VARCHAR
-   column per CSV column, plus the record number) with the named file format `BRONZE.WHOOP_EXPORT_CSV`, all four
-   files before any Bronze row is written;
+   column per CSV column, plus the record number) with the named file format `BRONZE.WHOOP_EXPORT_CSV`, every
+   file before any Bronze row is written;
 4. in one explicit transaction, `INSERT … WHERE NOT EXISTS` into each `BRONZE.RAW_EXPORT_*` with the audit
    columns, keeping only rows whose content hash is new for that member (so a re-import adds nothing).
 A failure at any step rolls the inserts back and removes the batch's staged files: nothing of the import stays.
@@ -20,12 +23,16 @@ import csv
 import hashlib
 import io
 import re
+import shutil
+import stat
+import tempfile
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import snowflake.connector.errors
@@ -93,6 +100,23 @@ FILES = (
     ),
 )  # fmt: skip
 
+
+def _header_key(header: str) -> str:
+    """Headers compare without case or spacing: WHOOP's own export guide writes 'Recovery Score %' where exports
+    have 'Recovery score %' (https://support.whoop.com/APP_FEATURES__COACHING/Understanding_Your_WHOOP_Features/
+    How_to_Export_Your_Data), and a header's meaning does not change with either."""
+    return " ".join(header.split()).casefold()
+
+
+# The headers of each language the import reads, in one place: language → {file → {its header: the English one}}.
+# English is the export's own headers (FILES). WHOOP's app exports in the member's app language and WHOOP documents
+# only the English headers (shared/whoop/NOTES.md, the export guide above), so no other language is listed: a
+# translation guessed here would load a column into the wrong place. To add one, give every header of its four
+# files, copied from a real export in that language; a file in it is then mapped to the English columns.
+HEADER_LANGUAGES: dict[str, dict[str, dict[str, str]]] = {
+    "English": {spec.name: {h: h for h in spec.all_headers} for spec in FILES},
+}
+
 _MEMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 # The Bronze columns are VARCHAR without a length: 16,777,216 characters at most, and accounts before the
@@ -137,8 +161,8 @@ def _size(n: int) -> str:
 
 
 def scan_file(path: Path, spec: ExportFile) -> list[str]:
-    """Read the whole file as the COPY will and return its header; the first problem raises one line naming
-    the file, the line (of the record's start) and the reason. Exports are a few MB, so this is cheap."""
+    """Read the whole file as the COPY will and return its header in English; the first problem raises one line
+    naming the file, the line (of the record's start) and the reason. Exports are a few MB, so this is cheap."""
     if not path.is_file():
         raise WhoopError(f"export file missing: {path.name} is not in {path.parent}")
     text = _decode(path, path.read_bytes())
@@ -154,7 +178,7 @@ def scan_file(path: Path, spec: ExportFile) -> list[str]:
                     if not header or not any(h.strip() for h in header):
                         break
                     _check_delimiter(path, header)
-                    check_header(spec, header)
+                    english = check_header(spec, header)
                 elif len(record) != len(header):
                     found = "an empty line" if not record else f"{len(record)} fields"
                     raise WhoopError(
@@ -172,7 +196,7 @@ def scan_file(path: Path, spec: ExportFile) -> list[str]:
             raise WhoopError(f"{path.name} line {line}: not valid CSV ({e})") from None
     if not header or not any(h.strip() for h in header):
         raise WhoopError(f"{path.name} is empty: expected a header row ({path})")
-    return header
+    return english
 
 
 def _check_delimiter(path: Path, header: list[str]) -> None:
@@ -187,35 +211,151 @@ def _check_delimiter(path: Path, header: list[str]) -> None:
         )
 
 
-def check_header(spec: ExportFile, header: list[str]) -> None:
-    """Exactly the English headers (the optional ones may be absent), each once."""
-    unknown = [h for h in header if h not in spec.all_headers]
-    missing = [h for h in spec.headers if h not in header]
-    duplicated = sorted({h for h in header if header.count(h) > 1})
+def _language(spec: ExportFile, header: list[str]) -> tuple[str, dict[str, str]]:
+    """The language whose headers for this file recognise most of `header` (English on a tie), with its map from
+    header key to English header."""
+    best: tuple[int, str, dict[str, str]] | None = None
+    for language, files in HEADER_LANGUAGES.items():
+        table = {_header_key(k): v for k, v in files.get(spec.name, {}).items()}
+        score = sum(_header_key(h) in table for h in header)
+        if best is None or score > best[0]:
+            best = (score, language, table)
+    assert best is not None  # English is always there
+    return best[1], best[2]
+
+
+def check_header(spec: ExportFile, header: list[str]) -> list[str]:
+    """The English header of each column of the file, in its order: every header of one language, the optional
+    ones may be absent, each once. Refuses listing every header not recognised, every one missing, every repeat."""
+    language, table = _language(spec, header)
+    unknown = [h for h in header if _header_key(h) not in table]
+    english = [table.get(_header_key(h), "") for h in header]
+    missing = [h for h in spec.headers if h not in english]
+    duplicated = sorted({h for h in header if h not in unknown and english.count(table[_header_key(h)]) > 1})
     if unknown or missing or duplicated:
         parts = []
         if unknown:
             parts.append("unrecognised headers " + ", ".join(repr(h) for h in unknown))
         if missing:
-            parts.append(f"{len(missing)} expected header(s) missing, e.g. {missing[0]!r}")
+            named = {v: k for k, v in HEADER_LANGUAGES[language].get(spec.name, {}).items()}  # in the file's language
+            parts.append(
+                f"{len(missing)} expected header(s) missing: " + ", ".join(repr(named.get(h, h)) for h in missing)
+            )
         if duplicated:
             parts.append("repeated headers " + ", ".join(repr(h) for h in duplicated))
+        languages = ", ".join(HEADER_LANGUAGES)
         raise WhoopError(
-            f"{spec.name}: {'; '.join(parts)} (the import reads the English export: set the WHOOP app's "
-            "language to English and export again)"
+            f"{spec.name}: {'; '.join(parts)} (the import reads exports in {languages}: set the WHOOP app's "
+            "language to one of these and export again)"
         )
+    return english
+
+
+def _export_dir(folder: Path) -> Path:
+    """Where the export's files are: the folder itself, or the one folder inside it that holds them (unzipping
+    an archive whose files sit in a folder gives a folder in a folder)."""
+    if any((folder / spec.name).is_file() for spec in FILES):
+        return folder
+    inner = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__MACOSX"))]
+    if len(inner) == 1 and any((inner[0] / spec.name).is_file() for spec in FILES):
+        return inner[0]
+    return folder
 
 
 def check_folder(folder: Path) -> dict[str, list[str]]:
-    """Validate the export folder and scan every file before anything is uploaded; the headers by file."""
+    """Validate the export folder and scan every file it has before anything is uploaded; the English headers by
+    file, for the files present (at least one of the four; any may be absent, the journal often is)."""
     if not folder.exists():
         raise WhoopError(f"export folder not found: {folder}")
     if not folder.is_dir():
-        raise WhoopError(f"{folder} is not a folder: unzip the WHOOP export and pass its folder")
-    missing = [f.name for f in FILES if not (folder / f.name).is_file()]
-    if missing:
-        raise WhoopError(f"export folder {folder} lacks {', '.join(missing)}")
-    return {spec.name: scan_file(folder / spec.name, spec) for spec in FILES}
+        raise WhoopError(f"{folder} is not a folder: pass the WHOOP export's ZIP or its folder")
+    folder = _export_dir(folder)
+    present = [spec for spec in FILES if (folder / spec.name).is_file()]
+    if not present:
+        raise WhoopError(
+            f"no WHOOP export in {folder}: none of {', '.join(f.name for f in FILES)} is there "
+            "(pass the export's ZIP or the folder it unzips to)"
+        )
+    return {spec.name: scan_file(folder / spec.name, spec) for spec in present}
+
+
+# A real export is a few MB; a ZIP member claiming more than this is not one (and may be a decompression bomb).
+MAX_EXPORT_FILE_BYTES = 1024 * 1024 * 1024
+_IGNORED = ("__MACOSX/", ".DS_Store")  # what macOS adds when a member re-zips the folder
+
+
+def _zip_entries(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The export's files in the archive by file name. Refuses the whole archive, naming the entry, for a path
+    that could leave the folder it is unzipped into, a link, an encrypted entry, an archive inside it, an export
+    file twice or in two folders, or one deeper than a folder; other files (a readme) are left alone."""
+    found: dict[str, zipfile.ZipInfo] = {}
+    names = {spec.name for spec in FILES}
+    for info in archive.infolist():
+        name = info.filename
+        pure = PurePosixPath(name.replace("\\", "/"))
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in pure.parts or "\0" in name:
+            raise WhoopError(f"{path.name}: entry {name!r} points outside the archive's folder; refusing the ZIP")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise WhoopError(f"{path.name}: entry {name!r} is a link; refusing the ZIP")
+        if info.is_dir() or name.startswith(_IGNORED[0]) or pure.name == _IGNORED[1]:
+            continue
+        if info.flag_bits & 0x1:
+            raise WhoopError(f"{path.name}: entry {name!r} is encrypted; refusing the ZIP")
+        if pure.suffix.lower() in (".zip", ".gz", ".tar", ".7z", ".rar"):
+            raise WhoopError(f"{path.name}: entry {name!r} is an archive inside the archive: unzip it and pass that")
+        if pure.name not in names:
+            continue
+        if len(pure.parts) > 2:
+            raise WhoopError(f"{path.name}: {name!r} is nested deeper than one folder; refusing the ZIP")
+        if pure.name in found:
+            raise WhoopError(
+                f"{path.name}: {pure.name} is in the archive twice ({found[pure.name].filename!r} "
+                f"and {name!r}); refusing the ZIP"
+            )
+        if info.file_size > MAX_EXPORT_FILE_BYTES:
+            raise WhoopError(
+                f"{path.name}: {name!r} unzips to {_size(info.file_size)}, over the "
+                f"{_size(MAX_EXPORT_FILE_BYTES)} an export file has; refusing the ZIP"
+            )
+        found[pure.name] = info
+    folders = {PurePosixPath(i.filename).parent for i in found.values()}
+    if len(folders) > 1:
+        shown = ", ".join(sorted(f"{str(f)!r}" for f in folders))
+        raise WhoopError(f"{path.name}: the export's files are in different folders ({shown}); refusing the ZIP")
+    return found
+
+
+@contextlib.contextmanager
+def unpacked(path: Path, workdir: Path) -> Iterator[Path]:
+    """The export's folder: `path` itself when it is one, else its ZIP's export files copied into a temporary
+    folder under `workdir` (removed afterwards). Each file is written under its own fixed name, never a path the
+    archive gives, and read through zipfile, which checks every entry's CRC and size."""
+    path = Path(path)
+    if not path.exists():
+        raise WhoopError(f"export not found: {path}")
+    if path.is_dir():
+        yield path
+        return
+    if not zipfile.is_zipfile(path):
+        raise WhoopError(f"{path} is not a ZIP or a folder: pass the WHOOP export's ZIP or the folder it unzips to")
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="export-", dir=workdir))
+    try:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                entries = _zip_entries(path, archive)
+                if not entries:
+                    raise WhoopError(
+                        f"no WHOOP export in {path.name}: none of {', '.join(f.name for f in FILES)} is in the ZIP"
+                    )
+                for name, info in entries.items():
+                    with archive.open(info) as source, (target / name).open("wb") as sink:
+                        shutil.copyfileobj(source, sink, 1024 * 1024)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as e:
+            raise WhoopError(f"{path.name}: cannot read the ZIP ({' '.join(str(e).split())})") from None
+        yield target
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def _sql_string(value: str) -> str:
@@ -351,13 +491,16 @@ def _quietly(cur: Any, sql: str) -> None:
 
 
 def import_export(conn: Any, folder: Path, member: str, new_member: bool = False) -> dict[str, Any]:
-    """Load the export in `folder` for `member`, all or nothing; returns the batch id and {file: {rows, new,
-    staged}}. Raises WhoopError naming the file (and line) of any problem, with nothing of the batch kept."""
+    """Load the export in `folder` (its files present) for `member`, all or nothing; returns the batch id and
+    {file: {rows, new, staged}} for those files. Raises WhoopError naming the file (and line) of any problem, with
+    nothing of the batch kept."""
     member = member.strip()
     if not _MEMBER.match(member):
         raise WhoopError(f"member name {member!r} is not valid (letters, digits and _ . @ - only)")
     folder = Path(folder)
     headers = check_folder(folder)
+    folder = _export_dir(folder)
+    present = [spec for spec in FILES if spec.name in headers]
     cur = conn.cursor()
     cur.execute("USE SCHEMA BRONZE")  # the temporary load tables live next to the raw tables
     check_member(cur, member, new_member)
@@ -369,7 +512,7 @@ def import_export(conn: Any, folder: Path, member: str, new_member: bool = False
         # PUT, CREATE TEMPORARY TABLE and COPY each end a transaction (DDL commits implicitly), so all of them
         # run before it begins; the transaction holds only the INSERTs, which commit or roll back as one
         # (https://docs.snowflake.com/en/sql-reference/transactions).
-        for spec in FILES:
+        for spec in present:
             try:
                 loaded.append(_stage_file(cur, folder, spec, headers[spec.name], member, batch))
             except snowflake.connector.errors.Error as e:

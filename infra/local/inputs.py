@@ -3,6 +3,7 @@ a confusing failure deep in the stack (issue 13: every CLI input is validated)."
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 from infra.local.errors import WhoopError
@@ -36,10 +37,9 @@ def port(value: str | int, source: str) -> int:
 
 
 def export_folder(path: Path) -> Path:
-    """The unzipped WHOOP app export: a folder holding its CSV files."""
+    """The WHOOP app export: the ZIP as WHOOP sends it, or the folder it unzips to."""
     if not path.exists():
-        raise WhoopError(f"export folder not found: {path}")
-    if not path.is_dir():
-        hint = " (unzip it first and pass the folder)" if path.suffix.lower() == ".zip" else ""
-        raise WhoopError(f"{path} is a file: pass the folder of the unzipped WHOOP export{hint}")
+        raise WhoopError(f"export not found: {path}")
+    if not path.is_dir() and not zipfile.is_zipfile(path):
+        raise WhoopError(f"{path} is not a ZIP or a folder: pass the WHOOP export's ZIP or the folder it unzips to")
     return path

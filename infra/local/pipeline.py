@@ -585,20 +585,22 @@ def bench(settings: Settings) -> list[dict[str, Any]]:
 
 
 def import_export(settings: Settings, path: Path, member: str, new_member: bool = False) -> dict:
-    """Load a WHOOP app export folder for a member into Bronze (stage, COPY INTO, new rows only), all or nothing;
-    the member must be known unless `new_member`."""
+    """Load a WHOOP app export (its ZIP or folder, the files it has) for a member into Bronze (stage, COPY INTO,
+    new rows only), all or nothing; the member must be known unless `new_member`."""
     from infra.local import export_import
 
     path = Path(path)
-    export_import.check_folder(path)  # a bad folder fails before the warehouse is needed
-    conn = connect(settings)
-    try:
-        result = export_import.import_export(conn, path, member, new_member)
-        _start_pipeline(conn.cursor())  # an export is a member's data arriving, like a registration
-    except snowflake.connector.errors.ProgrammingError as e:
-        raise WhoopError(f"importing {path} failed: {' '.join(str(e.msg).split())}") from None
-    finally:
-        conn.close()
+    # a ZIP's export files go to a folder under WHOOP_HOME for the PUT, removed when the import ends
+    with export_import.unpacked(path, settings.run_dir) as folder:
+        export_import.check_folder(folder)  # a bad export fails before the warehouse is needed
+        conn = connect(settings)
+        try:
+            result = export_import.import_export(conn, folder, member, new_member)
+            _start_pipeline(conn.cursor())  # an export is a member's data arriving, like a registration
+        except snowflake.connector.errors.ProgrammingError as e:
+            raise WhoopError(f"importing {path} failed: {' '.join(str(e.msg).split())}") from None
+        finally:
+            conn.close()
     for name, counts in result["files"].items():
         print(f"  {name}: {counts['rows']} rows, {counts['new']} new (staged at {counts['staged']})")
     return result

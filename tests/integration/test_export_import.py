@@ -165,11 +165,11 @@ def test_unknown_header_fails(stack: Settings, export: Path, tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
-        (lambda f: (f / "workouts.csv").unlink(), "lacks workouts.csv"),
+        (lambda f: [(f / s.name).unlink() for s in export_import.FILES], "no WHOOP export in"),
         (lambda f: (f / "journal_entries.csv").write_text(""), "journal_entries.csv is empty"),
-        (lambda f: shutil.rmtree(f), "export folder not found"),
+        (lambda f: shutil.rmtree(f), "export not found"),
     ],
-    ids=["missing-file", "empty-file", "missing-folder"],
+    ids=["no-file", "empty-file", "missing-folder"],
 )
 def test_bad_folders_fail_clearly(stack: Settings, export: Path, tmp_path: Path, change, needle: str) -> None:
     folder = _copy_export(export, tmp_path)
@@ -187,10 +187,10 @@ def test_cli_errors_are_one_line(
     monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))
     monkeypatch.setenv("WHOOP_SEED", str(stack.seed))
     folder = _copy_export(export, tmp_path)
-    (folder / "sleeps.csv").unlink()
+    (folder / "sleeps.csv").write_text("")
     assert main(["import-export", str(folder), "--member", "ann"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("whoop") and "lacks sleeps.csv" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("whoop") and "sleeps.csv is empty" in err and len(err.strip().splitlines()) == 1
 
     shutil.copy(export / "sleeps.csv", folder / "sleeps.csv")
     assert main(["import-export", str(folder), "--member", "ann"]) == 0  # already imported: nothing new

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import types
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def _run_whoop(*args: str, home: Path, **env_vars: str) -> subprocess.CompletedP
     [
         (("bogus",), 2, "invalid choice"),
         (("local",), 2, "required"),
-        (("import-export", "/no/such/export", "--member", "alice"), 1, "export folder not found"),
+        (("import-export", "/no/such/export", "--member", "alice"), 1, "export not found"),
         (("deploy",), 1, "--local"),
         (("auth", "--client-id", "x"), 1, "together"),
     ],
@@ -166,7 +167,7 @@ def test_console_script_errors_are_one_line(tmp_path: Path, args: tuple[str, ...
         (("local", "status"), {"WHOOP_SEED": "forty-two"}, "WHOOP_SEED='forty-two' is not a whole number"),
         (("import-export", ".", "--member", "x" * 5000), {}, "is not valid: a letter"),
         (("import-export", ".", "--member", "Robert'); DROP TABLE"), {}, "is not valid"),
-        (("import-export", "README.md", "--member", "alice"), {}, "is a file: pass the folder"),
+        (("import-export", "README.md", "--member", "alice"), {}, "is not a ZIP or a folder: pass the WHOOP"),
         (("ml", "backtest", "--member", "9lives"), {}, "member name '9lives' is not valid"),
         (("auth", "--member", ""), {}, "member name '' is not valid"),
     ],
@@ -233,6 +234,9 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
     calls: list[tuple] = []
     export = tmp_path / "export"
     export.mkdir()
+    zipped = tmp_path / "my_whoop_data.zip"  # the ZIP as WHOOP sends it is passed on as it is
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("my_whoop_data/sleeps.csv", "Nap\r\n")
     _fake_pipeline(
         monkeypatch,
         deploy_local=lambda s: calls.append(("deploy_local", s)),
@@ -244,11 +248,13 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
     assert main(["auth", "--member", "alice"]) == 0
     assert main(["import-export", str(export), "--member", "bob"]) == 0
     assert main(["import-export", str(export), "--member", "dan", "--new-member"]) == 0
+    assert main(["import-export", str(zipped), "--member", "eve"]) == 0
     assert main(["ml", "backtest", "--member", "carol", "--json"]) == 0
     assert calls == [
         ("deploy_local", local),
         ("auth", {"member": "alice"}),
         ("import_export", export, "bob", {}),
         ("import_export", export, "dan", {"new_member": True}),
+        ("import_export", zipped, "eve", {}),
         ("ml_backtest", "carol", True),
     ]
