@@ -73,6 +73,7 @@ EXECUTE IMMEDIATE FROM '/sql/quality/01_data_quality.sql';
 EXECUTE IMMEDIATE FROM '/sql/ml/01_ml.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/01_build_gold.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
+EXECUTE IMMEDIATE FROM '/sql/ops/03_run_status.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
 -- Gold: the app's warehouse (named after the app) and the sql/gold/ templates, which name it (sql/ops/01_build_gold.sql).
 CALL OPS.BUILD_GOLD();
@@ -110,6 +111,7 @@ GRANT USAGE ON PROCEDURE ops.finish_member_oauth(VARCHAR) TO APPLICATION ROLE ap
 GRANT USAGE ON PROCEDURE ops.forget_member(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.start_pipeline() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.stop_pipeline() TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.run_status(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON SCHEMA ml TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON PROCEDURE ops.train_ml(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.score_ml() TO APPLICATION ROLE app_admin;

@@ -3,7 +3,10 @@
 Runs as the task graph's root (owner's rights, external access to the WHOOP API). Per member and
 resource it reads from the watermark minus an overlap window (records are rescored and edited after
 the fact), writes each distinct payload version once, then moves the watermark. One member's
-failure does not stop the others; every run writes one log row per member.
+failure does not stop the others (their data still reaches Silver); every run writes one log row per member,
+naming the task graph run it belongs to and, for a failure, where it stopped. In a task run the summary is also
+the task's return value (SYSTEM$SET_RETURN_VALUE), so TASK_HISTORY shows per member what happened; the graph's
+finalizer (OPS.FINISH_PIPELINE_RUN) then fails the graph run when a member failed.
 
 The HTTP side (rate-limited paging) runs on a worker thread, so the waits the rate limit imposes
 overlap the Bronze writes instead of adding to them; the Snowpark session stays on the procedure's
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from snowpark_procs import member_names, secrets
+from snowpark_procs import member_names, secrets, task_run
 from snowpark_procs.whoop.client import RateLimiter, WhoopClient
 from snowpark_procs.whoop.errors import ReauthorizationRequired, WhoopApiError
 from snowpark_procs.whoop.models import RESOURCES, record_key
@@ -55,6 +58,7 @@ class MemberResult:
     new_versions: int = 0
     error: str | None = None
     per_resource: dict[str, int] = field(default_factory=dict)
+    failed_resource: str | None = None  # "token" or the resource being read when the member's part failed
 
 
 def token_alias(member: str) -> str:
@@ -102,17 +106,20 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
     members = {r[0]: r[1] for r in rows}
     modes = {r[0]: r[2] or APP_MANAGED for r in rows}
     since = datetime.fromisoformat(backfill_from).replace(tzinfo=UTC) if backfill_from else None
+    graph_run_id = task_run.graph_run_id(session)
     results = []
     for member in sorted(members):
         started = _now()
         result = MemberResult(member)
         client = None
         fetcher = PageFetcher()  # HTTP on a worker thread, overlapping the Bronze writes
+        reading = False
         try:
             tokens = token_provider(session, member, modes[member], settings, client_conf, fetcher.on_session_thread)
             read_timeout = float(settings.get("http_read_timeout_seconds", 30))
             client = WhoopClient(settings["api_base_url"], tokens, limiter=limiter, timeout=(5.0, read_timeout))
             tokens.access_token()  # a first refresh (and its save) here, on the session's thread
+            reading = True
             _ingest_member(
                 session, client, run_id, member, members[member], wanted, since, overlap_days, result, fetcher
             )
@@ -124,18 +131,65 @@ def main(session: Any, resources: str = "all", backfill_from: str | None = None,
             ).collect()
         except (WhoopApiError, ValueError, KeyError) as e:
             result.status, result.error = "FAILED", f"{type(e).__name__}: {e}"
-        _log_run(session, run_id, member, started, result, wanted, client)
+        if result.status != "SUCCEEDED":
+            # resources are read in order, so the failing one is the first not finished
+            unfinished = [r for r in wanted if r not in result.per_resource]
+            result.failed_resource = (unfinished[0] if unfinished else None) if reading else "token"
+        _log_run(session, run_id, member, started, result, wanted, client, graph_run_id)
         results.append(result)
-    return {
+    summary = {
         "run_id": run_id,
+        "graph_run_id": graph_run_id,
         "members": len(results),
         "failed": sum(r.status != "SUCCEEDED" for r in results),
         "records": sum(r.records for r in results),
         "new_versions": sum(r.new_versions for r in results),
         "by_member": {
-            r.member: {"status": r.status, "new_versions": r.new_versions, "error": r.error} for r in results
+            r.member: {
+                "status": r.status,
+                "new_versions": r.new_versions,
+                "error": r.error,
+                "failed_resource": r.failed_resource,
+            }
+            for r in results
         },
     }
+    if graph_run_id is not None:
+        session.sql("CALL SYSTEM$SET_RETURN_VALUE(?)", params=[task_return_value(summary)]).collect()
+    return summary
+
+
+RETURN_VALUE_BYTES = 10 * 1024  # SYSTEM$SET_RETURN_VALUE takes at most 10 kB of UTF-8
+
+
+def task_return_value(summary: dict[str, Any]) -> str:
+    """The run summary as the root task's return value (TASK_HISTORY.RETURN_VALUE): counts, and the failed members
+    with their reason, shortened until it fits Snowflake's 10 kB
+    (https://docs.snowflake.com/en/sql-reference/functions/system_set_return_value)."""
+    failed = {m: r for m, r in summary["by_member"].items() if r["status"] != "SUCCEEDED"}
+    for error_chars in (300, 80, 0):
+        value = {
+            "run_id": summary["run_id"],
+            "members": summary["members"],
+            "failed": summary["failed"],
+            "new_versions": summary["new_versions"],
+            "failed_members": {
+                m: {"status": r["status"], "resource": r["failed_resource"], "error": (r["error"] or "")[:error_chars]}
+                for m, r in failed.items()
+            },
+        }
+        text = json.dumps(value, separators=(",", ":"))
+        if len(text.encode()) <= RETURN_VALUE_BYTES:
+            return text
+    # too many failed members to name each: the counts, and as many names as fit
+    names = sorted(failed)
+    while names:
+        value = {k: summary[k] for k in ("run_id", "members", "failed", "new_versions")}
+        text = json.dumps({**value, "failed_members": names}, separators=(",", ":"))
+        if len(text.encode()) <= RETURN_VALUE_BYTES:
+            return text
+        names = names[: len(names) // 2]
+    return json.dumps({k: summary[k] for k in ("run_id", "members", "failed", "new_versions")})
 
 
 def token_provider(
@@ -472,12 +526,13 @@ def _log_run(
     result: MemberResult,
     resources: list[str],
     client: WhoopClient | None,
+    graph_run_id: str | None = None,
 ) -> None:
     stats = client.stats if client else None
     session.sql(
         "INSERT INTO OPS.INGEST_RUNS (RUN_ID, MEMBER_NAME, STARTED_AT, FINISHED_AT, STATUS, RESOURCES, REQUESTS, "
-        "PAGES, RECORDS, NEW_VERSIONS, RETRIES, WAITS, WAIT_SECONDS, ERROR_MESSAGE) "
-        "SELECT ?, ?, CAST(? AS TIMESTAMP_NTZ), CAST(? AS TIMESTAMP_NTZ), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?",
+        "PAGES, RECORDS, NEW_VERSIONS, RETRIES, WAITS, WAIT_SECONDS, ERROR_MESSAGE, GRAPH_RUN_ID, FAILED_RESOURCE) "
+        "SELECT ?, ?, CAST(? AS TIMESTAMP_NTZ), CAST(? AS TIMESTAMP_NTZ), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?",
         params=[
             run_id,
             member,
@@ -493,6 +548,8 @@ def _log_run(
             stats.waits if stats else 0,
             round(stats.wait_seconds, 3) if stats else 0.0,
             (result.error or None) and result.error[:2000],
+            graph_run_id,
+            result.failed_resource,
         ],
     ).collect()
 

@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--local", action="store_true", help="deploy to the local warehouse (the only target)")
     s.set_defaults(func=cmd_deploy)
 
-    s = _add(sub, "run", "run the pipeline once: ingest, transform, score")
+    s = _add(sub, "run", "run the task graph once: ingest, Silver, quality checks, Gold (not ML scoring)")
     s.set_defaults(func=cmd_run)
 
     s = _add(sub, "bench", "run the benchmarks and write bench/results/latest.json")

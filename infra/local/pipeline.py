@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -341,47 +342,110 @@ def _exchange(code: str, redirect_uri: str, client_id: str, client_secret: str, 
     return body
 
 
+def step(message: str) -> None:
+    """A progress line, written at once: a terminal and a plain log both show where long work is."""
+    print(message, flush=True)
+
+
 def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
-    """One firing of the task graph (EXECUTE TASK on the root), then the scheduler's refresh of Gold."""
+    """One firing of the task graph (EXECUTE TASK on the root), then the scheduler's refresh of Gold.
+
+    What each member's ingest and each task did comes from OPS.RUN_STATUS for this firing. A skipped firing (another
+    run of the graph still executing) raises at once; a failed member or task raises after Gold is refreshed (the
+    other members' data is loaded): one line naming who and why.
+    """
+    if not quiet:
+        step("running the pipeline: ingest of every member, Silver, data quality, Gold refresh…")
     conn = connect(settings)
     try:
         cur = conn.cursor()
-        cur.execute(
-            "SELECT COALESCE(MAX(COMPLETED_TIME), '1970-01-01'::TIMESTAMP_TZ) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY"
-        )
-        (since,) = cur.fetchone()
         if pipeline_state(cur) != STARTED:
             raise WhoopError(
                 "the pipeline is not started: authorize a member (`whoop auth`) or import an export, "
                 "which start it, or CALL OPS.START_PIPELINE()"
             )
+        root = f"{DATABASE}.{ROOT_TASK}"
+        history = "WHOOP_LOCAL.CATALOG.TASK_HISTORY"
+        cur.execute(f"SELECT DISTINCT RUN_ID FROM {history} WHERE ROOT_TASK = %s", (root,))
+        before = {r[0] for r in cur.fetchall()}
+        issued = datetime.now(UTC)
         cur.execute(f"EXECUTE TASK {ROOT_TASK}")
+        # this firing: the first new graph run that started after EXECUTE TASK was issued (a run that overlapped it
+        # started earlier; one skipped while it ran started later)
         cur.execute(
-            "SELECT NAME, STATE, ERROR_MESSAGE, RETURN_VALUE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY "
-            "WHERE COMPLETED_TIME > %s ORDER BY QUERY_START_TIME",
-            (since,),
+            f"SELECT RUN_ID, QUERY_START_TIME FROM {history} WHERE NAME = %s ORDER BY QUERY_START_TIME", (root,)
+        )
+        new = [(run_id, started) for run_id, started in cur.fetchall() if run_id not in before]
+        ours = [run_id for run_id, started in new if _aware(started) >= issued] or [run_id for run_id, _ in new]
+        if not ours:
+            raise WhoopError(f"EXECUTE TASK {ROOT_TASK} left no run in the task history")
+        run_id = ours[0]
+        cur.execute(
+            f"SELECT NAME, STATE, ERROR_MESSAGE, RETURN_VALUE FROM {history} WHERE RUN_ID = %s "
+            "ORDER BY QUERY_START_TIME",
+            (run_id,),
         )
         tasks = [{"task": n, "state": s, "error": e, "returned": r} for n, s, e, r in cur.fetchall()]
+        cur.execute("CALL OPS.RUN_STATUS(%s)", (run_id,))
+        status = json.loads(cur.fetchone()[0])
+        if status["status"] == "SKIPPED":
+            raise WhoopError(f"the pipeline did not run: {status['reason']}; try again once it has finished")
         quality = _quality_summary(cur)
     finally:
         conn.close()
     tick = _tick(settings)
     if not tick.get("success"):
         raise WhoopError(f"dynamic table refresh failed: {tick.get('message')}")
-    result = {"tasks": tasks, "dynamic_tables_refreshed": tick["refreshed"], "data_quality": quality}
-    failed = [t for t in tasks if t["state"] == "FAILED"]
+    result = {
+        "tasks": tasks,
+        "status": status["status"],
+        "reason": status["reason"],
+        "members": status["members"],
+        "dynamic_tables_refreshed": tick["refreshed"],
+        "data_quality": quality,
+    }
     if not quiet:
-        for t in tasks:
-            print(f"  task {t['task']}: {t['state']}" + (f" ({t['error']})" if t["error"] else ""))
-        print(f"  refreshed {len(tick['refreshed'])} dynamic table(s)")
-        if quality["checks"]:
-            print(
-                f"  data quality: {quality['checks']} checks, {quality['failed']} failed "
-                f"({quality['failed_error']} error, {quality['failed_warn']} warn)"
-            )
-    if failed:
-        raise WhoopError(f"task {failed[0]['task']} failed: {failed[0]['error']}")
+        _print_run(result)
+    if status["status"] != "SUCCEEDED":
+        raise WhoopError(f"the pipeline run failed: {status['reason']}{_hint(status['members'])}")
     return result
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _print_run(result: dict[str, Any]) -> None:
+    """Per member what the ingest did, the tasks in one line (each failure on its own), Gold and quality counts."""
+    for m in result["members"]:
+        if m["status"] == "SUCCEEDED":
+            print(f"  {m['member']}: {m['records']} records read, {m['new_versions']} new versions")
+        else:
+            from snowpark_procs.run_status import member_reason
+
+            print(f"  {member_reason(m)}")
+    states: dict[str, int] = {}
+    for t in result["tasks"]:
+        states[t["state"]] = states.get(t["state"], 0) + 1
+    print("  tasks: " + ", ".join(f"{n} {state.lower()}" for state, n in sorted(states.items())))
+    for t in result["tasks"]:
+        if t["state"] == "FAILED":
+            print(f"  task {t['task']}: FAILED ({' '.join(str(t['error']).split())[:300]})")
+    print(f"  refreshed {len(result['dynamic_tables_refreshed'])} dynamic table(s)")
+    quality = result["data_quality"]
+    if quality["checks"]:
+        print(
+            f"  data quality: {quality['checks']} checks, {quality['failed']} failed "
+            f"({quality['failed_error']} error, {quality['failed_warn']} warn)"
+        )
+
+
+def _hint(members: list[dict[str, Any]]) -> str:
+    """What to do about the first failed member, when the CLI can say it."""
+    failed = [m for m in members if m["status"] != "SUCCEEDED"]
+    if failed and failed[0]["status"] == "NEEDS_REAUTHORIZATION":
+        return f"; re-authorize with `whoop auth --member {failed[0]['member']}`"
+    return ""
 
 
 def _quality_summary(cur: Any) -> dict[str, int]:
@@ -417,14 +481,26 @@ def table_counts(settings: Settings) -> dict[str, dict[str, int]]:
 def demo(settings: Settings) -> dict[str, Any]:
     """Start the stack, deploy, authorize the sandbox members, run the pipeline, print a summary."""
     started = time.monotonic()
+    step(f"starting the local stack (warehouse {settings.warehouse_url}, WHOOP sandbox {settings.sandbox_url})…")
     stack.up(settings)
+    step("deploying the app (setup script, migrations)…")
     deployed = deploy_local(settings, quiet=True)
+    step(f"  {len(deployed)} SQL files on the app's stage")
+    known = sandbox_members(settings)
+    step(f"authorizing {len(known)} sandbox member(s): {', '.join(known)}…")
     members = auth(settings, quiet=True)
+    step("running the pipeline (first run: every member's full history)…")
     run = run_once(settings, quiet=True)
-    exported = _demo_export(settings, members[0]) if members else None
-    if exported:
+    step(f"  {sum(m['new_versions'] for m in run['members'])} new record versions in Bronze")
+    exported = None
+    if members:
+        step(f"importing the CSV export of {members[0]}…")
+        exported = _demo_export(settings, members[0])
+        step(f"  {len(exported['files'])} file(s) imported; running the pipeline again…")
         run = run_once(settings, quiet=True)  # the export's journal and any older history reach Gold
+    step("training, scoring and explaining the ML models…")
     ml = _demo_ml(settings)
+    step("counting rows per layer…")
     counts = table_counts(settings)
     summary = {
         "elapsed_seconds": round(time.monotonic() - started, 1),
@@ -590,9 +666,11 @@ def import_export(settings: Settings, path: Path, member: str, new_member: bool 
     from infra.local import export_import
 
     path = Path(path)
+    step(f"checking the export of {member} in {path}…")
     # a ZIP's export files go to a folder under WHOOP_HOME for the PUT, removed when the import ends
     with export_import.unpacked(path, settings.run_dir) as folder:
-        export_import.check_folder(folder)  # a bad export fails before the warehouse is needed
+        files = sorted(export_import.check_folder(folder))  # a bad export fails before the warehouse is needed
+        step(f"importing {len(files)} CSV file(s) ({', '.join(files)}) for {member}, all or nothing…")
         conn = connect(settings)
         try:
             result = export_import.import_export(conn, folder, member, new_member)

@@ -43,6 +43,12 @@ CREATE TABLE IF NOT EXISTS OPS.INGEST_RUNS (
     WAIT_SECONDS FLOAT NOT NULL COMMENT 'Seconds spent waiting for the rate limit',
     ERROR_MESSAGE VARCHAR COMMENT 'The error, when the member''s part failed; never a token'
 ) COMMENT = 'One row per ingest run and member: what was read, what was new, retries and waits, the error if any';
+-- Added for OPS.RUN_STATUS (sql/ops/03_run_status.sql): which task graph run the ingest belonged to, and where a
+-- member's part stopped. IF NOT EXISTS keeps this idempotent for the setup script.
+ALTER TABLE OPS.INGEST_RUNS ADD COLUMN IF NOT EXISTS GRAPH_RUN_ID VARCHAR
+    COMMENT 'The task graph run (SYSTEM$TASK_RUNTIME_INFO CURRENT_TASK_GRAPH_RUN_GROUP_ID); NULL for a manual CALL';
+ALTER TABLE OPS.INGEST_RUNS ADD COLUMN IF NOT EXISTS FAILED_RESOURCE VARCHAR
+    COMMENT 'Where a failed member''s part stopped: token (the refresh) or the resource being read; NULL otherwise';
 
 CREATE TABLE IF NOT EXISTS OPS.MEMBER_ERASURES (
     ERASURE_ID VARCHAR NOT NULL COMMENT 'Id returned to the caller of OPS.FORGET_MEMBER',

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS OPS.DQ_RESULTS (
     LAYER VARCHAR NOT NULL COMMENT 'BRONZE, SILVER or GOLD',
     TABLE_NAME VARCHAR NOT NULL COMMENT 'Table checked, schema-qualified',
     CHECK_NAME VARCHAR NOT NULL COMMENT 'What was checked, e.g. cycle_id_unique, fact_strain_date_in_dim_date',
-    CHECK_KIND VARCHAR NOT NULL COMMENT 'unique, foreign_key, range, not_null, empty, freshness, volume or missing_days',
+    CHECK_KIND VARCHAR NOT NULL COMMENT 'unique, foreign_key, range, not_null, empty, freshness, volume, missing_days or ingest',
     SEVERITY VARCHAR NOT NULL COMMENT 'error: fires OPS.DATA_QUALITY_ALERT; warn: recorded only',
     MEMBER_KEY VARCHAR COMMENT 'GOLD member key for per-member checks, NULL otherwise',
     ROWS_TESTED NUMBER(38, 0) NOT NULL COMMENT 'Rows (or member-days, or loaded rows) the check looked at',
@@ -663,6 +663,33 @@ BEGIN
     FROM counted AS c
     CROSS JOIN run;
 
+    -- Ingest: every member's part of the newest ingest run succeeded, one row per member of that run. A refused token
+    -- or API reads that gave up are errors: the alert fires and the Data Quality page lists the member and why (the
+    -- ingest itself keeps going for the other members, whose data still reaches Silver).
+    INSERT INTO OPS.DQ_RESULTS (
+        CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
+        PASSED, DETAIL
+    )
+    WITH run AS (
+        SELECT RUN_ID, STARTED_AT FROM OPS.DQ_RUNS WHERE RUN_ID = :run_id
+    ),
+    newest AS (
+        SELECT MAX_BY(RUN_ID, STARTED_AT) AS RUN_ID FROM OPS.INGEST_RUNS
+    ),
+    members AS (
+        SELECT i.MEMBER_NAME, i.STATUS, i.FAILED_RESOURCE, i.ERROR_MESSAGE, i.STARTED_AT
+        FROM OPS.INGEST_RUNS AS i
+        INNER JOIN newest AS n ON n.RUN_ID = i.RUN_ID
+    )
+    SELECT
+        run.STARTED_AT, run.RUN_ID, 'BRONZE', 'OPS.INGEST_RUNS', 'member_ingest_succeeded', 'ingest', 'error',
+        MD5('member|' || m.MEMBER_NAME), 1, IFF(m.STATUS = 'SUCCEEDED', 0, 1), m.STATUS = 'SUCCEEDED',
+        m.MEMBER_NAME || ': ' || m.STATUS || COALESCE(' at ' || m.FAILED_RESOURCE, '')
+            || COALESCE(' (' || LEFT(m.ERROR_MESSAGE, 300) || ')', '') || '; ingest run of '
+            || TO_VARCHAR(m.STARTED_AT) || ' UTC'
+    FROM members AS m
+    CROSS JOIN run;
+
     -- raise this run's failures now (the alert exists once the consumer granted EXECUTE ALERT; see its template)
     CALL OPS.EXECUTE_DATA_QUALITY_ALERT();
 
@@ -670,10 +697,26 @@ BEGIN
 END;
 $$;
 
--- The ingest graph's finalizer (see the header for why not AFTER the Silver tasks). Created suspended, resumed
--- by OPS.START_PIPELINE (sql/ops/09_pipeline_state.sql); serverless, like every task of the app.
+-- What the finalizer runs: the quality checks above, then the graph run's own verdict. The ingest keeps going when a
+-- member fails (the other members' data still flows to Silver), so the root task succeeds; this procedure fails,
+-- after the results are written, when a member of this graph run's ingest failed, so the graph run is FAILED in
+-- TASK_HISTORY and COMPLETE_TASK_GRAPHS ("FAILED: one or more task runs in the graph failed",
+-- https://docs.snowflake.com/en/sql-reference/account-usage/complete_task_graphs), naming the member and why.
+CREATE OR REPLACE PROCEDURE OPS.FINISH_PIPELINE_RUN()
+    RETURNS VARCHAR
+    LANGUAGE PYTHON
+    RUNTIME_VERSION = '3.11'
+    PACKAGES = ('snowflake-snowpark-python')
+    IMPORTS = ('/python/snowpark_procs.zip')
+    HANDLER = 'snowpark_procs.run_status.finish'
+    EXECUTE AS OWNER;
+
+-- The ingest graph's finalizer (see the header for why not AFTER the Silver tasks). A finalizer runs once every
+-- other task of the graph run has finished, whatever their states
+-- (https://docs.snowflake.com/en/user-guide/tasks-graphs, "Finalizer task"). Created suspended, resumed by
+-- OPS.START_PIPELINE (sql/ops/09_pipeline_state.sql); serverless, like every task of the app.
 CREATE OR REPLACE TASK OPS.DATA_QUALITY_TASK
     USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
     FINALIZE = OPS.WHOOP_PIPELINE_ROOT
 AS
-CALL OPS.RUN_DATA_QUALITY();
+CALL OPS.FINISH_PIPELINE_RUN();

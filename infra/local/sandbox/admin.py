@@ -93,6 +93,14 @@ async def expire_tokens(request: Request) -> Response:
     return JSONResponse({"expired": sandbox.tokens.expire_access(name)})
 
 
+async def revoke_grants(request: Request) -> Response:
+    sandbox = _sandbox(request)
+    name = request.path_params["member"]
+    if name not in sandbox.store.members:
+        return JSONResponse({"error": "unknown member"}, status_code=404)
+    return JSONResponse({"revoked": sandbox.tokens.revoke_member(name)})
+
+
 async def metrics(request: Request) -> Response:
     return JSONResponse(_sandbox(request).metrics.snapshot())
 
@@ -116,6 +124,7 @@ def routes() -> list[Route]:
         Route(f"{base}/edit", edit, methods=["POST"]),
         Route(f"{base}/score-pending", score_pending, methods=["POST"]),
         Route(f"{base}/expire-tokens/{{member}}", expire_tokens, methods=["POST"]),
+        Route(f"{base}/revoke/{{member}}", revoke_grants, methods=["POST"]),
         Route(f"{base}/metrics", metrics, methods=["GET"]),
         Route(f"{base}/reset-metrics", reset_metrics, methods=["POST"]),
         Route(f"{base}/partner", partner, methods=["GET"]),

@@ -154,6 +154,14 @@ class TokenStore:
             self._purge()
             self._save()
 
+    def revoke_member(self, member: str) -> int:
+        """Admin: revoke every grant of the member, as when they disconnect the app in WHOOP; returns how many."""
+        with self._lock:
+            grants = [g for g, info in self.grants.items() if info["member"] == member and not info["revoked"]]
+        for grant_id in grants:
+            self.revoke(grant_id)
+        return len(grants)
+
     def expire_access(self, member: str | None = None) -> int:
         """Admin: make access tokens (of one member, or all) expire now; refresh tokens survive."""
         with self._lock:

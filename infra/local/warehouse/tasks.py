@@ -5,11 +5,21 @@ Local meaning: `CREATE TASK` records the task (schedule, predecessors, WHEN cond
 runs the root and then its resumed descendants in dependency order, each after all its
 predecessors succeeded (Snowflake's default ALL_SUCCEEDED). A task whose WHEN is false is SKIPPED and
 so are the tasks after it. A finalizer (`CREATE TASK f FINALIZE = root AS …`) runs last, when resumed,
-whatever the other tasks' states. Every task run is a row in `TASK_HISTORY`.
+whatever the other tasks' states. Every task run is a row in `TASK_HISTORY`; its RETURN_VALUE is what
+the run set with SYSTEM$SET_RETURN_VALUE (a task body itself, or a procedure it CALLs, as the Python API's
+TaskContext does), never the body's result, as in Snowflake:
+https://docs.snowflake.com/en/sql-reference/functions/system_set_return_value and
+https://docs.snowflake.com/en/developer-guide/snowflake-python-api/reference/latest/_autosummary/snowflake.core.task.context.TaskContext
+SYSTEM$TASK_RUNTIME_INFO answers CURRENT_TASK_NAME, CURRENT_ROOT_TASK_NAME and CURRENT_TASK_GRAPH_RUN_GROUP_ID
+inside a task run (and fails outside one, as documented:
+https://docs.snowflake.com/en/sql-reference/functions/system_task_runtime_info); a query may read
+`TABLE([db.]INFORMATION_SCHEMA.TASK_HISTORY([RESULT_LIMIT => n]))` (the runs of the database's tasks, newest first;
+GRAPH_RUN_GROUP_ID names the graph run).
 
 Differences from Snowflake: EXECUTE TASK runs synchronously and returns once the graph is done;
 schedules are recorded but nothing fires on its own (`whoop run` plays one scheduled firing); a task
-body is one statement (typically CALL or MERGE); SYSTEM$PREDECESSORS_STATE is not emulated.
+body is one statement (typically CALL or MERGE); SYSTEM$PREDECESSORS_STATE and SYSTEM$GET_PREDECESSOR_RETURN_VALUE
+are not emulated; TASK_HISTORY has no SCHEDULED or EXECUTING rows (a run is recorded when it ends).
 """
 
 from __future__ import annotations
@@ -18,12 +28,21 @@ import json
 import re
 import threading
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.graph import dependency_order
-from infra.local.warehouse.sqltext import QNAME, property_value, qualify, split_as, split_name, status_select
+from infra.local.warehouse.sqltext import (
+    QNAME,
+    property_value,
+    qualify,
+    split_as,
+    split_name,
+    sql_literal,
+    status_select,
+)
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine, LocalSession, Outcome
@@ -38,6 +57,94 @@ def register(engine: Engine) -> None:
     engine.on(rf"^DROP\s+TASK\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
     engine.on(rf"^EXECUTE\s+TASK\s+(?P<name>{QNAME})(?:\s+RETRY\s+LAST)?$", _execute)
     engine.on(r"^SHOW\s+TASKS\b.*$", _show)
+    engine.on(r"^(?:CALL|SELECT)\s+SYSTEM\$SET_RETURN_VALUE\s*\((?P<arg>.+)\)$", _set_return_value)
+    engine.on(r"^SELECT\s+SYSTEM\$TASK_RUNTIME_INFO\s*\(\s*'(?P<arg>\w+)'\s*\)(?:\s+AS\s+\w+)?$", _task_runtime_info)
+    engine.on(r"^SELECT\b.*\bINFORMATION_SCHEMA\s*\.\s*TASK_HISTORY\s*\(.*$", _task_history)
+
+
+@dataclass
+class _TaskRun:
+    """A task run in progress: what SYSTEM$TASK_RUNTIME_INFO answers and where SYSTEM$SET_RETURN_VALUE writes."""
+
+    root: str
+    name: str
+    graph_run_id: str
+    return_value: str | None = None
+
+
+_task_runs: dict[str, _TaskRun] = {}  # the task run's internal session id -> the run
+_task_runs_guard = threading.Lock()
+RETURN_VALUE_LIMIT = 10 * 1024  # bytes of UTF-8 (system_set_return_value)
+
+
+def _current_run(engine: Engine, session: LocalSession, function: str) -> _TaskRun:
+    """The task run the statement belongs to: its own session's, or the task's that CALLed the procedure."""
+    with _task_runs_guard:
+        run = _task_runs.get(engine.session_identity(session.session_id))
+    if run is None:
+        raise LocalSqlError(f"{function} can only be called in a task run", errno=91111)
+    return run
+
+
+def _set_return_value(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    run = _current_run(engine, session, "SYSTEM$SET_RETURN_VALUE")
+    (value,) = engine.execute(session, f"SELECT ({m['arg']})::VARCHAR", session.pending_params)[0]
+    if value is not None and len(str(value).encode()) > RETURN_VALUE_LIMIT:
+        raise LocalSqlError("SYSTEM$SET_RETURN_VALUE: the return value must be at most 10 kB", errno=91112)
+    run.return_value = value
+    return Outcome(
+        sql=status_select("Statement executed successfully.", column="SYSTEM$SET_RETURN_VALUE"), keep_params=False
+    )
+
+
+def _task_runtime_info(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    run = _current_run(engine, session, "SYSTEM$TASK_RUNTIME_INFO")
+    answers = {
+        "CURRENT_TASK_NAME": split_name(run.name)[2],
+        "CURRENT_ROOT_TASK_NAME": split_name(run.root)[2],
+        "CURRENT_TASK_GRAPH_RUN_GROUP_ID": run.graph_run_id,
+    }
+    arg = m["arg"].upper()
+    if arg not in answers:
+        raise LocalSqlError(f"SYSTEM$TASK_RUNTIME_INFO('{arg}') is not emulated by the local warehouse", errno=2000)
+    return Outcome(sql=status_select(answers[arg], column="SYSTEM$TASK_RUNTIME_INFO"), keep_params=False)
+
+
+_HISTORY_CALL = re.compile(
+    r"TABLE\s*\(\s*(?:(?P<db>\w+)\s*\.\s*)?INFORMATION_SCHEMA\s*\.\s*TASK_HISTORY\s*\((?P<args>[^)]*)\)\s*\)", re.I
+)
+
+
+def _task_history(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """TABLE(INFORMATION_SCHEMA.TASK_HISTORY(…)) as a subquery over the catalog: the database's task runs, newest
+    first, with Snowflake's column names (a subset)."""
+    from infra.local.warehouse.engine import Outcome
+
+    def subquery(call: re.Match[str]) -> str:
+        database = (call["db"] or session.database or "").upper()
+        limit = 100  # the table function's default RESULT_LIMIT
+        for arg in (a.strip() for a in call["args"].split(",") if a.strip()):
+            named = re.match(r"^RESULT_LIMIT\s*=>\s*(\d+)$", arg, re.I)
+            if not named:
+                raise LocalSqlError(
+                    f"INFORMATION_SCHEMA.TASK_HISTORY({arg}): only RESULT_LIMIT is emulated by the local warehouse",
+                    errno=2000,
+                )
+            limit = int(named[1])
+        return (
+            "(SELECT SPLIT_PART(h.NAME, '.', 3) AS NAME, SPLIT_PART(h.NAME, '.', 1) AS DATABASE_NAME, "
+            "SPLIT_PART(h.NAME, '.', 2) AS SCHEMA_NAME, h.STATE, h.ERROR_MESSAGE, h.RETURN_VALUE, "
+            "h.QUERY_START_TIME AS SCHEDULED_TIME, h.QUERY_START_TIME, h.COMPLETED_TIME, "
+            f"h.RUN_ID AS GRAPH_RUN_GROUP_ID FROM {PREFIX}.TASK_HISTORY AS h "
+            f"WHERE SPLIT_PART(h.NAME, '.', 1) = {sql_literal(database)} "
+            f"ORDER BY h.QUERY_START_TIME DESC LIMIT {limit})"
+        )
+
+    return Outcome(sql=_HISTORY_CALL.sub(subquery, text))
 
 
 def _parse_header(header: str, session: LocalSession) -> dict[str, object]:
@@ -271,7 +378,10 @@ def _run_task(engine: Engine, run_id: str, root: str, task: dict[str, object]) -
     name = str(task["name"])
     started = now()
     database, schema, _ = split_name(name)
-    local = engine.internal_session(database, schema, f"task:{name}")
+    local = engine.internal_session(database, schema, f"task:{name}:{run_id}")
+    run = _TaskRun(root, name, run_id)
+    with _task_runs_guard:
+        _task_runs[local.session_id] = run
     try:
         # a task in an application's database is the app's: its body runs with the app's privileges
         from infra.local.warehouse.application import context_of
@@ -282,15 +392,16 @@ def _run_task(engine: Engine, run_id: str, root: str, task: dict[str, object]) -
             if not condition:
                 _history(engine, run_id, root, name, "SKIPPED", "WHEN condition was false", None, started)
                 return "SKIPPED"
-        rows = engine.execute(local, str(task["body"]))
-        value = rows[0][0] if rows and rows[0] else None
-        _history(engine, run_id, root, name, "SUCCEEDED", None, value, started)
+        engine.execute(local, str(task["body"]))
+        _history(engine, run_id, root, name, "SUCCEEDED", None, run.return_value, started)
         return "SUCCEEDED"
     except Exception as e:  # a failing task is recorded and its successors skipped, never raised
         message = e.message if isinstance(e, LocalSqlError) else str(e)
-        _history(engine, run_id, root, name, "FAILED", message[:4000], None, started)
+        _history(engine, run_id, root, name, "FAILED", message[:4000], run.return_value, started)
         return "FAILED"
     finally:
+        with _task_runs_guard:
+            _task_runs.pop(local.session_id, None)
         local.conn.close()
 
 

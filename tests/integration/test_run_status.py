@@ -1,0 +1,138 @@
+"""A run tells the truth (issue 13 item 1): `whoop run` reports each member, exits 1 with one line naming who and why
+when a member's ingest failed or the firing was skipped, and the task graph itself is FAILED (its finalizer fails
+after writing the quality results) with OPS.RUN_STATUS and the Data Quality results saying so. The other members'
+data still reaches Silver.
+
+One stack for the module; tests run in file order (clean run, revoked member, skipped firing)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import requests
+
+from infra.local import pipeline
+from infra.local.cli import main
+from tests.integration.conftest import local_stack, query
+
+MEMBERS = ["ann", "ben"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with local_stack(tmp_path_factory.mktemp("whoop_runstatus"), MEMBERS, days=30, seed=5) as settings:
+        yield settings
+
+
+@pytest.fixture
+def cli_env(stack, monkeypatch):
+    """`whoop` in this process, pointed at the module's stack."""
+    monkeypatch.setenv("WHOOP_HOME", str(stack.home))
+    monkeypatch.setenv("WHOOP_LOCAL_HOST", stack.host)
+    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(stack.warehouse_port))
+    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))
+    monkeypatch.setenv("WHOOP_SEED", str(stack.seed))
+    return stack
+
+
+def run_status(settings, graph_run_id=None):
+    (value,) = query(settings, "CALL OPS.RUN_STATUS(%s)", (graph_run_id,))[0]
+    return json.loads(value)
+
+
+def graph_runs(settings):
+    """(run id, state) of each task of the newest graph run of the ingest root, from the warehouse's task history."""
+    rows = query(
+        settings,
+        "SELECT NAME, STATE, ERROR_MESSAGE, RETURN_VALUE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE RUN_ID = "
+        "(SELECT MAX_BY(RUN_ID, QUERY_START_TIME) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY "
+        "WHERE NAME = 'WHOOP.OPS.WHOOP_PIPELINE_ROOT')",
+    )
+    return {name.rsplit(".", 1)[-1]: (state, error, value) for name, state, error, value in rows}
+
+
+def test_a_clean_run_exits_zero_and_reports_every_member(cli_env, capsys):
+    assert main(["run"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("running the pipeline")
+    for member in MEMBERS:
+        assert any(line.strip().startswith(f"{member}: ") and "new versions" in line for line in lines), lines
+    assert captured.err == ""
+    status = run_status(cli_env)
+    assert status["status"] == "SUCCEEDED", status
+    assert {m["member"]: m["status"] for m in status["members"]} == dict.fromkeys(MEMBERS, "SUCCEEDED")
+    assert all(m["new_versions"] > 0 for m in status["members"])
+    tasks = {t["task"]: t["state"] for t in status["tasks"]}
+    assert tasks["WHOOP_PIPELINE_ROOT"] == "SUCCEEDED" and tasks["DATA_QUALITY_TASK"] == "SUCCEEDED"
+    # the root's return value is the ingest summary, set with SYSTEM$SET_RETURN_VALUE (not the CALL's result)
+    returned = json.loads(graph_runs(cli_env)["WHOOP_PIPELINE_ROOT"][2])
+    assert returned["members"] == 2 and returned["failed"] == 0 and returned["failed_members"] == {}
+
+
+def test_a_revoked_member_fails_the_run_with_one_line_naming_them(cli_env, capsys):
+    ann_before = query(cli_env, "SELECT COUNT(*) FROM SILVER.CYCLE WHERE MEMBER_NAME = 'ann'")[0][0]
+    requests.post(f"{cli_env.sandbox_url}/_sandbox/edit", json={"fraction": 0.3, "within_days": 2, "seed": 4},
+                  timeout=30).raise_for_status()  # fmt: skip
+    requests.post(f"{cli_env.sandbox_url}/_sandbox/revoke/ben", timeout=10).raise_for_status()
+
+    assert main(["run"]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "ben" in err[0] and "re-authoriz" in err[0] and "rejected the refresh token" in err[0], err[0]
+    assert "whoop auth --member ben" in err[0]
+    assert "Traceback" not in captured.err
+    assert any(line.strip().startswith("ann: ") for line in captured.out.splitlines())
+
+    status = run_status(cli_env)
+    assert status["status"] == "FAILED" and "ben" in status["reason"], status
+    members = {m["member"]: m for m in status["members"]}
+    assert members["ben"]["status"] == "NEEDS_REAUTHORIZATION" and members["ben"]["failed_resource"] == "token"
+    assert members["ann"]["status"] == "SUCCEEDED"
+    # the graph run itself failed: the root ran (and says who failed in its return value), the finalizer failed
+    tasks = graph_runs(cli_env)
+    assert tasks["WHOOP_PIPELINE_ROOT"][0] == "SUCCEEDED"
+    assert json.loads(tasks["WHOOP_PIPELINE_ROOT"][2])["failed_members"]["ben"]["status"] == "NEEDS_REAUTHORIZATION"
+    assert tasks["DATA_QUALITY_TASK"][0] == "FAILED" and "ben" in tasks["DATA_QUALITY_TASK"][1]
+    # the quality results were written first, with the ingest failure as an error check (the Data Quality page)
+    checks = query(
+        cli_env,
+        "SELECT MEMBER_KEY, PASSED, SEVERITY, DETAIL FROM OPS.DQ_RESULTS WHERE CHECK_NAME = 'member_ingest_succeeded' "
+        "AND RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.DQ_RUNS)",
+    )
+    by_key = {k: (passed, severity, detail) for k, passed, severity, detail in checks}
+    ben_key = query(cli_env, "SELECT MD5('member|ben')")[0][0]
+    assert by_key[ben_key][0] is False and by_key[ben_key][1] == "error"
+    assert "NEEDS_REAUTHORIZATION" in by_key[ben_key][2]
+    assert sum(1 for passed, _, _ in by_key.values() if passed) == 1  # ann's passed
+    # ann's edited records still reached Silver
+    assert query(cli_env, "SELECT COUNT(*) FROM SILVER.CYCLE WHERE MEMBER_NAME = 'ann'")[0][0] >= ann_before
+    assert query(cli_env, "SELECT COUNT(*) FROM OPS.INGEST_RUNS WHERE MEMBER_NAME = 'ann' AND NEW_VERSIONS > 0 "
+                          "AND GRAPH_RUN_ID = %s", (status["graph_run_id"],))[0][0] == 1  # fmt: skip
+
+
+def test_a_skipped_firing_exits_one_with_a_clear_line(cli_env, capsys):
+    # ben's grant is revoked: only ann is ingested; her API answers slowly so the first firing holds the graph
+    query(cli_env, "UPDATE CONFIG.MEMBERS SET STATUS = 'NEEDS_REAUTHORIZATION' WHERE MEMBER_NAME = 'ben'")
+    requests.put(f"{cli_env.sandbox_url}/_sandbox/faults", json={"p_slow": 1.0, "slow_seconds": 0.5},
+                 timeout=10).raise_for_status()  # fmt: skip
+    requests.post(f"{cli_env.sandbox_url}/_sandbox/reset-metrics", timeout=10).raise_for_status()
+    first: dict = {}
+    firing = threading.Thread(target=lambda: first.update(result=pipeline.run_once(cli_env, quiet=True)))
+    firing.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not requests.get(f"{cli_env.sandbox_url}/_sandbox/metrics", timeout=10).json().get("requests"):
+            assert time.monotonic() < deadline, "the first firing never reached the API"
+            time.sleep(0.1)
+        assert main(["run"]) == 1
+    finally:
+        firing.join(timeout=300)
+        requests.put(f"{cli_env.sandbox_url}/_sandbox/faults", json={"p_slow": 0.0}, timeout=10).raise_for_status()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "skipped" in err[0] and "still executing" in err[0], err
+    assert first["result"]["status"] == "SUCCEEDED"  # the firing that held the graph was not disturbed
