@@ -136,3 +136,20 @@ def test_a_skipped_firing_exits_one_with_a_clear_line(cli_env, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "skipped" in err[0] and "still executing" in err[0], err
     assert first["result"]["status"] == "SUCCEEDED"  # the firing that held the graph was not disturbed
+
+
+def test_the_api_down_fails_the_run_naming_the_member_and_the_resource(cli_env, capsys):
+    """Every API call answers 5xx: the client gives up after its retries, the member's part fails at its first
+    resource, and the run says so (ben stays NEEDS_REAUTHORIZATION from above and is not read)."""
+    requests.put(f"{cli_env.sandbox_url}/_sandbox/faults", json={"p_5xx": 1.0}, timeout=10).raise_for_status()
+    try:
+        assert main(["run"]) == 1
+    finally:
+        requests.put(f"{cli_env.sandbox_url}/_sandbox/faults", json={"p_5xx": 0.0}, timeout=10).raise_for_status()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "member ann's ingest failed at cycle" in err[0] and "retries" in err[0], err[0]
+    status = run_status(cli_env)
+    assert status["status"] == "FAILED"
+    (ann,) = [m for m in status["members"] if m["member"] == "ann"]
+    assert ann["status"] == "FAILED" and ann["failed_resource"] == "cycle"
