@@ -8,8 +8,13 @@ One stack for the module; tests run in file order (clean run, revoked member, sk
 from __future__ import annotations
 
 import json
+import os
+import queue
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -153,3 +158,33 @@ def test_the_api_down_fails_the_run_naming_the_member_and_the_resource(cli_env, 
     assert status["status"] == "FAILED"
     (ann,) = [m for m in status["members"] if m["member"] == "ann"]
     assert ann["status"] == "FAILED" and ann["failed_resource"] == "cycle"
+
+
+def test_progress_shows_before_the_work_is_done(cli_env):
+    """Issue 13 item 7: the first step line reaches a pipe (a plain log) at once, not when the run ends."""
+    root_runs = "SELECT COUNT(*) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = 'WHOOP.OPS.WHOOP_PIPELINE_ROOT'"
+    (before,) = query(cli_env, root_runs)[0]
+    requests.put(f"{cli_env.sandbox_url}/_sandbox/faults", json={"p_slow": 1.0, "slow_seconds": 0.5},
+                 timeout=10).raise_for_status()  # fmt: skip
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # a pipe is block-buffered by default
+        "WHOOP_HOME": str(cli_env.home),
+        "WHOOP_LOCAL_HOST": cli_env.host,
+        "WHOOP_WAREHOUSE_PORT": str(cli_env.warehouse_port),
+        "WHOOP_SANDBOX_PORT": str(cli_env.sandbox_port),
+        "WHOOP_SEED": str(cli_env.seed),
+    }
+    whoop = Path(sys.executable).parent / "whoop"
+    proc = subprocess.Popen([str(whoop), "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+    reader.start()
+    try:
+        first = lines.get(timeout=120)
+        (now,) = query(cli_env, root_runs)[0]
+        assert first.startswith("running the pipeline"), first
+        assert now == before, "the first line came only after the graph run had ended"
+    finally:
+        proc.wait(timeout=300)
+        requests.put(f"{cli_env.sandbox_url}/_sandbox/faults", json={"p_slow": 0.0}, timeout=10).raise_for_status()
+    assert proc.returncode == 0, proc.stderr.read()
