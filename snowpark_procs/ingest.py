@@ -182,14 +182,13 @@ def task_return_value(summary: dict[str, Any]) -> str:
         if len(text.encode()) <= RETURN_VALUE_BYTES:
             return text
     # too many failed members to name each: the counts, and as many names as fit
+    counts = {k: summary[k] for k in ("run_id", "members", "failed", "new_versions")}
     names = sorted(failed)
-    while names:
-        value = {k: summary[k] for k in ("run_id", "members", "failed", "new_versions")}
-        text = json.dumps({**value, "failed_members": names}, separators=(",", ":"))
-        if len(text.encode()) <= RETURN_VALUE_BYTES:
+    while True:
+        text = json.dumps({**counts, "failed_members": names}, separators=(",", ":"))
+        if len(text.encode()) <= RETURN_VALUE_BYTES or not names:
             return text
         names = names[: len(names) // 2]
-    return json.dumps({k: summary[k] for k in ("run_id", "members", "failed", "new_versions")})
 
 
 def token_provider(

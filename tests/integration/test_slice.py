@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from infra.local import pipeline
+from infra.local.errors import WhoopError
 from tests.integration.conftest import query, truth
 
 MEMBERS = ("ann", "ben")
@@ -116,13 +117,15 @@ def test_late_edits_and_scoring_flow_to_gold(stack):
 
 
 def test_revoked_member_is_flagged_and_others_continue(stack):
-    # a refresh token the sandbox no longer accepts: the member needs re-authorization, the run goes on
+    # a refresh token the sandbox no longer accepts: the member needs re-authorization, the others' ingest goes on,
+    # and the run says so (issue 13: it fails naming the member)
     conn = pipeline.connect(stack, paramstyle="qmark")
     try:
         conn.cursor().execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", ["ann", "not-a-valid-refresh-token", 1])
     finally:
         conn.close()
-    pipeline.run_once(stack, quiet=True)
+    with pytest.raises(WhoopError, match="member ann needs re-authorization"):
+        pipeline.run_once(stack, quiet=True)
     status = dict(query(stack, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS"))
     assert status == {"ann": "NEEDS_REAUTHORIZATION", "ben": "ACTIVE"}
     last = dict(

@@ -187,3 +187,56 @@ def test_a_firing_while_the_previous_run_executes_is_skipped(warehouse):
     assert sorted(states) == ["SKIPPED", "SUCCEEDED"]
     assert c.execute("SELECT COUNT(*) FROM SLOW_RUNS").fetchall() == [(1,)]
     conn.close()
+
+
+def test_return_value_is_what_the_run_set_not_the_body_result(cur):
+    """TASK_HISTORY.RETURN_VALUE comes from SYSTEM$SET_RETURN_VALUE, as in Snowflake; a body's own result is not it."""
+    cur.execute("CREATE TASK ROOT_T SCHEDULE = '1 MINUTE' AS SELECT 'the body result'")
+    cur.execute("CREATE TASK CHILD_A AFTER ROOT_T AS CALL SYSTEM$SET_RETURN_VALUE('set by ' || 'the child')")
+    cur.execute("ALTER TASK CHILD_A RESUME")
+    cur.execute("EXECUTE TASK ROOT_T")
+    values = dict(
+        rows(
+            cur,
+            "SELECT NAME, RETURN_VALUE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE RUN_ID = (SELECT MAX_BY(RUN_ID, "
+            "QUERY_START_TIME) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = 'TASKS_DB.S.ROOT_T')",
+        )
+    )
+    assert values == {"TASKS_DB.S.ROOT_T": None, "TASKS_DB.S.CHILD_A": "set by the child"}
+
+
+def test_runtime_info_and_return_value_only_inside_a_task_run(cur):
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="only be called in a task run"):
+        cur.execute("SELECT SYSTEM$TASK_RUNTIME_INFO('CURRENT_TASK_GRAPH_RUN_GROUP_ID')")
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="only be called in a task run"):
+        cur.execute("CALL SYSTEM$SET_RETURN_VALUE('x')")
+    # a procedure the task CALLs asks which graph run it is in and sets the task's return value to it (the ingest's way)
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE WHICH_RUN() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' AS $$\n"
+        "def run(session):\n"
+        "    info = \"SELECT SYSTEM$TASK_RUNTIME_INFO('CURRENT_TASK_GRAPH_RUN_GROUP_ID')\"\n"
+        "    graph = session.sql(info).collect()[0][0]\n"
+        "    session.sql('CALL SYSTEM$SET_RETURN_VALUE(?)', params=['run ' + graph]).collect()\n"
+        "    return graph\n"
+        "$$"
+    )
+    cur.execute("CREATE TASK ROOT_T SCHEDULE = '1 MINUTE' AS CALL WHICH_RUN()")
+    cur.execute("EXECUTE TASK ROOT_T")
+    ((state, graph_run, returned),) = rows(
+        cur,
+        "SELECT STATE, GRAPH_RUN_GROUP_ID, RETURN_VALUE FROM TABLE(INFORMATION_SCHEMA.TASK_HISTORY(RESULT_LIMIT => 5)) "
+        "WHERE NAME = 'ROOT_T' ORDER BY QUERY_START_TIME DESC LIMIT 1",
+    )
+    assert state == "SUCCEEDED" and returned == f"run {graph_run}"  # the task history names the same graph run
+
+
+def test_a_return_value_over_10_kb_fails_the_task(cur):
+    cur.execute("CREATE TASK ROOT_T SCHEDULE = '1 MINUTE' AS CALL SYSTEM$SET_RETURN_VALUE(REPEAT('x', 10241))")
+    cur.execute("EXECUTE TASK ROOT_T")
+    ((state, error),) = rows(
+        cur,
+        "SELECT STATE, ERROR_MESSAGE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = 'TASKS_DB.S.ROOT_T' "
+        "ORDER BY COMPLETED_TIME DESC LIMIT 1",
+    )
+    assert state == "FAILED" and "10 kB" in error
