@@ -120,6 +120,17 @@ def test_a_revoked_member_fails_the_run_with_one_line_naming_them(cli_env, capsy
                           "AND GRAPH_RUN_ID = %s", (status["graph_run_id"],))[0][0] == 1  # fmt: skip
 
 
+def test_the_data_quality_page_shows_the_failed_ingest(cli_env, monkeypatch):
+    from tests.integration.dashboard_support import PAGE, app_test
+
+    at = app_test(PAGE["Data_Quality"], cli_env.warehouse_url, monkeypatch)
+    assert not at.exception
+    assert int({m.label: m.value for m in at.metric}["Failed (error)"]) >= 1
+    failed = at.dataframe[0].value  # the latest run's failed checks
+    row = failed[failed["CHECK_NAME"] == "member_ingest_succeeded"]
+    assert len(row) == 1 and "ben: NEEDS_REAUTHORIZATION" in row["DETAIL"].iloc[0]
+
+
 def test_a_skipped_firing_exits_one_with_a_clear_line(cli_env, capsys):
     # ben's grant is revoked: only ann is ingested; her API answers slowly so the first firing holds the graph
     query(cli_env, "UPDATE CONFIG.MEMBERS SET STATUS = 'NEEDS_REAUTHORIZATION' WHERE MEMBER_NAME = 'ben'")
