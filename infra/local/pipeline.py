@@ -9,6 +9,7 @@ API base URL points at the sandbox, and the sandbox's client credentials are sto
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
 # (the data-quality alert, created by OPS.START_PIPELINE when the app holds it)
 CONSUMER_GRANTS = ("READ SESSION", "EXECUTE ALERT")
 LAYERS = ("BRONZE", "SILVER", "GOLD", "ML", "OPS", "CONFIG")
+RAW_API = ("RAW_CYCLE", "RAW_RECOVERY", "RAW_SLEEP", "RAW_WORKOUT", "RAW_PROFILE", "RAW_BODY")  # the ingest's tables
 
 
 def connect(settings: Settings, **extra: Any) -> snowflake.connector.SnowflakeConnection:
@@ -347,13 +349,15 @@ def step(message: str) -> None:
     print(message, flush=True)
 
 
-def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
+def run_once(settings: Settings, quiet: bool = False, progress: bool | None = None) -> dict[str, Any]:
     """One firing of the task graph (EXECUTE TASK on the root), then the scheduler's refresh of Gold.
 
     What each member's ingest and each task did comes from OPS.RUN_STATUS for this firing. A skipped firing (another
     run of the graph still executing) raises at once; a failed member or task raises after Gold is refreshed (the
-    other members' data is loaded): one line naming who and why.
+    other members' data is loaded): one line naming who and why. With `progress` (default: unless quiet), a line as
+    each member's ingest and the ingest as a whole finish, while the graph runs (a first run is a backfill).
     """
+    progress = not quiet if progress is None else progress
     if not quiet:
         step("running the pipeline: ingest of every member, Silver, data quality, Gold refresh…")
     conn = connect(settings)
@@ -369,7 +373,12 @@ def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
         cur.execute(f"SELECT DISTINCT RUN_ID FROM {history} WHERE ROOT_TASK = %s", (root,))
         before = {r[0] for r in cur.fetchall()}
         issued = datetime.now(UTC)
-        cur.execute(f"EXECUTE TASK {ROOT_TASK}")
+        watcher = _RunWatcher(settings, issued) if progress else None
+        try:
+            cur.execute(f"EXECUTE TASK {ROOT_TASK}")
+        finally:
+            if watcher:
+                watcher.finish()
         # this firing: the first new graph run that started after EXECUTE TASK was issued (a run that overlapped it
         # started earlier; one skipped while it ran started later)
         cur.execute(
@@ -409,6 +418,66 @@ def run_once(settings: Settings, quiet: bool = False) -> dict[str, Any]:
     if status["status"] != "SUCCEEDED":
         raise WhoopError(f"the pipeline run failed: {status['reason']}{_hint(status['members'])}")
     return result
+
+
+class _RunWatcher(threading.Thread):
+    """While EXECUTE TASK runs (synchronously here), print a line as each member's ingest ends (its OPS.INGEST_RUNS
+    row), the record versions written to Bronze so far when nothing else was said for `quiet_for` seconds (a
+    backfill waits on the API's rate limit), and when the ingest as a whole has ended (the root's TASK_HISTORY row);
+    from a connection of its own."""
+
+    def __init__(self, settings: Settings, since: datetime, every: float = 1.0, quiet_for: float = 10.0) -> None:
+        super().__init__(name="whoop-run-progress", daemon=True)
+        self.settings, self.since, self.every, self.quiet_for = settings, since, every, quiet_for
+        self.done = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        try:
+            conn = connect(self.settings)
+        except WhoopError:
+            return  # progress is a courtesy; the run itself reports a lost warehouse
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT COUNT(*) FROM CONFIG.MEMBERS WHERE STATUS = 'ACTIVE'")
+            total, seen, ingested = int(cur.fetchone()[0]), set(), False
+            since = self.since.replace(tzinfo=None).isoformat(sep=" ")
+            written = "SELECT " + " + ".join(
+                f"(SELECT COUNT(*) FROM BRONZE.{t} WHERE LOADED_AT >= %(since)s)" for t in RAW_API
+            )
+            said = time.monotonic()
+            while not self.done.wait(self.every) and not ingested:
+                if time.monotonic() - said >= self.quiet_for:
+                    cur.execute(written, {"since": since})
+                    step(f"  ingest: {cur.fetchone()[0]} new record versions in Bronze so far, {len(seen)}/{total} "
+                         "members done")  # fmt: skip
+                    said = time.monotonic()
+                cur.execute(
+                    "SELECT MEMBER_NAME, STATUS, RECORDS, NEW_VERSIONS FROM OPS.INGEST_RUNS WHERE STARTED_AT >= %s "
+                    "ORDER BY FINISHED_AT",
+                    (since,),
+                )
+                for member, status, records, new in cur.fetchall():
+                    if member not in seen:
+                        seen.add(member)
+                        what = f"{records} records, {new} new versions" if status == "SUCCEEDED" else status
+                        step(f"  ingest: {member} done ({len(seen)}/{total}): {what}")
+                        said = time.monotonic()
+                cur.execute(
+                    "SELECT COUNT(*) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = %s AND QUERY_START_TIME >= %s",
+                    (f"{DATABASE}.{ROOT_TASK}", self.since.isoformat()),
+                )
+                if cur.fetchone()[0]:
+                    ingested = True
+                    step("  ingest finished; Silver tasks and quality checks running…")
+        except snowflake.connector.errors.Error:
+            pass  # as above: the run's own statements report what went wrong
+        finally:
+            conn.close()
+
+    def finish(self) -> None:
+        self.done.set()
+        self.join(timeout=30)
 
 
 def _aware(value: datetime) -> datetime:
@@ -490,7 +559,7 @@ def demo(settings: Settings) -> dict[str, Any]:
     step(f"authorizing {len(known)} sandbox member(s): {', '.join(known)}…")
     members = auth(settings, quiet=True)
     step("running the pipeline (first run: every member's full history)…")
-    run = run_once(settings, quiet=True)
+    run = run_once(settings, quiet=True, progress=True)
     step(f"  {sum(m['new_versions'] for m in run['members'])} new record versions in Bronze")
     exported = None
     if members:
