@@ -30,6 +30,7 @@ SETUP_SCRIPT = REPO_ROOT / "app" / "setup_script.sql"
 REDIRECT_URI = "http://127.0.0.1/whoop/callback"
 SCOPES = "offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement"
 ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
+FINALIZER = "DATA_QUALITY_TASK"  # the graph's finalizer (sql/quality/01_data_quality.sql)
 # app/README.md, "Two privileges are yours to grant": READ SESSION (the Setup page's role check) and EXECUTE ALERT
 # (the data-quality alert, created by OPS.START_PIPELINE when the app holds it)
 CONSUMER_GRANTS = ("READ SESSION", "EXECUTE ALERT")
@@ -453,15 +454,15 @@ class _RunWatcher(threading.Thread):
                          "members done")  # fmt: skip
                     said = time.monotonic()
                 cur.execute(
-                    "SELECT MEMBER_NAME, STATUS, RECORDS, NEW_VERSIONS FROM OPS.INGEST_RUNS WHERE STARTED_AT >= %s "
+                    "SELECT MEMBER_NAME, STATUS, NEW_VERSIONS FROM OPS.INGEST_RUNS WHERE STARTED_AT >= %s "
                     "ORDER BY FINISHED_AT",
                     (since,),
                 )
-                for member, status, records, new in cur.fetchall():
+                for member, status, new in cur.fetchall():
                     if member not in seen:
                         seen.add(member)
-                        what = f"{records} records, {new} new versions" if status == "SUCCEEDED" else status
-                        step(f"  ingest: {member} done ({len(seen)}/{total}): {what}")
+                        what = f"{new} new versions" if status == "SUCCEEDED" else status
+                        step(f"  ingest: {len(seen)}/{total} members done ({member}: {what})")
                         said = time.monotonic()
                 cur.execute(
                     "SELECT COUNT(*) FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = %s AND QUERY_START_TIME >= %s",
@@ -497,9 +498,15 @@ def _print_run(result: dict[str, Any]) -> None:
     for t in result["tasks"]:
         states[t["state"]] = states.get(t["state"], 0) + 1
     print("  tasks: " + ", ".join(f"{n} {state.lower()}" for state, n in sorted(states.items())))
+    members_failed = any(m["status"] != "SUCCEEDED" for m in result["members"])
     for t in result["tasks"]:
-        if t["state"] == "FAILED":
-            print(f"  task {t['task']}: FAILED ({' '.join(str(t['error']).split())[:300]})")
+        if t["state"] != "FAILED":
+            continue
+        if members_failed and t["task"].endswith(f".{FINALIZER}"):
+            why = "it wrote the quality results, then failed the run because a member's ingest failed"
+        else:
+            why = " ".join(str(t["error"]).split())[:300]
+        print(f"  task {t['task']}: FAILED ({why})")
     print(f"  refreshed {len(result['dynamic_tables_refreshed'])} dynamic table(s)")
     quality = result["data_quality"]
     if quality["checks"]:
