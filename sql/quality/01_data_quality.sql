@@ -665,7 +665,9 @@ BEGIN
 
     -- Ingest: every member's part of the newest ingest run succeeded, one row per member of that run. A refused token
     -- or API reads that gave up are errors: the alert fires and the Data Quality page lists the member and why (the
-    -- ingest itself keeps going for the other members, whose data still reaches Silver).
+    -- ingest itself keeps going for the other members, whose data still reaches Silver). DETAIL names neither the
+    -- member nor the error text (it reaches REPORTING.V_DQ_MEMBER_CHECKS, where member names are masked PII): the
+    -- member is MEMBER_KEY, the error is in OPS.INGEST_RUNS.
     INSERT INTO OPS.DQ_RESULTS (
         CHECKED_AT, RUN_ID, LAYER, TABLE_NAME, CHECK_NAME, CHECK_KIND, SEVERITY, MEMBER_KEY, ROWS_TESTED, FAILURES,
         PASSED, DETAIL
@@ -677,16 +679,15 @@ BEGIN
         SELECT MAX_BY(RUN_ID, STARTED_AT) AS RUN_ID FROM OPS.INGEST_RUNS
     ),
     members AS (
-        SELECT i.MEMBER_NAME, i.STATUS, i.FAILED_RESOURCE, i.ERROR_MESSAGE, i.STARTED_AT
+        SELECT i.MEMBER_NAME, i.STATUS, i.FAILED_RESOURCE, i.STARTED_AT
         FROM OPS.INGEST_RUNS AS i
         INNER JOIN newest AS n ON n.RUN_ID = i.RUN_ID
     )
     SELECT
         run.STARTED_AT, run.RUN_ID, 'BRONZE', 'OPS.INGEST_RUNS', 'member_ingest_succeeded', 'ingest', 'error',
         MD5('member|' || m.MEMBER_NAME), 1, IFF(m.STATUS = 'SUCCEEDED', 0, 1), m.STATUS = 'SUCCEEDED',
-        m.MEMBER_NAME || ': ' || m.STATUS || COALESCE(' at ' || m.FAILED_RESOURCE, '')
-            || COALESCE(' (' || LEFT(m.ERROR_MESSAGE, 300) || ')', '') || '; ingest run of '
-            || TO_VARCHAR(m.STARTED_AT) || ' UTC'
+        m.STATUS || COALESCE(' at ' || m.FAILED_RESOURCE, '') || '; ingest run of ' || TO_VARCHAR(m.STARTED_AT)
+            || ' UTC' || IFF(m.STATUS = 'SUCCEEDED', '', ', the error is in OPS.INGEST_RUNS')
     FROM members AS m
     CROSS JOIN run;
 

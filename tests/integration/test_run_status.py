@@ -113,6 +113,7 @@ def test_a_revoked_member_fails_the_run_with_one_line_naming_them(cli_env, capsy
     ben_key = query(cli_env, "SELECT MD5('member|ben')")[0][0]
     assert by_key[ben_key][0] is False and by_key[ben_key][1] == "error"
     assert "NEEDS_REAUTHORIZATION" in by_key[ben_key][2]
+    assert "ben" not in by_key[ben_key][2]  # DETAIL reaches the BI role's reporting view: the member is MEMBER_KEY
     assert sum(1 for passed, _, _ in by_key.values() if passed) == 1  # ann's passed
     # ann's edited records still reached Silver
     assert query(cli_env, "SELECT COUNT(*) FROM SILVER.CYCLE WHERE MEMBER_NAME = 'ann'")[0][0] >= ann_before
@@ -128,7 +129,8 @@ def test_the_data_quality_page_shows_the_failed_ingest(cli_env, monkeypatch):
     assert int({m.label: m.value for m in at.metric}["Failed (error)"]) >= 1
     failed = at.dataframe[0].value  # the latest run's failed checks
     row = failed[failed["CHECK_NAME"] == "member_ingest_succeeded"]
-    assert len(row) == 1 and "ben: NEEDS_REAUTHORIZATION" in row["DETAIL"].iloc[0]
+    assert len(row) == 1 and row["MEMBER_NAME"].iloc[0] == "ben"
+    assert row["DETAIL"].iloc[0].startswith("NEEDS_REAUTHORIZATION at token")
 
 
 def test_a_skipped_firing_exits_one_with_a_clear_line(cli_env, capsys):

@@ -55,7 +55,17 @@ else:
     else:
         st.dataframe(
             failed[
-                ["SEVERITY", "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND", "ROWS_TESTED", "FAILURES", "DETAIL"]
+                [
+                    "SEVERITY",
+                    "LAYER",
+                    "TABLE_NAME",
+                    "CHECK_NAME",
+                    "MEMBER_NAME",  # per-member checks (freshness, a failed ingest): who
+                    "CHECK_KIND",
+                    "ROWS_TESTED",
+                    "FAILURES",
+                    "DETAIL",
+                ]
             ],
             hide_index=True,
             width="stretch",
