@@ -10,8 +10,8 @@ the run set with SYSTEM$SET_RETURN_VALUE (a task body itself, or a procedure it 
 TaskContext does), never the body's result, as in Snowflake:
 https://docs.snowflake.com/en/sql-reference/functions/system_set_return_value and
 https://docs.snowflake.com/en/developer-guide/snowflake-python-api/reference/latest/_autosummary/snowflake.core.task.context.TaskContext
-SYSTEM$TASK_RUNTIME_INFO answers CURRENT_TASK_NAME, CURRENT_ROOT_TASK_NAME and CURRENT_TASK_GRAPH_RUN_GROUP_ID
-inside a task run (and fails outside one, as documented:
+`SELECT SYSTEM$TASK_RUNTIME_INFO(…)` (as a statement of its own) answers CURRENT_TASK_NAME, CURRENT_ROOT_TASK_NAME
+and CURRENT_TASK_GRAPH_RUN_GROUP_ID inside a task run (and fails outside one, as documented:
 https://docs.snowflake.com/en/sql-reference/functions/system_task_runtime_info); a query may read
 `TABLE([db.]INFORMATION_SCHEMA.TASK_HISTORY([RESULT_LIMIT => n]))` (the runs of the database's tasks, newest first;
 GRAPH_RUN_GROUP_ID names the graph run).
