@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from infra.local import dashboard, pipeline
+from infra.local.errors import WhoopError
 from infra.local.settings import REPO_ROOT
 from tests.conftest import free_port
 from tests.integration.conftest import local_stack
@@ -74,7 +75,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.cursor().execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [REVOKED, "not-a-valid-refresh-token", 1])
         finally:
             conn.close()
-        pipeline.run_once(settings, quiet=True)
+        with pytest.raises(WhoopError, match=f"member {REVOKED} needs re-authorization"):  # the run says so
+            pipeline.run_once(settings, quiet=True)
         port = free_port()
         log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
         with log.open("w") as out:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import pytest
 
 from infra.local import migrations, pipeline
+from infra.local.errors import WhoopError
 from infra.local.settings import Settings
 from tests.integration.conftest import local_stack, query
 from tests.integration.dashboard_support import MAIN, seed_ml, texts
@@ -51,7 +52,8 @@ def squad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             conn.cursor().execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [REVOKED, "not-a-valid-refresh-token", 1])
         finally:
             conn.close()
-        pipeline.run_once(settings, quiet=True)
+        with pytest.raises(WhoopError, match=f"member {REVOKED} needs re-authorization"):  # the run says so
+            pipeline.run_once(settings, quiet=True)
         yield settings
 
 
