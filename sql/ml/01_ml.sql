@@ -29,10 +29,13 @@ CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (
     RESIDUAL_Q90 FLOAT COMMENT '90th percentile of the newest 180 walk-forward residuals (conformal order statistic; upper interval bound offset, NULL: unbounded)',
     MIN_HISTORY_DAYS NUMBER(38, 0) COMMENT 'Days of history before the first walk-forward prediction (RECOVERY_DRIVERS: days the held-out model was fit on)',
     RETRAIN_EVERY_DAYS NUMBER(38, 0) COMMENT 'Days between refits in the walk-forward (NULL for RECOVERY_DRIVERS: one fit, then held-out days)',
-    EVALUATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the evaluation'
+    EVALUATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the evaluation',
+    INTERVAL_COVERAGE FLOAT COMMENT 'Share of walk-forward (RECOVERY_DRIVERS: held-out) actuals inside the 80 % interval of this predictor, each interval from the residuals known before its prediction (newest 180, at least 30), clipped to 0-100; target 0.75-0.85',
+    INTERVAL_N NUMBER(38, 0) COMMENT 'Predictions INTERVAL_COVERAGE is measured on (those with at least 30 earlier residuals)'
 ) COMMENT = 'Walk-forward evaluation per member, model version and predictor (model, baseline_today, baseline_mean_7, baseline_mean_28): MAE, RMSE, n, skill = 1 - MAE / MAE of the best baseline; IS_SERVED marks what scoring serves';
--- Added after the first release (issue 15): how often the served 80 % interval held the actual. IF NOT EXISTS
--- keeps this idempotent for the setup script, which runs on install and on every upgrade.
+-- Added after the first release (issue 15): how often the served 80 % interval held the actual. An install
+-- created before it gets the columns here; IF NOT EXISTS keeps this idempotent for the setup script, which
+-- runs on install and on every upgrade.
 -- https://docs.snowflake.com/en/sql-reference/sql/alter-table (ADD COLUMN [ IF NOT EXISTS ])
 ALTER TABLE ML.EVALUATIONS ADD COLUMN IF NOT EXISTS INTERVAL_COVERAGE FLOAT
     COMMENT 'Share of walk-forward (RECOVERY_DRIVERS: held-out) actuals inside the 80 % interval of this predictor, each interval from the residuals known before its prediction (newest 180, at least 30), clipped to 0-100; target 0.75-0.85';
