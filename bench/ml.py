@@ -1,8 +1,10 @@
 """ML figures (issue 5): each model's skill over the best naive baseline, the time to train
 (walk-forward evaluation + final fit + registry) and score one member-year, the same for 100 member-years
-(one warehouse, 100 members, OPS.TRAIN_ML(NULL) then OPS.SCORE_ML() — measured, not scaled), and the
-morning recovery-drivers model's held-out MAE over those 100 members (target < 10). Skill per model over the
-100 members is pooled: 1 − Σ n·MAE(model) / Σ n·MAE(that member's best baseline), from ML.EVALUATIONS.
+(one warehouse, 100 members, OPS.TRAIN_ML(NULL) then OPS.SCORE_ML() — measured, not scaled), the
+morning recovery-drivers model's held-out MAE over those 100 members (issue 15's target < 8 is for real
+members: the sandbox draws recovery with noise that sets a floor of ~9.5 points), and how often the served
+80 % intervals held the walk-forward actuals (target 75–85 % per member). Skill per model over the 100 members
+is pooled: 1 − Σ n·MAE(model) / Σ n·MAE(that member's best baseline), from ML.EVALUATIONS.
 
 Set-up as in bench/medallion.py: the sandbox generator's year of payloads is loaded into Bronze and
 built to Gold (not measured); then OPS.TRAIN_ML and OPS.SCORE_ML are called as the tasks would call them.
@@ -22,7 +24,8 @@ from infra.local.settings import Settings
 
 FLEET_TARGET = 100  # member-years the figure is stated for
 FLEET_MEASURED = 100  # member-years run (quick: 2 members' 120 days, scaled)
-DRIVERS_MAE_TARGET = 10.0
+DRIVERS_MAE_TARGET = 8.0
+COVERAGE_TARGET = (0.75, 0.85)
 
 
 def run(rec: Recorder, quick: bool = False) -> None:
@@ -68,6 +71,11 @@ def _fleet(rec: Recorder, quick: bool) -> None:
             "WHERE N_PREDICTIONS > 0"
         )
         evaluations = cur.fetchall()
+        cur.execute(
+            "SELECT MODEL_NAME, INTERVAL_COVERAGE, INTERVAL_N FROM ML.EVALUATIONS "
+            "WHERE IS_SERVED AND INTERVAL_N > 0 AND MODEL_NAME IN ('NEXT_DAY_RECOVERY', 'SLEEP_PERFORMANCE_TONIGHT')"
+        )
+        coverage = cur.fetchall()
     years = len(members) * days / 365
     scale = FLEET_TARGET / years
     measured = f"measured on {years:g} member-years" + (f", scaled x{scale:g}" if scale != 1 else "")
@@ -94,6 +102,7 @@ def _fleet(rec: Recorder, quick: bool) -> None:
         note=f"{measured}; {driver_rows} driver rows for {explained} of {len(members)} members",
     )
     _skills(rec, evaluations, years)
+    _coverage(rec, coverage)
     if not drivers:
         return
     maes = sorted(mae for mae, _ in drivers)
@@ -108,6 +117,28 @@ def _fleet(rec: Recorder, quick: bool) -> None:
         note=f"per member: median {maes[len(maes) // 2]:.2f}, range {maes[0]:.2f}-{maes[-1]:.2f}, "
         f"{sum(m < DRIVERS_MAE_TARGET for m in maes)} of {len(maes)} under {DRIVERS_MAE_TARGET:g}",
     )
+
+
+def _coverage(rec: Recorder, rows: list[tuple]) -> None:
+    """Per model: share of walk-forward actuals inside the served 80 % interval, pooled over members, with the
+    per-member spread (each member's intervals come from that member's earlier residuals only)."""
+    by_model: dict[str, list[tuple[float, int]]] = {}
+    for model, share, n in rows:
+        by_model.setdefault(model, []).append((float(share), int(n)))
+    low, high = COVERAGE_TARGET
+    for model, members in sorted(by_model.items()):
+        shares = sorted(share for share, _ in members)
+        pooled = sum(share * n for share, n in members) / sum(n for _, n in members)
+        rec.add(
+            f"ml_interval_coverage.{model.lower()}",
+            pooled,
+            "ratio",
+            f"walk-forward actuals inside the served 80 % interval (conformal, from earlier residuals), pooled over "
+            f"{len(members)} members' {sum(n for _, n in members)} days; target {low:g}-{high:g} per member",
+            target=0.8,
+            note=f"per member: median {shares[len(shares) // 2]:.3f}, range {shares[0]:.3f}-{shares[-1]:.3f}, "
+            f"{sum(low <= x <= high for x in shares)} of {len(shares)} within {low:g}-{high:g}",
+        )
 
 
 def _skills(rec: Recorder, evaluations: list[tuple], years: float) -> None:

@@ -1,9 +1,13 @@
 """Morning recovery drivers: what moved today's recovery, as per-feature contributions.
 
 Unlike the next-day forecast this explains a score already known (the morning of D), so same-night
-HRV, resting HR and sleep are legitimate inputs. A linear model on personal z-scores (vs all of the
-member's earlier days, so today's value is not in its own baseline) makes each
-contribution simply coefficient × today's standardized deviation, in recovery points.
+HRV, resting HR, sleep and respiratory rate are legitimate inputs. Each driver is that morning's value
+against the member's own baseline — the mean of the 28 calendar days strictly before D (HRV as a log
+ratio to its geometric mean, the others as differences) — divided by the spread of the member's earlier
+values, so today's value is in neither its baseline nor its scale. A linear model on these standardized
+deviations makes each contribution simply coefficient × deviation, in recovery points. A 28-day baseline
+rather than all earlier days: recovery is scored against a recent baseline, so a drift in HRV or resting HR
+over months moves the baseline, not the day's recovery.
 
 Served like the forecasts: OPS.TRAIN_ML evaluates it on the later 30 % of each member's days (a model fit
 on the earlier 70 %) against naive baselines that know no morning signal — yesterday's recovery and the
@@ -36,25 +40,29 @@ BASELINES = {
     "baseline_mean_7": "REC_PREV_MEAN_7",
     "baseline_mean_28": "REC_PREV_MEAN_28",
 }
-MIN_HISTORY = 10  # earlier days a z-score and the baseline need
+MIN_HISTORY = 10  # earlier days the spread of a driver and the recovery baseline need
+BASELINE_DAYS = 28  # calendar days before D a driver's baseline averages
+BASELINE_MIN_DAYS = 7  # recorded days among them for a baseline to exist
 
 
-def _z(value: pd.Series, history: pd.Series) -> pd.Series:
-    past = history.shift(1).expanding(min_periods=MIN_HISTORY)
-    sd = past.std()
-    return ((value - past.mean()) / sd.where(sd > 0)).clip(-5, 5).fillna(0.0)
+def _baseline(values: pd.Series) -> pd.Series:
+    """Mean of the `BASELINE_DAYS` calendar days strictly before each row (rows are a gap-free calendar)."""
+    return values.shift(1).rolling(BASELINE_DAYS, min_periods=BASELINE_MIN_DAYS).mean()
+
+
+def _z(value: pd.Series) -> pd.Series:
+    """Today's deviation from the 28-day baseline over the SD of all earlier days; 0 (= usual) when unknown."""
+    sd = value.shift(1).expanding(min_periods=MIN_HISTORY).std()
+    return ((value - _baseline(value)) / sd.where(sd > 0)).clip(-5, 5).fillna(0.0)
 
 
 def driver_frame(features: pd.DataFrame) -> pd.DataFrame:
-    """One member's morning inputs (rows in date order): z-scores vs all the days before."""
+    """One member's morning inputs (rows in date order, one per calendar day): standardized deviations from
+    the member's 28-day baselines, each computed from days strictly before the row."""
     f = features.sort_values("DATE_KEY").reset_index(drop=True)
-    ln_hrv = np.log(f["HRV_RMSSD_MS"].where(f["HRV_RMSSD_MS"] > 0))
     out = pd.DataFrame({"DATE_KEY": f["DATE_KEY"], LABEL: f[LABEL]})
-    out["HRV_Z"] = _z(ln_hrv, ln_hrv)
-    out["RHR_Z"] = _z(f["RESTING_HEART_RATE_BPM"], f["RESTING_HEART_RATE_BPM"])
-    out["SLEEP_Z"] = _z(f["TOTAL_SLEEP_MINUTES"], f["TOTAL_SLEEP_MINUTES"])
-    out["SLEEP_PERF_Z"] = _z(f["SLEEP_PERFORMANCE_PCT"], f["SLEEP_PERFORMANCE_PCT"])
-    out["RESP_Z"] = _z(f["RESPIRATORY_RATE"], f["RESPIRATORY_RATE"])
+    for driver, source in SOURCES.items():
+        out[driver] = _z(_driver_scale(driver, f[source]))
     before = f[LABEL].shift(1)  # days before D: today's score is not in any of these
     out["BASE"] = before.expanding(min_periods=MIN_HISTORY).mean()
     out["DEV"] = out[LABEL] - out["BASE"]
@@ -64,7 +72,13 @@ def driver_frame(features: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def fit(frame: pd.DataFrame, alpha: float = 5.0) -> Any:
+def _driver_scale(driver: str, values: pd.Series) -> pd.Series:
+    """The scale a driver is compared on: HRV on a log scale (ratio to baseline), the others as recorded."""
+    values = pd.to_numeric(values, errors="coerce").astype(float)
+    return np.log(values.where(values > 0)) if driver == "HRV_Z" else values
+
+
+def fit(frame: pd.DataFrame, alpha: float = 1.0) -> Any:
     """Snowpark ML Ridge on rows with a score and a baseline; predicts the deviation from the baseline."""
     from snowflake.ml.modeling.linear_model import Ridge
 
@@ -133,12 +147,15 @@ EXPLANATION_COLUMNS = [
 ]
 
 
-def _usual(driver: str, history: pd.Series) -> float:
-    """The member's usual value before the day, on the scale its z-score uses (HRV: geometric mean)."""
-    if driver == "HRV_Z":
-        positive = history[history > 0]
-        return float(np.exp(np.log(positive).mean())) if len(positive) else float("nan")
-    return float(history.mean()) if history.notna().any() else float("nan")
+def baselines(features: pd.DataFrame) -> pd.DataFrame:
+    """Each driver's usual value before each day (rows in date order), in the Gold column's unit: the 28-day
+    baseline its deviation is taken from (HRV: the geometric mean)."""
+    f = features.sort_values("DATE_KEY").reset_index(drop=True)
+    out = pd.DataFrame({"DATE_KEY": f["DATE_KEY"]})
+    for driver, source in SOURCES.items():
+        base = _baseline(_driver_scale(driver, f[source]))
+        out[source] = np.exp(base) if driver == "HRV_Z" else base
+    return out
 
 
 def explain_latest(model: Any, features: pd.DataFrame) -> pd.DataFrame:
@@ -151,6 +168,7 @@ def explain_latest(model: Any, features: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=EXPLANATION_COLUMNS)
     day = rows.iloc[[-1]]
     i = int(day.index[0])
+    usual = baselines(f).iloc[i]
     parts = contributions(model, day).iloc[0]
     explained = float(predict(model, day)[0])
     out = []
@@ -161,7 +179,7 @@ def explain_latest(model: Any, features: pd.DataFrame) -> pd.DataFrame:
                 "DATE_KEY": int(day["DATE_KEY"].iloc[0]),
                 "DRIVER": source,
                 "DRIVER_VALUE": float(f.loc[i, source]),
-                "DRIVER_USUAL": _usual(driver, f[source].iloc[:i].dropna()),
+                "DRIVER_USUAL": float(usual[source]),
                 "Z_SCORE": float(day[driver].iloc[0]),
                 "CONTRIBUTION_POINTS": float(parts[driver]),
                 "RECOVERY_SCORE": float(day[LABEL].iloc[0]),

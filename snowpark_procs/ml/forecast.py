@@ -8,6 +8,11 @@ the same rows, so "skill" (1 − MAE_model / MAE_best_baseline) compares like wi
 The model predicts the deviation of tomorrow's recovery from the member's 28-day mean from personal
 z-scores (today vs the member's own baselines) and the day of week, so one small linear model per
 member is enough and needs no scaler (inputs are already on a unit scale).
+
+The 80 % interval is conformal rather than Gaussian: a prediction's bounds are the empirical 10th and 90th
+percentiles (finite-sample order statistics) of the residuals of the walk-forward predictions whose actuals
+were known before it was made, the newest `INTERVAL_WINDOW` of them — the same rule serves tomorrow's interval
+and is scored in the walk-forward, so the recorded coverage is what a member would have seen.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ INPUTS = [
 ]
 LABEL = "TARGET_DEV"
 OUTPUT = "PRED_DEV"
+INTERVAL_LEVEL = 0.8
+INTERVAL_WINDOW = 180  # newest residuals an interval is taken from: recent enough to follow a drift in error
+INTERVAL_MIN_RESIDUALS = 30  # earlier residuals an interval needs before its coverage is counted
 
 
 def _z(value: pd.Series, mean: pd.Series, sd: pd.Series) -> pd.Series:
@@ -114,6 +122,20 @@ class Evaluation:
             "served_by": self.served_by,
             "reason": self.reason,
             "skill": self.skill,
+            "interval": self.interval(),
+        }
+
+    def interval(self) -> dict[str, Any]:
+        """The served predictor's 80 % interval: offsets scoring adds to its prediction (None: unbounded side,
+        the 0–100 clip bounds it) and the share of walk-forward actuals such intervals held."""
+        low, high = self.residual_quantiles.get(self.served_by, (math.nan, math.nan))
+        served = self.metrics.get(self.served_by, {})
+        return {
+            "level": INTERVAL_LEVEL,
+            "residual_low": low if math.isfinite(low) else None,
+            "residual_high": high if math.isfinite(high) else None,
+            "coverage": served.get("interval_coverage", math.nan),
+            "n": served.get("interval_n", 0),
         }
 
 
@@ -188,7 +210,7 @@ def evaluate(predictions: pd.DataFrame, baselines: dict[str, str] | None = None)
     n = len(predictions)
     for name in ["model", *baselines]:
         if n == 0:
-            metrics[name] = {"mae": math.nan, "rmse": math.nan, "n": 0}
+            metrics[name] = {"mae": math.nan, "rmse": math.nan, "n": 0, "interval_coverage": math.nan, "interval_n": 0}
             quantiles[name] = (math.nan, math.nan)
             continue
         residual = predictions["ACTUAL"].to_numpy() - predictions[name].to_numpy()
@@ -197,7 +219,8 @@ def evaluate(predictions: pd.DataFrame, baselines: dict[str, str] | None = None)
             "rmse": float(np.sqrt(np.mean(residual**2))),
             "n": n,
         }
-        quantiles[name] = (float(np.quantile(residual, 0.1)), float(np.quantile(residual, 0.9)))
+        quantiles[name] = residual_interval(residual[-INTERVAL_WINDOW:])
+        metrics[name].update(interval_coverage(predictions, name))
     if n == 0:
         fallback = list(baselines)[-1]
         return Evaluation(metrics, fallback, fallback, "no walk-forward rows", math.nan, quantiles)
@@ -211,3 +234,67 @@ def evaluate(predictions: pd.DataFrame, baselines: dict[str, str] | None = None)
     for name in metrics:
         metrics[name]["skill"] = 1.0 - metrics[name]["mae"] / metrics[best]["mae"] if metrics[best]["mae"] else math.nan
     return Evaluation(metrics, best, served, reason, skill, quantiles, predictions)
+
+
+def residual_interval(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -> tuple[float, float]:
+    """Offsets (low, high) to add to a prediction for a `level` interval from earlier residuals (actual − predicted).
+
+    Split-conformal order statistics: the upper offset is the ⌈(n+1)(1+level)/2⌉-th smallest residual, the lower
+    the ⌊(n+1)(1−level)/2⌋-th, so each side misses at most (1 − level)/2 of exchangeable new residuals; too few
+    residuals for an order statistic leave that side unbounded (±inf: the 0–100 clip bounds it)."""
+    r = np.sort(np.asarray(residuals, dtype=float)[np.isfinite(residuals)])
+    n = len(r)
+    if n == 0:
+        return math.nan, math.nan
+    k_high = math.ceil((n + 1) * (1 + level) / 2)
+    k_low = math.floor((n + 1) * (1 - level) / 2)
+    high = float(r[k_high - 1]) if k_high <= n else math.inf
+    low = float(r[k_low - 1]) if k_low >= 1 else -math.inf
+    return low, high
+
+
+def clipped_interval(prediction: float, low: float, high: float) -> tuple[float, float]:
+    """The interval around a prediction on the 0–100 scale of recovery and sleep performance."""
+    return min(max(prediction + low, 0.0), 100.0), min(max(prediction + high, 0.0), 100.0)
+
+
+def walk_forward_intervals(
+    predictions: pd.DataFrame,
+    name: str,
+    window: int = INTERVAL_WINDOW,
+    min_residuals: int = INTERVAL_MIN_RESIDUALS,
+    level: float = INTERVAL_LEVEL,
+) -> pd.DataFrame:
+    """The interval each walk-forward prediction of `name` would have been served with: from the residuals of
+    earlier rows whose actual was known when it was made (a next-day row's actual on its TARGET_DATE_KEY, which
+    must be on or before the row's DATE_KEY; without TARGET_DATE_KEY — same-day explanations — rows strictly
+    before), the newest `window` of them, clipped to 0–100. LOW/HIGH are NaN where fewer than `min_residuals`
+    residuals were known. Rows in date order."""
+    if "DATE_KEY" not in predictions:  # undated rows: in order, each after the ones before it
+        predictions = predictions.assign(DATE_KEY=np.arange(len(predictions)))
+    p = predictions.sort_values("DATE_KEY", kind="stable").reset_index(drop=True)
+    residual = p["ACTUAL"].to_numpy(dtype=float) - p[name].to_numpy(dtype=float)
+    dates = p["DATE_KEY"].to_numpy(dtype=np.int64)
+    if "TARGET_DATE_KEY" in p:
+        known = p["TARGET_DATE_KEY"].to_numpy(dtype=np.int64)  # ascending with DATE_KEY
+        counts = np.searchsorted(known, dates, side="right")
+    else:
+        counts = np.searchsorted(dates, dates, side="left")
+    low = np.full(len(p), np.nan)
+    high = np.full(len(p), np.nan)
+    for i, k in enumerate(counts):
+        if k < min_residuals:
+            continue
+        lo, hi = residual_interval(residual[max(0, k - window) : k], level)
+        low[i], high[i] = clipped_interval(float(p.loc[i, name]), lo, hi)
+    return pd.DataFrame({"DATE_KEY": p["DATE_KEY"], "ACTUAL": p["ACTUAL"], "LOW": low, "HIGH": high})
+
+
+def interval_coverage(predictions: pd.DataFrame, name: str) -> dict[str, float]:
+    """Share of walk-forward actuals inside the interval served with them (see `walk_forward_intervals`), over
+    the rows that had one: {"interval_coverage": share or NaN, "interval_n": rows counted}."""
+    bounds = walk_forward_intervals(predictions, name).dropna(subset=["LOW", "HIGH"])
+    if bounds.empty:
+        return {"interval_coverage": math.nan, "interval_n": 0}
+    inside = (bounds["ACTUAL"] >= bounds["LOW"]) & (bounds["ACTUAL"] <= bounds["HIGH"])
+    return {"interval_coverage": float(inside.mean()), "interval_n": len(bounds)}

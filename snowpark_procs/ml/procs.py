@@ -3,7 +3,8 @@
 TRAIN_ML (weekly): per member, walk-forward evaluation → ML.EVALUATIONS (one row per predictor), then
 the model refit on all known rows and logged to the registry with its metrics. SCORE_ML (daily): per
 member, tomorrow's recovery from the newest evaluation's serving decision — the model only where it
-beat the best baseline — with an 80 % interval from that predictor's walk-forward residuals, and what
+beat the best baseline — with an 80 % interval from that predictor's newest walk-forward residuals (conformal
+order statistics, clipped to 0–100; the evaluation records how often such intervals held the actual), and what
 drove the newest recovery (ML.FACT_RECOVERY_DRIVERS) where the drivers model is served.
 Rows are written with one INSERT … SELECT over a JSON array (Snowpark DataFrame writes are not
 available on the local warehouse, and one statement per batch is cheaper in Snowflake too).
@@ -93,6 +94,8 @@ def _evaluation_rows(
                 min_history,
                 retrain_every,
                 evaluated_at,
+                m.get("interval_coverage"),
+                m.get("interval_n", 0),
             ]
         )
     return rows
@@ -196,6 +199,7 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
         summary["members"][name] = {
             "served_by": evaluation.served_by,
             "skill": _clean(evaluation.skill),
+            "interval_coverage": _clean(evaluation.interval()["coverage"]),
             "sleep_tonight_served_by": tonight.served_by,
             "sleep_tonight_skill": _clean(tonight.skill),
             "drivers_served_by": explained.served_by,
@@ -222,6 +226,8 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
             "MIN_HISTORY_DAYS",
             "RETRAIN_EVERY_DAYS",
             "EVALUATED_AT",
+            "INTERVAL_COVERAGE",
+            "INTERVAL_N",
         ],
         [
             "STRING",
@@ -240,6 +246,8 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
             "NUMBER",
             "NUMBER",
             "TIMESTAMP_NTZ",
+            "FLOAT",
+            "NUMBER",
         ],
         rows,
     )
@@ -311,6 +319,14 @@ WHERE e.IS_SERVED
     return frame
 
 
+def _interval(value: float, q10: Any, q90: Any) -> tuple[float, float]:
+    """The served 80 % interval, clipped to 0–100; a bound without a residual quantile (too few walk-forward
+    residuals for that order statistic: stored as NULL) is the end of the scale."""
+    low = float(q10) if q10 is not None and math.isfinite(float(q10)) else -math.inf
+    high = float(q90) if q90 is not None and math.isfinite(float(q90)) else math.inf
+    return forecast.clipped_interval(value, low, high)
+
+
 _SERVABLE = {forecast.MODEL_NAME, sleep_tonight.MODEL_NAME}
 
 
@@ -346,8 +362,7 @@ def score(session: Any) -> dict[str, Any]:
             value = float(latest[module.BASELINES[decision.PREDICTOR]].iloc[0])
         if not math.isfinite(value):
             continue
-        low = min(max(value + float(decision.RESIDUAL_Q10), 0.0), 100.0)
-        high = min(max(value + float(decision.RESIDUAL_Q90), 0.0), 100.0)
+        low, high = _interval(value, decision.RESIDUAL_Q10, decision.RESIDUAL_Q90)
         rows.append(
             [
                 decision.MEMBER_KEY,
@@ -476,7 +491,6 @@ def what_if_sleep(session: Any, member: str, planned_sleep_hours: float) -> dict
             sleep_coefficient=None,
             note=f"{decision['PREDICTOR']} is served (the model did not beat it); the plan does not change it",
         )
-    low = min(max(value + float(decision["RESIDUAL_Q10"]), 0.0), 100.0)
-    high = min(max(value + float(decision["RESIDUAL_Q90"]), 0.0), 100.0)
+    low, high = _interval(value, decision["RESIDUAL_Q10"], decision["RESIDUAL_Q90"])
     out.update(prediction=_clean(value), interval_low=_clean(low), interval_high=_clean(high))
     return out

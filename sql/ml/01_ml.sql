@@ -25,12 +25,22 @@ CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (
     IS_BEST_BASELINE BOOLEAN COMMENT 'TRUE for the baseline with the lowest MAE for this member',
     IS_SERVED BOOLEAN COMMENT 'TRUE for what scoring serves: the model only where it beats the best baseline',
     SERVING_REASON VARCHAR COMMENT 'Why this predictor is or is not served',
-    RESIDUAL_Q10 FLOAT COMMENT '10th percentile of walk-forward residuals (lower interval bound offset)',
-    RESIDUAL_Q90 FLOAT COMMENT '90th percentile of walk-forward residuals (upper interval bound offset)',
+    RESIDUAL_Q10 FLOAT COMMENT '10th percentile of the newest 180 walk-forward residuals (conformal order statistic; lower interval bound offset, NULL: unbounded)',
+    RESIDUAL_Q90 FLOAT COMMENT '90th percentile of the newest 180 walk-forward residuals (conformal order statistic; upper interval bound offset, NULL: unbounded)',
     MIN_HISTORY_DAYS NUMBER(38, 0) COMMENT 'Days of history before the first walk-forward prediction (RECOVERY_DRIVERS: days the held-out model was fit on)',
     RETRAIN_EVERY_DAYS NUMBER(38, 0) COMMENT 'Days between refits in the walk-forward (NULL for RECOVERY_DRIVERS: one fit, then held-out days)',
-    EVALUATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the evaluation'
+    EVALUATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the evaluation',
+    INTERVAL_COVERAGE FLOAT COMMENT 'Share of walk-forward (RECOVERY_DRIVERS: held-out) actuals inside the 80 % interval of this predictor, each interval from the residuals known before its prediction (newest 180, at least 30), clipped to 0-100; target 0.75-0.85',
+    INTERVAL_N NUMBER(38, 0) COMMENT 'Predictions INTERVAL_COVERAGE is measured on (those with at least 30 earlier residuals)'
 ) COMMENT = 'Walk-forward evaluation per member, model version and predictor (model, baseline_today, baseline_mean_7, baseline_mean_28): MAE, RMSE, n, skill = 1 - MAE / MAE of the best baseline; IS_SERVED marks what scoring serves';
+-- Added after the first release (issue 15): how often the served 80 % interval held the actual. An install
+-- created before it gets the columns here; IF NOT EXISTS keeps this idempotent for the setup script, which
+-- runs on install and on every upgrade.
+-- https://docs.snowflake.com/en/sql-reference/sql/alter-table (ADD COLUMN [ IF NOT EXISTS ])
+ALTER TABLE ML.EVALUATIONS ADD COLUMN IF NOT EXISTS INTERVAL_COVERAGE FLOAT
+    COMMENT 'Share of walk-forward (RECOVERY_DRIVERS: held-out) actuals inside the 80 % interval of this predictor, each interval from the residuals known before its prediction (newest 180, at least 30), clipped to 0-100; target 0.75-0.85';
+ALTER TABLE ML.EVALUATIONS ADD COLUMN IF NOT EXISTS INTERVAL_N NUMBER(38, 0)
+    COMMENT 'Predictions INTERVAL_COVERAGE is measured on (those with at least 30 earlier residuals)';
 
 CREATE TABLE IF NOT EXISTS ML.FACT_PREDICTIONS (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
@@ -77,8 +87,8 @@ CREATE TABLE IF NOT EXISTS ML.FACT_RECOVERY_DRIVERS (
     DATE_KEY NUMBER(38, 0) NOT NULL COMMENT 'Day explained (YYYYMMDD): the member''s newest day with a recovery score when scored',
     DRIVER VARCHAR NOT NULL COMMENT 'Gold column of the driver: HRV_RMSSD_MS, RESTING_HEART_RATE_BPM, TOTAL_SLEEP_MINUTES, SLEEP_PERFORMANCE_PCT or RESPIRATORY_RATE',
     DRIVER_VALUE FLOAT COMMENT 'The driver''s value that morning, in the Gold column''s unit (NULL when not recorded)',
-    DRIVER_USUAL FLOAT COMMENT 'The member''s usual value before that day: mean of all earlier days (HRV: geometric mean)',
-    Z_SCORE FLOAT COMMENT 'Standardized deviation from the earlier days (HRV on a log scale), clipped to +-5; 0 when unknown',
+    DRIVER_USUAL FLOAT COMMENT 'The member''s usual value before that day: mean of the 28 days before it (HRV: geometric mean)',
+    Z_SCORE FLOAT COMMENT 'Deviation from DRIVER_USUAL (HRV: log ratio) over the SD of all earlier days, clipped to +-5; 0 when unknown',
     CONTRIBUTION_POINTS FLOAT COMMENT 'Recovery points the driver added (+) or took away (-): model coefficient x Z_SCORE',
     RECOVERY_SCORE FLOAT COMMENT 'Actual recovery of the day, percent (same on every driver row of the day)',
     BASELINE_RECOVERY FLOAT COMMENT 'Mean recovery of the member''s earlier days, percent (same on every driver row of the day)',
@@ -87,7 +97,7 @@ CREATE TABLE IF NOT EXISTS ML.FACT_RECOVERY_DRIVERS (
     MODEL_NAME VARCHAR NOT NULL COMMENT 'RECOVERY_DRIVERS',
     MODEL_VERSION VARCHAR NOT NULL COMMENT 'Registry version of the member''s drivers model that explained the day',
     COMPUTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the OPS.SCORE_ML run that wrote the rows'
-) COMMENT = 'What drove the newest recovery of each member: one row per member, day and driver with its z-score against the earlier days of the member and its contribution in recovery points (Ridge on personal z-scores, served only where it beats the naive baselines on held-out days); a re-run replaces the member-day';
+) COMMENT = 'What drove the newest recovery of each member: one row per member, day and driver with its standardized deviation from the member''s 28-day baseline and its contribution in recovery points (Ridge on deviations from the member''s 28-day baselines, served only where it beats the naive baselines on held-out days); a re-run replaces the member-day';
 
 CREATE OR REPLACE PROCEDURE OPS.TRAIN_ML(MEMBER VARCHAR DEFAULT NULL)
     RETURNS VARIANT

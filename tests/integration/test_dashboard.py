@@ -235,3 +235,22 @@ def test_setup_stops_and_starts_the_pipeline(demo, monkeypatch):
     at.button(key="start_pipeline").click().run()
     _ok(at)
     assert "Started" in texts(at.success)
+
+
+def test_predictive_insights_shows_the_interval_on_the_0_100_scale(demo, monkeypatch):
+    """A stored interval reaching past 100 (e.g. written before scoring clipped it) is shown on the % scale."""
+    key = hashlib.md5(b"member|ann").hexdigest()
+    newest = "SELECT MAX(p.TARGET_DATE_KEY) FROM ML.FACT_PREDICTIONS AS p WHERE p.MEMBER_KEY = %s"
+    target = query(demo, newest, (key,))[0][0]
+    update = (
+        "UPDATE ML.FACT_PREDICTIONS SET INTERVAL_LOW = PREDICTION + %s, INTERVAL_HIGH = PREDICTION + %s "
+        "WHERE MEMBER_KEY = %s AND TARGET_DATE_KEY = %s"
+    )
+    query(demo, update, (-200, 200, key, target))
+    try:
+        at = app_test(PAGE["Predictive_Insights"], demo.warehouse_url, monkeypatch)
+        _ok(at)
+        forecast = next(m for m in at.metric if m.label.startswith("Forecast for "))
+        assert forecast.delta == "80 % interval 0–100"
+    finally:
+        query(demo, update, (-14, 14, key, target))  # as seed_ml wrote it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from snowpark_procs.ml import forecast
+from snowpark_procs.ml import forecast, procs
 from snowpark_procs.ml.features import feature_columns
 
 
@@ -71,3 +71,72 @@ def test_walk_forward_predictions_do_not_depend_on_later_targets():
     early = first["DATE_KEY"] <= f.loc[90, "DATE_KEY"]
     np.testing.assert_allclose(first.loc[early, "model"], second.loc[early, "model"])
     assert len(first) == 120 - 60 and not np.allclose(first["model"], second["model"])
+
+
+def _noisy(n: int, noise, seed: int = 11, level: float = 60.0) -> pd.DataFrame:
+    """Walk-forward rows whose actual is the prediction plus `noise(rng, n)`: a known residual distribution."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2024-01-01", periods=n + 1)
+    keys = [int(d.strftime("%Y%m%d")) for d in days]
+    pred = level + 10 * np.sin(np.arange(n) / 9)
+    return pd.DataFrame(
+        {"DATE_KEY": keys[:-1], "TARGET_DATE_KEY": keys[1:], "ACTUAL": pred + noise(rng, n), "model": pred}
+    )
+
+
+def test_the_80_percent_interval_covers_80_percent_of_gaussian_residuals():
+    """Residuals N(0, 10): each walk-forward interval, from the residuals known before it, holds 75-85 % of the
+    actuals, and its width is that of the Gaussian 80 % interval (2 × 1.2816 × 10)."""
+    rows = _noisy(3000, lambda rng, n: rng.normal(0, 10, n))
+    cover = forecast.interval_coverage(rows, "model")
+    assert 0.75 <= cover["interval_coverage"] <= 0.85, cover
+    assert abs(cover["interval_coverage"] - 0.8) < 0.025 and cover["interval_n"] == 3000 - 30
+    bounds = forecast.walk_forward_intervals(rows, "model").dropna()
+    assert abs((bounds["HIGH"] - bounds["LOW"]).median() - 25.6) < 2.5
+    ev = forecast.evaluate(rows.assign(last=rows["ACTUAL"] + 20), {"last": "X"})
+    assert ev.metrics["model"]["interval_coverage"] == cover["interval_coverage"]
+    low, high = ev.residual_quantiles["model"]
+    assert -15.5 < low < -10 and 10 < high < 15.5  # served offsets: the newest 180 residuals' 10th/90th percentiles
+    assert ev.to_dict()["interval"]["coverage"] == cover["interval_coverage"]
+
+
+def test_skewed_residuals_are_covered_where_a_gaussian_interval_would_not_be():
+    """Residuals from a skewed law (recovery crashes on bad days): the conformal interval still covers ~80 %,
+    and its bounds are asymmetric like the residuals."""
+    rows = _noisy(2000, lambda rng, n: 8 - rng.exponential(8, n))
+    cover = forecast.interval_coverage(rows, "model")["interval_coverage"]
+    assert 0.75 <= cover <= 0.85
+    low, high = forecast.residual_interval(rows["ACTUAL"] - rows["model"])
+    assert -low > 1.3 * high  # a Gaussian interval would be symmetric: ±10.3 for this law
+
+
+def test_an_interval_uses_only_residuals_known_before_its_prediction():
+    rows = _noisy(400, lambda rng, n: rng.normal(0, 10, n))
+    changed = rows.copy()
+    changed.loc[300:, "ACTUAL"] = changed.loc[300:, "ACTUAL"] + 80  # actuals known from day 301 on
+    first = forecast.walk_forward_intervals(rows, "model")
+    second = forecast.walk_forward_intervals(changed, "model")
+    # row 300's target is known on day 301: rows up to 300 are predicted before any changed actual is known
+    pd.testing.assert_frame_equal(first.loc[:300, ["LOW", "HIGH"]], second.loc[:300, ["LOW", "HIGH"]])
+    assert (second.loc[302:, "HIGH"] >= first.loc[302:, "HIGH"]).all()
+    assert (second.loc[340:, "HIGH"] > first.loc[340:, "HIGH"]).any()
+    assert first.loc[:29, "LOW"].isna().all() and first.loc[30:, "LOW"].notna().all()
+
+
+def test_intervals_stay_within_0_and_100():
+    rows = _noisy(500, lambda rng, n: rng.normal(0, 15, n), level=92.0)
+    rows["ACTUAL"] = rows["ACTUAL"].clip(0, 100)
+    bounds = forecast.walk_forward_intervals(rows, "model").dropna()
+    assert (bounds["LOW"] >= 0).all() and (bounds["HIGH"] <= 100).all() and (bounds["HIGH"] == 100).any()
+    assert forecast.clipped_interval(95.0, -20.0, 19.0) == (75.0, 100.0)
+    assert forecast.clipped_interval(3.0, -20.0, 19.0) == (0.0, 22.0)
+
+
+def test_too_few_residuals_leave_an_interval_side_open_not_a_crash():
+    low, high = forecast.residual_interval(np.array([1.0, -2.0, 3.0]))
+    assert low == -np.inf and high == np.inf
+    assert forecast.clipped_interval(50.0, low, high) == (0.0, 100.0)
+    assert procs._interval(50.0, None, float("nan")) == (0.0, 100.0)  # stored as NULL: scoring serves 0-100
+    assert procs._interval(90.0, -12.5, 14.0) == (77.5, 100.0)
+    empty = forecast.evaluate(_predictions(0.0).iloc[0:0])
+    assert empty.metrics["model"]["interval_n"] == 0 and empty.to_dict()["interval"]["n"] == 0

@@ -130,7 +130,8 @@ if tonight is not None and not tonight.empty:
     st.metric(
         "Tonight's sleep performance forecast",
         f"{float(t['PREDICTION']):.0f} %",
-        f"80 % interval {float(t['INTERVAL_LOW']):.0f}–{float(t['INTERVAL_HIGH']):.0f}; served by "
+        f"80 % interval {min(max(float(t['INTERVAL_LOW']), 0), 100):.0f}–"
+        f"{min(max(float(t['INTERVAL_HIGH']), 0), 100):.0f}; served by "
         f"{served_label(str(t['SERVED_BY']))}, {t['MODEL_NAME']} {t['MODEL_VERSION']}",
         delta_color="off",
     )
@@ -142,6 +143,7 @@ else:
     preds["FULL_DATE"] = pd.to_datetime(preds["FULL_DATE"])
     for col in ("PREDICTION", "INTERVAL_LOW", "INTERVAL_HIGH", "ACTUAL_RECOVERY"):
         preds[col] = pd.to_numeric(preds[col], errors="coerce")
+    preds[["INTERVAL_LOW", "INTERVAL_HIGH"]] = preds[["INTERVAL_LOW", "INTERVAL_HIGH"]].clip(0, 100)  # a % scale
     preds["SERVED"] = preds["SERVED_BY"].astype(str).map(served_label)
     preds["VERSION"] = preds["MODEL_NAME"].astype(str) + " " + preds["MODEL_VERSION"].astype(str)
     latest = preds.sort_values(["TARGET_DATE_KEY", "PREDICTED_AT"]).iloc[-1]
