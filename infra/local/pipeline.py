@@ -696,6 +696,13 @@ def ml_backtest(settings: Settings, member: str, as_json: bool = False) -> dict[
         served = "  <- served" if name == result["served_by"] else ""
         print(f"  {name:<18} MAE {m['mae']:6.2f}  RMSE {m['rmse']:6.2f}  n {m['n']}{served}")
     print(f"  skill vs {result['best_baseline']}: {result['skill']:.3f} ({result['reason']})")
+    interval = result["interval"]
+    coverage = interval["coverage"]
+    if interval["n"] and coverage == coverage:  # NaN: no prediction had enough earlier residuals for an interval
+        print(
+            f"  {interval['level']:.0%} interval held {coverage:.0%} of {interval['n']} walk-forward actuals "
+            f"(served by {result['served_by']})"
+        )
     return result
 
 

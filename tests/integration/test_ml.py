@@ -190,7 +190,9 @@ def test_cli_backtest(ml_stack, monkeypatch, capsys):
     assert interval["coverage"] == body["metrics"][body["served_by"]]["interval_coverage"]
     assert interval["residual_low"] < 0 < interval["residual_high"]
     assert cli.main(["ml", "backtest", "--member", MEMBER]) == 0
-    assert "<- served" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "<- served" in text
+    assert f"80% interval held {interval['coverage']:.0%} of {interval['n']} walk-forward actuals" in text
     assert cli.main(["ml", "backtest", "--member", "nobody"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no member 'nobody'" in err
