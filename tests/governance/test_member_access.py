@@ -90,10 +90,16 @@ def member_names(rows: list[tuple]) -> set[str]:
 def test_the_mapping_is_kept_by_the_admin_procedures(squads):
     rows = query(squads, "SELECT MEMBER_NAME, MEMBER_KEY, VIEWER_USER, RELATION FROM CONFIG.MEMBER_VIEWERS")
     assert sorted(rows) == sorted(
-        [(m, key(m), u, r) for m, u, r in [
-            ("ann", "COACH_A", "coach"), ("ben", "COACH_A", "coach"), ("cat", "COACH_B", "coach"),
-            ("dan", "COACH_B", "coach"), ("ann", "ANN_W", "self"),
-        ]]  # fmt: skip
+        [
+            (m, key(m), u, r)
+            for m, u, r in [
+                ("ann", "COACH_A", "coach"),
+                ("ben", "COACH_A", "coach"),
+                ("cat", "COACH_B", "coach"),
+                ("dan", "COACH_B", "coach"),
+                ("ann", "ANN_W", "self"),
+            ]
+        ]
     )
     for args, why in (
         (("zed", "coach_a", "coach"), "no member named 'zed'"),
@@ -165,7 +171,9 @@ def test_reporting_views_show_each_viewer_exactly_their_members(squads):
             else:
                 assert member_names(rows) <= visible, (user, view)
     # BI's service role keeps its '*' row of GOVERNANCE.MEMBER_ACCESS: every member
-    rows = as_viewer(squads, "POWERBI_SVC", f"SELECT DISTINCT MEMBER_KEY FROM {REPORTING}.REPORTING.V_MEMBER", "WHOOP_BI")
+    rows = as_viewer(
+        squads, "POWERBI_SVC", f"SELECT DISTINCT MEMBER_KEY FROM {REPORTING}.REPORTING.V_MEMBER", "WHOOP_BI"
+    )
     assert member_names(rows) == set(MEMBERS)
 
 
