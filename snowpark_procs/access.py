@@ -16,8 +16,9 @@ from snowpark_procs.member_names import check as check_member
 
 VIEWER_SCHEMA = "VIEWER"
 SOURCE_SCHEMAS = ("GOLD", "ML")
-# operational tables about members that a viewer's pages show (the Data Quality page)
-OPS_TABLES = ("DQ_RESULTS", "INGEST_RUNS")
+# operational tables about members a viewer may read: the Data Quality page's, and the alerts that fired for them
+# (not the deliveries: they hold the other viewers' addresses)
+OPS_TABLES = ("DQ_RESULTS", "INGEST_RUNS", "MEMBER_ALERT_EVENTS")
 VIEWER_ROLE = "APP_VIEWER"
 ADMIN_ROLE = "APP_ADMIN"
 RELATIONS = ("self", "coach")

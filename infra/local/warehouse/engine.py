@@ -109,6 +109,7 @@ class Engine:
             account_objects,
             application,
             dynamic_tables,
+            notifications,
             oauth_flow,
             procedures,
             stages,
@@ -117,7 +118,9 @@ class Engine:
         )
 
         # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
-        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, application, account_objects, stages):
+        # notifications before procedures: `CALL SYSTEM$SEND_EMAIL(…)` is not a procedure call either
+        modules = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, account_objects)
+        for module in (*modules, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ as "no" (an application calling IS_APPLICATION_ROLE_IN_SESSION never gets TRUE e
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -72,12 +73,18 @@ def bind(engine: Engine, session: LocalSession) -> None:
         return  # a session the layer opened itself
     roles, app_roles = roles_held(engine, session.role)
     cur = session.conn.cursor()
-    for name, value in (
-        (USER_VAR, user),
-        (ROLES_VAR, "," + ",".join(sorted(roles)) + ","),
-        (APP_ROLES_VAR, "," + ",".join(sorted(app_roles)) + ","),
-    ):
-        cur.execute(f"SET VARIABLE {name} = {sql_literal(value)}")
+    parser_log = logging.getLogger("sqlglot")
+    level = parser_log.level
+    parser_log.setLevel(logging.ERROR)  # sqlglot warns that it passes DuckDB's SET VARIABLE through as a command
+    try:
+        for name, value in (
+            (USER_VAR, user),
+            (ROLES_VAR, "," + ",".join(sorted(roles)) + ","),
+            (APP_ROLES_VAR, "," + ",".join(sorted(app_roles)) + ","),
+        ):
+            cur.execute(f"SET VARIABLE {name} = {sql_literal(value)}")
+    finally:
+        parser_log.setLevel(level)
 
 
 def _in(variable: str, argument: str) -> str:
