@@ -84,7 +84,7 @@ WHERE n.RN = 1 AND n.SLEEP_DEBT_MINUTES > {minutes}"""
         hours = _number(threshold, 36)
         return f"""
 SELECT m.MEMBER_NAME, m.MEMBER_KEY,
-    'newest data loaded ' || TO_VARCHAR(MAX(r.LOAD_TIMESTAMP), 'YYYY-MM-DD HH24:MI')
+    'newest data loaded ' || TO_VARCHAR(DATE_TRUNC('MINUTE', MAX(r.LOAD_TIMESTAMP)))
         || ' UTC, more than {hours:g} hours ago'
 FROM GOLD.FACT_DAILY_RECOVERY AS r
 JOIN GOLD.DIM_MEMBER AS m ON m.MEMBER_KEY = r.MEMBER_KEY
