@@ -45,7 +45,8 @@ def _values(engine: Engine, session: LocalSession, raw: str) -> list[Any]:
     args = [a.strip() for a in split_top_level(raw) if a.strip()]
     if not args:
         return []
-    return list(engine.execute(session, "SELECT " + ", ".join(args), session.pending_params)[0])
+    select = "SELECT " + ", ".join(f"{a} AS ARG_{i}" for i, a in enumerate(args))  # equal literals, distinct names
+    return list(engine.execute(session, select, session.pending_params)[0])
 
 
 def _integration(engine: Engine, name: str) -> tuple[str, dict[str, Any]]:
