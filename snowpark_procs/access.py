@@ -70,9 +70,10 @@ def grant_member_access(session: Any, member: str, viewer: str, relation: str, v
         "MERGE INTO CONFIG.MEMBER_VIEWERS AS v USING (SELECT ? AS MEMBER_NAME, ? AS VIEWER_USER, ? AS RELATION, "
         "? AS VIEWER_EMAIL) AS s ON v.MEMBER_NAME = s.MEMBER_NAME AND v.VIEWER_USER = s.VIEWER_USER "
         "WHEN MATCHED THEN UPDATE SET RELATION = s.RELATION, VIEWER_EMAIL = s.VIEWER_EMAIL "
-        "WHEN NOT MATCHED THEN INSERT (MEMBER_NAME, MEMBER_KEY, VIEWER_USER, VIEWER_EMAIL, RELATION, ADDED_AT, "
-        "ADDED_BY) VALUES (s.MEMBER_NAME, MD5('member|' || s.MEMBER_NAME), s.VIEWER_USER, s.VIEWER_EMAIL, "
-        "s.RELATION, SYSDATE(), CURRENT_USER())",
+        # no CURRENT_USER() here: in an owner's-rights procedure of an app it needs the consumer's READ SESSION
+        "WHEN NOT MATCHED THEN INSERT (MEMBER_NAME, MEMBER_KEY, VIEWER_USER, VIEWER_EMAIL, RELATION, ADDED_AT) "
+        "VALUES (s.MEMBER_NAME, MD5('member|' || s.MEMBER_NAME), s.VIEWER_USER, s.VIEWER_EMAIL, s.RELATION, "
+        "SYSDATE())",
         params=[member, user, kind, email],
     ).collect()
     return f"{user} may see {member} ({kind})"

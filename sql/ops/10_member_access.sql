@@ -21,8 +21,7 @@ CREATE TABLE IF NOT EXISTS CONFIG.MEMBER_VIEWERS (
     VIEWER_USER VARCHAR NOT NULL COMMENT 'Snowflake user name (upper case, as CURRENT_USER() returns it) who may see them',
     VIEWER_EMAIL VARCHAR COMMENT 'Where the member''s alerts reach this viewer (a verified e-mail address); NULL: none',
     RELATION VARCHAR NOT NULL COMMENT 'self (the athlete) or coach',
-    ADDED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time access was granted',
-    ADDED_BY VARCHAR COMMENT 'Who granted it (CURRENT_USER() of the admin, when the session tells)'
+    ADDED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time access was granted'
 ) COMMENT = 'Who may see whom: one row per member and viewer; kept by OPS.GRANT_MEMBER_ACCESS / REVOKE_MEMBER_ACCESS';
 
 -- The mapping without e-mail addresses, for the account's REPORTING row access policy (read through app_admin).
