@@ -3,12 +3,16 @@
 -- plain schemas that survive upgrades. Stage paths ('/sql/…', '/python/…', '/streamlit/') are relative
 -- to the app stage root laid out by snowflake.yml.
 
--- 1. Application roles. app_admin runs the pipeline and connects members; app_viewer reads Gold and
---    the dashboard; app_reporting reads only the REPORTING secure views (the BI tool's role).
+-- 1. Application roles. app_admin runs the pipeline, connects members, says who may see whom and reads every
+--    member; app_viewer (an athlete) and app_coach (a coach) use the dashboard and read the VIEWER views, which
+--    hold only the members CONFIG.MEMBER_VIEWERS maps the user to (sql/ops/10_member_access.sql);
+--    app_reporting reads only the REPORTING secure views (the BI tool's role).
 CREATE APPLICATION ROLE IF NOT EXISTS app_admin;
 CREATE APPLICATION ROLE IF NOT EXISTS app_viewer;
+CREATE APPLICATION ROLE IF NOT EXISTS app_coach;
 CREATE APPLICATION ROLE IF NOT EXISTS app_reporting;
-GRANT APPLICATION ROLE app_viewer TO APPLICATION ROLE app_admin;
+GRANT APPLICATION ROLE app_viewer TO APPLICATION ROLE app_coach;
+GRANT APPLICATION ROLE app_coach TO APPLICATION ROLE app_admin;
 
 -- 2. Schemas. Data schemas are not versioned: Bronze history must outlive an upgrade.
 CREATE OR ALTER VERSIONED SCHEMA core;
@@ -19,6 +23,7 @@ CREATE SCHEMA IF NOT EXISTS gold;
 CREATE SCHEMA IF NOT EXISTS reporting;
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE SCHEMA IF NOT EXISTS ml;         -- forecasts, evaluations, anomalies, the Model Registry (sql/ml/)
+CREATE SCHEMA IF NOT EXISTS viewer;     -- member data per viewer: secure views only (OPS.BUILD_VIEWER_VIEWS)
 
 -- 3. The app's own warehouse (manifest privilege CREATE WAREHOUSE), which the Gold dynamic tables name to refresh,
 --    is created by OPS.BUILD_GOLD below with a name derived from the app's (snowpark_procs/app_warehouse.py).
@@ -75,8 +80,13 @@ EXECUTE IMMEDIATE FROM '/sql/ops/01_build_gold.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/02_procedures.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/03_run_status.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
+EXECUTE IMMEDIATE FROM '/sql/ops/10_member_access.sql';
+EXECUTE IMMEDIATE FROM '/sql/ops/11_member_alerts.sql';
 -- Gold: the app's warehouse (named after the app) and the sql/gold/ templates, which name it (sql/ops/01_build_gold.sql).
 CALL OPS.BUILD_GOLD();
+-- VIEWER: one secure view per member table (Gold's, ML's, the per-member OPS ones) with only the rows the querying
+-- user may see; built from the tables' columns, so after Gold.
+CALL OPS.BUILD_VIEWER_VIEWS();
 -- The network rule, the external access integration (named after this app, so two installs in one account do not
 -- share it) and each WHOOP-calling procedure's integration and secrets: created or updated, never replaced.
 CALL OPS.CONFIGURE_EGRESS();
@@ -96,7 +106,8 @@ CREATE OR REPLACE STREAMLIT core.dashboard
 --    (infra/governance/role_matrix.yml) lists every grant here, and a test fails on one it does not allow.
 GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_reporting;
-GRANT USAGE ON SCHEMA gold TO APPLICATION ROLE app_viewer;
+GRANT USAGE ON SCHEMA viewer TO APPLICATION ROLE app_viewer;
+GRANT USAGE ON SCHEMA gold TO APPLICATION ROLE app_admin;
 GRANT USAGE ON SCHEMA reporting TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON SCHEMA reporting TO APPLICATION ROLE app_reporting;
 GRANT USAGE ON SCHEMA bronze TO APPLICATION ROLE app_admin;
@@ -112,16 +123,24 @@ GRANT USAGE ON PROCEDURE ops.forget_member(VARCHAR) TO APPLICATION ROLE app_admi
 GRANT USAGE ON PROCEDURE ops.start_pipeline() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.stop_pipeline() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.run_status(VARCHAR) TO APPLICATION ROLE app_admin;
-GRANT USAGE ON SCHEMA ml TO APPLICATION ROLE app_viewer;
+GRANT USAGE ON SCHEMA ml TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.grant_member_access(VARCHAR, VARCHAR, VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.revoke_member_access(VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
+-- alerts (sql/ops/11_member_alerts.sql): evaluate on demand; the account's sender reports what it sent
+GRANT USAGE ON PROCEDURE ops.evaluate_member_alerts() TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.mark_alert_deliveries(VARCHAR, VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.train_ml(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.score_ml() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.what_if_sleep(VARCHAR, FLOAT) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.detect_anomalies_ml() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
--- Gold and the ML outputs (forecasts, evaluations, anomalies, drivers, behaviour effects) are read by app_viewer
--- (the dashboard, and the account's REPORTING views owned by a role holding app_admin); the operational tables (run logs, quality results, quarantine, alert events) by app_admin, for
--- the runbook and the account's e-mail alert.
-GRANT SELECT ON ALL TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
-GRANT SELECT ON ALL DYNAMIC TABLES IN SCHEMA gold TO APPLICATION ROLE app_viewer;
-GRANT SELECT ON ALL TABLES IN SCHEMA ml TO APPLICATION ROLE app_viewer;
+-- Gold and the ML outputs (forecasts, evaluations, anomalies, drivers, behaviour effects), every member's rows, are
+-- read by app_admin only (the account's REPORTING views are owned by a role holding it, and filter with their row
+-- access policy); athletes and coaches read the VIEWER views (granted by OPS.BUILD_VIEWER_VIEWS). The operational
+-- tables (run logs, quality results, quarantine, alert events) and the who-may-see-whom mapping are app_admin's,
+-- for the runbook, the account's e-mail alerts and the REPORTING row access policy.
+GRANT SELECT ON ALL TABLES IN SCHEMA gold TO APPLICATION ROLE app_admin;
+GRANT SELECT ON ALL DYNAMIC TABLES IN SCHEMA gold TO APPLICATION ROLE app_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA ml TO APPLICATION ROLE app_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA ops TO APPLICATION ROLE app_admin;
+GRANT SELECT ON VIEW ops.member_viewers TO APPLICATION ROLE app_admin;

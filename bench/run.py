@@ -22,6 +22,7 @@ from bench import (
     dashboard,
     ingest,
     medallion,
+    member_alerts,
     ml,
     restart,
     sandbox_throughput,
@@ -43,6 +44,7 @@ BENCHMARKS: list[Callable[..., None]] = [
     warehouse_resumes.run,
     warehouse_down.run,
     restart.run,
+    member_alerts.run,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

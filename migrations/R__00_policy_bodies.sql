@@ -4,4 +4,4 @@ ALTER MASKING POLICY {{ reporting_database }}.GOVERNANCE.PII_STRING_MASK SET BOD
     {{ policies.pii_mask_body() }};
 
 ALTER ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS SET BODY ->
-    {{ policies.member_row_body(reporting_database) }};
+    {{ policies.member_row_body(reporting_database, app_database) }};

@@ -16,3 +16,9 @@ GRANT USAGE ON SCHEMA {{ reporting_database }}.REPORTING TO ROLE WHOOP_BI;
 GRANT USAGE ON SCHEMA {{ reporting_database }}.ANALYST_SANDBOX TO ROLE WHOOP_ANALYST;
 GRANT CREATE TABLE ON SCHEMA {{ reporting_database }}.ANALYST_SANDBOX TO ROLE WHOOP_ANALYST;
 GRANT CREATE VIEW ON SCHEMA {{ reporting_database }}.ANALYST_SANDBOX TO ROLE WHOOP_ANALYST;
+
+-- Athletes and coaches (issue 16): the REPORTING views, each row of a member their user is mapped to by the app
+-- (the row access policy); SELECT on the views is granted by A__10_viewer_grants.sql after every deploy, because
+-- R__10_reporting_views.sql replaces views and a replaced view loses its grants.
+GRANT USAGE ON DATABASE {{ reporting_database }} TO ROLE WHOOP_VIEWER;
+GRANT USAGE ON SCHEMA {{ reporting_database }}.REPORTING TO ROLE WHOOP_VIEWER;

@@ -11,5 +11,5 @@ CREATE MASKING POLICY IF NOT EXISTS {{ reporting_database }}.GOVERNANCE.PII_STRI
 
 CREATE ROW ACCESS POLICY IF NOT EXISTS {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS
     AS (P_MEMBER_KEY VARCHAR) RETURNS BOOLEAN ->
-    {{ policies.member_row_body(reporting_database) }}
-    COMMENT = 'A member''s rows are visible to WHOOP_ADMIN and to roles mapped in GOVERNANCE.MEMBER_ACCESS';
+    {{ policies.member_row_body(reporting_database, app_database) }}
+    COMMENT = 'A member''s rows are visible to WHOOP_ADMIN, to roles mapped in GOVERNANCE.MEMBER_ACCESS and to the users the app maps to the member';

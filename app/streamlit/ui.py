@@ -121,6 +121,14 @@ def existing_tables() -> frozenset[str]:
         return frozenset()
 
 
+def viewer() -> whoop_session.ViewerCheck:
+    """Whether the warehouse filters member data for this viewer (remembered a minute; whoop_session.viewer_check)."""
+    try:
+        return memo(("viewer", whoop_session.source_id()), 60, lambda: whoop_session.call(whoop_session.viewer_check))
+    except whoop_session.WarehouseUnreachable as exc:
+        unreachable(exc)
+
+
 def require(*tables: str, what: str = "this page", hint: str = RUN_HINT) -> None:
     """Stop the page with an explanation when a table it reads does not exist."""
     missing = [t for t in tables if t.upper() not in existing_tables()]
@@ -148,12 +156,22 @@ def sidebar(title: str) -> Filters | None:
         if "GOLD.DIM_MEMBER" not in existing_tables():
             st.info("The app is not set up yet: GOLD.DIM_MEMBER does not exist.")
             return None
+        check = viewer()
+        if check.problem:
+            st.warning(f"Member data is hidden: {check.problem}.")
+            return None
         try:
             members = query(queries.members_sql())
         except QueryError as exc:
             st.warning(f"Members could not be read: {exc}")
             return None
         if members.empty:
+            if not check.is_admin:
+                st.info(
+                    f"No member's data is shared with you ({check.user}) yet: an app admin grants it with "
+                    "`CALL OPS.GRANT_MEMBER_ACCESS('<member>', '<your user>', 'self' | 'coach')`."
+                )
+                return None
             st.info(f"No members yet. Connect one (Setup page, or `whoop auth` locally), then {RUN_HINT}.")
             return None
         names = list(members["MEMBER_NAME"])

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 LOCAL_ENV = "WHOOP_DASHBOARD_WAREHOUSE"
 LOCAL_ROLE_ENV = "WHOOP_DASHBOARD_ROLE"  # locally, the application role the session stands for (default app_admin)
+LOCAL_USER_ENV = "WHOOP_DASHBOARD_USER"  # locally, the Snowflake user viewing the dashboard (default DASHBOARD)
 LOCAL_DATABASE = "WHOOP"
 ADMIN_ROLE = "APP_ADMIN"
 
@@ -53,10 +54,23 @@ def local_url() -> str | None:
     return url or None
 
 
+def local_identity() -> tuple[str, str]:
+    """Locally, (user, application role) the dashboard's session logs in as: the viewer Snowsight would name, and
+    the application role they hold (the local warehouse answers CURRENT_USER() and IS_APPLICATION_ROLE_IN_SESSION
+    from them, infra/local/warehouse/session_context.py)."""
+    user = os.environ.get(LOCAL_USER_ENV, "").strip() or "dashboard"
+    role = os.environ.get(LOCAL_ROLE_ENV, "").strip() or "app_admin"
+    return user.upper(), role.upper()
+
+
 def source_id() -> str:
-    """Identifies where queries go; part of every cache key so two warehouses never share cached results."""
+    """Identifies where queries go, and for whom; part of every cache key so two warehouses, or two viewers, never
+    share cached results (in Snowflake the cache lives in the viewer's own session state)."""
     url = local_url()
-    return f"local:{url}" if url else "snowflake"
+    if not url:
+        return "snowflake"
+    user, role = local_identity()
+    return f"local:{url}:{user}:{role}"
 
 
 def get_session() -> Any:
@@ -68,10 +82,11 @@ def get_session() -> Any:
 
         return get_active_session()
     check()
+    key = source_id()
     with _lock:
-        session = _local_sessions.get(url)
+        session = _local_sessions.get(key)
         if session is None:
-            session = _local_sessions[url] = _open_local(url)
+            session = _local_sessions[key] = _open_local(url)
         return session
 
 
@@ -107,9 +122,11 @@ def call(run: Callable[[Any], T]) -> T:
 
 
 def forget_local_session(url: str | None = None) -> None:
-    """Drop the cached local session (not closed: its warehouse is gone or no longer knows it)."""
+    """Drop the cached local sessions to the warehouse (not closed: it is gone or no longer knows them)."""
+    url = url or local_url() or ""
     with _lock:
-        _local_sessions.pop(url or local_url() or "", None)
+        for key in [k for k in _local_sessions if k == f"local:{url}" or k.startswith(f"local:{url}:")]:
+            _local_sessions.pop(key, None)
 
 
 def _session_gone(exc: BaseException) -> bool:
@@ -157,10 +174,12 @@ def _open_local(url: str) -> Any:
     from snowflake.snowpark import Session
 
     host, port = url.split("://", 1)[1].rstrip("/").rsplit(":", 1)
+    user, role = local_identity()
     session = Session.builder.configs(
         {
             "account": "local",
-            "user": "dashboard",
+            "user": user,
+            "role": role,
             "password": "local",
             "host": host,
             "port": int(port),
@@ -211,6 +230,66 @@ def admin_check(session: Any) -> AdminCheck:
     if value is None:
         return AdminCheck(False, f"IS_APPLICATION_ROLE_IN_SESSION('{ADMIN_ROLE}') returned NULL")
     return AdminCheck(bool(value))
+
+
+@dataclass(frozen=True)
+class ViewerCheck:
+    """Whether the warehouse filters member data for the person viewing the page (`problem` says why not)."""
+
+    user: str | None
+    is_admin: bool
+    problem: str | None = None
+
+
+def expected_viewer() -> str | None:
+    """Who is viewing, by the adapter: Snowsight's viewer (st.user.user_name, documented to name the viewer of an
+    owner's-rights Streamlit: https://docs.snowflake.com/developer-guide/streamlit/app-development/personalization),
+    or locally WHOOP_DASHBOARD_USER."""
+    if local_url() is not None:
+        return local_identity()[0]
+    try:
+        import streamlit as st
+
+        name = getattr(st.user, "user_name", None)
+    except Exception:
+        name = None
+    return str(name).upper() if name else None
+
+
+def viewer_check(session: Any) -> ViewerCheck:
+    """Whether the VIEWER views filter for this viewer: the warehouse's CURRENT_USER() (what they filter by) must be
+    the viewer the adapter names, unless the session holds app_admin (every member anyway).
+
+    Snowflake documents CURRENT_USER() in an owner's-rights Streamlit both as the viewer (with the consumer's READ
+    SESSION grant, https://docs.snowflake.com/en/developer-guide/streamlit/features/row-access) and as the owner
+    (personalization page above). When it is not the viewer, the views would filter for someone else: the pages then
+    show no member data, only this check's problem. Either way nobody sees a member they are not mapped to."""
+    try:
+        rows = session.sql(_viewer_sql()).collect()
+    except Exception as exc:  # most likely READ SESSION not granted yet
+        return ViewerCheck(None, False, " ".join(str(exc).split())[:300] or type(exc).__name__)
+    warehouse_user = str(rows[0][0]).upper() if rows and rows[0][0] is not None else None
+    admin = bool(rows[0][1]) if rows else False
+    if admin:
+        return ViewerCheck(warehouse_user, True)
+    viewer = expected_viewer()
+    if viewer is None:
+        return ViewerCheck(warehouse_user, False, "the dashboard cannot tell who is viewing it (st.user has no name)")
+    if warehouse_user != viewer:
+        return ViewerCheck(
+            warehouse_user,
+            False,
+            f"the warehouse names this session's user {warehouse_user or 'nobody'}, not you ({viewer}); "
+            "member data is shown only when they agree (the app reads your user once an account administrator runs "
+            "GRANT READ SESSION ON ACCOUNT TO APPLICATION <app name>)",
+        )
+    return ViewerCheck(viewer, False)
+
+
+def _viewer_sql() -> str:
+    return (
+        "SELECT CURRENT_USER() AS VIEWER_USER, COALESCE(IS_APPLICATION_ROLE_IN_SESSION('APP_ADMIN'), FALSE) AS IS_ADMIN"
+    )
 
 
 def is_admin(session: Any) -> bool:

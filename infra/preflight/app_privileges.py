@@ -150,12 +150,27 @@ def required_privileges(statement: str) -> list[Requirement]:
         if contains and not _contains(ws, contains):
             continue
         found.append(Requirement(privilege, " ".join(start + contains), doc))
+    if _starts_with_modifiers(ws, ("CREATE", "NOTIFICATION", "INTEGRATION")):
+        what = "CREATE NOTIFICATION INTEGRATION"
+        found.append(Requirement("CREATE INTEGRATION", what, _SQL_REF + "create-integration"))
+    for call in _NOTIFY_CALLS:
+        if call in ws:
+            found.append(Requirement(NOTIFICATION_USE, call, NOTIFICATION_DOC))
     if ws[:2] == ["CREATE", "TASK"] or _starts_with_modifiers(ws, ("CREATE", "TASK")):
         # a task without WAREHOUSE runs serverless: EXECUTE MANAGED TASK (create-task, Access control)
         head = ws[: ws.index("AS")] if "AS" in ws else ws
         if "WAREHOUSE" not in head:
             found.append(Requirement("EXECUTE MANAGED TASK", "CREATE TASK (serverless)", _SQL_REF + "create-task"))
     return found
+
+
+# No application can send a notification: sending needs USAGE on a notification integration, and an app can neither
+# create one (CREATE INTEGRATION is not among the privileges it may request, REQUESTING_PRIVS) nor be handed one as a
+# reference (SYSTEM$REFERENCE's object types list none). So the app writes an outbox and the consumer's account sends
+# (sql/ops/11_member_alerts.sql, migrations/R__30_alerts.sql).
+NOTIFICATION_USE = "USAGE ON A NOTIFICATION INTEGRATION"
+NOTIFICATION_DOC = "https://docs.snowflake.com/en/sql-reference/functions/system_reference"
+_NOTIFY_CALLS = ("SYSTEM$SEND_EMAIL", "SYSTEM$SEND_SNOWFLAKE_NOTIFICATION")
 
 
 def session_function_calls(sql: str) -> list[str]:

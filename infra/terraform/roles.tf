@@ -7,6 +7,7 @@ locals {
     WHOOP_ANALYST    = "Analysts: the REPORTING views (PII masked) plus a sandbox schema"
     WHOOP_BI         = "Power BI service role: reads the REPORTING secure views only"
     WHOOP_PII_READER = "Sees member PII unmasked in the REPORTING views; granted to named people, never to BI"
+    WHOOP_VIEWER     = "Athletes and coaches: the REPORTING views, rows of the members the app maps their user to"
   }
 
   # child role => parent role (the parent inherits the child's privileges)
@@ -14,6 +15,7 @@ locals {
     WHOOP_BI         = "WHOOP_ANALYST"
     WHOOP_ANALYST    = "WHOOP_ADMIN"
     WHOOP_PII_READER = "WHOOP_ADMIN"
+    WHOOP_VIEWER     = "WHOOP_ADMIN"
     WHOOP_ADMIN      = "SYSADMIN"
   }
 }

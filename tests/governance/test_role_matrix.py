@@ -231,6 +231,8 @@ def test_every_member_view_has_the_row_access_policy(cur):
         assert attached.get(view) == (spec["column"], fill(spec["policy"])), view
     body = policy_body(cur, "ROW ACCESS POLICY", fill(spec["policy"]))
     assert "IS_ROLE_IN_SESSION(a.ROLE_NAME)" in body and f"{REPORTING}.GOVERNANCE.MEMBER_ACCESS" in body
+    # and the users the app's member-to-viewer mapping names (tests/governance/test_member_access.py filters by it)
+    assert f"{APP}.OPS.MEMBER_VIEWERS" in body and "v.VIEWER_USER = CURRENT_USER()" in body
 
 
 def test_redeploy_is_idempotent(deployed, cur):
@@ -239,8 +241,11 @@ def test_redeploy_is_idempotent(deployed, cur):
     assert sorted(recorded(cur)) == before
     cur.execute(f"SELECT SCRIPT, SCRIPT_TYPE FROM {migrations.HISTORY_TABLE} ORDER BY INSTALLED_ON, SCRIPT")
     history = cur.fetchall()
-    scripts = [c.script for c in migrations.changes()]
-    assert sorted(s for s, _ in history) == sorted(scripts), "each script ran exactly once (nothing changed)"
+    scripts = [c.script for c in migrations.changes() if c.kind != "A"]
+    # always-scripts (A__) run on every deploy, by design; the others exactly once when nothing changed
+    assert sorted(s for s, kind in history if kind != "A") == sorted(scripts), "each script ran exactly once"
+    always = [c.script for c in migrations.changes() if c.kind == "A"]
+    assert sorted(s for s, kind in history if kind == "A") == sorted(always * 2), "always-scripts ran every time"
 
 
 # --- the install itself: app/setup_script.sql ran whole, as the app ----------------------------------------

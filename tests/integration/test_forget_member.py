@@ -45,6 +45,12 @@ def forgotten(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settin
         pipeline.import_export(settings, Path(folder), "ann")
         pipeline.run_once(settings, quiet=True)
         ann_token = stored_tokens(settings)["ann"]
+        # who may see ann, and an alert about her that reached her coach (issue 16): about her too
+        for member, user, relation in (("ann", "ann_w", "self"), ("ann", "coach", "coach"), ("ben", "coach", "coach")):
+            query(settings, "CALL OPS.GRANT_MEMBER_ACCESS(%s, %s, %s, 'coach@example.com')", (member, user, relation))
+        query(settings, "UPDATE CONFIG.MEMBERS SET STATUS = 'NEEDS_REAUTHORIZATION' WHERE MEMBER_NAME = 'ann'")
+        query(settings, "CALL OPS.EVALUATE_MEMBER_ALERTS()")
+        query(settings, "UPDATE CONFIG.MEMBERS SET STATUS = 'ACTIVE' WHERE MEMBER_NAME = 'ann'")
         before = {
             "ben_gold": query(
                 settings, "SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = MD5('member|ben')"
@@ -106,3 +112,10 @@ def test_other_members_keep_everything_and_the_erasure_is_logged_anonymously(for
     assert len(log) == 1 and log[0][0] == "revoked" and log[0][1] >= 10 and log[0][2] > 100
     with pytest.raises(Exception, match="no member named"):
         query(settings, "CALL OPS.FORGET_MEMBER('ann')")
+
+
+def test_who_may_see_the_member_and_their_alerts_are_forgotten(forgotten):
+    settings, _, _ = forgotten
+    assert query(settings, "SELECT MEMBER_NAME, VIEWER_USER FROM CONFIG.MEMBER_VIEWERS") == [("ben", "COACH")]
+    for table in ("OPS.MEMBER_ALERT_EVENTS", "OPS.MEMBER_ALERT_DELIVERIES"):
+        assert query(settings, f"SELECT MEMBER_NAME FROM {table} WHERE MEMBER_NAME = 'ann'") == [], table

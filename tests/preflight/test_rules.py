@@ -190,6 +190,32 @@ def test_privilege_not_requested(app):
     assert "CREATE COMPUTE POOL" in f.message and "does not request" in f.message
 
 
+@pytest.mark.parametrize(
+    ("statement", "needs"),
+    [
+        (
+            "CALL SYSTEM$SEND_EMAIL('ALERTS', 'coach@example.com', 'Red streak', 'three red days');\n",
+            "SYSTEM$SEND_EMAIL needs USAGE ON A NOTIFICATION INTEGRATION",
+        ),
+        (
+            'CALL SYSTEM$SEND_SNOWFLAKE_NOTIFICATION(\'{"text/plain": "x"}\', \'{"ALERTS": {}}\');\n',
+            "SYSTEM$SEND_SNOWFLAKE_NOTIFICATION needs USAGE ON A NOTIFICATION INTEGRATION",
+        ),
+        (
+            "CREATE NOTIFICATION INTEGRATION IF NOT EXISTS ALERTS TYPE = EMAIL ENABLED = TRUE;\n",
+            "CREATE NOTIFICATION INTEGRATION needs CREATE INTEGRATION",
+        ),
+    ],
+    ids=["send-email", "send-notification", "create-integration"],
+)
+def test_an_app_cannot_send_notifications(app, statement, needs):
+    """No app holds a notification integration: it cannot create one or be given one as a reference (issue 16)."""
+    line = app.add(OBJECTS, statement)
+    f = one(app, app_privileges_rule)
+    assert (f.path, f.line) == (app.path(OBJECTS), line)
+    assert needs in f.message and "an app cannot request" in f.message
+
+
 def test_privilege_not_granted_at_install_unless_in_a_procedure(app):
     app.write(
         "app/manifest.yml",

@@ -57,6 +57,17 @@ def test_inline_python_body(cur):
     assert rows(cur, "CALL SQUARE(7)") == [(49,)]
 
 
+def test_equal_arguments_each_reach_the_handler(cur):
+    """Two arguments with the same literal value are still two arguments (their evaluation once shared a column
+    name, and the handler got one value too few)."""
+    cur.execute(
+        "CREATE OR REPLACE PROCEDURE JOIN3(A VARCHAR, B VARCHAR, C VARCHAR) RETURNS VARCHAR LANGUAGE PYTHON "
+        "RUNTIME_VERSION = '3.11' PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' "
+        "AS $$\ndef run(session, a, b, c):\n    return '|'.join([a, b, c])\n$$"
+    )
+    assert rows(cur, "CALL JOIN3('coach', 'coach', 'x@example.com')") == [("coach|coach|x@example.com",)]
+
+
 def test_handler_error_is_a_sql_error_and_recorded(cur):
     cur.execute(
         "CREATE OR REPLACE PROCEDURE FAILS() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "

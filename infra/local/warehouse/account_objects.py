@@ -488,6 +488,9 @@ def _use_role(engine: Engine, session: LocalSession, text: str, m: re.Match[str]
     _require_role(engine, "ROLE", name)
     session.role = name
     _record_param(engine, session, "ROLE", name)
+    from infra.local.warehouse import session_context
+
+    session_context.bind(engine, session)  # IS_ROLE_IN_SESSION and friends follow the new role
     return _outcome(text)  # fakesnow answers USE ROLE itself (a no-op there)
 
 
@@ -557,6 +560,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
             _guard_attached(engine, KINDS[existing], name, "replaced")
             _forget(engine, KINDS[existing], name)
         engine.catalog.put_object(kind.name, name, public, redact(text))
+        _policies_changed(engine, kind.name)
         if kind.name == "SECRET":
             _store(engine).put(f"SECRET:{name}", {k.lower(): v for k, v in props.items()})
         elif hidden:
@@ -742,7 +746,16 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
                 errno=2000,
             )
         _update(engine, kind.name, name, props)
+        _policies_changed(engine, kind.name)
     return _ok()
+
+
+def _policies_changed(engine: Engine, kind: str) -> None:
+    """A row access policy's body or attachments changed: queries must see it (warehouse/row_access.py)."""
+    if kind == "ROW ACCESS POLICY":
+        from infra.local.warehouse import row_access
+
+        row_access.invalidate(engine)
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -756,6 +769,7 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
             raise _missing(kind.label, name)
         _guard_attached(engine, KINDS[existing], name, "dropped")
         _forget(engine, KINDS[existing], name)
+        _policies_changed(engine, existing)
     return _ok(f"{name.rsplit('.', 1)[-1]} successfully dropped.")
 
 
@@ -926,6 +940,7 @@ def _alter_row_access(engine: Engine, session: LocalSession, text: str, m: re.Ma
                     f"INSERT INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
                     ["ROW_ACCESS_POLICY", policy, table, ", ".join(on_cols), now()],
                 )
+        _policies_changed(engine, "ROW ACCESS POLICY")
     return _ok()
 
 

@@ -46,6 +46,8 @@ class LocalSession:
     explicit_transaction: bool = False
     # set when the session runs as a Native App (its setup script): infra/local/warehouse/application.py
     app: AppContext | None = None
+    # the login name a client sent (None for sessions the layer opens itself): infra/local/warehouse/session_context.py
+    user: str | None = None
 
     @property
     def database(self) -> str | None:
@@ -98,6 +100,8 @@ class Engine:
         self._sessions: dict[str, LocalSession] = {}
         self._app_sessions: dict[str, AppContext] = {}
         self._callers: dict[str, str] = {}  # procedure session -> the session that CALLed it
+        self._logins: dict[str, tuple[str, str | None]] = {}  # session token -> (login name, role asked for)
+        self.row_access_cache: dict[str, tuple[str, str, str]] | None = None  # infra/local/warehouse/row_access.py
         self._lock = threading.RLock()
         self.changes = ChangeTracker()
         # imported here so each module can register its statements against this engine
@@ -105,6 +109,7 @@ class Engine:
             account_objects,
             application,
             dynamic_tables,
+            notifications,
             oauth_flow,
             procedures,
             stages,
@@ -113,7 +118,9 @@ class Engine:
         )
 
         # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
-        for module in (streams, tasks, dynamic_tables, oauth_flow, procedures, application, account_objects, stages):
+        # notifications before procedures: `CALL SYSTEM$SEND_EMAIL(…)` is not a procedure call either
+        modules = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, account_objects)
+        for module in (*modules, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------
@@ -125,14 +132,29 @@ class Engine:
         self._stream_names.add(short_name.upper())
 
     # sessions -------------------------------------------------------------------------------
+    def login(self, session_id: str, user: str, role: str | None) -> None:
+        """Remember who logged in with this token (the login name and the role the client asked for)."""
+        with self._lock:
+            self._logins[session_id] = (user, role)
+
     def session(self, session_id: str, conn: FakeSnowflakeConnection) -> LocalSession:
         with self._lock:
             s = self._sessions.get(session_id)
-            if s is None or s.conn is not conn:
+            created = s is None or s.conn is not conn
+            if created:
                 s = LocalSession(session_id, conn)
                 self._sessions[session_id] = s
+                login = self._logins.get(session_id)
+                if login is not None:
+                    s.user = login[0]
+                    if login[1]:
+                        s.role = login[1]
             s.app = self._app_sessions.get(session_id)
-            return s
+        if created and s.user is not None:
+            from infra.local.warehouse import session_context
+
+            session_context.bind(self, s)
+        return s
 
     def run_as_app(self, session_id: str, app: AppContext | None) -> None:
         """Mark a client session (a procedure handler's Snowpark session) as running as an application."""
@@ -163,6 +185,7 @@ class Engine:
     def forget_session(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(session_id, None)
+            self._logins.pop(session_id, None)
 
     def internal_session(self, database: str | None, schema: str | None, name: str) -> LocalSession:
         """A session for work the layer itself runs (task bodies, refreshes)."""
@@ -194,7 +217,11 @@ class Engine:
             if consuming is not None:
                 return consuming
         self._reject_unknown(text)
-        return Outcome(sql=sql)
+        # what only the session can answer: row access policies (on the objects the query reads) and the context
+        # functions (infra/local/warehouse/row_access.py, session_context.py)
+        from infra.local.warehouse import row_access, session_context
+
+        return Outcome(sql=session_context.rewrite(row_access.apply(self, session, sql, text)))
 
     def _mentions_stream(self, text: str) -> bool:
         upper = text.upper()

@@ -220,7 +220,10 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     app = context_of(engine, name.database) if (execute_as or "OWNER").upper() == "OWNER" else None
     arg_names = json.loads(arg_names_json)
     exprs = _bind_arguments(raw_args, arg_names)
-    values = list(engine.execute(session, "SELECT " + ", ".join(exprs), session.pending_params)[0]) if exprs else []
+    # each argument gets its own column name: two equal literals ('coach', 'coach') would otherwise share one, and
+    # the row would come back a value short
+    select = "SELECT " + ", ".join(f"{e} AS ARG_{i}" for i, e in enumerate(exprs))
+    values = list(engine.execute(session, select, session.pending_params)[0]) if exprs else []
     started = now()
     try:
         if handler == scripting.SQL_HANDLER:

@@ -160,6 +160,19 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
             if outcome.after:
                 await run_in_threadpool(outcome.after, ok)
 
+    async def login_request(request: Request) -> Response:
+        """fakesnow's login, remembering who logged in: the login name and the role asked for are the session's
+        (CURRENT_USER(), IS_ROLE_IN_SESSION, IS_APPLICATION_ROLE_IN_SESSION: warehouse/session_context.py)."""
+        raw = await request.body()
+        body = json.loads(gzip.decompress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw)
+        response = await fs_server.login_request(request)
+        token = (json.loads(bytes(response.body)).get("data") or {}).get("token")
+        user = str((body.get("data") or {}).get("LOGIN_NAME") or "").strip()
+        if token and user:
+            role = request.query_params.get("roleName")
+            engine.login(token, _normalise(user), _normalise(role) if role else None)
+        return response
+
     async def session_request(request: Request) -> Response:
         token = _token(request)
         if token and request.query_params.get("delete"):
@@ -187,8 +200,10 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "service": "whoop-local-warehouse"})
 
-    routes = [r for r in fs_server.routes if r.path not in {"/queries/v1/query-request", "/session"}]
+    login_path = "/session/v1/login-request"
+    routes = [r for r in fs_server.routes if r.path not in {"/queries/v1/query-request", "/session", login_path}]
     routes += [
+        Route(login_path, login_request, methods=["POST"]),
         Route("/queries/v1/query-request", query_request, methods=["POST"]),
         Route("/session", session_request, methods=["POST"]),
         Route("/_local/tick", tick, methods=["POST"]),
@@ -198,6 +213,12 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     app = Starlette(routes=routes)
     app.state.engine = engine
     return app
+
+
+def _normalise(name: str) -> str:
+    """A user or role name as Snowflake keeps it: upper case unless double-quoted."""
+    name = name.strip()
+    return name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name.upper()
 
 
 def _positional(body: dict) -> tuple | None:

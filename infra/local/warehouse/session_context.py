@@ -1,0 +1,145 @@
+"""Who a session is: its user, the account roles and the application roles it holds, for the context functions.
+
+Snowflake answers `CURRENT_USER()`, `IS_ROLE_IN_SESSION('R')` and `IS_APPLICATION_ROLE_IN_SESSION('R')` from the
+session, also inside a view or a policy body, where they are evaluated when the query runs
+(https://docs.snowflake.com/en/sql-reference/functions/current_user,
+https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session,
+https://docs.snowflake.com/en/sql-reference/functions/is_application_role_in_session). fakesnow answers
+`CURRENT_USER()` with DuckDB's own user and knows neither of the others. So each client session gets three DuckDB
+variables (connection-scoped, evaluated at run time, also inside stored views):
+
+- `WHOOP_LOCAL_USER`: the login name the client sent (upper case, as Snowflake stores unquoted user names);
+- `WHOOP_LOCAL_ROLES`: the session's role and every account role it inherits (GRANTS, plus the system roles'
+  own hierarchy), as `,R1,R2,`;
+- `WHOOP_LOCAL_APP_ROLES`: the application roles those roles hold, and the roles those hold, as `,R1,R2,`.
+
+and every statement that reaches fakesnow has the three functions rewritten to read them. A session that logs in
+with an application role as its role (the local dashboard, standing for the Streamlit viewer's application role:
+WHOOP_DASHBOARD_ROLE) holds that application role. Sessions the layer opens itself (task bodies, an app's setup
+script, owner's-rights procedures) have no variables: the functions return NULL there, which every use here treats
+as "no" (an application calling IS_APPLICATION_ROLE_IN_SESSION never gets TRUE either, per its page).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from infra.local.warehouse.catalog import PREFIX
+from infra.local.warehouse.sqltext import skip_string, sql_literal
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine, LocalSession
+
+USER_VAR, ROLES_VAR, APP_ROLES_VAR = "WHOOP_LOCAL_USER", "WHOOP_LOCAL_ROLES", "WHOOP_LOCAL_APP_ROLES"
+# the system roles' hierarchy (https://docs.snowflake.com/en/user-guide/security-access-control-overview)
+SYSTEM_HIERARCHY = {"ACCOUNTADMIN": ("SYSADMIN", "SECURITYADMIN"), "SECURITYADMIN": ("USERADMIN",)}
+_FUNCTION = re.compile(r"\b(CURRENT_USER|IS_ROLE_IN_SESSION|IS_APPLICATION_ROLE_IN_SESSION)\s*\(", re.I)
+
+
+def roles_held(engine: Engine, role: str | None) -> tuple[set[str], set[str]]:
+    """(account roles, application roles) a session whose role is `role` holds, the role itself included."""
+    if not role:
+        return set(), set()
+    grants = engine.catalog.query(
+        f"SELECT GRANTEE_KIND, GRANTEE_NAME, GRANTED_ON, OBJECT_NAME FROM {PREFIX}.GRANTS "
+        "WHERE PRIVILEGE = 'USAGE' AND GRANTED_ON IN ('ROLE', 'APPLICATION_ROLE')"
+    )
+    is_app_role = bool(
+        engine.catalog.query(
+            f"SELECT 1 FROM {PREFIX}.OBJECTS WHERE KIND = 'APPLICATION ROLE' AND NAME = ?", [role.split(".")[-1]]
+        )
+    )
+    start = ("APPLICATION ROLE", role.split(".")[-1]) if is_app_role else ("ROLE", role)
+    seen, todo = {start}, [start]
+    while todo:
+        kind, name = todo.pop()
+        held = [("ROLE", r) for r in SYSTEM_HIERARCHY.get(name, ())] if kind == "ROLE" else []
+        for gkind, gname, granted_on, obj in grants:
+            if gkind == kind and gname.split(".")[-1] == name:
+                held.append(("ROLE", obj) if granted_on == "ROLE" else ("APPLICATION ROLE", obj.split(".")[-1]))
+        for h in held:
+            if h not in seen:
+                seen.add(h)
+                todo.append(h)
+    return {n for k, n in seen if k == "ROLE"}, {n for k, n in seen if k == "APPLICATION ROLE"}
+
+
+def bind(engine: Engine, session: LocalSession) -> None:
+    """Set the session's variables from its login and current role (again after USE ROLE)."""
+    user = session.user
+    if user is None:
+        return  # a session the layer opened itself
+    roles, app_roles = roles_held(engine, session.role)
+    cur = session.conn.cursor()
+    parser_log = logging.getLogger("sqlglot")
+    level = parser_log.level
+    parser_log.setLevel(logging.ERROR)  # sqlglot warns that it passes DuckDB's SET VARIABLE through as a command
+    try:
+        for name, value in (
+            (USER_VAR, user),
+            (ROLES_VAR, "," + ",".join(sorted(roles)) + ","),
+            (APP_ROLES_VAR, "," + ",".join(sorted(app_roles)) + ","),
+        ):
+            cur.execute(f"SET VARIABLE {name} = {sql_literal(value)}")
+    finally:
+        parser_log.setLevel(level)
+
+
+def _in(variable: str, argument: str) -> str:
+    return f"COALESCE(CONTAINS(GETVARIABLE('{variable}'), ',' || UPPER({argument}) || ','), FALSE)"
+
+
+def rewrite(sql: str) -> str:
+    """The statement with the three context functions reading the session's variables (strings, `$$` bodies and
+    comments untouched)."""
+    if not _FUNCTION.search(sql):
+        return sql
+    out: list[str] = []
+    i = 0
+    while i < len(sql):
+        if sql.startswith("$$", i):
+            end = sql.find("$$", i + 2)
+            end = len(sql) if end < 0 else end + 2
+            out.append(sql[i:end])
+            i = end
+        elif sql[i] == "'":
+            end = skip_string(sql, i)
+            out.append(sql[i:end])
+            i = end
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = len(sql) if end < 0 else end
+            out.append(sql[i:end])
+            i = end
+        elif (m := _FUNCTION.match(sql, i)) and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] in "_.$")):
+            close = _closing(sql, m.end() - 1)
+            argument = sql[m.end() : close].strip()
+            name = m.group(1).upper()
+            if name == "CURRENT_USER":
+                out.append(f"GETVARIABLE('{USER_VAR}')")
+            else:
+                inner = rewrite(argument)
+                out.append(_in(ROLES_VAR if name == "IS_ROLE_IN_SESSION" else APP_ROLES_VAR, inner))
+            i = close + 1
+        else:
+            out.append(sql[i])
+            i += 1
+    return "".join(out)
+
+
+def _closing(sql: str, start: int) -> int:
+    depth, i = 0, start
+    while i < len(sql):
+        if sql[i] == "'":
+            i = skip_string(sql, i)
+            continue
+        if sql[i] == "(":
+            depth += 1
+        elif sql[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(sql) - 1
