@@ -696,6 +696,7 @@ ALTER VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES
 CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS (
     MEMBER_KEY,
     QUESTION_TEXT,
+    STATUS,
     EFFECT_POINTS,
     CI_LOW,
     CI_HIGH,
@@ -707,11 +708,12 @@ CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFEC
     SIGNIFICANT,
     COMPUTED_AT
 )
-COMMENT = 'Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, p, BH q)'
+COMMENT = 'Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, yes/no days, p, BH q, SIGNIFICANT at q <= 0.1); STATUS TOO_FEW_ANSWERS: counts only'
 AS
 SELECT
     b.MEMBER_KEY,
     b.QUESTION_TEXT,
+    b.STATUS,
     b.EFFECT_POINTS,
     b.CI_LOW,
     b.CI_HIGH,

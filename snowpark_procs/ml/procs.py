@@ -104,6 +104,7 @@ def _evaluation_rows(
 EFFECT_COLUMNS = [
     "MEMBER_KEY",
     "QUESTION_TEXT",
+    "STATUS",
     "EFFECT_POINTS",
     "CI_LOW",
     "CI_HIGH",
@@ -121,7 +122,8 @@ ADJUSTED_FOR = "day of week of D+1, strain of D"
 def behaviour_effects(session: Any, key: str, features: pd.DataFrame, computed_at: str) -> int:
     """One member's journal effects on next-day recovery → ML.BEHAVIOUR_EFFECTS (the member's rows replaced).
 
-    Members without a journal (or with no question answered >= 3 times each way) get no rows."""
+    Members without a journal get no rows; a question answered fewer than 3 times either way gets a row with
+    STATUS TOO_FEW_ANSWERS, its counts and no effect (journal.effects)."""
     answers = session.sql(
         "SELECT j.DATE_KEY, TRIM(j.QUESTION_TEXT) AS QUESTION_TEXT, j.ANSWERED_YES FROM GOLD.FACT_JOURNAL AS j "
         "WHERE j.MEMBER_KEY = ? AND j.ANSWERED_YES IS NOT NULL",
@@ -139,6 +141,7 @@ def behaviour_effects(session: Any, key: str, features: pd.DataFrame, computed_a
         [
             key,
             r.QUESTION_TEXT,
+            r.STATUS,
             r.EFFECT,
             r.CI_LOW,
             r.CI_HIGH,
@@ -147,12 +150,12 @@ def behaviour_effects(session: Any, key: str, features: pd.DataFrame, computed_a
             r.P_VALUE,
             r.Q_VALUE,
             ADJUSTED_FOR,
-            bool(r.SIGNIFICANT),
+            None if r.SIGNIFICANT is None else bool(r.SIGNIFICANT),
             computed_at,
         ]
         for r in out.itertuples(index=False)
     ]
-    casts = ["STRING", "STRING", "FLOAT", "FLOAT", "FLOAT", "NUMBER", "NUMBER", "FLOAT", "FLOAT", "STRING"]
+    casts = ["STRING", "STRING", "STRING", "FLOAT", "FLOAT", "FLOAT", "NUMBER", "NUMBER", "FLOAT", "FLOAT", "STRING"]
     return _insert(session, "ML.BEHAVIOUR_EFFECTS", EFFECT_COLUMNS, [*casts, "BOOLEAN", "TIMESTAMP_NTZ"], rows)
 
 

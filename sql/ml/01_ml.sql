@@ -70,17 +70,22 @@ CREATE TABLE IF NOT EXISTS ML.FACT_ANOMALIES (
 CREATE TABLE IF NOT EXISTS ML.BEHAVIOUR_EFFECTS (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',
     QUESTION_TEXT VARCHAR NOT NULL COMMENT 'Journal behaviour (question text, trimmed), e.g. Have any alcoholic drinks?',
+    STATUS VARCHAR COMMENT 'ESTIMATED, or TOO_FEW_ANSWERS (fewer than 3 yes or 3 no days: counts only, no effect or test)',
     EFFECT_POINTS FLOAT COMMENT 'Adjusted effect of answering yes on day D on recovery on D+1, recovery points',
     CI_LOW FLOAT COMMENT 'Lower bound of the 95 % confidence interval of the effect, recovery points',
     CI_HIGH FLOAT COMMENT 'Upper bound of the 95 % confidence interval of the effect, recovery points',
-    N_YES NUMBER(38, 0) COMMENT 'Days answered yes with a next-day recovery (at least 3)',
-    N_NO NUMBER(38, 0) COMMENT 'Days answered no with a next-day recovery (at least 3)',
+    N_YES NUMBER(38, 0) COMMENT 'Days answered yes with a next-day recovery (the effect needs at least 3)',
+    N_NO NUMBER(38, 0) COMMENT 'Days answered no with a next-day recovery (the effect needs at least 3)',
     P_VALUE FLOAT COMMENT 'Two-sided p-value of the effect (normal approximation)',
     Q_VALUE FLOAT COMMENT 'Benjamini-Hochberg adjusted p-value across the behaviours of the member',
     ADJUSTED_FOR VARCHAR COMMENT 'Covariates of the least-squares fit besides the answer',
-    SIGNIFICANT BOOLEAN COMMENT 'TRUE where Q_VALUE <= 0.1 (false discovery rate 10 %)',
+    SIGNIFICANT BOOLEAN COMMENT 'TRUE where Q_VALUE <= 0.1 (false discovery rate 10 %); NULL where STATUS is TOO_FEW_ANSWERS',
     COMPUTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of the OPS.TRAIN_ML run that computed the row'
-) COMMENT = 'Journal behaviours vs next-day recovery per member: OLS effect adjusted for day of week and the strain of the day, 95 % CI, p and Benjamini-Hochberg q; replaced per member by OPS.TRAIN_ML; members without a journal have no rows';
+) COMMENT = 'Journal behaviours vs next-day recovery per member: OLS effect adjusted for day of week and the strain of the day, 95 % CI, p and Benjamini-Hochberg q; replaced per member by OPS.TRAIN_ML; members without a journal have no rows, behaviours with too few answers a row with STATUS TOO_FEW_ANSWERS';
+-- Installs from before STATUS existed (rows written then are all ESTIMATED: only those were kept).
+ALTER TABLE ML.BEHAVIOUR_EFFECTS ADD COLUMN IF NOT EXISTS STATUS VARCHAR
+    COMMENT 'ESTIMATED, or TOO_FEW_ANSWERS (fewer than 3 yes or 3 no days: counts only, no effect or test)';
+UPDATE ML.BEHAVIOUR_EFFECTS SET STATUS = 'ESTIMATED' WHERE STATUS IS NULL;
 
 CREATE TABLE IF NOT EXISTS ML.FACT_RECOVERY_DRIVERS (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',

@@ -49,18 +49,33 @@ def test_alcohol_lowers_next_day_recovery_after_adjustment():
     out = journal.effects(days, answers).set_index("QUESTION_TEXT")
     alcohol = out.loc["Have any alcoholic drinks?"]
     assert alcohol["CI_HIGH"] < 0 and alcohol["SIGNIFICANT"], out
+    out = out[out["STATUS"] == journal.ESTIMATED]
     assert (out["N_YES"] >= 3).all() and (out["N_NO"] >= 3).all()
     assert (out["Q_VALUE"] >= out["P_VALUE"]).all()
 
 
-def test_questions_with_too_few_answers_are_skipped():
+def test_questions_with_too_few_answers_are_listed_without_an_effect():
+    """A question answered yes twice is a row saying so (its counts, no effect, no test), and the FDR control
+    of the other questions is the same as without it."""
     days, answers = _member_frames()
     rare = answers[answers["QUESTION_TEXT"] == "Have any alcoholic drinks?"].head(20).copy()
     rare["QUESTION_TEXT"], rare["ANSWERED_YES"] = "Rare?", [True, True] + [False] * 18
-    assert "Rare?" not in set(journal.effects(days, rare)["QUESTION_TEXT"])
+    alone = journal.effects(days, answers).set_index("QUESTION_TEXT")
+    out = journal.effects(days, pd.concat([answers, rare])).set_index("QUESTION_TEXT")
+    row = out.loc["Rare?"]
+    assert row["STATUS"] == journal.TOO_FEW_ANSWERS
+    assert (int(row["N_YES"]), int(row["N_NO"])) == (2, 18)
+    assert row[["EFFECT", "CI_LOW", "CI_HIGH", "P_VALUE", "Q_VALUE"]].isna().all() and row["SIGNIFICANT"] is None
+    estimated = out.drop(index="Rare?")
+    assert (estimated["STATUS"] == journal.ESTIMATED).all()
+    pd.testing.assert_series_equal(estimated["Q_VALUE"], alone["Q_VALUE"])
+    assert estimated["SIGNIFICANT"].map(type).eq(bool).all()
 
 
-def test_benjamini_hochberg():
-    # sorted 0.01, 0.03, 0.04, 0.5 -> p * 4 / rank = 0.04, 0.06, 0.0533, 0.5 -> running minimum from the top
-    assert journal.benjamini_hochberg([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
-    assert journal.benjamini_hochberg([]) == []
+def test_a_journal_of_only_rare_questions_has_rows_and_no_significant_one():
+    days, answers = _member_frames()
+    rare = answers[answers["QUESTION_TEXT"] == "Have any alcoholic drinks?"].head(5).copy()
+    rare["ANSWERED_YES"] = [True] * 5
+    out = journal.effects(days, rare)
+    assert out["STATUS"].tolist() == [journal.TOO_FEW_ANSWERS]
+    assert out[["N_YES", "N_NO"]].values.tolist() == [[5, 0]]
