@@ -79,3 +79,9 @@ def test_a_journal_of_only_rare_questions_has_rows_and_no_significant_one():
     out = journal.effects(days, rare)
     assert out["STATUS"].tolist() == [journal.TOO_FEW_ANSWERS]
     assert out[["N_YES", "N_NO"]].values.tolist() == [[5, 0]]
+
+
+def test_benjamini_hochberg():
+    # sorted 0.01, 0.03, 0.04, 0.5 -> p * 4 / rank = 0.04, 0.06, 0.0533, 0.5 -> running minimum from the top
+    assert journal.benjamini_hochberg([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+    assert journal.benjamini_hochberg([]) == []
