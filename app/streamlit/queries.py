@@ -337,6 +337,31 @@ ORDER BY r.CONTRIBUTION_POINTS DESC""",
     }
 
 
+def habits(f: Filters) -> dict[str, str]:
+    """The member's journal: how many answers reached Gold, and the effect of each behaviour on next-day recovery
+    (ML.BEHAVIOUR_EFFECTS: estimated ones first, strongest first, then those with too few answers).
+
+    Not limited to the date range: OPS.TRAIN_ML fits the effects on the member's whole journal, and a range would
+    only hide answers the fit used."""
+    return {
+        "journal": f"""
+SELECT COUNT(j.QUESTION_TEXT) AS ANSWERS, COUNT(DISTINCT j.DATE_KEY) AS DAYS, MAX(j.DATE_KEY) AS LAST_DATE_KEY
+FROM GOLD.FACT_JOURNAL AS j
+WHERE j.MEMBER_KEY = {f.member} AND j.ANSWERED_YES IS NOT NULL""",
+        "effects": f"""
+SELECT b.QUESTION_TEXT, b.STATUS, b.EFFECT_POINTS, b.CI_LOW, b.CI_HIGH, b.N_YES, b.N_NO, b.Q_VALUE,
+    b.SIGNIFICANT, b.ADJUSTED_FOR, b.COMPUTED_AT
+FROM ML.BEHAVIOUR_EFFECTS AS b
+WHERE b.MEMBER_KEY = {f.member}
+ORDER BY IFF(b.STATUS = 'TOO_FEW_ANSWERS', 1, 0), ABS(b.EFFECT_POINTS) DESC, b.QUESTION_TEXT""",
+    }
+
+
+# OPS.WHAT_IF_SLEEP(member name, planned hours) -> VARIANT: tomorrow's recovery from the served model with its sleep
+# input set to the plan, and the served evaluation's 80 % interval (snowpark_procs/ml/procs.py what_if_sleep)
+WHAT_IF_SLEEP = "CALL OPS.WHAT_IF_SLEEP(?, ?)"
+
+
 def predictions_page(f: Filters) -> dict[str, str]:
     """Everything the predictive insights page runs (the drivers only where their table exists)."""
     return {**recovery_drivers(f), **predictions(f)}

@@ -88,18 +88,25 @@ def test_anomalies_and_journal_effects_pass_through(stack):
     )
     query(
         stack,
-        "INSERT INTO ML.BEHAVIOUR_EFFECTS (MEMBER_KEY, QUESTION_TEXT, EFFECT_POINTS, CI_LOW, CI_HIGH, N_YES, N_NO, "
-        "P_VALUE, Q_VALUE, ADJUSTED_FOR, SIGNIFICANT, COMPUTED_AT) "
-        "SELECT %s, 'Have any alcoholic drinks?', -6.5, -9.0, -4.0, 12, 20, 0.001, 0.004, 'weekday, strain', TRUE, "
-        "SYSDATE()",
-        (ben,),
+        "INSERT INTO ML.BEHAVIOUR_EFFECTS (MEMBER_KEY, QUESTION_TEXT, STATUS, EFFECT_POINTS, CI_LOW, CI_HIGH, N_YES, "
+        "N_NO, P_VALUE, Q_VALUE, ADJUSTED_FOR, SIGNIFICANT, COMPUTED_AT) "
+        "SELECT %s, 'Have any alcoholic drinks?', 'ESTIMATED', -6.5, -9.0, -4.0, 12, 20, 0.001, 0.004, "
+        "'weekday, strain', TRUE, SYSDATE() "
+        "UNION ALL SELECT %s, 'Take melatonin?', 'TOO_FEW_ANSWERS', NULL, NULL, NULL, 2, 30, NULL, NULL, "
+        "'weekday, strain', NULL, SYSDATE()",
+        (ben, ben),
     )
     assert query(stack, f"SELECT MEMBER_KEY, DATE_KEY, SIGNALS, Z_HRV_DOWN, REASON FROM {REPORTING}.V_ANOMALIES") == [
         (ann, 20261115, "hrv_down,rhr_up", 3.2, "2 signals agree")
     ]
     assert query(
-        stack, f"SELECT MEMBER_KEY, QUESTION_TEXT, EFFECT_POINTS, SIGNIFICANT FROM {REPORTING}.V_JOURNAL_EFFECTS"
-    ) == [(ben, "Have any alcoholic drinks?", -6.5, True)]
+        stack,
+        f"SELECT MEMBER_KEY, QUESTION_TEXT, STATUS, EFFECT_POINTS, CI_LOW, CI_HIGH, N_YES, N_NO, Q_VALUE, SIGNIFICANT "
+        f"FROM {REPORTING}.V_JOURNAL_EFFECTS ORDER BY QUESTION_TEXT",
+    ) == [
+        (ben, "Have any alcoholic drinks?", "ESTIMATED", -6.5, -9.0, -4.0, 12, 20, 0.004, True),
+        (ben, "Take melatonin?", "TOO_FEW_ANSWERS", None, None, None, 2, 30, None, None),
+    ]
 
 
 def test_data_quality_views_split_table_and_member_checks_of_recent_runs(stack):

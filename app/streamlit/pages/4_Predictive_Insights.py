@@ -1,20 +1,29 @@
-"""Predictive insights: what drove the newest recovery, next-day recovery forecasts, their evaluation, and flagged
-nights (the ML layer's tables).
+"""Predictive insights: what drove the newest recovery, next-day recovery forecasts, their evaluation, the journal's
+habits and what they do to next-day recovery, a what-if on tonight's planned sleep, and flagged nights (the ML
+layer's tables and its OPS.WHAT_IF_SLEEP procedure).
 
 Every number names the model version and whether a trained model or a baseline produced it.
 """
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 import queries
 import streamlit as st
 import ui
+import whoop_session
 
 ML_TABLES = ("ML.FACT_PREDICTIONS", "ML.EVALUATIONS", "ML.FACT_ANOMALIES")
 ML_HINT = "the ML layer has not run yet (`CALL OPS.TRAIN_ML()` then `CALL OPS.SCORE_ML()`, or its scheduled task)"
 DRIVERS_TABLE = "ML.FACT_RECOVERY_DRIVERS"
+HABITS_TABLES = ("ML.BEHAVIOUR_EFFECTS", "GOLD.FACT_JOURNAL")
+NO_JOURNAL = "No journal answers yet: answer the WHOOP journal to see which habits move your recovery"
+EXPORT_HINT = "journal answers reach the app only through the WHOOP CSV export (`whoop import-export`)"
+MIN_EACH = 3  # yes and no days a behaviour needs before its effect is estimated (snowpark_procs/ml/journal.py)
+FDR_Q = 0.1  # the false discovery rate OPS.TRAIN_ML controls (ML.BEHAVIOUR_EFFECTS.SIGNIFICANT: Q_VALUE <= 0.1)
 # Gold column of a driver -> (label, unit, scale from the column's unit)
 DRIVER_LABELS = {
     "HRV_RMSSD_MS": ("HRV", "ms", 1.0),
@@ -203,6 +212,156 @@ else:
     )
     st.altair_chart(band + line + actual, width="stretch")
     st.caption("Line: forecast (colour = model or baseline served); band: 80 % interval; diamonds: actual recovery.")
+
+
+def _points(value: object, fmt: str = "+.1f") -> str:
+    number = pd.to_numeric(value, errors="coerce")
+    return "" if pd.isna(number) else f"{float(number):{fmt}}"
+
+
+def _fdr(significant: object, q: object) -> str:
+    if significant is None or pd.isna(significant):
+        return "not tested"
+    return f"{'yes' if bool(significant) else 'no'} (q = {float(q):.3f})"
+
+
+def habits() -> None:
+    """The journal's behaviours against next-day recovery, as fitted by OPS.TRAIN_ML on the member's whole journal:
+    effect in recovery points with its 95 % CI, the yes/no days behind it, whether it survives the false-discovery
+    control; behaviours with too few answers are listed as such."""
+    st.subheader("Habits and next-day recovery")
+    missing = [t for t in HABITS_TABLES if t not in ui.existing_tables()]
+    if missing:
+        st.info(f"No habits yet: {', '.join(missing)} does not exist yet (upgrade the app, then {ML_HINT}).")
+        return
+    try:
+        got = ui.run_all(queries.habits(f))
+    except ui.QueryError as exc:
+        ui.show_error(exc)
+        return
+    journal, effects = got["journal"], got["effects"]
+    answers = int(pd.to_numeric(journal["ANSWERS"], errors="coerce").fillna(0).iloc[0]) if not journal.empty else 0
+    if answers == 0:
+        st.info(f"{NO_JOURNAL} ({EXPORT_HINT}).")
+        return
+    if effects.empty:
+        st.info(f"{answers} journal answers, not analysed yet: {ML_HINT}.")
+        return
+    estimated = effects[effects["STATUS"].astype(str) != "TOO_FEW_ANSWERS"].copy()
+    too_few = effects[effects["STATUS"].astype(str) == "TOO_FEW_ANSWERS"]
+    for col in ("EFFECT_POINTS", "CI_LOW", "CI_HIGH", "Q_VALUE"):
+        estimated[col] = pd.to_numeric(estimated[col], errors="coerce")
+    survive = estimated[estimated["SIGNIFICANT"].astype(bool)]
+    table = pd.DataFrame(
+        {
+            "Behaviour": effects["QUESTION_TEXT"],
+            "Effect on next-day recovery (pts)": [_points(v) for v in effects["EFFECT_POINTS"]],
+            "95 % CI (pts)": [
+                f"{_points(lo)} to {_points(hi)}" if _points(lo) else ""
+                for lo, hi in zip(effects["CI_LOW"], effects["CI_HIGH"], strict=True)
+            ],
+            "Days yes / no": [f"{int(y)} / {int(n)}" for y, n in zip(effects["N_YES"], effects["N_NO"], strict=True)],
+            f"Survives FDR {FDR_Q:.0%}": [
+                _fdr(s, q) for s, q in zip(effects["SIGNIFICANT"], effects["Q_VALUE"], strict=True)
+            ],
+            "Status": [
+                f"too few answers (needs {MIN_EACH} yes and {MIN_EACH} no days)"
+                if s == "TOO_FEW_ANSWERS"
+                else "estimated"
+                for s in effects["STATUS"].astype(str)
+            ],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    if not estimated.empty:
+        estimated["RESULT"] = estimated["SIGNIFICANT"].map(
+            lambda s: "survives the false-discovery control" if bool(s) else "could be chance"
+        )
+        bars = alt.Chart(estimated).encode(y=alt.Y("QUESTION_TEXT:N", title=None, sort="x"))
+        chart = bars.mark_rule(strokeWidth=2).encode(
+            x=alt.X("CI_LOW:Q", title="Effect on next-day recovery (points, 95 % CI)"),
+            x2="CI_HIGH:Q",
+            color=alt.Color(
+                "RESULT:N",
+                scale=alt.Scale(
+                    domain=["survives the false-discovery control", "could be chance"], range=[ui.RED, "#999999"]
+                ),
+                legend=alt.Legend(title=None),
+            ),
+        ) + bars.mark_point(filled=True, size=70, color="#222").encode(
+            x="EFFECT_POINTS:Q",
+            tooltip=[
+                "QUESTION_TEXT:N",
+                alt.Tooltip("EFFECT_POINTS:Q", format="+.1f", title="points"),
+                alt.Tooltip("CI_LOW:Q", format="+.1f"),
+                alt.Tooltip("CI_HIGH:Q", format="+.1f"),
+                "N_YES:Q",
+                "N_NO:Q",
+                alt.Tooltip("Q_VALUE:Q", format=".3f", title="q"),
+            ],
+        )
+        st.altair_chart(chart, width="stretch")
+    adjusted = str(effects["ADJUSTED_FOR"].dropna().iloc[0]) if effects["ADJUSTED_FOR"].notna().any() else ""
+    st.caption(
+        f"{len(estimated)} behaviour(s) estimated from {answers} journal answers, {len(survive)} survive the "
+        f"false-discovery control (Benjamini–Hochberg, q ≤ {FDR_Q}); an effect is the change in the next day's "
+        f"recovery after a yes, adjusted for {adjusted or 'day of week and strain'}, fitted on your whole journal."
+        + (f" Too few answers yet: {', '.join(too_few['QUESTION_TEXT'].astype(str))}." if not too_few.empty else "")
+    )
+
+
+def what_if() -> None:
+    """Tomorrow's recovery if tonight's sleep were the plan: OPS.WHAT_IF_SLEEP, called on demand (it loads the
+    member's served model). The dashboard runs with the app's (owner's) rights, so no grant to the viewer's application
+    role is needed (https://docs.snowflake.com/en/developer-guide/streamlit/owners-rights); the member is the one the
+    sidebar offers the viewer."""
+    st.subheader("What if: planned sleep tonight")
+    member = st.session_state.get("_member")
+    with st.form("what_if_form"):
+        hours = st.number_input(
+            "Planned sleep tonight (hours)", min_value=0.0, max_value=24.0, value=8.0, step=0.25, key="what_if_hours"
+        )
+        asked = st.form_submit_button("Predict tomorrow's recovery")
+    if asked:
+        try:
+            raw = whoop_session.call(lambda s: s.sql(queries.WHAT_IF_SLEEP, params=[member, float(hours)]).collect())[
+                0
+            ][0]
+        except whoop_session.WarehouseUnreachable as exc:
+            ui.unreachable(exc)
+        except Exception as exc:
+            text = " ".join(str(exc).split())
+            if "no evaluation for" in text:
+                st.info(f"No what-if for {member} yet: {ML_HINT}.")
+            else:
+                st.warning(f"The what-if could not run: {text[:300]}")
+            st.session_state.pop("_what_if", None)
+            return
+        st.session_state["_what_if"] = (member, float(hours), json.loads(raw) if isinstance(raw, str) else raw)
+    kept = st.session_state.get("_what_if")
+    if not kept or kept[0] != member or kept[1] != float(hours):
+        st.caption("Set the hours you plan to sleep tonight, then predict tomorrow's recovery from the served model.")
+        return
+    out = kept[2]
+    day = pd.to_datetime(str(out["target_date_key"]), format="%Y%m%d")
+    st.metric(
+        f"Recovery on {day:%a %d %b} after {float(out['planned_sleep_hours']):g} h of sleep",
+        f"{float(out['prediction']):.0f} %",
+        f"80 % interval {float(out['interval_low']):.0f}–{float(out['interval_high']):.0f}; served by "
+        f"{served_label(str(out['served_by']))}, NEXT_DAY_RECOVERY {out['model_version']}",
+        delta_color="off",
+    )
+    if out.get("uses_sleep"):
+        st.caption(
+            f"The served model with last night's sleep set to the plan ({float(out['sleep_coefficient']):+.2f} points "
+            "per SD of sleep vs your 28-day baseline); the interval is the model's walk-forward 80 % interval."
+        )
+    else:
+        st.caption(f"{out['note']}: tomorrow's forecast does not depend on tonight's plan.")
+
+
+habits()
+what_if()
 
 st.subheader("Model evaluation (walk-forward)")
 if evals.empty:

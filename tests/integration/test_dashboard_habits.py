@@ -1,0 +1,135 @@
+"""Predictive Insights' habits and what-if sections on the local stack, for a member with a journal and one without.
+
+ann's journal comes the way a member's does: her WHOOP CSV export imported (the API has no journal), with one
+behaviour she answered only twice added to it; ben never used the journal. The ML layer then runs for real
+(OPS.TRAIN_ML, OPS.SCORE_ML), so the page shows what ML.BEHAVIOUR_EFFECTS and OPS.WHAT_IF_SLEEP give.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from infra.local import pipeline
+from infra.local.sandbox.export import write_export
+from infra.local.settings import Settings
+from tests.integration.conftest import local_stack, query, truth
+from tests.integration.dashboard_support import PAGE, app_test, charts, texts
+
+RARE = "Take an ice bath?"  # answered yes twice, never no: too few answers for an effect
+
+
+@pytest.fixture(scope="module")
+def habits_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with local_stack(tmp_path_factory.mktemp("habits_home"), ["ann", "ben"], days=120) as settings:
+        pipeline.run_once(settings, quiet=True)
+        export = tmp_path_factory.mktemp("habits_export")
+        write_export(truth(settings, "ann"), export)
+        journal = export / "journal_entries.csv"
+        with journal.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        # two of her days with a next-day recovery (rows are newest first, one per day and question), with their
+        # cycle columns
+        days = list(dict.fromkeys(tuple(r[:3]) for r in rows[1:]))
+        rare = [[*day, RARE, "true", ""] for day in days[5:7]]
+        with journal.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([*rows, *rare])
+        pipeline.import_export(settings, export, "ann")
+        pipeline.run_once(settings, quiet=True)
+        conn = pipeline.connect(settings)
+        try:
+            for statement in ("CALL OPS.TRAIN_ML(NULL)", "CALL OPS.SCORE_ML()"):
+                conn.cursor().execute(statement)
+        finally:
+            conn.close()
+        yield settings
+
+
+def _ok(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, texts(at.error)
+
+
+def _habits_table(at):
+    tables = [d.value for d in at.dataframe if "Behaviour" in d.value.columns]
+    assert len(tables) == 1, [list(d.value.columns) for d in at.dataframe]
+    return tables[0].set_index("Behaviour")
+
+
+def test_habits_show_effect_ci_days_and_fdr_for_a_member_with_a_journal(habits_stack, monkeypatch):
+    effects = query(
+        habits_stack,
+        "SELECT QUESTION_TEXT, STATUS, EFFECT_POINTS, CI_LOW, CI_HIGH, N_YES, N_NO, Q_VALUE, SIGNIFICANT "
+        "FROM ML.BEHAVIOUR_EFFECTS WHERE MEMBER_KEY = MD5('member|ann')",
+    )
+    by_question = {r[0]: r[1:] for r in effects}
+    assert by_question[RARE][:1] == ("TOO_FEW_ANSWERS",) and by_question[RARE][4:6] == (2, 0)
+    estimated = {q: r for q, r in by_question.items() if r[0] == "ESTIMATED"}
+    assert len(estimated) >= 2 and any(r[7] for r in estimated.values())  # alcohol survives the FDR control
+
+    at = app_test(PAGE["Predictive_Insights"], habits_stack.warehouse_url, monkeypatch)
+    _ok(at)
+    assert "Habits and next-day recovery" in [s.value for s in at.subheader]
+    table = _habits_table(at)
+    assert set(table.index) == set(by_question)
+    for question, (_, effect, low, high, yes, no, q, significant) in estimated.items():
+        row = table.loc[question]
+        assert row["Effect on next-day recovery (pts)"] == f"{effect:+.1f}"
+        assert row["95 % CI (pts)"] == f"{low:+.1f} to {high:+.1f}"
+        assert row["Days yes / no"] == f"{yes} / {no}"
+        assert row["Survives FDR 10%"] == f"{'yes' if significant else 'no'} (q = {q:.3f})"
+        assert row["Status"] == "estimated"
+    rare = table.loc[RARE]
+    assert rare["Effect on next-day recovery (pts)"] == "" and rare["95 % CI (pts)"] == ""
+    assert rare["Days yes / no"] == "2 / 0" and rare["Survives FDR 10%"] == "not tested"
+    assert rare["Status"] == "too few answers (needs 3 yes and 3 no days)"
+    assert list(table.index)[-1] == RARE  # estimated behaviours first
+    survive = sum(bool(r[7]) for r in estimated.values())
+    captions = texts(at.caption)
+    assert f"{len(estimated)} behaviour(s) estimated" in captions
+    assert f"{survive} survive the false-discovery control" in captions
+    assert f"Too few answers yet: {RARE}." in captions
+    assert any("CI_LOW" in str(c.proto) and "EFFECT_POINTS" in str(c.proto) for c in charts(at))
+
+
+def test_habits_for_a_member_without_a_journal_say_how_to_get_them(habits_stack, monkeypatch):
+    at = app_test(PAGE["Predictive_Insights"], habits_stack.warehouse_url, monkeypatch)
+    at.sidebar.selectbox[0].select("ben").run()
+    _ok(at)
+    assert "Habits and next-day recovery" in [s.value for s in at.subheader]
+    assert "No journal answers yet: answer the WHOOP journal to see which habits move your recovery" in texts(at.info)
+    assert not [d for d in at.dataframe if "Behaviour" in d.value.columns]
+
+
+def _what_if(at, hours: float):
+    at.number_input(key="what_if_hours").set_value(hours)
+    at.button[0].click()  # the form's submit button
+    at.run()
+    _ok(at)
+    return {m.label.split(" on ")[0]: m for m in at.metric}["Recovery"]
+
+
+@pytest.mark.parametrize("member", ["ann", "ben"])
+def test_what_if_on_planned_sleep_shows_the_procedures_prediction_and_interval(habits_stack, monkeypatch, member):
+    at = app_test(PAGE["Predictive_Insights"], habits_stack.warehouse_url, monkeypatch)
+    if member != "ann":
+        at.sidebar.selectbox[0].select(member).run()
+    _ok(at)
+    assert "What if: planned sleep tonight" in [s.value for s in at.subheader]
+    conn = pipeline.connect(habits_stack)
+    try:
+        for hours in (5.0, 9.5):
+            raw = conn.cursor().execute("CALL OPS.WHAT_IF_SLEEP(%s, %s)", (member, hours)).fetchone()[0]
+            expected = json.loads(raw)
+            shown = _what_if(at, hours)
+            assert shown.label.endswith(f"after {hours:g} h of sleep")
+            assert shown.value == f"{expected['prediction']:.0f} %"
+            assert shown.delta.startswith(
+                f"80 % interval {expected['interval_low']:.0f}–{expected['interval_high']:.0f}; served by "
+            )
+            assert shown.delta.endswith(f"NEXT_DAY_RECOVERY {expected['model_version']}")
+    finally:
+        conn.close()
