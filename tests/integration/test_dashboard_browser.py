@@ -47,10 +47,19 @@ PAGES = [
 ]
 # headings a page must show besides its title
 SECTIONS = {
-    "Predictive_Insights": ["What drove today's recovery", "Next-day recovery forecast"],
+    "Predictive_Insights": [
+        "What drove today's recovery",
+        "Next-day recovery forecast",
+        "Habits and next-day recovery",
+        "What if: planned sleep tonight",
+    ],
     "Squad": ["Open an athlete"],
 }
 TABLES = {"Squad": 1}  # st.dataframe grids a page must draw
+# lines a page must show: ann has forecasts but no journal (no export imported), so the habits say how to get them
+LINES = {
+    "Predictive_Insights": ["No journal answers yet: answer the WHOOP journal to see which habits move your recovery"]
+}
 ZONE_COLOURS = {(0x16, 0xEC, 0x06), (0xFF, 0xDE, 0x00), (0xFF, 0x00, 0x26)}  # ui.GREEN, ui.YELLOW, ui.RED
 
 
@@ -157,6 +166,9 @@ def test_every_page_renders_in_chromium(served: str, tmp_path: Path) -> None:
                 for heading in SECTIONS.get(path, []):
                     if not page.get_by_role("heading", name=heading).count():
                         problems.append((path, f"no section {heading!r}"))
+                for line in LINES.get(path, []):
+                    if not page.get_by_text(line).count():
+                        problems.append((path, f"no line {line!r}"))
                 name = (path or "Home").lower()
                 _save_small(page.screenshot(full_page=False), shots / f"{name}.png")
         finally:
