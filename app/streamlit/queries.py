@@ -338,20 +338,21 @@ ORDER BY r.CONTRIBUTION_POINTS DESC""",
 
 
 def habits(f: Filters) -> dict[str, str]:
-    """The member's journal: how many answers reached Gold, and the effect of each behaviour on next-day recovery
-    (ML.BEHAVIOUR_EFFECTS: estimated ones first, strongest first, then those with too few answers).
+    """The member's journal: how many answers reached Gold (GOLD.FACT_JOURNAL), and the effect of each behaviour on
+    next-day recovery (ML.BEHAVIOUR_EFFECTS: estimated ones first, strongest first, then those with too few
+    answers), both through their VIEWER views.
 
     Not limited to the date range: OPS.TRAIN_ML fits the effects on the member's whole journal, and a range would
     only hide answers the fit used."""
     return {
         "journal": f"""
 SELECT COUNT(j.QUESTION_TEXT) AS ANSWERS, COUNT(DISTINCT j.DATE_KEY) AS DAYS, MAX(j.DATE_KEY) AS LAST_DATE_KEY
-FROM GOLD.FACT_JOURNAL AS j
+FROM VIEWER.FACT_JOURNAL AS j
 WHERE j.MEMBER_KEY = {f.member} AND j.ANSWERED_YES IS NOT NULL""",
         "effects": f"""
 SELECT b.QUESTION_TEXT, b.STATUS, b.EFFECT_POINTS, b.CI_LOW, b.CI_HIGH, b.N_YES, b.N_NO, b.Q_VALUE,
     b.SIGNIFICANT, b.ADJUSTED_FOR, b.COMPUTED_AT
-FROM ML.BEHAVIOUR_EFFECTS AS b
+FROM VIEWER.BEHAVIOUR_EFFECTS AS b
 WHERE b.MEMBER_KEY = {f.member}
 ORDER BY IFF(b.STATUS = 'TOO_FEW_ANSWERS', 1, 0), ABS(b.EFFECT_POINTS) DESC, b.QUESTION_TEXT""",
     }
@@ -363,8 +364,8 @@ WHAT_IF_SLEEP = "CALL OPS.WHAT_IF_SLEEP(?, ?)"
 
 
 def predictions_page(f: Filters) -> dict[str, str]:
-    """Everything the predictive insights page runs (the drivers only where their table exists)."""
-    return {**recovery_drivers(f), **predictions(f)}
+    """Everything the predictive insights page runs (the drivers and the habits only where their tables exist)."""
+    return {**recovery_drivers(f), **predictions(f), **habits(f)}
 
 
 # --- 5. Data quality --------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def habits_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
             csv.writer(fh).writerows([*rows, *rare])
         pipeline.import_export(settings, export, "ann")
         pipeline.run_once(settings, quiet=True)
+        query(settings, "CALL OPS.GRANT_MEMBER_ACCESS(%s, %s, %s)", ("ann", "ann_w", "self"))
         conn = pipeline.connect(settings)
         try:
             for statement in ("CALL OPS.TRAIN_ML(NULL)", "CALL OPS.SCORE_ML()"):
@@ -133,3 +134,14 @@ def test_what_if_on_planned_sleep_shows_the_procedures_prediction_and_interval(h
             assert shown.delta.endswith(f"NEXT_DAY_RECOVERY {expected['model_version']}")
     finally:
         conn.close()
+
+
+def test_an_athlete_sees_their_own_habits_and_what_if_through_the_viewer_role(habits_stack, monkeypatch):
+    """ann as the athlete (app_viewer, mapped to herself): her member only, her habits read through VIEWER, and the
+    what-if answers for her (the page calls the procedure with the app's rights, as Streamlit in Snowflake does)."""
+    monkeypatch.setenv("WHOOP_DASHBOARD_USER", "ann_w")
+    at = app_test(PAGE["Predictive_Insights"], habits_stack.warehouse_url, monkeypatch, role="app_viewer")
+    _ok(at)
+    assert at.sidebar.selectbox[0].options == ["ann"]
+    assert RARE in _habits_table(at).index
+    assert _what_if(at, 7.0).value.endswith(" %")
