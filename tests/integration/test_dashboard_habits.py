@@ -145,3 +145,17 @@ def test_an_athlete_sees_their_own_habits_and_what_if_through_the_viewer_role(ha
     assert at.sidebar.selectbox[0].options == ["ann"]
     assert RARE in _habits_table(at).index
     assert _what_if(at, 7.0).value.endswith(" %")
+
+
+def test_an_install_from_before_status_gets_it_on_upgrade(habits_stack, monkeypatch):
+    """Last in the module (it rewrites the table): ML.BEHAVIOUR_EFFECTS as the previous release left it (no STATUS,
+    only estimated behaviours), then the upgrade: STATUS is added and says ESTIMATED, and the page shows the rows."""
+    query(habits_stack, "DELETE FROM ML.BEHAVIOUR_EFFECTS WHERE STATUS = 'TOO_FEW_ANSWERS'")
+    query(habits_stack, "ALTER TABLE ML.BEHAVIOUR_EFFECTS DROP COLUMN STATUS")
+    pipeline.deploy_local(habits_stack, quiet=True, start_stack=False)  # ALTER APPLICATION ... UPGRADE
+    statuses = query(habits_stack, "SELECT DISTINCT STATUS FROM VIEWER.BEHAVIOUR_EFFECTS")
+    assert statuses == [("ESTIMATED",)]
+    at = app_test(PAGE["Predictive_Insights"], habits_stack.warehouse_url, monkeypatch)
+    _ok(at)
+    table = _habits_table(at)
+    assert RARE not in table.index and set(table["Status"]) == {"estimated"}
