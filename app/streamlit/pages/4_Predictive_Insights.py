@@ -274,9 +274,11 @@ def habits() -> None:
     )
     st.dataframe(table, hide_index=True, width="stretch")
     if not estimated.empty:
-        estimated["RESULT"] = estimated["SIGNIFICANT"].map(
-            lambda s: "survives the false-discovery control" if bool(s) else "could be chance"
-        )
+        # colour only what survives the false-discovery control, by its direction; the rest could be chance
+        estimated["RESULT"] = [
+            ("lifts recovery" if e > 0 else "lowers recovery") if bool(s) else "could be chance"
+            for s, e in zip(estimated["SIGNIFICANT"], estimated["EFFECT_POINTS"], strict=True)
+        ]
         bars = alt.Chart(estimated).encode(y=alt.Y("QUESTION_TEXT:N", title=None, sort="x"))
         chart = bars.mark_rule(strokeWidth=2).encode(
             x=alt.X("CI_LOW:Q", title="Effect on next-day recovery (points, 95 % CI)"),
@@ -284,7 +286,8 @@ def habits() -> None:
             color=alt.Color(
                 "RESULT:N",
                 scale=alt.Scale(
-                    domain=["survives the false-discovery control", "could be chance"], range=[ui.RED, "#999999"]
+                    domain=["lifts recovery", "lowers recovery", "could be chance"],
+                    range=[ui.GREEN, ui.RED, "#999999"],
                 ),
                 legend=alt.Legend(title=None),
             ),
