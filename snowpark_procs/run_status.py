@@ -107,6 +107,13 @@ def finish(session: Any) -> str:
     whose ingest check records each member's outcome), then fail when a member of this graph run's ingest failed.
     Outside a task run it judges the newest ingest run."""
     session.sql("CALL OPS.RUN_DATA_QUALITY()").collect()
+    # the member alerts (stale data, a grant to renew, red streaks on Gold as refreshed so far) after every run, not
+    # only after the daily scoring; a failure here must not hide the ingest's verdict, so it is reported with it
+    try:
+        session.sql("CALL OPS.EVALUATE_MEMBER_ALERTS()").collect()
+        alerts_error = None
+    except Exception as e:  # any failure of the call is reported in the finalizer's own error
+        alerts_error = " ".join(str(e).split())[:300]
     graph = _graph_run_id(session)
     where = "GRAPH_RUN_ID = ?" if graph else "RUN_ID = (SELECT MAX_BY(RUN_ID, STARTED_AT) FROM OPS.INGEST_RUNS)"
     rows = session.sql(
@@ -116,10 +123,13 @@ def finish(session: Any) -> str:
     ).collect()
     members = [{"member": r[0], "status": r[1], "failed_resource": r[2], "error": r[3]} for r in rows]
     failed = [m for m in members if m["status"] != "SUCCEEDED"]
+    alerts = f"; the member alerts were not evaluated: {alerts_error}" if alerts_error else ""
     if failed:
         names = ", ".join(m["member"] for m in failed)
         raise RuntimeError(
             f"the ingest failed for {len(failed)} of {len(members)} member(s) ({names}): {member_reason(failed[0])}; "
-            "the other members' data was loaded and the quality results are in OPS.DQ_RESULTS"
+            f"the other members' data was loaded and the quality results are in OPS.DQ_RESULTS{alerts}"
         )
-    return f"quality results written; the ingest succeeded for {len(members)} member(s)"
+    if alerts_error:
+        raise RuntimeError(f"the member alerts were not evaluated: {alerts_error}")
+    return f"quality results written, member alerts evaluated; the ingest succeeded for {len(members)} member(s)"

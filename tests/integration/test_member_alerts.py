@@ -14,9 +14,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
+import requests
 import snowflake.connector
 
 from infra.local import migrations, pipeline
+from infra.local.errors import WhoopError
 from infra.local.settings import Settings
 from tests.integration.conftest import local_stack, query
 
@@ -265,3 +267,13 @@ def test_the_app_itself_may_not_send_a_notification(team):
         assert query(team, "SELECT 1 FROM WHOOP_LOCAL.CATALOG.NOTIFICATIONS WHERE SUBJECT = 's'") == []
     finally:
         query(team, "DROP PROCEDURE IF EXISTS OPS.TRY_TO_NOTIFY()")
+
+
+def test_every_pipeline_run_evaluates_the_alerts(team):
+    """Not only the daily scoring: the graph's finalizer evaluates the rules, so a grant WHOOP refuses in this run is
+    an open alert when `whoop run` returns (the last test of the module: fay stays revoked)."""
+    requests.post(f"{team.sandbox_url}/_sandbox/revoke/fay", timeout=10).raise_for_status()
+    with pytest.raises(WhoopError, match="fay"):
+        pipeline.run_once(team, quiet=True)
+    fired = [(rule, member, is_open) for rule, member, _, is_open, _ in events(team, "e.MEMBER_NAME = 'fay'")]
+    assert fired == [("needs_reauthorization", "fay", True)]
