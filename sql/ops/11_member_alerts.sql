@@ -1,5 +1,6 @@
 -- Alerts that reach the athlete and their coaches (issue 16 item 3). The rules are data (CONFIG.ALERT_RULES); after
--- each daily scoring run the task below (and the ingest graph's finalizer, OPS.FINISH_PIPELINE_RUN) evaluates them for every member (OPS.EVALUATE_MEMBER_ALERTS,
+-- every ingest graph run (its finalizer, OPS.FINISH_PIPELINE_RUN) and after each daily scoring run (the task below)
+-- they are evaluated for every member (OPS.EVALUATE_MEMBER_ALERTS,
 -- snowpark_procs/alerts.py). A rule that starts to hold for a member opens one event (OPS.MEMBER_ALERT_EVENTS: what
 -- fired and why) and one delivery per viewer CONFIG.MEMBER_VIEWERS maps to the member (OPS.MEMBER_ALERT_DELIVERIES);
 -- while it keeps holding nothing more is written, and once it stops the event is closed (CLEARED_AT), so it can fire
