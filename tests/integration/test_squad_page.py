@@ -112,6 +112,11 @@ def squad_page(settings: Settings, monkeypatch):
 
     monkeypatch.setenv("WHOOP_DASHBOARD_WAREHOUSE", settings.warehouse_url)
     monkeypatch.setenv("WHOOP_DASHBOARD_ROLE", "app_admin")
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # Streamlit decides once per process, from the first script run, whether a pages/ folder holds the pages; an
+    # earlier AppTest of a page file (no pages/ beside it) leaves that False and switch_page then finds no page
+    PagesManager.uses_pages_directory = None
     at = AppTest.from_file(str(MAIN), default_timeout=120)
     at.switch_page(SQUAD).run()
     _ok(at)
