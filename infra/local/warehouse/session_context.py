@@ -27,7 +27,7 @@ import re
 from typing import TYPE_CHECKING
 
 from infra.local.warehouse.catalog import PREFIX
-from infra.local.warehouse.sqltext import skip_string, sql_literal
+from infra.local.warehouse.sqltext import quoted_or_comment, skip_string, sql_literal
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine, LocalSession
@@ -99,20 +99,9 @@ def rewrite(sql: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(sql):
-        if sql.startswith("$$", i):
-            end = sql.find("$$", i + 2)
-            end = len(sql) if end < 0 else end + 2
-            out.append(sql[i:end])
-            i = end
-        elif sql[i] == "'":
-            end = skip_string(sql, i)
-            out.append(sql[i:end])
-            i = end
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            end = len(sql) if end < 0 else end
-            out.append(sql[i:end])
-            i = end
+        if span := quoted_or_comment(sql, i):
+            out.append(sql[i : span[1]])
+            i = span[1]
         elif (m := _FUNCTION.match(sql, i)) and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] in "_.$")):
             close = _closing(sql, m.end() - 1)
             argument = sql[m.end() : close].strip()

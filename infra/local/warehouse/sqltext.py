@@ -19,33 +19,37 @@ IDENT = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
 QNAME = rf"{IDENT}(?:\s*\.\s*{IDENT}){{0,2}}"
 
 
+def quoted_or_comment(sql: str, i: int) -> tuple[str, int] | None:
+    """The span starting at `i` that is not SQL code: ("string" | "dollar" | "comment", index just past it), or None
+    when `i` starts code. The one scanner of literals and comments the local layer's text rewrites share."""
+    if sql.startswith("$$", i):
+        end = sql.find("$$", i + 2)
+        return "dollar", len(sql) if end < 0 else end + 2
+    if sql.startswith("'", i):
+        return "string", skip_string(sql, i)
+    if sql.startswith("--", i):
+        m = _LINE_COMMENT.match(sql, i)
+        return "comment", m.end() if m else len(sql)
+    if sql.startswith("/*", i):
+        m = _BLOCK_COMMENT.match(sql, i)
+        return "comment", m.end() if m else len(sql)
+    return None
+
+
 def strip_comments(sql: str) -> str:
     """Remove comments outside string literals and dollar-quoted bodies (good enough for headers)."""
     out: list[str] = []
     i = 0
     while i < len(sql):
-        if sql.startswith("$$", i):
-            end = sql.find("$$", i + 2)
-            end = len(sql) if end < 0 else end + 2
-            out.append(sql[i:end])
-            i = end
-        elif sql[i] == "'":
-            j = i + 1
-            while j < len(sql):
-                if sql[j] == "'" and not (j + 1 < len(sql) and sql[j + 1] == "'"):
-                    break
-                j += 2 if sql[j] == "'" else 1
-            out.append(sql[i : j + 1])
-            i = j + 1
-        elif sql.startswith("--", i):
-            m = _LINE_COMMENT.match(sql, i)
-            i = m.end() if m else len(sql)
-        elif sql.startswith("/*", i):
-            m = _BLOCK_COMMENT.match(sql, i)
-            i = m.end() if m else len(sql)
-        else:
+        span = quoted_or_comment(sql, i)
+        if span is None:
             out.append(sql[i])
             i += 1
+            continue
+        kind, end = span
+        if kind != "comment":
+            out.append(sql[i:end])
+        i = end
     return "".join(out).strip().rstrip(";").strip()
 
 
