@@ -106,22 +106,28 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+def loaded_warehouse(stack: ExitStack, home: Path, names: list[str], days: int, seed: int) -> tuple[Any, Any, int]:
+    """A deployed local warehouse with `days` of sandbox history for `names` through Gold and ML rows:
+    (settings, cursor, recovery days). The dashboard and squad benchmarks measure pages on it."""
+    history, newest, ids = _payloads(seed, names, days)
+    settings, conn = deployed_warehouse(stack, home, ids, seed=seed)
+    cur = conn.cursor()
+    _load(cur, history)
+    _load(cur, newest)
+    _build(settings)
+    _fill_ml(cur)
+    cur.execute("SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY")
+    return settings, cur, int(cur.fetchone()[0])
+
+
 def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
     q = _queries()
     count = members or (2 if quick else 10)
     days = 60 if quick else 365
     repeats = 1 if quick else 3
     names = [f"d{i:03d}" for i in range(count)]
-    history, newest, ids = _payloads(13, names, days)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        settings, conn = deployed_warehouse(stack, Path(tmp), ids, seed=13)
-        cur = conn.cursor()
-        _load(cur, history)
-        _load(cur, newest)
-        _build(settings)
-        _fill_ml(cur)
-        cur.execute("SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY")
-        recoveries = int(cur.fetchone()[0])
+        _, cur, recoveries = loaded_warehouse(stack, Path(tmp), names, days, seed=13)
         cur.execute(q.members_sql())
         member_keys = [row[0] for row in cur.fetchall()]
         times: dict[str, dict[str, list[float]]] = {}

@@ -20,9 +20,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.dashboard import APP_DIR, TARGET_SECONDS, _fill_ml, _p95, _queries
+from bench.dashboard import APP_DIR, TARGET_SECONDS, _p95, _queries, loaded_warehouse
 from bench.harness import Recorder
-from bench.medallion import _build, _load, _payloads, deployed_warehouse
 
 PAGE = APP_DIR / "pages" / "0_Squad.py"
 
@@ -60,16 +59,8 @@ def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
     visits = 3 if quick else 40
     renders = 2 if quick else 20
     names = [f"s{i:03d}" for i in range(count)]
-    history, newest, ids = _payloads(17, names, days)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        settings, conn = deployed_warehouse(stack, Path(tmp), ids, seed=17)
-        cur = conn.cursor()
-        _load(cur, history)
-        _load(cur, newest)
-        _build(settings)
-        _fill_ml(cur)
-        cur.execute("SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY")
-        recoveries = int(cur.fetchone()[0])
+        settings, cur, recoveries = loaded_warehouse(stack, Path(tmp), names, days, seed=17)
         statements = [q.tables_sql(), q.squad()["squad"]]
         samples = []
         rows = 0
