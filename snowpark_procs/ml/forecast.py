@@ -124,11 +124,15 @@ def _solve(x: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray, penal
 def coefficients(frame: pd.DataFrame, prior: np.ndarray | None = None, alpha: float = ALPHA) -> np.ndarray:
     """The model's coefficients (one per INPUTS) on the rows with a target and a baseline; the prior alone when
     there are none. Same solution as `fit`, without an estimator: what the walk-forward refits every block."""
-    prior = np.zeros(len(INPUTS)) if prior is None else np.asarray(prior, dtype=float)
     train = _trainable(frame)
-    if train.empty:
+    return coefficients_of(train[INPUTS].to_numpy(dtype=float), train[LABEL].to_numpy(dtype=float), prior, alpha)
+
+
+def coefficients_of(x: np.ndarray, y: np.ndarray, prior: np.ndarray | None = None, alpha: float = ALPHA) -> np.ndarray:
+    """`coefficients` on arrays (inputs in INPUTS order, label)."""
+    prior = np.zeros(x.shape[1]) if prior is None else np.asarray(prior, dtype=float)
+    if len(y) == 0:
         return prior.copy()
-    x, y = train[INPUTS].to_numpy(dtype=float), train[LABEL].to_numpy(dtype=float)
     return _solve(x, y, huber_weights(x, y, prior, alpha), prior, penalty_diagonal(alpha))
 
 

@@ -8,9 +8,9 @@ member's own, so a member's walk-forward never sees its own future through the p
 accumulate (forecast.coefficients: ridge toward the prior). A member alone gets the zero prior: tomorrow is
 the 28-day mean, the usual best baseline.
 
-Leave-one-member-out without refitting the pool per member: at fixed Huber weights the fit is a weighted
-least squares, so each member's prior is solved from the pool's sums X'WX and X'Wy minus that member's own.
-The Huber weights come from one fit on everyone's days (a member's rows move them by ~1/members).
+Out-of-fold by member so the pool costs a fixed number of fits however many members there are: members are
+dealt into at most `FOLDS` groups (one group per member when there are fewer), and each group's members get
+the fit on every other group's days — Huber weights included, so not even a member's residuals reach their prior.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pandas as pd
 from snowpark_procs.ml import forecast
 
 MIN_DAYS = forecast.MIN_HISTORY  # a member's rows count toward the pool from this many days of history
+FOLDS = 10  # pool fits per training run: members are dealt into this many groups
 
 
 def _pool_rows(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -31,25 +32,25 @@ def _pool_rows(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def leave_one_out_priors(by_member: dict[str, pd.DataFrame], alpha: float = forecast.ALPHA) -> dict[str, np.ndarray]:
-    """Each member's prior: the Huber ridge (toward zero) on every other member's feature rows."""
+    """Each member's prior: the Huber ridge (toward zero) on the days of members outside their fold; the zero
+    prior when no other member has days to pool."""
     zero = np.zeros(len(forecast.INPUTS))
-    pooled = {key: _pool_rows(f) for key, f in by_member.items() if len(f)}
+    pooled = {key: _pool_rows(f) for key, f in sorted(by_member.items()) if len(f)}
     pooled = {key: xy for key, xy in pooled.items() if len(xy[1])}
-    if len(pooled) < 2:
-        return {key: zero.copy() for key in by_member}
-    x = np.vstack([xy[0] for xy in pooled.values()])
-    y = np.concatenate([xy[1] for xy in pooled.values()])
-    w = forecast.huber_weights(x, y, zero, alpha)
-    xtx, xty = (x * w[:, None]).T @ x, (x * w[:, None]).T @ y
-    penalty = np.diag(forecast.penalty_diagonal(alpha))
-    priors, start = {}, 0
-    for key, (xm, ym) in pooled.items():
-        wm = w[start : start + len(ym)]
-        start += len(ym)
-        own_xtx, own_xty = (xm * wm[:, None]).T @ xm, (xm * wm[:, None]).T @ ym
-        priors[key] = np.linalg.solve(xtx - own_xtx + penalty, xty - own_xty)
-    everyone = np.linalg.solve(xtx + penalty, xty)  # a member with no pooled rows yet: the whole pool's fit
-    return {key: priors.get(key, everyone) for key in by_member}
+    fold = {key: i % FOLDS for i, key in enumerate(pooled)}
+    fits: dict[int, np.ndarray] = {}
+    priors = {}
+    for key in by_member:
+        group = fold.get(key, -1)  # a member with no pooled days yet may use everyone's
+        if group not in fits:
+            rest = [xy for other, xy in pooled.items() if fold[other] != group]
+            if not rest:
+                fits[group] = zero
+            else:
+                x, y = np.vstack([r[0] for r in rest]), np.concatenate([r[1] for r in rest])
+                fits[group] = forecast.coefficients_of(x, y, zero, alpha)
+        priors[key] = fits[group].copy()
+    return priors
 
 
 def by_member(features: pd.DataFrame) -> dict[str, pd.DataFrame]:
