@@ -31,7 +31,7 @@ def _pool_rows(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return rows[forecast.INPUTS].to_numpy(dtype=float), rows[forecast.LABEL].to_numpy(dtype=float)
 
 
-def leave_one_out_priors(by_member: dict[str, pd.DataFrame], alpha: float = forecast.ALPHA) -> dict[str, np.ndarray]:
+def out_of_fold_priors(by_member: dict[str, pd.DataFrame], alpha: float = forecast.ALPHA) -> dict[str, np.ndarray]:
     """Each member's prior: the Huber ridge (toward zero) on the days of members outside their fold; the zero
     prior when no other member has days to pool."""
     zero = np.zeros(len(forecast.INPUTS))

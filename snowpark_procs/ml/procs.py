@@ -165,7 +165,7 @@ def backtest(session: Any, member: str) -> dict[str, Any]:
     key = next(iter(keys))
     everyone = pooling.by_member(load_features(session))  # the prior is fit on the other members' days
     features = everyone[key] if key in everyone else load_features(session, key)
-    prior = pooling.leave_one_out_priors(everyone).get(key)
+    prior = pooling.out_of_fold_priors(everyone).get(key)
     evaluation = forecast.evaluate(forecast.walk_forward(features, forecast.MIN_HISTORY, RETRAIN_EVERY, prior))
     return {"member": member, "model_name": forecast.MODEL_NAME, **evaluation.to_dict()}
 
@@ -178,7 +178,7 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
     summary: dict[str, Any] = {"version": version, "members": {}}
     rows = []
     everyone = pooling.by_member(load_features(session))  # one query; each member's prior is the others' fit
-    priors = pooling.leave_one_out_priors(everyone)
+    priors = pooling.out_of_fold_priors(everyone)
     for key, name in _members(session, member).items():
         features = everyone[key] if key in everyone else load_features(session, key)
         prior = priors.get(key)

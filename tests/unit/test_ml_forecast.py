@@ -201,17 +201,17 @@ def test_the_prior_carries_a_new_member_until_their_own_days_take_over():
     assert abs(forecast.coefficients(own.iloc[:14])[hrv]) < 4.0  # alone, two weeks shrink toward 0 (the mean)
 
 
-def test_a_members_prior_is_fit_on_the_other_members_only():
-    """Leave-one-member-out: nothing of a member's own days — past or future — reaches their prior."""
-    members = {f"m{s}": _member(300, 10.0, seed=s) for s in range(4)}
-    priors = pooling.leave_one_out_priors(members)
+def test_a_members_prior_is_fit_on_other_members_days_only():
+    """Out of fold by member: nothing of a member's own days — past or future — reaches their prior."""
+    members = {f"m{s}": _member(300, 10.0, seed=s) for s in range(pooling.FOLDS + 2)}  # folds of 1 and 2 members
+    priors = pooling.out_of_fold_priors(members)
     changed = dict(members)
     changed["m0"] = members["m0"].assign(TARGET_RECOVERY=members["m0"]["TARGET_RECOVERY"][::-1].to_numpy())
-    np.testing.assert_allclose(pooling.leave_one_out_priors(changed)["m0"], priors["m0"])
-    assert not np.allclose(pooling.leave_one_out_priors(changed)["m1"], priors["m1"])
+    np.testing.assert_allclose(pooling.out_of_fold_priors(changed)["m0"], priors["m0"])
+    assert not np.allclose(pooling.out_of_fold_priors(changed)["m1"], priors["m1"])
     hrv = forecast.INPUTS.index("HRV_Z")
     assert all(abs(p[hrv] - 10.0) < 1.0 for p in priors.values())
-    alone = pooling.leave_one_out_priors({"m0": members["m0"]})
+    alone = pooling.out_of_fold_priors({"m0": members["m0"]})
     np.testing.assert_array_equal(alone["m0"], np.zeros(len(forecast.INPUTS)))  # no one else: the zero prior
 
 
@@ -221,7 +221,7 @@ def test_a_member_with_14_to_60_days_is_served_from_the_population_prior():
     (recovery unrelated to HRV) is not served the prior's model: the walk-forward shows it losing."""
     others = {f"m{s}": _member(365, 10.0, seed=s) for s in range(10, 16)}
     new = _member(50, 10.0, seed=1)
-    priors = pooling.leave_one_out_priors({**others, "new": new})
+    priors = pooling.out_of_fold_priors({**others, "new": new})
     walked = forecast.walk_forward(new, forecast.MIN_HISTORY, 14, priors["new"])
     assert forecast.MIN_HISTORY == 14 and len(walked) == 50 - 14 - 1
     pooled = forecast.evaluate(walked)
@@ -229,7 +229,7 @@ def test_a_member_with_14_to_60_days_is_served_from_the_population_prior():
     alone = forecast.evaluate(forecast.walk_forward(new, forecast.MIN_HISTORY, 14))
     assert alone.metrics["model"]["mae"] > pooled.metrics["model"]["mae"]
     unlike = _member(50, 0.0, seed=2)
-    prior = pooling.leave_one_out_priors({**others, "unlike": unlike})["unlike"]
+    prior = pooling.out_of_fold_priors({**others, "unlike": unlike})["unlike"]
     judged = forecast.evaluate(forecast.walk_forward(unlike, forecast.MIN_HISTORY, 14, prior))
     assert judged.served_by == judged.best_baseline and judged.skill < 0
 
