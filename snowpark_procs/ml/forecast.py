@@ -13,8 +13,8 @@ dominate a squared loss do not drag every prediction), and a ridge penalty that 
 coefficients toward a prior rather than toward zero — the population's coefficients, fit on the other
 members' days (`pooling`), or zero (= tomorrow is the 28-day mean, the usual best baseline) for a member
 alone. With the prior a member is predicted from day `MIN_HISTORY` (14) and the member's own days
-take over as they accumulate (partial pooling); the serving rule still serves a baseline wherever the
-walk-forward model does not beat it.
+take over as they accumulate (partial pooling); alone, from day `MIN_HISTORY_ALONE` (60). The serving rule
+still serves a baseline wherever the walk-forward model does not beat it.
 
 The 80 % interval is conformal rather than Gaussian: a prediction's bounds are the empirical 10th and 90th
 percentiles (finite-sample order statistics) of the residuals of the walk-forward predictions whose actuals
@@ -61,6 +61,7 @@ INTERCEPT_PENALTY = 0.1  # the intercept (the member's typical deviation from th
 HUBER_K = 10.0  # recovery points beyond which a residual's loss grows linearly (MAE-like), not squared
 HUBER_ITERATIONS = 8
 MIN_HISTORY = 14  # calendar days before a member's first walk-forward prediction (the prior carries the first weeks)
+MIN_HISTORY_ALONE = 60  # the same for a member with no one to pool with: their own days must carry the model
 INTERVAL_LEVEL = 0.8
 INTERVAL_WINDOW = 180  # newest residuals an interval is taken from: recent enough to follow a drift in error
 INTERVAL_MIN_RESIDUALS = 30  # earlier residuals an interval needs before its coverage is counted
@@ -214,6 +215,11 @@ class Evaluation:
             "coverage": served.get("interval_coverage", math.nan),
             "n": served.get("interval_n", 0),
         }
+
+
+def history_needed(prior: np.ndarray | None) -> int:
+    """Days before a member's first prediction: two weeks on a population prior, two months alone."""
+    return MIN_HISTORY if prior is not None else MIN_HISTORY_ALONE
 
 
 def walk_forward(

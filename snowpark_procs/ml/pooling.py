@@ -5,8 +5,8 @@ a hard day, a short night → a lower recovery tomorrow, in personal z-scores) a
 member's model is shrunk toward the coefficients of one model fit on the *other* members' days (never the
 member's own, so a member's walk-forward never sees its own future through the prior): from day
 `forecast.MIN_HISTORY` the member is predicted by the population, and their own days take over as they
-accumulate (forecast.coefficients: ridge toward the prior). A member alone gets the zero prior: tomorrow is
-the 28-day mean, the usual best baseline.
+accumulate (forecast.coefficients: ridge toward the prior). A member alone has no prior: their model shrinks
+toward zero (tomorrow is the 28-day mean, the usual best baseline) and waits for two months of their own days.
 
 Out-of-fold by member so the pool costs a fixed number of fits however many members there are: members are
 dealt into at most `FOLDS` groups (one group per member when there are fewer), and each group's members get
@@ -31,25 +31,29 @@ def _pool_rows(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return rows[forecast.INPUTS].to_numpy(dtype=float), rows[forecast.LABEL].to_numpy(dtype=float)
 
 
-def out_of_fold_priors(by_member: dict[str, pd.DataFrame], alpha: float = forecast.ALPHA) -> dict[str, np.ndarray]:
-    """Each member's prior: the Huber ridge (toward zero) on the days of members outside their fold; the zero
-    prior when no other member has days to pool."""
+def out_of_fold_priors(
+    by_member: dict[str, pd.DataFrame], alpha: float = forecast.ALPHA
+) -> dict[str, np.ndarray | None]:
+    """Each member's prior: the Huber ridge (toward zero) on the days of members outside their fold; None (no
+    prior: the model shrinks toward zero and waits for `forecast.MIN_HISTORY_ALONE` days) when no other member
+    has days to pool."""
     zero = np.zeros(len(forecast.INPUTS))
     pooled = {key: _pool_rows(f) for key, f in sorted(by_member.items()) if len(f)}
     pooled = {key: xy for key, xy in pooled.items() if len(xy[1])}
     fold = {key: i % FOLDS for i, key in enumerate(pooled)}
-    fits: dict[int, np.ndarray] = {}
-    priors = {}
+    fits: dict[int, np.ndarray | None] = {}
+    priors: dict[str, np.ndarray | None] = {}
     for key in by_member:
         group = fold.get(key, -1)  # a member with no pooled days yet may use everyone's
         if group not in fits:
             rest = [xy for other, xy in pooled.items() if fold[other] != group]
             if not rest:
-                fits[group] = zero
+                fits[group] = None
             else:
                 x, y = np.vstack([r[0] for r in rest]), np.concatenate([r[1] for r in rest])
                 fits[group] = forecast.coefficients_of(x, y, zero, alpha)
-        priors[key] = fits[group].copy()
+        fit = fits[group]
+        priors[key] = None if fit is None else fit.copy()
     return priors
 
 

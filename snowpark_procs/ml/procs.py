@@ -166,7 +166,8 @@ def backtest(session: Any, member: str) -> dict[str, Any]:
     everyone = pooling.by_member(load_features(session))  # the prior is fit on the other members' days
     features = everyone[key] if key in everyone else load_features(session, key)
     prior = pooling.out_of_fold_priors(everyone).get(key)
-    evaluation = forecast.evaluate(forecast.walk_forward(features, forecast.MIN_HISTORY, RETRAIN_EVERY, prior))
+    walked = forecast.walk_forward(features, forecast.history_needed(prior), RETRAIN_EVERY, prior)
+    evaluation = forecast.evaluate(walked)
     return {"member": member, "model_name": forecast.MODEL_NAME, **evaluation.to_dict()}
 
 
@@ -182,13 +183,11 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
     for key, name in _members(session, member).items():
         features = everyone[key] if key in everyone else load_features(session, key)
         prior = priors.get(key)
-        walked = forecast.walk_forward(features, forecast.MIN_HISTORY, RETRAIN_EVERY, prior)
-        evaluation = forecast.evaluate(walked)
-        rows += _evaluation_rows(
-            key, forecast.MODEL_NAME, version, evaluation, evaluated_at, forecast.MIN_HISTORY, RETRAIN_EVERY
-        )
+        start = forecast.history_needed(prior)
+        evaluation = forecast.evaluate(forecast.walk_forward(features, start, RETRAIN_EVERY, prior))
+        rows += _evaluation_rows(key, forecast.MODEL_NAME, version, evaluation, evaluated_at, start, RETRAIN_EVERY)
         frame = forecast.model_frame(features)
-        if frame[forecast.LABEL].notna().sum() >= forecast.MIN_HISTORY:
+        if frame[forecast.LABEL].notna().sum() >= start:
             estimator = forecast.fit(frame, prior)
             metrics = {"served_by": evaluation.served_by, "skill": evaluation.skill, **evaluation.metrics["model"]}
             registry.log_model(estimator, model_name=model_name_for(key), version_name=version, metrics=metrics)

@@ -212,7 +212,8 @@ def test_a_members_prior_is_fit_on_other_members_days_only():
     hrv = forecast.INPUTS.index("HRV_Z")
     assert all(abs(p[hrv] - 10.0) < 1.0 for p in priors.values())
     alone = pooling.out_of_fold_priors({"m0": members["m0"]})
-    np.testing.assert_array_equal(alone["m0"], np.zeros(len(forecast.INPUTS)))  # no one else: the zero prior
+    assert alone["m0"] is None  # no one else: no prior, and the member's own two months before a forecast
+    assert forecast.history_needed(alone["m0"]) == 60 and forecast.history_needed(priors["m0"]) == 14
 
 
 def test_a_member_with_14_to_60_days_is_served_from_the_population_prior():
