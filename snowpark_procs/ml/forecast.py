@@ -7,7 +7,14 @@ the same rows, so "skill" (1 − MAE_model / MAE_best_baseline) compares like wi
 
 The model predicts the deviation of tomorrow's recovery from the member's 28-day mean from personal
 z-scores (today vs the member's own baselines) and the day of week, so one small linear model per
-member is enough and needs no scaler (inputs are already on a unit scale).
+member is enough and needs no scaler (inputs are already on a unit scale). It is fit to match how it is
+judged (MAE): a Huber loss (squared within `HUBER_K` points, absolute beyond, so the crash days that
+dominate a squared loss do not drag every prediction), and a ridge penalty that shrinks the member's
+coefficients toward a prior rather than toward zero — the population's coefficients, fit on the other
+members' days (`pooling`), or zero (= tomorrow is the 28-day mean, the usual best baseline) for a member
+alone. With the prior a member is predicted from day `MIN_HISTORY` (14) and the member's own days
+take over as they accumulate (partial pooling); alone, from day `MIN_HISTORY_ALONE` (60). The serving rule
+still serves a baseline wherever the walk-forward model does not beat it.
 
 The 80 % interval is conformal rather than Gaussian: a prediction's bounds are the empirical 10th and 90th
 percentiles (finite-sample order statistics) of the residuals of the walk-forward predictions whose actuals
@@ -33,6 +40,7 @@ BASELINES = {
     "baseline_mean_28": "REC_MEAN_28",
 }
 INPUTS = [
+    "ONE",  # the intercept as an input, so the prior and the penalty cover it too (fit_intercept=False)
     "REC_Z",
     "REC7_Z",
     "REC60_Z",
@@ -48,6 +56,12 @@ INPUTS = [
 ]
 LABEL = "TARGET_DEV"
 OUTPUT = "PRED_DEV"
+ALPHA = 10.0  # ridge penalty toward the prior, in days' worth of data per coefficient
+INTERCEPT_PENALTY = 0.1  # the intercept (the member's typical deviation from the mean) is shrunk 10x less
+HUBER_K = 10.0  # recovery points beyond which a residual's loss grows linearly (MAE-like), not squared
+HUBER_ITERATIONS = 8
+MIN_HISTORY = 14  # calendar days before a member's first walk-forward prediction (the prior carries the first weeks)
+MIN_HISTORY_ALONE = 60  # the same for a member with no one to pool with: their own days must carry the model
 INTERVAL_LEVEL = 0.8
 INTERVAL_WINDOW = 180  # newest residuals an interval is taken from: recent enough to follow a drift in error
 INTERVAL_MIN_RESIDUALS = 30  # earlier residuals an interval needs before its coverage is counted
@@ -62,6 +76,7 @@ def model_frame(features: pd.DataFrame) -> pd.DataFrame:
     """Model inputs from the feature frame: personal z-scores and day-of-week dummies (same index)."""
     f = features
     out = pd.DataFrame(index=f.index)
+    out["ONE"] = 1.0
     out["REC_Z"] = _z(f["RECOVERY_SCORE"], f["REC_MEAN_28"], f["REC_SD_28"])
     out["REC7_Z"] = _z(f["REC_MEAN_7"], f["REC_MEAN_28"], f["REC_SD_28"])
     out["REC60_Z"] = _z(f["REC_MEAN_60"], f["REC_MEAN_28"], f["REC_SD_28"])
@@ -80,20 +95,78 @@ def model_frame(features: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def new_estimator(alpha: float = 30.0) -> Any:
+def _trainable(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame[LABEL].notna() & frame["BASE"].notna()]
+
+
+def penalty_diagonal(alpha: float) -> np.ndarray:
+    diag = np.full(len(INPUTS), float(alpha))
+    diag[INPUTS.index("ONE")] *= INTERCEPT_PENALTY
+    return diag
+
+
+def huber_weights(x: np.ndarray, y: np.ndarray, prior: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
+    """Row weights at which the Huber-loss ridge toward `prior` is a weighted least squares (IRLS: a row whose
+    residual exceeds HUBER_K points counts HUBER_K/|residual|, so its loss grows linearly, as in MAE)."""
+    penalty = penalty_diagonal(alpha)
+    w = np.ones(len(y))
+    for _ in range(HUBER_ITERATIONS):
+        coef = _solve(x, y, w, prior, penalty)
+        w = np.minimum(1.0, HUBER_K / np.maximum(np.abs(y - x @ coef), 1e-9))
+    return w
+
+
+def _solve(x: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """argmin_b Σ w (y − x b)² + Σ penalty (b − prior)²."""
+    xw = x * w[:, None]
+    return np.linalg.solve(xw.T @ x + np.diag(penalty), xw.T @ y + penalty * prior)
+
+
+def coefficients(frame: pd.DataFrame, prior: np.ndarray | None = None, alpha: float = ALPHA) -> np.ndarray:
+    """The model's coefficients (one per INPUTS) on the rows with a target and a baseline; the prior alone when
+    there are none. Same solution as `fit`, without an estimator: what the walk-forward refits every block."""
+    train = _trainable(frame)
+    return coefficients_of(train[INPUTS].to_numpy(dtype=float), train[LABEL].to_numpy(dtype=float), prior, alpha)
+
+
+def coefficients_of(x: np.ndarray, y: np.ndarray, prior: np.ndarray | None = None, alpha: float = ALPHA) -> np.ndarray:
+    """`coefficients` on arrays (inputs in INPUTS order, label)."""
+    prior = np.zeros(x.shape[1]) if prior is None else np.asarray(prior, dtype=float)
+    if len(y) == 0:
+        return prior.copy()
+    return _solve(x, y, huber_weights(x, y, prior, alpha), prior, penalty_diagonal(alpha))
+
+
+def new_estimator() -> Any:
     """A Snowpark ML Ridge (fits on pandas locally; the same object logs to the Snowflake registry)."""
     from snowflake.ml.modeling.linear_model import Ridge
 
-    return Ridge(alpha=alpha, input_cols=INPUTS, label_cols=[LABEL], output_cols=[OUTPUT])
+    # alpha ~0: the penalty toward the prior is in the pseudo-rows `fit` adds (sklearn's own shrinks toward 0)
+    return Ridge(
+        alpha=1e-9,
+        fit_intercept=False,
+        input_cols=INPUTS,
+        label_cols=[LABEL],
+        output_cols=[OUTPUT],
+        sample_weight_col="WEIGHT",
+    )
 
 
-def fit(frame: pd.DataFrame, alpha: float = 30.0) -> Any:
-    """Fit on rows with a known target and a 28-day baseline."""
-    train = frame[frame[LABEL].notna() & frame["BASE"].notna()]
-    estimator = new_estimator(alpha)
+def fit(frame: pd.DataFrame, prior: np.ndarray | None = None, alpha: float = ALPHA) -> Any:
+    """The served estimator: a weighted least squares at the Huber weights, with one pseudo-row per coefficient
+    (√penalty on that input, √penalty × prior as its label) — the ridge toward the prior written as data, so a
+    standard Ridge holds the same coefficients as `coefficients` and logs to the registry as one."""
+    prior = np.zeros(len(INPUTS)) if prior is None else np.asarray(prior, dtype=float)
+    train = _trainable(frame)
+    x, y = train[INPUTS].to_numpy(dtype=float), train[LABEL].to_numpy(dtype=float)
+    root = np.sqrt(penalty_diagonal(alpha))
+    rows = pd.DataFrame(np.vstack([x, np.diag(root)]), columns=INPUTS)
+    rows[LABEL] = np.concatenate([y, root * prior])
+    rows["WEIGHT"] = np.concatenate([huber_weights(x, y, prior, alpha) if len(y) else [], np.ones(len(INPUTS))])
+    estimator = new_estimator()
     with warnings.catch_warnings():  # Snowpark ML infers a signature from the sample and says so on every fit
         warnings.simplefilter("ignore", UserWarning)
-        estimator.fit(train[[*INPUTS, LABEL]].reset_index(drop=True))
+        estimator.fit(rows)
     return estimator
 
 
@@ -101,6 +174,11 @@ def predict(estimator: Any, frame: pd.DataFrame) -> np.ndarray:
     """Predicted recovery (0–100) for each row of a model frame."""
     out = estimator.predict(frame[INPUTS].reset_index(drop=True))
     return np.clip(frame["BASE"].to_numpy() + out[OUTPUT].to_numpy(dtype=float), 0, 100)
+
+
+def predict_coefficients(coef: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """`predict` for coefficients from `coefficients`."""
+    return np.clip(frame["BASE"].to_numpy() + frame[INPUTS].to_numpy(dtype=float) @ coef, 0, 100)
 
 
 @dataclass
@@ -139,13 +217,23 @@ class Evaluation:
         }
 
 
+def history_needed(prior: np.ndarray | None) -> int:
+    """Days before a member's first prediction: two weeks on a population prior, two months alone."""
+    return MIN_HISTORY if prior is not None else MIN_HISTORY_ALONE
+
+
 def walk_forward(
-    features: pd.DataFrame, min_history: int = 60, retrain_every: int = 14, alpha: float = 30.0
+    features: pd.DataFrame,
+    min_history: int = MIN_HISTORY,
+    retrain_every: int = 14,
+    prior: np.ndarray | None = None,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """One member's out-of-sample predictions: model and baselines on the same rows.
 
     Rows are eligible once the member has `min_history` calendar days before D, a target, and every
-    baseline defined. The model for a block starting at D0 is trained on rows dated before D0 only.
+    baseline defined. The model for a block starting at D0 is fit on rows dated before D0 only (and the
+    prior, which comes from other members: see `pooling`).
     """
     f = features.sort_values("DATE_KEY").reset_index(drop=True)
     frame = model_frame(f)
@@ -159,7 +247,10 @@ def walk_forward(
     if len(out) == 0:
         return pd.DataFrame(columns=["DATE_KEY", "TARGET_DATE_KEY", "ACTUAL", "model", *BASELINES])
     preds = predict_in_blocks(
-        out, retrain_every, lambda d0: fit(frame.iloc[:d0], alpha), lambda m, rows: predict(m, frame.iloc[rows])
+        out,
+        retrain_every,
+        lambda d0: coefficients(frame.iloc[:d0], prior, alpha),
+        lambda coef, rows: predict_coefficients(coef, frame.iloc[rows]),
     )
     return predictions_frame(f, out, "TARGET_RECOVERY", preds, BASELINES)
 

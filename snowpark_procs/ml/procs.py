@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from snowpark_procs.ml import anomalies, drivers, forecast, journal, sleep_tonight
+from snowpark_procs.ml import anomalies, drivers, forecast, journal, pooling, sleep_tonight
 from snowpark_procs.ml.features import load_features, member_key_for
 from snowpark_procs.ml.registry import open_registry
 
@@ -163,8 +163,11 @@ def backtest(session: Any, member: str) -> dict[str, Any]:
     """Walk-forward evaluation of one member (no writes): metrics per predictor and the serving decision."""
     keys = _members(session, member)
     key = next(iter(keys))
-    features = load_features(session, key)
-    evaluation = forecast.evaluate(forecast.walk_forward(features, MIN_HISTORY, RETRAIN_EVERY))
+    everyone = pooling.by_member(load_features(session))  # the prior is fit on the other members' days
+    features = everyone[key] if key in everyone else load_features(session, key)
+    prior = pooling.out_of_fold_priors(everyone).get(key)
+    walked = forecast.walk_forward(features, forecast.history_needed(prior), RETRAIN_EVERY, prior)
+    evaluation = forecast.evaluate(walked)
     return {"member": member, "model_name": forecast.MODEL_NAME, **evaluation.to_dict()}
 
 
@@ -175,13 +178,17 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
     evaluated_at = _now().isoformat()
     summary: dict[str, Any] = {"version": version, "members": {}}
     rows = []
+    everyone = pooling.by_member(load_features(session))  # one query; each member's prior is the others' fit
+    priors = pooling.out_of_fold_priors(everyone)
     for key, name in _members(session, member).items():
-        features = load_features(session, key)
-        evaluation = forecast.evaluate(forecast.walk_forward(features, MIN_HISTORY, RETRAIN_EVERY))
-        rows += _evaluation_rows(key, forecast.MODEL_NAME, version, evaluation, evaluated_at)
+        features = everyone[key] if key in everyone else load_features(session, key)
+        prior = priors.get(key)
+        start = forecast.history_needed(prior)
+        evaluation = forecast.evaluate(forecast.walk_forward(features, start, RETRAIN_EVERY, prior))
+        rows += _evaluation_rows(key, forecast.MODEL_NAME, version, evaluation, evaluated_at, start, RETRAIN_EVERY)
         frame = forecast.model_frame(features)
-        if frame[forecast.LABEL].notna().sum() >= MIN_HISTORY:
-            estimator = forecast.fit(frame)
+        if frame[forecast.LABEL].notna().sum() >= start:
+            estimator = forecast.fit(frame, prior)
             metrics = {"served_by": evaluation.served_by, "skill": evaluation.skill, **evaluation.metrics["model"]}
             registry.log_model(estimator, model_name=model_name_for(key), version_name=version, metrics=metrics)
         tonight = forecast.evaluate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from snowpark_procs.ml import forecast, procs
+from snowpark_procs.ml import forecast, pooling, procs
 from snowpark_procs.ml.features import feature_columns
 
 
@@ -140,3 +140,108 @@ def test_too_few_residuals_leave_an_interval_side_open_not_a_crash():
     assert procs._interval(90.0, -12.5, 14.0) == (77.5, 100.0)
     empty = forecast.evaluate(_predictions(0.0).iloc[0:0])
     assert empty.metrics["model"]["interval_n"] == 0 and empty.to_dict()["interval"]["n"] == 0
+
+
+def _member(n: int, effect: float, seed: int, noise: float = 5.0) -> pd.DataFrame:
+    """A member's feature frame whose next-day recovery is the 28-day mean + `effect` × today's HRV z-score
+    + noise (the baselines know nothing of HRV): HRV_MEAN_28 = 0 and HRV_SD_28 = 1 make HRV_Z the raw value."""
+    rng = np.random.default_rng(seed)
+    f = pd.DataFrame(0.0, index=range(n), columns=feature_columns())
+    f["HRV_RMSSD_MS"] = rng.standard_normal(n)
+    f["HRV_SD_28"] = 1.0
+    for col in ("RECOVERY_SCORE", "REC_MEAN_7"):
+        f[col] = 60 + 12 * rng.standard_normal(n)
+    f["REC_MEAN_28"] = 60.0
+    f["REC_SD_28"] = 15.0
+    f["NEXT_DAY_OF_WEEK"] = (np.arange(n) % 7) + 1
+    f["TARGET_RECOVERY"] = (60 + effect * f["HRV_RMSSD_MS"] + noise * rng.standard_normal(n)).clip(0, 100)
+    f.loc[n - 1, "TARGET_RECOVERY"] = np.nan  # tomorrow is not known yet
+    start = pd.Timestamp("2025-01-01") + pd.Timedelta(days=seed)
+    f["DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range(start, periods=n)]
+    f["TARGET_DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range(start + pd.Timedelta(days=1), periods=n)]
+    f["MEMBER_KEY"] = f"m{seed}"
+    return f
+
+
+def test_the_registered_model_holds_the_walk_forward_coefficients():
+    """The walk-forward refits in numpy (`coefficients`); the Ridge logged to the registry (`fit`, the prior as
+    pseudo-rows and the Huber weights as sample weights) must predict exactly what was evaluated."""
+    frame = forecast.model_frame(_member(200, 10.0, seed=1))
+    prior = np.linspace(-2, 2, len(forecast.INPUTS))
+    expected = forecast.predict_coefficients(forecast.coefficients(frame, prior), frame)
+    np.testing.assert_allclose(forecast.predict(forecast.fit(frame, prior), frame), expected, atol=1e-6)
+    coef = np.ravel(forecast.fit(frame, prior).to_sklearn().coef_)
+    np.testing.assert_allclose(coef, forecast.coefficients(frame, prior), atol=1e-6)
+
+
+def test_crash_days_do_not_drag_every_prediction():
+    """One day in ten a crash 40 points below the usual (illness, a night out): a squared loss lowers every
+    forecast by ~4 points to meet them, the Huber loss (linear beyond HUBER_K, like the MAE it is judged by)
+    barely moves, so the typical day's forecast stays near the truth."""
+    f = _member(400, 10.0, seed=2, noise=3.0)
+    crash = np.arange(len(f)) % 10 == 0
+    f.loc[crash, "TARGET_RECOVERY"] -= 40
+    frame = forecast.model_frame(f)
+    clean = frame[~crash & frame[forecast.LABEL].notna()]
+    truth = 60 + 10 * f.loc[clean.index, "HRV_RMSSD_MS"]
+    error = np.abs(forecast.predict(forecast.fit(frame), clean) - truth)
+    assert error.mean() < 1.5, error.mean()
+    ls = np.linalg.lstsq(clean[forecast.INPUTS].to_numpy(), clean[forecast.LABEL].to_numpy(), rcond=None)[0]
+    assert abs(forecast.coefficients(frame)[0] - ls[0]) < 1.5  # and on clean days it is the least squares fit
+
+
+def test_the_prior_carries_a_new_member_until_their_own_days_take_over():
+    prior = np.zeros(len(forecast.INPUTS))
+    prior[forecast.INPUTS.index("HRV_Z")] = 10.0
+    hrv = forecast.INPUTS.index("HRV_Z")
+    own = forecast.model_frame(_member(800, 4.0, seed=3))
+    assert forecast.coefficients(own.iloc[0:0], prior)[hrv] == 10.0  # no days: the prior
+    assert 5.0 < forecast.coefficients(own.iloc[:14], prior)[hrv] < 9.0  # two weeks: both count (ALPHA = 10 days)
+    assert abs(forecast.coefficients(own, prior)[hrv] - 4.0) < 0.5  # two years: the member's own relation
+    assert abs(forecast.coefficients(own.iloc[:14])[hrv]) < 4.0  # alone, two weeks shrink toward 0 (the mean)
+
+
+def test_a_members_prior_is_fit_on_other_members_days_only():
+    """Out of fold by member: nothing of a member's own days — past or future — reaches their prior."""
+    members = {f"m{s}": _member(300, 10.0, seed=s) for s in range(pooling.FOLDS + 2)}  # folds of 1 and 2 members
+    priors = pooling.out_of_fold_priors(members)
+    changed = dict(members)
+    changed["m0"] = members["m0"].assign(TARGET_RECOVERY=members["m0"]["TARGET_RECOVERY"][::-1].to_numpy())
+    np.testing.assert_allclose(pooling.out_of_fold_priors(changed)["m0"], priors["m0"])
+    assert not np.allclose(pooling.out_of_fold_priors(changed)["m1"], priors["m1"])
+    hrv = forecast.INPUTS.index("HRV_Z")
+    assert all(abs(p[hrv] - 10.0) < 1.0 for p in priors.values())
+    alone = pooling.out_of_fold_priors({"m0": members["m0"]})
+    assert alone["m0"] is None  # no one else: no prior, and the member's own two months before a forecast
+    assert forecast.history_needed(alone["m0"]) == 60 and forecast.history_needed(priors["m0"]) == 14
+
+
+def test_a_member_with_14_to_60_days_is_served_from_the_population_prior():
+    """A member with 50 days is predicted from day 14 (not 60) by the other members' relation and beats every
+    baseline on the walk-forward; alone, the same days give a weaker model. A member unlike the population
+    (recovery unrelated to HRV) is not served the prior's model: the walk-forward shows it losing."""
+    others = {f"m{s}": _member(365, 10.0, seed=s) for s in range(10, 16)}
+    new = _member(50, 10.0, seed=1)
+    priors = pooling.out_of_fold_priors({**others, "new": new})
+    walked = forecast.walk_forward(new, forecast.MIN_HISTORY, 14, priors["new"])
+    assert forecast.MIN_HISTORY == 14 and len(walked) == 50 - 14 - 1
+    pooled = forecast.evaluate(walked)
+    assert pooled.served_by == "model" and pooled.skill > 0.3, pooled.reason
+    alone = forecast.evaluate(forecast.walk_forward(new, forecast.MIN_HISTORY, 14))
+    assert alone.metrics["model"]["mae"] > pooled.metrics["model"]["mae"]
+    unlike = _member(50, 0.0, seed=2)
+    prior = pooling.out_of_fold_priors({**others, "unlike": unlike})["unlike"]
+    judged = forecast.evaluate(forecast.walk_forward(unlike, forecast.MIN_HISTORY, 14, prior))
+    assert judged.served_by == judged.best_baseline and judged.skill < 0
+
+
+def test_walk_forward_with_a_prior_does_not_depend_on_later_targets():
+    f = _member(200, 10.0, seed=4)
+    prior = np.full(len(forecast.INPUTS), 0.5)
+    first = forecast.walk_forward(f, forecast.MIN_HISTORY, 14, prior)
+    changed = f.copy()
+    changed.loc[120:, "TARGET_RECOVERY"] -= 30  # targets known only after day 120 (tomorrow stays unknown)
+    second = forecast.walk_forward(changed, forecast.MIN_HISTORY, 14, prior)
+    early = first["DATE_KEY"] <= f.loc[120, "DATE_KEY"]
+    np.testing.assert_allclose(first.loc[early, "model"], second.loc[early, "model"])
+    assert not np.allclose(first.loc[~early, "model"], second.loc[~early, "model"])
