@@ -529,7 +529,7 @@ def what_if_sleep(session: Session, member: str, planned_sleep_hours: float) -> 
     }
     if decision["PREDICTOR"] == "model":
         name = model_name_for(key)
-        model = open_registry(session).get_model(name).version(decision["MODEL_VERSION"]).load()
+        model: Any = open_registry(session).get_model(name).version(decision["MODEL_VERSION"]).load()  # a Ridge
         value = float(forecast.predict(model, what_if_frame(latest, planned_sleep_hours))[0])
         coef = dict(zip(forecast.INPUTS, map(float, model.to_sklearn().coef_.ravel()), strict=True))
         out.update(uses_sleep=True, sleep_coefficient=coef["SLEEP_Z"], note="served model, sleep input set to the plan")

@@ -60,7 +60,7 @@ def _amount(driver: str, value: object) -> str:
     return "not recorded" if pd.isna(number) else f"{float(number) * scale:.1f} {unit}".rstrip()
 
 
-def recovery_drivers() -> None:
+def recovery_drivers(f: queries.Filters) -> None:
     """What drove the newest explained recovery in the range: per-driver contributions, in recovery points."""
     st.subheader("What drove today's recovery")
     if DRIVERS_TABLE not in ui.existing_tables():
@@ -130,7 +130,7 @@ def recovery_drivers() -> None:
     )
 
 
-recovery_drivers()
+recovery_drivers(f)
 
 
 tonight = data.get("sleep_tonight")
@@ -186,7 +186,8 @@ else:
     st.caption(
         "Versions in range: "
         + "; ".join(
-            f"{v} served by {s} on {n} day(s)" for (v, s), n in preds.groupby(["VERSION", "SERVED"]).size().items()
+            f"{r.VERSION} served by {r.SERVED} on {r.N} day(s)"
+            for r in preds.groupby(["VERSION", "SERVED"]).size().reset_index(name="N").itertuples()
         )
     )
     band = (
