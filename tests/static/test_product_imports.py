@@ -76,3 +76,16 @@ def test_a_planted_import_in_a_procedure_body_is_found(tmp_path):
     planted = tmp_path / "proc.sql"
     planted.write_text("CREATE PROCEDURE P() RETURNS INT LANGUAGE PYTHON AS $$\nfrom infra.local import x\n$$;\n")
     assert len(infra_imports(planted)) == 1
+
+
+def test_the_product_opens_no_session_of_its_own():
+    """Handlers get their session from the CALL, the dashboard from get_active_session(): a session builder in the
+    product would be a local stand-in (infra/local/dashboard_session.py opens the local dashboard's)."""
+    builders = [
+        f"{path}:{node.lineno}"
+        for path in _product_files()
+        if path.suffix == ".py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "builder"
+    ]
+    assert builders == []
