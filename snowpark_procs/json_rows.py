@@ -32,6 +32,15 @@ def rows_json(rows: Sequence[Sequence[Any]]) -> str:
     return json.dumps(cleaned, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def flattened(types: Sequence[str | None], names: Sequence[str] | None = None) -> str:
+    """`SELECT r.value[0]::TYPE [AS name], … FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS r`: the rows of one bound
+    JSON array (rows_json) as a relation, for an INSERT, or the USING of a DELETE or MERGE."""
+    items = [f"r.value[{i}]" + (f"::{t}" if t else "") for i, t in enumerate(types)]
+    if names is not None:
+        items = [f"{item} AS {name}" for item, name in zip(items, names, strict=True)]
+    return f"SELECT {', '.join(items)} FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS r"
+
+
 def insert_json_rows(
     session: Session,
     table: str,
@@ -49,8 +58,7 @@ def insert_json_rows(
         raise ValueError(f"{len(columns)} columns but {len(types)} types")
     if not rows:
         return 0
-    select = ", ".join(f"r.value[{i}]" + (f"::{t}" if t else "") for i, t in enumerate(types))
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS r"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) {flattened(types)}"
     if where:
         sql += f" WHERE {where}"
     inserted = session.sql(sql, params=[rows_json(rows)]).collect()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from snowpark_procs.json_rows import insert_json_rows, json_value
+from snowpark_procs.json_rows import flattened, insert_json_rows, json_value, rows_json
 from snowpark_procs.ml import anomalies, drivers, forecast, journal, sleep_tonight
 from snowpark_procs.ml.features import load_features, member_key_for
 from snowpark_procs.ml.registry import open_registry
@@ -364,8 +364,8 @@ def keep_history(session: Session, key: str, rows_by_model: dict[str, list[list[
 
 
 def _served(session: Session) -> pd.DataFrame:
-    """The newest evaluation's served predictor per member and model."""
-    frame = session.sql(
+    """The newest evaluation's served predictor per member and model (unquoted names: upper-case columns)."""
+    return session.sql(
         """
 WITH newest AS (
     SELECT e.MEMBER_KEY, e.MODEL_NAME, MAX(e.EVALUATED_AT) AS EVALUATED_AT
@@ -379,8 +379,6 @@ JOIN newest AS n
 WHERE e.IS_SERVED
 """
     ).to_pandas()
-    frame.columns = [str(c).upper() for c in frame.columns]
-    return frame
 
 
 def _interval(value: float, q10: Any, q90: Any) -> tuple[float, float]:
@@ -441,11 +439,13 @@ def score(session: Session) -> dict[str, Any]:
                 FORECAST,
             ]
         )
-    for row in rows:  # a re-run for the same target, model and version replaces its forecast
+    if rows:  # a re-run for the same target, model and version replaces its forecast: one DELETE … USING the rows
+        # https://docs.snowflake.com/en/sql-reference/sql/delete (USING)
+        keys = PREDICTION_COLUMNS[:4]
         session.sql(
-            "DELETE FROM ML.FACT_PREDICTIONS WHERE MEMBER_KEY = ? AND TARGET_DATE_KEY = ? AND MODEL_NAME = ? "
-            "AND MODEL_VERSION = ? AND KIND = 'FORECAST'",
-            params=[row[0], row[1], row[2], row[3]],
+            f"DELETE FROM ML.FACT_PREDICTIONS AS p USING ({flattened(PREDICTION_TYPES[:4], keys)}) AS n "
+            f"WHERE p.KIND = '{FORECAST}' AND " + " AND ".join(f"p.{k} = n.{k}" for k in keys),
+            params=[rows_json([row[:4] for row in rows])],
         ).collect()
     written = _insert(session, "ML.FACT_PREDICTIONS", PREDICTION_COLUMNS, PREDICTION_TYPES, rows)
     return {"predictions": written, "driver_rows": explained}
