@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 demo: env                ## start the local stack, deploy, run the pipeline end to end, print a summary
 	$(BIN)/whoop demo
 
-test: env                ## lint, preflight (Snowflake's Native App rules), then the test suite with coverage
+test: env                ## lint, type-check, preflight (Snowflake's Native App rules), then the test suite with coverage
 	$(BIN)/ruff check .
+	$(BIN)/pyright  # snowpark_procs/ and app/ ([tool.pyright] in pyproject.toml)
 	$(BIN)/whoop preflight
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/python tests/coverage_gate.py

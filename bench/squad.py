@@ -30,6 +30,9 @@ def _render_seconds(url: str, visits: int) -> list[float]:
     """Seconds per AppTest run of the Squad page against `url`, each in a new session."""
     from streamlit.testing.v1 import AppTest
 
+    from infra.local import dashboard_session
+
+    dashboard_session.install()
     saved = {k: os.environ.get(k) for k in ("WHOOP_DASHBOARD_WAREHOUSE", "WHOOP_DASHBOARD_ROLE")}
     os.environ["WHOOP_DASHBOARD_WAREHOUSE"] = url
     os.environ["WHOOP_DASHBOARD_ROLE"] = "app_admin"

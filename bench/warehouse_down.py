@@ -8,8 +8,9 @@ crash or `kill -9` would end it. Before the fix the connector retried a dead war
   is down: launch to exit 1 with "cannot reach the local warehouse at …".
 - `warehouse_down_mid_statement_seconds`: a statement in flight (a procedure that would run for minutes) when the
   warehouse is killed, on a connection from `pipeline.connect` (what every CLI command uses): kill to error.
-- `warehouse_down_dashboard_seconds`: the dashboard's session adapter (app/streamlit/whoop_session.py, holding a
-  cached session) after the kill: until it raises the same one line.
+- `warehouse_down_dashboard_seconds`: the dashboard's session (app/streamlit/whoop_session.py, on the local session
+  infra/local/dashboard_session.py puts in place, holding a cached session) after the kill: until it raises the
+  same one line.
 - `warehouse_down_dashboard_recovery_seconds`: the warehouse restarted on the same data, the same dashboard
   process's next statement: until it has rows again (no dashboard restart).
 """
@@ -112,6 +113,10 @@ def _whoop_session(url: str) -> Any:
         sys.path.insert(0, str(APP_DIR))
     os.environ["WHOOP_DASHBOARD_WAREHOUSE"] = url
     import whoop_session
+
+    from infra.local import dashboard_session
+
+    dashboard_session.install()  # as `make app` does: the app's get_active_session() is the local warehouse's
 
     return whoop_session
 

@@ -10,9 +10,12 @@ is safe whichever user CURRENT_USER() names inside the Streamlit: sql/ops/10_mem
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from snowpark_procs.member_names import check as check_member
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 VIEWER_SCHEMA = "VIEWER"
 SOURCE_SCHEMAS = ("GOLD", "ML")
@@ -46,7 +49,9 @@ def viewer_user(raw: str) -> str:
     return name.upper()
 
 
-def grant_member_access(session: Any, member: str, viewer: str, relation: str, viewer_email: str | None = None) -> str:
+def grant_member_access(
+    session: Session, member: str, viewer: str, relation: str, viewer_email: str | None = None
+) -> str:
     """GRANT_MEMBER_ACCESS: `viewer` may see `member` (as the athlete themself, or as a coach)."""
     check_member(member)
     user = viewer_user(viewer)
@@ -79,7 +84,7 @@ def grant_member_access(session: Any, member: str, viewer: str, relation: str, v
     return f"{user} may see {member} ({kind})"
 
 
-def revoke_member_access(session: Any, member: str, viewer: str) -> str:
+def revoke_member_access(session: Session, member: str, viewer: str) -> str:
     """REVOKE_MEMBER_ACCESS: `viewer` no longer sees `member`."""
     check_member(member)
     user = viewer_user(viewer)
@@ -94,7 +99,7 @@ def revoke_member_access(session: Any, member: str, viewer: str) -> str:
     return f"{user} no longer sees {member}"
 
 
-def member_tables(session: Any) -> list[tuple[str, str, str, list[str]]]:
+def member_tables(session: Session) -> list[tuple[str, str, str, list[str]]]:
     """(schema, table, key column, columns) of every table VIEWER covers, columns in table order."""
     ops = ", ".join(f"'{t}'" for t in OPS_TABLES)
     schemas = ", ".join(f"'{s}'" for s in SOURCE_SCHEMAS)
@@ -125,7 +130,7 @@ def view_sql(schema: str, table: str, key: str, columns: list[str]) -> str:
     )
 
 
-def build_viewer_views(session: Any) -> dict:
+def build_viewer_views(session: Session) -> dict:
     """BUILD_VIEWER_VIEWS: (re)create VIEWER.<table> for every member table, and grant it to app_viewer
     (CREATE OR REPLACE drops a view's grants)."""
     tables = member_tables(session)

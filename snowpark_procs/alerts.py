@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 RULES = ("anomaly_flagged", "red_recovery_streak", "sleep_debt", "data_stale", "needs_reauthorization")
 TITLES = {
@@ -109,7 +112,7 @@ def message(rule: str, member: str, reason: str, description: str | None) -> tup
     return subject, athlete, coach
 
 
-def evaluate(session: Any) -> dict:
+def evaluate(session: Session) -> dict:
     """EVALUATE_MEMBER_ALERTS: open events for rules that started to hold, close those that stopped."""
     run_id = uuid.uuid4().hex
     rules = session.sql(
@@ -165,7 +168,7 @@ def evaluate(session: Any) -> dict:
     }
 
 
-def mark_deliveries(session: Any, ids: str, status: str, detail: str | None) -> str:
+def mark_deliveries(session: Session, ids: str, status: str, detail: str | None) -> str:
     """MARK_ALERT_DELIVERIES: the sender reports what became of pending deliveries (SENT or FAILED)."""
     wanted = (status or "").strip().upper()
     if wanted not in DELIVERY_STATUSES:

@@ -5,10 +5,13 @@ imports so every handler can use it without widening its PACKAGES."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 
-def app_name(session: Any) -> str:
+def app_name(session: Session) -> str:
     """The application's name (the database the procedure runs in), as a plain upper-case identifier part."""
     rows = session.sql("SELECT CURRENT_DATABASE()").collect()
     name = str(rows[0][0] if rows and rows[0][0] else session.get_current_database() or "").strip('"')

@@ -16,12 +16,15 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import jinja2
 from snowflake.connector.util_text import split_statements
 
 from snowpark_procs.app_name import app_name
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 ALERT_TEMPLATE = "02_data_quality_alert.sql"
 WAREHOUSE_OPTIONS = "WAREHOUSE_SIZE = 'XSMALL' AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE"
@@ -42,7 +45,7 @@ def _import_directory() -> Path:
     return Path(sys._xoptions["snowflake_import_directory"])  # type: ignore[attr-defined]
 
 
-def _run_template(session: Any, path: Path, app_warehouse: str) -> int:
+def _run_template(session: Session, path: Path, app_warehouse: str) -> int:
     ran = 0
     for statement in statements(render(path.read_text(), app_warehouse)):
         session.sql(statement).collect()
@@ -50,13 +53,13 @@ def _run_template(session: Any, path: Path, app_warehouse: str) -> int:
     return ran
 
 
-def ensure_warehouse(session: Any) -> str:
+def ensure_warehouse(session: Session) -> str:
     name = f"{app_name(session)}_WH"
     session.sql(f"CREATE WAREHOUSE IF NOT EXISTS {name} {WAREHOUSE_OPTIONS}").collect()
     return name
 
 
-def build_gold(session: Any) -> dict:
+def build_gold(session: Session) -> dict:
     """BUILD_GOLD: the app's warehouse, then every Gold file it imports, in file-name order (layer order)."""
     name = ensure_warehouse(session)
     files = sorted(p for p in _import_directory().iterdir() if p.suffix == ".sql" and p.name != ALERT_TEMPLATE)
@@ -66,7 +69,7 @@ def build_gold(session: Any) -> dict:
     return {"warehouse": name, "files": len(ran), "statements": sum(ran.values())}
 
 
-def create_alert(session: Any) -> str:
+def create_alert(session: Session) -> str:
     """CREATE_DATA_QUALITY_ALERT: the alert on the app's warehouse (needs EXECUTE ALERT, the consumer's grant)."""
     name = ensure_warehouse(session)
     _run_template(session, _import_directory() / ALERT_TEMPLATE, name)

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snowpark_procs import secrets
 from snowpark_procs.ingest import APP_MANAGED, CLIENT_ALIAS, oauth_secret, token_provider, token_secret
 from snowpark_procs.members import configure_egress
 from snowpark_procs.whoop.client import WhoopClient
 from snowpark_procs.whoop.errors import ReauthorizationRequired, WhoopApiError
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 PURGED_SCHEMAS = ("BRONZE", "SILVER", "OPS", "CONFIG", "ML")
 # member columns and which identifier each holds
@@ -33,7 +36,7 @@ MEMBER_COLUMNS = {
 EXPORT_STAGE = "BRONZE.EXPORT_STAGE"
 
 
-def main(session: Any, member: str) -> dict:
+def main(session: Session, member: str) -> dict:
     """Handler of FORGET_MEMBER; returns what was done (counts only)."""
     rows = session.sql(
         "SELECT MEMBER_NAME, WHOOP_USER_ID, AUTH_MODE FROM CONFIG.MEMBERS WHERE MEMBER_NAME = ?", params=[member]
@@ -61,7 +64,7 @@ def main(session: Any, member: str) -> dict:
     return {"erasure_id": run_id, "whoop_access": revoked, "rows_deleted": deleted}
 
 
-def _revoke(session: Any, member: str, mode: str) -> str:
+def _revoke(session: Session, member: str, mode: str) -> str:
     """End the member's WHOOP grant; a grant that no longer works is already as good as gone."""
     settings = dict(session.sql("SELECT SETTING_KEY, SETTING_VALUE FROM CONFIG.SETTINGS").collect())
     client_conf = json.loads(secrets.read_generic(CLIENT_ALIAS) or "{}")
@@ -76,7 +79,7 @@ def _revoke(session: Any, member: str, mode: str) -> str:
     return "revoked"
 
 
-def _purge_tables(session: Any, values: dict[str, Any]) -> dict[str, int]:
+def _purge_tables(session: Session, values: dict[str, Any]) -> dict[str, int]:
     schemas = ", ".join(f"'{s}'" for s in PURGED_SCHEMAS)
     columns = session.sql(
         "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS AS c "
@@ -110,7 +113,7 @@ def _purge_tables(session: Any, values: dict[str, Any]) -> dict[str, int]:
     return deleted
 
 
-def _forget_secrets(session: Any, member: str) -> None:
+def _forget_secrets(session: Session, member: str) -> None:
     """Unbind, then drop the member's own secrets (token and OAUTH2): no other member's secret is touched.
 
     The member's CONFIG.MEMBERS row is already purged, so configure_egress binds everyone but them.
@@ -124,7 +127,7 @@ def _forget_secrets(session: Any, member: str) -> None:
         session.sql(f"DROP SECRET IF EXISTS {name}").collect()
 
 
-def _refresh_gold(session: Any) -> None:
+def _refresh_gold(session: Session) -> None:
     """Derived rows go with the next refresh; refresh Gold now so the member is gone at once (a refresh
     of a table refreshes the dynamic tables it reads first)."""
     shown = session.sql("SHOW DYNAMIC TABLES").collect()

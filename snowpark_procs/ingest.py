@@ -25,13 +25,17 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from snowpark_procs import member_names, secrets, task_run
+from snowpark_procs.json_rows import insert_json_rows
 from snowpark_procs.whoop.client import RateLimiter, WhoopClient
 from snowpark_procs.whoop.errors import ReauthorizationRequired, WhoopApiError
 from snowpark_procs.whoop.models import RESOURCES, record_key
 from snowpark_procs.whoop.tokens import AppManagedTokens, SnowflakeManagedTokens, TokenProvider
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 API_VERSION = "v2"
 CLIENT_ALIAS = "whoop_client"
@@ -45,9 +49,17 @@ BRONZE_TABLES = {
     "profile": "BRONZE.RAW_PROFILE",
     "body": "BRONZE.RAW_BODY",
 }
-_COLUMNS = (
-    "INGEST_BATCH_ID, LOADED_AT, MEMBER_ID, SOURCE, API_VERSION, RECORD_KEY, RECORD_UPDATED_AT, PAYLOAD_HASH, PAYLOAD"
-)
+_COLUMNS = [
+    "INGEST_BATCH_ID",
+    "LOADED_AT",
+    "MEMBER_ID",
+    "SOURCE",
+    "API_VERSION",
+    "RECORD_KEY",
+    "RECORD_UPDATED_AT",
+    "PAYLOAD_HASH",
+    "PAYLOAD",
+]
 
 
 @dataclass
@@ -89,7 +101,7 @@ def _identifier_part(member: str) -> str:
     return member_names.check(member)
 
 
-def main(session: Any, resources: str = "all", backfill_from: str | None = None, overlap_days: int = 3) -> dict:
+def main(session: Session, resources: str = "all", backfill_from: str | None = None, overlap_days: int = 3) -> dict:
     """Handler of the INGEST_WHOOP procedure; returns a summary of the run."""
     run_id = uuid.uuid4().hex
     wanted = list(RESOURCES) if resources.strip().lower() == "all" else [r.strip() for r in resources.split(",")]
@@ -192,7 +204,7 @@ def task_return_value(summary: dict[str, Any]) -> str:
 
 
 def token_provider(
-    session: Any,
+    session: Session,
     member: str,
     mode: str,
     settings: dict[str, str],
@@ -272,7 +284,7 @@ def _oauth_reader(alias: str) -> Callable[[], str]:
 
 
 def _ingest_member(
-    session: Any,
+    session: Session,
     client: WhoopClient,
     run_id: str,
     member: str,
@@ -325,7 +337,7 @@ def _ingest_member(
 
 
 def _write_pages(
-    session: Any,
+    session: Session,
     run_id: str,
     resource: str,
     pages: list[list[dict]],
@@ -348,7 +360,7 @@ def _write_pages(
     return high_water
 
 
-def _move_watermark(session: Any, member: str, resource: str, high_water: datetime) -> None:
+def _move_watermark(session: Session, member: str, resource: str, high_water: datetime) -> None:
     session.sql(
         "MERGE INTO OPS.WATERMARKS AS w "
         "USING (SELECT ? AS MEMBER_NAME, ? AS RESOURCE, CAST(? AS TIMESTAMP_NTZ) AS HIGH_WATER) s "
@@ -474,7 +486,7 @@ class PageFetcher:
 
 
 def _write_bronze(
-    session: Any, run_id: str, resource: str, path: str, records: list[dict], user_id: int | None = None
+    session: Session, run_id: str, resource: str, path: str, records: list[dict], user_id: int | None = None
 ) -> int:
     """Insert the payload versions (of one or more pages) that Bronze does not hold yet; returns how many were new.
 
@@ -506,19 +518,18 @@ def _write_bronze(
             ]
         )
     table = BRONZE_TABLES[resource]
-    inserted = session.sql(
-        f"INSERT INTO {table} ({_COLUMNS}) "
-        "SELECT r.value[0]::STRING, r.value[1]::TIMESTAMP_NTZ, r.value[2]::NUMBER, r.value[3]::STRING, "
-        "r.value[4]::STRING, r.value[5]::STRING, r.value[6]::TIMESTAMP_NTZ, r.value[7]::STRING, r.value[8] "
-        "FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS r "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS b WHERE b.PAYLOAD_HASH = r.value[7]::STRING)",
-        params=[json.dumps(rows, sort_keys=True, separators=(",", ":"))],  # payloads as canonical as hashed
-    ).collect()
-    return int(inserted[0][0]) if inserted else 0
+    return insert_json_rows(
+        session,
+        table,
+        _COLUMNS,
+        ["STRING", "TIMESTAMP_NTZ", "NUMBER", "STRING", "STRING", "STRING", "TIMESTAMP_NTZ", "STRING", None],
+        rows,  # payloads travel as canonical as they are hashed (json_rows.rows_json sorts keys)
+        where=f"NOT EXISTS (SELECT 1 FROM {table} AS b WHERE b.PAYLOAD_HASH = r.value[7]::STRING)",
+    )
 
 
 def _log_run(
-    session: Any,
+    session: Session,
     run_id: str,
     member: str,
     started: datetime,

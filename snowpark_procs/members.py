@@ -27,7 +27,7 @@ bound to it) moves each member without a secret of their own into one and emptie
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from snowpark_procs import secrets
 from snowpark_procs.app_name import app_name
@@ -40,6 +40,9 @@ from snowpark_procs.ingest import (
     token_alias,
     token_secret,
 )
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 CLIENT_SECRET = "CONFIG.WHOOP_CLIENT"
 LEGACY_TOKENS_SECRET = "CONFIG.WHOOP_REFRESH_TOKENS"  # the pre-migration shared map; bound only to the migration
@@ -56,17 +59,17 @@ SCOPES = ("offline", "read:recovery", "read:cycles", "read:workout", "read:sleep
           "read:body_measurement")  # fmt: skip
 
 
-def eai_name(session: Any) -> str:
+def eai_name(session: Session) -> str:
     """The app's external access integration: <APP>_WHOOP_EAI (account-level, so named after the app)."""
     return f"{app_name(session)}_WHOOP_EAI"
 
 
-def integration_name(session: Any) -> str:
+def integration_name(session: Session) -> str:
     """The app's API_AUTHENTICATION security integration: <APP>_WHOOP_OAUTH."""
     return f"{app_name(session)}_WHOOP_OAUTH"
 
 
-def register(session: Any, member: str, refresh_token: str, whoop_user_id: int) -> str:
+def register(session: Session, member: str, refresh_token: str, whoop_user_id: int) -> str:
     """REGISTER_MEMBER: the member's own secret holds their refresh token; nothing shared is read or written."""
     member = member.strip()
     if not member or not refresh_token:
@@ -88,14 +91,14 @@ def register(session: Any, member: str, refresh_token: str, whoop_user_id: int) 
     return f"member {member} registered"
 
 
-def _create_token_secret(session: Any, member: str, secret: str) -> None:
+def _create_token_secret(session: Session, member: str, secret: str) -> None:
     session.sql(
         f"CREATE SECRET IF NOT EXISTS {secret} TYPE = GENERIC_STRING SECRET_STRING = '' "
         f"COMMENT = 'Current WHOOP refresh token of member {member}; rewritten after every rotation'"
     ).collect()
 
 
-def _name_is_free(session: Any, member: str, secret: str) -> None:
+def _name_is_free(session: Session, member: str, secret: str) -> None:
     """Secret names are upper-cased: two members differing only in case would share one."""
     clash = session.sql(
         "SELECT MEMBER_NAME FROM CONFIG.MEMBERS WHERE UPPER(MEMBER_NAME) = UPPER(?) AND MEMBER_NAME <> ?",
@@ -105,7 +108,7 @@ def _name_is_free(session: Any, member: str, secret: str) -> None:
         raise ValueError(f"member {clash[0][0]!r} already uses the secret {secret}")
 
 
-def connect_oauth(session: Any, member: str, whoop_user_id: int) -> dict:
+def connect_oauth(session: Session, member: str, whoop_user_id: int) -> dict:
     """CONNECT_MEMBER_OAUTH: a Snowflake-managed member: integration, OAUTH2 secret, bindings; then consent.
 
     The security integration is (re)written from the stored client credentials and the configured
@@ -160,7 +163,7 @@ def connect_oauth(session: Any, member: str, whoop_user_id: int) -> dict:
     }
 
 
-def start_oauth(session: Any, member: str) -> str:
+def start_oauth(session: Session, member: str) -> str:
     """START_MEMBER_OAUTH: SYSTEM$START_OAUTH_FLOW on the member's OAUTH2 secret, which only the app can name.
 
     A stored procedure runs in its caller's session, so START and FINISH called from one worksheet session are one
@@ -176,13 +179,13 @@ def start_oauth(session: Any, member: str) -> str:
     return str(session.sql(f"SELECT SYSTEM$START_OAUTH_FLOW('{qualified}')").collect()[0][0])
 
 
-def finish_oauth(session: Any, query_string: str) -> str:
+def finish_oauth(session: Session, query_string: str) -> str:
     """FINISH_MEMBER_OAUTH: SYSTEM$FINISH_OAUTH_FLOW with the query string WHOOP redirected the browser to."""
     session.sql("SELECT SYSTEM$FINISH_OAUTH_FLOW(?)", params=[query_string.strip()]).collect()
     return "member authorized: their OAUTH2 secret now holds a refresh token"
 
 
-def configure_egress(session: Any) -> str:
+def configure_egress(session: Session) -> str:
     """CONFIGURE_EGRESS: network rule, the app's EAI listing exactly the secrets in use, every binding.
 
     Idempotent: run on install, on every upgrade (after the procedures were re-created without bindings)
@@ -214,7 +217,7 @@ def configure_egress(session: Any) -> str:
     return f"egress through {eai}: {len(members)} member secret(s) bound{moved}"
 
 
-def _ensure_network_rule(session: Any) -> None:
+def _ensure_network_rule(session: Session) -> None:
     """Create the rule when absent, else set its hosts: never CREATE OR REPLACE a rule the EAI uses."""
     schema, name = NETWORK_RULE.split(".")
     values = ", ".join(_literal(h) for h in WHOOP_HOSTS)
@@ -226,7 +229,7 @@ def _ensure_network_rule(session: Any) -> None:
         ).collect()
 
 
-def _config_secrets(session: Any) -> set[str]:
+def _config_secrets(session: Session) -> set[str]:
     """The secrets in the CONFIG schema, as CONFIG.<NAME> (binding a missing secret is an error)."""
     rows = session.sql("SHOW SECRETS IN SCHEMA CONFIG").collect()
     names = set()
@@ -237,7 +240,7 @@ def _config_secrets(session: Any) -> set[str]:
     return names
 
 
-def _member_secrets(session: Any, existing: set[str]) -> list[tuple[str, str, str]]:
+def _member_secrets(session: Session, existing: set[str]) -> list[tuple[str, str, str]]:
     """(alias, secret, mode) of each member's secret for their AUTH_MODE, where that secret exists."""
     rows = session.sql("SELECT MEMBER_NAME, AUTH_MODE FROM CONFIG.MEMBERS ORDER BY MEMBER_NAME").collect()
     out = []
@@ -255,7 +258,7 @@ def _member_secrets(session: Any, existing: set[str]) -> list[tuple[str, str, st
     return out
 
 
-def _allow(session: Any, eai: str, integration: str, members: list[tuple[str, str, str]], legacy: bool) -> None:
+def _allow(session: Session, eai: str, integration: str, members: list[tuple[str, str, str]], legacy: bool) -> None:
     allowed = [CLIENT_SECRET] + [secret for _, secret, _ in members] + ([LEGACY_TOKENS_SECRET] if legacy else [])
     oauth = integration if any(mode == SNOWFLAKE_MANAGED for _, _, mode in members) else "NONE"
     session.sql(
@@ -264,7 +267,7 @@ def _allow(session: Any, eai: str, integration: str, members: list[tuple[str, st
     ).collect()
 
 
-def _bind(session: Any, procedure: str, eai: str, pairs: list[tuple[str, str]]) -> None:
+def _bind(session: Session, procedure: str, eai: str, pairs: list[tuple[str, str]]) -> None:
     """The integration first, so every secret is allowed when the SECRETS list is bound (it replaces the list)."""
     session.sql(f"ALTER PROCEDURE {procedure} SET EXTERNAL_ACCESS_INTEGRATIONS = ({eai})").collect()
     listed = ", ".join(f"'{alias}' = {name}" for alias, name in pairs)
@@ -277,7 +280,7 @@ def _variant(rows: list) -> list[str]:
     return list(parsed or [])
 
 
-def migrate_refresh_tokens(session: Any) -> list[str]:
+def migrate_refresh_tokens(session: Session) -> list[str]:
     """MIGRATE_REFRESH_TOKENS: each app-managed member in the old shared map gets their own secret, once.
 
     A member who already has a secret of their own keeps it (it was written after the map stopped being
@@ -315,7 +318,7 @@ def _literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def set_client(session: Any, client_id: str, client_secret: str) -> str:
+def set_client(session: Session, client_id: str, client_secret: str) -> str:
     """SET_WHOOP_CLIENT: store the installer's WHOOP developer-app credentials in the app's secret."""
     if not client_id or not client_secret:
         raise ValueError("client_id and client_secret are required")

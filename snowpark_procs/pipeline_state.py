@@ -14,7 +14,10 @@ which is why STOPPED suspends them all.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 STATE_KEY = "pipeline_state"
 STARTED, STOPPED = "STARTED", "STOPPED"
@@ -39,12 +42,12 @@ CHILD_TASKS = (
 ALERT = "OPS.DATA_QUALITY_ALERT"
 
 
-def state(session: Any) -> str:
+def state(session: Session) -> str:
     rows = session.sql("SELECT SETTING_VALUE FROM CONFIG.SETTINGS WHERE SETTING_KEY = ?", params=[STATE_KEY]).collect()
-    return rows[0][0] if rows and rows[0][0] in (STARTED, STOPPED) else STOPPED
+    return str(rows[0][0]) if rows and rows[0][0] in (STARTED, STOPPED) else STOPPED
 
 
-def start(session: Any) -> dict:
+def start(session: Session) -> dict:
     """START_PIPELINE: refuse while there is nothing to ingest; otherwise record STARTED and resume the work."""
     members = session.sql("SELECT COUNT(*) FROM CONFIG.MEMBERS").collect()[0][0]
     exported = session.sql("SELECT COUNT(*) FROM BRONZE.RAW_EXPORT_CYCLE").collect()[0][0]
@@ -56,13 +59,13 @@ def start(session: Any) -> dict:
     return apply(session)
 
 
-def stop(session: Any) -> dict:
+def stop(session: Session) -> dict:
     """STOP_PIPELINE: record STOPPED and suspend the tasks, the alert and the dynamic tables."""
     _record(session, STOPPED)
     return apply(session)
 
 
-def apply(session: Any) -> dict:
+def apply(session: Session) -> dict:
     """APPLY_PIPELINE_STATE: put tasks, the alert and the Gold dynamic tables in the recorded state."""
     current = state(session)
     dynamic_tables = _dynamic_tables(session)
@@ -83,7 +86,7 @@ def apply(session: Any) -> dict:
             "alert": alert}  # fmt: skip
 
 
-def _start_alert(session: Any) -> str:
+def _start_alert(session: Session) -> str:
     """Create and resume the data-quality alert when the consumer has granted EXECUTE ALERT.
 
     EXECUTE ALERT is one an app may request but not one granted automatically
@@ -99,7 +102,7 @@ def _start_alert(session: Any) -> str:
     return "resumed"
 
 
-def execute_alert(session: Any) -> str:
+def execute_alert(session: Session) -> str:
     """EXECUTE_DATA_QUALITY_ALERT: run the alert now, right after a quality run, if the consumer enabled it.
 
     EXECUTE ALERT runs its condition (and action) at once (https://docs.snowflake.com/en/sql-reference/sql/execute-alert);
@@ -112,7 +115,7 @@ def execute_alert(session: Any) -> str:
     return "alert executed"
 
 
-def _dynamic_tables(session: Any) -> list[str]:
+def _dynamic_tables(session: Session) -> list[str]:
     database = session.sql("SELECT CURRENT_DATABASE()").collect()[0][0]
     rows = session.sql("SHOW DYNAMIC TABLES IN SCHEMA GOLD").collect()
     return sorted(
@@ -120,7 +123,7 @@ def _dynamic_tables(session: Any) -> list[str]:
     )
 
 
-def _record(session: Any, value: str) -> None:
+def _record(session: Session, value: str) -> None:
     session.sql(
         "MERGE INTO CONFIG.SETTINGS AS s USING (SELECT ? AS SETTING_KEY, ? AS SETTING_VALUE) AS d "
         "ON s.SETTING_KEY = d.SETTING_KEY "

@@ -12,9 +12,12 @@ history (a finalizer is a task of the graph: https://docs.snowflake.com/en/user-
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snowpark_procs.task_run import graph_run_id as _graph_run_id
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 ROOT_TASK = "WHOOP_PIPELINE_ROOT"
 FINALIZER = "DATA_QUALITY_TASK"
@@ -24,7 +27,7 @@ FINISHED = ("SUCCEEDED", "FAILED", "SKIPPED", "CANCELLED", "FAILED_AND_AUTO_SUSP
 ERROR_CHARS = 200
 
 
-def status(session: Any, graph_run_id: str | None = None) -> dict[str, Any]:
+def status(session: Session, graph_run_id: str | None = None) -> dict[str, Any]:
     """Handler of OPS.RUN_STATUS(GRAPH_RUN_ID): the given graph run of the ingest graph, or the newest one."""
     history = session.sql(
         "SELECT NAME, STATE, ERROR_MESSAGE, RETURN_VALUE, GRAPH_RUN_GROUP_ID, "
@@ -102,7 +105,7 @@ def _short(text: str | None) -> str:
     return one if len(one) <= ERROR_CHARS else one[: ERROR_CHARS - 1] + "…"
 
 
-def finish(session: Any) -> str:
+def finish(session: Session) -> str:
     """Handler of OPS.FINISH_PIPELINE_RUN, the graph's finalizer: write the quality results (OPS.RUN_DATA_QUALITY,
     whose ingest check records each member's outcome), then fail when a member of this graph run's ingest failed.
     Outside a task run it judges the newest ingest run."""

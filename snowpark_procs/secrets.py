@@ -6,7 +6,10 @@ app's own secrets. Values are never logged; errors name the secret, not its cont
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 
 def read_generic(alias: str) -> str:
@@ -23,7 +26,7 @@ def read_oauth(alias: str) -> str:
     return _snowflake.get_oauth_access_token(alias)
 
 
-def write_generic(session: Any, secret_name: str, value: str) -> None:
+def write_generic(session: Session, secret_name: str, value: str) -> None:
     """Replace a GENERIC_STRING secret's value. The literal is escaped, never logged."""
     escaped = value.replace("\\", "\\\\").replace("'", "''")
     session.sql(f"ALTER SECRET {secret_name} SET SECRET_STRING = '{escaped}'").collect()

@@ -3,10 +3,13 @@ task run (https://docs.snowflake.com/en/sql-reference/functions/system_task_runt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 
-def graph_run_id(session: Any) -> str | None:
+def graph_run_id(session: Session) -> str | None:
     """The task graph run this call belongs to (CURRENT_TASK_GRAPH_RUN_GROUP_ID), or None outside a task run."""
     try:
         rows = session.sql("SELECT SYSTEM$TASK_RUNTIME_INFO('CURRENT_TASK_GRAPH_RUN_GROUP_ID')").collect()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import pandas as pd
 import queries
 import streamlit as st
 import whoop_session
 from queries import Filters
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 TTL_SECONDS = 600
 DEFAULT_DAYS = 90
@@ -61,7 +64,7 @@ def clear_memo() -> None:
     st.session_state.pop(_MEMO, None)
 
 
-def unreachable(exc: whoop_session.WarehouseUnreachable) -> None:
+def unreachable(exc: whoop_session.WarehouseUnreachable) -> NoReturn:
     """Stop the page with the one line that says the (local) warehouse is not answering."""
     st.error(str(exc))
     st.stop()
@@ -75,7 +78,7 @@ def session() -> Any:
         unreachable(exc)
 
 
-def _frame(session: Any, sql: str) -> pd.DataFrame:
+def _frame(session: Session, sql: str) -> pd.DataFrame:
     rows = session.sql(sql).collect()
     if not rows:
         # column names still matter to the caller; an empty frame of the statement's columns

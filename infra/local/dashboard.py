@@ -1,8 +1,8 @@
 """`whoop app` / `make app`: the Streamlit dashboard served on localhost against the local warehouse.
 
-The same app/streamlit code runs in Snowsight; here its session adapter (app/streamlit/whoop_session.py) is
-pointed at the local warehouse through WHOOP_DASHBOARD_WAREHOUSE. Run `whoop demo` (or `whoop run`) first so
-there is data to show.
+The same app/streamlit code runs in Snowsight; here infra/local/dashboard_session.py puts a session to the local
+warehouse (WHOOP_DASHBOARD_WAREHOUSE) behind the app's get_active_session() before Streamlit starts. Run
+`whoop demo` (or `whoop run`) first so there is data to show.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def command(port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "infra.local.dashboard_session",  # Streamlit's CLI after the local session is put in place
         "run",
         str(MAIN),
         "--server.port",

@@ -8,7 +8,7 @@ place that recognises "the local warehouse did not answer" in whatever form it s
 
 from __future__ import annotations
 
-# the dashboard says the same (app/streamlit/whoop_session.py UNREACHABLE; tests/unit/test_reach.py keeps them equal)
+# the local dashboard says the same (infra/local/dashboard_session.py WarehouseUnreachable)
 UNREACHABLE = "cannot reach the local warehouse at {url} (run `whoop local up`)"
 
 # snowflake.connector.errorcode: the login failed, or a request got no answer once its retries were spent

@@ -45,7 +45,7 @@ def robust_z(
     for name, (col, direction, log) in SIGNALS.items():
         x = pd.to_numeric(d[col], errors="coerce").astype(float)
         if log:
-            x = np.log(x.where(x > 0))
+            x = pd.Series(np.log(x.where(x > 0)), index=x.index)
         past = x.shift(1).rolling(window, min_periods=min_obs)  # days D-window .. D-1: never D itself
         median = past.median()
         mad = past.apply(_mad, raw=True)

@@ -6,22 +6,26 @@ member, tomorrow's recovery from the newest evaluation's serving decision — th
 beat the best baseline — with an 80 % interval from that predictor's newest walk-forward residuals (conformal
 order statistics, clipped to 0–100; the evaluation records how often such intervals held the actual), and what
 drove the newest recovery (ML.FACT_RECOVERY_DRIVERS) where the drivers model is served.
-Rows are written with one INSERT … SELECT over a JSON array (Snowpark DataFrame writes are not
-available on the local warehouse, and one statement per batch is cheaper in Snowflake too).
+TRAIN_ML also keeps each member's walk-forward predictions of the served predictor as history
+(ML.FACT_PREDICTIONS, KIND WALK_FORWARD), so the forecast-vs-actual chart has months of out-of-sample days from the
+first training on. Rows are written with one INSERT … SELECT over a JSON array per table (json_rows).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from snowpark_procs.json_rows import flattened, insert_json_rows, json_value, rows_json
 from snowpark_procs.ml import anomalies, drivers, forecast, journal, pooling, sleep_tonight
 from snowpark_procs.ml.features import load_features, member_key_for
 from snowpark_procs.ml.registry import open_registry
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 MIN_HISTORY = 60
 RETRAIN_EVERY = 14
@@ -31,25 +35,11 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _insert(session: Session, table: str, columns: list[str], casts: list[str], rows: list[list[Any]]) -> int:
+    return insert_json_rows(session, table, columns, casts, rows)
 
 
-def _insert(session: Any, table: str, columns: list[str], casts: list[str], rows: list[list[Any]]) -> int:
-    if not rows:
-        return 0
-    select = ", ".join(f"r.value[{i}]::{cast}" for i, cast in enumerate(casts))
-    payload = json.dumps([[_clean(v) for v in row] for row in rows], default=str)
-    session.sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS r",
-        params=[payload],
-    ).collect()
-    return len(rows)
-
-
-def _members(session: Any, member: str | None) -> dict[str, str]:
+def _members(session: Session, member: str | None) -> dict[str, str]:
     """member key -> name, for one member or all of Gold's."""
     if member:
         key = member_key_for(session, member)
@@ -119,7 +109,7 @@ EFFECT_COLUMNS = [
 ADJUSTED_FOR = "day of week of D+1, strain of D"
 
 
-def behaviour_effects(session: Any, key: str, features: pd.DataFrame, computed_at: str) -> int:
+def behaviour_effects(session: Session, key: str, features: pd.DataFrame, computed_at: str) -> int:
     """One member's journal effects on next-day recovery → ML.BEHAVIOUR_EFFECTS (the member's rows replaced).
 
     Members without a journal get no rows; a question answered fewer than 3 times either way gets a row with
@@ -159,7 +149,7 @@ def behaviour_effects(session: Any, key: str, features: pd.DataFrame, computed_a
     return _insert(session, "ML.BEHAVIOUR_EFFECTS", EFFECT_COLUMNS, [*casts, "BOOLEAN", "TIMESTAMP_NTZ"], rows)
 
 
-def backtest(session: Any, member: str) -> dict[str, Any]:
+def backtest(session: Session, member: str) -> dict[str, Any]:
     """Walk-forward evaluation of one member (no writes): metrics per predictor and the serving decision."""
     keys = _members(session, member)
     key = next(iter(keys))
@@ -171,7 +161,7 @@ def backtest(session: Any, member: str) -> dict[str, Any]:
     return {"member": member, "model_name": forecast.MODEL_NAME, **evaluation.to_dict()}
 
 
-def train(session: Any, member: str | None = None) -> dict[str, Any]:
+def train(session: Session, member: str | None = None) -> dict[str, Any]:
     """OPS.TRAIN_ML(MEMBER): evaluate, record, refit and register per member."""
     registry = open_registry(session)
     version = "V" + _now().strftime("%Y%m%d_%H%M%S")
@@ -203,18 +193,27 @@ def train(session: Any, member: str | None = None) -> dict[str, Any]:
                 version_name=version,
                 metrics={"served_by": tonight.served_by, "skill": tonight.skill, **tonight.metrics["model"]},
             )
+        history = keep_history(
+            session,
+            key,
+            {
+                forecast.MODEL_NAME: history_rows(key, forecast.MODEL_NAME, version, evaluation, evaluated_at),
+                sleep_tonight.MODEL_NAME: history_rows(key, sleep_tonight.MODEL_NAME, version, tonight, evaluated_at),
+            },
+        )
         explained, driver_rows = train_drivers(registry, key, version, features, evaluated_at)
         rows += driver_rows
         effects = behaviour_effects(session, key, features, evaluated_at)
         summary["members"][name] = {
             "served_by": evaluation.served_by,
-            "skill": _clean(evaluation.skill),
-            "interval_coverage": _clean(evaluation.interval()["coverage"]),
+            "skill": json_value(evaluation.skill),
+            "interval_coverage": json_value(evaluation.interval()["coverage"]),
             "sleep_tonight_served_by": tonight.served_by,
-            "sleep_tonight_skill": _clean(tonight.skill),
+            "sleep_tonight_skill": json_value(tonight.skill),
             "drivers_served_by": explained.served_by,
-            "drivers_holdout_mae": _clean(explained.metrics["model"]["mae"]),
+            "drivers_holdout_mae": json_value(explained.metrics["model"]["mae"]),
             "behaviour_effects": effects,
+            "history_predictions": history,
         }
     _insert(
         session,
@@ -290,7 +289,7 @@ DRIVER_COLUMNS = ["MEMBER_KEY", *drivers.EXPLANATION_COLUMNS, "MODEL_NAME", "MOD
 DRIVER_CASTS = ["STRING", "NUMBER", "STRING", *["FLOAT"] * 8, "STRING", "STRING", "TIMESTAMP_NTZ"]
 
 
-def explain_drivers(session: Any, registry: Any, decision: Any, features: pd.DataFrame, computed_at: str) -> int:
+def explain_drivers(session: Session, registry: Any, decision: Any, features: pd.DataFrame, computed_at: str) -> int:
     """What drove the member's newest recovery → ML.FACT_RECOVERY_DRIVERS, one row per driver; the
     member-day's earlier rows (an earlier run, or another model version) are replaced."""
     name = model_name_for(decision.MEMBER_KEY, drivers.MODEL_NAME)
@@ -309,9 +308,71 @@ def explain_drivers(session: Any, registry: Any, decision: Any, features: pd.Dat
     return _insert(session, "ML.FACT_RECOVERY_DRIVERS", DRIVER_COLUMNS, DRIVER_CASTS, rows)
 
 
-def _served(session: Any) -> pd.DataFrame:
-    """The newest evaluation's served predictor per member and model."""
-    frame = session.sql(
+PREDICTION_COLUMNS = [
+    "MEMBER_KEY",
+    "TARGET_DATE_KEY",
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "SERVED_BY",
+    "PREDICTION",
+    "INTERVAL_LOW",
+    "INTERVAL_HIGH",
+    "PREDICTED_AT",
+    "KIND",
+]
+PREDICTION_TYPES = [
+    "STRING",
+    "NUMBER",
+    "STRING",
+    "STRING",
+    "STRING",
+    "FLOAT",
+    "FLOAT",
+    "FLOAT",
+    "TIMESTAMP_NTZ",
+    "STRING",
+]
+FORECAST = "FORECAST"  # scored by SCORE_ML before the target day
+WALK_FORWARD = "WALK_FORWARD"  # kept by TRAIN_ML: the served predictor's out-of-sample history
+
+
+def history_rows(
+    key: str, model: str, version: str, evaluation: forecast.Evaluation, written_at: str
+) -> list[list[Any]]:
+    """The served predictor's walk-forward predictions of one member and model as ML.FACT_PREDICTIONS rows (KIND
+    WALK_FORWARD): each made by a fit on the days before it only, with the 80 % interval it would have been served
+    with (from the residuals known by then; NULL until 30 were, forecast.walk_forward_intervals)."""
+    predictions = evaluation.predictions
+    if predictions is None or predictions.empty:
+        return []
+    served = evaluation.served_by
+    ordered = predictions.sort_values("DATE_KEY", kind="stable").reset_index(drop=True)
+    bounds = forecast.walk_forward_intervals(ordered, served)  # same order: DATE_KEY, stable
+    rows = []
+    for target, value, low, high in zip(
+        ordered["TARGET_DATE_KEY"], ordered[served], bounds["LOW"], bounds["HIGH"], strict=True
+    ):
+        if not math.isfinite(float(value)):
+            continue
+        rows.append([key, int(target), model, version, served, float(value), low, high, written_at, WALK_FORWARD])
+    return rows
+
+
+def keep_history(session: Session, key: str, rows_by_model: dict[str, list[list[Any]]]) -> int:
+    """Replace the member's walk-forward history of each model (whatever version wrote it) with `rows_by_model`:
+    a retrain leaves one history per member and model, the new version's."""
+    for model in rows_by_model:
+        session.sql(
+            "DELETE FROM ML.FACT_PREDICTIONS WHERE MEMBER_KEY = ? AND MODEL_NAME = ? AND KIND = 'WALK_FORWARD'",
+            params=[key, model],
+        ).collect()
+    rows = [row for model_rows in rows_by_model.values() for row in model_rows]
+    return _insert(session, "ML.FACT_PREDICTIONS", PREDICTION_COLUMNS, PREDICTION_TYPES, rows)
+
+
+def _served(session: Session) -> pd.DataFrame:
+    """The newest evaluation's served predictor per member and model (unquoted names: upper-case columns)."""
+    return session.sql(
         """
 WITH newest AS (
     SELECT e.MEMBER_KEY, e.MODEL_NAME, MAX(e.EVALUATED_AT) AS EVALUATED_AT
@@ -325,8 +386,6 @@ JOIN newest AS n
 WHERE e.IS_SERVED
 """
     ).to_pandas()
-    frame.columns = [str(c).upper() for c in frame.columns]
-    return frame
 
 
 def _interval(value: float, q10: Any, q90: Any) -> tuple[float, float]:
@@ -340,7 +399,7 @@ def _interval(value: float, q10: Any, q90: Any) -> tuple[float, float]:
 _SERVABLE = {forecast.MODEL_NAME, sleep_tonight.MODEL_NAME}
 
 
-def score(session: Any) -> dict[str, Any]:
+def score(session: Session) -> dict[str, Any]:
     """OPS.SCORE_ML(): tomorrow's recovery per member from the newest evaluation → ML.FACT_PREDICTIONS, and
     what drove each member's newest recovery → ML.FACT_RECOVERY_DRIVERS (both idempotent)."""
     registry = open_registry(session)
@@ -384,35 +443,22 @@ def score(session: Any) -> dict[str, Any]:
                 low,
                 high,
                 predicted_at,
+                FORECAST,
             ]
         )
-    for row in rows:  # a re-run for the same target, model and version replaces its prediction
+    if rows:  # a re-run for the same target, model and version replaces its forecast: one DELETE … USING the rows
+        # https://docs.snowflake.com/en/sql-reference/sql/delete (USING)
+        keys = PREDICTION_COLUMNS[:4]
         session.sql(
-            "DELETE FROM ML.FACT_PREDICTIONS WHERE MEMBER_KEY = ? AND TARGET_DATE_KEY = ? AND MODEL_NAME = ? "
-            "AND MODEL_VERSION = ?",
-            params=[row[0], row[1], row[2], row[3]],
+            f"DELETE FROM ML.FACT_PREDICTIONS AS p USING ({flattened(PREDICTION_TYPES[:4], keys)}) AS n "
+            f"WHERE p.KIND = '{FORECAST}' AND " + " AND ".join(f"p.{k} = n.{k}" for k in keys),
+            params=[rows_json([row[:4] for row in rows])],
         ).collect()
-    written = _insert(
-        session,
-        "ML.FACT_PREDICTIONS",
-        [
-            "MEMBER_KEY",
-            "TARGET_DATE_KEY",
-            "MODEL_NAME",
-            "MODEL_VERSION",
-            "SERVED_BY",
-            "PREDICTION",
-            "INTERVAL_LOW",
-            "INTERVAL_HIGH",
-            "PREDICTED_AT",
-        ],
-        ["STRING", "NUMBER", "STRING", "STRING", "STRING", "FLOAT", "FLOAT", "FLOAT", "TIMESTAMP_NTZ"],
-        rows,
-    )
+    written = _insert(session, "ML.FACT_PREDICTIONS", PREDICTION_COLUMNS, PREDICTION_TYPES, rows)
     return {"predictions": written, "driver_rows": explained}
 
 
-def detect_anomalies(session: Any) -> dict[str, Any]:
+def detect_anomalies(session: Session) -> dict[str, Any]:
     """OPS.DETECT_ANOMALIES_ML(): flagged nights per member → ML.FACT_ANOMALIES (rebuilt per run)."""
     features = load_features(session)
     if features.empty:
@@ -465,7 +511,7 @@ def what_if_frame(latest: pd.DataFrame, planned_sleep_hours: float) -> pd.DataFr
     return forecast.model_frame(planned)
 
 
-def what_if_sleep(session: Any, member: str, planned_sleep_hours: float) -> dict[str, Any]:
+def what_if_sleep(session: Session, member: str, planned_sleep_hours: float) -> dict[str, Any]:
     """OPS.WHAT_IF_SLEEP(MEMBER, PLANNED_SLEEP_HOURS): tomorrow's recovery if tonight's sleep were the plan.
 
     Uses the served next-day model with its sleep input (SLEEP_Z, the newest night's total sleep vs the
@@ -490,7 +536,7 @@ def what_if_sleep(session: Any, member: str, planned_sleep_hours: float) -> dict
     }
     if decision["PREDICTOR"] == "model":
         name = model_name_for(key)
-        model = open_registry(session).get_model(name).version(decision["MODEL_VERSION"]).load()
+        model: Any = open_registry(session).get_model(name).version(decision["MODEL_VERSION"]).load()  # a Ridge
         value = float(forecast.predict(model, what_if_frame(latest, planned_sleep_hours))[0])
         coef = dict(zip(forecast.INPUTS, map(float, model.to_sklearn().coef_.ravel()), strict=True))
         out.update(uses_sleep=True, sleep_coefficient=coef["SLEEP_Z"], note="served model, sleep input set to the plan")
@@ -502,5 +548,5 @@ def what_if_sleep(session: Any, member: str, planned_sleep_hours: float) -> dict
             note=f"{decision['PREDICTOR']} is served (the model did not beat it); the plan does not change it",
         )
     low, high = _interval(value, decision["RESIDUAL_Q10"], decision["RESIDUAL_Q90"])
-    out.update(prediction=_clean(value), interval_low=_clean(low), interval_high=_clean(high))
+    out.update(prediction=json_value(value), interval_low=json_value(low), interval_high=json_value(high))
     return out

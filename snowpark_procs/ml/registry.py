@@ -1,137 +1,23 @@
-"""Model registry: Snowflake's Model Registry in Snowflake, a file-backed stand-in locally.
+"""The ML procedures' model registry: Snowflake's Model Registry, in the app's schema ML.
 
-Why an adapter: `snowflake.ml.registry.Registry` has no offline mode, and the local warehouse cannot
-host it. Both sides offer the subset the ML procedures use — `log_model(model, model_name,
-version_name, metrics)`, `get_model(name).version(v)` / `.default` / `.versions()`, `.load()`,
-`show_metrics()` and `show_models()` — so the procedures never ask which one they have.
-CONFIG.SETTINGS key `ml_registry_path` selects the local one (set by the local deploy only).
+`snowflake.ml.registry.Registry` logs the fitted Snowpark ML estimators with their metrics and loads the version an
+evaluation serves (https://docs.snowflake.com/en/developer-guide/snowflake-ml/model-registry/overview). The local
+warehouse puts a file-backed stand-in in its place (infra/local/ml_registry.py), as it does `_snowflake`.
 """
 
 from __future__ import annotations
 
-import json
-import pickle
-import re
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    from snowflake.ml.registry import Registry
+    from snowflake.snowpark import Session
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
+SCHEMA = "ML"
 
 
-def _check(kind: str, value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(f"{kind} {value!r} must be an identifier (letter, then letters, digits, underscores)")
-    return value.upper()
+def open_registry(session: Session) -> Registry:
+    """The registry in the current database's schema ML (imported here: the runtime provides it)."""
+    from snowflake.ml.registry import Registry
 
-
-class LocalModelVersion:
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        meta = json.loads((path / "meta.json").read_text())
-        self.model_name: str = meta["model_name"]
-        self.version_name: str = meta["version_name"]
-        self.created_on: str = meta["created_on"]
-
-    def load(self) -> Any:
-        with (self._path / "model.pkl").open("rb") as fh:
-            return pickle.load(fh)
-
-    def show_metrics(self) -> dict[str, Any]:
-        return dict(json.loads((self._path / "meta.json").read_text())["metrics"])
-
-    def get_metric(self, name: str) -> Any:
-        return self.show_metrics()[name]
-
-
-class LocalModel:
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self.name = path.name
-
-    def versions(self) -> list[LocalModelVersion]:
-        found = [LocalModelVersion(p) for p in self._path.iterdir() if (p / "meta.json").exists()]
-        return sorted(found, key=lambda v: (v.created_on, v.version_name))
-
-    def version(self, version_name: str) -> LocalModelVersion:
-        path = self._path / _check("version name", version_name)
-        if not (path / "meta.json").exists():
-            raise KeyError(f"model {self.name} has no version {version_name}")
-        return LocalModelVersion(path)
-
-    @property
-    def default(self) -> LocalModelVersion:
-        """The newest version (Snowflake's default is the first logged unless changed; we log newest-wins)."""
-        versions = self.versions()
-        if not versions:
-            raise KeyError(f"model {self.name} has no versions")
-        return versions[-1]
-
-
-class LocalRegistry:
-    """Models as pickles with JSON metadata under `root/<MODEL>/<VERSION>/` (root is under WHOOP_HOME)."""
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-
-    def log_model(
-        self,
-        model: Any,
-        *,
-        model_name: str,
-        version_name: str,
-        metrics: dict[str, Any] | None = None,
-        comment: str | None = None,
-        **_: Any,
-    ) -> LocalModelVersion:
-        path = self.root / _check("model name", model_name) / _check("version name", version_name)
-        if path.exists():
-            raise ValueError(f"model {model_name} already has a version {version_name}")
-        path.mkdir(parents=True)
-        with (path / "model.pkl").open("wb") as fh:
-            pickle.dump(model, fh)
-        meta = {
-            "model_name": model_name.upper(),
-            "version_name": version_name.upper(),
-            "created_on": datetime.now(UTC).isoformat(),
-            "metrics": metrics or {},
-            "comment": comment,
-        }
-        (path / "meta.json").write_text(json.dumps(meta, default=str, indent=2))
-        return LocalModelVersion(path)
-
-    def get_model(self, model_name: str) -> LocalModel:
-        path = self.root / _check("model name", model_name)
-        if not path.is_dir():
-            raise KeyError(f"no model {model_name} in the registry")
-        return LocalModel(path)
-
-    def show_models(self) -> pd.DataFrame:
-        rows = []
-        if self.root.is_dir():
-            for path in sorted(p for p in self.root.iterdir() if p.is_dir()):
-                versions = LocalModel(path).versions()
-                if versions:
-                    rows.append(
-                        {
-                            "name": path.name,
-                            "versions": [v.version_name for v in versions],
-                            "default_version_name": versions[-1].version_name,
-                            "created_on": versions[0].created_on,
-                        }
-                    )
-        return pd.DataFrame(rows, columns=["name", "versions", "default_version_name", "created_on"])
-
-
-def open_registry(session: Any) -> Any:
-    """The registry for this deployment: local when CONFIG.SETTINGS names a path, else Snowflake's (schema ML)."""
-    rows = session.sql(
-        "SELECT s.SETTING_VALUE FROM CONFIG.SETTINGS AS s WHERE s.SETTING_KEY = 'ml_registry_path'"
-    ).collect()
-    if rows and rows[0][0]:
-        return LocalRegistry(rows[0][0])
-    from snowflake.ml.registry import Registry  # pragma: no cover - needs a Snowflake account
-
-    return Registry(session=session, database_name=session.get_current_database(), schema_name="ML")
+    return Registry(session=session, database_name=session.get_current_database(), schema_name=SCHEMA)

@@ -80,7 +80,7 @@ def tonight_frame(features: pd.DataFrame, end_offset: int = 0) -> pd.DataFrame:
 
 
 def fit(frame: pd.DataFrame, alpha: float = 30.0) -> Any:
-    from snowflake.ml.modeling.linear_model import Ridge
+    from snowflake.ml.modeling.linear_model import Ridge  # pyright: ignore[reportAttributeAccessIssue] (lazy export)
 
     train = frame[frame[LABEL].notna() & frame["BASE"].notna()]
     estimator = Ridge(alpha=alpha, input_cols=INPUTS, label_cols=[LABEL], output_cols=[OUTPUT])
@@ -102,7 +102,7 @@ def walk_forward(features: pd.DataFrame, min_history: int = 60, retrain_every: i
     eligible = (
         (frame.index >= min_history) & frame["TARGET"].notna() & frame[list(BASELINES.values())].notna().all(axis=1)
     )
-    rows = np.flatnonzero(eligible.to_numpy())
+    rows = np.flatnonzero(np.asarray(eligible))
     columns = ["DATE_KEY", "TARGET_DATE_KEY", "ACTUAL", "model", *BASELINES]
     if len(rows) == 0:
         return pd.DataFrame(columns=columns)

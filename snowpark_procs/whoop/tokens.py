@@ -25,9 +25,11 @@ from snowpark_procs.whoop.errors import ReauthorizationRequired, WhoopApiError
 class TokenProvider(Protocol):
     def access_token(self) -> str:
         """A token to send now (may be cached)."""
+        ...
 
     def refresh(self) -> str:
         """A fresh token after the API refused the current one."""
+        ...
 
 
 class SnowflakeManagedTokens:

@@ -51,8 +51,15 @@ CREATE TABLE IF NOT EXISTS ML.FACT_PREDICTIONS (
     PREDICTION FLOAT COMMENT 'Predicted recovery (NEXT_DAY_RECOVERY) or sleep performance of the night ending on the target day (SLEEP_PERFORMANCE_TONIGHT), percent 0-100',
     INTERVAL_LOW FLOAT COMMENT 'Lower bound of the 80 % prediction interval',
     INTERVAL_HIGH FLOAT COMMENT 'Upper bound of the 80 % prediction interval',
-    PREDICTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time of scoring (before the target day''s data existed)'
-) COMMENT = 'Forecasts per member, model and target day: next-day recovery and sleep performance of the coming night (SLEEP_PERFORMANCE_TONIGHT), SERVED_BY is model or baseline_<name>; 80 % interval from walk-forward residual quantiles';
+    PREDICTED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'UTC time the row was written: by scoring (KIND FORECAST, before the target day''s data existed) or by the training run (KIND WALK_FORWARD)',
+    KIND VARCHAR COMMENT 'FORECAST: scored by OPS.SCORE_ML before the target day; WALK_FORWARD: history written by OPS.TRAIN_ML, each made by the served predictor from the data before the day predicted only (replaced by the next training)'
+) COMMENT = 'Forecasts per member, model and target day: next-day recovery and sleep performance of the coming night (SLEEP_PERFORMANCE_TONIGHT), SERVED_BY is model or baseline_<name>; 80 % interval from walk-forward residual quantiles; KIND WALK_FORWARD rows are the served predictor''s out-of-sample history';
+-- Added after the first release (issue 14): the walk-forward history kept by OPS.TRAIN_ML beside the scored
+-- forecasts. Rows of an install from before it were all scored forecasts; both writers always set KIND.
+-- https://docs.snowflake.com/en/sql-reference/sql/alter-table (ADD COLUMN [ IF NOT EXISTS ])
+ALTER TABLE ML.FACT_PREDICTIONS ADD COLUMN IF NOT EXISTS KIND VARCHAR
+    COMMENT 'FORECAST: scored by OPS.SCORE_ML before the target day; WALK_FORWARD: history written by OPS.TRAIN_ML, each made by the served predictor from the data before the day predicted only (replaced by the next training)';
+UPDATE ML.FACT_PREDICTIONS SET KIND = 'FORECAST' WHERE KIND IS NULL;
 
 CREATE TABLE IF NOT EXISTS ML.FACT_ANOMALIES (
     MEMBER_KEY VARCHAR NOT NULL COMMENT 'Member (MD5 of ''member|'' || name)',

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.dashboard import ML_DDL  # the ML layer's table shapes, shared with the dashboard benchmark
-from infra.local import pipeline
+from infra.local import dashboard_session, pipeline
 from infra.local.settings import REPO_ROOT, Settings
 from tests.conftest import ServerThread, free_port
 
@@ -27,6 +27,7 @@ def app_test(path: Path, warehouse_url: str, monkeypatch, role: str = "app_admin
     """An AppTest of one page, run once against `warehouse_url`."""
     from streamlit.testing.v1 import AppTest
 
+    dashboard_session.install()  # the local session and viewer behind get_active_session() and st.user
     monkeypatch.setenv("WHOOP_DASHBOARD_WAREHOUSE", warehouse_url)
     monkeypatch.setenv("WHOOP_DASHBOARD_ROLE", role)
     return AppTest.from_file(str(path), default_timeout=120).run()

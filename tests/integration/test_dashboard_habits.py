@@ -17,7 +17,7 @@ from infra.local import pipeline
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 from tests.integration.conftest import local_stack, query, truth
-from tests.integration.dashboard_support import PAGE, app_test, charts, texts
+from tests.integration.dashboard_support import PAGE, app_test, chart_data, charts, texts
 
 RARE = "Take an ice bath?"  # answered yes twice, never no: too few answers for an effect
 
@@ -159,3 +159,26 @@ def test_an_install_from_before_status_gets_it_on_upgrade(habits_stack, monkeypa
     _ok(at)
     table = _habits_table(at)
     assert RARE not in table.index and set(table["Status"]) == {"estimated"}
+
+
+def test_the_forecast_chart_has_the_walk_forward_history_from_the_first_training(habits_stack, monkeypatch):
+    """One OPS.TRAIN_ML and one OPS.SCORE_ML: the chart draws every kept walk-forward day (predicted from the days
+    before it only) with its actual, and the one scored forecast, not a single dot."""
+    kept = query(
+        habits_stack,
+        "SELECT p.TARGET_DATE_KEY, p.KIND FROM ML.FACT_PREDICTIONS AS p "
+        "WHERE p.MEMBER_KEY = MD5('member|ann') AND p.MODEL_NAME = 'NEXT_DAY_RECOVERY'",
+    )
+    history = {int(r[0]) for r in kept if r[1] == "WALK_FORWARD"}
+    assert len(history) >= 40 and sum(r[1] == "FORECAST" for r in kept) == 1  # of 120 days: from day 61
+
+    at = app_test(PAGE["Predictive_Insights"], habits_stack.warehouse_url, monkeypatch)
+    _ok(at)
+    drawn = [chart_data(c) for c in charts(at)]
+    (data,) = [d for d in drawn if {"KIND", "PREDICTION", "ACTUAL_RECOVERY"} <= set(d.columns)]
+    rows = data.drop_duplicates(["TARGET_DATE_KEY", "KIND"])
+    past = rows[rows["KIND"] == "WALK_FORWARD"]
+    assert set(past["TARGET_DATE_KEY"].astype(int)) == history  # the default 90 days hold all of them
+    assert past["ACTUAL_RECOVERY"].notna().all()
+    assert (rows["KIND"] == "FORECAST").sum() == 1
+    assert f"{len(history)} day(s) in range are walk-forward history" in texts(at.caption)

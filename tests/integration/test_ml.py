@@ -149,7 +149,7 @@ def test_train_serve_score_and_detect(session, ml_stack):
 
     assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0]) == {"predictions": 2, "driver_rows": 5}
     session.sql("CALL OPS.SCORE_ML()").collect()  # idempotent per target day, model and version
-    everything = session.sql("SELECT * FROM ML.FACT_PREDICTIONS").to_pandas()
+    everything = session.sql("SELECT * FROM ML.FACT_PREDICTIONS WHERE KIND = 'FORECAST'").to_pandas()
     assert sorted(everything["MODEL_NAME"]) == ["NEXT_DAY_RECOVERY", "SLEEP_PERFORMANCE_TONIGHT"]
     pred = everything[everything["MODEL_NAME"] == "NEXT_DAY_RECOVERY"]
     assert len(pred) == 1
@@ -174,6 +174,73 @@ def test_train_serve_score_and_detect(session, ml_stack):
     score = anomalies.score_alerts(frame, truth(ml_stack, MEMBER)["illness_episodes"])
     assert score["episodes"] >= 1 and score["detected"] == score["episodes"], score
     assert 30 * score["false"] / score["clean_days"] <= 1.0, score
+
+
+HISTORY_DAYS = 200  # of the member-year, all but the first 60 days (MIN_HISTORY) and the newest have a prediction
+
+
+def _chart(session, member_key: str, start: str, end: str) -> pd.DataFrame:
+    """What the Predictive Insights forecast chart reads (app/streamlit/queries.py), for the whole member-year."""
+    import sys
+
+    from infra.local.settings import REPO_ROOT
+
+    if str(REPO_ROOT / "app" / "streamlit") not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / "app" / "streamlit"))
+    import queries
+
+    f = queries.Filters(member_key, pd.Timestamp(start).date(), pd.Timestamp(end).date())
+    return session.sql(queries.predictions(f)["predictions"]).to_pandas()
+
+
+def test_training_keeps_walk_forward_history_for_the_chart_and_a_retrain_replaces_it(session):
+    from snowpark_procs.ml import forecast, procs, sleep_tonight
+    from snowpark_procs.ml.features import member_key_for
+
+    key = member_key_for(session, MEMBER)
+    features = load_features(session, key)
+    first, last = str(features["DATE_KEY"].min()), str(features["DATE_KEY"].max())
+    version = json.loads(session.sql("CALL OPS.TRAIN_ML(?)", params=[MEMBER]).collect()[0][0])["version"]
+    chart = _chart(session, key, first, last)
+    history = chart[chart["KIND"] == "WALK_FORWARD"]
+    assert history["ACTUAL_RECOVERY"].notna().sum() >= HISTORY_DAYS, len(history)
+    assert chart["TARGET_DATE_KEY"].is_unique  # a day with a scored forecast shows that, not its history too
+    assert set(history["MODEL_VERSION"]) == {version}
+    # each day as the served predictor made it from the days before it only: the walk-forward, recomputed here
+    served = session.sql(
+        "SELECT PREDICTOR FROM ML.EVALUATIONS WHERE MODEL_VERSION = ? AND MODEL_NAME = 'NEXT_DAY_RECOVERY' "
+        "AND IS_SERVED",
+        params=[version],
+    ).collect()[0][0]
+    expected = forecast.walk_forward(features, procs.MIN_HISTORY, procs.RETRAIN_EVERY).set_index("TARGET_DATE_KEY")
+    got = history.set_index(history["TARGET_DATE_KEY"].astype(int))
+    assert set(history["SERVED_BY"]) == {served}
+    assert set(got.index) <= set(expected.index) and len(got) == len(expected)
+    assert got["PREDICTION"].astype(float).to_numpy() == pytest.approx(
+        expected.loc[got.index, served].astype(float).to_numpy()
+    )
+    assert (got["ACTUAL_RECOVERY"].astype(float).to_numpy() == expected.loc[got.index, "ACTUAL"].to_numpy()).all()
+    banded = got.dropna(subset=["INTERVAL_LOW", "INTERVAL_HIGH"])  # from the 31st day on: 30 residuals known
+    assert len(banded) == len(got) - forecast.INTERVAL_MIN_RESIDUALS
+    assert ((banded["INTERVAL_LOW"] <= banded["PREDICTION"]) & (banded["PREDICTION"] <= banded["INTERVAL_HIGH"])).all()
+
+    def stored() -> pd.DataFrame:
+        return session.sql(
+            "SELECT MODEL_NAME, MODEL_VERSION, TARGET_DATE_KEY FROM ML.FACT_PREDICTIONS "
+            "WHERE MEMBER_KEY = ? AND KIND = 'WALK_FORWARD'",
+            params=[key],
+        ).to_pandas()
+
+    before = stored()
+    tonight = before[before["MODEL_NAME"] == sleep_tonight.MODEL_NAME]
+    assert len(tonight) >= HISTORY_DAYS  # tonight's sleep keeps its history too
+    retrained = json.loads(session.sql("CALL OPS.TRAIN_ML(?)", params=[MEMBER]).collect()[0][0])["version"]
+    after = stored()
+    assert retrained != version and set(after["MODEL_VERSION"]) == {retrained}
+    assert len(after) == len(before)  # replaced, not added
+    assert not after.duplicated(["MODEL_NAME", "TARGET_DATE_KEY"]).any()
+    again = _chart(session, key, first, last)
+    assert again["TARGET_DATE_KEY"].is_unique and len(again) == len(chart)
 
 
 def test_cli_backtest(ml_stack, monkeypatch, capsys):

@@ -148,3 +148,28 @@ def test_data_quality_views_split_table_and_member_checks_of_recent_runs(stack):
     for run_id, checked_at, date_key, *_, is_latest in [*table_rows, *member_rows]:
         assert is_latest == (run_id == newest), run_id
         assert date_key == int(datetime.strftime(checked_at, "%Y%m%d"))
+
+
+def test_predictions_carry_the_walk_forward_history_once_per_day(stack):
+    """A day with a scored forecast shows the forecast; a day OPS.TRAIN_ML only kept history for shows that."""
+    key = keys(stack)[0]
+    for day, kind, prediction in (
+        (20261101, "WALK_FORWARD", 50.0),  # history only
+        (20261102, "WALK_FORWARD", 51.0),  # history of a day that was also forecast
+        (20261102, "FORECAST", 61.0),
+        (20261103, "FORECAST", 62.0),
+    ):
+        query(
+            stack,
+            "INSERT INTO ML.FACT_PREDICTIONS (MEMBER_KEY, TARGET_DATE_KEY, MODEL_NAME, MODEL_VERSION, SERVED_BY, "
+            "PREDICTION, INTERVAL_LOW, INTERVAL_HIGH, PREDICTED_AT, KIND) "
+            "SELECT %s, %s, 'NEXT_DAY_RECOVERY', 'v2', 'model', %s, 40, 70, SYSDATE(), %s",
+            (key, day, prediction, kind),
+        )
+    rows = query(
+        stack,
+        f"SELECT TARGET_DATE_KEY, PREDICTION FROM {REPORTING}.V_PREDICTIONS WHERE MEMBER_KEY = %s "
+        "ORDER BY TARGET_DATE_KEY",
+        (key,),
+    )
+    assert [(int(d), float(p)) for d, p in rows] == [(20261101, 50.0), (20261102, 61.0), (20261103, 62.0)]

@@ -110,6 +110,9 @@ def squad_page(settings: Settings, monkeypatch):
     """The Squad page in AppTest, reached from the main script as in the app (so st.switch_page can resolve)."""
     from streamlit.testing.v1 import AppTest
 
+    from infra.local import dashboard_session
+
+    dashboard_session.install()
     monkeypatch.setenv("WHOOP_DASHBOARD_WAREHOUSE", settings.warehouse_url)
     monkeypatch.setenv("WHOOP_DASHBOARD_ROLE", "app_admin")
     from streamlit.runtime.pages_manager import PagesManager

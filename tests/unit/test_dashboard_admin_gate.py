@@ -31,6 +31,8 @@ class InsufficientPrivileges(Exception):
 class SnowsightSession:
     """Answers the statements the Setup page sends before its admin content; records what it was sent."""
 
+    session_id = 1  # a Snowpark session's id (the dashboard keys what it remembers by it)
+
     def __init__(self, admin):
         self.admin = admin  # True / False / None (NULL) / an exception to raise
         self.sent: list[str] = []

@@ -26,6 +26,8 @@ if str(APP_DIR) not in sys.path:
 class Snowsight:
     """Answers the statements the page sends before its charts; records them."""
 
+    session_id = 1  # a Snowpark session's id (the dashboard keys what it remembers by it)
+
     def __init__(self, current_user, admin=False):
         self.current_user, self.admin = current_user, admin  # current_user may be an exception to raise
         self.sent: list[str] = []

@@ -1,4 +1,4 @@
-"""The local Model Registry adapter (Snowflake's registry has no offline mode)."""
+"""The local stand-in for Snowflake's Model Registry (it has no offline mode), and how it is put in place."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from infra.local.ml_registry import LocalRegistry
 from snowpark_procs.ml import forecast
-from snowpark_procs.ml.registry import LocalRegistry
 
 
 def _frame(n: int = 80, seed: int = 3) -> pd.DataFrame:
@@ -47,3 +47,35 @@ def test_refuses_overwrite_unknown_and_bad_names(tmp_path):
         registry.get_model("M").version("V9")
     with pytest.raises(ValueError, match="identifier"):
         registry.log_model({}, model_name="../escape", version_name="V1")
+
+
+def test_installed_in_place_of_snowflake_ml_registry(tmp_path, monkeypatch):
+    """The product imports `snowflake.ml.registry.Registry` only; installed, that name is the local one, reading
+    its folder from the deployment's CONFIG.SETTINGS through the handler's session."""
+    import sys
+
+    from infra.local import ml_registry
+    from snowpark_procs.ml.registry import open_registry
+
+    class Session:
+        def __init__(self, value: str | None) -> None:
+            self.value = value
+
+        def sql(self, text: str):
+            assert "ml_registry_path" in text
+            return self
+
+        def collect(self):
+            return [(self.value,)]
+
+        def get_current_database(self) -> str:
+            return '"WHOOP"'
+
+    monkeypatch.delitem(sys.modules, ml_registry.MODULE, raising=False)
+    ml_registry.install()
+    registry = open_registry(Session(str(tmp_path / "models")))
+    assert isinstance(registry, ml_registry.Registry) and registry.schema_name == "ML"
+    registry.log_model({"w": 1}, model_name="M", version_name="V1")
+    assert registry.get_model("M").version("V1").load() == {"w": 1}
+    with pytest.raises(RuntimeError, match="ml_registry_path"):
+        open_registry(Session(None))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 import requests
 import snowflake.connector.errors
@@ -22,14 +20,11 @@ def closed_url() -> str:
 
 
 def test_the_dashboard_and_the_cli_say_the_same():
-    if str(APP_DIR) not in sys.path:
-        sys.path.insert(0, str(APP_DIR))
-    import whoop_session
+    from infra.local import dashboard_session
 
-    assert whoop_session.UNREACHABLE == UNREACHABLE
-    assert whoop_session.HEALTH_PATH == reach.HEALTH_PATH
     url = "http://127.0.0.1:8765"
-    assert str(whoop_session.WarehouseUnreachable(url)) == str(WarehouseUnreachable(url))
+    assert str(dashboard_session.WarehouseUnreachable(url)) == str(WarehouseUnreachable(url))
+    assert isinstance(dashboard_session.WarehouseUnreachable(url), ConnectionError)  # what the app shows
     assert (
         str(WarehouseUnreachable(url))
         == "cannot reach the local warehouse at http://127.0.0.1:8765 (run `whoop local up`)"

@@ -87,7 +87,7 @@ st.altair_chart(bars + rolling, width="stretch")
 st.caption("Bars: daily recovery in WHOOP's zones (green ≥ 67, yellow 34–66, red ≤ 33); line: 7-day mean.")
 
 
-def band_chart(value: str, base: str, sd: str, title: str, unit: str) -> alt.LayerChart:
+def band_chart(value: str, base: str, sd: str, title: str, unit: str) -> alt.LayerChart | alt.FacetChart:
     data = df[["FULL_DATE", value, base, sd]].copy()
     data["LOW"] = data[base] - data[sd]
     data["HIGH"] = data[base] + data[sd]

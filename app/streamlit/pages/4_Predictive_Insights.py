@@ -60,7 +60,7 @@ def _amount(driver: str, value: object) -> str:
     return "not recorded" if pd.isna(number) else f"{float(number) * scale:.1f} {unit}".rstrip()
 
 
-def recovery_drivers() -> None:
+def recovery_drivers(f: queries.Filters) -> None:
     """What drove the newest explained recovery in the range: per-driver contributions, in recovery points."""
     st.subheader("What drove today's recovery")
     if DRIVERS_TABLE not in ui.existing_tables():
@@ -130,7 +130,7 @@ def recovery_drivers() -> None:
     )
 
 
-recovery_drivers()
+recovery_drivers(f)
 
 
 tonight = data.get("sleep_tonight")
@@ -155,31 +155,39 @@ else:
     preds[["INTERVAL_LOW", "INTERVAL_HIGH"]] = preds[["INTERVAL_LOW", "INTERVAL_HIGH"]].clip(0, 100)  # a % scale
     preds["SERVED"] = preds["SERVED_BY"].astype(str).map(served_label)
     preds["VERSION"] = preds["MODEL_NAME"].astype(str) + " " + preds["MODEL_VERSION"].astype(str)
-    latest = preds.sort_values(["TARGET_DATE_KEY", "PREDICTED_AT"]).iloc[-1]
+    preds["HISTORY"] = preds["KIND"].astype(str) == "WALK_FORWARD"
     scored = preds.dropna(subset=["ACTUAL_RECOVERY"])
+    forecasts = preds[~preds["HISTORY"]].sort_values(["TARGET_DATE_KEY", "PREDICTED_AT"])
     c1, c2, c3 = st.columns(3)
-    c1.metric(
-        f"Forecast for {latest['FULL_DATE']:%a %d %b}",
-        f"{latest['PREDICTION']:.0f} %",
-        f"80 % interval {latest['INTERVAL_LOW']:.0f}–{latest['INTERVAL_HIGH']:.0f}",
-        delta_color="off",
-    )
-    c2.metric("Served by", latest["SERVED"], f"{latest['MODEL_NAME']} {latest['MODEL_VERSION']}", delta_color="off")
+    if forecasts.empty:  # trained, not scored yet (or no forecast in range): the history alone
+        c1.metric("Forecast", "n/a", "none scored in range yet", delta_color="off")
+        c2.metric("History", f"{int(preds['HISTORY'].sum())} day(s)", "walk-forward, before scoring", delta_color="off")
+    else:
+        latest = forecasts.iloc[-1]
+        c1.metric(
+            f"Forecast for {latest['FULL_DATE']:%a %d %b}",
+            f"{latest['PREDICTION']:.0f} %",
+            f"80 % interval {latest['INTERVAL_LOW']:.0f}–{latest['INTERVAL_HIGH']:.0f}",
+            delta_color="off",
+        )
+        c2.metric("Served by", latest["SERVED"], f"{latest['MODEL_NAME']} {latest['MODEL_VERSION']}", delta_color="off")
     if scored.empty:
         c3.metric("Mean absolute error in range", "n/a", "no actuals yet", delta_color="off")
     else:
         mae = (scored["PREDICTION"] - scored["ACTUAL_RECOVERY"]).abs().mean()
-        inside = scored["ACTUAL_RECOVERY"].between(scored["INTERVAL_LOW"], scored["INTERVAL_HIGH"]).mean()
+        banded = scored.dropna(subset=["INTERVAL_LOW", "INTERVAL_HIGH"])  # early history: too few residuals yet
+        inside = banded["ACTUAL_RECOVERY"].between(banded["INTERVAL_LOW"], banded["INTERVAL_HIGH"]).mean()
         c3.metric(
             f"Mean absolute error in range (n = {len(scored)})",
             f"{mae:.1f} pts",
-            f"{inside:.0%} of actuals inside the interval",
+            f"{inside:.0%} of actuals inside the interval" if len(banded) else "no intervals yet",
             delta_color="off",
         )
     st.caption(
         "Versions in range: "
         + "; ".join(
-            f"{v} served by {s} on {n} day(s)" for (v, s), n in preds.groupby(["VERSION", "SERVED"]).size().items()
+            f"{r.VERSION} served by {r.SERVED} on {r.N} day(s)"
+            for r in preds.groupby(["VERSION", "SERVED"]).size().reset_index(name="N").itertuples()
         )
     )
     band = (
@@ -198,6 +206,7 @@ else:
                 "FULL_DATE:T",
                 "VERSION:N",
                 "SERVED:N",
+                "KIND:N",
                 alt.Tooltip("PREDICTION:Q", format=".1f"),
                 "INTERVAL_LOW:Q",
                 "INTERVAL_HIGH:Q",
@@ -211,7 +220,11 @@ else:
         .encode(x="FULL_DATE:T", y="ACTUAL_RECOVERY:Q", tooltip=["FULL_DATE:T", "ACTUAL_RECOVERY:Q"])
     )
     st.altair_chart(band + line + actual, width="stretch")
-    st.caption("Line: forecast (colour = model or baseline served); band: 80 % interval; diamonds: actual recovery.")
+    st.caption(
+        "Line: forecast (colour = model or baseline served); band: 80 % interval; diamonds: actual recovery. "
+        f"{int(preds['HISTORY'].sum())} day(s) in range are walk-forward history: predicted by the served model "
+        "version from the days before each day only, kept when it was trained."
+    )
 
 
 def _points(value: object, fmt: str = "+.1f") -> str:

@@ -28,7 +28,7 @@ if admin.unknown:
 if not admin.is_admin:
     st.warning("Setup is for administrators: it needs the app's APP_ADMIN application role.")
     st.stop()
-st.caption("Signed in with APP_ADMIN" + (" (local: WHOOP_DASHBOARD_ROLE)" if whoop_session.local_url() else ""))
+st.caption("Signed in with APP_ADMIN")
 ui.require("CONFIG.MEMBERS", "OPS.INGEST_RUNS", what="the setup page", hint="the app's setup script has not run")
 
 try:

@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra.local import ml_registry
 from infra.local.warehouse import scripting
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
@@ -65,6 +66,7 @@ def register(engine: Engine) -> None:
     # Snowpark's Session.close() cancels the session's queries; nothing runs asynchronously here
     engine.on(r"^SELECT\s+SYSTEM\$CANCEL_ALL_QUERIES\s*\(.*\)$", _cancel_all)
     _install_snowflake_shim()
+    ml_registry.install()  # handlers' `snowflake.ml.registry` is the local Model Registry, like `_snowflake`
 
 
 def _cancel_all(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:

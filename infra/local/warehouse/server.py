@@ -16,6 +16,7 @@ import html
 import json
 import logging
 import time
+import uuid
 from pathlib import Path
 
 import fakesnow.server as fs_server
@@ -197,8 +198,10 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
             f"<pre>SELECT SYSTEM$FINISH_OAUTH_FLOW('{query}');</pre>"
         )
 
+    instance = uuid.uuid4().hex  # a restarted warehouse is a new instance (its clients' sessions are gone)
+
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "service": "whoop-local-warehouse"})
+        return JSONResponse({"status": "ok", "service": "whoop-local-warehouse", "instance": instance})
 
     login_path = "/session/v1/login-request"
     routes = [r for r in fs_server.routes if r.path not in {"/queries/v1/query-request", "/session", login_path}]
