@@ -13,9 +13,8 @@ dominate a squared loss do not drag every prediction), and a ridge penalty that 
 coefficients toward a prior rather than toward zero — the population's coefficients, fit on the other
 members' days dated before the forecast (`pooling`), or zero (= tomorrow is the 28-day mean, the usual
 best baseline) for a member alone. With the prior a member is predicted from day `MIN_HISTORY` (14)
-and the member's own days
-take over as they accumulate (partial pooling); alone, from day `MIN_HISTORY_ALONE` (60). The serving rule
-still serves a baseline wherever the walk-forward model does not beat it.
+and the member's own days take over as they accumulate (partial pooling); alone, from day `MIN_HISTORY_ALONE` (60).
+The serving rule still serves a baseline wherever the walk-forward model does not beat it.
 
 The 80 % interval is conformal rather than Gaussian: a prediction's bounds are the empirical 10th and 90th
 percentiles (finite-sample order statistics) of the residuals of the walk-forward predictions whose actuals
