@@ -11,10 +11,10 @@ member is enough and needs no scaler (inputs are already on a unit scale). It is
 judged (MAE): a Huber loss (squared within `HUBER_K` points, absolute beyond, so the crash days that
 dominate a squared loss do not drag every prediction), and a ridge penalty that shrinks the member's
 coefficients toward a prior rather than toward zero — the population's coefficients, fit on the other
-members' days (`pooling`), or zero (= tomorrow is the 28-day mean, the usual best baseline) for a member
-alone. With the prior a member is predicted from day `MIN_HISTORY` (14) and the member's own days
-take over as they accumulate (partial pooling); alone, from day `MIN_HISTORY_ALONE` (60). The serving rule
-still serves a baseline wherever the walk-forward model does not beat it.
+members' days dated before the forecast (`pooling`), or zero (= tomorrow is the 28-day mean, the usual
+best baseline) for a member alone. With the prior a member is predicted from day `MIN_HISTORY` (14)
+and the member's own days take over as they accumulate (partial pooling); alone, from day `MIN_HISTORY_ALONE` (60).
+The serving rule still serves a baseline wherever the walk-forward model does not beat it.
 
 The 80 % interval is conformal rather than Gaussian: a prediction's bounds are the empirical 10th and 90th
 percentiles (finite-sample order statistics) of the residuals of the walk-forward predictions whose actuals
@@ -28,10 +28,13 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from snowpark_procs.ml.pooling import PriorPath
 
 MODEL_NAME = "NEXT_DAY_RECOVERY"
 BASELINES = {
@@ -152,10 +155,12 @@ def new_estimator() -> Any:
     )
 
 
-def fit(frame: pd.DataFrame, prior: np.ndarray | None = None, alpha: float = ALPHA) -> Any:
+def fit(frame: pd.DataFrame, prior: np.ndarray | PriorPath | None = None, alpha: float = ALPHA) -> Any:
     """The served estimator: a weighted least squares at the Huber weights, with one pseudo-row per coefficient
     (√penalty on that input, √penalty × prior as its label) — the ridge toward the prior written as data, so a
-    standard Ridge holds the same coefficients as `coefficients` and logs to the registry as one."""
+    standard Ridge holds the same coefficients as `coefficients` and logs to the registry as one. A prior path
+    serves its latest fit (every other member's day is known by now)."""
+    prior = served_prior(prior)
     prior = np.zeros(len(INPUTS)) if prior is None else np.asarray(prior, dtype=float)
     train = _trainable(frame)
     x, y = train[INPUTS].to_numpy(dtype=float), train[LABEL].to_numpy(dtype=float)
@@ -217,28 +222,50 @@ class Evaluation:
         }
 
 
-def history_needed(prior: np.ndarray | None) -> int:
+def history_needed(prior: np.ndarray | PriorPath | None) -> int:
     """Days before a member's first prediction: two weeks on a population prior, two months alone."""
     return MIN_HISTORY if prior is not None else MIN_HISTORY_ALONE
+
+
+def served_prior(prior: np.ndarray | PriorPath | None) -> np.ndarray | None:
+    """The prior the served model is shrunk toward: a path's fit on every other member's day (all known now)."""
+    return prior.latest if _is_path(prior) else prior  # type: ignore[union-attr]
+
+
+def _prior_on(prior: np.ndarray | PriorPath | None, date_key: int) -> np.ndarray | None:
+    """The prior a forecast made on `date_key` may use (a path's, as it stood then; a fixed prior's, itself)."""
+    return prior.at(date_key) if _is_path(prior) else prior  # type: ignore[union-attr]
+
+
+def _is_path(prior: object) -> bool:
+    from snowpark_procs.ml.pooling import PriorPath  # pooling imports this module
+
+    return isinstance(prior, PriorPath)
 
 
 def walk_forward(
     features: pd.DataFrame,
     min_history: int = MIN_HISTORY,
     retrain_every: int = 14,
-    prior: np.ndarray | None = None,
+    prior: np.ndarray | PriorPath | None = None,
     alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """One member's out-of-sample predictions: model and baselines on the same rows.
 
     Rows are eligible once the member has `min_history` calendar days before D, a target, and every
-    baseline defined. The model for a block starting at D0 is fit on rows dated before D0 only (and the
-    prior, which comes from other members: see `pooling`).
+    baseline defined. The model for a block starting at D0 is fit on rows dated before D0 only, shrunk
+    toward the prior as it stood on D0 (other members' rows dated before D0: see `pooling.PriorPath`);
+    on a path, a day with no prior yet waits for MIN_HISTORY_ALONE days as a member alone does.
     """
     f = features.sort_values("DATE_KEY").reset_index(drop=True)
     frame = model_frame(f)
+    dates = f["DATE_KEY"].to_numpy(dtype=np.int64)
+    history = np.full(len(f), min_history)
+    if _is_path(prior):
+        alone = np.array([_prior_on(prior, int(d)) is None for d in dates], dtype=bool)
+        history[alone] = max(min_history, MIN_HISTORY_ALONE)
     eligible = (
-        (f.index >= min_history)
+        (f.index >= history)
         & f["TARGET_RECOVERY"].notna()
         & f[list(BASELINES.values())].notna().all(axis=1)
         & frame["BASE"].notna()
@@ -249,7 +276,7 @@ def walk_forward(
     preds = predict_in_blocks(
         out,
         retrain_every,
-        lambda d0: coefficients(frame.iloc[:d0], prior, alpha),
+        lambda d0: coefficients(frame.iloc[:d0], _prior_on(prior, int(dates[d0])), alpha),
         lambda coef, rows: predict_coefficients(coef, frame.iloc[rows]),
     )
     return predictions_frame(f, out, "TARGET_RECOVERY", preds, BASELINES)

@@ -142,7 +142,7 @@ def test_too_few_residuals_leave_an_interval_side_open_not_a_crash():
     assert empty.metrics["model"]["interval_n"] == 0 and empty.to_dict()["interval"]["n"] == 0
 
 
-def _member(n: int, effect: float, seed: int, noise: float = 5.0) -> pd.DataFrame:
+def _member(n: int, effect: float, seed: int, noise: float = 5.0, start: str | None = None) -> pd.DataFrame:
     """A member's feature frame whose next-day recovery is the 28-day mean + `effect` × today's HRV z-score
     + noise (the baselines know nothing of HRV): HRV_MEAN_28 = 0 and HRV_SD_28 = 1 make HRV_Z the raw value."""
     rng = np.random.default_rng(seed)
@@ -156,9 +156,9 @@ def _member(n: int, effect: float, seed: int, noise: float = 5.0) -> pd.DataFram
     f["NEXT_DAY_OF_WEEK"] = (np.arange(n) % 7) + 1
     f["TARGET_RECOVERY"] = (60 + effect * f["HRV_RMSSD_MS"] + noise * rng.standard_normal(n)).clip(0, 100)
     f.loc[n - 1, "TARGET_RECOVERY"] = np.nan  # tomorrow is not known yet
-    start = pd.Timestamp("2025-01-01") + pd.Timedelta(days=seed)
-    f["DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range(start, periods=n)]
-    f["TARGET_DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range(start + pd.Timedelta(days=1), periods=n)]
+    first = pd.Timestamp(start) if start else pd.Timestamp("2025-01-01") + pd.Timedelta(days=seed)
+    f["DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range(first, periods=n)]
+    f["TARGET_DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range(first + pd.Timedelta(days=1), periods=n)]
     f["MEMBER_KEY"] = f"m{seed}"
     return f
 
@@ -207,10 +207,10 @@ def test_a_members_prior_is_fit_on_other_members_days_only():
     priors = pooling.out_of_fold_priors(members)
     changed = dict(members)
     changed["m0"] = members["m0"].assign(TARGET_RECOVERY=members["m0"]["TARGET_RECOVERY"][::-1].to_numpy())
-    np.testing.assert_allclose(pooling.out_of_fold_priors(changed)["m0"], priors["m0"])
-    assert not np.allclose(pooling.out_of_fold_priors(changed)["m1"], priors["m1"])
+    np.testing.assert_allclose(pooling.out_of_fold_priors(changed)["m0"].latest, priors["m0"].latest)
+    assert not np.allclose(pooling.out_of_fold_priors(changed)["m1"].latest, priors["m1"].latest)
     hrv = forecast.INPUTS.index("HRV_Z")
-    assert all(abs(p[hrv] - 10.0) < 1.0 for p in priors.values())
+    assert all(abs(p.latest[hrv] - 10.0) < 1.0 for p in priors.values())
     alone = pooling.out_of_fold_priors({"m0": members["m0"]})
     assert alone["m0"] is None  # no one else: no prior, and the member's own two months before a forecast
     assert forecast.history_needed(alone["m0"]) == 60 and forecast.history_needed(priors["m0"]) == 14
@@ -221,7 +221,7 @@ def test_a_member_with_14_to_60_days_is_served_from_the_population_prior():
     baseline on the walk-forward; alone, the same days give a weaker model. A member unlike the population
     (recovery unrelated to HRV) is not served the prior's model: the walk-forward shows it losing."""
     others = {f"m{s}": _member(365, 10.0, seed=s) for s in range(10, 16)}
-    new = _member(50, 10.0, seed=1)
+    new = _member(50, 10.0, seed=1, start="2025-09-01")  # joins an account whose members have months of days
     priors = pooling.out_of_fold_priors({**others, "new": new})
     walked = forecast.walk_forward(new, forecast.MIN_HISTORY, 14, priors["new"])
     assert forecast.MIN_HISTORY == 14 and len(walked) == 50 - 14 - 1
@@ -229,7 +229,7 @@ def test_a_member_with_14_to_60_days_is_served_from_the_population_prior():
     assert pooled.served_by == "model" and pooled.skill > 0.3, pooled.reason
     alone = forecast.evaluate(forecast.walk_forward(new, forecast.MIN_HISTORY, 14))
     assert alone.metrics["model"]["mae"] > pooled.metrics["model"]["mae"]
-    unlike = _member(50, 0.0, seed=2)
+    unlike = _member(50, 0.0, seed=2, start="2025-09-01")
     prior = pooling.out_of_fold_priors({**others, "unlike": unlike})["unlike"]
     judged = forecast.evaluate(forecast.walk_forward(unlike, forecast.MIN_HISTORY, 14, prior))
     assert judged.served_by == judged.best_baseline and judged.skill < 0
@@ -245,3 +245,34 @@ def test_walk_forward_with_a_prior_does_not_depend_on_later_targets():
     early = first["DATE_KEY"] <= f.loc[120, "DATE_KEY"]
     np.testing.assert_allclose(first.loc[early, "model"], second.loc[early, "model"])
     assert not np.allclose(first.loc[~early, "model"], second.loc[~early, "model"])
+
+
+def test_a_walk_forward_forecast_uses_no_other_members_later_days():
+    """The prior a forecast made on day t is shrunk toward is fit on other members' rows dated before t only:
+    changing another member's days from t on changes none of m0's forecasts made by t (it does change later
+    ones, once the monthly refit has seen those days)."""
+    members = {f"m{s}": _member(240, 10.0, seed=s, start="2025-01-01") for s in range(3)}
+    path = pooling.out_of_fold_priors(members)["m0"]
+    first = forecast.walk_forward(members["m0"], forecast.history_needed(path), 14, path)
+    t = members["m1"].loc[120, "DATE_KEY"]
+    changed = dict(members)
+    later = members["m1"]["DATE_KEY"] >= t
+    changed["m1"] = members["m1"].assign(
+        HRV_RMSSD_MS=members["m1"]["HRV_RMSSD_MS"].where(~later, -members["m1"]["HRV_RMSSD_MS"])
+    )
+    path2 = pooling.out_of_fold_priors(changed)["m0"]
+    second = forecast.walk_forward(members["m0"], forecast.history_needed(path2), 14, path2)
+    early = first["DATE_KEY"] <= t
+    assert early.sum() > 50
+    np.testing.assert_allclose(first.loc[early, "model"], second.loc[early, "model"])
+    assert not np.allclose(first.loc[~early, "model"], second.loc[~early, "model"])
+
+
+def test_a_prior_path_has_no_prior_before_other_members_have_days():
+    """Before the other members have MIN_ROWS days a member is alone: forecast from day 60, not 14."""
+    others = {f"m{s}": _member(200, 10.0, seed=s, start="2025-06-01") for s in range(1, 3)}
+    early = _member(300, 10.0, seed=0, start="2025-01-01")
+    path = pooling.out_of_fold_priors({**others, "m0": early})["m0"]
+    assert path.at(20250501) is None and path.at(20250801) is not None
+    walked = forecast.walk_forward(early, forecast.history_needed(path), 14, path)
+    assert walked["DATE_KEY"].min() == early.loc[forecast.MIN_HISTORY_ALONE, "DATE_KEY"]
