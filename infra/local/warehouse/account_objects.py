@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import tempfile
-import threading
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra.local.warehouse import row_access, session_context
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.secret_store import REDACTED, is_sensitive
 from infra.local.warehouse.sqltext import (
     IDENT,
     QNAME,
@@ -43,7 +42,7 @@ from infra.local.warehouse.sqltext import (
 )
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 
 # kinds ---------------------------------------------------------------------------------------
@@ -97,8 +96,6 @@ def _words(text: str) -> str:
 
 
 def _outcome(sql: str, **kw: Any) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(sql=sql, keep_params=False, **kw)
 
 
@@ -108,73 +105,6 @@ def _ok(message: str = "Statement executed successfully.") -> Outcome:
 
 def _missing(label: str, name: str) -> LocalSqlError:
     return LocalSqlError(f"{label} '{name}' does not exist or not authorized.", errno=2003)
-
-
-# secrets -------------------------------------------------------------------------------------
-_SENSITIVE = re.compile(
-    r"^(?:SECRET_STRING|PASSWORD|OAUTH_CLIENT_SECRET|OAUTH_REFRESH_TOKEN|OAUTH_ACCESS_TOKEN|\w*PRIVATE_KEY\w*"
-    r"|\w*PASSPHRASE|\w*SECRET_KEY|\w*CLIENT_SECRET|\w*SAS_TOKEN|\w*_SECRET)$",
-    re.I,
-)
-REDACTED = "***"
-
-
-def is_sensitive(key: str) -> bool:
-    return bool(_SENSITIVE.match(key))
-
-
-class _SecretStore:
-    """Sensitive values by `KIND:NAME`, in a 0600 JSON file written atomically (or in memory only)."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.lock = threading.RLock()
-        self.values: dict[str, dict[str, Any]] = {}
-        if path is not None and path.exists():
-            self.values = json.loads(path.read_text())
-
-    def get(self, key: str) -> dict[str, Any]:
-        with self.lock:
-            return dict(self.values.get(key, {}))
-
-    def put(self, key: str, fields: dict[str, Any] | None) -> None:
-        with self.lock:
-            if fields:
-                self.values[key] = fields
-            else:
-                self.values.pop(key, None)
-            self._save()
-
-    def rename(self, old: str, new: str) -> None:
-        with self.lock:
-            if old in self.values:
-                self.values[new] = self.values.pop(old)
-                self._save()
-
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".secrets.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.values, f, indent=1, sort_keys=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def _store(engine: Engine) -> _SecretStore:
-    store = getattr(engine, "_account_secret_store", None)
-    if store is None:
-        data_dir = getattr(engine, "data_dir", None)
-        store = _SecretStore(Path(data_dir) / "secrets.json" if data_dir is not None else None)
-        engine._account_secret_store = store  # type: ignore[attr-defined]
-    return store
 
 
 def _fqn(text: str) -> str:
@@ -189,7 +119,7 @@ def secret_value(engine: Engine, fqn: str) -> dict[str, str]:
     name = _fqn(fqn)
     if _get(engine, "SECRET", name) is None:
         raise _missing("Secret", name)
-    fields = _store(engine).get(f"SECRET:{name}")
+    fields = engine.secrets.get(f"SECRET:{name}")
     return {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in fields.items()}
 
 
@@ -212,7 +142,7 @@ def set_secret_value(engine: Engine, fqn: str, hidden: dict[str, str] | None = N
 def _apply_secret_fields(
     engine: Engine, name: str, props: dict[str, Any], fields: dict[str, Any], hidden: dict[str, str] | None = None
 ) -> None:
-    store = _store(engine)
+    store = engine.secrets
     values = {**store.get(f"SECRET:{name}"), **{k.lower(): v for k, v in (hidden or {}).items()}}
     for key, value in fields.items():
         if value is None:
@@ -395,7 +325,6 @@ def _require_role(engine: Engine, kind: str, name: str) -> None:
 
 # registration ----------------------------------------------------------------------------------
 def register(engine: Engine) -> None:
-    _store(engine)
     on = engine.on
     # session context
     on(rf"^USE\s+ROLE\s+(?P<name>{IDENT})$", _use_role)
@@ -488,8 +417,6 @@ def _use_role(engine: Engine, session: LocalSession, text: str, m: re.Match[str]
     _require_role(engine, "ROLE", name)
     session.role = name
     _record_param(engine, session, "ROLE", name)
-    from infra.local.warehouse import session_context
-
     session_context.bind(engine, session)  # IS_ROLE_IN_SESSION and friends follow the new role
     return _outcome(text)  # fakesnow answers USE ROLE itself (a no-op there)
 
@@ -562,9 +489,9 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         engine.catalog.put_object(kind.name, name, public, redact(text))
         _policies_changed(engine, kind.name)
         if kind.name == "SECRET":
-            _store(engine).put(f"SECRET:{name}", {k.lower(): v for k, v in props.items()})
+            engine.secrets.put(f"SECRET:{name}", {k.lower(): v for k, v in props.items()})
         elif hidden:
-            _store(engine).put(f"{kind.name}:{name}", hidden)
+            engine.secrets.put(f"{kind.name}:{name}", hidden)
     return _ok(f"{kind.label} {name.rsplit('.', 1)[-1]} successfully created.")
 
 
@@ -722,7 +649,7 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
                 public, hidden = _split_sensitive(new)
                 props.update(public)
                 if hidden:
-                    store = _store(engine)
+                    store = engine.secrets
                     store.put(f"{kind.name}:{name}", {**store.get(f"{kind.name}:{name}"), **hidden})
         elif unsetting := re.match(r"^UNSET\s+(?P<keys>.+)$", rest, re.I | re.S):
             keys = [_words(k) for k in unsetting["keys"].split(",") if k.strip()]
@@ -733,9 +660,9 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
             else:
                 for k in keys:
                     props.pop(k, None)
-                hidden = _store(engine).get(f"{kind.name}:{name}")
+                hidden = engine.secrets.get(f"{kind.name}:{name}")
                 if any(k.lower() in hidden for k in keys):
-                    _store(engine).put(
+                    engine.secrets.put(
                         f"{kind.name}:{name}", {k: v for k, v in hidden.items() if k.upper() not in keys}
                     )
         else:
@@ -753,8 +680,6 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
 def _policies_changed(engine: Engine, kind: str) -> None:
     """A row access policy's body or attachments changed: queries must see it (warehouse/row_access.py)."""
     if kind == "ROW ACCESS POLICY":
-        from infra.local.warehouse import row_access
-
         row_access.invalidate(engine)
 
 
@@ -805,7 +730,7 @@ def _forget(engine: Engine, kind: Kind, name: str) -> None:
     if kind.name == "TAG":
         q(f"DELETE FROM {PREFIX}.TAG_REFERENCES WHERE TAG_NAME = ?", [name])
     q(f"DELETE FROM {PREFIX}.TAG_REFERENCES WHERE OBJECT_KIND = ? AND OBJECT_NAME = ?", [kind.grant_kind, name])
-    _store(engine).put(f"{kind.name}:{name}", None)
+    engine.secrets.put(f"{kind.name}:{name}", None)
 
 
 def _rename(engine: Engine, kind: Kind, old: str, new: str) -> None:
@@ -831,7 +756,7 @@ def _rename(engine: Engine, kind: Kind, old: str, new: str) -> None:
         f"UPDATE {PREFIX}.TAG_REFERENCES SET OBJECT_NAME = ? WHERE OBJECT_KIND = ? AND OBJECT_NAME = ?",
         [new, kind.grant_kind, old],
     )
-    _store(engine).rename(f"{kind.name}:{old}", f"{kind.name}:{new}")
+    engine.secrets.rename(f"{kind.name}:{old}", f"{kind.name}:{new}")
 
 
 # policies and tags on tables, views and other objects ------------------------------------------

@@ -22,13 +22,14 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.graph import dependency_order
 from infra.local.warehouse.sqltext import QNAME, ObjectName, property_value, qualify, split_as, status_select, tables_in
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 
 def register(engine: Engine) -> None:
@@ -47,8 +48,6 @@ def register(engine: Engine) -> None:
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     header, query = split_as(m["rest"])
     columns = ""
@@ -172,8 +171,6 @@ def refresh_all(engine: Engine) -> list[str]:
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     if _definition(engine, name.fqn) is None:
         if m["ie"]:
@@ -196,8 +193,6 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ? RETURNING NAME", [name.fqn])
     if not deleted:
@@ -208,8 +203,6 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
 
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(
         sql=(
             'SELECT d.CREATED_ON AS "created_on", SPLIT_PART(d.NAME, \'.\', 3) AS "name", '

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 import sqlglot
 from sqlglot import exp
 
+from infra.local.warehouse.base import LocalSession
 from infra.local.warehouse.catalog import PREFIX
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession
+    from infra.local.warehouse.engine import Engine
 
 ALIAS = "__RAP"
 _QUERY = re.compile(r"^\(?\s*(SELECT|WITH)\b", re.I)

@@ -26,11 +26,12 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from infra.local.warehouse.base import LocalSession
 from infra.local.warehouse.catalog import PREFIX
 from infra.local.warehouse.sqltext import quoted_or_comment, skip_string, sql_literal
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession
+    from infra.local.warehouse.engine import Engine
 
 USER_VAR, ROLES_VAR, APP_ROLES_VAR = "WHOOP_LOCAL_USER", "WHOOP_LOCAL_ROLES", "WHOOP_LOCAL_APP_ROLES"
 # the system roles' hierarchy (https://docs.snowflake.com/en/user-guide/security-access-control-overview)

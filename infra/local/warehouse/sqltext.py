@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import sqlglot
 from sqlglot import exp
 
 from infra.local.warehouse.errors import LocalSqlError
@@ -141,8 +142,6 @@ def status_select(message: str, column: str = "status") -> str:
 
 def tables_in(query: str) -> set[tuple[str | None, str | None, str]]:
     """Names of the tables a query reads, as (catalog, db-schema, name) parts upper-cased."""
-    import sqlglot
-
     tree = sqlglot.parse_one(query, read="snowflake")
     ctes = {c.alias_or_name.upper() for c in tree.find_all(exp.CTE)}
     found: set[tuple[str | None, str | None, str]] = set()
