@@ -33,9 +33,9 @@ from infra.local.warehouse.secret_store import REDACTED, is_sensitive
 from infra.local.warehouse.sqltext import (
     IDENT,
     QNAME,
+    closing_paren,
     normalise_ident,
     qualify,
-    skip_string,
     split_name,
     sql_literal,
     status_select,
@@ -193,25 +193,6 @@ def _split_sensitive(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     public = {k: (REDACTED if is_sensitive(k) else v) for k, v in props.items()}
     hidden = {k.lower(): v for k, v in props.items() if is_sensitive(k)}
     return public, hidden
-
-
-def _balanced(text: str, start: int) -> int:
-    """Index of the parenthesis closing the one at `start`, skipping string literals."""
-    depth = 0
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if ch == "'":
-            i = skip_string(text, i)
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise LocalSqlError("Unbalanced parentheses in the statement", errno=1003)
 
 
 def _like(rest: str) -> re.Pattern[str] | None:
@@ -574,7 +555,7 @@ def _alert_properties(rest: str) -> dict[str, Any]:
         raise LocalSqlError("CREATE ALERT needs IF (EXISTS (<query>)) THEN <action>", errno=1003)
     props = parse_properties(rest[: m.start()])
     open_at = m.end() - 1
-    close_at = _balanced(rest, open_at)
+    close_at = closing_paren(rest, open_at)
     inner = rest[open_at + 1 : close_at].strip()
     cond = re.match(r"^EXISTS\s*\((?P<q>.*)\)$", inner, re.I | re.S)
     action = re.match(r"^\s*THEN\s+(?P<a>.+)$", rest[close_at + 1 :], re.I | re.S)

@@ -26,7 +26,16 @@ from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.graph import dependency_order
-from infra.local.warehouse.sqltext import QNAME, ObjectName, property_value, qualify, split_as, status_select, tables_in
+from infra.local.warehouse.sqltext import (
+    QNAME,
+    ObjectName,
+    closing_paren,
+    property_value,
+    qualify,
+    split_as,
+    status_select,
+    tables_in,
+)
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
@@ -52,13 +61,8 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     header, query = split_as(m["rest"])
     columns = ""
     if header.startswith("("):
-        depth = 0
-        for i, ch in enumerate(header):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0:
-                columns, header = header[: i + 1], header[i + 1 :]
-                break
+        close = closing_paren(header, 0)
+        columns, header = header[: close + 1], header[close + 1 :]
     lag = property_value(header, "TARGET_LAG")
     if lag is None:
         raise LocalSqlError("CREATE DYNAMIC TABLE needs TARGET_LAG", errno=1003)

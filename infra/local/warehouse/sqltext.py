@@ -1,4 +1,4 @@
-"""Small helpers for reading Snowflake statement text: names, properties, comments.
+"""Reading Snowflake statement text: sqlglot's tokens (comments, strings, $$ bodies, parentheses), names, values.
 
 The local layer recognises the statements fakesnow lacks by their leading keywords, then reads
 their clauses with these helpers. Anything it does not recognise goes to fakesnow unchanged.
@@ -8,50 +8,96 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.snowflake import Snowflake
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
 
 from infra.local.warehouse.errors import LocalSqlError
 
-_LINE_COMMENT = re.compile(r"--[^\n]*")
-_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 IDENT = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
 QNAME = rf"{IDENT}(?:\s*\.\s*{IDENT}){{0,2}}"
 
 
-def quoted_or_comment(sql: str, i: int) -> tuple[str, int] | None:
-    """The span starting at `i` that is not SQL code: ("string" | "dollar" | "comment", index just past it), or None
-    when `i` starts code. The one scanner of literals and comments the local layer's text rewrites share."""
-    if sql.startswith("$$", i):
-        end = sql.find("$$", i + 2)
-        return "dollar", len(sql) if end < 0 else end + 2
-    if sql.startswith("'", i):
-        return "string", skip_string(sql, i)
-    if sql.startswith("--", i):
-        m = _LINE_COMMENT.match(sql, i)
-        return "comment", m.end() if m else len(sql)
-    if sql.startswith("/*", i):
-        m = _BLOCK_COMMENT.match(sql, i)
-        return "comment", m.end() if m else len(sql)
-    return None
+class _Tokenizer(Snowflake.Tokenizer):
+    """Snowflake's tokens without `//` comments: unquoted `PUT file:///tmp/x @s` must keep its path."""
+
+    COMMENTS: ClassVar[list[str | tuple[str, str]]] = ["--", ("/*", "*/")]
+
+
+_TOKENIZER = _Tokenizer(dialect="snowflake")
+
+
+def tokens(sql: str) -> list[Token]:
+    """sqlglot's tokens of `sql`, each with its span in the text (strings and $$ bodies are one token each)."""
+    try:
+        return _TOKENIZER.tokenize(sql)
+    except TokenError as e:
+        raise LocalSqlError(f"Cannot read the statement: {e}", errno=1003) from e
 
 
 def strip_comments(sql: str) -> str:
-    """Remove comments outside string literals and dollar-quoted bodies (good enough for headers)."""
-    out: list[str] = []
-    i = 0
-    while i < len(sql):
-        span = quoted_or_comment(sql, i)
-        if span is None:
-            out.append(sql[i])
-            i += 1
-            continue
-        kind, end = span
-        if kind != "comment":
-            out.append(sql[i:end])
-        i = end
-    return "".join(out).strip().rstrip(";").strip()
+    """The statement without comments and the trailing `;` (what handlers match their patterns against). A text
+    the tokenizer cannot read (an unclosed string) is left for fakesnow, which reports its own syntax error."""
+    if "--" in sql or "/*" in sql:
+        try:
+            spans = tokens(sql)
+        except LocalSqlError:
+            spans = []
+        if spans:
+            out, last = [], 0
+            for t in spans:
+                gap = sql[last : t.start]
+                out.append(gap if not gap.strip() else "\n" if "\n" in gap else " ")
+                out.append(sql[t.start : t.end + 1])
+                last = t.end + 1
+            sql = "".join(out)
+    return sql.strip().rstrip(";").strip()
+
+
+def _depths(spans: list[Token]) -> list[int]:
+    """The parenthesis depth each token is at (a parenthesis itself counts as outside)."""
+    depth, out = 0, []
+    for t in spans:
+        if t.token_type == TokenType.R_PAREN:
+            depth -= 1
+        out.append(depth)
+        if t.token_type == TokenType.L_PAREN:
+            depth += 1
+    return out
+
+
+def closing_paren(text: str, start: int) -> int:
+    """Index of the `)` closing the `(` at `start`."""
+    spans = tokens(text[start:])
+    for t, depth in zip(spans, _depths(spans), strict=True):
+        if t.token_type == TokenType.R_PAREN and depth == 0:
+            return start + t.start
+    raise LocalSqlError("Unbalanced parentheses in the statement", errno=1003)
+
+
+def split_as(text: str) -> tuple[str, str]:
+    """Split `<header> AS <body>` at the first AS outside parentheses (strings and $$ bodies are single tokens)."""
+    spans = tokens(text)
+    for t, depth in zip(spans, _depths(spans), strict=True):
+        if t.token_type == TokenType.ALIAS and depth == 0:
+            return text[: t.start].strip(), text[t.end + 1 :].strip()
+    raise LocalSqlError("Expected AS <body> in the statement", errno=1003)
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on the commas outside parentheses and strings (column lists, argument lists); parts unstripped."""
+    spans = tokens(text)
+    parts, last = [], 0
+    for t, depth in zip(spans, _depths(spans), strict=True):
+        if t.token_type == TokenType.COMMA and depth == 0:
+            parts.append(text[last : t.start])
+            last = t.end + 1
+    parts.append(text[last:])
+    return parts
 
 
 def normalise_ident(part: str) -> str:
@@ -153,58 +199,3 @@ def tables_in(query: str) -> set[tuple[str | None, str | None, str]]:
         name = t.name if t.this.args.get("quoted") else t.name.upper()
         found.add((t.catalog.upper() or None, t.db.upper() or None, name))
     return found
-
-
-def skip_string(text: str, i: int) -> int:
-    """Index just past the single-quoted literal starting at `i` ('' is an escaped quote)."""
-    j = i + 1
-    while j < len(text) and not (text[j] == "'" and (j + 1 >= len(text) or text[j + 1] != "'")):
-        j += 2 if text[j] == "'" else 1
-    return j + 1
-
-
-def split_as(text: str) -> tuple[str, str]:
-    """Split `<header> AS <body>` at the first AS outside quotes, parentheses and $$ bodies."""
-    depth = 0
-    i = 0
-    upper = text.upper()
-    while i < len(text):
-        ch = text[i]
-        if text.startswith("$$", i):
-            end = text.find("$$", i + 2)
-            i = len(text) if end < 0 else end + 2
-            continue
-        if ch == "'":
-            i = skip_string(text, i)
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif (
-            depth == 0
-            and upper.startswith("AS", i)
-            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$"))
-            and (i + 2 >= len(text) or not (text[i + 2].isalnum() or text[i + 2] in "_$"))
-        ):
-            return text[:i].strip(), text[i + 2 :].strip()
-        i += 1
-    raise LocalSqlError("Expected AS <body> in the statement", errno=1003)
-
-
-def split_top_level(text: str) -> list[str]:
-    """Split on the commas outside parentheses and '…' strings (column lists, argument lists); parts unstripped."""
-    parts, depth, current, quoted = [], 0, [], False
-    for ch in text:
-        if ch == "'":
-            quoted = not quoted
-        if not quoted:
-            depth += ch == "("
-            depth -= ch == ")"
-            if ch == "," and depth == 0:
-                parts.append("".join(current))
-                current = []
-                continue
-        current.append(ch)
-    parts.append("".join(current))
-    return parts
