@@ -9,11 +9,16 @@ from typing import TYPE_CHECKING
 
 from infra.local.warehouse import (
     account_objects,
+    alerts,
     application,
     dynamic_tables,
+    grants,
     notifications,
     oauth_flow,
+    policies,
     procedures,
+    session_params,
+    show,
     stages,
     streams,
     tasks,
@@ -24,7 +29,23 @@ if TYPE_CHECKING:
 
 # oauth_flow and notifications before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` and
 # `CALL SYSTEM$SEND_EMAIL(…)` are not procedure calls
-MODULES = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, account_objects, stages)
+MODULES = (
+    streams,
+    tasks,
+    dynamic_tables,
+    oauth_flow,
+    notifications,
+    procedures,
+    application,
+    # account and governance objects, recorded
+    session_params,
+    account_objects,
+    policies,
+    grants,
+    show,
+    alerts,
+    stages,
+)
 
 
 def register_all(engine: Engine) -> None:

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlencode
 
 import requests
 
-from infra.local.warehouse import account_objects as ao
+from infra.local.warehouse import account_catalog as ao
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import status_select
@@ -66,14 +66,14 @@ def _outcome(value: str, column: str) -> Outcome:
 
 def _oauth_secret(engine: Engine, fqn: str) -> tuple[str, dict[str, str], dict[str, Any], dict[str, Any]]:
     """(name, secret fields, integration properties, integration hidden fields) of an OAUTH2 secret."""
-    name = ao._fqn(fqn)
+    name = ao.secret_fqn(fqn)
     fields = ao.secret_value(engine, name)
     if fields.get("type", "").upper() != "OAUTH2" or not fields.get("api_authentication"):
         raise LocalSqlError(f"Secret '{name}' is not an OAUTH2 secret with API_AUTHENTICATION", errno=1003)
     integration = fields["api_authentication"].upper()
-    found = ao._get(engine, "SECURITY INTEGRATION", integration)
+    found = ao.get_object(engine, "SECURITY INTEGRATION", integration)
     if found is None:
-        raise ao._missing("Integration", integration)
+        raise ao.not_found("Integration", integration)
     props = found[0]
     if props.get("TYPE") != "API_AUTHENTICATION":
         raise LocalSqlError(f"Integration '{integration}' is not TYPE = API_AUTHENTICATION", errno=1003)

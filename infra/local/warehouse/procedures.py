@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.local.warehouse import account_objects, oauth_flow, scripting
+from infra.local.warehouse import account_catalog, oauth_flow, scripting
 from infra.local.warehouse.application import AppContext, context_of
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
@@ -172,7 +172,7 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
         pairs = re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", secrets_clause.group(1))
         bound = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in pairs}
         for ref in bound.values():
-            account_objects.secret_value(engine, ref)  # raises "Secret '…' does not exist" as Snowflake would
+            account_catalog.secret_value(engine, ref)  # raises "Secret '…' does not exist" as Snowflake would
         engine.catalog.query(
             f"UPDATE {PREFIX}.PROCEDURES SET SECRETS = ? WHERE NAME = ? AND ARG_TYPES = ?",
             [json.dumps(bound), name.fqn, types_],
@@ -413,7 +413,7 @@ def _secret(alias: str) -> dict[str, str]:
     if alias not in bound:
         raise ValueError(f"Secret alias {alias!r} is not bound to this procedure (SECRETS clause)")
     engine, ref = bound[alias]
-    return account_objects.secret_value(engine, ref)
+    return account_catalog.secret_value(engine, ref)
 
 
 def _oauth_access_token(alias: str) -> str:

@@ -2,7 +2,7 @@
 
 They never reach the catalog (which shows them as '***'): they live in `<data dir>/secrets.json`, mode 0600,
 written atomically, keyed `KIND:NAME` (or in memory only, without a data directory). The procedure runtime
-reads them through `account_objects.secret_value`.
+reads them through `account_catalog.secret_value`.
 """
 
 from __future__ import annotations
