@@ -15,6 +15,8 @@ def test_comments_go_and_quoted_text_stays():
     assert strip_comments('SELECT "a--b" FROM t -- tail') == 'SELECT "a--b" FROM t'
     # `//` is no comment here: an unquoted PUT path must survive
     assert strip_comments("PUT file:///tmp/x.csv @s -- c") == "PUT file:///tmp/x.csv @s"
+    # after a command keyword (CALL, SHOW, EXECUTE) the rest is still read token by token
+    assert strip_comments("-- the run's alert\n CALL OPS.ALERT(); -- x") == "CALL OPS.ALERT()"
 
 
 def test_split_as_skips_strings_identifiers_parentheses_and_dollar_bodies():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -78,157 +79,152 @@ def in_scope(rest: str, session: LocalSession) -> tuple[str | None, str | None]:
     return session.database, session.schema
 
 
+Row = tuple[str, str, dict[str, Any], datetime]  # kind, name, properties, created_on
+Column = tuple[str, str, Callable[[Row], Any]]
+
+
+def _prop(key: str, default: Any = "") -> Callable[[Row], Any]:
+    return lambda r: r[2].get(key, default)
+
+
+def _part(i: int) -> Callable[[Row], str]:
+    """Part `i` of a schema object's name (-1 its own name, 0 its database, 1 its schema); account objects: the name."""
+    return lambda r: r[1].split(".")[i] if r[1].count(".") == 2 else r[1].split(".")[-1] if i == -1 else ""
+
+
+def _lower(key: str, default: str) -> Callable[[Row], str]:
+    return lambda r: str(r[2].get(key, default)).lower()
+
+
+def _at(action: str) -> Callable[[Row], str]:
+    return lambda r: ",".join(f"{t['percent']}%" for t in r[2].get("TRIGGERS", []) if t["action"] == action)
+
+
+# Each SHOW lists only the columns something reads (the tests in tests/warehouse and tests/integration, the app's
+# members.py and pipeline_state.py, `whoop local` inventories); further Snowflake columns are left out.
+_CREATED: Column = ("created_on", _TS, lambda r: r[3])
+_NAME: Column = ("name", _S, _part(-1))
+_OWNER: Column = ("owner", _S, lambda r: "ACCOUNTADMIN")
+_COMMENT: Column = ("comment", _S, _prop("COMMENT"))
+_IN_SCHEMA: list[Column] = [
+    _CREATED,
+    _NAME,
+    ("database_name", _S, _part(0)),
+    ("schema_name", _S, _part(1)),
+    _OWNER,
+    _COMMENT,
+]
+_ROLES: list[Column] = [_CREATED, _NAME, _OWNER, _COMMENT]
+# SHOW target -> (kinds listed, filtered by IN <scope>?, columns)
+_SHOWN: dict[str, tuple[tuple[str, ...], bool, list[Column]]] = {
+    "WAREHOUSES": (
+        ("WAREHOUSE",),
+        False,
+        [
+            _NAME,
+            ("state", _S, _prop("STATE", "STARTED")),
+            ("size", _S, _prop("WAREHOUSE_SIZE", "XSMALL")),
+            _CREATED,
+            _OWNER,
+            _COMMENT,
+        ],
+    ),
+    "ROLES": (("ROLE",), False, _ROLES),
+    "DATABASE ROLES": (("DATABASE ROLE",), True, _ROLES),
+    "APPLICATION ROLES": (("APPLICATION ROLE",), False, _ROLES),
+    "USERS": (
+        ("USER",),
+        False,
+        [_NAME, _CREATED, ("login_name", _S, lambda r: r[2].get("LOGIN_NAME", r[1])), _COMMENT],
+    ),
+    "SECRETS": (("SECRET",), True, [*_IN_SCHEMA, ("secret_type", _S, _prop("TYPE"))]),
+    "NETWORK RULES": (
+        ("NETWORK RULE",),
+        True,
+        [
+            *_IN_SCHEMA,
+            ("type", _S, _prop("TYPE")),
+            ("mode", _S, _prop("MODE", "INGRESS")),
+            ("entries_in_value_list", _N, lambda r: len(r[2].get("VALUE_LIST", []) or [])),
+        ],
+    ),
+    "MASKING POLICIES": (("MASKING POLICY",), True, [*_IN_SCHEMA, ("kind", _S, lambda r: "MASKING_POLICY")]),
+    "ROW ACCESS POLICIES": (
+        ("ROW ACCESS POLICY",),
+        True,
+        [*_IN_SCHEMA, ("kind", _S, lambda r: "ROW_ACCESS_POLICY")],
+    ),
+    "ALERTS": (
+        ("ALERT",),
+        True,
+        [
+            *_IN_SCHEMA,
+            ("warehouse", _S, _prop("WAREHOUSE")),
+            ("schedule", _S, _prop("SCHEDULE")),
+            ("state", _S, _lower("STATE", "SUSPENDED")),
+            ("condition", _S, _prop("CONDITION")),
+            ("action", _S, _prop("ACTION")),
+        ],
+    ),
+    "RESOURCE MONITORS": (
+        ("RESOURCE MONITOR",),
+        False,
+        [
+            _NAME,
+            ("credit_quota", _N, _prop("CREDIT_QUOTA", None)),
+            ("notify_at", _S, _at("NOTIFY")),
+            ("suspend_at", _S, _at("SUSPEND")),
+            ("suspend_immediately_at", _S, _at("SUSPEND_IMMEDIATE")),
+            _CREATED,
+            _OWNER,
+            _COMMENT,
+        ],
+    ),
+    "TAGS": (
+        ("TAG",),
+        True,
+        [
+            *_IN_SCHEMA,
+            ("allowed_values", _S, lambda r: json.dumps(r[2]["ALLOWED_VALUES"]) if "ALLOWED_VALUES" in r[2] else None),
+        ],
+    ),
+}
+_INTEGRATION: list[Column] = [
+    _NAME,
+    ("type", _S, lambda r: r[2].get("TYPE", _category(r))),
+    ("category", _S, lambda r: _category(r)),
+    ("enabled", _S, _lower("ENABLED", "FALSE")),
+    _COMMENT,
+    _CREATED,
+]
+
+
+def _category(r: Row) -> str:
+    return r[0].removesuffix(" INTEGRATION").replace(" ", "_")
+
+
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    what = upper_words(m["what"])
-    rest = m["rest"]
+    what, rest = upper_words(m["what"]), m["rest"]
+    if what.endswith("INTEGRATIONS"):
+        kinds, scoped, cols = (what[:-1],) if what != "INTEGRATIONS" else INTEGRATION_KINDS, False, _INTEGRATION
+    else:
+        kinds, scoped, cols = _SHOWN[what]
     like = like_pattern(rest)
-    owner = "ACCOUNTADMIN"
-
-    def pick(kinds: tuple[str, ...], scoped: bool) -> list[tuple[str, str, dict[str, Any], datetime]]:
-        db, schema = in_scope(rest, session) if scoped else (None, None)
-        found = []
-        for kind, name, props, created in objects_of(engine, kinds):
-            parts = name.split(".")
-            if like and not like.fullmatch(parts[-1]):
-                continue
-            if (db and parts[0] != db) or (schema and parts[1] != schema):
-                continue
-            found.append((kind, name, props, created))
-        return found
-
-    def short(name: str) -> list[str]:
-        parts = name.split(".")
-        return [parts[-1], parts[0], parts[1]] if len(parts) == 3 else [parts[-1], "", ""]
-
-    cols: list[tuple[str, str]]
-    rows: list[list[Any]]
-    if what == "WAREHOUSES":
-        cols = [("name", _S), ("state", _S), ("type", _S), ("size", _S), ("min_cluster_count", _N),
-                ("max_cluster_count", _N), ("auto_suspend", _N), ("auto_resume", _S), ("is_default", _S),
-                ("is_current", _S), ("created_on", _TS), ("owner", _S), ("comment", _S),
-                ("resource_monitor", _S)]  # fmt: skip
-        rows = []
-        for _, name, p, created in pick(("WAREHOUSE",), False):
-            rows.append([
-                name, p.get("STATE", "STARTED"), p.get("WAREHOUSE_TYPE", "STANDARD"), p.get("WAREHOUSE_SIZE", "XSMALL"),
-                int(p.get("MIN_CLUSTER_COUNT", 1)), int(p.get("MAX_CLUSTER_COUNT", 1)),
-                int(p["AUTO_SUSPEND"]) if str(p.get("AUTO_SUSPEND", "")).isdigit() else 600,
-                str(p.get("AUTO_RESUME", "TRUE")).lower(), "N", "Y" if session.warehouse == name else "N",
-                created, owner, p.get("COMMENT", ""), p.get("RESOURCE_MONITOR", "null"),
-            ])  # fmt: skip
-        if not any(r[0] == "FAKESNOW_WAREHOUSE" for r in rows) and (not like or like.fullmatch("FAKESNOW_WAREHOUSE")):
-            # fakesnow's own warehouse, which SHOW WAREHOUSES listed before this module took it over
-            rows.append(["FAKESNOW_WAREHOUSE", "STARTED", "STANDARD", "X-Small", 1, 1, 600, "true", "Y",
-                         "Y" if session.warehouse in (None, "FAKESNOW_WAREHOUSE") else "N",
-                         datetime.fromtimestamp(0).astimezone(), "SYSADMIN", "", "null"])  # fmt: skip
-    elif what in ("ROLES", "DATABASE ROLES", "APPLICATION ROLES"):
-        kind = what[:-1]
-        grants = engine.catalog.query(
-            f"SELECT GRANTED_ON, OBJECT_NAME, GRANTEE_KIND, GRANTEE_NAME FROM {PREFIX}.GRANTS"
-        )
-        gk = kind.replace(" ", "_")
-        cols = [("created_on", _TS), ("name", _S), ("is_default", _S), ("is_current", _S), ("is_inherited", _S),
-                ("assigned_to_users", _N), ("granted_to_roles", _N), ("granted_roles", _N), ("owner", _S),
-                ("comment", _S)]  # fmt: skip
-        entries = [(n, p, c) for _, n, p, c in pick((kind,), False)]
-        if kind == "DATABASE ROLE":
-            db, _ = in_scope(rest, session)
-            entries = [e for e in entries if not db or e[0].split(".")[0] == db]
-        if kind == "ROLE":
-            epoch = datetime.fromtimestamp(0).astimezone()
-            entries += [(r, {}, epoch) for r in SYSTEM_ROLES if not like or like.fullmatch(r)]
-        rows = []
-        for name, p, created in sorted(entries):
-            mine = [g for g in grants if g[0] == gk and g[1] == name]
-            rows.append([
-                created, name.rsplit(".", 1)[-1] if kind == "DATABASE ROLE" else name, "N",
-                "Y" if kind == "ROLE" and session.role == name else "N", "N",
-                sum(1 for g in mine if g[2] == "USER"), sum(1 for g in mine if g[2] != "USER"),
-                sum(1 for g in grants if g[2] == kind and g[3] == name and g[0].endswith("ROLE")),
-                owner, p.get("COMMENT", ""),
-            ])  # fmt: skip
-    elif what == "USERS":
-        cols = [("name", _S), ("created_on", _TS), ("login_name", _S), ("display_name", _S), ("default_role", _S),
-                ("default_warehouse", _S), ("disabled", _S), ("has_password", _S), ("comment", _S)]  # fmt: skip
-        rows = [
-            [n, c, p.get("LOGIN_NAME", n), p.get("DISPLAY_NAME", n), p.get("DEFAULT_ROLE", ""),
-             p.get("DEFAULT_WAREHOUSE", ""), str(p.get("DISABLED", "FALSE")).lower(),
-             str("PASSWORD" in p).lower(), p.get("COMMENT", "")]
-            for _, n, p, c in pick(("USER",), False)
-        ]  # fmt: skip
-    elif what == "SECRETS":
-        cols = [("created_on", _TS), ("name", _S), ("database_name", _S), ("schema_name", _S), ("owner", _S),
-                ("comment", _S), ("secret_type", _S), ("oauth_scopes", _S), ("owner_role_type", _S)]  # fmt: skip
-        rows = [
-            [
-                c,
-                *short(n),
-                owner,
-                p.get("COMMENT", ""),
-                p.get("TYPE", ""),
-                json.dumps(p.get("OAUTH_SCOPES", [])),
-                "ROLE",
-            ]
-            for _, n, p, c in pick(("SECRET",), True)
-        ]
-    elif what.endswith("INTEGRATIONS"):
-        kinds = (what[:-1],) if what != "INTEGRATIONS" else INTEGRATION_KINDS
-        cols = [("name", _S), ("type", _S), ("category", _S), ("enabled", _S), ("comment", _S), ("created_on", _TS)]
-        rows = [
-            [n, p.get("TYPE", k.removesuffix(" INTEGRATION").replace(" ", "_")),
-             k.removesuffix(" INTEGRATION").replace(" ", "_"), str(p.get("ENABLED", "FALSE")).lower(),
-             p.get("COMMENT", ""), c]
-            for k, n, p, c in pick(kinds, False)
-        ]  # fmt: skip
-    elif what == "NETWORK RULES":
-        cols = [("created_on", _TS), ("name", _S), ("database_name", _S), ("schema_name", _S), ("owner", _S),
-                ("comment", _S), ("type", _S), ("mode", _S), ("entries_in_value_list", _N),
-                ("owner_role_type", _S)]  # fmt: skip
-        rows = [
-            [c, *short(n), owner, p.get("COMMENT", ""), p.get("TYPE", ""), p.get("MODE", "INGRESS"),
-             len(p.get("VALUE_LIST", []) or []), "ROLE"]
-            for _, n, p, c in pick(("NETWORK RULE",), True)
-        ]  # fmt: skip
-    elif what in ("MASKING POLICIES", "ROW ACCESS POLICIES"):
-        kind = what.removesuffix("POLICIES") + "POLICY"
-        cols = [("created_on", _TS), ("name", _S), ("database_name", _S), ("schema_name", _S), ("kind", _S),
-                ("owner", _S), ("comment", _S), ("owner_role_type", _S), ("options", _S)]  # fmt: skip
-        rows = [
-            [c, *short(n), kind.replace(" ", "_"), owner, p.get("COMMENT", ""), "ROLE", ""]
-            for _, n, p, c in pick((kind,), True)
-        ]
-    elif what == "ALERTS":
-        cols = [("created_on", _TS), ("name", _S), ("database_name", _S), ("schema_name", _S), ("owner", _S),
-                ("comment", _S), ("warehouse", _S), ("schedule", _S), ("state", _S), ("condition", _S),
-                ("action", _S)]  # fmt: skip
-        rows = [
-            [c, *short(n), owner, p.get("COMMENT", ""), p.get("WAREHOUSE", ""), p.get("SCHEDULE", ""),
-             str(p.get("STATE", "SUSPENDED")).lower(), p.get("CONDITION", ""), p.get("ACTION", "")]
-            for _, n, p, c in pick(("ALERT",), True)
-        ]  # fmt: skip
-    elif what == "RESOURCE MONITORS":
-        cols = [("name", _S), ("credit_quota", _N), ("used_credits", _N), ("remaining_credits", _N), ("level", _S),
-                ("frequency", _S), ("start_time", _S), ("end_time", _S), ("notify_at", _S), ("suspend_at", _S),
-                ("suspend_immediately_at", _S), ("created_on", _TS), ("owner", _S), ("comment", _S)]  # fmt: skip
-        warehouses = objects_of(engine, ("WAREHOUSE",))
-        rows = []
-        for _, n, p, c in pick(("RESOURCE MONITOR",), False):
-            quota = p.get("CREDIT_QUOTA")
-            by_action = {a: ",".join(f"{t['percent']}%" for t in p.get("TRIGGERS", []) if t["action"] == a)
-                         for a in ("NOTIFY", "SUSPEND", "SUSPEND_IMMEDIATE")}  # fmt: skip
-            level = "WAREHOUSE" if any(w[2].get("RESOURCE_MONITOR") == n for w in warehouses) else ""
-            rows.append([n, quota, 0, quota, level, p.get("FREQUENCY", "MONTHLY"), p.get("START_TIMESTAMP", ""),
-                         p.get("END_TIMESTAMP", ""), by_action["NOTIFY"], by_action["SUSPEND"],
-                         by_action["SUSPEND_IMMEDIATE"], c, owner, p.get("COMMENT", "")])  # fmt: skip
-    else:  # TAGS
-        cols = [("created_on", _TS), ("name", _S), ("database_name", _S), ("schema_name", _S), ("owner", _S),
-                ("comment", _S), ("allowed_values", _S), ("owner_role_type", _S)]  # fmt: skip
-        rows = [
-            [c, *short(n), owner, p.get("COMMENT", ""),
-             json.dumps(p["ALLOWED_VALUES"]) if "ALLOWED_VALUES" in p else None, "ROLE"]
-            for _, n, p, c in pick(("TAG",), True)
-        ]  # fmt: skip
-    return answer(show_select(cols, rows))
+    db, schema = in_scope(rest, session) if scoped else (None, None)
+    epoch = datetime.fromtimestamp(0).astimezone()
+    found: list[Row] = objects_of(engine, kinds)
+    if what == "ROLES":
+        found += [("ROLE", r, {}, epoch) for r in SYSTEM_ROLES]
+    if what == "WAREHOUSES" and not any(r[1] == "FAKESNOW_WAREHOUSE" for r in found):
+        # fakesnow's own warehouse, which SHOW WAREHOUSES listed before this module took it over
+        found.append(("WAREHOUSE", "FAKESNOW_WAREHOUSE", {"WAREHOUSE_SIZE": "X-Small"}, epoch))
+    rows = []
+    for r in sorted(found, key=lambda r: r[1]):
+        parts = r[1].split(".")
+        if (like and not like.fullmatch(parts[-1])) or (db and parts[0] != db) or (schema and parts[1] != schema):
+            continue
+        rows.append([get(r) for _, _, get in cols])
+    return answer(show_select([(c, t) for c, t, _ in cols], rows))
 
 
 def _show_grants(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -262,7 +258,15 @@ def _show_grants(engine: Engine, session: LocalSession, text: str, m: re.Match[s
         f"FROM {PREFIX}.GRANTS {'WHERE ' + where if where else ''} ORDER BY OBJECT_NAME, PRIVILEGE, GRANTEE_NAME",
         params,
     )
-    cols = [("created_on", _TS), ("privilege", _S), ("granted_on", _S), ("name", _S), ("granted_to", _S),
-            ("grantee_name", _S), ("grant_option", _S), ("granted_by", _S)]  # fmt: skip
+    cols = [
+        ("created_on", _TS),
+        ("privilege", _S),
+        ("granted_on", _S),
+        ("name", _S),
+        ("granted_to", _S),
+        ("grantee_name", _S),
+        ("grant_option", _S),
+        ("granted_by", _S),
+    ]
     out = [[c, p, g, o, k.replace(" ", "_"), n, str(w).lower(), "ACCOUNTADMIN"] for c, p, g, o, k, n, w in rows]
     return answer(show_select(cols, out, order='"name", "privilege", "grantee_name"'))

@@ -23,9 +23,11 @@ QNAME = rf"{IDENT}(?:\s*\.\s*{IDENT}){{0,2}}"
 
 
 class _Tokenizer(Snowflake.Tokenizer):
-    """Snowflake's tokens without `//` comments: unquoted `PUT file:///tmp/x @s` must keep its path."""
+    """Snowflake's tokens, each with its true span: no `//` comments (an unquoted `PUT file:///tmp/x @s` keeps its
+    path) and no command keywords (sqlglot folds the rest of a CALL or SHOW into one string token without a span)."""
 
     COMMENTS: ClassVar[list[str | tuple[str, str]]] = ["--", ("/*", "*/")]
+    COMMANDS: ClassVar[set[TokenType]] = set()
 
 
 _TOKENIZER = _Tokenizer(dialect="snowflake")
