@@ -77,6 +77,9 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     # fakesnow's handlers look their shared instance up in this module global: point it at ours
     fs_server.shared_fs = fs
     _attach_existing(fs, databases_dir)
+    probe = fs.connect()
+    fakesnow_fixes.check_private(probe)  # streams.py runs offsets on a connection's own DuckDB connection
+    probe.close()
     engine = Engine(fs, base_url=lambda: base_url, data_dir=data_dir)
     handlers.register_all(engine)
 
