@@ -159,18 +159,6 @@ def property_value(sql: str, key: str) -> str | None:
     return value
 
 
-def list_value(sql: str, key: str) -> list[str]:
-    """Items of `KEY = (a, 'b', c)` with quotes removed."""
-    raw = property_value(sql, key)
-    if raw is None:
-        return []
-    raw = raw.strip()
-    if raw.startswith("("):
-        raw = raw[1:-1]
-    items = re.findall(r"'(?:[^']|'')*'|[^,\s]+", raw)
-    return [i[1:-1].replace("''", "'") if i.startswith("'") else i for i in items]
-
-
 def sql_literal(value: object) -> str:
     """Render a Python value as a Snowflake literal for a synthetic result row."""
     if value is None:

@@ -128,14 +128,6 @@ def _has_data_rewrite(engine: Engine, session: LocalSession, text: str, m: re.Ma
     return Outcome(sql=_HAS_DATA.sub(replace, text))
 
 
-def has_data(engine: Engine, fqn: str) -> bool:
-    duck = engine.fs.duck_conn.cursor()
-    try:
-        return duck.execute(f"SELECT EXISTS (SELECT 1 FROM {_source_sql(fqn)})").fetchone()[0]
-    finally:
-        duck.close()
-
-
 _DML = (exp.Insert, exp.Merge, exp.Update, exp.Delete, exp.Create)
 # one DuckDB statement each (fakesnow's MERGE too), so the offset can move in the statement's transaction
 _SINGLE_STATEMENT = (exp.Insert, exp.Merge, exp.Update, exp.Delete)
