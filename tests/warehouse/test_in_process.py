@@ -132,3 +132,13 @@ def test_the_engine_plans_unknown_ddl_as_an_error_and_plain_sql_unchanged(engine
     with pytest.raises(LocalSqlError, match="does not support CREATE PIPE"):
         engine.plan(session, "CREATE PIPE p AS COPY INTO t FROM @s")
     assert engine.plan(session, "SELECT 1 -- note").sql == "SELECT 1 -- note"
+
+
+def test_dynamic_table_options_are_read_by_sqlglot_not_found_inside_a_comment(engine, session):
+    engine.execute(
+        session,
+        "CREATE DYNAMIC TABLE D1 (X) COMMENT = 'TARGET_LAG = 5 days' TARGET_LAG = '1 hour' WAREHOUSE = WH "
+        "REFRESH_MODE = FULL AS SELECT ID FROM T",
+    )
+    sql = f"SELECT TARGET_LAG, REFRESH_MODE, WAREHOUSE, DEPENDS_ON FROM {CAT}.DYNAMIC_TABLES WHERE NAME = 'APP.CORE.D1'"
+    assert catalog(engine, sql) == [("1 hour", "FULL", "WH", '["APP.CORE.T"]')]

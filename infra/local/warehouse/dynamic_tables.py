@@ -22,6 +22,9 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+import sqlglot
+from sqlglot import exp
+
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
@@ -63,11 +66,12 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     if header.startswith("("):
         close = closing_paren(header, 0)
         columns, header = header[: close + 1], header[close + 1 :]
-    lag = property_value(header, "TARGET_LAG")
+    options = _options(text, header)
+    lag = options.get("TARGET_LAG")
     if lag is None:
         raise LocalSqlError("CREATE DYNAMIC TABLE needs TARGET_LAG", errno=1003)
-    mode = (property_value(header, "REFRESH_MODE") or "AUTO").upper()
-    initialize = (property_value(header, "INITIALIZE") or "ON_CREATE").upper()
+    mode = options.get("REFRESH_MODE", "AUTO").upper()
+    initialize = options.get("INITIALIZE", "ON_CREATE").upper()
     exists = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ?", [name.fqn])
     if exists and not m["replace"]:
         if m["ine"]:
@@ -79,7 +83,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         query = f"SELECT * FROM ({query}) AS q({', '.join(names)})"
     engine.catalog.query(
         f"INSERT OR REPLACE INTO {PREFIX}.DYNAMIC_TABLES VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-        [name.fqn, lag, mode, property_value(header, "WAREHOUSE"), query, json.dumps(depends), now()],
+        [name.fqn, lag, mode, options.get("WAREHOUSE"), query, json.dumps(depends), now()],
     )
     _set_state(engine, name.fqn, "ACTIVE")
     engine.changes.refreshed.pop(name.fqn, None)  # a new definition: the next refresh must run
@@ -90,6 +94,20 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         raise
     engine.changes.bump(name.fqn)
     return Outcome(sql=status_select(f"Table {name.name} successfully created."))
+
+
+def _options(text: str, header: str) -> dict[str, str]:
+    """The statement's `KEY = value` options (TARGET_LAG, WAREHOUSE, REFRESH_MODE, INITIALIZE, …) as sqlglot parses
+    CREATE DYNAMIC TABLE; a statement sqlglot cannot parse has them read from the header text (property_value)."""
+    try:
+        tree = sqlglot.parse_one(text, read="snowflake")
+    except sqlglot.errors.ParseError:
+        tree = None
+    properties = tree.args.get("properties") if isinstance(tree, exp.Create) else None
+    if properties is None:
+        keys = ("TARGET_LAG", "WAREHOUSE", "REFRESH_MODE", "INITIALIZE")
+        return {k: v for k in keys if (v := property_value(header, k)) is not None}
+    return {p.name.upper(): p.args["value"].name for p in properties.expressions if type(p) is exp.Property}
 
 
 def _resolve(parts: tuple[str | None, str | None, str], session: LocalSession) -> str:
