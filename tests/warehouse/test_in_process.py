@@ -142,3 +142,14 @@ def test_dynamic_table_options_are_read_by_sqlglot_not_found_inside_a_comment(en
     )
     sql = f"SELECT TARGET_LAG, REFRESH_MODE, WAREHOUSE, DEPENDS_ON FROM {CAT}.DYNAMIC_TABLES WHERE NAME = 'APP.CORE.D1'"
     assert catalog(engine, sql) == [("1 hour", "FULL", "WH", '["APP.CORE.T"]')]
+
+
+def test_procedure_options_are_read_by_sqlglot_not_found_inside_a_comment(engine, session):
+    engine.execute(
+        session,
+        "CREATE PROCEDURE P1(A VARCHAR) RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+        "COMMENT = 'HANDLER = old.fn' PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' "
+        "AS $$\ndef run(session, a):\n    return a\n$$",
+    )
+    sql = f"SELECT HANDLER, RUNTIME_VERSION, PACKAGES FROM {CAT}.PROCEDURES WHERE NAME = 'APP.CORE.P1'"
+    assert catalog(engine, sql) == [("run", "3.11", "('snowflake-snowpark-python')")]

@@ -22,9 +22,6 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-import sqlglot
-from sqlglot import exp
-
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
@@ -33,6 +30,7 @@ from infra.local.warehouse.sqltext import (
     QNAME,
     ObjectName,
     closing_paren,
+    create_options,
     property_value,
     qualify,
     split_as,
@@ -97,17 +95,13 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
 
 
 def _options(text: str, header: str) -> dict[str, str]:
-    """The statement's `KEY = value` options (TARGET_LAG, WAREHOUSE, REFRESH_MODE, INITIALIZE, …) as sqlglot parses
-    CREATE DYNAMIC TABLE; a statement sqlglot cannot parse has them read from the header text (property_value)."""
-    try:
-        tree = sqlglot.parse_one(text, read="snowflake")
-    except sqlglot.errors.ParseError:
-        tree = None
-    properties = tree.args.get("properties") if isinstance(tree, exp.Create) else None
-    if properties is None:
+    """TARGET_LAG, WAREHOUSE, REFRESH_MODE, INITIALIZE, … as sqlglot parses the statement (sqltext.create_options);
+    read from the header text when sqlglot cannot parse it."""
+    options = create_options(text)
+    if options is None:
         keys = ("TARGET_LAG", "WAREHOUSE", "REFRESH_MODE", "INITIALIZE")
         return {k: v for k in keys if (v := property_value(header, k)) is not None}
-    return {p.name.upper(): p.args["value"].name for p in properties.expressions if type(p) is exp.Property}
+    return options
 
 
 def _resolve(parts: tuple[str | None, str | None, str], session: LocalSession) -> str:

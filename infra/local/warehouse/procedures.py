@@ -43,7 +43,15 @@ from infra.local.warehouse.application import AppContext, context_of
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.sqltext import QNAME, property_value, qualify, split_top_level, sql_literal, status_select
+from infra.local.warehouse.sqltext import (
+    QNAME,
+    create_options,
+    property_value,
+    qualify,
+    split_top_level,
+    sql_literal,
+    status_select,
+)
 
 log = logging.getLogger("whoop.local.warehouse")
 
@@ -97,7 +105,12 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     if language not in {"PYTHON", "SQL"}:
         raise LocalSqlError(f"The local warehouse runs LANGUAGE PYTHON and SQL procedures, not {language}", errno=2000)
     returns = re.search(r"\bRETURNS\s+(.+?)\s+(?:NOT\s+NULL\s+)?LANGUAGE\b", rest, re.I | re.S)
-    handler = property_value(rest, "HANDLER")
+    options = create_options(text)
+
+    def option(key: str) -> str | None:  # sqlglot's parse, or the header text where sqlglot cannot parse it
+        return options.get(key) if options is not None else property_value(rest, key)
+
+    handler = option("HANDLER")
     if language == "SQL":
         if body is None:
             raise LocalSqlError("A LANGUAGE SQL procedure needs a body (AS $$ BEGIN … END $$)", errno=1003)
@@ -114,7 +127,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         if m["ine"]:
             return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
         raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
-    secrets = dict(re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", property_value(rest, "SECRETS") or ""))
+    secrets = dict(re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", option("SECRETS") or ""))
     secrets = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in secrets.items()}
     execute_as = (re.search(r"\bEXECUTE\s+AS\s+(OWNER|CALLER|RESTRICTED\s+CALLER)", rest, re.I) or [None, "OWNER"])[1]
     engine.catalog.query(
@@ -124,11 +137,11 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
             arg_types,
             json.dumps([(n, d) for n, _, d in args]),
             returns.group(1).strip().upper(),
-            property_value(rest, "RUNTIME_VERSION"),
+            option("RUNTIME_VERSION"),
             handler,
-            property_value(rest, "PACKAGES"),
-            property_value(rest, "IMPORTS"),
-            property_value(rest, "EXTERNAL_ACCESS_INTEGRATIONS"),
+            option("PACKAGES"),
+            option("IMPORTS"),
+            option("EXTERNAL_ACCESS_INTEGRATIONS"),
             json.dumps(secrets),
             execute_as.upper(),
             body,

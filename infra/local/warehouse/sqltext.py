@@ -6,6 +6,7 @@ their clauses with these helpers. Anything it does not recognise goes to fakesno
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -157,6 +158,35 @@ def property_value(sql: str, key: str) -> str | None:
     if value.startswith("'"):
         return value[1:-1].replace("''", "'")
     return value
+
+
+def create_options(text: str) -> dict[str, str] | None:
+    """The `KEY = value` options of a CREATE statement as sqlglot parses it (strings and words as text, lists as SQL
+    text, HANDLER and LANGUAGE too), or None when sqlglot cannot parse it: then the caller reads its header text with
+    property_value, the documented fallback (sqlglot 30 answers e.g. `RETURNS TABLE (…)` procedures with a Command)."""
+    parser_log = logging.getLogger("sqlglot")
+    level = parser_log.level
+    parser_log.setLevel(logging.ERROR)  # sqlglot warns when it falls back to a Command: that is the None here
+    try:
+        tree = sqlglot.parse_one(text, read="snowflake")
+    except (sqlglot.errors.ParseError, TokenError):
+        return None
+    finally:
+        parser_log.setLevel(level)
+    properties = tree.args.get("properties") if isinstance(tree, exp.Create) else None
+    if properties is None:
+        return None
+    options = {}
+    for p in properties.expressions:
+        if type(p) is exp.Property:
+            value = p.args["value"]
+            simple = isinstance(value, exp.Literal | exp.Var | exp.Identifier) or (
+                isinstance(value, exp.Column) and not value.table
+            )
+            options[p.name.upper()] = value.name if simple else value.sql("snowflake")
+        elif isinstance(p, exp.HandlerProperty | exp.LanguageProperty):
+            options[type(p).__name__.removesuffix("Property").upper()] = p.this.name
+    return options
 
 
 def sql_literal(value: object) -> str:
