@@ -13,6 +13,10 @@ change results against Snowflake, and are closed here:
   read as VARCHAR here too (`all_varchar`) and cast by the insert;
 - DuckDB refuses a CSV record over 2 MB, where Snowflake loads a field up to the VARCHAR limit, so a long
   journal note failed locally only: records up to 128 MB are read.
+
+Upstream: fakesnow's staged loading is tracked in tekumara/fakesnow#35 and #403/#408 (bulk-load pipeline: named
+file formats, CSV options); none covers transformations or text-typed fields yet. fakesnow has no public hook for
+either, so these patch `ReadCSV.read_expression` and `_inserts` (checked at start-up: fakesnow_fixes.PRIVATE).
 """
 
 from __future__ import annotations
