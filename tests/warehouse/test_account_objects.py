@@ -8,7 +8,7 @@ import stat
 import pytest
 import snowflake.connector
 
-from infra.local.warehouse import account_objects
+from infra.local.warehouse import account_catalog
 from tests.conftest import connect
 
 CAT = "WHOOP_LOCAL.CATALOG"
@@ -579,27 +579,27 @@ def test_secret_values_never_reach_the_catalog(warehouse, conn):
     ]
     assert not any(v in e for e in errors for v in (generic, password, "Bad-S3cret-Value-1186")), errors
 
-    assert account_objects.secret_value(engine, "app.core.gen_s") == {
+    assert account_catalog.secret_value(engine, "app.core.gen_s") == {
         "type": "GENERIC_STRING",
         "secret_string": generic,
         "comment": "api key",
     }
-    assert account_objects.secret_value(engine, "APP.CORE.PW_S") == {
+    assert account_catalog.secret_value(engine, "APP.CORE.PW_S") == {
         "type": "PASSWORD",
         "username": "svc",
         "password": password,
     }
-    oauth = account_objects.secret_value(engine, "APP.CORE.OAUTH_S")
+    oauth = account_catalog.secret_value(engine, "APP.CORE.OAUTH_S")
     assert oauth["oauth_refresh_token"] == refresh and oauth["api_authentication"] == "S_OAUTH"
     # the app rotates the refresh token with ALTER SECRET; the runtime can do it directly too
     run(conn, f"ALTER SECRET oauth_s SET OAUTH_REFRESH_TOKEN = '{rotated}'")
-    assert account_objects.secret_value(engine, "APP.CORE.OAUTH_S")["oauth_refresh_token"] == rotated
-    account_objects.set_secret_value(engine, "APP.CORE.OAUTH_S", oauth_access_token="At-S3cret-Value-2297")
-    assert account_objects.secret_value(engine, "APP.CORE.OAUTH_S")["oauth_access_token"] == "At-S3cret-Value-2297"
+    assert account_catalog.secret_value(engine, "APP.CORE.OAUTH_S")["oauth_refresh_token"] == rotated
+    account_catalog.set_secret_value(engine, "APP.CORE.OAUTH_S", oauth_access_token="At-S3cret-Value-2297")
+    assert account_catalog.secret_value(engine, "APP.CORE.OAUTH_S")["oauth_access_token"] == "At-S3cret-Value-2297"
     run(conn, f"ALTER SECRET gen_s SET SECRET_STRING = '{generic}-2'")
-    assert account_objects.secret_value(engine, "APP.CORE.GEN_S")["secret_string"] == f"{generic}-2"
-    with pytest.raises(account_objects.LocalSqlError, match="does not exist"):
-        account_objects.secret_value(engine, "APP.CORE.NOPE")
+    assert account_catalog.secret_value(engine, "APP.CORE.GEN_S")["secret_string"] == f"{generic}-2"
+    with pytest.raises(account_catalog.LocalSqlError, match="does not exist"):
+        account_catalog.secret_value(engine, "APP.CORE.NOPE")
     p = obj(conn, "SECRET", "APP.CORE.OAUTH_S")
     assert p["OAUTH_REFRESH_TOKEN"] == "***" and p["OAUTH_ACCESS_TOKEN"] == "***" and p["TYPE"] == "OAUTH2"
 

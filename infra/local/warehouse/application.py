@@ -38,14 +38,16 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from snowflake.connector.util_text import split_statements
 
-from infra.local.warehouse.account_objects import _result, parse_properties
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.options import parse_properties
+from infra.local.warehouse.show import show_select
 from infra.local.warehouse.sqltext import IDENT, QNAME, qualify, split_name, sql_literal, status_select
 from infra.preflight.app_privileges import AUTO_PRIVS, REQUESTABLE, REQUESTING_PRIVS, required_privileges
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 _STRING = r"'(?:[^']|'')*'"
 _DOCS = "https://docs.snowflake.com/en/"
@@ -74,8 +76,6 @@ class AppContext:
 
 
 def _outcome(sql: str) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(sql=sql, keep_params=False)
 
 
@@ -452,7 +452,7 @@ def _show_specifications(engine: Engine, session: LocalSession, text: str, m: re
         ("label", "VARCHAR"), ("description", "VARCHAR"), ("definition", "VARCHAR"), ("created_on", "TIMESTAMP_LTZ"),
         ("status_updated_on", "TIMESTAMP_LTZ"), ("application_name", "VARCHAR"),
     ]  # fmt: skip
-    return _outcome(_result(cols, [list(r) for r in rows]))
+    return _outcome(show_select(cols, [list(r) for r in rows]))
 
 
 # Streamlit ----------------------------------------------------------------------------------------

@@ -22,13 +22,24 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.graph import dependency_order
-from infra.local.warehouse.sqltext import QNAME, ObjectName, property_value, qualify, split_as, status_select, tables_in
+from infra.local.warehouse.sqltext import (
+    QNAME,
+    ObjectName,
+    closing_paren,
+    create_options,
+    property_value,
+    qualify,
+    split_as,
+    status_select,
+    tables_in,
+)
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 
 def register(engine: Engine) -> None:
@@ -47,24 +58,18 @@ def register(engine: Engine) -> None:
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     header, query = split_as(m["rest"])
     columns = ""
     if header.startswith("("):
-        depth = 0
-        for i, ch in enumerate(header):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0:
-                columns, header = header[: i + 1], header[i + 1 :]
-                break
-    lag = property_value(header, "TARGET_LAG")
+        close = closing_paren(header, 0)
+        columns, header = header[: close + 1], header[close + 1 :]
+    options = _options(text, header)
+    lag = options.get("TARGET_LAG")
     if lag is None:
         raise LocalSqlError("CREATE DYNAMIC TABLE needs TARGET_LAG", errno=1003)
-    mode = (property_value(header, "REFRESH_MODE") or "AUTO").upper()
-    initialize = (property_value(header, "INITIALIZE") or "ON_CREATE").upper()
+    mode = options.get("REFRESH_MODE", "AUTO").upper()
+    initialize = options.get("INITIALIZE", "ON_CREATE").upper()
     exists = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ?", [name.fqn])
     if exists and not m["replace"]:
         if m["ine"]:
@@ -76,7 +81,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         query = f"SELECT * FROM ({query}) AS q({', '.join(names)})"
     engine.catalog.query(
         f"INSERT OR REPLACE INTO {PREFIX}.DYNAMIC_TABLES VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-        [name.fqn, lag, mode, property_value(header, "WAREHOUSE"), query, json.dumps(depends), now()],
+        [name.fqn, lag, mode, options.get("WAREHOUSE"), query, json.dumps(depends), now()],
     )
     _set_state(engine, name.fqn, "ACTIVE")
     engine.changes.refreshed.pop(name.fqn, None)  # a new definition: the next refresh must run
@@ -87,6 +92,16 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         raise
     engine.changes.bump(name.fqn)
     return Outcome(sql=status_select(f"Table {name.name} successfully created."))
+
+
+def _options(text: str, header: str) -> dict[str, str]:
+    """TARGET_LAG, WAREHOUSE, REFRESH_MODE, INITIALIZE, … as sqlglot parses the statement (sqltext.create_options);
+    read from the header text when sqlglot cannot parse it."""
+    options = create_options(text)
+    if options is None:
+        keys = ("TARGET_LAG", "WAREHOUSE", "REFRESH_MODE", "INITIALIZE")
+        return {k: v for k in keys if (v := property_value(header, k)) is not None}
+    return options
 
 
 def _resolve(parts: tuple[str | None, str | None, str], session: LocalSession) -> str:
@@ -172,8 +187,6 @@ def refresh_all(engine: Engine) -> list[str]:
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     if _definition(engine, name.fqn) is None:
         if m["ie"]:
@@ -196,8 +209,6 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ? RETURNING NAME", [name.fqn])
     if not deleted:
@@ -208,8 +219,6 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
 
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(
         sql=(
             'SELECT d.CREATED_ON AS "created_on", SPLIT_PART(d.NAME, \'.\', 3) AS "name", '

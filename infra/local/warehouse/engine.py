@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,55 +19,18 @@ from fakesnow.dialect import parse_one
 from fakesnow.instance import FakeSnow
 from sqlglot import exp
 
+from infra.local.warehouse import row_access, session_context, streams
+from infra.local.warehouse.application import AppContext, check_privileges
+from infra.local.warehouse.base import Handler, LocalSession, Outcome
 from infra.local.warehouse.catalog import CATALOG_DB, CATALOG_SCHEMA, Catalog
 from infra.local.warehouse.changes import ChangeTracker
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.secret_store import NamedLocks, SecretStore
 from infra.local.warehouse.sqltext import strip_comments
 
 if TYPE_CHECKING:
-    from fakesnow.fakes import FakeSnowflakeConnection
+    from fakesnow.conn import FakeSnowflakeConnection
 
-    from infra.local.warehouse.application import AppContext
-
-
-@dataclass
-class LocalSession:
-    """One client session: fakesnow's connection plus what the local layer tracks for it."""
-
-    session_id: str
-    conn: FakeSnowflakeConnection
-    role: str = "ACCOUNTADMIN"
-    warehouse: str | None = None
-    parameters: dict[str, str] = field(default_factory=dict)
-    # the current statement's bound parameters, for handlers that evaluate expressions (CALL)
-    pending_params: Any = None
-    # fakesnow tracks BEGIN only with autocommit off, so the layer follows it itself
-    explicit_transaction: bool = False
-    # set when the session runs as a Native App (its setup script): infra/local/warehouse/application.py
-    app: AppContext | None = None
-    # the login name a client sent (None for sessions the layer opens itself): infra/local/warehouse/session_context.py
-    user: str | None = None
-
-    @property
-    def database(self) -> str | None:
-        return self.conn.database
-
-    @property
-    def schema(self) -> str | None:
-        return self.conn.schema
-
-
-@dataclass
-class Outcome:
-    """What fakesnow should run for the client, and what to do once it has run."""
-
-    sql: str
-    keep_params: bool = True
-    before: Callable[[], None] | None = None
-    after: Callable[[bool], None] | None = None
-
-
-Handler = Callable[["Engine", LocalSession, str, re.Match[str]], Outcome]
 
 # DDL passes to fakesnow only for the object kinds fakesnow implements; any other kind that no
 # local handler claimed fails with an error naming it, not with a DuckDB parser error.
@@ -104,24 +66,11 @@ class Engine:
         self.row_access_cache: dict[str, tuple[str, str, str]] | None = None  # infra/local/warehouse/row_access.py
         self._lock = threading.RLock()
         self.changes = ChangeTracker()
-        # imported here so each module can register its statements against this engine
-        from infra.local.warehouse import (
-            account_objects,
-            application,
-            dynamic_tables,
-            notifications,
-            oauth_flow,
-            procedures,
-            stages,
-            streams,
-            tasks,
-        )
-
-        # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
-        # notifications before procedures: `CALL SYSTEM$SEND_EMAIL(…)` is not a procedure call either
-        modules = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, account_objects)
-        for module in (*modules, stages):
-            module.register(self)
+        # what the handlers keep between statements, owned here so each warehouse (tests run several) has its own
+        self.secrets = SecretStore(data_dir / "secrets.json" if data_dir is not None else None)
+        self.locks = NamedLocks()  # keyed "stream:<fqn>", "oauth:<fqn>"
+        self.oauth_flows: dict[str, dict[str, Any]] = {}  # state -> started flow (oauth_flow.py)
+        self.handler_mtimes: dict[str, float] = {}  # handler module -> source mtime last loaded (procedures.py)
 
     # registration ---------------------------------------------------------------------------
     def on(self, pattern: str, handler: Handler) -> None:
@@ -151,8 +100,6 @@ class Engine:
                         s.role = login[1]
             s.app = self._app_sessions.get(session_id)
         if created and s.user is not None:
-            from infra.local.warehouse import session_context
-
             session_context.bind(self, s)
         return s
 
@@ -203,24 +150,18 @@ class Engine:
         self.changes.note(text, session.database, session.schema)
         if session.app is not None:
             # the application may run only what its privileges allow (manifest + consumer grants)
-            from infra.local.warehouse.application import check_privileges
-
             check_privileges(self, session, text)
         for pattern, handler in self._handlers:
             m = pattern.match(text)
             if m:
                 return handler(self, session, text, m)
         if self._stream_names and self._mentions_stream(text):
-            from infra.local.warehouse import streams
-
             consuming = streams.consuming_outcome(self, session, sql, text)
             if consuming is not None:
                 return consuming
         self._reject_unknown(text)
         # what only the session can answer: row access policies (on the objects the query reads) and the context
         # functions (infra/local/warehouse/row_access.py, session_context.py)
-        from infra.local.warehouse import row_access, session_context
-
         return Outcome(sql=session_context.rewrite(row_access.apply(self, session, sql, text)))
 
     def _mentions_stream(self, text: str) -> bool:

@@ -1,14 +1,25 @@
 """Fixes to fakesnow behaviour the local warehouse depends on, applied when the server starts.
 
-Each one is a known difference between fakesnow 0.12.1 and Snowflake that would make the same SQL
-return different results locally; remove a fix once fakesnow ships its own.
+Each one is a known difference between fakesnow 0.12.1 and Snowflake that would make the same SQL return different
+results locally, named in PATCHES with the upstream issue where there is one (tests/warehouse/test_fakesnow_fixes.py
+fails without each); remove a fix once fakesnow ships its own. fakesnow offers no public hook for any of them, nor
+for the statement cache (statement_cache.py), the COPY fixes (stages.py) or the server wiring (server.py), so
+`check_private` names every private fakesnow attribute the layer relies on and fails the start-up, naming them,
+when an upgrade removed one (instead of the layer breaking silently on some later statement).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib.metadata import version
+from typing import Any
+
 import fakesnow.arrow as fs_arrow
+import fakesnow.copy_into as fs_copy
 import fakesnow.info_schema as fs_info_schema
+import fakesnow.server as fs_server
 import fakesnow.transforms as fs_transforms
+import fakesnow.transforms.stage as fs_stage
 import pyarrow as pa
 import pyarrow.compute as pc
 from fakesnow.cursor import FakeSnowflakeCursor
@@ -65,8 +76,39 @@ def _transform_with_fixes(self: FakeSnowflakeCursor, expression: exp.Expression,
     return _original_transform(self, expression, params).transform(_count_if_zero_on_empty, copy=False)
 
 
+# (module or class, attribute, replacement, upstream issue or "none found")
+PATCHES: tuple[tuple[object, str, Callable[..., Any], str], ...] = (
+    (fs_arrow, "timestamp_to_sf_struct", _timestamp_struct_keeping_nulls, "none found"),
+    (fs_transforms, "to_timestamp", _to_timestamp_keeping_try, "none found"),
+    # COUNT_IF over no rows: tekumara/fakesnow#406 (fixed for MERGE counts only, by #410)
+    (FakeSnowflakeCursor, "_transform", _transform_with_fixes, "tekumara/fakesnow#406"),
+    (fs_info_schema, "insert_table_comment_sql", _insert_table_comment_quoted, "none found"),
+)
+
+# private fakesnow names the layer uses, for want of a public way (a live connection's `_duck_conn` is checked by
+# check_private(conn)): the statement cache, the COPY fixes, the server's session table and query routes
+PRIVATE: tuple[tuple[object, tuple[str, ...]], ...] = (
+    (FakeSnowflakeCursor, ("_execute", "_transform", "_inline_variables", "_describe_last_sql")),
+    (fs_copy, ("_inserts", "ReadCSV")),
+    (fs_copy.ReadCSV, ("read_expression", "make_eq")),
+    (fs_stage, ("LOCAL_BUCKET_PATH", "parts_from_var", "internal_dir")),
+    (fs_server, ("shared_fs", "sessions", "routes", "parse_one", "query_request", "login_request", "session")),
+)
+
+
+def check_private(conn: object | None = None) -> None:
+    """Fail at start-up, naming them, when the installed fakesnow lacks private names the layer relies on."""
+    missing = [f"{getattr(o, '__name__', o)}.{n}" for o, names in PRIVATE for n in names if not hasattr(o, n)]
+    if conn is not None and not hasattr(conn, "_duck_conn"):
+        missing.append("FakeSnowflakeConnection._duck_conn")
+    if missing:
+        raise RuntimeError(
+            f"fakesnow {version('fakesnow')} lacks {', '.join(missing)}, which the local warehouse patches or reads "
+            "(written against fakesnow 0.12.1): see infra/local/warehouse/fakesnow_fixes.py"
+        )
+
+
 def apply() -> None:
-    fs_arrow.timestamp_to_sf_struct = _timestamp_struct_keeping_nulls
-    fs_transforms.to_timestamp = _to_timestamp_keeping_try
-    FakeSnowflakeCursor._transform = _transform_with_fixes  # type: ignore[method-assign]
-    fs_info_schema.insert_table_comment_sql = _insert_table_comment_quoted
+    check_private()
+    for owner, attribute, replacement, _ in PATCHES:
+        setattr(owner, attribute, replacement)

@@ -19,12 +19,13 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import split_top_level, status_select
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 SEND_DOC = "https://docs.snowflake.com/en/sql-reference/stored-procedures/system_send_snowflake_notification"
 EMAIL_DOC = "https://docs.snowflake.com/en/sql-reference/stored-procedures/system_send_email"
@@ -139,7 +140,5 @@ def _store(engine: Engine, session: LocalSession, rows: list[list[Any]]) -> None
 
 
 def _ok() -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     recorded = status_select("Notification sent (recorded by the local warehouse, not sent).")
     return Outcome(sql=recorded, keep_params=False)

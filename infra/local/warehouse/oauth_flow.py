@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-import threading
 import time
 from secrets import choice
 from typing import TYPE_CHECKING, Any
@@ -29,11 +28,13 @@ from urllib.parse import parse_qs, urlencode
 
 import requests
 
+from infra.local.warehouse import account_catalog as ao
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import status_select
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 DEFAULT_VALIDITY_SECONDS = 600
 FLOW_TTL_SECONDS = 600
@@ -60,36 +61,25 @@ def _argument(session: LocalSession, m: re.Match[str]) -> str:
 
 
 def _outcome(value: str, column: str) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(sql=status_select(value, column=column), keep_params=False)
-
-
-def _flows(engine: Engine) -> dict[str, dict[str, Any]]:
-    flows = getattr(engine, "_oauth_flows", None)
-    if flows is None:
-        flows = engine._oauth_flows = {}  # type: ignore[attr-defined]
-    return flows
 
 
 def _oauth_secret(engine: Engine, fqn: str) -> tuple[str, dict[str, str], dict[str, Any], dict[str, Any]]:
     """(name, secret fields, integration properties, integration hidden fields) of an OAUTH2 secret."""
-    from infra.local.warehouse import account_objects as ao
-
-    name = ao._fqn(fqn)
+    name = ao.secret_fqn(fqn)
     fields = ao.secret_value(engine, name)
     if fields.get("type", "").upper() != "OAUTH2" or not fields.get("api_authentication"):
         raise LocalSqlError(f"Secret '{name}' is not an OAUTH2 secret with API_AUTHENTICATION", errno=1003)
     integration = fields["api_authentication"].upper()
-    found = ao._get(engine, "SECURITY INTEGRATION", integration)
+    found = ao.get_object(engine, "SECURITY INTEGRATION", integration)
     if found is None:
-        raise ao._missing("Integration", integration)
+        raise ao.not_found("Integration", integration)
     props = found[0]
     if props.get("TYPE") != "API_AUTHENTICATION":
         raise LocalSqlError(f"Integration '{integration}' is not TYPE = API_AUTHENTICATION", errno=1003)
     if str(props.get("ENABLED", "FALSE")).upper() != "TRUE":
         raise LocalSqlError(f"Integration '{integration}' is not enabled", errno=1003)
-    hidden = ao._store(engine).get(f"SECURITY INTEGRATION:{integration}")
+    hidden = engine.secrets.get(f"SECURITY INTEGRATION:{integration}")
     return name, fields, props, hidden
 
 
@@ -104,7 +94,7 @@ def _start(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
     if not endpoint or not props.get("OAUTH_CLIENT_ID"):
         raise LocalSqlError("The integration needs OAUTH_AUTHORIZATION_ENDPOINT and OAUTH_CLIENT_ID", errno=1003)
     state = "".join(choice(string.ascii_letters + string.digits) for _ in range(8))  # WHOOP wants 8 characters
-    flows = _flows(engine)
+    flows = engine.oauth_flows
     now = time.time()
     for old in [s for s, f in flows.items() if f["started"] < now - FLOW_TTL_SECONDS]:
         del flows[old]
@@ -120,10 +110,8 @@ def _start(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
 
 
 def _finish(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse import account_objects as ao
-
     query = {k: v[0] for k, v in parse_qs(_argument(session, m).lstrip("?")).items()}
-    flow = _flows(engine).get(query.get("state", ""))
+    flow = engine.oauth_flows.get(query.get("state", ""))
     if flow is None or flow["session"] != engine.session_identity(session.session_id):
         raise LocalSqlError(
             "No OAuth flow with this state was started in this session: call SYSTEM$START_OAUTH_FLOW first",
@@ -134,7 +122,7 @@ def _finish(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     code = query.get("code") or query.get("authz_code")
     if not code:
         raise LocalSqlError("The query string has no code", errno=1003)
-    del _flows(engine)[query["state"]]  # one use, like the code itself
+    del engine.oauth_flows[query["state"]]  # one use, like the code itself
     name, _, props, hidden = _oauth_secret(engine, flow["secret"])
     body = _token_request(
         props, hidden, {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(engine)}
@@ -143,7 +131,7 @@ def _finish(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         raise LocalSqlError(f"The token endpoint refused the authorization code ({body})", errno=1003)
     if not body.get("refresh_token"):
         raise LocalSqlError("The token endpoint returned no refresh token (is `offline` an allowed scope?)", 1003)
-    with _lock(engine, name):
+    with engine.locks("oauth:" + name):
         ao.set_secret_value(
             engine, name, oauth_refresh_token=body["refresh_token"], hidden=_cached(props, body, body["refresh_token"])
         )
@@ -152,13 +140,11 @@ def _finish(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
 
 def access_token(engine: Engine, fqn: str) -> str:
     """The secret's access token, refreshed when missing or (nearly) expired; the rotated refresh token first."""
-    from infra.local.warehouse import account_objects as ao
-
     try:
         name, fields, props, hidden = _oauth_secret(engine, fqn)
     except LocalSqlError as e:
         raise PermissionError(e.message) from None
-    with _lock(engine, name):
+    with engine.locks("oauth:" + name):
         fields = ao.secret_value(engine, name)  # re-read under the lock: another call may have refreshed
         refresh = fields.get("oauth_refresh_token")
         if not refresh:
@@ -227,15 +213,3 @@ def _word(value: str) -> str:
 def _fingerprint(refresh_token: str) -> str:
     """Ties a cached access token to the refresh token it came from (ALTER SECRET SET … invalidates it)."""
     return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
-
-
-_locks_guard = threading.Lock()
-
-
-def _lock(engine: Engine, name: str) -> threading.Lock:
-    """One refresh at a time per secret: WHOOP rejects the second of two concurrent refreshes."""
-    with _locks_guard:
-        locks = getattr(engine, "_oauth_locks", None)
-        if locks is None:
-            locks = engine._oauth_locks = {}  # type: ignore[attr-defined]
-        return locks.setdefault(name, threading.Lock())

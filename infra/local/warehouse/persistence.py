@@ -36,11 +36,12 @@ from fakesnow import info_schema
 from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
 from fakesnow.transforms import show
 
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import QNAME, qualify, split_name, status_select
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 GLOBAL_FILE = "fakesnow_global.db"
 STAGES_DIR = "stages"
@@ -133,8 +134,6 @@ def _stage_dir(*parts: str) -> Path:
 
 
 def _drop_stage(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     where = "database_name = ? AND schema_name = ? AND name = ?"
     if not _delete(engine, f"DELETE FROM {_STAGES} WHERE {where}", [name.database, name.schema, name.name]):
@@ -146,8 +145,6 @@ def _drop_stage(engine: Engine, session: LocalSession, text: str, m: re.Match[st
 
 
 def _drop_file_format(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     where = "database_name = ? AND schema_name = ? AND name = ?"
     if not _delete(engine, f"DELETE FROM {_FILE_FORMATS} WHERE {where}", [name.database, name.schema, name.name]):
@@ -159,8 +156,6 @@ def _drop_file_format(engine: Engine, session: LocalSession, text: str, m: re.Ma
 
 def _drop_schema(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     """fakesnow drops the schema; once it has, its stages (with their files), file formats and comments go too."""
-    from infra.local.warehouse.engine import Outcome
-
     parts = split_name(m["name"])
     scope = [session.database or "", parts[0]] if len(parts) == 1 else parts[-2:]
 

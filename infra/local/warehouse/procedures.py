@@ -39,16 +39,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.local import ml_registry
-from infra.local.warehouse import scripting
+from infra.local.warehouse import account_catalog, oauth_flow, scripting
+from infra.local.warehouse.application import AppContext, context_of
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.sqltext import QNAME, property_value, qualify, split_top_level, sql_literal, status_select
+from infra.local.warehouse.sqltext import (
+    QNAME,
+    create_options,
+    property_value,
+    qualify,
+    split_top_level,
+    sql_literal,
+    status_select,
+)
 
 log = logging.getLogger("whoop.local.warehouse")
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.application import AppContext
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 
 def register(engine: Engine) -> None:
@@ -70,8 +79,6 @@ def register(engine: Engine) -> None:
 
 
 def _cancel_all(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(sql=status_select("query cancelled", column="SYSTEM$CANCEL_ALL_QUERIES"), keep_params=False)
 
 
@@ -89,8 +96,6 @@ def _parse_args(text: str) -> list[tuple[str, str, str | None]]:
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     rest = m["rest"]
     body = None
@@ -102,7 +107,12 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     if language not in {"PYTHON", "SQL"}:
         raise LocalSqlError(f"The local warehouse runs LANGUAGE PYTHON and SQL procedures, not {language}", errno=2000)
     returns = re.search(r"\bRETURNS\s+(.+?)\s+(?:NOT\s+NULL\s+)?LANGUAGE\b", rest, re.I | re.S)
-    handler = property_value(rest, "HANDLER")
+    options = create_options(text)
+
+    def option(key: str) -> str | None:  # sqlglot's parse, or the header text where sqlglot cannot parse it
+        return options.get(key) if options is not None else property_value(rest, key)
+
+    handler = option("HANDLER")
     if language == "SQL":
         if body is None:
             raise LocalSqlError("A LANGUAGE SQL procedure needs a body (AS $$ BEGIN … END $$)", errno=1003)
@@ -119,7 +129,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         if m["ine"]:
             return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
         raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
-    secrets = dict(re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", property_value(rest, "SECRETS") or ""))
+    secrets = dict(re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", option("SECRETS") or ""))
     secrets = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in secrets.items()}
     execute_as = (re.search(r"\bEXECUTE\s+AS\s+(OWNER|CALLER|RESTRICTED\s+CALLER)", rest, re.I) or [None, "OWNER"])[1]
     engine.catalog.query(
@@ -129,11 +139,11 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
             arg_types,
             json.dumps([(n, d) for n, _, d in args]),
             returns.group(1).strip().upper(),
-            property_value(rest, "RUNTIME_VERSION"),
+            option("RUNTIME_VERSION"),
             handler,
-            property_value(rest, "PACKAGES"),
-            property_value(rest, "IMPORTS"),
-            property_value(rest, "EXTERNAL_ACCESS_INTEGRATIONS"),
+            option("PACKAGES"),
+            option("IMPORTS"),
+            option("EXTERNAL_ACCESS_INTEGRATIONS"),
             json.dumps(secrets),
             execute_as.upper(),
             body,
@@ -144,8 +154,6 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     types_ = ",".join(t.strip().upper() for t in m["args"].split(",") if t.strip())
     deleted = engine.catalog.query(
@@ -162,9 +170,6 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
     As in Snowflake, SET SECRETS replaces the whole alias map; each secret must exist. Other SET
     properties (COMMENT, LOG_LEVEL, …) are accepted and not recorded.
     """
-    from infra.local.warehouse import account_objects
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     types_ = ",".join(t.strip().upper() for t in m["args"].split(",") if t.strip())
     found = engine.catalog.query(
@@ -182,7 +187,7 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
         pairs = re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", secrets_clause.group(1))
         bound = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in pairs}
         for ref in bound.values():
-            account_objects.secret_value(engine, ref)  # raises "Secret '…' does not exist" as Snowflake would
+            account_catalog.secret_value(engine, ref)  # raises "Secret '…' does not exist" as Snowflake would
         engine.catalog.query(
             f"UPDATE {PREFIX}.PROCEDURES SET SECRETS = ? WHERE NAME = ? AND ARG_TYPES = ?",
             [json.dumps(bound), name.fqn, types_],
@@ -197,8 +202,6 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
 
 
 def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     raw_args = [a.strip() for a in split_top_level(m["args"]) if a.strip()]
     candidates = engine.catalog.query(
@@ -217,8 +220,6 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
         raise LocalSqlError(f"Procedure '{name.fqn}' with {len(raw_args)} argument(s) does not exist.", errno=2003)
     _, arg_names_json, returns, handler, body, secrets_json, execute_as, imports = proc
     # an owner's-rights procedure of an application runs as the app, with its privileges
-    from infra.local.warehouse.application import context_of
-
     app = context_of(engine, name.database) if (execute_as or "OWNER").upper() == "OWNER" else None
     arg_names = json.loads(arg_names_json)
     exprs = _bind_arguments(raw_args, arg_names)
@@ -284,10 +285,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-_mtimes: dict[str, float] = {}
-
-
-def _reload_changed(package: str) -> None:
+def _reload_changed(mtimes: dict[str, float], package: str) -> None:
     """Re-import handler modules whose source changed, as a re-created procedure would use new code."""
     for name, module in sorted(sys.modules.items()):
         if not (name == package or name.startswith(package + ".")):
@@ -299,19 +297,19 @@ def _reload_changed(package: str) -> None:
             mtime = os.path.getmtime(path)
         except OSError:
             continue
-        if _mtimes.setdefault(name, mtime) != mtime:
-            _mtimes[name] = mtime
+        if mtimes.setdefault(name, mtime) != mtime:
+            mtimes[name] = mtime
             importlib.reload(module)
 
 
-def _load_handler(handler: str, body: str | None, fqn: str) -> Callable[..., Any]:
+def _load_handler(engine: Engine, handler: str, body: str | None, fqn: str) -> Callable[..., Any]:
     module_name, _, func = handler.rpartition(".")
     if body is not None:
         module = types.ModuleType(f"_whoop_local_proc_{abs(hash(fqn))}")
         exec(compile(body, f"<procedure {fqn}>", "exec"), module.__dict__)  # the procedure's own code
         target = module.__dict__.get(func or handler)
     else:
-        _reload_changed(module_name.split(".")[0])
+        _reload_changed(engine.handler_mtimes, module_name.split(".")[0])
         target = getattr(importlib.import_module(module_name), func, None)
     if not callable(target):
         raise LocalSqlError(f"Handler {handler} of {fqn} is not a function", errno=100357)
@@ -331,7 +329,7 @@ def _run_handler(
 ) -> Any:
     from snowflake.snowpark import Session
 
-    fn = _load_handler(handler, body, fqn)
+    fn = _load_handler(engine, handler, body, fqn)
     import_directory = _import_directory(fqn, imports, app)
     url = engine.base_url()
     host, port = url.split("://", 1)[1].rsplit(":", 1)
@@ -430,9 +428,7 @@ def _secret(alias: str) -> dict[str, str]:
     if alias not in bound:
         raise ValueError(f"Secret alias {alias!r} is not bound to this procedure (SECRETS clause)")
     engine, ref = bound[alias]
-    from infra.local.warehouse import account_objects
-
-    return account_objects.secret_value(engine, ref)
+    return account_catalog.secret_value(engine, ref)
 
 
 def _oauth_access_token(alias: str) -> str:
@@ -441,8 +437,6 @@ def _oauth_access_token(alias: str) -> str:
     if alias not in bound:
         raise ValueError(f"Secret alias {alias!r} is not bound to this procedure (SECRETS clause)")
     engine, ref = bound[alias]
-    from infra.local.warehouse import oauth_flow
-
     return oauth_flow.access_token(engine, ref)
 
 

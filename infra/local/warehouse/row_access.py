@@ -5,7 +5,7 @@ the policy's argument bound to the column named in `ADD ROW ACCESS POLICY p ON (
 is TRUE (https://docs.snowflake.com/en/user-guide/security-row-intro). Locally each reference to a protected object
 in a SELECT (or WITH) statement becomes `(SELECT * FROM obj AS __RAP WHERE <body, argument := __RAP.col>) AS
 <alias>`; the body's context functions then read the session (warehouse/session_context.py), and its mapping-table
-lookups run as written. Attachments are the catalog's POLICY_REFERENCES (warehouse/account_objects.py).
+lookups run as written. Attachments are the catalog's POLICY_REFERENCES (warehouse/policies.py).
 
 Differences from Snowflake: only queries (SELECT / WITH) are filtered, not DML that reads a protected object; a view
 *over* a protected object is not filtered when it is read (its definition is not rewritten); the body runs with
@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 import sqlglot
 from sqlglot import exp
 
+from infra.local.warehouse.base import LocalSession
 from infra.local.warehouse.catalog import PREFIX
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession
+    from infra.local.warehouse.engine import Engine
 
 ALIAS = "__RAP"
 _QUERY = re.compile(r"^\(?\s*(SELECT|WITH)\b", re.I)

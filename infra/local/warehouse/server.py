@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from infra.local.warehouse import fakesnow_fixes, persistence, statement_cache
+from infra.local.warehouse import dynamic_tables, fakesnow_fixes, handlers, persistence, statement_cache
 from infra.local.warehouse.engine import Engine
 from infra.local.warehouse.errors import LocalSqlError
 
@@ -78,7 +78,11 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     # fakesnow's handlers look their shared instance up in this module global: point it at ours
     fs_server.shared_fs = fs
     _attach_existing(fs, databases_dir)
+    probe = fs.connect()
+    fakesnow_fixes.check_private(probe)  # streams.py runs offsets on a connection's own DuckDB connection
+    probe.close()
     engine = Engine(fs, base_url=lambda: base_url, data_dir=data_dir)
+    handlers.register_all(engine)
 
     # The connector re-sends a statement that has not answered within its socket timeout (about a minute),
     # with the same requestId. Snowflake runs a request id once; so does this server: a retry waits for
@@ -182,8 +186,6 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
 
     async def tick(request: Request) -> Response:
         """The local scheduler's beat: refresh dynamic tables whose lag is due (all of them locally)."""
-        from infra.local.warehouse import dynamic_tables
-
         try:
             refreshed = await run_in_threadpool(dynamic_tables.refresh_all, engine)
         except LocalSqlError as e:

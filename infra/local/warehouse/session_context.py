@@ -26,16 +26,21 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from sqlglot.tokens import TokenType
+
+from infra.local.warehouse.base import LocalSession
 from infra.local.warehouse.catalog import PREFIX
-from infra.local.warehouse.sqltext import quoted_or_comment, skip_string, sql_literal
+from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import closing_paren, sql_literal, tokens
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession
+    from infra.local.warehouse.engine import Engine
 
 USER_VAR, ROLES_VAR, APP_ROLES_VAR = "WHOOP_LOCAL_USER", "WHOOP_LOCAL_ROLES", "WHOOP_LOCAL_APP_ROLES"
 # the system roles' hierarchy (https://docs.snowflake.com/en/user-guide/security-access-control-overview)
 SYSTEM_HIERARCHY = {"ACCOUNTADMIN": ("SYSADMIN", "SECURITYADMIN"), "SECURITYADMIN": ("USERADMIN",)}
-_FUNCTION = re.compile(r"\b(CURRENT_USER|IS_ROLE_IN_SESSION|IS_APPLICATION_ROLE_IN_SESSION)\s*\(", re.I)
+_FUNCTIONS = ("CURRENT_USER", "IS_ROLE_IN_SESSION", "IS_APPLICATION_ROLE_IN_SESSION")
+_FUNCTION = re.compile(rf"\b({'|'.join(_FUNCTIONS)})\s*\(", re.I)
 
 
 def roles_held(engine: Engine, role: str | None) -> tuple[set[str], set[str]]:
@@ -93,42 +98,36 @@ def _in(variable: str, argument: str) -> str:
 
 def rewrite(sql: str) -> str:
     """The statement with the three context functions reading the session's variables (strings, `$$` bodies and
-    comments untouched)."""
+    comments untouched: they are single tokens)."""
     if not _FUNCTION.search(sql):
         return sql
-    out: list[str] = []
-    i = 0
-    while i < len(sql):
-        if span := quoted_or_comment(sql, i):
-            out.append(sql[i : span[1]])
-            i = span[1]
-        elif (m := _FUNCTION.match(sql, i)) and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] in "_.$")):
-            close = _closing(sql, m.end() - 1)
-            argument = sql[m.end() : close].strip()
-            name = m.group(1).upper()
-            if name == "CURRENT_USER":
-                out.append(f"GETVARIABLE('{USER_VAR}')")
-            else:
-                inner = rewrite(argument)
-                out.append(_in(ROLES_VAR if name == "IS_ROLE_IN_SESSION" else APP_ROLES_VAR, inner))
-            i = close + 1
-        else:
-            out.append(sql[i])
+    try:
+        spans = tokens(sql)
+    except LocalSqlError:
+        return sql  # fakesnow reports the syntax error itself
+    out, last, i = [], 0, 0
+    while i < len(spans):
+        t = spans[i]
+        name = t.text.upper()
+        is_call = (
+            name in _FUNCTIONS
+            and t.token_type != TokenType.IDENTIFIER
+            and i + 1 < len(spans)
+            and spans[i + 1].token_type == TokenType.L_PAREN
+            and not (i and spans[i - 1].token_type == TokenType.DOT)
+        )
+        if not is_call:
             i += 1
-    return "".join(out)
-
-
-def _closing(sql: str, start: int) -> int:
-    depth, i = 0, start
-    while i < len(sql):
-        if sql[i] == "'":
-            i = skip_string(sql, i)
             continue
-        if sql[i] == "(":
-            depth += 1
-        elif sql[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return len(sql) - 1
+        close = closing_paren(sql, spans[i + 1].start)
+        argument = sql[spans[i + 1].end + 1 : close].strip()
+        if name == "CURRENT_USER":
+            replacement = f"GETVARIABLE('{USER_VAR}')"
+        else:
+            replacement = _in(ROLES_VAR if name == "IS_ROLE_IN_SESSION" else APP_ROLES_VAR, rewrite(argument))
+        out += [sql[last : t.start], replacement]
+        last = close + 1
+        while i < len(spans) and spans[i].start <= close:
+            i += 1
+    out.append(sql[last:])
+    return "".join(out)

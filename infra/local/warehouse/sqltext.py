@@ -1,4 +1,4 @@
-"""Small helpers for reading Snowflake statement text: names, properties, comments.
+"""Reading Snowflake statement text: sqlglot's tokens (comments, strings, $$ bodies, parentheses), names, values.
 
 The local layer recognises the statements fakesnow lacks by their leading keywords, then reads
 their clauses with these helpers. Anything it does not recognise goes to fakesnow unchanged.
@@ -6,51 +6,101 @@ their clauses with these helpers. Anything it does not recognise goes to fakesno
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
+import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.snowflake import Snowflake
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
 
 from infra.local.warehouse.errors import LocalSqlError
 
-_LINE_COMMENT = re.compile(r"--[^\n]*")
-_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 IDENT = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
 QNAME = rf"{IDENT}(?:\s*\.\s*{IDENT}){{0,2}}"
 
 
-def quoted_or_comment(sql: str, i: int) -> tuple[str, int] | None:
-    """The span starting at `i` that is not SQL code: ("string" | "dollar" | "comment", index just past it), or None
-    when `i` starts code. The one scanner of literals and comments the local layer's text rewrites share."""
-    if sql.startswith("$$", i):
-        end = sql.find("$$", i + 2)
-        return "dollar", len(sql) if end < 0 else end + 2
-    if sql.startswith("'", i):
-        return "string", skip_string(sql, i)
-    if sql.startswith("--", i):
-        m = _LINE_COMMENT.match(sql, i)
-        return "comment", m.end() if m else len(sql)
-    if sql.startswith("/*", i):
-        m = _BLOCK_COMMENT.match(sql, i)
-        return "comment", m.end() if m else len(sql)
-    return None
+class _Tokenizer(Snowflake.Tokenizer):
+    """Snowflake's tokens, each with its true span: no `//` comments (an unquoted `PUT file:///tmp/x @s` keeps its
+    path) and no command keywords (sqlglot folds the rest of a CALL or SHOW into one string token without a span)."""
+
+    COMMENTS: ClassVar[list[str | tuple[str, str]]] = ["--", ("/*", "*/")]
+    COMMANDS: ClassVar[set[TokenType]] = set()
+
+
+_TOKENIZER = _Tokenizer(dialect="snowflake")
+
+
+def tokens(sql: str) -> list[Token]:
+    """sqlglot's tokens of `sql`, each with its span in the text (strings and $$ bodies are one token each)."""
+    try:
+        return _TOKENIZER.tokenize(sql)
+    except TokenError as e:
+        raise LocalSqlError(f"Cannot read the statement: {e}", errno=1003) from e
 
 
 def strip_comments(sql: str) -> str:
-    """Remove comments outside string literals and dollar-quoted bodies (good enough for headers)."""
-    out: list[str] = []
-    i = 0
-    while i < len(sql):
-        span = quoted_or_comment(sql, i)
-        if span is None:
-            out.append(sql[i])
-            i += 1
-            continue
-        kind, end = span
-        if kind != "comment":
-            out.append(sql[i:end])
-        i = end
-    return "".join(out).strip().rstrip(";").strip()
+    """The statement without comments and the trailing `;` (what handlers match their patterns against). A text
+    the tokenizer cannot read (an unclosed string) is left for fakesnow, which reports its own syntax error."""
+    if "--" in sql or "/*" in sql:
+        try:
+            spans = tokens(sql)
+        except LocalSqlError:
+            spans = []
+        if spans:
+            out, last = [], 0
+            for t in spans:
+                gap = sql[last : t.start]
+                out.append(gap if not gap.strip() else "\n" if "\n" in gap else " ")
+                out.append(sql[t.start : t.end + 1])
+                last = t.end + 1
+            sql = "".join(out)
+    return sql.strip().rstrip(";").strip()
+
+
+def _depths(spans: list[Token]) -> list[int]:
+    """The parenthesis depth each token is at (a parenthesis itself counts as outside)."""
+    depth, out = 0, []
+    for t in spans:
+        if t.token_type == TokenType.R_PAREN:
+            depth -= 1
+        out.append(depth)
+        if t.token_type == TokenType.L_PAREN:
+            depth += 1
+    return out
+
+
+def closing_paren(text: str, start: int) -> int:
+    """Index of the `)` closing the `(` at `start`."""
+    spans = tokens(text[start:])
+    for t, depth in zip(spans, _depths(spans), strict=True):
+        if t.token_type == TokenType.R_PAREN and depth == 0:
+            return start + t.start
+    raise LocalSqlError("Unbalanced parentheses in the statement", errno=1003)
+
+
+def split_as(text: str) -> tuple[str, str]:
+    """Split `<header> AS <body>` at the first AS outside parentheses (strings and $$ bodies are single tokens)."""
+    spans = tokens(text)
+    for t, depth in zip(spans, _depths(spans), strict=True):
+        if t.token_type == TokenType.ALIAS and depth == 0:
+            return text[: t.start].strip(), text[t.end + 1 :].strip()
+    raise LocalSqlError("Expected AS <body> in the statement", errno=1003)
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on the commas outside parentheses and strings (column lists, argument lists); parts unstripped."""
+    spans = tokens(text)
+    parts, last = [], 0
+    for t, depth in zip(spans, _depths(spans), strict=True):
+        if t.token_type == TokenType.COMMA and depth == 0:
+            parts.append(text[last : t.start])
+            last = t.end + 1
+    parts.append(text[last:])
+    return parts
 
 
 def normalise_ident(part: str) -> str:
@@ -110,16 +160,33 @@ def property_value(sql: str, key: str) -> str | None:
     return value
 
 
-def list_value(sql: str, key: str) -> list[str]:
-    """Items of `KEY = (a, 'b', c)` with quotes removed."""
-    raw = property_value(sql, key)
-    if raw is None:
-        return []
-    raw = raw.strip()
-    if raw.startswith("("):
-        raw = raw[1:-1]
-    items = re.findall(r"'(?:[^']|'')*'|[^,\s]+", raw)
-    return [i[1:-1].replace("''", "'") if i.startswith("'") else i for i in items]
+def create_options(text: str) -> dict[str, str] | None:
+    """The `KEY = value` options of a CREATE statement as sqlglot parses it (strings and words as text, lists as SQL
+    text, HANDLER and LANGUAGE too), or None when sqlglot cannot parse it: then the caller reads its header text with
+    property_value, the documented fallback (sqlglot 30 answers e.g. `RETURNS TABLE (…)` procedures with a Command)."""
+    parser_log = logging.getLogger("sqlglot")
+    level = parser_log.level
+    parser_log.setLevel(logging.ERROR)  # sqlglot warns when it falls back to a Command: that is the None here
+    try:
+        tree = sqlglot.parse_one(text, read="snowflake")
+    except (sqlglot.errors.ParseError, TokenError):
+        return None
+    finally:
+        parser_log.setLevel(level)
+    properties = tree.args.get("properties") if isinstance(tree, exp.Create) else None
+    if properties is None:
+        return None
+    options = {}
+    for p in properties.expressions:
+        if type(p) is exp.Property:
+            value = p.args["value"]
+            simple = isinstance(value, exp.Literal | exp.Var | exp.Identifier) or (
+                isinstance(value, exp.Column) and not value.table
+            )
+            options[p.name.upper()] = value.name if simple else value.sql("snowflake")
+        elif isinstance(p, exp.HandlerProperty | exp.LanguageProperty):
+            options[type(p).__name__.removesuffix("Property").upper()] = p.this.name
+    return options
 
 
 def sql_literal(value: object) -> str:
@@ -141,8 +208,6 @@ def status_select(message: str, column: str = "status") -> str:
 
 def tables_in(query: str) -> set[tuple[str | None, str | None, str]]:
     """Names of the tables a query reads, as (catalog, db-schema, name) parts upper-cased."""
-    import sqlglot
-
     tree = sqlglot.parse_one(query, read="snowflake")
     ctes = {c.alias_or_name.upper() for c in tree.find_all(exp.CTE)}
     found: set[tuple[str | None, str | None, str]] = set()
@@ -154,58 +219,3 @@ def tables_in(query: str) -> set[tuple[str | None, str | None, str]]:
         name = t.name if t.this.args.get("quoted") else t.name.upper()
         found.add((t.catalog.upper() or None, t.db.upper() or None, name))
     return found
-
-
-def skip_string(text: str, i: int) -> int:
-    """Index just past the single-quoted literal starting at `i` ('' is an escaped quote)."""
-    j = i + 1
-    while j < len(text) and not (text[j] == "'" and (j + 1 >= len(text) or text[j + 1] != "'")):
-        j += 2 if text[j] == "'" else 1
-    return j + 1
-
-
-def split_as(text: str) -> tuple[str, str]:
-    """Split `<header> AS <body>` at the first AS outside quotes, parentheses and $$ bodies."""
-    depth = 0
-    i = 0
-    upper = text.upper()
-    while i < len(text):
-        ch = text[i]
-        if text.startswith("$$", i):
-            end = text.find("$$", i + 2)
-            i = len(text) if end < 0 else end + 2
-            continue
-        if ch == "'":
-            i = skip_string(text, i)
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif (
-            depth == 0
-            and upper.startswith("AS", i)
-            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$"))
-            and (i + 2 >= len(text) or not (text[i + 2].isalnum() or text[i + 2] in "_$"))
-        ):
-            return text[:i].strip(), text[i + 2 :].strip()
-        i += 1
-    raise LocalSqlError("Expected AS <body> in the statement", errno=1003)
-
-
-def split_top_level(text: str) -> list[str]:
-    """Split on the commas outside parentheses and '…' strings (column lists, argument lists); parts unstripped."""
-    parts, depth, current, quoted = [], 0, [], False
-    for ch in text:
-        if ch == "'":
-            quoted = not quoted
-        if not quoted:
-            depth += ch == "("
-            depth -= ch == ")"
-            if ch == "," and depth == 0:
-                parts.append("".join(current))
-                current = []
-                continue
-        current.append(ch)
-    parts.append("".join(current))
-    return parts

@@ -13,6 +13,10 @@ change results against Snowflake, and are closed here:
   read as VARCHAR here too (`all_varchar`) and cast by the insert;
 - DuckDB refuses a CSV record over 2 MB, where Snowflake loads a field up to the VARCHAR limit, so a long
   journal note failed locally only: records up to 128 MB are read.
+
+Upstream: fakesnow's staged loading is tracked in tekumara/fakesnow#35 and #403/#408 (bulk-load pipeline: named
+file formats, CSV options); none covers transformations or text-typed fields yet. fakesnow has no public hook for
+either, so these patch `ReadCSV.read_expression` and `_inserts` (checked at start-up: fakesnow_fixes.PRIVATE).
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ import fakesnow.transforms.stage as fs_stage
 from sqlglot import exp, parse_one
 
 from infra.local.warehouse import persistence
+from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.sqltext import sql_literal
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _POSITIONAL = re.compile(r"(?:\b[A-Za-z_][A-Za-z0-9_]*\s*\.\s*)?\$(\d+)\b")
@@ -96,9 +102,6 @@ def register(engine: Engine) -> None:
 
 def _remove(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     """REMOVE @stage[/path]: the staged files under the path go; one row per removed file, as Snowflake."""
-    from infra.local.warehouse.engine import Outcome
-    from infra.local.warehouse.sqltext import sql_literal
-
     catalog, schema, stage_name = fs_stage.parts_from_var(m["stage"], session.database, session.schema)
     path = (m["path"] or "/").lstrip("/")
     root = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}")
@@ -140,6 +143,4 @@ def _rewrite(part: str) -> str:
 
 
 def _copy_transformation(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(sql=_outside_strings(text, _rewrite))

@@ -16,26 +16,18 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
 
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import QNAME, ObjectName, qualify, status_select
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
-
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock_for(fqn: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(fqn, threading.Lock())
+    from infra.local.warehouse.engine import Engine
 
 
 def register(engine: Engine) -> None:
@@ -65,8 +57,6 @@ def _source_sql(fqn: str) -> str:
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     source = qualify(m["source"], session.database, session.schema)
     rest = m["rest"]
@@ -96,8 +86,6 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.STREAMS WHERE NAME = ? RETURNING NAME", [name.fqn])
     if not deleted:
@@ -113,8 +101,6 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
 
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(
         sql=(
             'SELECT CREATED_ON AS "created_on", SPLIT_PART(NAME, \'.\', 3) AS "name", '
@@ -131,7 +117,6 @@ _HAS_DATA = re.compile(r"SYSTEM\$STREAM_HAS_DATA\s*\(\s*'([^']+)'\s*\)", re.I)
 
 def _has_data_rewrite(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     """SYSTEM$STREAM_HAS_DATA('s') becomes EXISTS over the stream's view; the view is the truth."""
-    from infra.local.warehouse.engine import Outcome
 
     def replace(match: re.Match[str]) -> str:
         name = qualify(match.group(1), session.database, session.schema)
@@ -141,14 +126,6 @@ def _has_data_rewrite(engine: Engine, session: LocalSession, text: str, m: re.Ma
         return f"(EXISTS (SELECT 1 FROM {name.sql()}))"
 
     return Outcome(sql=_HAS_DATA.sub(replace, text))
-
-
-def has_data(engine: Engine, fqn: str) -> bool:
-    duck = engine.fs.duck_conn.cursor()
-    try:
-        return duck.execute(f"SELECT EXISTS (SELECT 1 FROM {_source_sql(fqn)})").fetchone()[0]
-    finally:
-        duck.close()
 
 
 _DML = (exp.Insert, exp.Merge, exp.Update, exp.Delete, exp.Create)
@@ -190,8 +167,6 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
     DuckDB allows it. Rows appended meanwhile stay in the stream; a failed statement consumes nothing.
     The statement's text never changes, so its translation is reused from run to run.
     """
-    from infra.local.warehouse.engine import Outcome
-
     analysis = _analyse(text, session.database, session.schema)
     if analysis is None:
         return None
@@ -204,7 +179,7 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
     if not read:
         return None
 
-    locks = [_lock_for(fqn) for fqn in sorted(read)]
+    locks = [engine.locks(f"stream:{fqn}") for fqn in sorted(read)]
     duck = session.conn._duck_conn
     # CREATE … AS runs as several statements in fakesnow: those advance the offset right after they
     # commit (at-least-once; the pipeline's statements are idempotent)

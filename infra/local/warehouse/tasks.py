@@ -31,6 +31,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from infra.local.warehouse.application import context_of
+from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.graph import dependency_order
@@ -45,7 +47,7 @@ from infra.local.warehouse.sqltext import (
 )
 
 if TYPE_CHECKING:
-    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+    from infra.local.warehouse.engine import Engine
 
 
 def register(engine: Engine) -> None:
@@ -87,8 +89,6 @@ def _current_run(engine: Engine, session: LocalSession, function: str) -> _TaskR
 
 
 def _set_return_value(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     run = _current_run(engine, session, "SYSTEM$SET_RETURN_VALUE")
     (value,) = engine.execute(session, f"SELECT ({m['arg']})::VARCHAR", session.pending_params)[0]
     if value is not None and len(str(value).encode()) > RETURN_VALUE_LIMIT:
@@ -100,8 +100,6 @@ def _set_return_value(engine: Engine, session: LocalSession, text: str, m: re.Ma
 
 
 def _task_runtime_info(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     run = _current_run(engine, session, "SYSTEM$TASK_RUNTIME_INFO")
     answers = {
         "CURRENT_TASK_NAME": split_name(run.name)[2],
@@ -122,7 +120,6 @@ _HISTORY_CALL = re.compile(
 def _task_history(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     """TABLE(INFORMATION_SCHEMA.TASK_HISTORY(…)) as a subquery over the catalog: the database's task runs, newest
     first, with Snowflake's column names (a subset)."""
-    from infra.local.warehouse.engine import Outcome
 
     def subquery(call: re.Match[str]) -> str:
         database = (call["db"] or session.database or "").upper()
@@ -174,8 +171,6 @@ def _parse_header(header: str, session: LocalSession) -> dict[str, object]:
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     header, body = split_as(m["rest"])
     props = _parse_header(header, session)
@@ -230,8 +225,6 @@ def _task(engine: Engine, fqn: str) -> dict[str, object] | None:
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     task = _task(engine, name.fqn)
     if task is None:
@@ -271,8 +264,6 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.TASKS WHERE NAME = ? RETURNING NAME", [name.fqn])
     if not deleted and not m["ie"]:
@@ -281,8 +272,6 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
 
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     return Outcome(
         sql=(
             'SELECT CREATED_ON AS "created_on", SPLIT_PART(NAME, \'.\', 3) AS "name", '
@@ -296,8 +285,6 @@ def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
 
 def _execute(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    from infra.local.warehouse.engine import Outcome
-
     name = qualify(m["name"], session.database, session.schema)
     root = _task(engine, name.fqn)
     if root is None:
@@ -384,8 +371,6 @@ def _run_task(engine: Engine, run_id: str, root: str, task: dict[str, object]) -
         _task_runs[local.session_id] = run
     try:
         # a task in an application's database is the app's: its body runs with the app's privileges
-        from infra.local.warehouse.application import context_of
-
         local.app = context_of(engine, database)
         if task["when"]:
             (condition,) = engine.execute(local, f"SELECT ({task['when']})")[0]

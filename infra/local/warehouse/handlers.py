@@ -1,0 +1,53 @@
+"""Which statements the local layer handles, in the order the engine tries them (first match wins).
+
+Explicit, so the engine knows no handler module and no handler module knows the engine's construction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from infra.local.warehouse import (
+    account_objects,
+    alerts,
+    application,
+    dynamic_tables,
+    grants,
+    notifications,
+    oauth_flow,
+    policies,
+    procedures,
+    session_params,
+    show,
+    stages,
+    streams,
+    tasks,
+)
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine
+
+# oauth_flow and notifications before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` and
+# `CALL SYSTEM$SEND_EMAIL(…)` are not procedure calls
+MODULES = (
+    streams,
+    tasks,
+    dynamic_tables,
+    oauth_flow,
+    notifications,
+    procedures,
+    application,
+    # account and governance objects, recorded
+    session_params,
+    account_objects,
+    policies,
+    grants,
+    show,
+    alerts,
+    stages,
+)
+
+
+def register_all(engine: Engine) -> None:
+    for module in MODULES:
+        module.register(engine)
