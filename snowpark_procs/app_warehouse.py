@@ -25,12 +25,22 @@ from snowpark_procs.app_name import app_name
 
 ALERT_TEMPLATE = "02_data_quality_alert.sql"
 WAREHOUSE_OPTIONS = "WAREHOUSE_SIZE = 'XSMALL' AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE"
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-def render(text: str, app_warehouse: str) -> str:
-    """A template's SQL for this app (a missing variable is an error, never an empty string)."""
-    return _ENV.from_string(text).render(app_warehouse=app_warehouse)
+def render(text: str, app_warehouse: str, folder: Path | None = None) -> str:
+    """A template's SQL for this app (a missing variable is an error, never an empty string). `folder` is where
+    `{% from '…' import … %}` finds shared macros: the template's own folder (in the procedure, the flat import
+    directory; in the repository, the file's folder under sql/)."""
+    loader = jinja2.FileSystemLoader(str(folder)) if folder is not None else None
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True, loader=loader
+    )
+    return env.from_string(text).render(app_warehouse=app_warehouse)
+
+
+def render_file(path: Path, app_warehouse: str) -> str:
+    """A template file rendered with its folder as the place its macro imports are found."""
+    return render(path.read_text(), app_warehouse, path.parent)
 
 
 def statements(sql: str) -> list[str]:
@@ -44,7 +54,7 @@ def _import_directory() -> Path:
 
 def _run_template(session: Any, path: Path, app_warehouse: str) -> int:
     ran = 0
-    for statement in statements(render(path.read_text(), app_warehouse)):
+    for statement in statements(render_file(path, app_warehouse)):
         session.sql(statement).collect()
         ran += 1
     return ran
