@@ -4,74 +4,32 @@
 -- OPS.QUARANTINE, the rest are MERGEd, the run is counted in OPS.TRANSFORM_RUNS and PENDING is emptied.
 -- A run that fails part-way leaves its rows in PENDING; the next run processes them again, and every
 -- step is idempotent, so nothing is lost or doubled.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.CYCLE (
-    CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key)',
-    MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
-    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
-    START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start (sleep onset), UTC',
-    END_UTC TIMESTAMP_NTZ COMMENT 'Cycle end, UTC; NULL while the cycle is open (the current one)',
-    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
-    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
-    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start in the member''s local time',
-    END_LOCAL TIMESTAMP_NTZ COMMENT 'Cycle end in the member''s local time',
-    CYCLE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of start + 12 h (a cycle starts at sleep onset)',
-    SCORE_STATE VARCHAR NOT NULL COMMENT 'SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED',
-    DAY_STRAIN FLOAT COMMENT 'Day strain, 0-21',
-    ENERGY_KILOJOULE FLOAT COMMENT 'Energy expended, kJ as WHOOP reports it',
-    ENERGY_KCAL FLOAT COMMENT 'Energy expended, kcal = kJ / 4.184',
-    AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate over the cycle, bpm',
-    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate over the cycle, bpm',
-    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
-    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze; the lineage timestamp Gold carries',
-    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
-) COMMENT = 'Typed, deduplicated WHOOP cycles; latest updated_at wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_CYCLE (
-    CYCLE_ID NUMBER(38, 0),
-    MEMBER_ID NUMBER(38, 0),
-    MEMBER_NAME VARCHAR,
-    START_UTC TIMESTAMP_NTZ,
-    END_UTC TIMESTAMP_NTZ,
-    TIMEZONE_OFFSET VARCHAR,
-    OFFSET_MINUTES NUMBER(38, 0),
-    START_LOCAL TIMESTAMP_NTZ,
-    END_LOCAL TIMESTAMP_NTZ,
-    CYCLE_DATE DATE,
-    SCORE_STATE VARCHAR,
-    DAY_STRAIN FLOAT,
-    ENERGY_KILOJOULE FLOAT,
-    ENERGY_KCAL FLOAT,
-    AVERAGE_HEART_RATE NUMBER(38, 0),
-    MAX_HEART_RATE NUMBER(38, 0),
-    CREATED_AT TIMESTAMP_NTZ,
-    UPDATED_AT TIMESTAMP_NTZ,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    PAYLOAD_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze cycle rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_CYCLE ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_CYCLE()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_CYCLE (
-        CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-        END_LOCAL, CYCLE_DATE, SCORE_STATE, DAY_STRAIN, ENERGY_KILOJOULE, ENERGY_KCAL, AVERAGE_HEART_RATE,
-        MAX_HEART_RATE, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
-        FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
+{% from '_entity.sql' import entity %}
+{%- set columns = [
+    ("CYCLE_ID", "NUMBER(38, 0) NOT NULL", "WHOOP cycle id (natural key)"),
+    ("MEMBER_ID", "NUMBER(38, 0) NOT NULL", "WHOOP user id"),
+    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member as registered in CONFIG.MEMBERS"),
+    ("START_UTC", "TIMESTAMP_NTZ NOT NULL", "Cycle start (sleep onset), UTC"),
+    ("END_UTC", "TIMESTAMP_NTZ", "Cycle end, UTC; NULL while the cycle is open (the current one)"),
+    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for this record: +hh:mm, -hh:mm or Z"),
+    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
+    ("START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Cycle start in the member''s local time"),
+    ("END_LOCAL", "TIMESTAMP_NTZ", "Cycle end in the member''s local time"),
+    ("CYCLE_DATE", "DATE NOT NULL", "Physiological day: local date of start + 12 h (a cycle starts at sleep onset)"),
+    ("SCORE_STATE", "VARCHAR NOT NULL", "SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED"),
+    ("DAY_STRAIN", "FLOAT", "Day strain, 0-21"),
+    ("ENERGY_KILOJOULE", "FLOAT", "Energy expended, kJ as WHOOP reports it"),
+    ("ENERGY_KCAL", "FLOAT", "Energy expended, kcal = kJ / 4.184"),
+    ("AVERAGE_HEART_RATE", "NUMBER(38, 0)", "Average heart rate over the cycle, bpm"),
+    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate over the cycle, bpm"),
+    ("CREATED_AT", "TIMESTAMP_NTZ NOT NULL", "Record creation at WHOOP, UTC"),
+    ("UPDATED_AT", "TIMESTAMP_NTZ NOT NULL", "Last change at WHOOP, UTC; the newest version wins"),
+    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this version reached Bronze; the lineage timestamp Gold carries"),
+    ("PAYLOAD_HASH", "VARCHAR NOT NULL", "Bronze version this row was built from"),
+] %}
+{%- call entity("CYCLE", "BRONZE.RAW_CYCLE", ["CYCLE_ID"], columns, "updated",
+    "Typed, deduplicated WHOOP cycles; latest updated_at wins",
+    "Bronze cycle rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
     WITH raw AS (
         SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
         FROM BRONZE.RAW_CYCLE_STREAM AS s
@@ -157,69 +115,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_CYCLE', 'SILVER.CYCLE', p.FAILED_RULE, p.FAILED_DETAIL,
-        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_CYCLE AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_CYCLE' AND q.PAYLOAD_HASH = p.PAYLOAD_HASH
-                AND q.RULE_NAME = p.FAILED_RULE
-        );
-
-    MERGE INTO SILVER.CYCLE AS tgt
-    USING (
-        SELECT
-            CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-            END_LOCAL, CYCLE_DATE, SCORE_STATE, DAY_STRAIN, ENERGY_KILOJOULE, ENERGY_KCAL, AVERAGE_HEART_RATE,
-            MAX_HEART_RATE, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-        FROM SILVER.PENDING_CYCLE
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY CYCLE_ID ORDER BY UPDATED_AT DESC, BRONZE_LOADED_AT DESC, PAYLOAD_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.CYCLE_ID = src.CYCLE_ID
-    WHEN MATCHED AND (src.UPDATED_AT > tgt.UPDATED_AT
-        OR (src.UPDATED_AT = tgt.UPDATED_AT AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT)) THEN UPDATE SET
-        MEMBER_ID = src.MEMBER_ID, MEMBER_NAME = src.MEMBER_NAME, START_UTC = src.START_UTC, END_UTC = src.END_UTC,
-        TIMEZONE_OFFSET = src.TIMEZONE_OFFSET, OFFSET_MINUTES = src.OFFSET_MINUTES, START_LOCAL = src.START_LOCAL,
-        END_LOCAL = src.END_LOCAL, CYCLE_DATE = src.CYCLE_DATE, SCORE_STATE = src.SCORE_STATE,
-        DAY_STRAIN = src.DAY_STRAIN, ENERGY_KILOJOULE = src.ENERGY_KILOJOULE, ENERGY_KCAL = src.ENERGY_KCAL,
-        AVERAGE_HEART_RATE = src.AVERAGE_HEART_RATE, MAX_HEART_RATE = src.MAX_HEART_RATE,
-        CREATED_AT = src.CREATED_AT, UPDATED_AT = src.UPDATED_AT, BRONZE_LOADED_AT = src.BRONZE_LOADED_AT,
-        PAYLOAD_HASH = src.PAYLOAD_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-        END_LOCAL, CYCLE_DATE, SCORE_STATE, DAY_STRAIN, ENERGY_KILOJOULE, ENERGY_KCAL, AVERAGE_HEART_RATE,
-        MAX_HEART_RATE, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-    ) VALUES (
-        src.CYCLE_ID, src.MEMBER_ID, src.MEMBER_NAME, src.START_UTC, src.END_UTC, src.TIMEZONE_OFFSET,
-        src.OFFSET_MINUTES, src.START_LOCAL, src.END_LOCAL, src.CYCLE_DATE, src.SCORE_STATE, src.DAY_STRAIN,
-        src.ENERGY_KILOJOULE, src.ENERGY_KCAL, src.AVERAGE_HEART_RATE, src.MAX_HEART_RATE, src.CREATED_AT,
-        src.UPDATED_AT, src.BRONZE_LOADED_AT, src.PAYLOAD_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT SYSDATE(), 'SILVER.CYCLE', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_CYCLE;
-
-    DELETE FROM SILVER.PENDING_CYCLE;
-
-    RETURN 'SILVER.CYCLE built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_CYCLE_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_CYCLE_STREAM')
-AS
-CALL OPS.BUILD_SILVER_CYCLE();
+    FROM typed
+{%- endcall %}

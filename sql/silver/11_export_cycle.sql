@@ -5,103 +5,45 @@
 -- start instant. Local times are the export's `YYYY-MM-DD HH:MM:SS` (whole seconds); UTC = local - offset.
 -- A row's ROW_HASH identifies it only within one member (02_raw_export.sql), so the quarantine's idempotence
 -- check names the member as well as the hash and the rule.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.EXPORT_CYCLE (
-    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with CYCLE_START_UTC)',
-    CYCLE_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start (sleep onset), UTC = local start - offset, whole seconds',
-    CYCLE_END_UTC TIMESTAMP_NTZ COMMENT 'Cycle end, UTC, whole seconds; NULL while the cycle is open (the current one)',
-    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for the cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)',
-    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
-    CYCLE_START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start in the member''s local time, as exported',
-    CYCLE_END_LOCAL TIMESTAMP_NTZ COMMENT 'Cycle end in the member''s local time, as exported; NULL while open',
-    CYCLE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of start + 12 h (a cycle starts at sleep onset)',
-    RECOVERY_SCORE FLOAT COMMENT 'Recovery score, %, 0-100 (export rounds to an integer)',
-    RESTING_HEART_RATE FLOAT COMMENT 'Resting heart rate, bpm',
-    HRV_RMSSD_MS FLOAT COMMENT 'Heart rate variability (RMSSD), ms',
-    SKIN_TEMP_CELSIUS FLOAT COMMENT 'Skin temperature, degrees Celsius; NULL before the WHOOP 4.0 strap',
-    SPO2_PERCENTAGE FLOAT COMMENT 'Blood oxygen, %, 0-100; NULL before the WHOOP 4.0 strap',
-    DAY_STRAIN FLOAT COMMENT 'Day strain, 0-21 (export: 1 decimal)',
-    ENERGY_KCAL FLOAT COMMENT 'Energy burned over the cycle, kcal (the export''s "cal"; integer)',
-    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate over the cycle, bpm',
-    AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate over the cycle, bpm',
-    SLEEP_ONSET_UTC TIMESTAMP_NTZ COMMENT 'Onset of the cycle''s main sleep, UTC, whole seconds',
-    WAKE_ONSET_UTC TIMESTAMP_NTZ COMMENT 'Wake onset after the cycle''s main sleep, UTC, whole seconds',
-    SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Sleep performance, %, 0-100',
-    RESPIRATORY_RATE FLOAT COMMENT 'Respiratory rate during sleep, breaths per minute (1 decimal)',
-    ASLEEP_MINUTES FLOAT COMMENT 'Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)',
-    IN_BED_MINUTES FLOAT COMMENT 'Time in bed, minutes (>= asleep + awake, within 3 min of rounding)',
-    LIGHT_SLEEP_MINUTES FLOAT COMMENT 'Light sleep, minutes',
-    DEEP_SLEEP_MINUTES FLOAT COMMENT 'Deep (slow wave) sleep, minutes',
-    REM_SLEEP_MINUTES FLOAT COMMENT 'REM sleep, minutes',
-    AWAKE_MINUTES FLOAT COMMENT 'Time awake in bed, minutes',
-    SLEEP_NEEDED_MINUTES FLOAT COMMENT 'Sleep need, minutes (baseline + debt + strain + nap credit)',
-    SLEEP_DEBT_MINUTES FLOAT COMMENT 'Sleep need from sleep debt, minutes',
-    SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Sleep efficiency, % (asleep / in bed), 0-100',
-    SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Sleep consistency, %, 0-100',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
-    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
-) COMMENT = 'Typed physiological cycles from the WHOOP app CSV export, one per member and cycle start; latest load wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_EXPORT_CYCLE (
-    MEMBER_NAME VARCHAR,
-    CYCLE_START_UTC TIMESTAMP_NTZ,
-    CYCLE_END_UTC TIMESTAMP_NTZ,
-    TIMEZONE_OFFSET VARCHAR,
-    OFFSET_MINUTES NUMBER(38, 0),
-    CYCLE_START_LOCAL TIMESTAMP_NTZ,
-    CYCLE_END_LOCAL TIMESTAMP_NTZ,
-    CYCLE_DATE DATE,
-    RECOVERY_SCORE FLOAT,
-    RESTING_HEART_RATE FLOAT,
-    HRV_RMSSD_MS FLOAT,
-    SKIN_TEMP_CELSIUS FLOAT,
-    SPO2_PERCENTAGE FLOAT,
-    DAY_STRAIN FLOAT,
-    ENERGY_KCAL FLOAT,
-    MAX_HEART_RATE NUMBER(38, 0),
-    AVERAGE_HEART_RATE NUMBER(38, 0),
-    SLEEP_ONSET_UTC TIMESTAMP_NTZ,
-    WAKE_ONSET_UTC TIMESTAMP_NTZ,
-    SLEEP_PERFORMANCE_PCT FLOAT,
-    RESPIRATORY_RATE FLOAT,
-    ASLEEP_MINUTES FLOAT,
-    IN_BED_MINUTES FLOAT,
-    LIGHT_SLEEP_MINUTES FLOAT,
-    DEEP_SLEEP_MINUTES FLOAT,
-    REM_SLEEP_MINUTES FLOAT,
-    AWAKE_MINUTES FLOAT,
-    SLEEP_NEEDED_MINUTES FLOAT,
-    SLEEP_DEBT_MINUTES FLOAT,
-    SLEEP_EFFICIENCY_PCT FLOAT,
-    SLEEP_CONSISTENCY_PCT FLOAT,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    ROW_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze export cycle rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_EXPORT_CYCLE ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_EXPORT_CYCLE()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_EXPORT_CYCLE (
-        MEMBER_NAME, CYCLE_START_UTC, CYCLE_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, CYCLE_START_LOCAL,
-        CYCLE_END_LOCAL, CYCLE_DATE, RECOVERY_SCORE, RESTING_HEART_RATE, HRV_RMSSD_MS, SKIN_TEMP_CELSIUS,
-        SPO2_PERCENTAGE, DAY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE, SLEEP_ONSET_UTC,
-        WAKE_ONSET_UTC, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE, ASLEEP_MINUTES, IN_BED_MINUTES,
-        LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES,
-        SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH,
-        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
+{% from '_entity.sql' import entity %}
+{%- set columns = [
+    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member the export belongs to (natural key, with CYCLE_START_UTC)"),
+    ("CYCLE_START_UTC", "TIMESTAMP_NTZ NOT NULL", "Cycle start (sleep onset), UTC = local start - offset, whole seconds"),
+    ("CYCLE_END_UTC", "TIMESTAMP_NTZ", "Cycle end, UTC, whole seconds; NULL while the cycle is open (the current one)"),
+    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for the cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)"),
+    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
+    ("CYCLE_START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Cycle start in the member''s local time, as exported"),
+    ("CYCLE_END_LOCAL", "TIMESTAMP_NTZ", "Cycle end in the member''s local time, as exported; NULL while open"),
+    ("CYCLE_DATE", "DATE NOT NULL", "Physiological day: local date of start + 12 h (a cycle starts at sleep onset)"),
+    ("RECOVERY_SCORE", "FLOAT", "Recovery score, %, 0-100 (export rounds to an integer)"),
+    ("RESTING_HEART_RATE", "FLOAT", "Resting heart rate, bpm"),
+    ("HRV_RMSSD_MS", "FLOAT", "Heart rate variability (RMSSD), ms"),
+    ("SKIN_TEMP_CELSIUS", "FLOAT", "Skin temperature, degrees Celsius; NULL before the WHOOP 4.0 strap"),
+    ("SPO2_PERCENTAGE", "FLOAT", "Blood oxygen, %, 0-100; NULL before the WHOOP 4.0 strap"),
+    ("DAY_STRAIN", "FLOAT", "Day strain, 0-21 (export: 1 decimal)"),
+    ("ENERGY_KCAL", "FLOAT", "Energy burned over the cycle, kcal (the export''s \"cal\"; integer)"),
+    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate over the cycle, bpm"),
+    ("AVERAGE_HEART_RATE", "NUMBER(38, 0)", "Average heart rate over the cycle, bpm"),
+    ("SLEEP_ONSET_UTC", "TIMESTAMP_NTZ", "Onset of the cycle''s main sleep, UTC, whole seconds"),
+    ("WAKE_ONSET_UTC", "TIMESTAMP_NTZ", "Wake onset after the cycle''s main sleep, UTC, whole seconds"),
+    ("SLEEP_PERFORMANCE_PCT", "FLOAT", "Sleep performance, %, 0-100"),
+    ("RESPIRATORY_RATE", "FLOAT", "Respiratory rate during sleep, breaths per minute (1 decimal)"),
+    ("ASLEEP_MINUTES", "FLOAT", "Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)"),
+    ("IN_BED_MINUTES", "FLOAT", "Time in bed, minutes (>= asleep + awake, within 3 min of rounding)"),
+    ("LIGHT_SLEEP_MINUTES", "FLOAT", "Light sleep, minutes"),
+    ("DEEP_SLEEP_MINUTES", "FLOAT", "Deep (slow wave) sleep, minutes"),
+    ("REM_SLEEP_MINUTES", "FLOAT", "REM sleep, minutes"),
+    ("AWAKE_MINUTES", "FLOAT", "Time awake in bed, minutes"),
+    ("SLEEP_NEEDED_MINUTES", "FLOAT", "Sleep need, minutes (baseline + debt + strain + nap credit)"),
+    ("SLEEP_DEBT_MINUTES", "FLOAT", "Sleep need from sleep debt, minutes"),
+    ("SLEEP_EFFICIENCY_PCT", "FLOAT", "Sleep efficiency, % (asleep / in bed), 0-100"),
+    ("SLEEP_CONSISTENCY_PCT", "FLOAT", "Sleep consistency, %, 0-100"),
+    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this row reached Bronze; the row loaded latest wins"),
+    ("ROW_HASH", "VARCHAR NOT NULL", "Bronze ROW_HASH of the export row this version was built from"),
+] %}
+{%- call entity("EXPORT_CYCLE", "BRONZE.RAW_EXPORT_CYCLE", ["MEMBER_NAME", "CYCLE_START_UTC"], columns, "loaded",
+    "Typed physiological cycles from the WHOOP app CSV export, one per member and cycle start; latest load wins",
+    "Bronze export cycle rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
     WITH raw AS (
         SELECT
             s.INGEST_BATCH_ID, s.LOADED_AT, s.MEMBER_NAME, s.SOURCE_FILE, s.STAGED_FILE, s.FILE_ROW_NUMBER,
@@ -298,87 +240,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '', NULL, TRUNCATED_AT) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_CYCLE', 'SILVER.EXPORT_CYCLE', p.FAILED_RULE, p.FAILED_DETAIL,
-        p.MEMBER_NAME, p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_EXPORT_CYCLE AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_EXPORT_CYCLE' AND q.PAYLOAD_HASH = p.ROW_HASH
-                AND q.RULE_NAME = p.FAILED_RULE AND q.MEMBER_REF IS NOT DISTINCT FROM p.MEMBER_NAME
-        );
-
-    MERGE INTO SILVER.EXPORT_CYCLE AS tgt
-    USING (
-        SELECT
-            MEMBER_NAME, CYCLE_START_UTC, CYCLE_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, CYCLE_START_LOCAL,
-            CYCLE_END_LOCAL, CYCLE_DATE, RECOVERY_SCORE, RESTING_HEART_RATE, HRV_RMSSD_MS, SKIN_TEMP_CELSIUS,
-            SPO2_PERCENTAGE, DAY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE, SLEEP_ONSET_UTC,
-            WAKE_ONSET_UTC, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE, ASLEEP_MINUTES, IN_BED_MINUTES,
-            LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES,
-            SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH
-        FROM SILVER.PENDING_EXPORT_CYCLE
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY MEMBER_NAME, CYCLE_START_UTC ORDER BY BRONZE_LOADED_AT DESC, ROW_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.MEMBER_NAME = src.MEMBER_NAME AND tgt.CYCLE_START_UTC = src.CYCLE_START_UTC
-    WHEN MATCHED AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT THEN UPDATE SET
-        CYCLE_END_UTC = src.CYCLE_END_UTC, TIMEZONE_OFFSET = src.TIMEZONE_OFFSET,
-        OFFSET_MINUTES = src.OFFSET_MINUTES, CYCLE_START_LOCAL = src.CYCLE_START_LOCAL,
-        CYCLE_END_LOCAL = src.CYCLE_END_LOCAL, CYCLE_DATE = src.CYCLE_DATE, RECOVERY_SCORE = src.RECOVERY_SCORE,
-        RESTING_HEART_RATE = src.RESTING_HEART_RATE, HRV_RMSSD_MS = src.HRV_RMSSD_MS,
-        SKIN_TEMP_CELSIUS = src.SKIN_TEMP_CELSIUS, SPO2_PERCENTAGE = src.SPO2_PERCENTAGE,
-        DAY_STRAIN = src.DAY_STRAIN, ENERGY_KCAL = src.ENERGY_KCAL, MAX_HEART_RATE = src.MAX_HEART_RATE,
-        AVERAGE_HEART_RATE = src.AVERAGE_HEART_RATE, SLEEP_ONSET_UTC = src.SLEEP_ONSET_UTC,
-        WAKE_ONSET_UTC = src.WAKE_ONSET_UTC, SLEEP_PERFORMANCE_PCT = src.SLEEP_PERFORMANCE_PCT,
-        RESPIRATORY_RATE = src.RESPIRATORY_RATE, ASLEEP_MINUTES = src.ASLEEP_MINUTES,
-        IN_BED_MINUTES = src.IN_BED_MINUTES, LIGHT_SLEEP_MINUTES = src.LIGHT_SLEEP_MINUTES,
-        DEEP_SLEEP_MINUTES = src.DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES = src.REM_SLEEP_MINUTES,
-        AWAKE_MINUTES = src.AWAKE_MINUTES, SLEEP_NEEDED_MINUTES = src.SLEEP_NEEDED_MINUTES,
-        SLEEP_DEBT_MINUTES = src.SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT = src.SLEEP_EFFICIENCY_PCT,
-        SLEEP_CONSISTENCY_PCT = src.SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT = src.BRONZE_LOADED_AT,
-        ROW_HASH = src.ROW_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        MEMBER_NAME, CYCLE_START_UTC, CYCLE_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, CYCLE_START_LOCAL,
-        CYCLE_END_LOCAL, CYCLE_DATE, RECOVERY_SCORE, RESTING_HEART_RATE, HRV_RMSSD_MS, SKIN_TEMP_CELSIUS,
-        SPO2_PERCENTAGE, DAY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE, SLEEP_ONSET_UTC,
-        WAKE_ONSET_UTC, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE, ASLEEP_MINUTES, IN_BED_MINUTES,
-        LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES,
-        SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH
-    ) VALUES (
-        src.MEMBER_NAME, src.CYCLE_START_UTC, src.CYCLE_END_UTC, src.TIMEZONE_OFFSET, src.OFFSET_MINUTES,
-        src.CYCLE_START_LOCAL, src.CYCLE_END_LOCAL, src.CYCLE_DATE, src.RECOVERY_SCORE, src.RESTING_HEART_RATE,
-        src.HRV_RMSSD_MS, src.SKIN_TEMP_CELSIUS, src.SPO2_PERCENTAGE, src.DAY_STRAIN, src.ENERGY_KCAL,
-        src.MAX_HEART_RATE, src.AVERAGE_HEART_RATE, src.SLEEP_ONSET_UTC, src.WAKE_ONSET_UTC,
-        src.SLEEP_PERFORMANCE_PCT, src.RESPIRATORY_RATE, src.ASLEEP_MINUTES, src.IN_BED_MINUTES,
-        src.LIGHT_SLEEP_MINUTES, src.DEEP_SLEEP_MINUTES, src.REM_SLEEP_MINUTES, src.AWAKE_MINUTES,
-        src.SLEEP_NEEDED_MINUTES, src.SLEEP_DEBT_MINUTES, src.SLEEP_EFFICIENCY_PCT, src.SLEEP_CONSISTENCY_PCT,
-        src.BRONZE_LOADED_AT, src.ROW_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT
-        SYSDATE(), 'SILVER.EXPORT_CYCLE', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_EXPORT_CYCLE;
-
-    DELETE FROM SILVER.PENDING_EXPORT_CYCLE;
-
-    RETURN 'SILVER.EXPORT_CYCLE built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_EXPORT_CYCLE_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_EXPORT_CYCLE_STREAM')
-AS
-CALL OPS.BUILD_SILVER_EXPORT_CYCLE();
+    FROM typed
+{%- endcall %}

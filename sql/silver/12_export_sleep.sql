@@ -1,83 +1,36 @@
 -- Silver: one typed row per sleep of the WHOOP app's CSV export (sleeps.csv), naps included.
 -- Built like every Silver table (sql/silver/01_cycle.sql; see 11_export_cycle.sql for the export specifics):
 -- keyed by member name and sleep onset; local times are converted with the row's cycle timezone.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.EXPORT_SLEEP (
-    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with SLEEP_START_UTC)',
-    SLEEP_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset, UTC = local onset - offset, whole seconds',
-    SLEEP_END_UTC TIMESTAMP_NTZ COMMENT 'Wake onset, UTC, whole seconds',
-    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for the sleep''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)',
-    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
-    SLEEP_START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset in the member''s local time, as exported',
-    SLEEP_END_LOCAL TIMESTAMP_NTZ COMMENT 'Wake onset in the member''s local time, as exported',
-    WAKE_DATE DATE COMMENT 'Local date of wake onset',
-    CYCLE_START_UTC TIMESTAMP_NTZ COMMENT 'Start of the cycle the sleep belongs to, UTC (joins SILVER.EXPORT_CYCLE)',
-    IS_NAP BOOLEAN NOT NULL COMMENT 'TRUE for a nap, FALSE for the cycle''s main sleep (export "Nap")',
-    SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Sleep performance, %, 0-100',
-    RESPIRATORY_RATE FLOAT COMMENT 'Respiratory rate during sleep, breaths per minute (1 decimal)',
-    ASLEEP_MINUTES FLOAT COMMENT 'Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)',
-    IN_BED_MINUTES FLOAT COMMENT 'Time in bed, minutes (>= asleep + awake, within 3 min of rounding)',
-    LIGHT_SLEEP_MINUTES FLOAT COMMENT 'Light sleep, minutes',
-    DEEP_SLEEP_MINUTES FLOAT COMMENT 'Deep (slow wave) sleep, minutes',
-    REM_SLEEP_MINUTES FLOAT COMMENT 'REM sleep, minutes',
-    AWAKE_MINUTES FLOAT COMMENT 'Time awake in bed, minutes',
-    SLEEP_NEEDED_MINUTES FLOAT COMMENT 'Sleep need, minutes (baseline + debt + strain + nap credit)',
-    SLEEP_DEBT_MINUTES FLOAT COMMENT 'Sleep need from sleep debt, minutes',
-    SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Sleep efficiency, % (asleep / in bed), 0-100',
-    SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Sleep consistency, %, 0-100',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
-    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
-) COMMENT = 'Typed sleeps (naps included) from the WHOOP app CSV export, one per member and sleep onset; latest load wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_EXPORT_SLEEP (
-    MEMBER_NAME VARCHAR,
-    SLEEP_START_UTC TIMESTAMP_NTZ,
-    SLEEP_END_UTC TIMESTAMP_NTZ,
-    TIMEZONE_OFFSET VARCHAR,
-    OFFSET_MINUTES NUMBER(38, 0),
-    SLEEP_START_LOCAL TIMESTAMP_NTZ,
-    SLEEP_END_LOCAL TIMESTAMP_NTZ,
-    WAKE_DATE DATE,
-    CYCLE_START_UTC TIMESTAMP_NTZ,
-    IS_NAP BOOLEAN,
-    SLEEP_PERFORMANCE_PCT FLOAT,
-    RESPIRATORY_RATE FLOAT,
-    ASLEEP_MINUTES FLOAT,
-    IN_BED_MINUTES FLOAT,
-    LIGHT_SLEEP_MINUTES FLOAT,
-    DEEP_SLEEP_MINUTES FLOAT,
-    REM_SLEEP_MINUTES FLOAT,
-    AWAKE_MINUTES FLOAT,
-    SLEEP_NEEDED_MINUTES FLOAT,
-    SLEEP_DEBT_MINUTES FLOAT,
-    SLEEP_EFFICIENCY_PCT FLOAT,
-    SLEEP_CONSISTENCY_PCT FLOAT,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    ROW_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze export sleep rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_EXPORT_SLEEP ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_EXPORT_SLEEP()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_EXPORT_SLEEP (
-        MEMBER_NAME, SLEEP_START_UTC, SLEEP_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, SLEEP_START_LOCAL,
-        SLEEP_END_LOCAL, WAKE_DATE, CYCLE_START_UTC, IS_NAP, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE,
-        ASLEEP_MINUTES, IN_BED_MINUTES, LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES,
-        SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT,
-        ROW_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
+{% from '_entity.sql' import entity %}
+{%- set columns = [
+    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member the export belongs to (natural key, with SLEEP_START_UTC)"),
+    ("SLEEP_START_UTC", "TIMESTAMP_NTZ NOT NULL", "Sleep onset, UTC = local onset - offset, whole seconds"),
+    ("SLEEP_END_UTC", "TIMESTAMP_NTZ", "Wake onset, UTC, whole seconds"),
+    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for the sleep''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)"),
+    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
+    ("SLEEP_START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Sleep onset in the member''s local time, as exported"),
+    ("SLEEP_END_LOCAL", "TIMESTAMP_NTZ", "Wake onset in the member''s local time, as exported"),
+    ("WAKE_DATE", "DATE", "Local date of wake onset"),
+    ("CYCLE_START_UTC", "TIMESTAMP_NTZ", "Start of the cycle the sleep belongs to, UTC (joins SILVER.EXPORT_CYCLE)"),
+    ("IS_NAP", "BOOLEAN NOT NULL", "TRUE for a nap, FALSE for the cycle''s main sleep (export \"Nap\")"),
+    ("SLEEP_PERFORMANCE_PCT", "FLOAT", "Sleep performance, %, 0-100"),
+    ("RESPIRATORY_RATE", "FLOAT", "Respiratory rate during sleep, breaths per minute (1 decimal)"),
+    ("ASLEEP_MINUTES", "FLOAT", "Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)"),
+    ("IN_BED_MINUTES", "FLOAT", "Time in bed, minutes (>= asleep + awake, within 3 min of rounding)"),
+    ("LIGHT_SLEEP_MINUTES", "FLOAT", "Light sleep, minutes"),
+    ("DEEP_SLEEP_MINUTES", "FLOAT", "Deep (slow wave) sleep, minutes"),
+    ("REM_SLEEP_MINUTES", "FLOAT", "REM sleep, minutes"),
+    ("AWAKE_MINUTES", "FLOAT", "Time awake in bed, minutes"),
+    ("SLEEP_NEEDED_MINUTES", "FLOAT", "Sleep need, minutes (baseline + debt + strain + nap credit)"),
+    ("SLEEP_DEBT_MINUTES", "FLOAT", "Sleep need from sleep debt, minutes"),
+    ("SLEEP_EFFICIENCY_PCT", "FLOAT", "Sleep efficiency, % (asleep / in bed), 0-100"),
+    ("SLEEP_CONSISTENCY_PCT", "FLOAT", "Sleep consistency, %, 0-100"),
+    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this row reached Bronze; the row loaded latest wins"),
+    ("ROW_HASH", "VARCHAR NOT NULL", "Bronze ROW_HASH of the export row this version was built from"),
+] %}
+{%- call entity("EXPORT_SLEEP", "BRONZE.RAW_EXPORT_SLEEP", ["MEMBER_NAME", "SLEEP_START_UTC"], columns, "loaded",
+    "Typed sleeps (naps included) from the WHOOP app CSV export, one per member and sleep onset; latest load wins",
+    "Bronze export sleep rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
     WITH raw AS (
         SELECT
             s.INGEST_BATCH_ID, s.LOADED_AT, s.MEMBER_NAME, s.SOURCE_FILE, s.STAGED_FILE, s.FILE_ROW_NUMBER,
@@ -195,79 +148,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '', NULL, TRUNCATED_AT) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_SLEEP', 'SILVER.EXPORT_SLEEP', p.FAILED_RULE, p.FAILED_DETAIL,
-        p.MEMBER_NAME, p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_EXPORT_SLEEP AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_EXPORT_SLEEP' AND q.PAYLOAD_HASH = p.ROW_HASH
-                AND q.RULE_NAME = p.FAILED_RULE AND q.MEMBER_REF IS NOT DISTINCT FROM p.MEMBER_NAME
-        );
-
-    MERGE INTO SILVER.EXPORT_SLEEP AS tgt
-    USING (
-        SELECT
-            MEMBER_NAME, SLEEP_START_UTC, SLEEP_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, SLEEP_START_LOCAL,
-            SLEEP_END_LOCAL, WAKE_DATE, CYCLE_START_UTC, IS_NAP, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE,
-            ASLEEP_MINUTES, IN_BED_MINUTES, LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES,
-            AWAKE_MINUTES, SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT,
-            BRONZE_LOADED_AT, ROW_HASH
-        FROM SILVER.PENDING_EXPORT_SLEEP
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY MEMBER_NAME, SLEEP_START_UTC ORDER BY BRONZE_LOADED_AT DESC, ROW_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.MEMBER_NAME = src.MEMBER_NAME AND tgt.SLEEP_START_UTC = src.SLEEP_START_UTC
-    WHEN MATCHED AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT THEN UPDATE SET
-        SLEEP_END_UTC = src.SLEEP_END_UTC, TIMEZONE_OFFSET = src.TIMEZONE_OFFSET,
-        OFFSET_MINUTES = src.OFFSET_MINUTES, SLEEP_START_LOCAL = src.SLEEP_START_LOCAL,
-        SLEEP_END_LOCAL = src.SLEEP_END_LOCAL, WAKE_DATE = src.WAKE_DATE, CYCLE_START_UTC = src.CYCLE_START_UTC,
-        IS_NAP = src.IS_NAP, SLEEP_PERFORMANCE_PCT = src.SLEEP_PERFORMANCE_PCT,
-        RESPIRATORY_RATE = src.RESPIRATORY_RATE, ASLEEP_MINUTES = src.ASLEEP_MINUTES,
-        IN_BED_MINUTES = src.IN_BED_MINUTES, LIGHT_SLEEP_MINUTES = src.LIGHT_SLEEP_MINUTES,
-        DEEP_SLEEP_MINUTES = src.DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES = src.REM_SLEEP_MINUTES,
-        AWAKE_MINUTES = src.AWAKE_MINUTES, SLEEP_NEEDED_MINUTES = src.SLEEP_NEEDED_MINUTES,
-        SLEEP_DEBT_MINUTES = src.SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT = src.SLEEP_EFFICIENCY_PCT,
-        SLEEP_CONSISTENCY_PCT = src.SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT = src.BRONZE_LOADED_AT,
-        ROW_HASH = src.ROW_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        MEMBER_NAME, SLEEP_START_UTC, SLEEP_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, SLEEP_START_LOCAL,
-        SLEEP_END_LOCAL, WAKE_DATE, CYCLE_START_UTC, IS_NAP, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE,
-        ASLEEP_MINUTES, IN_BED_MINUTES, LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES,
-        SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT,
-        ROW_HASH
-    ) VALUES (
-        src.MEMBER_NAME, src.SLEEP_START_UTC, src.SLEEP_END_UTC, src.TIMEZONE_OFFSET, src.OFFSET_MINUTES,
-        src.SLEEP_START_LOCAL, src.SLEEP_END_LOCAL, src.WAKE_DATE, src.CYCLE_START_UTC, src.IS_NAP,
-        src.SLEEP_PERFORMANCE_PCT, src.RESPIRATORY_RATE, src.ASLEEP_MINUTES, src.IN_BED_MINUTES,
-        src.LIGHT_SLEEP_MINUTES, src.DEEP_SLEEP_MINUTES, src.REM_SLEEP_MINUTES, src.AWAKE_MINUTES,
-        src.SLEEP_NEEDED_MINUTES, src.SLEEP_DEBT_MINUTES, src.SLEEP_EFFICIENCY_PCT, src.SLEEP_CONSISTENCY_PCT,
-        src.BRONZE_LOADED_AT, src.ROW_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT
-        SYSDATE(), 'SILVER.EXPORT_SLEEP', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_EXPORT_SLEEP;
-
-    DELETE FROM SILVER.PENDING_EXPORT_SLEEP;
-
-    RETURN 'SILVER.EXPORT_SLEEP built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_EXPORT_SLEEP_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_EXPORT_SLEEP_STREAM')
-AS
-CALL OPS.BUILD_SILVER_EXPORT_SLEEP();
+    FROM typed
+{%- endcall %}

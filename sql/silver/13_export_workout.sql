@@ -2,89 +2,39 @@
 -- Built like every Silver table (sql/silver/01_cycle.sql; see 11_export_cycle.sql for the export specifics):
 -- keyed by member name and workout start; local times are converted with the row's cycle timezone. The
 -- export writes the activity as a title ("Functional Fitness"); SPORT_NAME gives it the API's form.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.EXPORT_WORKOUT (
-    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with WORKOUT_START_UTC)',
-    WORKOUT_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start, UTC = local start - offset, whole seconds',
-    WORKOUT_END_UTC TIMESTAMP_NTZ COMMENT 'Workout end, UTC, whole seconds',
-    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for the workout''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)',
-    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
-    WORKOUT_START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start in the member''s local time, as exported',
-    WORKOUT_END_LOCAL TIMESTAMP_NTZ COMMENT 'Workout end in the member''s local time, as exported',
-    WORKOUT_DATE DATE NOT NULL COMMENT 'Local date of the workout start',
-    CYCLE_START_UTC TIMESTAMP_NTZ COMMENT 'Start of the cycle the workout belongs to, UTC (joins SILVER.EXPORT_CYCLE)',
-    DURATION_MINUTES FLOAT COMMENT 'Workout duration, minutes (export rounds to an integer)',
-    ACTIVITY_NAME VARCHAR COMMENT 'Activity as exported, e.g. Functional Fitness',
-    SPORT_NAME VARCHAR COMMENT 'Activity in the API''s sport_name form: lower case, trimmed, spaces as -',
-    ACTIVITY_STRAIN FLOAT COMMENT 'Activity strain, 0-21 (export: 1 decimal); NULL while unscored',
-    ENERGY_KCAL FLOAT COMMENT 'Energy burned, kcal (the export''s "cal"; integer)',
-    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate during the workout, bpm',
-    AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate during the workout, bpm',
-    ZONE_1_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 1, %, 0-100',
-    ZONE_2_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 2, %, 0-100',
-    ZONE_3_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 3, %, 0-100',
-    ZONE_4_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 4, %, 0-100',
-    ZONE_5_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 5, %, 0-100',
-    GPS_ENABLED BOOLEAN NOT NULL COMMENT 'Whether the workout was recorded with GPS (export "GPS enabled")',
-    DISTANCE_METERS FLOAT COMMENT 'Distance, metres; NULL without GPS or in exports without the column',
-    ALTITUDE_GAIN_METERS FLOAT COMMENT 'Altitude gained, metres; NULL without GPS or in exports without the column',
-    ALTITUDE_CHANGE_METERS FLOAT COMMENT 'Net altitude change (end - start), metres, may be negative',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
-    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
-) COMMENT = 'Typed workouts from the WHOOP app CSV export, one per member and workout start; latest load wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_EXPORT_WORKOUT (
-    MEMBER_NAME VARCHAR,
-    WORKOUT_START_UTC TIMESTAMP_NTZ,
-    WORKOUT_END_UTC TIMESTAMP_NTZ,
-    TIMEZONE_OFFSET VARCHAR,
-    OFFSET_MINUTES NUMBER(38, 0),
-    WORKOUT_START_LOCAL TIMESTAMP_NTZ,
-    WORKOUT_END_LOCAL TIMESTAMP_NTZ,
-    WORKOUT_DATE DATE,
-    CYCLE_START_UTC TIMESTAMP_NTZ,
-    DURATION_MINUTES FLOAT,
-    ACTIVITY_NAME VARCHAR,
-    SPORT_NAME VARCHAR,
-    ACTIVITY_STRAIN FLOAT,
-    ENERGY_KCAL FLOAT,
-    MAX_HEART_RATE NUMBER(38, 0),
-    AVERAGE_HEART_RATE NUMBER(38, 0),
-    ZONE_1_PCT FLOAT,
-    ZONE_2_PCT FLOAT,
-    ZONE_3_PCT FLOAT,
-    ZONE_4_PCT FLOAT,
-    ZONE_5_PCT FLOAT,
-    GPS_ENABLED BOOLEAN,
-    DISTANCE_METERS FLOAT,
-    ALTITUDE_GAIN_METERS FLOAT,
-    ALTITUDE_CHANGE_METERS FLOAT,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    ROW_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze export workout rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_EXPORT_WORKOUT ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_EXPORT_WORKOUT()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_EXPORT_WORKOUT (
-        MEMBER_NAME, WORKOUT_START_UTC, WORKOUT_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, WORKOUT_START_LOCAL,
-        WORKOUT_END_LOCAL, WORKOUT_DATE, CYCLE_START_UTC, DURATION_MINUTES, ACTIVITY_NAME, SPORT_NAME,
-        ACTIVITY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE, ZONE_1_PCT, ZONE_2_PCT, ZONE_3_PCT,
-        ZONE_4_PCT, ZONE_5_PCT, GPS_ENABLED, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS,
-        BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
+{% from '_entity.sql' import entity %}
+{%- set columns = [
+    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member the export belongs to (natural key, with WORKOUT_START_UTC)"),
+    ("WORKOUT_START_UTC", "TIMESTAMP_NTZ NOT NULL", "Workout start, UTC = local start - offset, whole seconds"),
+    ("WORKOUT_END_UTC", "TIMESTAMP_NTZ", "Workout end, UTC, whole seconds"),
+    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for the workout''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)"),
+    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
+    ("WORKOUT_START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Workout start in the member''s local time, as exported"),
+    ("WORKOUT_END_LOCAL", "TIMESTAMP_NTZ", "Workout end in the member''s local time, as exported"),
+    ("WORKOUT_DATE", "DATE NOT NULL", "Local date of the workout start"),
+    ("CYCLE_START_UTC", "TIMESTAMP_NTZ", "Start of the cycle the workout belongs to, UTC (joins SILVER.EXPORT_CYCLE)"),
+    ("DURATION_MINUTES", "FLOAT", "Workout duration, minutes (export rounds to an integer)"),
+    ("ACTIVITY_NAME", "VARCHAR", "Activity as exported, e.g. Functional Fitness"),
+    ("SPORT_NAME", "VARCHAR", "Activity in the API''s sport_name form: lower case, trimmed, spaces as -"),
+    ("ACTIVITY_STRAIN", "FLOAT", "Activity strain, 0-21 (export: 1 decimal); NULL while unscored"),
+    ("ENERGY_KCAL", "FLOAT", "Energy burned, kcal (the export''s \"cal\"; integer)"),
+    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate during the workout, bpm"),
+    ("AVERAGE_HEART_RATE", "NUMBER(38, 0)", "Average heart rate during the workout, bpm"),
+    ("ZONE_1_PCT", "FLOAT", "Share of the duration in heart rate zone 1, %, 0-100"),
+    ("ZONE_2_PCT", "FLOAT", "Share of the duration in heart rate zone 2, %, 0-100"),
+    ("ZONE_3_PCT", "FLOAT", "Share of the duration in heart rate zone 3, %, 0-100"),
+    ("ZONE_4_PCT", "FLOAT", "Share of the duration in heart rate zone 4, %, 0-100"),
+    ("ZONE_5_PCT", "FLOAT", "Share of the duration in heart rate zone 5, %, 0-100"),
+    ("GPS_ENABLED", "BOOLEAN NOT NULL", "Whether the workout was recorded with GPS (export \"GPS enabled\")"),
+    ("DISTANCE_METERS", "FLOAT", "Distance, metres; NULL without GPS or in exports without the column"),
+    ("ALTITUDE_GAIN_METERS", "FLOAT", "Altitude gained, metres; NULL without GPS or in exports without the column"),
+    ("ALTITUDE_CHANGE_METERS", "FLOAT", "Net altitude change (end - start), metres, may be negative"),
+    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this row reached Bronze; the row loaded latest wins"),
+    ("ROW_HASH", "VARCHAR NOT NULL", "Bronze ROW_HASH of the export row this version was built from"),
+] %}
+{%- call entity("EXPORT_WORKOUT", "BRONZE.RAW_EXPORT_WORKOUT", ["MEMBER_NAME", "WORKOUT_START_UTC"], columns, "loaded",
+    "Typed workouts from the WHOOP app CSV export, one per member and workout start; latest load wins",
+    "Bronze export workout rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
     WITH raw AS (
         SELECT
             s.INGEST_BATCH_ID, s.LOADED_AT, s.MEMBER_NAME, s.SOURCE_FILE, s.STAGED_FILE, s.FILE_ROW_NUMBER,
@@ -212,79 +162,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '', NULL, TRUNCATED_AT) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_WORKOUT', 'SILVER.EXPORT_WORKOUT', p.FAILED_RULE, p.FAILED_DETAIL,
-        p.MEMBER_NAME, p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_EXPORT_WORKOUT AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_EXPORT_WORKOUT' AND q.PAYLOAD_HASH = p.ROW_HASH
-                AND q.RULE_NAME = p.FAILED_RULE AND q.MEMBER_REF IS NOT DISTINCT FROM p.MEMBER_NAME
-        );
-
-    MERGE INTO SILVER.EXPORT_WORKOUT AS tgt
-    USING (
-        SELECT
-            MEMBER_NAME, WORKOUT_START_UTC, WORKOUT_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, WORKOUT_START_LOCAL,
-            WORKOUT_END_LOCAL, WORKOUT_DATE, CYCLE_START_UTC, DURATION_MINUTES, ACTIVITY_NAME, SPORT_NAME,
-            ACTIVITY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE, ZONE_1_PCT, ZONE_2_PCT, ZONE_3_PCT,
-            ZONE_4_PCT, ZONE_5_PCT, GPS_ENABLED, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS,
-            BRONZE_LOADED_AT, ROW_HASH
-        FROM SILVER.PENDING_EXPORT_WORKOUT
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY MEMBER_NAME, WORKOUT_START_UTC ORDER BY BRONZE_LOADED_AT DESC, ROW_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.MEMBER_NAME = src.MEMBER_NAME AND tgt.WORKOUT_START_UTC = src.WORKOUT_START_UTC
-    WHEN MATCHED AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT THEN UPDATE SET
-        WORKOUT_END_UTC = src.WORKOUT_END_UTC, TIMEZONE_OFFSET = src.TIMEZONE_OFFSET,
-        OFFSET_MINUTES = src.OFFSET_MINUTES, WORKOUT_START_LOCAL = src.WORKOUT_START_LOCAL,
-        WORKOUT_END_LOCAL = src.WORKOUT_END_LOCAL, WORKOUT_DATE = src.WORKOUT_DATE,
-        CYCLE_START_UTC = src.CYCLE_START_UTC, DURATION_MINUTES = src.DURATION_MINUTES,
-        ACTIVITY_NAME = src.ACTIVITY_NAME, SPORT_NAME = src.SPORT_NAME, ACTIVITY_STRAIN = src.ACTIVITY_STRAIN,
-        ENERGY_KCAL = src.ENERGY_KCAL, MAX_HEART_RATE = src.MAX_HEART_RATE,
-        AVERAGE_HEART_RATE = src.AVERAGE_HEART_RATE, ZONE_1_PCT = src.ZONE_1_PCT, ZONE_2_PCT = src.ZONE_2_PCT,
-        ZONE_3_PCT = src.ZONE_3_PCT, ZONE_4_PCT = src.ZONE_4_PCT, ZONE_5_PCT = src.ZONE_5_PCT,
-        GPS_ENABLED = src.GPS_ENABLED, DISTANCE_METERS = src.DISTANCE_METERS,
-        ALTITUDE_GAIN_METERS = src.ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS = src.ALTITUDE_CHANGE_METERS,
-        BRONZE_LOADED_AT = src.BRONZE_LOADED_AT, ROW_HASH = src.ROW_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        MEMBER_NAME, WORKOUT_START_UTC, WORKOUT_END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, WORKOUT_START_LOCAL,
-        WORKOUT_END_LOCAL, WORKOUT_DATE, CYCLE_START_UTC, DURATION_MINUTES, ACTIVITY_NAME, SPORT_NAME,
-        ACTIVITY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE, ZONE_1_PCT, ZONE_2_PCT, ZONE_3_PCT,
-        ZONE_4_PCT, ZONE_5_PCT, GPS_ENABLED, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS,
-        BRONZE_LOADED_AT, ROW_HASH
-    ) VALUES (
-        src.MEMBER_NAME, src.WORKOUT_START_UTC, src.WORKOUT_END_UTC, src.TIMEZONE_OFFSET, src.OFFSET_MINUTES,
-        src.WORKOUT_START_LOCAL, src.WORKOUT_END_LOCAL, src.WORKOUT_DATE, src.CYCLE_START_UTC,
-        src.DURATION_MINUTES, src.ACTIVITY_NAME, src.SPORT_NAME, src.ACTIVITY_STRAIN, src.ENERGY_KCAL,
-        src.MAX_HEART_RATE, src.AVERAGE_HEART_RATE, src.ZONE_1_PCT, src.ZONE_2_PCT, src.ZONE_3_PCT,
-        src.ZONE_4_PCT, src.ZONE_5_PCT, src.GPS_ENABLED, src.DISTANCE_METERS, src.ALTITUDE_GAIN_METERS,
-        src.ALTITUDE_CHANGE_METERS, src.BRONZE_LOADED_AT, src.ROW_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT
-        SYSDATE(), 'SILVER.EXPORT_WORKOUT', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_EXPORT_WORKOUT;
-
-    DELETE FROM SILVER.PENDING_EXPORT_WORKOUT;
-
-    RETURN 'SILVER.EXPORT_WORKOUT built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_EXPORT_WORKOUT_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_EXPORT_WORKOUT_STREAM')
-AS
-CALL OPS.BUILD_SILVER_EXPORT_WORKOUT();
+    FROM typed
+{%- endcall %}

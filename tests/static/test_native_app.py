@@ -24,7 +24,7 @@ import yaml
 
 from infra import app_stage
 from infra.native_app_zip import build_zip
-from snowpark_procs import app_warehouse
+from snowpark_procs import sql_templates
 from tests.static import procedures as procs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -363,7 +363,7 @@ def test_snow_app_bundle_lays_out_every_referenced_file(tmp_path, setup_sql):
 def _dynamic_tables() -> dict[str, dict[str, str]]:
     found = {}
     for path in sorted((ROOT / "sql").rglob("*.sql")):
-        text = app_warehouse.render_file(path, "WHOOP_WH")  # templates (sql/gold/) as OPS.BUILD_GOLD runs them
+        text = sql_templates.render_file(path, "WHOOP_WH")  # templates (sql/gold/) as OPS.BUILD_GOLD runs them
         for m in re.finditer(
             r"CREATE\s+OR\s+REPLACE\s+DYNAMIC\s+TABLE\s+(?P<name>[\w.]+)\s+(?P<header>.*?)\bAS\s*\n(?P<query>.*?);",
             text,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlglot
 from sqlglot import exp
 
-from snowpark_procs import app_warehouse
+from snowpark_procs import sql_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,8 +24,8 @@ ZONES = [f"ZONE_{z}_MINUTES" for z in range(6)]
 
 
 def _statements(relpath: str) -> list[exp.Expression]:
-    text = app_warehouse.render_file(ROOT / relpath, "WHOOP_WH")
-    return [sqlglot.parse_one(s, read="snowflake") for s in app_warehouse.statements(text)]
+    text = sql_templates.render_file(ROOT / relpath, "WHOOP_WH")
+    return [sqlglot.parse_one(s, read="snowflake") for s in sql_templates.statements(text)]
 
 
 def _outputs(select: exp.Select) -> list[str]:
@@ -52,3 +53,107 @@ def test_period_aggregates_differ_only_in_grain():
         "GOLD.AGG_MEMBER_WEEKLY": (week, {"WEEK"}, _id("week"), "GROUP BY MEMBER_KEY, PERIOD_START"),
         "GOLD.AGG_MEMBER_MONTHLY": (month, {"MONTH"}, _id("month"), "GROUP BY MEMBER_KEY, PERIOD_START"),
     }
+
+
+# --- Silver: one shape (sql/silver/_entity.sql), one file per entity -----------------------------------------------
+
+# entity -> (Bronze source, natural key, which version wins, the column that identifies a Bronze version)
+SILVER = {
+    "CYCLE": ("BRONZE.RAW_CYCLE", ["CYCLE_ID"], "updated", "PAYLOAD_HASH"),
+    "RECOVERY": ("BRONZE.RAW_RECOVERY", ["CYCLE_ID"], "updated", "PAYLOAD_HASH"),
+    "SLEEP": ("BRONZE.RAW_SLEEP", ["SLEEP_ID"], "updated", "PAYLOAD_HASH"),
+    "WORKOUT": ("BRONZE.RAW_WORKOUT", ["WORKOUT_ID"], "updated", "PAYLOAD_HASH"),
+    "MEMBER_PROFILE": ("BRONZE.RAW_PROFILE", ["MEMBER_ID"], "loaded", "PAYLOAD_HASH"),
+    "BODY_MEASUREMENT": ("BRONZE.RAW_BODY", ["MEMBER_ID", "MEASURED_AT"], "history", "PAYLOAD_HASH"),
+    "EXPORT_CYCLE": ("BRONZE.RAW_EXPORT_CYCLE", ["MEMBER_NAME", "CYCLE_START_UTC"], "loaded", "ROW_HASH"),
+    "EXPORT_SLEEP": ("BRONZE.RAW_EXPORT_SLEEP", ["MEMBER_NAME", "SLEEP_START_UTC"], "loaded", "ROW_HASH"),
+    "EXPORT_WORKOUT": ("BRONZE.RAW_EXPORT_WORKOUT", ["MEMBER_NAME", "WORKOUT_START_UTC"], "loaded", "ROW_HASH"),
+    "JOURNAL_ENTRY": (
+        "BRONZE.RAW_EXPORT_JOURNAL",
+        ["MEMBER_NAME", "CYCLE_START_UTC", "QUESTION_TEXT"],
+        "loaded",
+        "ROW_HASH",
+    ),
+}
+PENDING_EXTRA = ["INGEST_BATCH_ID", "RECORD_KEY", "FAILED_RULE", "FAILED_DETAIL", "PAYLOAD"]
+ORDER = {
+    "updated": ["UPDATED_AT DESC", "BRONZE_LOADED_AT DESC"],
+    "loaded": ["BRONZE_LOADED_AT DESC"],
+}
+
+
+def _silver(name: str) -> dict[str, object]:
+    """The statements one sql/silver/ entity renders to, as OPS.CREATE_SILVER runs them, read with sqlglot."""
+    (path,) = [p for p in (ROOT / "sql" / "silver").glob("[0-9]*.sql") if f'entity("{name}"' in p.read_text()]
+    out: dict[str, object] = {}
+    for text in sql_templates.statements(sql_templates.render_file(path)):
+        if text.startswith("CREATE OR REPLACE TASK"):
+            out["task"] = " ".join(text.split())
+            continue
+        statement = sqlglot.parse_one(text, read="snowflake")
+        if isinstance(statement, exp.Create) and statement.kind == "TABLE":
+            schema = statement.this
+            out[schema.this.sql("snowflake").upper()] = [c.name for c in schema.expressions]
+        elif isinstance(statement, exp.Create) and statement.kind == "PROCEDURE":
+            body = text[text.index("$$") + 2 : text.rindex("$$")].strip().removeprefix("BEGIN").removesuffix("END;")
+            *steps, returned = sql_templates.statements(body)
+            assert returned == f"RETURN 'SILVER.{name} built';"
+            out["procedure"] = [sqlglot.parse_one(s, read="snowflake") for s in steps]
+    return out
+
+
+def test_every_silver_entity_file_declares_one_of_the_known_entities():
+    files = sorted(p.name for p in (ROOT / "sql" / "silver").glob("[0-9]*.sql") if "entity(" in p.read_text())
+    assert len(files) == len(SILVER) == 10, files
+
+
+@pytest.mark.parametrize("name", sorted(SILVER))
+def test_silver_entity_renders_the_shared_shape(name):
+    """Per entity: PENDING is the table's columns plus the run's; the transform fills PENDING with exactly those
+    columns, quarantines once per version and rule, MERGEs the newest passing version per key (or inserts history),
+    counts the run and empties PENDING; the task runs it when the stream has data."""
+    source, key, version, hash_column = SILVER[name]
+    target, pending = f"SILVER.{name}", f"SILVER.PENDING_{name}"
+    got = _silver(name)
+    columns = got[target]
+    assert isinstance(columns, list) and set(key) <= set(columns) and hash_column in columns
+    assert got[pending] == [*columns, *PENDING_EXTRA]
+    fill, quarantine, merge, runs, empty = got["procedure"]  # type: ignore[misc]
+
+    # 1. the typed, checked SELECT produces PENDING's columns, in order
+    assert [c.name for c in fill.this.expressions] == got[pending]
+    assert _outputs(fill.expression) == got[pending]
+
+    # 2. rule breakers to OPS.QUARANTINE, named by source and target, once per Bronze version and rule
+    assert quarantine.this.this.sql() == "OPS.QUARANTINE"
+    values = [e.sql("snowflake") for e in quarantine.expression.expressions]
+    assert values[2:4] == [f"'{source}'", f"'{target}'"] and values[9] == f"p.{hash_column}"
+    guard = quarantine.expression.args["where"].sql("snowflake")
+    assert f"q.SOURCE_TABLE = '{source}' AND q.PAYLOAD_HASH = p.{hash_column}" in guard
+    assert ("q.MEMBER_REF IS NOT DISTINCT FROM p.MEMBER_NAME" in guard) == (hash_column == "ROW_HASH")
+
+    # 3. the MERGE: every column, matched on the key, the newest version winning
+    assert merge.this.sql() == f"{target} AS tgt"
+    source_select = merge.args["using"].this
+    assert _outputs(source_select) == columns
+    on = {(eq.this.sql(), eq.expression.sql()) for eq in merge.args["on"].find_all(exp.EQ)}
+    assert on == {(f"tgt.{k}", f"src.{k}") for k in key}
+    whens = merge.args["whens"].expressions
+    inserted = [w for w in whens if not w.args.get("matched")]
+    assert [c.name for c in inserted[0].args["then"].this.expressions] == columns
+    qualify = source_select.args.get("qualify")
+    if version == "history":
+        assert qualify is None and len(whens) == 1
+    else:
+        window = qualify.find(exp.Window)
+        assert [p.name for p in window.args["partition_by"]] == key
+        assert [o.sql("snowflake") for o in window.args["order"].expressions] == [*ORDER[version], f"{hash_column} DESC"]
+        (updated,) = [w for w in whens if w.args.get("matched")]
+        assert sorted(e.this.name for e in updated.args["then"].expressions) == sorted(set(columns) - set(key))
+        condition = updated.args["condition"].sql()
+        assert ("src.UPDATED_AT > tgt.UPDATED_AT" in condition) == (version == "updated")
+
+    # 4. the run counted, PENDING emptied; 5. the task
+    assert runs.this.this.sql() == "OPS.TRANSFORM_RUNS" and f"'{target}'" in runs.expression.sql()
+    assert empty.sql() == f"DELETE FROM {pending}"
+    assert f"WHEN SYSTEM$STREAM_HAS_DATA('{source}_STREAM') AS CALL OPS.BUILD_SILVER_{name}()" in got["task"]
