@@ -5,12 +5,14 @@ what a statement produces fails here, before any warehouse runs it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
+from infra.local import migrations
 from snowpark_procs import sql_templates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +149,10 @@ def test_silver_entity_renders_the_shared_shape(name):
     else:
         window = qualify.find(exp.Window)
         assert [p.name for p in window.args["partition_by"]] == key
-        assert [o.sql("snowflake") for o in window.args["order"].expressions] == [*ORDER[version], f"{hash_column} DESC"]
+        assert [o.sql("snowflake") for o in window.args["order"].expressions] == [
+            *ORDER[version],
+            f"{hash_column} DESC",
+        ]
         (updated,) = [w for w in whens if w.args.get("matched")]
         assert sorted(e.this.name for e in updated.args["then"].expressions) == sorted(set(columns) - set(key))
         condition = updated.args["condition"].sql()
@@ -157,3 +162,41 @@ def test_silver_entity_renders_the_shared_shape(name):
     assert runs.this.this.sql() == "OPS.TRANSFORM_RUNS" and f"'{target}'" in runs.expression.sql()
     assert empty.sql() == f"DELETE FROM {pending}"
     assert f"WHEN SYSTEM$STREAM_HAS_DATA('{source}_STREAM') AS CALL OPS.BUILD_SILVER_{name}()" in got["task"]
+
+
+# --- REPORTING views: one macro (migrations/modules/reporting.sql) --------------------------------------------------
+
+
+def _reporting_statements() -> list[str]:
+    (change,) = [c for c in migrations.changes() if c.script == "R__10_reporting_views.sql"]
+    text = migrations.render(change, {**migrations.local_vars("WHOOP"), "reporting_database": "WHOOP_REPORTING"})
+    return [" ".join(re.sub(r"--[^\n]*", "", s).split()).rstrip(";") for s in migrations.statements(change, text)]
+
+
+def test_every_reporting_view_is_granted_and_filtered_as_its_rows_need():
+    """Each view is followed by the BI role's grant; a view of member rows (a MEMBER_KEY column) by its row access
+    policy on MEMBER_KEY, re-attached after CREATE OR REPLACE dropped it; V_MEMBER's PII columns by the mask.
+    Nothing else is granted or altered."""
+    views: dict[str, list[str]] = {}
+    current = ""
+    for s in _reporting_statements():
+        m = re.match(r"CREATE OR REPLACE SECURE VIEW WHOOP_REPORTING\.REPORTING\.(\w+) \((.*?)\) COMMENT", s)
+        if m:
+            current = m.group(1)
+            views[current] = [f"columns {' '.join(c.strip() for c in m.group(2).split(','))}"]
+        else:
+            views[current].append(s.replace(f"WHOOP_REPORTING.REPORTING.{current}", "V"))
+    assert len(views) >= 19
+    for name, (columns, *after) in views.items():
+        expected = ["GRANT SELECT ON VIEW V TO ROLE WHOOP_BI"]
+        if " MEMBER_KEY" in columns:
+            expected += [
+                "ALTER VIEW V DROP ALL ROW ACCESS POLICIES",
+                "ALTER VIEW V ADD ROW ACCESS POLICY WHOOP_REPORTING.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY)",
+            ]
+        if name == "V_MEMBER":
+            expected += [
+                f"ALTER VIEW V MODIFY COLUMN {c} SET MASKING POLICY WHOOP_REPORTING.GOVERNANCE.PII_STRING_MASK FORCE"
+                for c in ("EMAIL", "FIRST_NAME", "LAST_NAME")
+            ]
+        assert after == expected, name
