@@ -8,179 +8,65 @@
 
 
 {{ reporting.table_view("V_DAILY_RECOVERY", "GOLD.FACT_DAILY_RECOVERY", "One row per member and physiological day: recovery score, HRV, resting HR, SpO2, skin temperature", [
-    "RECOVERY_ID",
-    "MEMBER_KEY",
-    "DATE_KEY",
-    "RECOVERY_SCORE",
-    "HRV_RMSSD_MS",
-    "RESTING_HEART_RATE_BPM",
-    "SPO2_PERCENTAGE",
-    "SKIN_TEMP_CELSIUS",
-    "CYCLE_ID",
-    "CYCLE_START_TIMESTAMP",
-    "SOURCE",
-    "LOAD_TIMESTAMP",
+    "RECOVERY_ID", "MEMBER_KEY", "DATE_KEY", "RECOVERY_SCORE", "HRV_RMSSD_MS", "RESTING_HEART_RATE_BPM",
+    "SPO2_PERCENTAGE", "SKIN_TEMP_CELSIUS", "CYCLE_ID", "CYCLE_START_TIMESTAMP", "SOURCE", "LOAD_TIMESTAMP"
 ]) }}
 
 {{ reporting.table_view("V_SLEEP", "GOLD.FACT_SLEEP", "One row per sleep (naps flagged), keyed to the wake-up date", [
-    "SLEEP_ID",
-    "MEMBER_KEY",
-    "DATE_KEY",
-    "SLEEP_START_TIMESTAMP",
-    "SLEEP_END_TIMESTAMP",
-    "SLEEP_START_LOCAL",
-    "SLEEP_END_LOCAL",
-    "TOTAL_SLEEP_MINUTES",
-    "LIGHT_SLEEP_MINUTES",
-    "DEEP_SLEEP_MINUTES",
-    "REM_SLEEP_MINUTES",
-    "AWAKE_MINUTES",
-    "IN_BED_MINUTES",
-    "SLEEP_EFFICIENCY_PCT",
-    "SLEEP_PERFORMANCE_PCT",
-    "RESPIRATORY_RATE",
-    "SLEEP_NEEDED_MINUTES",
-    "SLEEP_DEBT_MINUTES",
-    "IS_NAP",
-    "IS_MAIN_SLEEP",
-    "WHOOP_SLEEP_ID",
-    "SOURCE",
-    "LOAD_TIMESTAMP",
+    "SLEEP_ID", "MEMBER_KEY", "DATE_KEY", "SLEEP_START_TIMESTAMP", "SLEEP_END_TIMESTAMP", "SLEEP_START_LOCAL",
+    "SLEEP_END_LOCAL", "TOTAL_SLEEP_MINUTES", "LIGHT_SLEEP_MINUTES", "DEEP_SLEEP_MINUTES", "REM_SLEEP_MINUTES",
+    "AWAKE_MINUTES", "IN_BED_MINUTES", "SLEEP_EFFICIENCY_PCT", "SLEEP_PERFORMANCE_PCT", "RESPIRATORY_RATE",
+    "SLEEP_NEEDED_MINUTES", "SLEEP_DEBT_MINUTES", "IS_NAP", "IS_MAIN_SLEEP", "WHOOP_SLEEP_ID", "SOURCE",
+    "LOAD_TIMESTAMP"
 ]) }}
 
 {{ reporting.table_view("V_SLEEP_STAGE", "GOLD.FACT_SLEEP_STAGE", "Minutes per sleep stage per sleep", [
-    "SLEEP_STAGE_FACT_ID",
-    "SLEEP_ID",
-    "SLEEP_STAGE_KEY",
-    "MEMBER_KEY",
-    "DATE_KEY",
-    "STAGE_MINUTES",
-    "PCT_OF_TIME_IN_BED",
-    "IS_NAP",
-    "IS_MAIN_SLEEP",
-    "LOAD_TIMESTAMP",
+    "SLEEP_STAGE_FACT_ID", "SLEEP_ID", "SLEEP_STAGE_KEY", "MEMBER_KEY", "DATE_KEY", "STAGE_MINUTES",
+    "PCT_OF_TIME_IN_BED", "IS_NAP", "IS_MAIN_SLEEP", "LOAD_TIMESTAMP"
 ]) }}
 
 {{ reporting.table_view("V_STRAIN", "GOLD.FACT_STRAIN", "One row per member and physiological day: day strain, calories (kcal), heart rate", [
-    "STRAIN_ID",
-    "MEMBER_KEY",
-    "DATE_KEY",
-    "DAY_STRAIN_SCORE",
-    "CALORIES_BURNED",
-    "AVG_HEART_RATE_BPM",
-    "MAX_HEART_RATE_BPM",
-    "CYCLE_ID",
-    "CYCLE_START_TIMESTAMP",
-    "SOURCE",
-    "LOAD_TIMESTAMP",
+    "STRAIN_ID", "MEMBER_KEY", "DATE_KEY", "DAY_STRAIN_SCORE", "CALORIES_BURNED", "AVG_HEART_RATE_BPM",
+    "MAX_HEART_RATE_BPM", "CYCLE_ID", "CYCLE_START_TIMESTAMP", "SOURCE", "LOAD_TIMESTAMP"
 ]) }}
 
 {{ reporting.table_view("V_WORKOUTS", "GOLD.FACT_WORKOUTS", "One row per workout: activity, duration, strain, heart rate, calories, distance, minutes per heart-rate zone", [
-    "WORKOUT_ID",
-    "MEMBER_KEY",
-    "DATE_KEY",
-    "ACTIVITY_TYPE_KEY",
-    "WORKOUT_START_TIMESTAMP",
-    "WORKOUT_END_TIMESTAMP",
-    "WORKOUT_START_LOCAL",
-    "DURATION_MINUTES",
-    "STRAIN_SCORE",
-    "AVG_HEART_RATE_BPM",
-    "MAX_HEART_RATE_BPM",
-    "CALORIES_BURNED",
-    "DISTANCE_METERS",
-    "ALTITUDE_GAIN_METERS",
-    "ZONE_DURATION_MINUTES",
-    "ZONE_0_MINUTES",
-    "ZONE_1_MINUTES",
-    "ZONE_2_MINUTES",
-    "ZONE_3_MINUTES",
-    "ZONE_4_MINUTES",
-    "ZONE_5_MINUTES",
-    "WHOOP_WORKOUT_ID",
-    "SOURCE",
-    "LOAD_TIMESTAMP",
+    "WORKOUT_ID", "MEMBER_KEY", "DATE_KEY", "ACTIVITY_TYPE_KEY", "WORKOUT_START_TIMESTAMP", "WORKOUT_END_TIMESTAMP",
+    "WORKOUT_START_LOCAL", "DURATION_MINUTES", "STRAIN_SCORE", "AVG_HEART_RATE_BPM", "MAX_HEART_RATE_BPM",
+    "CALORIES_BURNED", "DISTANCE_METERS", "ALTITUDE_GAIN_METERS", "ZONE_DURATION_MINUTES", "ZONE_0_MINUTES",
+    "ZONE_1_MINUTES", "ZONE_2_MINUTES", "ZONE_3_MINUTES", "ZONE_4_MINUTES", "ZONE_5_MINUTES", "WHOOP_WORKOUT_ID",
+    "SOURCE", "LOAD_TIMESTAMP"
 ]) }}
 
 {{ reporting.table_view("V_MEMBER", "GOLD.DIM_MEMBER", "One row per member; EMAIL, FIRST_NAME and LAST_NAME are masked unless WHOOP_PII_READER is in the session", [
-    "MEMBER_KEY",
-    "MEMBER_NAME",
-    "WHOOP_USER_ID",
-    "EMAIL",
-    "FIRST_NAME",
-    "LAST_NAME",
-    "HEIGHT_METERS",
-    "WEIGHT_KILOGRAMS",
-    "MAX_HEART_RATE_BPM",
-    "BODY_MEASURED_AT",
-    "MEMBER_STATUS",
-    "AUTHORIZED_AT",
+    "MEMBER_KEY", "MEMBER_NAME", "WHOOP_USER_ID", "EMAIL", "FIRST_NAME", "LAST_NAME", "HEIGHT_METERS",
+    "WEIGHT_KILOGRAMS", "MAX_HEART_RATE_BPM", "BODY_MEASURED_AT", "MEMBER_STATUS", "AUTHORIZED_AT"
 ], masked=["EMAIL", "FIRST_NAME", "LAST_NAME"]) }}
 
 {{ reporting.table_view("V_MEMBER_WEEKLY", "GOLD.AGG_MEMBER_WEEKLY", "Weekly averages and totals per member", [
-    "WEEK_ID",
-    "MEMBER_KEY",
-    "WEEK_START_DATE_KEY",
-    "DAYS_WITH_RECOVERY",
-    "AVG_RECOVERY_SCORE",
-    "AVG_HRV_RMSSD_MS",
-    "AVG_RESTING_HEART_RATE_BPM",
-    "DAYS_WITH_STRAIN",
-    "AVG_DAY_STRAIN_SCORE",
-    "TOTAL_CALORIES_BURNED",
-    "NIGHTS_WITH_SLEEP",
-    "AVG_SLEEP_MINUTES",
-    "AVG_SLEEP_PERFORMANCE_PCT",
-    "WORKOUTS",
-    "WORKOUT_MINUTES",
+    "WEEK_ID", "MEMBER_KEY", "WEEK_START_DATE_KEY", "DAYS_WITH_RECOVERY", "AVG_RECOVERY_SCORE", "AVG_HRV_RMSSD_MS",
+    "AVG_RESTING_HEART_RATE_BPM", "DAYS_WITH_STRAIN", "AVG_DAY_STRAIN_SCORE", "TOTAL_CALORIES_BURNED",
+    "NIGHTS_WITH_SLEEP", "AVG_SLEEP_MINUTES", "AVG_SLEEP_PERFORMANCE_PCT", "WORKOUTS", "WORKOUT_MINUTES"
 ]) }}
 
 {{ reporting.table_view("V_MEMBER_MONTHLY", "GOLD.AGG_MEMBER_MONTHLY", "Monthly averages and totals per member", [
-    "MONTH_ID",
-    "MEMBER_KEY",
-    "MONTH_START_DATE_KEY",
-    "DAYS_WITH_RECOVERY",
-    "AVG_RECOVERY_SCORE",
-    "AVG_HRV_RMSSD_MS",
-    "AVG_RESTING_HEART_RATE_BPM",
-    "DAYS_WITH_STRAIN",
-    "AVG_DAY_STRAIN_SCORE",
-    "TOTAL_CALORIES_BURNED",
-    "NIGHTS_WITH_SLEEP",
-    "AVG_SLEEP_MINUTES",
-    "AVG_SLEEP_PERFORMANCE_PCT",
-    "WORKOUTS",
-    "WORKOUT_MINUTES",
+    "MONTH_ID", "MEMBER_KEY", "MONTH_START_DATE_KEY", "DAYS_WITH_RECOVERY", "AVG_RECOVERY_SCORE",
+    "AVG_HRV_RMSSD_MS", "AVG_RESTING_HEART_RATE_BPM", "DAYS_WITH_STRAIN", "AVG_DAY_STRAIN_SCORE",
+    "TOTAL_CALORIES_BURNED", "NIGHTS_WITH_SLEEP", "AVG_SLEEP_MINUTES", "AVG_SLEEP_PERFORMANCE_PCT", "WORKOUTS",
+    "WORKOUT_MINUTES"
 ]) }}
 
 {{ reporting.table_view("V_DATE", "GOLD.DIM_DATE", "Calendar dimension (DATE_KEY = YYYYMMDD)", [
-    "DATE_KEY",
-    "FULL_DATE",
-    "YEAR",
-    "QUARTER",
-    "MONTH",
-    "DAY",
-    "DAY_OF_WEEK",
-    "DAY_NAME",
-    "WEEK_OF_YEAR",
-    "ISO_YEAR",
-    "IS_WEEKEND",
-    "IS_HOLIDAY",
-    "HOLIDAY_NAME",
+    "DATE_KEY", "FULL_DATE", "YEAR", "QUARTER", "MONTH", "DAY", "DAY_OF_WEEK", "DAY_NAME", "WEEK_OF_YEAR",
+    "ISO_YEAR", "IS_WEEKEND", "IS_HOLIDAY", "HOLIDAY_NAME"
 ], member_rows=false) }}
 
 {{ reporting.table_view("V_ACTIVITY_TYPE", "GOLD.DIM_ACTIVITY_TYPE", "Workout activity types (WHOOP sport catalogue)", [
-    "ACTIVITY_TYPE_KEY",
-    "ACTIVITY_TYPE_ID",
-    "ACTIVITY_NAME",
-    "ACTIVITY_CATEGORY",
-    "SPORT_NAME",
+    "ACTIVITY_TYPE_KEY", "ACTIVITY_TYPE_ID", "ACTIVITY_NAME", "ACTIVITY_CATEGORY", "SPORT_NAME"
 ], member_rows=false) }}
 
 {{ reporting.table_view("V_SLEEP_STAGE_TYPE", "GOLD.DIM_SLEEP_STAGE", "Sleep stages (light, deep, REM, awake)", [
-    "SLEEP_STAGE_KEY",
-    "SLEEP_STAGE_NAME",
-    "SLEEP_STAGE_DESCRIPTION",
+    "SLEEP_STAGE_KEY", "SLEEP_STAGE_NAME", "SLEEP_STAGE_DESCRIPTION"
 ], member_rows=false) }}
 
 -- The squad at a glance (Power BI's squad page; the dashboard's Squad page runs the same statement,
@@ -192,19 +78,9 @@
 -- derived table so the view's own SELECT names each column once (Snowflake allows WITH in a subquery:
 -- https://docs.snowflake.com/en/sql-reference/constructs/with).
 {% call reporting.secure_view("SQUAD_READINESS", "One row per member: newest day, recovery and zone vs the 28-day baseline, last night sleep vs need, yesterday strain, open anomaly flags, freshness, re-authorization", [
-    "MEMBER_KEY",
-    "MEMBER_NAME",
-    "DATE_KEY",
-    "RECOVERY_SCORE",
-    "RECOVERY_ZONE",
-    "RECOVERY_BASELINE_28D",
-    "RECOVERY_VS_BASELINE",
-    "SLEEP_HOURS",
-    "SLEEP_NEED_HOURS",
-    "STRAIN_YESTERDAY",
-    "OPEN_ANOMALIES",
-    "LAST_DATA_AT",
-    "NEEDS_REAUTHORIZATION",
+    "MEMBER_KEY", "MEMBER_NAME", "DATE_KEY", "RECOVERY_SCORE", "RECOVERY_ZONE", "RECOVERY_BASELINE_28D",
+    "RECOVERY_VS_BASELINE", "SLEEP_HOURS", "SLEEP_NEED_HOURS", "STRAIN_YESTERDAY", "OPEN_ANOMALIES", "LAST_DATA_AT",
+    "NEEDS_REAUTHORIZATION"
 ]) %}
 SELECT
     q.MEMBER_KEY,
@@ -297,17 +173,8 @@ FROM (
 -- Next-day recovery forecasts with the recovery that happened (NULL until the day is scored), so BI can show
 -- the prediction error; SERVED_BY says whether a model or a naive baseline was served for the member.
 {% call reporting.secure_view("V_PREDICTIONS", "Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored; other models are not here", [
-    "MEMBER_KEY",
-    "TARGET_DATE_KEY",
-    "MODEL_NAME",
-    "MODEL_VERSION",
-    "SERVED_BY",
-    "PREDICTION",
-    "INTERVAL_LOW",
-    "INTERVAL_HIGH",
-    "PREDICTED_AT",
-    "ACTUAL_RECOVERY_SCORE",
-    "ABSOLUTE_ERROR",
+    "MEMBER_KEY", "TARGET_DATE_KEY", "MODEL_NAME", "MODEL_VERSION", "SERVED_BY", "PREDICTION", "INTERVAL_LOW",
+    "INTERVAL_HIGH", "PREDICTED_AT", "ACTUAL_RECOVERY_SCORE", "ABSOLUTE_ERROR"
 ]) %}
 SELECT
     p.MEMBER_KEY,
@@ -335,21 +202,9 @@ WHERE p.MODEL_NAME = 'NEXT_DAY_RECOVERY'
 -- What drove each member's explained recovery (OPS.SCORE_ML writes ML.FACT_RECOVERY_DRIVERS): one row per
 -- member, day and driver; IS_NEWEST marks the member's newest explained day, the one the report charts.
 {% call reporting.secure_view("V_RECOVERY_DRIVERS", "Recovery points each driver (HRV, resting HR, sleep, respiratory rate) added or took away on each explained day of a member; IS_NEWEST marks the newest day", [
-    "MEMBER_KEY",
-    "DATE_KEY",
-    "DRIVER",
-    "DRIVER_VALUE",
-    "DRIVER_USUAL",
-    "Z_SCORE",
-    "CONTRIBUTION_POINTS",
-    "RECOVERY_SCORE",
-    "BASELINE_RECOVERY",
-    "INTERCEPT_POINTS",
-    "EXPLAINED_RECOVERY",
-    "MODEL_NAME",
-    "MODEL_VERSION",
-    "COMPUTED_AT",
-    "IS_NEWEST",
+    "MEMBER_KEY", "DATE_KEY", "DRIVER", "DRIVER_VALUE", "DRIVER_USUAL", "Z_SCORE", "CONTRIBUTION_POINTS",
+    "RECOVERY_SCORE", "BASELINE_RECOVERY", "INTERCEPT_POINTS", "EXPLAINED_RECOVERY", "MODEL_NAME", "MODEL_VERSION",
+    "COMPUTED_AT", "IS_NEWEST"
 ]) %}
 SELECT
     d.MEMBER_KEY,
@@ -378,18 +233,8 @@ INNER JOIN (
 -- The newest walk-forward evaluation of each member's models against the naive baselines (ML.EVALUATIONS keeps
 -- every retrain; the report shows what is served now and why).
 {% call reporting.secure_view("V_MODEL_EVALUATIONS", "Newest evaluation per member: MAE, RMSE and skill of each model and baseline, and which one scoring serves", [
-    "MEMBER_KEY",
-    "MODEL_NAME",
-    "MODEL_VERSION",
-    "PREDICTOR",
-    "MAE",
-    "RMSE",
-    "N_PREDICTIONS",
-    "SKILL",
-    "IS_BEST_BASELINE",
-    "IS_SERVED",
-    "SERVING_REASON",
-    "EVALUATED_AT",
+    "MEMBER_KEY", "MODEL_NAME", "MODEL_VERSION", "PREDICTOR", "MAE", "RMSE", "N_PREDICTIONS", "SKILL",
+    "IS_BEST_BASELINE", "IS_SERVED", "SERVING_REASON", "EVALUATED_AT"
 ]) %}
 SELECT
     e.MEMBER_KEY,
@@ -415,16 +260,8 @@ INNER JOIN (
 -- Nights flagged as illness-like (ML.FACT_ANOMALIES, OPS.DETECT_ANOMALIES_ML): the signals out of the member's
 -- own baseline, their robust z-scores and why the night was flagged.
 {% call reporting.secure_view("V_ANOMALIES", "Flagged nights per member (wake-up date): signals out of the personal baseline, robust z-scores, reason", [
-    "MEMBER_KEY",
-    "DATE_KEY",
-    "SIGNALS",
-    "Z_HRV_DOWN",
-    "Z_RHR_UP",
-    "Z_RESP_UP",
-    "Z_SKIN_TEMP_UP",
-    "IF_SCORE",
-    "REASON",
-    "DETECTED_AT",
+    "MEMBER_KEY", "DATE_KEY", "SIGNALS", "Z_HRV_DOWN", "Z_RHR_UP", "Z_RESP_UP", "Z_SKIN_TEMP_UP", "IF_SCORE",
+    "REASON", "DETECTED_AT"
 ]) %}
 SELECT
     a.MEMBER_KEY,
@@ -443,19 +280,8 @@ FROM {{ app_database }}.ML.FACT_ANOMALIES AS a
 -- Journal behaviours against next-day recovery (ML.BEHAVIOUR_EFFECTS, replaced per member by OPS.TRAIN_ML). Only
 -- the question text and the fitted effect: the journal's free-text notes stay out of REPORTING (see the top).
 {% call reporting.secure_view("V_JOURNAL_EFFECTS", "Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, yes/no days, p, BH q, SIGNIFICANT at q <= 0.1); STATUS TOO_FEW_ANSWERS: counts only", [
-    "MEMBER_KEY",
-    "QUESTION_TEXT",
-    "STATUS",
-    "EFFECT_POINTS",
-    "CI_LOW",
-    "CI_HIGH",
-    "N_YES",
-    "N_NO",
-    "P_VALUE",
-    "Q_VALUE",
-    "ADJUSTED_FOR",
-    "SIGNIFICANT",
-    "COMPUTED_AT",
+    "MEMBER_KEY", "QUESTION_TEXT", "STATUS", "EFFECT_POINTS", "CI_LOW", "CI_HIGH", "N_YES", "N_NO", "P_VALUE",
+    "Q_VALUE", "ADJUSTED_FOR", "SIGNIFICANT", "COMPUTED_AT"
 ]) %}
 SELECT
     b.MEMBER_KEY,
@@ -478,19 +304,8 @@ FROM {{ app_database }}.ML.BEHAVIOUR_EFFECTS AS b
 -- IS_LATEST_RUN for the newest run (OPS.DQ_RUNS) and the day of the run as a DATE_KEY. No MEMBER_KEY, so no row access policy: a table's check
 -- result says nothing about one member. The per-member checks are V_DQ_MEMBER_CHECKS.
 {% call reporting.secure_view("V_DQ_CHECKS", "Table-level data quality results of the last 90 days (severity error alerts, warn is recorded), IS_LATEST_RUN marks the newest run", [
-    "RUN_ID",
-    "CHECKED_AT",
-    "CHECK_DATE_KEY",
-    "LAYER",
-    "TABLE_NAME",
-    "CHECK_NAME",
-    "CHECK_KIND",
-    "SEVERITY",
-    "ROWS_TESTED",
-    "FAILURES",
-    "PASSED",
-    "DETAIL",
-    "IS_LATEST_RUN",
+    "RUN_ID", "CHECKED_AT", "CHECK_DATE_KEY", "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND", "SEVERITY",
+    "ROWS_TESTED", "FAILURES", "PASSED", "DETAIL", "IS_LATEST_RUN"
 ], member_rows=false) %}
 SELECT
     q.RUN_ID,
@@ -518,20 +333,8 @@ WHERE q.MEMBER_KEY IS NULL
 
 -- Per-member data quality checks (data freshness, days without a recovery) of the last 90 days of runs.
 {% call reporting.secure_view("V_DQ_MEMBER_CHECKS", "Per-member data quality results of the last 90 days (freshness, days without a recovery), IS_LATEST_RUN marks the newest run", [
-    "RUN_ID",
-    "CHECKED_AT",
-    "CHECK_DATE_KEY",
-    "MEMBER_KEY",
-    "LAYER",
-    "TABLE_NAME",
-    "CHECK_NAME",
-    "CHECK_KIND",
-    "SEVERITY",
-    "ROWS_TESTED",
-    "FAILURES",
-    "PASSED",
-    "DETAIL",
-    "IS_LATEST_RUN",
+    "RUN_ID", "CHECKED_AT", "CHECK_DATE_KEY", "MEMBER_KEY", "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND",
+    "SEVERITY", "ROWS_TESTED", "FAILURES", "PASSED", "DETAIL", "IS_LATEST_RUN"
 ]) %}
 SELECT
     q.RUN_ID,
