@@ -4,15 +4,17 @@ Two layers are declared as templates and built this way, each by one procedure t
 
 - Gold (OPS.BUILD_GOLD, snowpark_procs/app_warehouse.py): a dynamic table's `WAREHOUSE =` takes a literal name and
   the app's warehouse is named after the app, which only the running app knows.
-- Silver (OPS.CREATE_SILVER, `create_silver` below): the eleven Silver tables share one shape (typed table, PENDING
-  table, transform procedure that quarantines, MERGEs and logs the run, task), declared once as a macro
-  (sql/silver/_entity.sql); each sql/silver/ file declares one entity as data (columns, key, version rule) plus the
-  SQL only it has (the typed, checked SELECT of its stream). Why a procedure rather than files rendered at build time:
-  the setup script cannot run Python, and a rendered copy checked in next to its template is the repetition this
-  removes, while a build step that renders into the app zip would make the bundle differ from the repository that
-  `snow app bundle` and the local stage read. A procedure that renders what it imports is the pattern Gold already
-  uses, runs the same in Snowflake and locally, and the objects it creates are the same plain SQL procedures and
-  tasks as before (the SQL each one runs is visible in Snowsight, as before).
+- Silver and the data-quality procedure (OPS.CREATE_FROM_TEMPLATES, `create_from_templates` below): the Silver
+  tables share one shape (typed table, PENDING table, transform procedure that quarantines, MERGEs and logs the run,
+  task), declared once as a macro (sql/silver/_entity.sql); each sql/silver/ file declares one entity as data
+  (columns, key, version rule) plus the SQL only it has (the typed, checked SELECT of its stream).
+  OPS.RUN_DATA_QUALITY takes its single-table checks from lists of rows (sql/quality/10_run_data_quality.sql).
+
+Why a procedure that renders at install, rather than SQL rendered at build time: the setup script cannot run Python;
+a rendered copy checked in next to its template is the very repetition the templates remove; and a build step that
+renders into the app zip would make the bundle differ from the repository that `snow app bundle` and the local stage
+read. Rendering what the procedure imports is the pattern Gold already uses, runs the same in Snowflake and locally,
+and creates the same plain SQL tables, procedures and tasks as before (what each runs is visible in Snowsight).
 
 Imported files land flat in the import directory
 (https://docs.snowflake.com/en/developer-guide/stored-procedure/python/procedure-python-writing "Reading files"),
@@ -73,10 +75,11 @@ def run_template(session: Any, path: Path, app_warehouse: str | None = None) -> 
     return ran
 
 
-def create_silver(session: Any) -> dict:
-    """CREATE_SILVER: every Silver entity it imports (sql/silver/[0-9]*.sql), in file-name order."""
+def create_from_templates(session: Any) -> dict:
+    """CREATE_FROM_TEMPLATES: every template it imports (the Silver entities, the data-quality procedure), in file-name
+    order (the objects they create depend on none of each other)."""
     files = imported_templates()
     if not files:
-        raise ValueError("CREATE_SILVER imports no Silver SQL files")
+        raise ValueError("CREATE_FROM_TEMPLATES imports no SQL templates")
     ran = {p.name: run_template(session, p) for p in files}
     return {"files": len(ran), "statements": sum(ran.values())}

@@ -14,7 +14,7 @@ version says which row wins for a key: 'updated' (API records: the latest UPDATE
 (the latest Bronze load) or 'history' (every key once: rows are only inserted). An export entity (export=true) is
 identified by its Bronze ROW_HASH, which is unique only within a member, so its quarantine check names the member.
 
-Rendered by OPS.CREATE_SILVER (snowpark_procs/app_warehouse.py) at install and upgrade, as OPS.BUILD_GOLD renders Gold.
+Rendered by OPS.CREATE_FROM_TEMPLATES (snowpark_procs/sql_templates.py) at install and upgrade, as OPS.BUILD_GOLD renders Gold.
 -#}
 {%- macro _list(names, prefix="", indent="        ") -%}
 {%- for n in names %}{{ prefix }}{{ n }}{{ ", " if not loop.last }}{% endfor -%}

@@ -85,7 +85,7 @@ ORDER = {
 
 
 def _silver(name: str) -> dict[str, object]:
-    """The statements one sql/silver/ entity renders to, as OPS.CREATE_SILVER runs them, read with sqlglot."""
+    """The statements one sql/silver/ entity renders to, as OPS.CREATE_FROM_TEMPLATES runs them, read with sqlglot."""
     (path,) = [p for p in (ROOT / "sql" / "silver").glob("[0-9]*.sql") if f'entity("{name}"' in p.read_text()]
     out: dict[str, object] = {}
     for text in sql_templates.statements(sql_templates.render_file(path)):
@@ -200,3 +200,47 @@ def test_every_reporting_view_is_granted_and_filtered_as_its_rows_need():
                 for c in ("EMAIL", "FIRST_NAME", "LAST_NAME")
             ]
         assert after == expected, name
+
+
+# --- Data quality: single-table checks as rows (sql/quality/10_run_data_quality.sql) --------------------------------
+
+
+def _quality_inserts() -> list[exp.Insert]:
+    text = sql_templates.render_file(ROOT / "sql" / "quality" / "10_run_data_quality.sql")
+    (procedure,) = sql_templates.statements(text)
+    body = procedure[procedure.index("$$") + 2 : procedure.rindex("$$")].strip().removeprefix("BEGIN")
+    statements = sql_templates.statements(body.removesuffix("END;"))
+    parsed = [sqlglot.parse_one(s, read="snowflake") for s in statements if s.startswith("INSERT INTO OPS.DQ_RESULTS")]
+    return [p for p in parsed if isinstance(p, exp.Insert)]
+
+
+def _single_table_checks(insert: exp.Insert) -> list[tuple[str, str, str]]:
+    """(table named, check, table read) for every SELECT of one check over one table the INSERT's CTEs union."""
+    out = []
+    for select in insert.find_all(exp.Select):
+        first = select.expressions[0] if select.expressions else None
+        source = select.args.get("from_")
+        if not (isinstance(first, (exp.Literal, exp.Alias)) and source and not select.args.get("joins")):
+            continue
+        named = first.this if isinstance(first, exp.Alias) else first
+        if isinstance(named, exp.Literal) and named.is_string and "." in named.this:
+            check = select.expressions[1]
+            check = check.this if isinstance(check, exp.Alias) else check
+            if isinstance(check, exp.Literal) and check.is_string:
+                out.append((named.this, check.this, source.this.sql()))
+    return out
+
+
+def test_quality_checks_rendered_from_rows_read_the_table_they_name():
+    """Nine result INSERTs of twelve columns each; every single-table check reads the table it reports on, and the
+    check lists render to the checks the results have always had (30 Silver, 15 Gold key, 11 Gold value checks)."""
+    inserts = _quality_inserts()
+    assert len(inserts) == 9
+    for insert in inserts:
+        assert len(insert.this.expressions) == 12 and len(insert.expression.expressions) == 12
+    checks = [c for insert in inserts for c in _single_table_checks(insert)]
+    assert [(named, check) for named, check, read in checks if named != read] == []
+    per_layer = {layer: sorted({(t, c) for t, c, _ in checks if t.startswith(layer)}) for layer in ("SILVER.", "GOLD.")}
+    assert len(per_layer["SILVER."]) == 30
+    assert len([c for c in per_layer["SILVER."] if c[1] == "pending_empty"]) == 10
+    assert len(per_layer["GOLD."]) == 15 + 11
