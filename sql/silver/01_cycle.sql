@@ -1,39 +1,36 @@
 -- Silver: one typed row per WHOOP cycle, the version with the latest updated_at.
--- Every Silver table is built the same way (sql/silver/README.md): the task takes the Bronze stream's rows
+-- Every Silver table is built the same way (one macro, sql/silver/_entity.sql): the task takes the Bronze stream's rows
 -- into a PENDING table in one statement (that consumes the stream), rows that break a rule go to
 -- OPS.QUARANTINE, the rest are MERGEd, the run is counted in OPS.TRANSFORM_RUNS and PENDING is emptied.
 -- A run that fails part-way leaves its rows in PENDING; the next run processes them again, and every
 -- step is idempotent, so nothing is lost or doubled.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("CYCLE_ID", "NUMBER(38, 0) NOT NULL", "WHOOP cycle id (natural key)"),
-    ("MEMBER_ID", "NUMBER(38, 0) NOT NULL", "WHOOP user id"),
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member as registered in CONFIG.MEMBERS"),
-    ("START_UTC", "TIMESTAMP_NTZ NOT NULL", "Cycle start (sleep onset), UTC"),
-    ("END_UTC", "TIMESTAMP_NTZ", "Cycle end, UTC; NULL while the cycle is open (the current one)"),
-    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for this record: +hh:mm, -hh:mm or Z"),
-    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
-    ("START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Cycle start in the member''s local time"),
-    ("END_LOCAL", "TIMESTAMP_NTZ", "Cycle end in the member''s local time"),
-    ("CYCLE_DATE", "DATE NOT NULL", "Physiological day: local date of start + 12 h (a cycle starts at sleep onset)"),
-    ("SCORE_STATE", "VARCHAR NOT NULL", "SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED"),
-    ("DAY_STRAIN", "FLOAT", "Day strain, 0-21"),
-    ("ENERGY_KILOJOULE", "FLOAT", "Energy expended, kJ as WHOOP reports it"),
-    ("ENERGY_KCAL", "FLOAT", "Energy expended, kcal = kJ / 4.184"),
-    ("AVERAGE_HEART_RATE", "NUMBER(38, 0)", "Average heart rate over the cycle, bpm"),
-    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate over the cycle, bpm"),
-    ("CREATED_AT", "TIMESTAMP_NTZ NOT NULL", "Record creation at WHOOP, UTC"),
-    ("UPDATED_AT", "TIMESTAMP_NTZ NOT NULL", "Last change at WHOOP, UTC; the newest version wins"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this version reached Bronze; the lineage timestamp Gold carries"),
-    ("PAYLOAD_HASH", "VARCHAR NOT NULL", "Bronze version this row was built from"),
-] %}
+{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field, scored_only %}
+{%- set columns %}
+    CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key)',
+    MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
+    START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start (sleep onset), UTC',
+    END_UTC TIMESTAMP_NTZ COMMENT 'Cycle end, UTC; NULL while the cycle is open (the current one)',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start in the member''s local time',
+    END_LOCAL TIMESTAMP_NTZ COMMENT 'Cycle end in the member''s local time',
+    CYCLE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of start + 12 h (a cycle starts at sleep onset)',
+    SCORE_STATE VARCHAR NOT NULL COMMENT 'SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED',
+    DAY_STRAIN FLOAT COMMENT 'Day strain, 0-21',
+    ENERGY_KILOJOULE FLOAT COMMENT 'Energy expended, kJ as WHOOP reports it',
+    ENERGY_KCAL FLOAT COMMENT 'Energy expended, kcal = kJ / 4.184',
+    AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate over the cycle, bpm',
+    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate over the cycle, bpm',
+    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
+    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze; the lineage timestamp Gold carries',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endset %}
 {%- call entity("CYCLE", "BRONZE.RAW_CYCLE", ["CYCLE_ID"], columns, "updated",
     "Typed, deduplicated WHOOP cycles; latest updated_at wins",
     "Bronze cycle rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_CYCLE_STREAM AS s
-    ),
+    {{ api_raw("BRONZE.RAW_CYCLE_STREAM") }},
     typed AS (
         SELECT
             TRY_TO_NUMBER(raw.PAYLOAD:id::VARCHAR) AS CYCLE_ID,
@@ -44,13 +41,7 @@
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
             raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(raw.PAYLOAD:timezone_offset::VARCHAR, '^[+-][0-9]{2}:[0-9]{2}$'),
-                IFF(LEFT(raw.PAYLOAD:timezone_offset::VARCHAR, 1) = '-', -1, 1)
-                * (TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 2, 2)) * 60
-                   + TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 5, 2))),
-                IFF(raw.PAYLOAD:timezone_offset::VARCHAR = 'Z', 0, NULL)
-            ) AS OFFSET_MINUTES,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.strain::VARCHAR) AS DAY_STRAIN,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.kilojoule::VARCHAR) AS ENERGY_KILOJOULE,
@@ -62,27 +53,8 @@
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- id has its own rule (missing_key); a SCORED cycle without any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.strain) IS NULL THEN 'score.strain'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.kilojoule) IS NULL THEN 'score.kilojoule'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.average_heart_rate) IS NULL THEN 'score.average_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.max_heart_rate) IS NULL THEN 'score.max_heart_rate'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "created_at", "updated_at", "start", "timezone_offset", "score_state"], ["score.strain", "score.kilojoule", "score.average_heart_rate", "score.max_heart_rate"]) }},
+            {{ api_lineage() }}
     )
     SELECT
         CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
@@ -90,11 +62,9 @@
         DATEADD(MINUTE, OFFSET_MINUTES, END_UTC) AS END_LOCAL,
         DATEADD(HOUR, 12, DATEADD(MINUTE, OFFSET_MINUTES, START_UTC))::DATE AS CYCLE_DATE,
         SCORE_STATE,
-        IFF(SCORE_STATE = 'SCORED', DAY_STRAIN, NULL) AS DAY_STRAIN,
-        IFF(SCORE_STATE = 'SCORED', ENERGY_KILOJOULE, NULL) AS ENERGY_KILOJOULE,
+        {{ scored_only(["DAY_STRAIN", "ENERGY_KILOJOULE"]) }},
         IFF(SCORE_STATE = 'SCORED', ROUND(ENERGY_KILOJOULE / 4.184, 1), NULL) AS ENERGY_KCAL,
-        IFF(SCORE_STATE = 'SCORED', AVERAGE_HEART_RATE, NULL) AS AVERAGE_HEART_RATE,
-        IFF(SCORE_STATE = 'SCORED', MAX_HEART_RATE, NULL) AS MAX_HEART_RATE,
+        {{ scored_only(["AVERAGE_HEART_RATE", "MAX_HEART_RATE"]) }},
         CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
             WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'

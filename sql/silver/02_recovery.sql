@@ -1,31 +1,28 @@
 -- Silver: one typed row per WHOOP recovery (a recovery belongs to a cycle and has no id of its own), the
 -- version with the latest updated_at. Built like SILVER.CYCLE (see sql/silver/01_cycle.sql).
 -- Its local day is the wake-up date of its sleep; Gold joins SILVER.SLEEP for that.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("CYCLE_ID", "NUMBER(38, 0) NOT NULL", "WHOOP cycle id (natural key: one recovery per cycle)"),
-    ("SLEEP_ID", "VARCHAR", "The sleep the recovery was scored from (WHOOP sleep uuid)"),
-    ("MEMBER_ID", "NUMBER(38, 0) NOT NULL", "WHOOP user id"),
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member as registered in CONFIG.MEMBERS"),
-    ("SCORE_STATE", "VARCHAR NOT NULL", "SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED"),
-    ("USER_CALIBRATING", "BOOLEAN", "TRUE during the first days, while WHOOP calibrates to the member"),
-    ("RECOVERY_SCORE", "FLOAT", "Recovery, percent 0-100"),
-    ("RESTING_HEART_RATE", "FLOAT", "Resting heart rate, bpm"),
-    ("HRV_RMSSD_MS", "FLOAT", "Heart rate variability (RMSSD), milliseconds"),
-    ("SPO2_PERCENTAGE", "FLOAT", "Blood oxygen, percent; WHOOP 4.0 straps and later only"),
-    ("SKIN_TEMP_CELSIUS", "FLOAT", "Skin temperature, degrees Celsius; WHOOP 4.0 straps and later only"),
-    ("CREATED_AT", "TIMESTAMP_NTZ NOT NULL", "Record creation at WHOOP, UTC"),
-    ("UPDATED_AT", "TIMESTAMP_NTZ NOT NULL", "Last change at WHOOP, UTC; the newest version wins"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this version reached Bronze"),
-    ("PAYLOAD_HASH", "VARCHAR NOT NULL", "Bronze version this row was built from"),
-] %}
+{% from '_entity.sql' import api_lineage, api_raw, entity, missing_field, scored_only %}
+{%- set columns %}
+    CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key: one recovery per cycle)',
+    SLEEP_ID VARCHAR COMMENT 'The sleep the recovery was scored from (WHOOP sleep uuid)',
+    MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
+    SCORE_STATE VARCHAR NOT NULL COMMENT 'SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED',
+    USER_CALIBRATING BOOLEAN COMMENT 'TRUE during the first days, while WHOOP calibrates to the member',
+    RECOVERY_SCORE FLOAT COMMENT 'Recovery, percent 0-100',
+    RESTING_HEART_RATE FLOAT COMMENT 'Resting heart rate, bpm',
+    HRV_RMSSD_MS FLOAT COMMENT 'Heart rate variability (RMSSD), milliseconds',
+    SPO2_PERCENTAGE FLOAT COMMENT 'Blood oxygen, percent; WHOOP 4.0 straps and later only',
+    SKIN_TEMP_CELSIUS FLOAT COMMENT 'Skin temperature, degrees Celsius; WHOOP 4.0 straps and later only',
+    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
+    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endset %}
 {%- call entity("RECOVERY", "BRONZE.RAW_RECOVERY", ["CYCLE_ID"], columns, "updated",
     "Typed, deduplicated WHOOP recoveries; latest updated_at wins",
     "Bronze recovery rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_RECOVERY_STREAM AS s
-    ),
+    {{ api_raw("BRONZE.RAW_RECOVERY_STREAM") }},
     typed AS (
         SELECT
             TRY_TO_NUMBER(raw.PAYLOAD:cycle_id::VARCHAR) AS CYCLE_ID,
@@ -45,35 +42,12 @@
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- cycle_id has its own rule (missing_key); a SCORED recovery without any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:sleep_id) IS NULL THEN 'sleep_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.user_calibrating) IS NULL THEN 'score.user_calibrating'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.recovery_score) IS NULL THEN 'score.recovery_score'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.resting_heart_rate) IS NULL THEN 'score.resting_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.hrv_rmssd_milli) IS NULL THEN 'score.hrv_rmssd_milli'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "sleep_id", "created_at", "updated_at", "score_state"], ["score.user_calibrating", "score.recovery_score", "score.resting_heart_rate", "score.hrv_rmssd_milli"]) }},
+            {{ api_lineage() }}
     )
     SELECT
         CYCLE_ID, SLEEP_ID, MEMBER_ID, MEMBER_NAME, SCORE_STATE,
-        IFF(SCORE_STATE = 'SCORED', USER_CALIBRATING, NULL) AS USER_CALIBRATING,
-        IFF(SCORE_STATE = 'SCORED', RECOVERY_SCORE, NULL) AS RECOVERY_SCORE,
-        IFF(SCORE_STATE = 'SCORED', RESTING_HEART_RATE, NULL) AS RESTING_HEART_RATE,
-        IFF(SCORE_STATE = 'SCORED', HRV_RMSSD_MS, NULL) AS HRV_RMSSD_MS,
-        IFF(SCORE_STATE = 'SCORED', SPO2_PERCENTAGE, NULL) AS SPO2_PERCENTAGE,
-        IFF(SCORE_STATE = 'SCORED', SKIN_TEMP_CELSIUS, NULL) AS SKIN_TEMP_CELSIUS,
+        {{ scored_only(["USER_CALIBRATING", "RECOVERY_SCORE", "RESTING_HEART_RATE", "HRV_RMSSD_MS", "SPO2_PERCENTAGE", "SKIN_TEMP_CELSIUS"]) }},
         CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
             WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'

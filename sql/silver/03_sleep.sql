@@ -1,51 +1,48 @@
 -- Silver: one typed row per WHOOP sleep (naps included, flagged), the version with the latest updated_at.
 -- Built like SILVER.CYCLE (see sql/silver/01_cycle.sql). Durations are minutes (WHOOP sends milliseconds);
 -- WAKE_DATE, the local date of the sleep's end, is the physiological day a sleep (and its recovery) belongs to.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("SLEEP_ID", "VARCHAR NOT NULL", "WHOOP sleep uuid (natural key)"),
-    ("CYCLE_ID", "NUMBER(38, 0)", "WHOOP cycle the sleep belongs to"),
-    ("MEMBER_ID", "NUMBER(38, 0) NOT NULL", "WHOOP user id"),
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member as registered in CONFIG.MEMBERS"),
-    ("START_UTC", "TIMESTAMP_NTZ NOT NULL", "Sleep onset, UTC"),
-    ("END_UTC", "TIMESTAMP_NTZ NOT NULL", "Wake-up, UTC"),
-    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for this record: +hh:mm, -hh:mm or Z"),
-    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
-    ("START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Sleep onset, member''s local time"),
-    ("END_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Wake-up, member''s local time"),
-    ("WAKE_DATE", "DATE NOT NULL", "Physiological day: local date of the wake-up"),
-    ("IS_NAP", "BOOLEAN NOT NULL", "TRUE for naps; a nap is never the main sleep of a day"),
-    ("SCORE_STATE", "VARCHAR NOT NULL", "SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED"),
-    ("IN_BED_MINUTES", "FLOAT", "Time in bed, minutes"),
-    ("AWAKE_MINUTES", "FLOAT", "Time awake in bed, minutes"),
-    ("NO_DATA_MINUTES", "FLOAT", "Time in bed without strap data, minutes"),
-    ("LIGHT_SLEEP_MINUTES", "FLOAT", "Light sleep, minutes"),
-    ("DEEP_SLEEP_MINUTES", "FLOAT", "Slow-wave (deep) sleep, minutes"),
-    ("REM_SLEEP_MINUTES", "FLOAT", "REM sleep, minutes"),
-    ("ASLEEP_MINUTES", "FLOAT", "Light + deep + REM, minutes (WHOOP has no total-sleep field)"),
-    ("SLEEP_CYCLE_COUNT", "NUMBER(38, 0)", "Sleep cycles"),
-    ("DISTURBANCE_COUNT", "NUMBER(38, 0)", "Disturbances"),
-    ("NEED_BASELINE_MINUTES", "FLOAT", "Sleep need: the member''s baseline, minutes"),
-    ("NEED_FROM_SLEEP_DEBT_MINUTES", "FLOAT", "Sleep need added by accumulated sleep debt, minutes"),
-    ("NEED_FROM_RECENT_STRAIN_MINUTES", "FLOAT", "Sleep need added by recent strain, minutes"),
-    ("NEED_FROM_RECENT_NAP_MINUTES", "FLOAT", "Sleep need removed by recent naps (zero or negative), minutes"),
-    ("SLEEP_NEEDED_MINUTES", "FLOAT", "Total sleep need = baseline + debt + strain + nap components, minutes"),
-    ("RESPIRATORY_RATE", "FLOAT", "Breaths per minute"),
-    ("SLEEP_PERFORMANCE_PCT", "FLOAT", "Asleep as a percent of sleep need, 0-100"),
-    ("SLEEP_CONSISTENCY_PCT", "FLOAT", "Consistency of sleep timing, percent 0-100"),
-    ("SLEEP_EFFICIENCY_PCT", "FLOAT", "Asleep as a percent of time in bed, 0-100"),
-    ("CREATED_AT", "TIMESTAMP_NTZ NOT NULL", "Record creation at WHOOP, UTC"),
-    ("UPDATED_AT", "TIMESTAMP_NTZ NOT NULL", "Last change at WHOOP, UTC; the newest version wins"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this version reached Bronze"),
-    ("PAYLOAD_HASH", "VARCHAR NOT NULL", "Bronze version this row was built from"),
-] %}
+{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field %}
+{%- set columns %}
+    SLEEP_ID VARCHAR NOT NULL COMMENT 'WHOOP sleep uuid (natural key)',
+    CYCLE_ID NUMBER(38, 0) COMMENT 'WHOOP cycle the sleep belongs to',
+    MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
+    START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset, UTC',
+    END_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Wake-up, UTC',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset, member''s local time',
+    END_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Wake-up, member''s local time',
+    WAKE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of the wake-up',
+    IS_NAP BOOLEAN NOT NULL COMMENT 'TRUE for naps; a nap is never the main sleep of a day',
+    SCORE_STATE VARCHAR NOT NULL COMMENT 'SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED',
+    IN_BED_MINUTES FLOAT COMMENT 'Time in bed, minutes',
+    AWAKE_MINUTES FLOAT COMMENT 'Time awake in bed, minutes',
+    NO_DATA_MINUTES FLOAT COMMENT 'Time in bed without strap data, minutes',
+    LIGHT_SLEEP_MINUTES FLOAT COMMENT 'Light sleep, minutes',
+    DEEP_SLEEP_MINUTES FLOAT COMMENT 'Slow-wave (deep) sleep, minutes',
+    REM_SLEEP_MINUTES FLOAT COMMENT 'REM sleep, minutes',
+    ASLEEP_MINUTES FLOAT COMMENT 'Light + deep + REM, minutes (WHOOP has no total-sleep field)',
+    SLEEP_CYCLE_COUNT NUMBER(38, 0) COMMENT 'Sleep cycles',
+    DISTURBANCE_COUNT NUMBER(38, 0) COMMENT 'Disturbances',
+    NEED_BASELINE_MINUTES FLOAT COMMENT 'Sleep need: the member''s baseline, minutes',
+    NEED_FROM_SLEEP_DEBT_MINUTES FLOAT COMMENT 'Sleep need added by accumulated sleep debt, minutes',
+    NEED_FROM_RECENT_STRAIN_MINUTES FLOAT COMMENT 'Sleep need added by recent strain, minutes',
+    NEED_FROM_RECENT_NAP_MINUTES FLOAT COMMENT 'Sleep need removed by recent naps (zero or negative), minutes',
+    SLEEP_NEEDED_MINUTES FLOAT COMMENT 'Total sleep need = baseline + debt + strain + nap components, minutes',
+    RESPIRATORY_RATE FLOAT COMMENT 'Breaths per minute',
+    SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Asleep as a percent of sleep need, 0-100',
+    SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Consistency of sleep timing, percent 0-100',
+    SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Asleep as a percent of time in bed, 0-100',
+    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
+    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endset %}
 {%- call entity("SLEEP", "BRONZE.RAW_SLEEP", ["SLEEP_ID"], columns, "updated",
     "Typed, deduplicated WHOOP sleeps and naps; latest updated_at wins",
     "Bronze sleep rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_SLEEP_STREAM AS s
-    ),
+    {{ api_raw("BRONZE.RAW_SLEEP_STREAM") }},
     typed AS (
         SELECT
             raw.PAYLOAD:id::VARCHAR AS SLEEP_ID,
@@ -55,13 +52,7 @@
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
             raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(raw.PAYLOAD:timezone_offset::VARCHAR, '^[+-][0-9]{2}:[0-9]{2}$'),
-                IFF(LEFT(raw.PAYLOAD:timezone_offset::VARCHAR, 1) = '-', -1, 1)
-                * (TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 2, 2)) * 60
-                   + TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 5, 2))),
-                IFF(raw.PAYLOAD:timezone_offset::VARCHAR = 'Z', 0, NULL)
-            ) AS OFFSET_MINUTES,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
             raw.PAYLOAD:nap::BOOLEAN AS IS_NAP,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_in_bed_time_milli::VARCHAR) / 60000 AS IN_BED_MINUTES,
@@ -93,52 +84,8 @@
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- id has its own rule (missing_key); a SCORED sleep without any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:cycle_id) IS NULL THEN 'cycle_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:end) IS NULL THEN 'end'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:nap) IS NULL THEN 'nap'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary) IS NULL THEN 'score.stage_summary'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_in_bed_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_in_bed_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_awake_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_awake_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_no_data_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_no_data_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_light_sleep_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_light_sleep_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_slow_wave_sleep_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_slow_wave_sleep_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_rem_sleep_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_rem_sleep_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.sleep_cycle_count) IS NULL
-                    THEN 'score.stage_summary.sleep_cycle_count'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.disturbance_count) IS NULL
-                    THEN 'score.stage_summary.disturbance_count'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed) IS NULL THEN 'score.sleep_needed'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.baseline_milli) IS NULL
-                    THEN 'score.sleep_needed.baseline_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_sleep_debt_milli) IS NULL
-                    THEN 'score.sleep_needed.need_from_sleep_debt_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_recent_strain_milli) IS NULL
-                    THEN 'score.sleep_needed.need_from_recent_strain_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_recent_nap_milli) IS NULL
-                    THEN 'score.sleep_needed.need_from_recent_nap_milli'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "cycle_id", "created_at", "updated_at", "start", "end", "timezone_offset", "nap", "score_state"], ["score.stage_summary", "score.stage_summary.total_in_bed_time_milli", "score.stage_summary.total_awake_time_milli", "score.stage_summary.total_no_data_time_milli", "score.stage_summary.total_light_sleep_time_milli", "score.stage_summary.total_slow_wave_sleep_time_milli", "score.stage_summary.total_rem_sleep_time_milli", "score.stage_summary.sleep_cycle_count", "score.stage_summary.disturbance_count", "score.sleep_needed", "score.sleep_needed.baseline_milli", "score.sleep_needed.need_from_sleep_debt_milli", "score.sleep_needed.need_from_recent_strain_milli", "score.sleep_needed.need_from_recent_nap_milli"]) }},
+            {{ api_lineage() }}
     ),
     scored AS (
         SELECT

@@ -1,48 +1,45 @@
 -- Silver: one typed row per WHOOP workout, the version with the latest updated_at. Built like SILVER.CYCLE
 -- (see sql/silver/01_cycle.sql). percent_recorded arrives as 0-1 or 0-100 (NOTES.md); it is stored 0-100.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("WORKOUT_ID", "VARCHAR NOT NULL", "WHOOP workout uuid (natural key)"),
-    ("MEMBER_ID", "NUMBER(38, 0) NOT NULL", "WHOOP user id"),
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member as registered in CONFIG.MEMBERS"),
-    ("START_UTC", "TIMESTAMP_NTZ NOT NULL", "Workout start, UTC"),
-    ("END_UTC", "TIMESTAMP_NTZ NOT NULL", "Workout end, UTC"),
-    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for this record: +hh:mm, -hh:mm or Z"),
-    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
-    ("START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Workout start, member''s local time"),
-    ("END_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Workout end, member''s local time"),
-    ("WORKOUT_DATE", "DATE NOT NULL", "Local date of the workout start"),
-    ("DURATION_MINUTES", "FLOAT NOT NULL", "End - start, minutes"),
-    ("SPORT_NAME", "VARCHAR NOT NULL", "WHOOP sport name (v2), e.g. running, functional-fitness"),
-    ("SPORT_ID", "NUMBER(38, 0)", "Deprecated WHOOP sport id, kept while WHOOP still sends it"),
-    ("SCORE_STATE", "VARCHAR NOT NULL", "SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED"),
-    ("STRAIN", "FLOAT", "Workout strain, 0-21"),
-    ("AVERAGE_HEART_RATE", "NUMBER(38, 0)", "Average heart rate, bpm"),
-    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate, bpm"),
-    ("ENERGY_KILOJOULE", "FLOAT", "Energy expended, kJ as WHOOP reports it"),
-    ("ENERGY_KCAL", "FLOAT", "Energy expended, kcal = kJ / 4.184"),
-    ("PERCENT_RECORDED", "FLOAT", "Share of the workout with heart-rate data, percent 0-100"),
-    ("DISTANCE_METERS", "FLOAT", "Distance, metres (GPS workouts only)"),
-    ("ALTITUDE_GAIN_METERS", "FLOAT", "Altitude gained, metres (GPS workouts only)"),
-    ("ALTITUDE_CHANGE_METERS", "FLOAT", "Net altitude change, metres (GPS workouts only)"),
-    ("ZONE_0_MINUTES", "FLOAT", "Minutes in heart-rate zone 0 (below zone 1)"),
-    ("ZONE_1_MINUTES", "FLOAT", "Minutes in heart-rate zone 1"),
-    ("ZONE_2_MINUTES", "FLOAT", "Minutes in heart-rate zone 2"),
-    ("ZONE_3_MINUTES", "FLOAT", "Minutes in heart-rate zone 3"),
-    ("ZONE_4_MINUTES", "FLOAT", "Minutes in heart-rate zone 4"),
-    ("ZONE_5_MINUTES", "FLOAT", "Minutes in heart-rate zone 5"),
-    ("CREATED_AT", "TIMESTAMP_NTZ NOT NULL", "Record creation at WHOOP, UTC"),
-    ("UPDATED_AT", "TIMESTAMP_NTZ NOT NULL", "Last change at WHOOP, UTC; the newest version wins"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this version reached Bronze"),
-    ("PAYLOAD_HASH", "VARCHAR NOT NULL", "Bronze version this row was built from"),
-] %}
+{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field %}
+{%- set columns %}
+    WORKOUT_ID VARCHAR NOT NULL COMMENT 'WHOOP workout uuid (natural key)',
+    MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
+    START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start, UTC',
+    END_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Workout end, UTC',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start, member''s local time',
+    END_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Workout end, member''s local time',
+    WORKOUT_DATE DATE NOT NULL COMMENT 'Local date of the workout start',
+    DURATION_MINUTES FLOAT NOT NULL COMMENT 'End - start, minutes',
+    SPORT_NAME VARCHAR NOT NULL COMMENT 'WHOOP sport name (v2), e.g. running, functional-fitness',
+    SPORT_ID NUMBER(38, 0) COMMENT 'Deprecated WHOOP sport id, kept while WHOOP still sends it',
+    SCORE_STATE VARCHAR NOT NULL COMMENT 'SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED',
+    STRAIN FLOAT COMMENT 'Workout strain, 0-21',
+    AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate, bpm',
+    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate, bpm',
+    ENERGY_KILOJOULE FLOAT COMMENT 'Energy expended, kJ as WHOOP reports it',
+    ENERGY_KCAL FLOAT COMMENT 'Energy expended, kcal = kJ / 4.184',
+    PERCENT_RECORDED FLOAT COMMENT 'Share of the workout with heart-rate data, percent 0-100',
+    DISTANCE_METERS FLOAT COMMENT 'Distance, metres (GPS workouts only)',
+    ALTITUDE_GAIN_METERS FLOAT COMMENT 'Altitude gained, metres (GPS workouts only)',
+    ALTITUDE_CHANGE_METERS FLOAT COMMENT 'Net altitude change, metres (GPS workouts only)',
+    ZONE_0_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 0 (below zone 1)',
+    ZONE_1_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 1',
+    ZONE_2_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 2',
+    ZONE_3_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 3',
+    ZONE_4_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 4',
+    ZONE_5_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 5',
+    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
+    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endset %}
 {%- call entity("WORKOUT", "BRONZE.RAW_WORKOUT", ["WORKOUT_ID"], columns, "updated",
     "Typed, deduplicated WHOOP workouts; latest updated_at wins",
     "Bronze workout rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_WORKOUT_STREAM AS s
-    ),
+    {{ api_raw("BRONZE.RAW_WORKOUT_STREAM") }},
     typed AS (
         SELECT
             raw.PAYLOAD:id::VARCHAR AS WORKOUT_ID,
@@ -51,13 +48,7 @@
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
             raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(raw.PAYLOAD:timezone_offset::VARCHAR, '^[+-][0-9]{2}:[0-9]{2}$'),
-                IFF(LEFT(raw.PAYLOAD:timezone_offset::VARCHAR, 1) = '-', -1, 1)
-                * (TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 2, 2)) * 60
-                   + TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 5, 2))),
-                IFF(raw.PAYLOAD:timezone_offset::VARCHAR = 'Z', 0, NULL)
-            ) AS OFFSET_MINUTES,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
             raw.PAYLOAD:sport_name::VARCHAR AS SPORT_NAME,
             TRY_TO_NUMBER(raw.PAYLOAD:sport_id::VARCHAR) AS SPORT_ID,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
@@ -82,42 +73,8 @@
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- id and sport_name have rules of their own (missing_key, missing_sport); a SCORED workout without
             -- any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:end) IS NULL THEN 'end'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.strain) IS NULL THEN 'score.strain'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.average_heart_rate) IS NULL THEN 'score.average_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.max_heart_rate) IS NULL THEN 'score.max_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.kilojoule) IS NULL THEN 'score.kilojoule'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.percent_recorded) IS NULL THEN 'score.percent_recorded'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations) IS NULL THEN 'score.zone_durations'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_zero_milli) IS NULL
-                    THEN 'score.zone_durations.zone_zero_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_one_milli) IS NULL
-                    THEN 'score.zone_durations.zone_one_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_two_milli) IS NULL
-                    THEN 'score.zone_durations.zone_two_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_three_milli) IS NULL
-                    THEN 'score.zone_durations.zone_three_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_four_milli) IS NULL
-                    THEN 'score.zone_durations.zone_four_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_five_milli) IS NULL
-                    THEN 'score.zone_durations.zone_five_milli'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "created_at", "updated_at", "start", "end", "timezone_offset", "score_state"], ["score.strain", "score.average_heart_rate", "score.max_heart_rate", "score.kilojoule", "score.percent_recorded", "score.zone_durations", "score.zone_durations.zone_zero_milli", "score.zone_durations.zone_one_milli", "score.zone_durations.zone_two_milli", "score.zone_durations.zone_three_milli", "score.zone_durations.zone_four_milli", "score.zone_durations.zone_five_milli"]) }},
+            {{ api_lineage() }}
     ),
     scored AS (
         SELECT

@@ -1,16 +1,16 @@
 -- Silver: the member's WHOOP profile, one row per member, from the newest snapshot. Built like SILVER.CYCLE
 -- (see sql/silver/01_cycle.sql). EMAIL, FIRST_NAME and LAST_NAME are PII: Gold exposes them only through
 -- GOLD.DIM_MEMBER, whose PII columns carry the masking policy.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("MEMBER_ID", "NUMBER(38, 0) NOT NULL", "WHOOP user id (natural key)"),
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member as registered in CONFIG.MEMBERS"),
-    ("EMAIL", "VARCHAR", "PII: e-mail address of the WHOOP account"),
-    ("FIRST_NAME", "VARCHAR", "PII: first name"),
-    ("LAST_NAME", "VARCHAR", "PII: last name"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this snapshot reached Bronze; the newest wins"),
-    ("PAYLOAD_HASH", "VARCHAR NOT NULL", "Bronze version this row was built from"),
-] %}
+{% from '_entity.sql' import entity, missing_field %}
+{%- set columns %}
+    MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id (natural key)',
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
+    EMAIL VARCHAR COMMENT 'PII: e-mail address of the WHOOP account',
+    FIRST_NAME VARCHAR COMMENT 'PII: first name',
+    LAST_NAME VARCHAR COMMENT 'PII: last name',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this snapshot reached Bronze; the newest wins',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endset %}
 {%- call entity("MEMBER_PROFILE", "BRONZE.RAW_PROFILE", ["MEMBER_ID"], columns, "loaded",
     "WHOOP basic profile per member, from the newest snapshot",
     "Bronze profile rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
@@ -25,11 +25,7 @@
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- user_id has its own rule (missing_key)
-            CASE
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:email) IS NULL THEN 'email'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:first_name) IS NULL THEN 'first_name'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:last_name) IS NULL THEN 'last_name'
-            END AS MISSING_FIELD,
+            {{ missing_field("s.PAYLOAD", ["email", "first_name", "last_name"]) }},
             s.LOADED_AT AS BRONZE_LOADED_AT,
             s.PAYLOAD_HASH,
             s.INGEST_BATCH_ID,

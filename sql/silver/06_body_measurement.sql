@@ -1,15 +1,15 @@
 -- Silver: the member's body measurements as a history, one row per snapshot that changed (Bronze stores a
 -- snapshot only when it differs from the previous one). Built like SILVER.CYCLE (see sql/silver/01_cycle.sql).
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("MEMBER_ID", "NUMBER(38, 0) NOT NULL", "WHOOP user id"),
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member as registered in CONFIG.MEMBERS"),
-    ("MEASURED_AT", "TIMESTAMP_NTZ NOT NULL", "When the snapshot was read from WHOOP (Bronze load time), UTC; with MEMBER_ID the natural key"),
-    ("HEIGHT_METERS", "FLOAT", "Height, metres"),
-    ("WEIGHT_KILOGRAMS", "FLOAT", "Weight, kilograms"),
-    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate WHOOP uses for zones, bpm"),
-    ("PAYLOAD_HASH", "VARCHAR NOT NULL", "Bronze version this row was built from"),
-] %}
+{% from '_entity.sql' import entity, missing_field %}
+{%- set columns %}
+    MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
+    MEASURED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When the snapshot was read from WHOOP (Bronze load time), UTC; with MEMBER_ID the natural key',
+    HEIGHT_METERS FLOAT COMMENT 'Height, metres',
+    WEIGHT_KILOGRAMS FLOAT COMMENT 'Weight, kilograms',
+    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate WHOOP uses for zones, bpm',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endset %}
 {%- call entity("BODY_MEASUREMENT", "BRONZE.RAW_BODY", ["MEMBER_ID", "MEASURED_AT"], columns, "history",
     "History of WHOOP body measurements per member",
     "Bronze body rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
@@ -24,11 +24,7 @@
             -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value)
-            CASE
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:height_meter) IS NULL THEN 'height_meter'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:weight_kilogram) IS NULL THEN 'weight_kilogram'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:max_heart_rate) IS NULL THEN 'max_heart_rate'
-            END AS MISSING_FIELD,
+            {{ missing_field("s.PAYLOAD", ["height_meter", "weight_kilogram", "max_heart_rate"]) }},
             s.PAYLOAD_HASH,
             s.INGEST_BATCH_ID,
             s.RECORD_KEY,

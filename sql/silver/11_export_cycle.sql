@@ -5,42 +5,42 @@
 -- start instant. Local times are the export's `YYYY-MM-DD HH:MM:SS` (whole seconds); UTC = local - offset.
 -- A row's ROW_HASH identifies it only within one member (02_raw_export.sql), so the quarantine's idempotence
 -- check names the member as well as the hash and the rule.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member the export belongs to (natural key, with CYCLE_START_UTC)"),
-    ("CYCLE_START_UTC", "TIMESTAMP_NTZ NOT NULL", "Cycle start (sleep onset), UTC = local start - offset, whole seconds"),
-    ("CYCLE_END_UTC", "TIMESTAMP_NTZ", "Cycle end, UTC, whole seconds; NULL while the cycle is open (the current one)"),
-    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for the cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)"),
-    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
-    ("CYCLE_START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Cycle start in the member''s local time, as exported"),
-    ("CYCLE_END_LOCAL", "TIMESTAMP_NTZ", "Cycle end in the member''s local time, as exported; NULL while open"),
-    ("CYCLE_DATE", "DATE NOT NULL", "Physiological day: local date of start + 12 h (a cycle starts at sleep onset)"),
-    ("RECOVERY_SCORE", "FLOAT", "Recovery score, %, 0-100 (export rounds to an integer)"),
-    ("RESTING_HEART_RATE", "FLOAT", "Resting heart rate, bpm"),
-    ("HRV_RMSSD_MS", "FLOAT", "Heart rate variability (RMSSD), ms"),
-    ("SKIN_TEMP_CELSIUS", "FLOAT", "Skin temperature, degrees Celsius; NULL before the WHOOP 4.0 strap"),
-    ("SPO2_PERCENTAGE", "FLOAT", "Blood oxygen, %, 0-100; NULL before the WHOOP 4.0 strap"),
-    ("DAY_STRAIN", "FLOAT", "Day strain, 0-21 (export: 1 decimal)"),
-    ("ENERGY_KCAL", "FLOAT", "Energy burned over the cycle, kcal (the export''s \"cal\"; integer)"),
-    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate over the cycle, bpm"),
-    ("AVERAGE_HEART_RATE", "NUMBER(38, 0)", "Average heart rate over the cycle, bpm"),
-    ("SLEEP_ONSET_UTC", "TIMESTAMP_NTZ", "Onset of the cycle''s main sleep, UTC, whole seconds"),
-    ("WAKE_ONSET_UTC", "TIMESTAMP_NTZ", "Wake onset after the cycle''s main sleep, UTC, whole seconds"),
-    ("SLEEP_PERFORMANCE_PCT", "FLOAT", "Sleep performance, %, 0-100"),
-    ("RESPIRATORY_RATE", "FLOAT", "Respiratory rate during sleep, breaths per minute (1 decimal)"),
-    ("ASLEEP_MINUTES", "FLOAT", "Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)"),
-    ("IN_BED_MINUTES", "FLOAT", "Time in bed, minutes (>= asleep + awake, within 3 min of rounding)"),
-    ("LIGHT_SLEEP_MINUTES", "FLOAT", "Light sleep, minutes"),
-    ("DEEP_SLEEP_MINUTES", "FLOAT", "Deep (slow wave) sleep, minutes"),
-    ("REM_SLEEP_MINUTES", "FLOAT", "REM sleep, minutes"),
-    ("AWAKE_MINUTES", "FLOAT", "Time awake in bed, minutes"),
-    ("SLEEP_NEEDED_MINUTES", "FLOAT", "Sleep need, minutes (baseline + debt + strain + nap credit)"),
-    ("SLEEP_DEBT_MINUTES", "FLOAT", "Sleep need from sleep debt, minutes"),
-    ("SLEEP_EFFICIENCY_PCT", "FLOAT", "Sleep efficiency, % (asleep / in bed), 0-100"),
-    ("SLEEP_CONSISTENCY_PCT", "FLOAT", "Sleep consistency, %, 0-100"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this row reached Bronze; the row loaded latest wins"),
-    ("ROW_HASH", "VARCHAR NOT NULL", "Bronze ROW_HASH of the export row this version was built from"),
-] %}
+{% from '_entity.sql' import entity, export_numbers, export_offset %}
+{%- set columns %}
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with CYCLE_START_UTC)',
+    CYCLE_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start (sleep onset), UTC = local start - offset, whole seconds',
+    CYCLE_END_UTC TIMESTAMP_NTZ COMMENT 'Cycle end, UTC, whole seconds; NULL while the cycle is open (the current one)',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for the cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    CYCLE_START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start in the member''s local time, as exported',
+    CYCLE_END_LOCAL TIMESTAMP_NTZ COMMENT 'Cycle end in the member''s local time, as exported; NULL while open',
+    CYCLE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of start + 12 h (a cycle starts at sleep onset)',
+    RECOVERY_SCORE FLOAT COMMENT 'Recovery score, %, 0-100 (export rounds to an integer)',
+    RESTING_HEART_RATE FLOAT COMMENT 'Resting heart rate, bpm',
+    HRV_RMSSD_MS FLOAT COMMENT 'Heart rate variability (RMSSD), ms',
+    SKIN_TEMP_CELSIUS FLOAT COMMENT 'Skin temperature, degrees Celsius; NULL before the WHOOP 4.0 strap',
+    SPO2_PERCENTAGE FLOAT COMMENT 'Blood oxygen, %, 0-100; NULL before the WHOOP 4.0 strap',
+    DAY_STRAIN FLOAT COMMENT 'Day strain, 0-21 (export: 1 decimal)',
+    ENERGY_KCAL FLOAT COMMENT 'Energy burned over the cycle, kcal (the export''s "cal"; integer)',
+    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate over the cycle, bpm',
+    AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate over the cycle, bpm',
+    SLEEP_ONSET_UTC TIMESTAMP_NTZ COMMENT 'Onset of the cycle''s main sleep, UTC, whole seconds',
+    WAKE_ONSET_UTC TIMESTAMP_NTZ COMMENT 'Wake onset after the cycle''s main sleep, UTC, whole seconds',
+    SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Sleep performance, %, 0-100',
+    RESPIRATORY_RATE FLOAT COMMENT 'Respiratory rate during sleep, breaths per minute (1 decimal)',
+    ASLEEP_MINUTES FLOAT COMMENT 'Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)',
+    IN_BED_MINUTES FLOAT COMMENT 'Time in bed, minutes (>= asleep + awake, within 3 min of rounding)',
+    LIGHT_SLEEP_MINUTES FLOAT COMMENT 'Light sleep, minutes',
+    DEEP_SLEEP_MINUTES FLOAT COMMENT 'Deep (slow wave) sleep, minutes',
+    REM_SLEEP_MINUTES FLOAT COMMENT 'REM sleep, minutes',
+    AWAKE_MINUTES FLOAT COMMENT 'Time awake in bed, minutes',
+    SLEEP_NEEDED_MINUTES FLOAT COMMENT 'Sleep need, minutes (baseline + debt + strain + nap credit)',
+    SLEEP_DEBT_MINUTES FLOAT COMMENT 'Sleep need from sleep debt, minutes',
+    SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Sleep efficiency, % (asleep / in bed), 0-100',
+    SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Sleep consistency, %, 0-100',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
+    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
+{%- endset %}
 {%- call entity("EXPORT_CYCLE", "BRONZE.RAW_EXPORT_CYCLE", ["MEMBER_NAME", "CYCLE_START_UTC"], columns, "loaded",
     "Typed physiological cycles from the WHOOP app CSV export, one per member and cycle start; latest load wins",
     "Bronze export cycle rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
@@ -66,58 +66,30 @@
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS END_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.SLEEP_ONSET, 'YYYY-MM-DD HH24:MI:SS') AS ONSET_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.WAKE_ONSET, 'YYYY-MM-DD HH24:MI:SS') AS WAKE_LOCAL,
-            IFF(REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'), SUBSTR(r.CYCLE_TIMEZONE, 4), NULL)
-                AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'),
-                IFF(SUBSTR(r.CYCLE_TIMEZONE, 4, 1) = '-', -1, 1)
-                * (TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 5, 2)) * 60 + TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 8, 2))),
-                NULL
-            ) AS OFFSET_MINUTES,
-            TRY_TO_DOUBLE(r.RECOVERY_SCORE_PCT) AS RECOVERY_SCORE,
-            TRY_TO_DOUBLE(r.RESTING_HEART_RATE_BPM) AS RESTING_HEART_RATE,
-            TRY_TO_DOUBLE(r.HEART_RATE_VARIABILITY_MS) AS HRV_RMSSD_MS,
-            TRY_TO_DOUBLE(r.SKIN_TEMP_CELSIUS) AS SKIN_TEMP_CELSIUS,
-            TRY_TO_DOUBLE(r.BLOOD_OXYGEN_PCT) AS SPO2_PERCENTAGE,
-            TRY_TO_DOUBLE(r.DAY_STRAIN) AS DAY_STRAIN,
-            TRY_TO_DOUBLE(r.ENERGY_BURNED_CAL) AS ENERGY_KCAL,
-            TRY_TO_NUMBER(r.MAX_HR_BPM) AS MAX_HEART_RATE,
-            TRY_TO_NUMBER(r.AVERAGE_HR_BPM) AS AVERAGE_HEART_RATE,
-            TRY_TO_DOUBLE(r.SLEEP_PERFORMANCE_PCT) AS SLEEP_PERFORMANCE_PCT,
-            TRY_TO_DOUBLE(r.RESPIRATORY_RATE_RPM) AS RESPIRATORY_RATE,
-            TRY_TO_DOUBLE(r.ASLEEP_DURATION_MIN) AS ASLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.IN_BED_DURATION_MIN) AS IN_BED_MINUTES,
-            TRY_TO_DOUBLE(r.LIGHT_SLEEP_DURATION_MIN) AS LIGHT_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.DEEP_SWS_DURATION_MIN) AS DEEP_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.REM_DURATION_MIN) AS REM_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.AWAKE_DURATION_MIN) AS AWAKE_MINUTES,
-            TRY_TO_DOUBLE(r.SLEEP_NEED_MIN) AS SLEEP_NEEDED_MINUTES,
-            TRY_TO_DOUBLE(r.SLEEP_DEBT_MIN) AS SLEEP_DEBT_MINUTES,
-            TRY_TO_DOUBLE(r.SLEEP_EFFICIENCY_PCT) AS SLEEP_EFFICIENCY_PCT,
-            TRY_TO_DOUBLE(r.SLEEP_CONSISTENCY_PCT) AS SLEEP_CONSISTENCY_PCT,
-            -- numeric text that does not parse (blank is NULL, which is allowed)
-            IFF(r.RECOVERY_SCORE_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.RECOVERY_SCORE_PCT) IS NULL, 1, 0)
-            + IFF(r.RESTING_HEART_RATE_BPM IS NOT NULL AND TRY_TO_DOUBLE(r.RESTING_HEART_RATE_BPM) IS NULL, 1, 0)
-            + IFF(r.HEART_RATE_VARIABILITY_MS IS NOT NULL AND TRY_TO_DOUBLE(r.HEART_RATE_VARIABILITY_MS) IS NULL, 1, 0)
-            + IFF(r.SKIN_TEMP_CELSIUS IS NOT NULL AND TRY_TO_DOUBLE(r.SKIN_TEMP_CELSIUS) IS NULL, 1, 0)
-            + IFF(r.BLOOD_OXYGEN_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.BLOOD_OXYGEN_PCT) IS NULL, 1, 0)
-            + IFF(r.DAY_STRAIN IS NOT NULL AND TRY_TO_DOUBLE(r.DAY_STRAIN) IS NULL, 1, 0)
-            + IFF(r.ENERGY_BURNED_CAL IS NOT NULL AND TRY_TO_DOUBLE(r.ENERGY_BURNED_CAL) IS NULL, 1, 0)
-            + IFF(r.MAX_HR_BPM IS NOT NULL AND TRY_TO_NUMBER(r.MAX_HR_BPM) IS NULL, 1, 0)
-            + IFF(r.AVERAGE_HR_BPM IS NOT NULL AND TRY_TO_NUMBER(r.AVERAGE_HR_BPM) IS NULL, 1, 0)
-            + IFF(r.SLEEP_PERFORMANCE_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_PERFORMANCE_PCT) IS NULL, 1, 0)
-            + IFF(r.RESPIRATORY_RATE_RPM IS NOT NULL AND TRY_TO_DOUBLE(r.RESPIRATORY_RATE_RPM) IS NULL, 1, 0)
-            + IFF(r.ASLEEP_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.ASLEEP_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.IN_BED_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.IN_BED_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.LIGHT_SLEEP_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.LIGHT_SLEEP_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.DEEP_SWS_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.DEEP_SWS_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.REM_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.REM_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.AWAKE_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.AWAKE_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.SLEEP_NEED_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_NEED_MIN) IS NULL, 1, 0)
-            + IFF(r.SLEEP_DEBT_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_DEBT_MIN) IS NULL, 1, 0)
-            + IFF(r.SLEEP_EFFICIENCY_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_EFFICIENCY_PCT) IS NULL, 1, 0)
-            + IFF(r.SLEEP_CONSISTENCY_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_CONSISTENCY_PCT) IS NULL, 1, 0)
-                AS BAD_NUMBERS,
+            {{ export_offset("r.CYCLE_TIMEZONE") }},
+            {{ export_numbers([
+                ("RECOVERY_SCORE_PCT", "DOUBLE", "RECOVERY_SCORE"),
+                ("RESTING_HEART_RATE_BPM", "DOUBLE", "RESTING_HEART_RATE"),
+                ("HEART_RATE_VARIABILITY_MS", "DOUBLE", "HRV_RMSSD_MS"),
+                ("SKIN_TEMP_CELSIUS", "DOUBLE", "SKIN_TEMP_CELSIUS"),
+                ("BLOOD_OXYGEN_PCT", "DOUBLE", "SPO2_PERCENTAGE"),
+                ("DAY_STRAIN", "DOUBLE", "DAY_STRAIN"),
+                ("ENERGY_BURNED_CAL", "DOUBLE", "ENERGY_KCAL"),
+                ("MAX_HR_BPM", "NUMBER", "MAX_HEART_RATE"),
+                ("AVERAGE_HR_BPM", "NUMBER", "AVERAGE_HEART_RATE"),
+                ("SLEEP_PERFORMANCE_PCT", "DOUBLE", "SLEEP_PERFORMANCE_PCT"),
+                ("RESPIRATORY_RATE_RPM", "DOUBLE", "RESPIRATORY_RATE"),
+                ("ASLEEP_DURATION_MIN", "DOUBLE", "ASLEEP_MINUTES"),
+                ("IN_BED_DURATION_MIN", "DOUBLE", "IN_BED_MINUTES"),
+                ("LIGHT_SLEEP_DURATION_MIN", "DOUBLE", "LIGHT_SLEEP_MINUTES"),
+                ("DEEP_SWS_DURATION_MIN", "DOUBLE", "DEEP_SLEEP_MINUTES"),
+                ("REM_DURATION_MIN", "DOUBLE", "REM_SLEEP_MINUTES"),
+                ("AWAKE_DURATION_MIN", "DOUBLE", "AWAKE_MINUTES"),
+                ("SLEEP_NEED_MIN", "DOUBLE", "SLEEP_NEEDED_MINUTES"),
+                ("SLEEP_DEBT_MIN", "DOUBLE", "SLEEP_DEBT_MINUTES"),
+                ("SLEEP_EFFICIENCY_PCT", "DOUBLE", "SLEEP_EFFICIENCY_PCT"),
+                ("SLEEP_CONSISTENCY_PCT", "DOUBLE", "SLEEP_CONSISTENCY_PCT"),
+            ]) }},
             -- truncated_row: a record cut short (a CSV row that ends early, by a broken download or by hand) reaches
             -- Bronze with every field after the cut NULL, so its later checks would name the wrong thing. Criterion:
             -- from a field the export always writes, given the fields before it, to the end of the row every field

@@ -1,33 +1,33 @@
 -- Silver: one typed row per sleep of the WHOOP app's CSV export (sleeps.csv), naps included.
 -- Built like every Silver table (sql/silver/01_cycle.sql; see 11_export_cycle.sql for the export specifics):
 -- keyed by member name and sleep onset; local times are converted with the row's cycle timezone.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member the export belongs to (natural key, with SLEEP_START_UTC)"),
-    ("SLEEP_START_UTC", "TIMESTAMP_NTZ NOT NULL", "Sleep onset, UTC = local onset - offset, whole seconds"),
-    ("SLEEP_END_UTC", "TIMESTAMP_NTZ", "Wake onset, UTC, whole seconds"),
-    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for the sleep''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)"),
-    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
-    ("SLEEP_START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Sleep onset in the member''s local time, as exported"),
-    ("SLEEP_END_LOCAL", "TIMESTAMP_NTZ", "Wake onset in the member''s local time, as exported"),
-    ("WAKE_DATE", "DATE", "Local date of wake onset"),
-    ("CYCLE_START_UTC", "TIMESTAMP_NTZ", "Start of the cycle the sleep belongs to, UTC (joins SILVER.EXPORT_CYCLE)"),
-    ("IS_NAP", "BOOLEAN NOT NULL", "TRUE for a nap, FALSE for the cycle''s main sleep (export \"Nap\")"),
-    ("SLEEP_PERFORMANCE_PCT", "FLOAT", "Sleep performance, %, 0-100"),
-    ("RESPIRATORY_RATE", "FLOAT", "Respiratory rate during sleep, breaths per minute (1 decimal)"),
-    ("ASLEEP_MINUTES", "FLOAT", "Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)"),
-    ("IN_BED_MINUTES", "FLOAT", "Time in bed, minutes (>= asleep + awake, within 3 min of rounding)"),
-    ("LIGHT_SLEEP_MINUTES", "FLOAT", "Light sleep, minutes"),
-    ("DEEP_SLEEP_MINUTES", "FLOAT", "Deep (slow wave) sleep, minutes"),
-    ("REM_SLEEP_MINUTES", "FLOAT", "REM sleep, minutes"),
-    ("AWAKE_MINUTES", "FLOAT", "Time awake in bed, minutes"),
-    ("SLEEP_NEEDED_MINUTES", "FLOAT", "Sleep need, minutes (baseline + debt + strain + nap credit)"),
-    ("SLEEP_DEBT_MINUTES", "FLOAT", "Sleep need from sleep debt, minutes"),
-    ("SLEEP_EFFICIENCY_PCT", "FLOAT", "Sleep efficiency, % (asleep / in bed), 0-100"),
-    ("SLEEP_CONSISTENCY_PCT", "FLOAT", "Sleep consistency, %, 0-100"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this row reached Bronze; the row loaded latest wins"),
-    ("ROW_HASH", "VARCHAR NOT NULL", "Bronze ROW_HASH of the export row this version was built from"),
-] %}
+{% from '_entity.sql' import entity, export_numbers, export_offset %}
+{%- set columns %}
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with SLEEP_START_UTC)',
+    SLEEP_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset, UTC = local onset - offset, whole seconds',
+    SLEEP_END_UTC TIMESTAMP_NTZ COMMENT 'Wake onset, UTC, whole seconds',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for the sleep''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    SLEEP_START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset in the member''s local time, as exported',
+    SLEEP_END_LOCAL TIMESTAMP_NTZ COMMENT 'Wake onset in the member''s local time, as exported',
+    WAKE_DATE DATE COMMENT 'Local date of wake onset',
+    CYCLE_START_UTC TIMESTAMP_NTZ COMMENT 'Start of the cycle the sleep belongs to, UTC (joins SILVER.EXPORT_CYCLE)',
+    IS_NAP BOOLEAN NOT NULL COMMENT 'TRUE for a nap, FALSE for the cycle''s main sleep (export "Nap")',
+    SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Sleep performance, %, 0-100',
+    RESPIRATORY_RATE FLOAT COMMENT 'Respiratory rate during sleep, breaths per minute (1 decimal)',
+    ASLEEP_MINUTES FLOAT COMMENT 'Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)',
+    IN_BED_MINUTES FLOAT COMMENT 'Time in bed, minutes (>= asleep + awake, within 3 min of rounding)',
+    LIGHT_SLEEP_MINUTES FLOAT COMMENT 'Light sleep, minutes',
+    DEEP_SLEEP_MINUTES FLOAT COMMENT 'Deep (slow wave) sleep, minutes',
+    REM_SLEEP_MINUTES FLOAT COMMENT 'REM sleep, minutes',
+    AWAKE_MINUTES FLOAT COMMENT 'Time awake in bed, minutes',
+    SLEEP_NEEDED_MINUTES FLOAT COMMENT 'Sleep need, minutes (baseline + debt + strain + nap credit)',
+    SLEEP_DEBT_MINUTES FLOAT COMMENT 'Sleep need from sleep debt, minutes',
+    SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Sleep efficiency, % (asleep / in bed), 0-100',
+    SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Sleep consistency, %, 0-100',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
+    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
+{%- endset %}
 {%- call entity("EXPORT_SLEEP", "BRONZE.RAW_EXPORT_SLEEP", ["MEMBER_NAME", "SLEEP_START_UTC"], columns, "loaded",
     "Typed sleeps (naps included) from the WHOOP app CSV export, one per member and sleep onset; latest load wins",
     "Bronze export sleep rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
@@ -51,41 +51,22 @@
             TRY_TO_TIMESTAMP_NTZ(r.WAKE_ONSET, 'YYYY-MM-DD HH24:MI:SS') AS END_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_START_TIME, 'YYYY-MM-DD HH24:MI:SS') AS CYCLE_START_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS CYCLE_END_LOCAL,
-            IFF(REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'), SUBSTR(r.CYCLE_TIMEZONE, 4), NULL)
-                AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'),
-                IFF(SUBSTR(r.CYCLE_TIMEZONE, 4, 1) = '-', -1, 1)
-                * (TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 5, 2)) * 60 + TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 8, 2))),
-                NULL
-            ) AS OFFSET_MINUTES,
+            {{ export_offset("r.CYCLE_TIMEZONE") }},
             IFF(LOWER(TRIM(r.NAP)) IN ('true', 'false'), LOWER(TRIM(r.NAP)) = 'true', NULL) AS IS_NAP,
-            TRY_TO_DOUBLE(r.SLEEP_PERFORMANCE_PCT) AS SLEEP_PERFORMANCE_PCT,
-            TRY_TO_DOUBLE(r.RESPIRATORY_RATE_RPM) AS RESPIRATORY_RATE,
-            TRY_TO_DOUBLE(r.ASLEEP_DURATION_MIN) AS ASLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.IN_BED_DURATION_MIN) AS IN_BED_MINUTES,
-            TRY_TO_DOUBLE(r.LIGHT_SLEEP_DURATION_MIN) AS LIGHT_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.DEEP_SWS_DURATION_MIN) AS DEEP_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.REM_DURATION_MIN) AS REM_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(r.AWAKE_DURATION_MIN) AS AWAKE_MINUTES,
-            TRY_TO_DOUBLE(r.SLEEP_NEED_MIN) AS SLEEP_NEEDED_MINUTES,
-            TRY_TO_DOUBLE(r.SLEEP_DEBT_MIN) AS SLEEP_DEBT_MINUTES,
-            TRY_TO_DOUBLE(r.SLEEP_EFFICIENCY_PCT) AS SLEEP_EFFICIENCY_PCT,
-            TRY_TO_DOUBLE(r.SLEEP_CONSISTENCY_PCT) AS SLEEP_CONSISTENCY_PCT,
-            -- numeric text that does not parse (blank is NULL, which is allowed)
-            IFF(r.SLEEP_PERFORMANCE_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_PERFORMANCE_PCT) IS NULL, 1, 0)
-            + IFF(r.RESPIRATORY_RATE_RPM IS NOT NULL AND TRY_TO_DOUBLE(r.RESPIRATORY_RATE_RPM) IS NULL, 1, 0)
-            + IFF(r.ASLEEP_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.ASLEEP_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.IN_BED_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.IN_BED_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.LIGHT_SLEEP_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.LIGHT_SLEEP_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.DEEP_SWS_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.DEEP_SWS_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.REM_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.REM_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.AWAKE_DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.AWAKE_DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.SLEEP_NEED_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_NEED_MIN) IS NULL, 1, 0)
-            + IFF(r.SLEEP_DEBT_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_DEBT_MIN) IS NULL, 1, 0)
-            + IFF(r.SLEEP_EFFICIENCY_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_EFFICIENCY_PCT) IS NULL, 1, 0)
-            + IFF(r.SLEEP_CONSISTENCY_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.SLEEP_CONSISTENCY_PCT) IS NULL, 1, 0)
-                AS BAD_NUMBERS,
+            {{ export_numbers([
+                ("SLEEP_PERFORMANCE_PCT", "DOUBLE", "SLEEP_PERFORMANCE_PCT"),
+                ("RESPIRATORY_RATE_RPM", "DOUBLE", "RESPIRATORY_RATE"),
+                ("ASLEEP_DURATION_MIN", "DOUBLE", "ASLEEP_MINUTES"),
+                ("IN_BED_DURATION_MIN", "DOUBLE", "IN_BED_MINUTES"),
+                ("LIGHT_SLEEP_DURATION_MIN", "DOUBLE", "LIGHT_SLEEP_MINUTES"),
+                ("DEEP_SWS_DURATION_MIN", "DOUBLE", "DEEP_SLEEP_MINUTES"),
+                ("REM_DURATION_MIN", "DOUBLE", "REM_SLEEP_MINUTES"),
+                ("AWAKE_DURATION_MIN", "DOUBLE", "AWAKE_MINUTES"),
+                ("SLEEP_NEED_MIN", "DOUBLE", "SLEEP_NEEDED_MINUTES"),
+                ("SLEEP_DEBT_MIN", "DOUBLE", "SLEEP_DEBT_MINUTES"),
+                ("SLEEP_EFFICIENCY_PCT", "DOUBLE", "SLEEP_EFFICIENCY_PCT"),
+                ("SLEEP_CONSISTENCY_PCT", "DOUBLE", "SLEEP_CONSISTENCY_PCT"),
+            ]) }},
             -- truncated_row: Nap, the last field, is always written; blank means the row was cut (criterion:
             -- sql/silver/11_export_cycle.sql)
             CASE

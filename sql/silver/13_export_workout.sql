@@ -2,36 +2,36 @@
 -- Built like every Silver table (sql/silver/01_cycle.sql; see 11_export_cycle.sql for the export specifics):
 -- keyed by member name and workout start; local times are converted with the row's cycle timezone. The
 -- export writes the activity as a title ("Functional Fitness"); SPORT_NAME gives it the API's form.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member the export belongs to (natural key, with WORKOUT_START_UTC)"),
-    ("WORKOUT_START_UTC", "TIMESTAMP_NTZ NOT NULL", "Workout start, UTC = local start - offset, whole seconds"),
-    ("WORKOUT_END_UTC", "TIMESTAMP_NTZ", "Workout end, UTC, whole seconds"),
-    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for the workout''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)"),
-    ("OFFSET_MINUTES", "NUMBER(38, 0) NOT NULL", "TIMEZONE_OFFSET as minutes east of UTC"),
-    ("WORKOUT_START_LOCAL", "TIMESTAMP_NTZ NOT NULL", "Workout start in the member''s local time, as exported"),
-    ("WORKOUT_END_LOCAL", "TIMESTAMP_NTZ", "Workout end in the member''s local time, as exported"),
-    ("WORKOUT_DATE", "DATE NOT NULL", "Local date of the workout start"),
-    ("CYCLE_START_UTC", "TIMESTAMP_NTZ", "Start of the cycle the workout belongs to, UTC (joins SILVER.EXPORT_CYCLE)"),
-    ("DURATION_MINUTES", "FLOAT", "Workout duration, minutes (export rounds to an integer)"),
-    ("ACTIVITY_NAME", "VARCHAR", "Activity as exported, e.g. Functional Fitness"),
-    ("SPORT_NAME", "VARCHAR", "Activity in the API''s sport_name form: lower case, trimmed, spaces as -"),
-    ("ACTIVITY_STRAIN", "FLOAT", "Activity strain, 0-21 (export: 1 decimal); NULL while unscored"),
-    ("ENERGY_KCAL", "FLOAT", "Energy burned, kcal (the export''s \"cal\"; integer)"),
-    ("MAX_HEART_RATE", "NUMBER(38, 0)", "Maximum heart rate during the workout, bpm"),
-    ("AVERAGE_HEART_RATE", "NUMBER(38, 0)", "Average heart rate during the workout, bpm"),
-    ("ZONE_1_PCT", "FLOAT", "Share of the duration in heart rate zone 1, %, 0-100"),
-    ("ZONE_2_PCT", "FLOAT", "Share of the duration in heart rate zone 2, %, 0-100"),
-    ("ZONE_3_PCT", "FLOAT", "Share of the duration in heart rate zone 3, %, 0-100"),
-    ("ZONE_4_PCT", "FLOAT", "Share of the duration in heart rate zone 4, %, 0-100"),
-    ("ZONE_5_PCT", "FLOAT", "Share of the duration in heart rate zone 5, %, 0-100"),
-    ("GPS_ENABLED", "BOOLEAN NOT NULL", "Whether the workout was recorded with GPS (export \"GPS enabled\")"),
-    ("DISTANCE_METERS", "FLOAT", "Distance, metres; NULL without GPS or in exports without the column"),
-    ("ALTITUDE_GAIN_METERS", "FLOAT", "Altitude gained, metres; NULL without GPS or in exports without the column"),
-    ("ALTITUDE_CHANGE_METERS", "FLOAT", "Net altitude change (end - start), metres, may be negative"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this row reached Bronze; the row loaded latest wins"),
-    ("ROW_HASH", "VARCHAR NOT NULL", "Bronze ROW_HASH of the export row this version was built from"),
-] %}
+{% from '_entity.sql' import entity, export_offset %}
+{%- set columns %}
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with WORKOUT_START_UTC)',
+    WORKOUT_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start, UTC = local start - offset, whole seconds',
+    WORKOUT_END_UTC TIMESTAMP_NTZ COMMENT 'Workout end, UTC, whole seconds',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for the workout''s cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    WORKOUT_START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start in the member''s local time, as exported',
+    WORKOUT_END_LOCAL TIMESTAMP_NTZ COMMENT 'Workout end in the member''s local time, as exported',
+    WORKOUT_DATE DATE NOT NULL COMMENT 'Local date of the workout start',
+    CYCLE_START_UTC TIMESTAMP_NTZ COMMENT 'Start of the cycle the workout belongs to, UTC (joins SILVER.EXPORT_CYCLE)',
+    DURATION_MINUTES FLOAT COMMENT 'Workout duration, minutes (export rounds to an integer)',
+    ACTIVITY_NAME VARCHAR COMMENT 'Activity as exported, e.g. Functional Fitness',
+    SPORT_NAME VARCHAR COMMENT 'Activity in the API''s sport_name form: lower case, trimmed, spaces as -',
+    ACTIVITY_STRAIN FLOAT COMMENT 'Activity strain, 0-21 (export: 1 decimal); NULL while unscored',
+    ENERGY_KCAL FLOAT COMMENT 'Energy burned, kcal (the export''s "cal"; integer)',
+    MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate during the workout, bpm',
+    AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate during the workout, bpm',
+    ZONE_1_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 1, %, 0-100',
+    ZONE_2_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 2, %, 0-100',
+    ZONE_3_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 3, %, 0-100',
+    ZONE_4_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 4, %, 0-100',
+    ZONE_5_PCT FLOAT COMMENT 'Share of the duration in heart rate zone 5, %, 0-100',
+    GPS_ENABLED BOOLEAN NOT NULL COMMENT 'Whether the workout was recorded with GPS (export "GPS enabled")',
+    DISTANCE_METERS FLOAT COMMENT 'Distance, metres; NULL without GPS or in exports without the column',
+    ALTITUDE_GAIN_METERS FLOAT COMMENT 'Altitude gained, metres; NULL without GPS or in exports without the column',
+    ALTITUDE_CHANGE_METERS FLOAT COMMENT 'Net altitude change (end - start), metres, may be negative',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
+    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
+{%- endset %}
 {%- call entity("EXPORT_WORKOUT", "BRONZE.RAW_EXPORT_WORKOUT", ["MEMBER_NAME", "WORKOUT_START_UTC"], columns, "loaded",
     "Typed workouts from the WHOOP app CSV export, one per member and workout start; latest load wins",
     "Bronze export workout rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
@@ -55,14 +55,7 @@
             TRY_TO_TIMESTAMP_NTZ(r.WORKOUT_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS END_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_START_TIME, 'YYYY-MM-DD HH24:MI:SS') AS CYCLE_START_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS CYCLE_END_LOCAL,
-            IFF(REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'), SUBSTR(r.CYCLE_TIMEZONE, 4), NULL)
-                AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'),
-                IFF(SUBSTR(r.CYCLE_TIMEZONE, 4, 1) = '-', -1, 1)
-                * (TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 5, 2)) * 60 + TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 8, 2))),
-                NULL
-            ) AS OFFSET_MINUTES,
+            {{ export_offset("r.CYCLE_TIMEZONE") }},
             TRY_TO_DOUBLE(r.DURATION_MIN) AS DURATION_MINUTES,
             r.ACTIVITY_NAME,
             REPLACE(LOWER(TRIM(r.ACTIVITY_NAME)), ' ', '-') AS SPORT_NAME,

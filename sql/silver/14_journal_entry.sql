@@ -2,18 +2,18 @@
 -- (journal_entries.csv; the API has no journal). Built like every Silver table (sql/silver/01_cycle.sql; see
 -- 11_export_cycle.sql for the export specifics). The app writes some questions with trailing spaces: the
 -- key uses the trimmed text. Notes are free text and keep their newlines.
-{% from '_entity.sql' import entity %}
-{%- set columns = [
-    ("MEMBER_NAME", "VARCHAR NOT NULL", "Member the export belongs to (natural key, with CYCLE_START_UTC and QUESTION_TEXT)"),
-    ("CYCLE_START_UTC", "TIMESTAMP_NTZ NOT NULL", "Start of the cycle the answer is for, UTC = local start - offset, whole seconds"),
-    ("CYCLE_DATE", "DATE NOT NULL", "Physiological day: local date of cycle start + 12 h (as SILVER.EXPORT_CYCLE)"),
-    ("TIMEZONE_OFFSET", "VARCHAR NOT NULL", "The member''s offset for the cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)"),
-    ("QUESTION_TEXT", "VARCHAR NOT NULL", "Journal question as the app asks it, leading and trailing spaces trimmed"),
-    ("ANSWERED_YES", "BOOLEAN NOT NULL", "The member''s answer: TRUE for yes (export \"Answered yes\")"),
-    ("NOTES", "VARCHAR", "Free-text notes exactly as exported (newlines kept); NULL when blank"),
-    ("BRONZE_LOADED_AT", "TIMESTAMP_NTZ NOT NULL", "When this row reached Bronze; the row loaded latest wins"),
-    ("ROW_HASH", "VARCHAR NOT NULL", "Bronze ROW_HASH of the export row this version was built from"),
-] %}
+{% from '_entity.sql' import entity, export_offset %}
+{%- set columns %}
+    MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with CYCLE_START_UTC and QUESTION_TEXT)',
+    CYCLE_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Start of the cycle the answer is for, UTC = local start - offset, whole seconds',
+    CYCLE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of cycle start + 12 h (as SILVER.EXPORT_CYCLE)',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for the cycle, +hh:mm or -hh:mm (export UTC+hh:mm normalised)',
+    QUESTION_TEXT VARCHAR NOT NULL COMMENT 'Journal question as the app asks it, leading and trailing spaces trimmed',
+    ANSWERED_YES BOOLEAN NOT NULL COMMENT 'The member''s answer: TRUE for yes (export "Answered yes")',
+    NOTES VARCHAR COMMENT 'Free-text notes exactly as exported (newlines kept); NULL when blank',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
+    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
+{%- endset %}
 {%- call entity("JOURNAL_ENTRY", "BRONZE.RAW_EXPORT_JOURNAL", ["MEMBER_NAME", "CYCLE_START_UTC", "QUESTION_TEXT"], columns, "loaded",
     "Typed journal answers from the WHOOP app CSV export, one per member, cycle and question; latest load wins",
     "Bronze export journal rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
@@ -31,14 +31,7 @@
             r.CYCLE_END_TIME AS END_TEXT,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_START_TIME, 'YYYY-MM-DD HH24:MI:SS') AS START_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS END_LOCAL,
-            IFF(REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'), SUBSTR(r.CYCLE_TIMEZONE, 4), NULL)
-                AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'),
-                IFF(SUBSTR(r.CYCLE_TIMEZONE, 4, 1) = '-', -1, 1)
-                * (TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 5, 2)) * 60 + TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 8, 2))),
-                NULL
-            ) AS OFFSET_MINUTES,
+            {{ export_offset("r.CYCLE_TIMEZONE") }},
             NULLIF(TRIM(r.QUESTION_TEXT), '') AS QUESTION_TEXT,
             IFF(LOWER(TRIM(r.ANSWERED_YES)) IN ('true', 'false'), LOWER(TRIM(r.ANSWERED_YES)) = 'true', NULL)
                 AS ANSWERED_YES,

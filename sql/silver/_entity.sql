@@ -1,5 +1,5 @@
 {#- The one shape every Silver table is built in, declared once (the files beside this one declare an entity each:
-its columns, key, version rule and the typed, checked SELECT of its Bronze stream). For entity X it makes:
+its columns (as DDL lines, comments included), key, version rule and the typed, checked SELECT of its Bronze stream). For entity X it makes:
 
   SILVER.X           the typed table (columns as declared, with their comments)
   SILVER.PENDING_X   the same columns, nullable, plus the batch, record key, the first rule broken and the raw payload
@@ -24,19 +24,22 @@ Rendered by OPS.CREATE_FROM_TEMPLATES (snowpark_procs/sql_templates.py) at insta
 {%- set target = "SILVER." ~ name -%}
 {%- set pending = "SILVER.PENDING_" ~ name -%}
 {%- set hash = "ROW_HASH" if export else "PAYLOAD_HASH" -%}
-{%- set names = columns | map(attribute=0) | list -%}
+{%- set lines = [] -%}
+{%- for line in columns.strip().split("\n") if line.strip() -%}{%- set _ = lines.append(line.strip().rstrip(",")) -%}{%- endfor -%}
+{%- set names = [] -%}
+{%- for line in lines -%}{%- set _ = names.append(line.split()[0]) -%}{%- endfor -%}
 {%- set pending_names = names + ["INGEST_BATCH_ID", "RECORD_KEY", "FAILED_RULE", "FAILED_DETAIL", "PAYLOAD"] -%}
 CREATE SCHEMA IF NOT EXISTS SILVER;
 
 CREATE TABLE IF NOT EXISTS {{ target }} (
-{%- for c in columns %}
-    {{ c[0] }} {{ c[1] }}{% if c[2] %} COMMENT '{{ c[2] }}'{% endif %}{{ "," if not loop.last }}
+{%- for line in lines %}
+    {{ line }}{{ "," if not loop.last }}
 {%- endfor %}
 ) COMMENT = '{{ comment }}';
 
 CREATE TABLE IF NOT EXISTS {{ pending }} (
-{%- for c in columns %}
-    {{ c[0] }} {{ c[1] | replace(" NOT NULL", "") }},
+{%- for line in lines %}
+    {{ line.split(" COMMENT ")[0] | replace(" NOT NULL", "") }},
 {%- endfor %}
     INGEST_BATCH_ID VARCHAR,
     RECORD_KEY VARCHAR,
@@ -115,4 +118,84 @@ CREATE OR REPLACE TASK OPS.SILVER_{{ name }}_TASK
     WHEN SYSTEM$STREAM_HAS_DATA('{{ source }}_STREAM')
 AS
 CALL OPS.BUILD_SILVER_{{ name }}();
+{%- endmacro %}
+
+{#- Pieces of the typed SELECTs that several entities share. -#}
+
+{#- API: the member's offset (+hh:mm, -hh:mm or Z, the v2 contract's TZD) as minutes east of UTC; NULL if malformed. -#}
+{% macro api_offset_minutes(offset) -%}
+IFF(
+                REGEXP_LIKE({{ offset }}, '^[+-][0-9]{2}:[0-9]{2}$'),
+                IFF(LEFT({{ offset }}, 1) = '-', -1, 1)
+                * (TO_NUMBER(SUBSTR({{ offset }}, 2, 2)) * 60
+                   + TO_NUMBER(SUBSTR({{ offset }}, 5, 2))),
+                IFF({{ offset }} = 'Z', 0, NULL)
+            ) AS OFFSET_MINUTES
+{%- endmacro %}
+
+{#- Export: the cycle's timezone (UTC+hh:mm) as +hh:mm and as minutes east of UTC; NULL if malformed. -#}
+{% macro export_offset(timezone) -%}
+IFF(REGEXP_LIKE({{ timezone }}, '^UTC[+-][0-9]{2}:[0-5][0-9]$'), SUBSTR({{ timezone }}, 4), NULL)
+                AS TIMEZONE_OFFSET,
+            IFF(
+                REGEXP_LIKE({{ timezone }}, '^UTC[+-][0-9]{2}:[0-5][0-9]$'),
+                IFF(SUBSTR({{ timezone }}, 4, 1) = '-', -1, 1)
+                * (TRY_TO_NUMBER(SUBSTR({{ timezone }}, 5, 2)) * 60 + TRY_TO_NUMBER(SUBSTR({{ timezone }}, 8, 2))),
+                NULL
+            ) AS OFFSET_MINUTES
+{%- endmacro %}
+
+{#- API: the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE turns a JSON
+    null into SQL NULL, an absent path is SQL NULL already:
+    https://docs.snowflake.com/en/sql-reference/functions/strip_null_value). `scored` fields are required only of a
+    SCORED record that has a score (a SCORED record without any is missing_score). -#}
+{% macro missing_field(payload, required, scored=[]) -%}
+CASE
+{%- for f in required %}
+                WHEN STRIP_NULL_VALUE({{ payload }}:{{ f }}) IS NULL THEN '{{ f }}'
+{%- endfor %}
+{%- if scored %}
+                WHEN {{ payload }}:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE({{ payload }}:score) IS NULL
+                    THEN NULL
+{%- for f in scored %}
+                WHEN STRIP_NULL_VALUE({{ payload }}:{{ f }}) IS NULL THEN '{{ f }}'
+{%- endfor %}
+{%- endif %}
+            END AS MISSING_FIELD
+{%- endmacro %}
+
+{#- Export: numeric text typed (source column, TRY_TO_ function, name), and BAD_NUMBERS, how many of them are not
+    blank and do not parse (blank is NULL, which is allowed). -#}
+{% macro export_numbers(fields) -%}
+{%- for source, kind, name in fields -%}
+TRY_TO_{{ kind }}(r.{{ source }}) AS {{ name }},
+            {% endfor -%}
+{%- for source, kind, name in fields -%}
+{{ "+ " if not loop.first }}IFF(r.{{ source }} IS NOT NULL AND TRY_TO_{{ kind }}(r.{{ source }}) IS NULL, 1, 0)
+            {% endfor %}    AS BAD_NUMBERS
+{%- endmacro %}
+
+{#- API: the stream's rows (WITH raw) and, closing the typed CTE, the lineage columns every API entity carries and
+    the join that names the member (unknown_member when it is not registered). -#}
+{% macro api_raw(stream) -%}
+WITH raw AS (
+        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
+        FROM {{ stream }} AS s
+    )
+{%- endmacro %}
+{% macro api_lineage() -%}
+raw.LOADED_AT AS BRONZE_LOADED_AT,
+            raw.PAYLOAD_HASH,
+            raw.INGEST_BATCH_ID,
+            raw.RECORD_KEY,
+            raw.PAYLOAD
+        FROM raw
+        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+{%- endmacro %}
+
+{#- Scores are NULL unless the record is SCORED. -#}
+{% macro scored_only(names) -%}
+{%- for n in names -%}
+IFF(SCORE_STATE = 'SCORED', {{ n }}, NULL) AS {{ n }}{{ ",\n        " if not loop.last }}
+{%- endfor -%}
 {%- endmacro %}
