@@ -303,14 +303,19 @@ FROM {{ app_database }}.ML.BEHAVIOUR_EFFECTS AS b
 -- Data quality checks on whole tables (OPS.DQ_RESULTS rows without a member) of the last 90 days of runs, with
 -- IS_LATEST_RUN for the newest run (OPS.DQ_RUNS) and the day of the run as a DATE_KEY. No MEMBER_KEY, so no row access policy: a table's check
 -- result says nothing about one member. The per-member checks are V_DQ_MEMBER_CHECKS.
-{% call reporting.secure_view("V_DQ_CHECKS", "Table-level data quality results of the last 90 days (severity error alerts, warn is recorded), IS_LATEST_RUN marks the newest run", [
-    "RUN_ID", "CHECKED_AT", "CHECK_DATE_KEY", "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND", "SEVERITY",
-    "ROWS_TESTED", "FAILURES", "PASSED", "DETAIL", "IS_LATEST_RUN"
-], member_rows=false) %}
+{#- The two data quality views differ only in whether they hold the per-member results (and MEMBER_KEY). -#}
+{% macro dq_view(name, comment, per_member) -%}
+{%- set columns = ["RUN_ID", "CHECKED_AT", "CHECK_DATE_KEY"] + (["MEMBER_KEY"] if per_member else []) + [
+    "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND", "SEVERITY", "ROWS_TESTED", "FAILURES", "PASSED", "DETAIL",
+    "IS_LATEST_RUN"] -%}
+{%- call reporting.secure_view(name, comment, columns, member_rows=per_member) -%}
 SELECT
     q.RUN_ID,
     q.CHECKED_AT,
     c.DATE_KEY AS CHECK_DATE_KEY,
+    {%- if per_member %}
+    q.MEMBER_KEY,
+    {%- endif %}
     q.LAYER,
     q.TABLE_NAME,
     q.CHECK_NAME,
@@ -327,36 +332,11 @@ CROSS JOIN (
     FROM {{ app_database }}.OPS.DQ_RUNS AS r
 ) AS l
 LEFT JOIN {{ app_database }}.GOLD.DIM_DATE AS c ON c.FULL_DATE = q.CHECKED_AT::DATE
-WHERE q.MEMBER_KEY IS NULL
+WHERE q.MEMBER_KEY IS {{ "NOT NULL" if per_member else "NULL" }}
     AND q.CHECKED_AT >= DATEADD(DAY, -90, CURRENT_DATE())
-{% endcall %}
+{%- endcall %}
+{%- endmacro %}
+{{ dq_view("V_DQ_CHECKS", "Table-level data quality results of the last 90 days (severity error alerts, warn is recorded), IS_LATEST_RUN marks the newest run", false) }}
 
 -- Per-member data quality checks (data freshness, days without a recovery) of the last 90 days of runs.
-{% call reporting.secure_view("V_DQ_MEMBER_CHECKS", "Per-member data quality results of the last 90 days (freshness, days without a recovery), IS_LATEST_RUN marks the newest run", [
-    "RUN_ID", "CHECKED_AT", "CHECK_DATE_KEY", "MEMBER_KEY", "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND",
-    "SEVERITY", "ROWS_TESTED", "FAILURES", "PASSED", "DETAIL", "IS_LATEST_RUN"
-]) %}
-SELECT
-    q.RUN_ID,
-    q.CHECKED_AT,
-    c.DATE_KEY AS CHECK_DATE_KEY,
-    q.MEMBER_KEY,
-    q.LAYER,
-    q.TABLE_NAME,
-    q.CHECK_NAME,
-    q.CHECK_KIND,
-    q.SEVERITY,
-    q.ROWS_TESTED,
-    q.FAILURES,
-    q.PASSED,
-    q.DETAIL,
-    (q.RUN_ID = l.RUN_ID) AS IS_LATEST_RUN
-FROM {{ app_database }}.OPS.DQ_RESULTS AS q
-CROSS JOIN (
-    SELECT MAX_BY(r.RUN_ID, r.STARTED_AT) AS RUN_ID
-    FROM {{ app_database }}.OPS.DQ_RUNS AS r
-) AS l
-LEFT JOIN {{ app_database }}.GOLD.DIM_DATE AS c ON c.FULL_DATE = q.CHECKED_AT::DATE
-WHERE q.MEMBER_KEY IS NOT NULL
-    AND q.CHECKED_AT >= DATEADD(DAY, -90, CURRENT_DATE())
-{% endcall %}
+{{ dq_view("V_DQ_MEMBER_CHECKS", "Per-member data quality results of the last 90 days (freshness, days without a recovery), IS_LATEST_RUN marks the newest run", true) }}
