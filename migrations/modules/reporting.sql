@@ -1,7 +1,9 @@
 {#- A REPORTING secure view, declared once: its explicit column list (a Gold column added later does not leak into a
     report), its comment, the BI role's grant and, for member rows, the row access policy, all re-applied after the
-    view because CREATE OR REPLACE drops a view's grants and policy attachments
-    (https://docs.snowflake.com/en/sql-reference/sql/create-view "Usage notes"). Masked columns get the PII mask.
+    view because CREATE OR REPLACE without COPY GRANTS drops a view's grants
+    (https://docs.snowflake.com/en/sql-reference/sql/create-view; behaviour change 2026_08 makes copying the default,
+    https://docs.snowflake.com/en/release-notes/bcr-bundles/2026_08/bcr-2433: re-granting stays correct either way)
+    and its policy attachments. Masked columns get the PII mask.
     Imported `with context`, so reporting_database and app_database are the script's. -#}
 {% macro secure_view(name, comment, columns, member_rows=true, masked=[]) -%}
 {%- set view = reporting_database ~ ".REPORTING." ~ name -%}
