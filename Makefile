@@ -33,9 +33,10 @@ screenshots: env         ## refresh docs/screenshots/ (the README's) from the br
 app: env                 ## serve the Streamlit dashboard on localhost against the local warehouse (after `make demo`)
 	$(BIN)/whoop app $(if $(PORT),--port $(PORT))
 
-lint: env
+lint: env                ## ruff, and sqlfluff on sql/ with the checked-in .sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint sql/ --processes 2
 
 up: env
 	$(BIN)/whoop local up

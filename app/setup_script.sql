@@ -64,16 +64,10 @@ EXECUTE IMMEDIATE FROM '/sql/bronze/01_raw_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/02_raw_export.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/03_raw_api_resources.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/00_quarantine.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/01_cycle.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/02_recovery.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/03_sleep.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/04_workout.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/05_member_profile.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/06_body_measurement.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/11_export_cycle.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/12_export_sleep.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/13_export_workout.sql';
-EXECUTE IMMEDIATE FROM '/sql/silver/14_journal_entry.sql';
+EXECUTE IMMEDIATE FROM '/sql/silver/09_create_from_templates.sql';
+-- Silver (one shape, an entity per file) and OPS.RUN_DATA_QUALITY (checks as rows): templates the procedure
+-- renders and runs (sql/silver/09_create_from_templates.sql).
+CALL OPS.CREATE_FROM_TEMPLATES();
 EXECUTE IMMEDIATE FROM '/sql/quality/01_data_quality.sql';
 EXECUTE IMMEDIATE FROM '/sql/ml/01_ml.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/01_build_gold.sql';

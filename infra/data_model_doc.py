@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.local.warehouse.sqltext import split_top_level
+from snowpark_procs import sql_templates
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL = ROOT / "sql"
@@ -68,7 +69,8 @@ def _unquote(text: str) -> str:
 def tables() -> list[Table]:
     found: list[Table] = []
     for path in sorted(SQL.rglob("*.sql")):
-        text = re.sub(r"--[^\n]*", "", path.read_text())
+        # templates (sql/gold/, rendered by OPS.BUILD_GOLD) are read as they run; a plain file renders as itself
+        text = re.sub(r"--[^\n]*", "", sql_templates.render_file(path, "APP_WAREHOUSE"))
         for m in _CREATE.finditer(text):
             kind = " ".join(m["kind"].upper().split())
             rest_start = m.end()

@@ -2,412 +2,72 @@
 -- (a Gold column added later does not leak into a report), one view per Gold table that reports need, each
 -- followed by its grants and policies because CREATE OR REPLACE drops a view's grants and policy attachments.
 -- FACT_JOURNAL (free-text notes) is deliberately not exposed. Views are owned by the deploying role
--- (WHOOP_ADMIN), which reads Gold through the app's app_viewer role (R__20_grants.sql).
+-- (WHOOP_ADMIN), which reads Gold through the app's app_viewer role (R__20_grants.sql). Each view is declared with
+-- modules/reporting.sql: its columns, comment, grant and row access policy written once.
+{% import 'modules/reporting.sql' as reporting with context %}
 
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_DAILY_RECOVERY (
-    RECOVERY_ID,
-    MEMBER_KEY,
-    DATE_KEY,
-    RECOVERY_SCORE,
-    HRV_RMSSD_MS,
-    RESTING_HEART_RATE_BPM,
-    SPO2_PERCENTAGE,
-    SKIN_TEMP_CELSIUS,
-    CYCLE_ID,
-    CYCLE_START_TIMESTAMP,
-    SOURCE,
-    LOAD_TIMESTAMP
-)
-COMMENT = 'One row per member and physiological day: recovery score, HRV, resting HR, SpO2, skin temperature'
-AS
-SELECT
-    g.RECOVERY_ID,
-    g.MEMBER_KEY,
-    g.DATE_KEY,
-    g.RECOVERY_SCORE,
-    g.HRV_RMSSD_MS,
-    g.RESTING_HEART_RATE_BPM,
-    g.SPO2_PERCENTAGE,
-    g.SKIN_TEMP_CELSIUS,
-    g.CYCLE_ID,
-    g.CYCLE_START_TIMESTAMP,
-    g.SOURCE,
-    g.LOAD_TIMESTAMP
-FROM {{ app_database }}.GOLD.FACT_DAILY_RECOVERY AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_DAILY_RECOVERY TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_DAILY_RECOVERY DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_DAILY_RECOVERY
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ reporting.table_view("V_DAILY_RECOVERY", "GOLD.FACT_DAILY_RECOVERY", "One row per member and physiological day: recovery score, HRV, resting HR, SpO2, skin temperature", [
+    "RECOVERY_ID", "MEMBER_KEY", "DATE_KEY", "RECOVERY_SCORE", "HRV_RMSSD_MS", "RESTING_HEART_RATE_BPM",
+    "SPO2_PERCENTAGE", "SKIN_TEMP_CELSIUS", "CYCLE_ID", "CYCLE_START_TIMESTAMP", "SOURCE", "LOAD_TIMESTAMP"
+]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_SLEEP (
-    SLEEP_ID,
-    MEMBER_KEY,
-    DATE_KEY,
-    SLEEP_START_TIMESTAMP,
-    SLEEP_END_TIMESTAMP,
-    SLEEP_START_LOCAL,
-    SLEEP_END_LOCAL,
-    TOTAL_SLEEP_MINUTES,
-    LIGHT_SLEEP_MINUTES,
-    DEEP_SLEEP_MINUTES,
-    REM_SLEEP_MINUTES,
-    AWAKE_MINUTES,
-    IN_BED_MINUTES,
-    SLEEP_EFFICIENCY_PCT,
-    SLEEP_PERFORMANCE_PCT,
-    RESPIRATORY_RATE,
-    SLEEP_NEEDED_MINUTES,
-    SLEEP_DEBT_MINUTES,
-    IS_NAP,
-    IS_MAIN_SLEEP,
-    WHOOP_SLEEP_ID,
-    SOURCE,
-    LOAD_TIMESTAMP
-)
-COMMENT = 'One row per sleep (naps flagged), keyed to the wake-up date'
-AS
-SELECT
-    g.SLEEP_ID,
-    g.MEMBER_KEY,
-    g.DATE_KEY,
-    g.SLEEP_START_TIMESTAMP,
-    g.SLEEP_END_TIMESTAMP,
-    g.SLEEP_START_LOCAL,
-    g.SLEEP_END_LOCAL,
-    g.TOTAL_SLEEP_MINUTES,
-    g.LIGHT_SLEEP_MINUTES,
-    g.DEEP_SLEEP_MINUTES,
-    g.REM_SLEEP_MINUTES,
-    g.AWAKE_MINUTES,
-    g.IN_BED_MINUTES,
-    g.SLEEP_EFFICIENCY_PCT,
-    g.SLEEP_PERFORMANCE_PCT,
-    g.RESPIRATORY_RATE,
-    g.SLEEP_NEEDED_MINUTES,
-    g.SLEEP_DEBT_MINUTES,
-    g.IS_NAP,
-    g.IS_MAIN_SLEEP,
-    g.WHOOP_SLEEP_ID,
-    g.SOURCE,
-    g.LOAD_TIMESTAMP
-FROM {{ app_database }}.GOLD.FACT_SLEEP AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_SLEEP TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_SLEEP DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_SLEEP
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ reporting.table_view("V_SLEEP", "GOLD.FACT_SLEEP", "One row per sleep (naps flagged), keyed to the wake-up date", [
+    "SLEEP_ID", "MEMBER_KEY", "DATE_KEY", "SLEEP_START_TIMESTAMP", "SLEEP_END_TIMESTAMP", "SLEEP_START_LOCAL",
+    "SLEEP_END_LOCAL", "TOTAL_SLEEP_MINUTES", "LIGHT_SLEEP_MINUTES", "DEEP_SLEEP_MINUTES", "REM_SLEEP_MINUTES",
+    "AWAKE_MINUTES", "IN_BED_MINUTES", "SLEEP_EFFICIENCY_PCT", "SLEEP_PERFORMANCE_PCT", "RESPIRATORY_RATE",
+    "SLEEP_NEEDED_MINUTES", "SLEEP_DEBT_MINUTES", "IS_NAP", "IS_MAIN_SLEEP", "WHOOP_SLEEP_ID", "SOURCE",
+    "LOAD_TIMESTAMP"
+]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE (
-    SLEEP_STAGE_FACT_ID,
-    SLEEP_ID,
-    SLEEP_STAGE_KEY,
-    MEMBER_KEY,
-    DATE_KEY,
-    STAGE_MINUTES,
-    PCT_OF_TIME_IN_BED,
-    IS_NAP,
-    IS_MAIN_SLEEP,
-    LOAD_TIMESTAMP
-)
-COMMENT = 'Minutes per sleep stage per sleep'
-AS
-SELECT
-    g.SLEEP_STAGE_FACT_ID,
-    g.SLEEP_ID,
-    g.SLEEP_STAGE_KEY,
-    g.MEMBER_KEY,
-    g.DATE_KEY,
-    g.STAGE_MINUTES,
-    g.PCT_OF_TIME_IN_BED,
-    g.IS_NAP,
-    g.IS_MAIN_SLEEP,
-    g.LOAD_TIMESTAMP
-FROM {{ app_database }}.GOLD.FACT_SLEEP_STAGE AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ reporting.table_view("V_SLEEP_STAGE", "GOLD.FACT_SLEEP_STAGE", "Minutes per sleep stage per sleep", [
+    "SLEEP_STAGE_FACT_ID", "SLEEP_ID", "SLEEP_STAGE_KEY", "MEMBER_KEY", "DATE_KEY", "STAGE_MINUTES",
+    "PCT_OF_TIME_IN_BED", "IS_NAP", "IS_MAIN_SLEEP", "LOAD_TIMESTAMP"
+]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_STRAIN (
-    STRAIN_ID,
-    MEMBER_KEY,
-    DATE_KEY,
-    DAY_STRAIN_SCORE,
-    CALORIES_BURNED,
-    AVG_HEART_RATE_BPM,
-    MAX_HEART_RATE_BPM,
-    CYCLE_ID,
-    CYCLE_START_TIMESTAMP,
-    SOURCE,
-    LOAD_TIMESTAMP
-)
-COMMENT = 'One row per member and physiological day: day strain, calories (kcal), heart rate'
-AS
-SELECT
-    g.STRAIN_ID,
-    g.MEMBER_KEY,
-    g.DATE_KEY,
-    g.DAY_STRAIN_SCORE,
-    g.CALORIES_BURNED,
-    g.AVG_HEART_RATE_BPM,
-    g.MAX_HEART_RATE_BPM,
-    g.CYCLE_ID,
-    g.CYCLE_START_TIMESTAMP,
-    g.SOURCE,
-    g.LOAD_TIMESTAMP
-FROM {{ app_database }}.GOLD.FACT_STRAIN AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_STRAIN TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_STRAIN DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_STRAIN
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ reporting.table_view("V_STRAIN", "GOLD.FACT_STRAIN", "One row per member and physiological day: day strain, calories (kcal), heart rate", [
+    "STRAIN_ID", "MEMBER_KEY", "DATE_KEY", "DAY_STRAIN_SCORE", "CALORIES_BURNED", "AVG_HEART_RATE_BPM",
+    "MAX_HEART_RATE_BPM", "CYCLE_ID", "CYCLE_START_TIMESTAMP", "SOURCE", "LOAD_TIMESTAMP"
+]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_WORKOUTS (
-    WORKOUT_ID,
-    MEMBER_KEY,
-    DATE_KEY,
-    ACTIVITY_TYPE_KEY,
-    WORKOUT_START_TIMESTAMP,
-    WORKOUT_END_TIMESTAMP,
-    WORKOUT_START_LOCAL,
-    DURATION_MINUTES,
-    STRAIN_SCORE,
-    AVG_HEART_RATE_BPM,
-    MAX_HEART_RATE_BPM,
-    CALORIES_BURNED,
-    DISTANCE_METERS,
-    ALTITUDE_GAIN_METERS,
-    ZONE_DURATION_MINUTES,
-    ZONE_0_MINUTES,
-    ZONE_1_MINUTES,
-    ZONE_2_MINUTES,
-    ZONE_3_MINUTES,
-    ZONE_4_MINUTES,
-    ZONE_5_MINUTES,
-    WHOOP_WORKOUT_ID,
-    SOURCE,
-    LOAD_TIMESTAMP
-)
-COMMENT = 'One row per workout: activity, duration, strain, heart rate, calories, distance, minutes per heart-rate zone'
-AS
-SELECT
-    g.WORKOUT_ID,
-    g.MEMBER_KEY,
-    g.DATE_KEY,
-    g.ACTIVITY_TYPE_KEY,
-    g.WORKOUT_START_TIMESTAMP,
-    g.WORKOUT_END_TIMESTAMP,
-    g.WORKOUT_START_LOCAL,
-    g.DURATION_MINUTES,
-    g.STRAIN_SCORE,
-    g.AVG_HEART_RATE_BPM,
-    g.MAX_HEART_RATE_BPM,
-    g.CALORIES_BURNED,
-    g.DISTANCE_METERS,
-    g.ALTITUDE_GAIN_METERS,
-    g.ZONE_DURATION_MINUTES,
-    g.ZONE_0_MINUTES,
-    g.ZONE_1_MINUTES,
-    g.ZONE_2_MINUTES,
-    g.ZONE_3_MINUTES,
-    g.ZONE_4_MINUTES,
-    g.ZONE_5_MINUTES,
-    g.WHOOP_WORKOUT_ID,
-    g.SOURCE,
-    g.LOAD_TIMESTAMP
-FROM {{ app_database }}.GOLD.FACT_WORKOUTS AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_WORKOUTS TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_WORKOUTS DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_WORKOUTS
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ reporting.table_view("V_WORKOUTS", "GOLD.FACT_WORKOUTS", "One row per workout: activity, duration, strain, heart rate, calories, distance, minutes per heart-rate zone", [
+    "WORKOUT_ID", "MEMBER_KEY", "DATE_KEY", "ACTIVITY_TYPE_KEY", "WORKOUT_START_TIMESTAMP", "WORKOUT_END_TIMESTAMP",
+    "WORKOUT_START_LOCAL", "DURATION_MINUTES", "STRAIN_SCORE", "AVG_HEART_RATE_BPM", "MAX_HEART_RATE_BPM",
+    "CALORIES_BURNED", "DISTANCE_METERS", "ALTITUDE_GAIN_METERS", "ZONE_DURATION_MINUTES", "ZONE_0_MINUTES",
+    "ZONE_1_MINUTES", "ZONE_2_MINUTES", "ZONE_3_MINUTES", "ZONE_4_MINUTES", "ZONE_5_MINUTES", "WHOOP_WORKOUT_ID",
+    "SOURCE", "LOAD_TIMESTAMP"
+]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_MEMBER (
-    MEMBER_KEY,
-    MEMBER_NAME,
-    WHOOP_USER_ID,
-    EMAIL,
-    FIRST_NAME,
-    LAST_NAME,
-    HEIGHT_METERS,
-    WEIGHT_KILOGRAMS,
-    MAX_HEART_RATE_BPM,
-    BODY_MEASURED_AT,
-    MEMBER_STATUS,
-    AUTHORIZED_AT
-)
-COMMENT = 'One row per member; EMAIL, FIRST_NAME and LAST_NAME are masked unless WHOOP_PII_READER is in the session'
-AS
-SELECT
-    g.MEMBER_KEY,
-    g.MEMBER_NAME,
-    g.WHOOP_USER_ID,
-    g.EMAIL,
-    g.FIRST_NAME,
-    g.LAST_NAME,
-    g.HEIGHT_METERS,
-    g.WEIGHT_KILOGRAMS,
-    g.MAX_HEART_RATE_BPM,
-    g.BODY_MEASURED_AT,
-    g.MEMBER_STATUS,
-    g.AUTHORIZED_AT
-FROM {{ app_database }}.GOLD.DIM_MEMBER AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_MEMBER TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER MODIFY COLUMN EMAIL
-    SET MASKING POLICY {{ reporting_database }}.GOVERNANCE.PII_STRING_MASK FORCE;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER MODIFY COLUMN FIRST_NAME
-    SET MASKING POLICY {{ reporting_database }}.GOVERNANCE.PII_STRING_MASK FORCE;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER MODIFY COLUMN LAST_NAME
-    SET MASKING POLICY {{ reporting_database }}.GOVERNANCE.PII_STRING_MASK FORCE;
+{{ reporting.table_view("V_MEMBER", "GOLD.DIM_MEMBER", "One row per member; EMAIL, FIRST_NAME and LAST_NAME are masked unless WHOOP_PII_READER is in the session", [
+    "MEMBER_KEY", "MEMBER_NAME", "WHOOP_USER_ID", "EMAIL", "FIRST_NAME", "LAST_NAME", "HEIGHT_METERS",
+    "WEIGHT_KILOGRAMS", "MAX_HEART_RATE_BPM", "BODY_MEASURED_AT", "MEMBER_STATUS", "AUTHORIZED_AT"
+], masked=["EMAIL", "FIRST_NAME", "LAST_NAME"]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_MEMBER_WEEKLY (
-    WEEK_ID,
-    MEMBER_KEY,
-    WEEK_START_DATE_KEY,
-    DAYS_WITH_RECOVERY,
-    AVG_RECOVERY_SCORE,
-    AVG_HRV_RMSSD_MS,
-    AVG_RESTING_HEART_RATE_BPM,
-    DAYS_WITH_STRAIN,
-    AVG_DAY_STRAIN_SCORE,
-    TOTAL_CALORIES_BURNED,
-    NIGHTS_WITH_SLEEP,
-    AVG_SLEEP_MINUTES,
-    AVG_SLEEP_PERFORMANCE_PCT,
-    WORKOUTS,
-    WORKOUT_MINUTES
-)
-COMMENT = 'Weekly averages and totals per member'
-AS
-SELECT
-    g.WEEK_ID,
-    g.MEMBER_KEY,
-    g.WEEK_START_DATE_KEY,
-    g.DAYS_WITH_RECOVERY,
-    g.AVG_RECOVERY_SCORE,
-    g.AVG_HRV_RMSSD_MS,
-    g.AVG_RESTING_HEART_RATE_BPM,
-    g.DAYS_WITH_STRAIN,
-    g.AVG_DAY_STRAIN_SCORE,
-    g.TOTAL_CALORIES_BURNED,
-    g.NIGHTS_WITH_SLEEP,
-    g.AVG_SLEEP_MINUTES,
-    g.AVG_SLEEP_PERFORMANCE_PCT,
-    g.WORKOUTS,
-    g.WORKOUT_MINUTES
-FROM {{ app_database }}.GOLD.AGG_MEMBER_WEEKLY AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_MEMBER_WEEKLY TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER_WEEKLY DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER_WEEKLY
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ reporting.table_view("V_MEMBER_WEEKLY", "GOLD.AGG_MEMBER_WEEKLY", "Weekly averages and totals per member", [
+    "WEEK_ID", "MEMBER_KEY", "WEEK_START_DATE_KEY", "DAYS_WITH_RECOVERY", "AVG_RECOVERY_SCORE", "AVG_HRV_RMSSD_MS",
+    "AVG_RESTING_HEART_RATE_BPM", "DAYS_WITH_STRAIN", "AVG_DAY_STRAIN_SCORE", "TOTAL_CALORIES_BURNED",
+    "NIGHTS_WITH_SLEEP", "AVG_SLEEP_MINUTES", "AVG_SLEEP_PERFORMANCE_PCT", "WORKOUTS", "WORKOUT_MINUTES"
+]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_MEMBER_MONTHLY (
-    MONTH_ID,
-    MEMBER_KEY,
-    MONTH_START_DATE_KEY,
-    DAYS_WITH_RECOVERY,
-    AVG_RECOVERY_SCORE,
-    AVG_HRV_RMSSD_MS,
-    AVG_RESTING_HEART_RATE_BPM,
-    DAYS_WITH_STRAIN,
-    AVG_DAY_STRAIN_SCORE,
-    TOTAL_CALORIES_BURNED,
-    NIGHTS_WITH_SLEEP,
-    AVG_SLEEP_MINUTES,
-    AVG_SLEEP_PERFORMANCE_PCT,
-    WORKOUTS,
-    WORKOUT_MINUTES
-)
-COMMENT = 'Monthly averages and totals per member'
-AS
-SELECT
-    g.MONTH_ID,
-    g.MEMBER_KEY,
-    g.MONTH_START_DATE_KEY,
-    g.DAYS_WITH_RECOVERY,
-    g.AVG_RECOVERY_SCORE,
-    g.AVG_HRV_RMSSD_MS,
-    g.AVG_RESTING_HEART_RATE_BPM,
-    g.DAYS_WITH_STRAIN,
-    g.AVG_DAY_STRAIN_SCORE,
-    g.TOTAL_CALORIES_BURNED,
-    g.NIGHTS_WITH_SLEEP,
-    g.AVG_SLEEP_MINUTES,
-    g.AVG_SLEEP_PERFORMANCE_PCT,
-    g.WORKOUTS,
-    g.WORKOUT_MINUTES
-FROM {{ app_database }}.GOLD.AGG_MEMBER_MONTHLY AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_MEMBER_MONTHLY TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER_MONTHLY DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MEMBER_MONTHLY
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ reporting.table_view("V_MEMBER_MONTHLY", "GOLD.AGG_MEMBER_MONTHLY", "Monthly averages and totals per member", [
+    "MONTH_ID", "MEMBER_KEY", "MONTH_START_DATE_KEY", "DAYS_WITH_RECOVERY", "AVG_RECOVERY_SCORE",
+    "AVG_HRV_RMSSD_MS", "AVG_RESTING_HEART_RATE_BPM", "DAYS_WITH_STRAIN", "AVG_DAY_STRAIN_SCORE",
+    "TOTAL_CALORIES_BURNED", "NIGHTS_WITH_SLEEP", "AVG_SLEEP_MINUTES", "AVG_SLEEP_PERFORMANCE_PCT", "WORKOUTS",
+    "WORKOUT_MINUTES"
+]) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_DATE (
-    DATE_KEY,
-    FULL_DATE,
-    YEAR,
-    QUARTER,
-    MONTH,
-    DAY,
-    DAY_OF_WEEK,
-    DAY_NAME,
-    WEEK_OF_YEAR,
-    ISO_YEAR,
-    IS_WEEKEND,
-    IS_HOLIDAY,
-    HOLIDAY_NAME
-)
-COMMENT = 'Calendar dimension (DATE_KEY = YYYYMMDD)'
-AS
-SELECT
-    g.DATE_KEY,
-    g.FULL_DATE,
-    g.YEAR,
-    g.QUARTER,
-    g.MONTH,
-    g.DAY,
-    g.DAY_OF_WEEK,
-    g.DAY_NAME,
-    g.WEEK_OF_YEAR,
-    g.ISO_YEAR,
-    g.IS_WEEKEND,
-    g.IS_HOLIDAY,
-    g.HOLIDAY_NAME
-FROM {{ app_database }}.GOLD.DIM_DATE AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_DATE TO ROLE WHOOP_BI;
+{{ reporting.table_view("V_DATE", "GOLD.DIM_DATE", "Calendar dimension (DATE_KEY = YYYYMMDD)", [
+    "DATE_KEY", "FULL_DATE", "YEAR", "QUARTER", "MONTH", "DAY", "DAY_OF_WEEK", "DAY_NAME", "WEEK_OF_YEAR",
+    "ISO_YEAR", "IS_WEEKEND", "IS_HOLIDAY", "HOLIDAY_NAME"
+], member_rows=false) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_ACTIVITY_TYPE (
-    ACTIVITY_TYPE_KEY,
-    ACTIVITY_TYPE_ID,
-    ACTIVITY_NAME,
-    ACTIVITY_CATEGORY,
-    SPORT_NAME
-)
-COMMENT = 'Workout activity types (WHOOP sport catalogue)'
-AS
-SELECT
-    g.ACTIVITY_TYPE_KEY,
-    g.ACTIVITY_TYPE_ID,
-    g.ACTIVITY_NAME,
-    g.ACTIVITY_CATEGORY,
-    g.SPORT_NAME
-FROM {{ app_database }}.GOLD.DIM_ACTIVITY_TYPE AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_ACTIVITY_TYPE TO ROLE WHOOP_BI;
+{{ reporting.table_view("V_ACTIVITY_TYPE", "GOLD.DIM_ACTIVITY_TYPE", "Workout activity types (WHOOP sport catalogue)", [
+    "ACTIVITY_TYPE_KEY", "ACTIVITY_TYPE_ID", "ACTIVITY_NAME", "ACTIVITY_CATEGORY", "SPORT_NAME"
+], member_rows=false) }}
 
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE_TYPE (
-    SLEEP_STAGE_KEY,
-    SLEEP_STAGE_NAME,
-    SLEEP_STAGE_DESCRIPTION
-)
-COMMENT = 'Sleep stages (light, deep, REM, awake)'
-AS
-SELECT
-    g.SLEEP_STAGE_KEY,
-    g.SLEEP_STAGE_NAME,
-    g.SLEEP_STAGE_DESCRIPTION
-FROM {{ app_database }}.GOLD.DIM_SLEEP_STAGE AS g;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE_TYPE TO ROLE WHOOP_BI;
+{{ reporting.table_view("V_SLEEP_STAGE_TYPE", "GOLD.DIM_SLEEP_STAGE", "Sleep stages (light, deep, REM, awake)", [
+    "SLEEP_STAGE_KEY", "SLEEP_STAGE_NAME", "SLEEP_STAGE_DESCRIPTION"
+], member_rows=false) }}
 
 -- The squad at a glance (Power BI's squad page; the dashboard's Squad page runs the same statement,
 -- app/streamlit/queries.py squad()): one row per member the viewer may see. DATE_KEY is the member's newest day
@@ -417,23 +77,11 @@ GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_SLEEP_STAGE_TYPE TO RO
 -- version reached the warehouse. Zones are WHOOP's: green >= 67, yellow 34-66, red <= 33. The CTEs sit in a
 -- derived table so the view's own SELECT names each column once (Snowflake allows WITH in a subquery:
 -- https://docs.snowflake.com/en/sql-reference/constructs/with).
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS (
-    MEMBER_KEY,
-    MEMBER_NAME,
-    DATE_KEY,
-    RECOVERY_SCORE,
-    RECOVERY_ZONE,
-    RECOVERY_BASELINE_28D,
-    RECOVERY_VS_BASELINE,
-    SLEEP_HOURS,
-    SLEEP_NEED_HOURS,
-    STRAIN_YESTERDAY,
-    OPEN_ANOMALIES,
-    LAST_DATA_AT,
-    NEEDS_REAUTHORIZATION
-)
-COMMENT = 'One row per member: newest day, recovery and zone vs the 28-day baseline, last night sleep vs need, yesterday strain, open anomaly flags, freshness, re-authorization'
-AS
+{% call reporting.secure_view("SQUAD_READINESS", "One row per member: newest day, recovery and zone vs the 28-day baseline, last night sleep vs need, yesterday strain, open anomaly flags, freshness, re-authorization", [
+    "MEMBER_KEY", "MEMBER_NAME", "DATE_KEY", "RECOVERY_SCORE", "RECOVERY_ZONE", "RECOVERY_BASELINE_28D",
+    "RECOVERY_VS_BASELINE", "SLEEP_HOURS", "SLEEP_NEED_HOURS", "STRAIN_YESTERDAY", "OPEN_ANOMALIES", "LAST_DATA_AT",
+    "NEEDS_REAUTHORIZATION"
+]) %}
 SELECT
     q.MEMBER_KEY,
     q.MEMBER_NAME,
@@ -519,29 +167,15 @@ FROM (
     LEFT JOIN last_night AS l ON l.MEMBER_KEY = m.MEMBER_KEY
     LEFT JOIN {{ app_database }}.GOLD.FACT_STRAIN AS st ON st.MEMBER_KEY = n.MEMBER_KEY AND st.DATE_KEY = n.YESTERDAY_KEY
     LEFT JOIN open_anomalies AS o ON o.MEMBER_KEY = m.MEMBER_KEY
-) AS q;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.SQUAD_READINESS
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+) AS q
+{% endcall %}
 
 -- Next-day recovery forecasts with the recovery that happened (NULL until the day is scored), so BI can show
 -- the prediction error; SERVED_BY says whether a model or a naive baseline was served for the member.
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS (
-    MEMBER_KEY,
-    TARGET_DATE_KEY,
-    MODEL_NAME,
-    MODEL_VERSION,
-    SERVED_BY,
-    PREDICTION,
-    INTERVAL_LOW,
-    INTERVAL_HIGH,
-    PREDICTED_AT,
-    ACTUAL_RECOVERY_SCORE,
-    ABSOLUTE_ERROR
-)
-COMMENT = 'Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored; other models are not here'
-AS
+{% call reporting.secure_view("V_PREDICTIONS", "Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored; other models are not here", [
+    "MEMBER_KEY", "TARGET_DATE_KEY", "MODEL_NAME", "MODEL_VERSION", "SERVED_BY", "PREDICTION", "INTERVAL_LOW",
+    "INTERVAL_HIGH", "PREDICTED_AT", "ACTUAL_RECOVERY_SCORE", "ABSOLUTE_ERROR"
+]) %}
 SELECT
     p.MEMBER_KEY,
     p.TARGET_DATE_KEY,
@@ -563,11 +197,8 @@ WHERE p.MODEL_NAME = 'NEXT_DAY_RECOVERY'
         SELECT 1 FROM {{ app_database }}.ML.FACT_PREDICTIONS AS f
         WHERE f.MEMBER_KEY = p.MEMBER_KEY AND f.TARGET_DATE_KEY = p.TARGET_DATE_KEY
             AND f.MODEL_NAME = p.MODEL_NAME AND f.KIND = 'FORECAST'
-    ));
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+    ))
+{% endcall %}
 
 -- The views below serve the Power BI report's Predictive Insights and Data Quality pages (powerbi/README.md).
 -- Like V_PREDICTIONS they read the app's ML and OPS tables, which WHOOP_ADMIN reads through app_admin (ML via
@@ -576,25 +207,11 @@ ALTER VIEW {{ reporting_database }}.REPORTING.V_PREDICTIONS
 
 -- What drove each member's explained recovery (OPS.SCORE_ML writes ML.FACT_RECOVERY_DRIVERS): one row per
 -- member, day and driver; IS_NEWEST marks the member's newest explained day, the one the report charts.
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS (
-    MEMBER_KEY,
-    DATE_KEY,
-    DRIVER,
-    DRIVER_VALUE,
-    DRIVER_USUAL,
-    Z_SCORE,
-    CONTRIBUTION_POINTS,
-    RECOVERY_SCORE,
-    BASELINE_RECOVERY,
-    INTERCEPT_POINTS,
-    EXPLAINED_RECOVERY,
-    MODEL_NAME,
-    MODEL_VERSION,
-    COMPUTED_AT,
-    IS_NEWEST
-)
-COMMENT = 'Recovery points each driver (HRV, resting HR, sleep, respiratory rate) added or took away on each explained day of a member; IS_NEWEST marks the newest day'
-AS
+{% call reporting.secure_view("V_RECOVERY_DRIVERS", "Recovery points each driver (HRV, resting HR, sleep, respiratory rate) added or took away on each explained day of a member; IS_NEWEST marks the newest day", [
+    "MEMBER_KEY", "DATE_KEY", "DRIVER", "DRIVER_VALUE", "DRIVER_USUAL", "Z_SCORE", "CONTRIBUTION_POINTS",
+    "RECOVERY_SCORE", "BASELINE_RECOVERY", "INTERCEPT_POINTS", "EXPLAINED_RECOVERY", "MODEL_NAME", "MODEL_VERSION",
+    "COMPUTED_AT", "IS_NEWEST"
+]) %}
 SELECT
     d.MEMBER_KEY,
     d.DATE_KEY,
@@ -616,30 +233,15 @@ INNER JOIN (
     SELECT x.MEMBER_KEY, MAX(x.DATE_KEY) AS NEWEST_DATE_KEY
     FROM {{ app_database }}.ML.FACT_RECOVERY_DRIVERS AS x
     GROUP BY x.MEMBER_KEY
-) AS n ON n.MEMBER_KEY = d.MEMBER_KEY;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_RECOVERY_DRIVERS
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+) AS n ON n.MEMBER_KEY = d.MEMBER_KEY
+{% endcall %}
 
 -- The newest walk-forward evaluation of each member's models against the naive baselines (ML.EVALUATIONS keeps
 -- every retrain; the report shows what is served now and why).
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS (
-    MEMBER_KEY,
-    MODEL_NAME,
-    MODEL_VERSION,
-    PREDICTOR,
-    MAE,
-    RMSE,
-    N_PREDICTIONS,
-    SKILL,
-    IS_BEST_BASELINE,
-    IS_SERVED,
-    SERVING_REASON,
-    EVALUATED_AT
-)
-COMMENT = 'Newest evaluation per member: MAE, RMSE and skill of each model and baseline, and which one scoring serves'
-AS
+{% call reporting.secure_view("V_MODEL_EVALUATIONS", "Newest evaluation per member: MAE, RMSE and skill of each model and baseline, and which one scoring serves", [
+    "MEMBER_KEY", "MODEL_NAME", "MODEL_VERSION", "PREDICTOR", "MAE", "RMSE", "N_PREDICTIONS", "SKILL",
+    "IS_BEST_BASELINE", "IS_SERVED", "SERVING_REASON", "EVALUATED_AT"
+]) %}
 SELECT
     e.MEMBER_KEY,
     e.MODEL_NAME,
@@ -658,28 +260,15 @@ INNER JOIN (
     SELECT x.MEMBER_KEY, MAX(x.EVALUATED_AT) AS EVALUATED_AT
     FROM {{ app_database }}.ML.EVALUATIONS AS x
     GROUP BY x.MEMBER_KEY
-) AS n ON n.MEMBER_KEY = e.MEMBER_KEY AND n.EVALUATED_AT = e.EVALUATED_AT;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_MODEL_EVALUATIONS
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+) AS n ON n.MEMBER_KEY = e.MEMBER_KEY AND n.EVALUATED_AT = e.EVALUATED_AT
+{% endcall %}
 
 -- Nights flagged as illness-like (ML.FACT_ANOMALIES, OPS.DETECT_ANOMALIES_ML): the signals out of the member's
 -- own baseline, their robust z-scores and why the night was flagged.
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES (
-    MEMBER_KEY,
-    DATE_KEY,
-    SIGNALS,
-    Z_HRV_DOWN,
-    Z_RHR_UP,
-    Z_RESP_UP,
-    Z_SKIN_TEMP_UP,
-    IF_SCORE,
-    REASON,
-    DETECTED_AT
-)
-COMMENT = 'Flagged nights per member (wake-up date): signals out of the personal baseline, robust z-scores, reason'
-AS
+{% call reporting.secure_view("V_ANOMALIES", "Flagged nights per member (wake-up date): signals out of the personal baseline, robust z-scores, reason", [
+    "MEMBER_KEY", "DATE_KEY", "SIGNALS", "Z_HRV_DOWN", "Z_RHR_UP", "Z_RESP_UP", "Z_SKIN_TEMP_UP", "IF_SCORE",
+    "REASON", "DETECTED_AT"
+]) %}
 SELECT
     a.MEMBER_KEY,
     a.DATE_KEY,
@@ -691,31 +280,15 @@ SELECT
     a.IF_SCORE,
     a.REASON,
     a.DETECTED_AT
-FROM {{ app_database }}.ML.FACT_ANOMALIES AS a;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_ANOMALIES
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+FROM {{ app_database }}.ML.FACT_ANOMALIES AS a
+{% endcall %}
 
 -- Journal behaviours against next-day recovery (ML.BEHAVIOUR_EFFECTS, replaced per member by OPS.TRAIN_ML). Only
 -- the question text and the fitted effect: the journal's free-text notes stay out of REPORTING (see the top).
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS (
-    MEMBER_KEY,
-    QUESTION_TEXT,
-    STATUS,
-    EFFECT_POINTS,
-    CI_LOW,
-    CI_HIGH,
-    N_YES,
-    N_NO,
-    P_VALUE,
-    Q_VALUE,
-    ADJUSTED_FOR,
-    SIGNIFICANT,
-    COMPUTED_AT
-)
-COMMENT = 'Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, yes/no days, p, BH q, SIGNIFICANT at q <= 0.1); STATUS TOO_FEW_ANSWERS: counts only'
-AS
+{% call reporting.secure_view("V_JOURNAL_EFFECTS", "Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, yes/no days, p, BH q, SIGNIFICANT at q <= 0.1); STATUS TOO_FEW_ANSWERS: counts only", [
+    "MEMBER_KEY", "QUESTION_TEXT", "STATUS", "EFFECT_POINTS", "CI_LOW", "CI_HIGH", "N_YES", "N_NO", "P_VALUE",
+    "Q_VALUE", "ADJUSTED_FOR", "SIGNIFICANT", "COMPUTED_AT"
+]) %}
 SELECT
     b.MEMBER_KEY,
     b.QUESTION_TEXT,
@@ -730,36 +303,25 @@ SELECT
     b.ADJUSTED_FOR,
     b.SIGNIFICANT,
     b.COMPUTED_AT
-FROM {{ app_database }}.ML.BEHAVIOUR_EFFECTS AS b;
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_JOURNAL_EFFECTS
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+FROM {{ app_database }}.ML.BEHAVIOUR_EFFECTS AS b
+{% endcall %}
 
 -- Data quality checks on whole tables (OPS.DQ_RESULTS rows without a member) of the last 90 days of runs, with
 -- IS_LATEST_RUN for the newest run (OPS.DQ_RUNS) and the day of the run as a DATE_KEY. No MEMBER_KEY, so no row access policy: a table's check
 -- result says nothing about one member. The per-member checks are V_DQ_MEMBER_CHECKS.
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_DQ_CHECKS (
-    RUN_ID,
-    CHECKED_AT,
-    CHECK_DATE_KEY,
-    LAYER,
-    TABLE_NAME,
-    CHECK_NAME,
-    CHECK_KIND,
-    SEVERITY,
-    ROWS_TESTED,
-    FAILURES,
-    PASSED,
-    DETAIL,
-    IS_LATEST_RUN
-)
-COMMENT = 'Table-level data quality results of the last 90 days (severity error alerts, warn is recorded), IS_LATEST_RUN marks the newest run'
-AS
+{#- The two data quality views differ only in whether they hold the per-member results (and MEMBER_KEY). -#}
+{% macro dq_view(name, comment, per_member) -%}
+{%- set columns = ["RUN_ID", "CHECKED_AT", "CHECK_DATE_KEY"] + (["MEMBER_KEY"] if per_member else []) + [
+    "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND", "SEVERITY", "ROWS_TESTED", "FAILURES", "PASSED", "DETAIL",
+    "IS_LATEST_RUN"] -%}
+{%- call reporting.secure_view(name, comment, columns, member_rows=per_member) -%}
 SELECT
     q.RUN_ID,
     q.CHECKED_AT,
     c.DATE_KEY AS CHECK_DATE_KEY,
+    {%- if per_member %}
+    q.MEMBER_KEY,
+    {%- endif %}
     q.LAYER,
     q.TABLE_NAME,
     q.CHECK_NAME,
@@ -776,53 +338,11 @@ CROSS JOIN (
     FROM {{ app_database }}.OPS.DQ_RUNS AS r
 ) AS l
 LEFT JOIN {{ app_database }}.GOLD.DIM_DATE AS c ON c.FULL_DATE = q.CHECKED_AT::DATE
-WHERE q.MEMBER_KEY IS NULL
-    AND q.CHECKED_AT >= DATEADD(DAY, -90, CURRENT_DATE());
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_DQ_CHECKS TO ROLE WHOOP_BI;
+WHERE q.MEMBER_KEY IS {{ "NOT NULL" if per_member else "NULL" }}
+    AND q.CHECKED_AT >= DATEADD(DAY, -90, CURRENT_DATE())
+{%- endcall %}
+{%- endmacro %}
+{{ dq_view("V_DQ_CHECKS", "Table-level data quality results of the last 90 days (severity error alerts, warn is recorded), IS_LATEST_RUN marks the newest run", false) }}
 
 -- Per-member data quality checks (data freshness, days without a recovery) of the last 90 days of runs.
-CREATE OR REPLACE SECURE VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS (
-    RUN_ID,
-    CHECKED_AT,
-    CHECK_DATE_KEY,
-    MEMBER_KEY,
-    LAYER,
-    TABLE_NAME,
-    CHECK_NAME,
-    CHECK_KIND,
-    SEVERITY,
-    ROWS_TESTED,
-    FAILURES,
-    PASSED,
-    DETAIL,
-    IS_LATEST_RUN
-)
-COMMENT = 'Per-member data quality results of the last 90 days (freshness, days without a recovery), IS_LATEST_RUN marks the newest run'
-AS
-SELECT
-    q.RUN_ID,
-    q.CHECKED_AT,
-    c.DATE_KEY AS CHECK_DATE_KEY,
-    q.MEMBER_KEY,
-    q.LAYER,
-    q.TABLE_NAME,
-    q.CHECK_NAME,
-    q.CHECK_KIND,
-    q.SEVERITY,
-    q.ROWS_TESTED,
-    q.FAILURES,
-    q.PASSED,
-    q.DETAIL,
-    (q.RUN_ID = l.RUN_ID) AS IS_LATEST_RUN
-FROM {{ app_database }}.OPS.DQ_RESULTS AS q
-CROSS JOIN (
-    SELECT MAX_BY(r.RUN_ID, r.STARTED_AT) AS RUN_ID
-    FROM {{ app_database }}.OPS.DQ_RUNS AS r
-) AS l
-LEFT JOIN {{ app_database }}.GOLD.DIM_DATE AS c ON c.FULL_DATE = q.CHECKED_AT::DATE
-WHERE q.MEMBER_KEY IS NOT NULL
-    AND q.CHECKED_AT >= DATEADD(DAY, -90, CURRENT_DATE());
-GRANT SELECT ON VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS TO ROLE WHOOP_BI;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS DROP ALL ROW ACCESS POLICIES;
-ALTER VIEW {{ reporting_database }}.REPORTING.V_DQ_MEMBER_CHECKS
-    ADD ROW ACCESS POLICY {{ reporting_database }}.GOVERNANCE.MEMBER_ROW_ACCESS ON (MEMBER_KEY);
+{{ dq_view("V_DQ_MEMBER_CHECKS", "Per-member data quality results of the last 90 days (freshness, days without a recovery), IS_LATEST_RUN marks the newest run", true) }}

@@ -8,49 +8,22 @@ it does not own. So the name is derived from the app's name, which only the runn
 IDENTIFIER() or variables there, so the Gold definitions and the data-quality alert are Jinja templates with
 `{{ app_warehouse }}`, rendered and run here: their files reach the procedure through IMPORTS, which places them
 in the import directory (https://docs.snowflake.com/en/developer-guide/stored-procedure/python/procedure-python-writing
-"Reading files"). The same files, rendered, are what `whoop preflight` and the static tests read.
+"Reading files"; rendering: snowpark_procs/sql_templates.py). The same files, rendered, are what `whoop preflight`
+and the static tests read.
 """
 
 from __future__ import annotations
 
-import io
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-from snowflake.connector.util_text import split_statements
-
 from snowpark_procs.app_name import app_name
+from snowpark_procs.sql_templates import import_directory, imported_templates, run_template
 
 if TYPE_CHECKING:
     from snowflake.snowpark import Session
 
 ALERT_TEMPLATE = "02_data_quality_alert.sql"
 WAREHOUSE_OPTIONS = "WAREHOUSE_SIZE = 'XSMALL' AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE"
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
-
-
-def render(text: str, app_warehouse: str) -> str:
-    """A template's SQL for this app (a missing variable is an error, never an empty string)."""
-    return _ENV.from_string(text).render(app_warehouse=app_warehouse)
-
-
-def statements(sql: str) -> list[str]:
-    """The statements of a rendered file, comments kept with the statement they precede."""
-    return [s.strip() for s, _ in split_statements(io.StringIO(sql), remove_comments=True) if s.strip()]
-
-
-def _import_directory() -> Path:
-    return Path(sys._xoptions["snowflake_import_directory"])  # type: ignore[attr-defined]
-
-
-def _run_template(session: Session, path: Path, app_warehouse: str) -> int:
-    ran = 0
-    for statement in statements(render(path.read_text(), app_warehouse)):
-        session.sql(statement).collect()
-        ran += 1
-    return ran
 
 
 def ensure_warehouse(session: Session) -> str:
@@ -62,15 +35,15 @@ def ensure_warehouse(session: Session) -> str:
 def build_gold(session: Session) -> dict:
     """BUILD_GOLD: the app's warehouse, then every Gold file it imports, in file-name order (layer order)."""
     name = ensure_warehouse(session)
-    files = sorted(p for p in _import_directory().iterdir() if p.suffix == ".sql" and p.name != ALERT_TEMPLATE)
+    files = imported_templates(skip=(ALERT_TEMPLATE,))
     if not files:
         raise ValueError("BUILD_GOLD imports no Gold SQL files")
-    ran = {p.name: _run_template(session, p, name) for p in files}
+    ran = {p.name: run_template(session, p, name) for p in files}
     return {"warehouse": name, "files": len(ran), "statements": sum(ran.values())}
 
 
 def create_alert(session: Session) -> str:
     """CREATE_DATA_QUALITY_ALERT: the alert on the app's warehouse (needs EXECUTE ALERT, the consumer's grant)."""
     name = ensure_warehouse(session)
-    _run_template(session, _import_directory() / ALERT_TEMPLATE, name)
+    run_template(session, import_directory() / ALERT_TEMPLATE, name)
     return f"OPS.DATA_QUALITY_ALERT created on {name}"

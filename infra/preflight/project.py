@@ -435,13 +435,16 @@ class _NamedUndefined(jinja2.Undefined):
         return (self._undefined_name or "UNDEFINED").upper()
 
 
-def _render_template(text: str) -> str:
+def _render_template(text: str, folder: Path) -> str:
     """A SQL template a procedure renders (Jinja2 `{{ … }}`, `{% … %}`) is checked rendered, each variable standing
-    in as an identifier; lines stay where they were."""
+    in as an identifier, its macro imports found in its own folder (as in the procedure's import directory)."""
     if "{{" not in text and "{%" not in text:
         return text
     try:
-        return jinja2.Environment(undefined=_NamedUndefined, keep_trailing_newline=True).from_string(text).render()
+        env = jinja2.Environment(
+            undefined=_NamedUndefined, keep_trailing_newline=True, loader=jinja2.FileSystemLoader(str(folder))
+        )
+        return env.from_string(text).render()
     except jinja2.TemplateError as e:
         raise ProjectError(f"not a valid Jinja2 template: {e}") from None
 
@@ -452,7 +455,7 @@ def _read(project: Project, path: Path, stage_dir: PurePosixPath, template: bool
     project.files.append(path)
     try:
         text = path.read_text(encoding="utf-8")
-        text = _render_template(text) if template else text
+        text = _render_template(text, path.parent) if template else text
     except OSError as e:
         raise ProjectError(f"cannot read {path}: {e.strerror}") from None
     for s in split_sql(text, path):

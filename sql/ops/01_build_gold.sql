@@ -23,8 +23,7 @@ CREATE OR REPLACE PROCEDURE OPS.BUILD_GOLD()
         '/sql/gold/23_fact_strain.sql',
         '/sql/gold/24_fact_workouts.sql',
         '/sql/gold/25_fact_journal.sql',
-        '/sql/gold/30_agg_member_weekly.sql',
-        '/sql/gold/31_agg_member_monthly.sql'
+        '/sql/gold/30_agg_member_periods.sql'
     )
     HANDLER = 'snowpark_procs.app_warehouse.build_gold'
     EXECUTE AS OWNER;

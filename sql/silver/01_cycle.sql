@@ -1,12 +1,11 @@
 -- Silver: one typed row per WHOOP cycle, the version with the latest updated_at.
--- Every Silver table is built the same way (sql/silver/README.md): the task takes the Bronze stream's rows
+-- Every Silver table is built the same way (one macro, sql/silver/_entity.sql): the task takes the Bronze stream's rows
 -- into a PENDING table in one statement (that consumes the stream), rows that break a rule go to
 -- OPS.QUARANTINE, the rest are MERGEd, the run is counted in OPS.TRANSFORM_RUNS and PENDING is emptied.
 -- A run that fails part-way leaves its rows in PENDING; the next run processes them again, and every
 -- step is idempotent, so nothing is lost or doubled.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.CYCLE (
+{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field, scored_only %}
+{%- set columns %}
     CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key)',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
@@ -27,55 +26,11 @@ CREATE TABLE IF NOT EXISTS SILVER.CYCLE (
     UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
     BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze; the lineage timestamp Gold carries',
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
-) COMMENT = 'Typed, deduplicated WHOOP cycles; latest updated_at wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_CYCLE (
-    CYCLE_ID NUMBER(38, 0),
-    MEMBER_ID NUMBER(38, 0),
-    MEMBER_NAME VARCHAR,
-    START_UTC TIMESTAMP_NTZ,
-    END_UTC TIMESTAMP_NTZ,
-    TIMEZONE_OFFSET VARCHAR,
-    OFFSET_MINUTES NUMBER(38, 0),
-    START_LOCAL TIMESTAMP_NTZ,
-    END_LOCAL TIMESTAMP_NTZ,
-    CYCLE_DATE DATE,
-    SCORE_STATE VARCHAR,
-    DAY_STRAIN FLOAT,
-    ENERGY_KILOJOULE FLOAT,
-    ENERGY_KCAL FLOAT,
-    AVERAGE_HEART_RATE NUMBER(38, 0),
-    MAX_HEART_RATE NUMBER(38, 0),
-    CREATED_AT TIMESTAMP_NTZ,
-    UPDATED_AT TIMESTAMP_NTZ,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    PAYLOAD_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze cycle rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_CYCLE ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_CYCLE()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_CYCLE (
-        CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-        END_LOCAL, CYCLE_DATE, SCORE_STATE, DAY_STRAIN, ENERGY_KILOJOULE, ENERGY_KCAL, AVERAGE_HEART_RATE,
-        MAX_HEART_RATE, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
-        FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_CYCLE_STREAM AS s
-    ),
+{%- endset %}
+{%- call entity("CYCLE", "BRONZE.RAW_CYCLE", ["CYCLE_ID"], columns, "updated",
+    "Typed, deduplicated WHOOP cycles; latest updated_at wins",
+    "Bronze cycle rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    {{ api_raw("BRONZE.RAW_CYCLE_STREAM") }},
     typed AS (
         SELECT
             TRY_TO_NUMBER(raw.PAYLOAD:id::VARCHAR) AS CYCLE_ID,
@@ -86,13 +41,7 @@ BEGIN
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
             raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(raw.PAYLOAD:timezone_offset::VARCHAR, '^[+-][0-9]{2}:[0-9]{2}$'),
-                IFF(LEFT(raw.PAYLOAD:timezone_offset::VARCHAR, 1) = '-', -1, 1)
-                * (TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 2, 2)) * 60
-                   + TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 5, 2))),
-                IFF(raw.PAYLOAD:timezone_offset::VARCHAR = 'Z', 0, NULL)
-            ) AS OFFSET_MINUTES,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.strain::VARCHAR) AS DAY_STRAIN,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.kilojoule::VARCHAR) AS ENERGY_KILOJOULE,
@@ -104,27 +53,8 @@ BEGIN
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- id has its own rule (missing_key); a SCORED cycle without any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.strain) IS NULL THEN 'score.strain'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.kilojoule) IS NULL THEN 'score.kilojoule'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.average_heart_rate) IS NULL THEN 'score.average_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.max_heart_rate) IS NULL THEN 'score.max_heart_rate'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "created_at", "updated_at", "start", "timezone_offset", "score_state"], ["score.strain", "score.kilojoule", "score.average_heart_rate", "score.max_heart_rate"]) }},
+            {{ api_lineage() }}
     )
     SELECT
         CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
@@ -132,11 +62,9 @@ BEGIN
         DATEADD(MINUTE, OFFSET_MINUTES, END_UTC) AS END_LOCAL,
         DATEADD(HOUR, 12, DATEADD(MINUTE, OFFSET_MINUTES, START_UTC))::DATE AS CYCLE_DATE,
         SCORE_STATE,
-        IFF(SCORE_STATE = 'SCORED', DAY_STRAIN, NULL) AS DAY_STRAIN,
-        IFF(SCORE_STATE = 'SCORED', ENERGY_KILOJOULE, NULL) AS ENERGY_KILOJOULE,
+        {{ scored_only(["DAY_STRAIN", "ENERGY_KILOJOULE"]) }},
         IFF(SCORE_STATE = 'SCORED', ROUND(ENERGY_KILOJOULE / 4.184, 1), NULL) AS ENERGY_KCAL,
-        IFF(SCORE_STATE = 'SCORED', AVERAGE_HEART_RATE, NULL) AS AVERAGE_HEART_RATE,
-        IFF(SCORE_STATE = 'SCORED', MAX_HEART_RATE, NULL) AS MAX_HEART_RATE,
+        {{ scored_only(["AVERAGE_HEART_RATE", "MAX_HEART_RATE"]) }},
         CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
             WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
@@ -157,69 +85,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_CYCLE', 'SILVER.CYCLE', p.FAILED_RULE, p.FAILED_DETAIL,
-        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_CYCLE AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_CYCLE' AND q.PAYLOAD_HASH = p.PAYLOAD_HASH
-                AND q.RULE_NAME = p.FAILED_RULE
-        );
-
-    MERGE INTO SILVER.CYCLE AS tgt
-    USING (
-        SELECT
-            CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-            END_LOCAL, CYCLE_DATE, SCORE_STATE, DAY_STRAIN, ENERGY_KILOJOULE, ENERGY_KCAL, AVERAGE_HEART_RATE,
-            MAX_HEART_RATE, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-        FROM SILVER.PENDING_CYCLE
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY CYCLE_ID ORDER BY UPDATED_AT DESC, BRONZE_LOADED_AT DESC, PAYLOAD_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.CYCLE_ID = src.CYCLE_ID
-    WHEN MATCHED AND (src.UPDATED_AT > tgt.UPDATED_AT
-        OR (src.UPDATED_AT = tgt.UPDATED_AT AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT)) THEN UPDATE SET
-        MEMBER_ID = src.MEMBER_ID, MEMBER_NAME = src.MEMBER_NAME, START_UTC = src.START_UTC, END_UTC = src.END_UTC,
-        TIMEZONE_OFFSET = src.TIMEZONE_OFFSET, OFFSET_MINUTES = src.OFFSET_MINUTES, START_LOCAL = src.START_LOCAL,
-        END_LOCAL = src.END_LOCAL, CYCLE_DATE = src.CYCLE_DATE, SCORE_STATE = src.SCORE_STATE,
-        DAY_STRAIN = src.DAY_STRAIN, ENERGY_KILOJOULE = src.ENERGY_KILOJOULE, ENERGY_KCAL = src.ENERGY_KCAL,
-        AVERAGE_HEART_RATE = src.AVERAGE_HEART_RATE, MAX_HEART_RATE = src.MAX_HEART_RATE,
-        CREATED_AT = src.CREATED_AT, UPDATED_AT = src.UPDATED_AT, BRONZE_LOADED_AT = src.BRONZE_LOADED_AT,
-        PAYLOAD_HASH = src.PAYLOAD_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-        END_LOCAL, CYCLE_DATE, SCORE_STATE, DAY_STRAIN, ENERGY_KILOJOULE, ENERGY_KCAL, AVERAGE_HEART_RATE,
-        MAX_HEART_RATE, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-    ) VALUES (
-        src.CYCLE_ID, src.MEMBER_ID, src.MEMBER_NAME, src.START_UTC, src.END_UTC, src.TIMEZONE_OFFSET,
-        src.OFFSET_MINUTES, src.START_LOCAL, src.END_LOCAL, src.CYCLE_DATE, src.SCORE_STATE, src.DAY_STRAIN,
-        src.ENERGY_KILOJOULE, src.ENERGY_KCAL, src.AVERAGE_HEART_RATE, src.MAX_HEART_RATE, src.CREATED_AT,
-        src.UPDATED_AT, src.BRONZE_LOADED_AT, src.PAYLOAD_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT SYSDATE(), 'SILVER.CYCLE', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_CYCLE;
-
-    DELETE FROM SILVER.PENDING_CYCLE;
-
-    RETURN 'SILVER.CYCLE built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_CYCLE_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_CYCLE_STREAM')
-AS
-CALL OPS.BUILD_SILVER_CYCLE();
+    FROM typed
+{%- endcall %}

@@ -1,9 +1,8 @@
 -- Silver: one typed row per WHOOP recovery (a recovery belongs to a cycle and has no id of its own), the
 -- version with the latest updated_at. Built like SILVER.CYCLE (see sql/silver/01_cycle.sql).
 -- Its local day is the wake-up date of its sleep; Gold joins SILVER.SLEEP for that.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.RECOVERY (
+{% from '_entity.sql' import api_lineage, api_raw, entity, missing_field, scored_only %}
+{%- set columns %}
     CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key: one recovery per cycle)',
     SLEEP_ID VARCHAR COMMENT 'The sleep the recovery was scored from (WHOOP sleep uuid)',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
@@ -19,49 +18,11 @@ CREATE TABLE IF NOT EXISTS SILVER.RECOVERY (
     UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
     BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
-) COMMENT = 'Typed, deduplicated WHOOP recoveries; latest updated_at wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_RECOVERY (
-    CYCLE_ID NUMBER(38, 0),
-    SLEEP_ID VARCHAR,
-    MEMBER_ID NUMBER(38, 0),
-    MEMBER_NAME VARCHAR,
-    SCORE_STATE VARCHAR,
-    USER_CALIBRATING BOOLEAN,
-    RECOVERY_SCORE FLOAT,
-    RESTING_HEART_RATE FLOAT,
-    HRV_RMSSD_MS FLOAT,
-    SPO2_PERCENTAGE FLOAT,
-    SKIN_TEMP_CELSIUS FLOAT,
-    CREATED_AT TIMESTAMP_NTZ,
-    UPDATED_AT TIMESTAMP_NTZ,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    PAYLOAD_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze recovery rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_RECOVERY ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_RECOVERY()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_RECOVERY (
-        CYCLE_ID, SLEEP_ID, MEMBER_ID, MEMBER_NAME, SCORE_STATE, USER_CALIBRATING, RECOVERY_SCORE,
-        RESTING_HEART_RATE, HRV_RMSSD_MS, SPO2_PERCENTAGE, SKIN_TEMP_CELSIUS, CREATED_AT, UPDATED_AT,
-        BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_RECOVERY_STREAM AS s
-    ),
+{%- endset %}
+{%- call entity("RECOVERY", "BRONZE.RAW_RECOVERY", ["CYCLE_ID"], columns, "updated",
+    "Typed, deduplicated WHOOP recoveries; latest updated_at wins",
+    "Bronze recovery rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    {{ api_raw("BRONZE.RAW_RECOVERY_STREAM") }},
     typed AS (
         SELECT
             TRY_TO_NUMBER(raw.PAYLOAD:cycle_id::VARCHAR) AS CYCLE_ID,
@@ -81,35 +42,12 @@ BEGIN
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- cycle_id has its own rule (missing_key); a SCORED recovery without any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:sleep_id) IS NULL THEN 'sleep_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.user_calibrating) IS NULL THEN 'score.user_calibrating'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.recovery_score) IS NULL THEN 'score.recovery_score'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.resting_heart_rate) IS NULL THEN 'score.resting_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.hrv_rmssd_milli) IS NULL THEN 'score.hrv_rmssd_milli'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "sleep_id", "created_at", "updated_at", "score_state"], ["score.user_calibrating", "score.recovery_score", "score.resting_heart_rate", "score.hrv_rmssd_milli"]) }},
+            {{ api_lineage() }}
     )
     SELECT
         CYCLE_ID, SLEEP_ID, MEMBER_ID, MEMBER_NAME, SCORE_STATE,
-        IFF(SCORE_STATE = 'SCORED', USER_CALIBRATING, NULL) AS USER_CALIBRATING,
-        IFF(SCORE_STATE = 'SCORED', RECOVERY_SCORE, NULL) AS RECOVERY_SCORE,
-        IFF(SCORE_STATE = 'SCORED', RESTING_HEART_RATE, NULL) AS RESTING_HEART_RATE,
-        IFF(SCORE_STATE = 'SCORED', HRV_RMSSD_MS, NULL) AS HRV_RMSSD_MS,
-        IFF(SCORE_STATE = 'SCORED', SPO2_PERCENTAGE, NULL) AS SPO2_PERCENTAGE,
-        IFF(SCORE_STATE = 'SCORED', SKIN_TEMP_CELSIUS, NULL) AS SKIN_TEMP_CELSIUS,
+        {{ scored_only(["USER_CALIBRATING", "RECOVERY_SCORE", "RESTING_HEART_RATE", "HRV_RMSSD_MS", "SPO2_PERCENTAGE", "SKIN_TEMP_CELSIUS"]) }},
         CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
             WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
@@ -130,67 +68,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_RECOVERY', 'SILVER.RECOVERY', p.FAILED_RULE, p.FAILED_DETAIL,
-        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_RECOVERY AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_RECOVERY' AND q.PAYLOAD_HASH = p.PAYLOAD_HASH
-                AND q.RULE_NAME = p.FAILED_RULE
-        );
-
-    MERGE INTO SILVER.RECOVERY AS tgt
-    USING (
-        SELECT
-            CYCLE_ID, SLEEP_ID, MEMBER_ID, MEMBER_NAME, SCORE_STATE, USER_CALIBRATING, RECOVERY_SCORE,
-            RESTING_HEART_RATE, HRV_RMSSD_MS, SPO2_PERCENTAGE, SKIN_TEMP_CELSIUS, CREATED_AT, UPDATED_AT,
-            BRONZE_LOADED_AT, PAYLOAD_HASH
-        FROM SILVER.PENDING_RECOVERY
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY CYCLE_ID ORDER BY UPDATED_AT DESC, BRONZE_LOADED_AT DESC, PAYLOAD_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.CYCLE_ID = src.CYCLE_ID
-    WHEN MATCHED AND (src.UPDATED_AT > tgt.UPDATED_AT
-        OR (src.UPDATED_AT = tgt.UPDATED_AT AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT)) THEN UPDATE SET
-        SLEEP_ID = src.SLEEP_ID, MEMBER_ID = src.MEMBER_ID, MEMBER_NAME = src.MEMBER_NAME,
-        SCORE_STATE = src.SCORE_STATE, USER_CALIBRATING = src.USER_CALIBRATING,
-        RECOVERY_SCORE = src.RECOVERY_SCORE, RESTING_HEART_RATE = src.RESTING_HEART_RATE,
-        HRV_RMSSD_MS = src.HRV_RMSSD_MS, SPO2_PERCENTAGE = src.SPO2_PERCENTAGE,
-        SKIN_TEMP_CELSIUS = src.SKIN_TEMP_CELSIUS, CREATED_AT = src.CREATED_AT, UPDATED_AT = src.UPDATED_AT,
-        BRONZE_LOADED_AT = src.BRONZE_LOADED_AT, PAYLOAD_HASH = src.PAYLOAD_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        CYCLE_ID, SLEEP_ID, MEMBER_ID, MEMBER_NAME, SCORE_STATE, USER_CALIBRATING, RECOVERY_SCORE,
-        RESTING_HEART_RATE, HRV_RMSSD_MS, SPO2_PERCENTAGE, SKIN_TEMP_CELSIUS, CREATED_AT, UPDATED_AT,
-        BRONZE_LOADED_AT, PAYLOAD_HASH
-    ) VALUES (
-        src.CYCLE_ID, src.SLEEP_ID, src.MEMBER_ID, src.MEMBER_NAME, src.SCORE_STATE, src.USER_CALIBRATING,
-        src.RECOVERY_SCORE, src.RESTING_HEART_RATE, src.HRV_RMSSD_MS, src.SPO2_PERCENTAGE, src.SKIN_TEMP_CELSIUS,
-        src.CREATED_AT, src.UPDATED_AT, src.BRONZE_LOADED_AT, src.PAYLOAD_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT SYSDATE(), 'SILVER.RECOVERY', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_RECOVERY;
-
-    DELETE FROM SILVER.PENDING_RECOVERY;
-
-    RETURN 'SILVER.RECOVERY built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_RECOVERY_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_RECOVERY_STREAM')
-AS
-CALL OPS.BUILD_SILVER_RECOVERY();
+    FROM typed
+{%- endcall %}

@@ -1,9 +1,8 @@
 -- Silver: one typed row per WHOOP sleep (naps included, flagged), the version with the latest updated_at.
 -- Built like SILVER.CYCLE (see sql/silver/01_cycle.sql). Durations are minutes (WHOOP sends milliseconds);
 -- WAKE_DATE, the local date of the sleep's end, is the physiological day a sleep (and its recovery) belongs to.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.SLEEP (
+{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field %}
+{%- set columns %}
     SLEEP_ID VARCHAR NOT NULL COMMENT 'WHOOP sleep uuid (natural key)',
     CYCLE_ID NUMBER(38, 0) COMMENT 'WHOOP cycle the sleep belongs to',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
@@ -39,73 +38,11 @@ CREATE TABLE IF NOT EXISTS SILVER.SLEEP (
     UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
     BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
-) COMMENT = 'Typed, deduplicated WHOOP sleeps and naps; latest updated_at wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_SLEEP (
-    SLEEP_ID VARCHAR,
-    CYCLE_ID NUMBER(38, 0),
-    MEMBER_ID NUMBER(38, 0),
-    MEMBER_NAME VARCHAR,
-    START_UTC TIMESTAMP_NTZ,
-    END_UTC TIMESTAMP_NTZ,
-    TIMEZONE_OFFSET VARCHAR,
-    OFFSET_MINUTES NUMBER(38, 0),
-    START_LOCAL TIMESTAMP_NTZ,
-    END_LOCAL TIMESTAMP_NTZ,
-    WAKE_DATE DATE,
-    IS_NAP BOOLEAN,
-    SCORE_STATE VARCHAR,
-    IN_BED_MINUTES FLOAT,
-    AWAKE_MINUTES FLOAT,
-    NO_DATA_MINUTES FLOAT,
-    LIGHT_SLEEP_MINUTES FLOAT,
-    DEEP_SLEEP_MINUTES FLOAT,
-    REM_SLEEP_MINUTES FLOAT,
-    ASLEEP_MINUTES FLOAT,
-    SLEEP_CYCLE_COUNT NUMBER(38, 0),
-    DISTURBANCE_COUNT NUMBER(38, 0),
-    NEED_BASELINE_MINUTES FLOAT,
-    NEED_FROM_SLEEP_DEBT_MINUTES FLOAT,
-    NEED_FROM_RECENT_STRAIN_MINUTES FLOAT,
-    NEED_FROM_RECENT_NAP_MINUTES FLOAT,
-    SLEEP_NEEDED_MINUTES FLOAT,
-    RESPIRATORY_RATE FLOAT,
-    SLEEP_PERFORMANCE_PCT FLOAT,
-    SLEEP_CONSISTENCY_PCT FLOAT,
-    SLEEP_EFFICIENCY_PCT FLOAT,
-    CREATED_AT TIMESTAMP_NTZ,
-    UPDATED_AT TIMESTAMP_NTZ,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    PAYLOAD_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze sleep rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_SLEEP ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_SLEEP()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_SLEEP (
-        SLEEP_ID, CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
-        START_LOCAL, END_LOCAL, WAKE_DATE, IS_NAP, SCORE_STATE, IN_BED_MINUTES, AWAKE_MINUTES, NO_DATA_MINUTES,
-        LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, ASLEEP_MINUTES, SLEEP_CYCLE_COUNT,
-        DISTURBANCE_COUNT, NEED_BASELINE_MINUTES, NEED_FROM_SLEEP_DEBT_MINUTES, NEED_FROM_RECENT_STRAIN_MINUTES,
-        NEED_FROM_RECENT_NAP_MINUTES, SLEEP_NEEDED_MINUTES, RESPIRATORY_RATE, SLEEP_PERFORMANCE_PCT,
-        SLEEP_CONSISTENCY_PCT, SLEEP_EFFICIENCY_PCT, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH,
-        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_SLEEP_STREAM AS s
-    ),
+{%- endset %}
+{%- call entity("SLEEP", "BRONZE.RAW_SLEEP", ["SLEEP_ID"], columns, "updated",
+    "Typed, deduplicated WHOOP sleeps and naps; latest updated_at wins",
+    "Bronze sleep rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    {{ api_raw("BRONZE.RAW_SLEEP_STREAM") }},
     typed AS (
         SELECT
             raw.PAYLOAD:id::VARCHAR AS SLEEP_ID,
@@ -115,13 +52,7 @@ BEGIN
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
             raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(raw.PAYLOAD:timezone_offset::VARCHAR, '^[+-][0-9]{2}:[0-9]{2}$'),
-                IFF(LEFT(raw.PAYLOAD:timezone_offset::VARCHAR, 1) = '-', -1, 1)
-                * (TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 2, 2)) * 60
-                   + TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 5, 2))),
-                IFF(raw.PAYLOAD:timezone_offset::VARCHAR = 'Z', 0, NULL)
-            ) AS OFFSET_MINUTES,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
             raw.PAYLOAD:nap::BOOLEAN AS IS_NAP,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_in_bed_time_milli::VARCHAR) / 60000 AS IN_BED_MINUTES,
@@ -153,52 +84,8 @@ BEGIN
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- id has its own rule (missing_key); a SCORED sleep without any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:cycle_id) IS NULL THEN 'cycle_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:end) IS NULL THEN 'end'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:nap) IS NULL THEN 'nap'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary) IS NULL THEN 'score.stage_summary'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_in_bed_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_in_bed_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_awake_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_awake_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_no_data_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_no_data_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_light_sleep_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_light_sleep_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_slow_wave_sleep_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_slow_wave_sleep_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.total_rem_sleep_time_milli) IS NULL
-                    THEN 'score.stage_summary.total_rem_sleep_time_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.sleep_cycle_count) IS NULL
-                    THEN 'score.stage_summary.sleep_cycle_count'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.stage_summary.disturbance_count) IS NULL
-                    THEN 'score.stage_summary.disturbance_count'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed) IS NULL THEN 'score.sleep_needed'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.baseline_milli) IS NULL
-                    THEN 'score.sleep_needed.baseline_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_sleep_debt_milli) IS NULL
-                    THEN 'score.sleep_needed.need_from_sleep_debt_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_recent_strain_milli) IS NULL
-                    THEN 'score.sleep_needed.need_from_recent_strain_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.sleep_needed.need_from_recent_nap_milli) IS NULL
-                    THEN 'score.sleep_needed.need_from_recent_nap_milli'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "cycle_id", "created_at", "updated_at", "start", "end", "timezone_offset", "nap", "score_state"], ["score.stage_summary", "score.stage_summary.total_in_bed_time_milli", "score.stage_summary.total_awake_time_milli", "score.stage_summary.total_no_data_time_milli", "score.stage_summary.total_light_sleep_time_milli", "score.stage_summary.total_slow_wave_sleep_time_milli", "score.stage_summary.total_rem_sleep_time_milli", "score.stage_summary.sleep_cycle_count", "score.stage_summary.disturbance_count", "score.sleep_needed", "score.sleep_needed.baseline_milli", "score.sleep_needed.need_from_sleep_debt_milli", "score.sleep_needed.need_from_recent_strain_milli", "score.sleep_needed.need_from_recent_nap_milli"]) }},
+            {{ api_lineage() }}
     ),
     scored AS (
         SELECT
@@ -272,88 +159,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(SLEEP_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
-    FROM scored;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_SLEEP', 'SILVER.SLEEP', p.FAILED_RULE, p.FAILED_DETAIL,
-        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_SLEEP AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_SLEEP' AND q.PAYLOAD_HASH = p.PAYLOAD_HASH
-                AND q.RULE_NAME = p.FAILED_RULE
-        );
-
-    MERGE INTO SILVER.SLEEP AS tgt
-    USING (
-        SELECT
-            SLEEP_ID, CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
-            START_LOCAL, END_LOCAL, WAKE_DATE, IS_NAP, SCORE_STATE, IN_BED_MINUTES, AWAKE_MINUTES, NO_DATA_MINUTES,
-            LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, ASLEEP_MINUTES, SLEEP_CYCLE_COUNT,
-            DISTURBANCE_COUNT, NEED_BASELINE_MINUTES, NEED_FROM_SLEEP_DEBT_MINUTES, NEED_FROM_RECENT_STRAIN_MINUTES,
-            NEED_FROM_RECENT_NAP_MINUTES, SLEEP_NEEDED_MINUTES, RESPIRATORY_RATE, SLEEP_PERFORMANCE_PCT,
-            SLEEP_CONSISTENCY_PCT, SLEEP_EFFICIENCY_PCT, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-        FROM SILVER.PENDING_SLEEP
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY SLEEP_ID ORDER BY UPDATED_AT DESC, BRONZE_LOADED_AT DESC, PAYLOAD_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.SLEEP_ID = src.SLEEP_ID
-    WHEN MATCHED AND (src.UPDATED_AT > tgt.UPDATED_AT
-        OR (src.UPDATED_AT = tgt.UPDATED_AT AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT)) THEN UPDATE SET
-        CYCLE_ID = src.CYCLE_ID, MEMBER_ID = src.MEMBER_ID, MEMBER_NAME = src.MEMBER_NAME,
-        START_UTC = src.START_UTC, END_UTC = src.END_UTC, TIMEZONE_OFFSET = src.TIMEZONE_OFFSET,
-        OFFSET_MINUTES = src.OFFSET_MINUTES, START_LOCAL = src.START_LOCAL, END_LOCAL = src.END_LOCAL,
-        WAKE_DATE = src.WAKE_DATE, IS_NAP = src.IS_NAP, SCORE_STATE = src.SCORE_STATE,
-        IN_BED_MINUTES = src.IN_BED_MINUTES, AWAKE_MINUTES = src.AWAKE_MINUTES,
-        NO_DATA_MINUTES = src.NO_DATA_MINUTES, LIGHT_SLEEP_MINUTES = src.LIGHT_SLEEP_MINUTES,
-        DEEP_SLEEP_MINUTES = src.DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES = src.REM_SLEEP_MINUTES,
-        ASLEEP_MINUTES = src.ASLEEP_MINUTES, SLEEP_CYCLE_COUNT = src.SLEEP_CYCLE_COUNT,
-        DISTURBANCE_COUNT = src.DISTURBANCE_COUNT, NEED_BASELINE_MINUTES = src.NEED_BASELINE_MINUTES,
-        NEED_FROM_SLEEP_DEBT_MINUTES = src.NEED_FROM_SLEEP_DEBT_MINUTES,
-        NEED_FROM_RECENT_STRAIN_MINUTES = src.NEED_FROM_RECENT_STRAIN_MINUTES,
-        NEED_FROM_RECENT_NAP_MINUTES = src.NEED_FROM_RECENT_NAP_MINUTES,
-        SLEEP_NEEDED_MINUTES = src.SLEEP_NEEDED_MINUTES, RESPIRATORY_RATE = src.RESPIRATORY_RATE,
-        SLEEP_PERFORMANCE_PCT = src.SLEEP_PERFORMANCE_PCT, SLEEP_CONSISTENCY_PCT = src.SLEEP_CONSISTENCY_PCT,
-        SLEEP_EFFICIENCY_PCT = src.SLEEP_EFFICIENCY_PCT, CREATED_AT = src.CREATED_AT, UPDATED_AT = src.UPDATED_AT,
-        BRONZE_LOADED_AT = src.BRONZE_LOADED_AT, PAYLOAD_HASH = src.PAYLOAD_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        SLEEP_ID, CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
-        START_LOCAL, END_LOCAL, WAKE_DATE, IS_NAP, SCORE_STATE, IN_BED_MINUTES, AWAKE_MINUTES, NO_DATA_MINUTES,
-        LIGHT_SLEEP_MINUTES, DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, ASLEEP_MINUTES, SLEEP_CYCLE_COUNT,
-        DISTURBANCE_COUNT, NEED_BASELINE_MINUTES, NEED_FROM_SLEEP_DEBT_MINUTES, NEED_FROM_RECENT_STRAIN_MINUTES,
-        NEED_FROM_RECENT_NAP_MINUTES, SLEEP_NEEDED_MINUTES, RESPIRATORY_RATE, SLEEP_PERFORMANCE_PCT,
-        SLEEP_CONSISTENCY_PCT, SLEEP_EFFICIENCY_PCT, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-    ) VALUES (
-        src.SLEEP_ID, src.CYCLE_ID, src.MEMBER_ID, src.MEMBER_NAME, src.START_UTC, src.END_UTC,
-        src.TIMEZONE_OFFSET, src.OFFSET_MINUTES, src.START_LOCAL, src.END_LOCAL, src.WAKE_DATE, src.IS_NAP,
-        src.SCORE_STATE, src.IN_BED_MINUTES, src.AWAKE_MINUTES, src.NO_DATA_MINUTES, src.LIGHT_SLEEP_MINUTES,
-        src.DEEP_SLEEP_MINUTES, src.REM_SLEEP_MINUTES, src.ASLEEP_MINUTES, src.SLEEP_CYCLE_COUNT,
-        src.DISTURBANCE_COUNT, src.NEED_BASELINE_MINUTES, src.NEED_FROM_SLEEP_DEBT_MINUTES,
-        src.NEED_FROM_RECENT_STRAIN_MINUTES, src.NEED_FROM_RECENT_NAP_MINUTES, src.SLEEP_NEEDED_MINUTES,
-        src.RESPIRATORY_RATE, src.SLEEP_PERFORMANCE_PCT, src.SLEEP_CONSISTENCY_PCT, src.SLEEP_EFFICIENCY_PCT,
-        src.CREATED_AT, src.UPDATED_AT, src.BRONZE_LOADED_AT, src.PAYLOAD_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT SYSDATE(), 'SILVER.SLEEP', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_SLEEP;
-
-    DELETE FROM SILVER.PENDING_SLEEP;
-
-    RETURN 'SILVER.SLEEP built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_SLEEP_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_SLEEP_STREAM')
-AS
-CALL OPS.BUILD_SILVER_SLEEP();
+    FROM scored
+{%- endcall %}

@@ -1,8 +1,7 @@
 -- Silver: one typed row per WHOOP workout, the version with the latest updated_at. Built like SILVER.CYCLE
 -- (see sql/silver/01_cycle.sql). percent_recorded arrives as 0-1 or 0-100 (NOTES.md); it is stored 0-100.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.WORKOUT (
+{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field %}
+{%- set columns %}
     WORKOUT_ID VARCHAR NOT NULL COMMENT 'WHOOP workout uuid (natural key)',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
@@ -36,70 +35,11 @@ CREATE TABLE IF NOT EXISTS SILVER.WORKOUT (
     UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
     BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
-) COMMENT = 'Typed, deduplicated WHOOP workouts; latest updated_at wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_WORKOUT (
-    WORKOUT_ID VARCHAR,
-    MEMBER_ID NUMBER(38, 0),
-    MEMBER_NAME VARCHAR,
-    START_UTC TIMESTAMP_NTZ,
-    END_UTC TIMESTAMP_NTZ,
-    TIMEZONE_OFFSET VARCHAR,
-    OFFSET_MINUTES NUMBER(38, 0),
-    START_LOCAL TIMESTAMP_NTZ,
-    END_LOCAL TIMESTAMP_NTZ,
-    WORKOUT_DATE DATE,
-    DURATION_MINUTES FLOAT,
-    SPORT_NAME VARCHAR,
-    SPORT_ID NUMBER(38, 0),
-    SCORE_STATE VARCHAR,
-    STRAIN FLOAT,
-    AVERAGE_HEART_RATE NUMBER(38, 0),
-    MAX_HEART_RATE NUMBER(38, 0),
-    ENERGY_KILOJOULE FLOAT,
-    ENERGY_KCAL FLOAT,
-    PERCENT_RECORDED FLOAT,
-    DISTANCE_METERS FLOAT,
-    ALTITUDE_GAIN_METERS FLOAT,
-    ALTITUDE_CHANGE_METERS FLOAT,
-    ZONE_0_MINUTES FLOAT,
-    ZONE_1_MINUTES FLOAT,
-    ZONE_2_MINUTES FLOAT,
-    ZONE_3_MINUTES FLOAT,
-    ZONE_4_MINUTES FLOAT,
-    ZONE_5_MINUTES FLOAT,
-    CREATED_AT TIMESTAMP_NTZ,
-    UPDATED_AT TIMESTAMP_NTZ,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    PAYLOAD_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze workout rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_WORKOUT ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_WORKOUT()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_WORKOUT (
-        WORKOUT_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-        END_LOCAL, WORKOUT_DATE, DURATION_MINUTES, SPORT_NAME, SPORT_ID, SCORE_STATE, STRAIN, AVERAGE_HEART_RATE,
-        MAX_HEART_RATE, ENERGY_KILOJOULE, ENERGY_KCAL, PERCENT_RECORDED, DISTANCE_METERS, ALTITUDE_GAIN_METERS,
-        ALTITUDE_CHANGE_METERS, ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES,
-        ZONE_5_MINUTES, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
-        FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
-    WITH raw AS (
-        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
-        FROM BRONZE.RAW_WORKOUT_STREAM AS s
-    ),
+{%- endset %}
+{%- call entity("WORKOUT", "BRONZE.RAW_WORKOUT", ["WORKOUT_ID"], columns, "updated",
+    "Typed, deduplicated WHOOP workouts; latest updated_at wins",
+    "Bronze workout rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    {{ api_raw("BRONZE.RAW_WORKOUT_STREAM") }},
     typed AS (
         SELECT
             raw.PAYLOAD:id::VARCHAR AS WORKOUT_ID,
@@ -108,13 +48,7 @@ BEGIN
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
             raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(raw.PAYLOAD:timezone_offset::VARCHAR, '^[+-][0-9]{2}:[0-9]{2}$'),
-                IFF(LEFT(raw.PAYLOAD:timezone_offset::VARCHAR, 1) = '-', -1, 1)
-                * (TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 2, 2)) * 60
-                   + TO_NUMBER(SUBSTR(raw.PAYLOAD:timezone_offset::VARCHAR, 5, 2))),
-                IFF(raw.PAYLOAD:timezone_offset::VARCHAR = 'Z', 0, NULL)
-            ) AS OFFSET_MINUTES,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
             raw.PAYLOAD:sport_name::VARCHAR AS SPORT_NAME,
             TRY_TO_NUMBER(raw.PAYLOAD:sport_id::VARCHAR) AS SPORT_ID,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
@@ -139,42 +73,8 @@ BEGIN
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- id and sport_name have rules of their own (missing_key, missing_sport); a SCORED workout without
             -- any score is missing_score
-            CASE
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:user_id) IS NULL THEN 'user_id'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:created_at) IS NULL THEN 'created_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:updated_at) IS NULL THEN 'updated_at'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:start) IS NULL THEN 'start'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:end) IS NULL THEN 'end'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:timezone_offset) IS NULL THEN 'timezone_offset'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score_state) IS NULL THEN 'score_state'
-                WHEN raw.PAYLOAD:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE(raw.PAYLOAD:score) IS NULL
-                    THEN NULL
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.strain) IS NULL THEN 'score.strain'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.average_heart_rate) IS NULL THEN 'score.average_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.max_heart_rate) IS NULL THEN 'score.max_heart_rate'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.kilojoule) IS NULL THEN 'score.kilojoule'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.percent_recorded) IS NULL THEN 'score.percent_recorded'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations) IS NULL THEN 'score.zone_durations'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_zero_milli) IS NULL
-                    THEN 'score.zone_durations.zone_zero_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_one_milli) IS NULL
-                    THEN 'score.zone_durations.zone_one_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_two_milli) IS NULL
-                    THEN 'score.zone_durations.zone_two_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_three_milli) IS NULL
-                    THEN 'score.zone_durations.zone_three_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_four_milli) IS NULL
-                    THEN 'score.zone_durations.zone_four_milli'
-                WHEN STRIP_NULL_VALUE(raw.PAYLOAD:score.zone_durations.zone_five_milli) IS NULL
-                    THEN 'score.zone_durations.zone_five_milli'
-            END AS MISSING_FIELD,
-            raw.LOADED_AT AS BRONZE_LOADED_AT,
-            raw.PAYLOAD_HASH,
-            raw.INGEST_BATCH_ID,
-            raw.RECORD_KEY,
-            raw.PAYLOAD
-        FROM raw
-        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+            {{ missing_field("raw.PAYLOAD", ["user_id", "created_at", "updated_at", "start", "end", "timezone_offset", "score_state"], ["score.strain", "score.average_heart_rate", "score.max_heart_rate", "score.kilojoule", "score.percent_recorded", "score.zone_durations", "score.zone_durations.zone_zero_milli", "score.zone_durations.zone_one_milli", "score.zone_durations.zone_two_milli", "score.zone_durations.zone_three_milli", "score.zone_durations.zone_four_milli", "score.zone_durations.zone_five_milli"]) }},
+            {{ api_lineage() }}
     ),
     scored AS (
         SELECT
@@ -241,82 +141,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(WORKOUT_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
-    FROM scored;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_WORKOUT', 'SILVER.WORKOUT', p.FAILED_RULE, p.FAILED_DETAIL,
-        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_WORKOUT AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_WORKOUT' AND q.PAYLOAD_HASH = p.PAYLOAD_HASH
-                AND q.RULE_NAME = p.FAILED_RULE
-        );
-
-    MERGE INTO SILVER.WORKOUT AS tgt
-    USING (
-        SELECT
-            WORKOUT_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-            END_LOCAL, WORKOUT_DATE, DURATION_MINUTES, SPORT_NAME, SPORT_ID, SCORE_STATE, STRAIN,
-            AVERAGE_HEART_RATE, MAX_HEART_RATE, ENERGY_KILOJOULE, ENERGY_KCAL, PERCENT_RECORDED, DISTANCE_METERS,
-            ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS, ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES,
-            ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-        FROM SILVER.PENDING_WORKOUT
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY WORKOUT_ID ORDER BY UPDATED_AT DESC, BRONZE_LOADED_AT DESC, PAYLOAD_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.WORKOUT_ID = src.WORKOUT_ID
-    WHEN MATCHED AND (src.UPDATED_AT > tgt.UPDATED_AT
-        OR (src.UPDATED_AT = tgt.UPDATED_AT AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT)) THEN UPDATE SET
-        MEMBER_ID = src.MEMBER_ID, MEMBER_NAME = src.MEMBER_NAME, START_UTC = src.START_UTC, END_UTC = src.END_UTC,
-        TIMEZONE_OFFSET = src.TIMEZONE_OFFSET, OFFSET_MINUTES = src.OFFSET_MINUTES, START_LOCAL = src.START_LOCAL,
-        END_LOCAL = src.END_LOCAL, WORKOUT_DATE = src.WORKOUT_DATE, DURATION_MINUTES = src.DURATION_MINUTES,
-        SPORT_NAME = src.SPORT_NAME, SPORT_ID = src.SPORT_ID, SCORE_STATE = src.SCORE_STATE, STRAIN = src.STRAIN,
-        AVERAGE_HEART_RATE = src.AVERAGE_HEART_RATE, MAX_HEART_RATE = src.MAX_HEART_RATE,
-        ENERGY_KILOJOULE = src.ENERGY_KILOJOULE, ENERGY_KCAL = src.ENERGY_KCAL,
-        PERCENT_RECORDED = src.PERCENT_RECORDED, DISTANCE_METERS = src.DISTANCE_METERS,
-        ALTITUDE_GAIN_METERS = src.ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS = src.ALTITUDE_CHANGE_METERS,
-        ZONE_0_MINUTES = src.ZONE_0_MINUTES, ZONE_1_MINUTES = src.ZONE_1_MINUTES,
-        ZONE_2_MINUTES = src.ZONE_2_MINUTES, ZONE_3_MINUTES = src.ZONE_3_MINUTES,
-        ZONE_4_MINUTES = src.ZONE_4_MINUTES, ZONE_5_MINUTES = src.ZONE_5_MINUTES,
-        CREATED_AT = src.CREATED_AT, UPDATED_AT = src.UPDATED_AT, BRONZE_LOADED_AT = src.BRONZE_LOADED_AT,
-        PAYLOAD_HASH = src.PAYLOAD_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        WORKOUT_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES, START_LOCAL,
-        END_LOCAL, WORKOUT_DATE, DURATION_MINUTES, SPORT_NAME, SPORT_ID, SCORE_STATE, STRAIN, AVERAGE_HEART_RATE,
-        MAX_HEART_RATE, ENERGY_KILOJOULE, ENERGY_KCAL, PERCENT_RECORDED, DISTANCE_METERS, ALTITUDE_GAIN_METERS,
-        ALTITUDE_CHANGE_METERS, ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES,
-        ZONE_5_MINUTES, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH
-    ) VALUES (
-        src.WORKOUT_ID, src.MEMBER_ID, src.MEMBER_NAME, src.START_UTC, src.END_UTC, src.TIMEZONE_OFFSET,
-        src.OFFSET_MINUTES, src.START_LOCAL, src.END_LOCAL, src.WORKOUT_DATE, src.DURATION_MINUTES,
-        src.SPORT_NAME, src.SPORT_ID, src.SCORE_STATE, src.STRAIN, src.AVERAGE_HEART_RATE, src.MAX_HEART_RATE,
-        src.ENERGY_KILOJOULE, src.ENERGY_KCAL, src.PERCENT_RECORDED, src.DISTANCE_METERS,
-        src.ALTITUDE_GAIN_METERS, src.ALTITUDE_CHANGE_METERS, src.ZONE_0_MINUTES, src.ZONE_1_MINUTES,
-        src.ZONE_2_MINUTES, src.ZONE_3_MINUTES, src.ZONE_4_MINUTES, src.ZONE_5_MINUTES, src.CREATED_AT,
-        src.UPDATED_AT, src.BRONZE_LOADED_AT, src.PAYLOAD_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT SYSDATE(), 'SILVER.WORKOUT', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_WORKOUT;
-
-    DELETE FROM SILVER.PENDING_WORKOUT;
-
-    RETURN 'SILVER.WORKOUT built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_WORKOUT_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_WORKOUT_STREAM')
-AS
-CALL OPS.BUILD_SILVER_WORKOUT();
+    FROM scored
+{%- endcall %}

@@ -1,9 +1,8 @@
 -- Silver: the member's WHOOP profile, one row per member, from the newest snapshot. Built like SILVER.CYCLE
 -- (see sql/silver/01_cycle.sql). EMAIL, FIRST_NAME and LAST_NAME are PII: Gold exposes them only through
 -- GOLD.DIM_MEMBER, whose PII columns carry the masking policy.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.MEMBER_PROFILE (
+{% from '_entity.sql' import entity, missing_field %}
+{%- set columns %}
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id (natural key)',
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
     EMAIL VARCHAR COMMENT 'PII: e-mail address of the WHOOP account',
@@ -11,36 +10,10 @@ CREATE TABLE IF NOT EXISTS SILVER.MEMBER_PROFILE (
     LAST_NAME VARCHAR COMMENT 'PII: last name',
     BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this snapshot reached Bronze; the newest wins',
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
-) COMMENT = 'WHOOP basic profile per member, from the newest snapshot';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_MEMBER_PROFILE (
-    MEMBER_ID NUMBER(38, 0),
-    MEMBER_NAME VARCHAR,
-    EMAIL VARCHAR,
-    FIRST_NAME VARCHAR,
-    LAST_NAME VARCHAR,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    PAYLOAD_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze profile rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_MEMBER_PROFILE ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_MEMBER_PROFILE()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_MEMBER_PROFILE (
-        MEMBER_ID, MEMBER_NAME, EMAIL, FIRST_NAME, LAST_NAME, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID,
-        RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
+{%- endset %}
+{%- call entity("MEMBER_PROFILE", "BRONZE.RAW_PROFILE", ["MEMBER_ID"], columns, "loaded",
+    "WHOOP basic profile per member, from the newest snapshot",
+    "Bronze profile rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
     WITH typed AS (
         SELECT
             TRY_TO_NUMBER(s.PAYLOAD:user_id::VARCHAR) AS MEMBER_ID,
@@ -52,11 +25,7 @@ BEGIN
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
             -- user_id has its own rule (missing_key)
-            CASE
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:email) IS NULL THEN 'email'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:first_name) IS NULL THEN 'first_name'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:last_name) IS NULL THEN 'last_name'
-            END AS MISSING_FIELD,
+            {{ missing_field("s.PAYLOAD", ["email", "first_name", "last_name"]) }},
             s.LOADED_AT AS BRONZE_LOADED_AT,
             s.PAYLOAD_HASH,
             s.INGEST_BATCH_ID,
@@ -78,55 +47,5 @@ BEGIN
         IFF(MEMBER_ID IS NULL OR MEMBER_ID <> LOADED_FOR OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD)
             AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_PROFILE', 'SILVER.MEMBER_PROFILE', p.FAILED_RULE, p.FAILED_DETAIL,
-        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_MEMBER_PROFILE AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_PROFILE' AND q.PAYLOAD_HASH = p.PAYLOAD_HASH
-                AND q.RULE_NAME = p.FAILED_RULE
-        );
-
-    MERGE INTO SILVER.MEMBER_PROFILE AS tgt
-    USING (
-        SELECT MEMBER_ID, MEMBER_NAME, EMAIL, FIRST_NAME, LAST_NAME, BRONZE_LOADED_AT, PAYLOAD_HASH
-        FROM SILVER.PENDING_MEMBER_PROFILE
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (PARTITION BY MEMBER_ID ORDER BY BRONZE_LOADED_AT DESC, PAYLOAD_HASH DESC) = 1
-    ) AS src
-    ON tgt.MEMBER_ID = src.MEMBER_ID
-    WHEN MATCHED AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT THEN UPDATE SET
-        MEMBER_NAME = src.MEMBER_NAME, EMAIL = src.EMAIL, FIRST_NAME = src.FIRST_NAME, LAST_NAME = src.LAST_NAME,
-        BRONZE_LOADED_AT = src.BRONZE_LOADED_AT, PAYLOAD_HASH = src.PAYLOAD_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        MEMBER_ID, MEMBER_NAME, EMAIL, FIRST_NAME, LAST_NAME, BRONZE_LOADED_AT, PAYLOAD_HASH
-    ) VALUES (
-        src.MEMBER_ID, src.MEMBER_NAME, src.EMAIL, src.FIRST_NAME, src.LAST_NAME, src.BRONZE_LOADED_AT,
-        src.PAYLOAD_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT SYSDATE(), 'SILVER.MEMBER_PROFILE', COUNT(*), COUNT_IF(FAILED_RULE IS NULL),
-        COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_MEMBER_PROFILE;
-
-    DELETE FROM SILVER.PENDING_MEMBER_PROFILE;
-
-    RETURN 'SILVER.MEMBER_PROFILE built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_MEMBER_PROFILE_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_PROFILE_STREAM')
-AS
-CALL OPS.BUILD_SILVER_MEMBER_PROFILE();
+    FROM typed
+{%- endcall %}

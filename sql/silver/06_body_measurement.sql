@@ -1,8 +1,7 @@
 -- Silver: the member's body measurements as a history, one row per snapshot that changed (Bronze stores a
 -- snapshot only when it differs from the previous one). Built like SILVER.CYCLE (see sql/silver/01_cycle.sql).
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.BODY_MEASUREMENT (
+{% from '_entity.sql' import entity, missing_field %}
+{%- set columns %}
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
     MEASURED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When the snapshot was read from WHOOP (Bronze load time), UTC; with MEMBER_ID the natural key',
@@ -10,36 +9,10 @@ CREATE TABLE IF NOT EXISTS SILVER.BODY_MEASUREMENT (
     WEIGHT_KILOGRAMS FLOAT COMMENT 'Weight, kilograms',
     MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate WHOOP uses for zones, bpm',
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
-) COMMENT = 'History of WHOOP body measurements per member';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_BODY_MEASUREMENT (
-    MEMBER_ID NUMBER(38, 0),
-    MEMBER_NAME VARCHAR,
-    MEASURED_AT TIMESTAMP_NTZ,
-    HEIGHT_METERS FLOAT,
-    WEIGHT_KILOGRAMS FLOAT,
-    MAX_HEART_RATE NUMBER(38, 0),
-    PAYLOAD_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze body rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with missing_required_field (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_BODY_MEASUREMENT ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_BODY_MEASUREMENT()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_BODY_MEASUREMENT (
-        MEMBER_ID, MEMBER_NAME, MEASURED_AT, HEIGHT_METERS, WEIGHT_KILOGRAMS, MAX_HEART_RATE, PAYLOAD_HASH,
-        INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
+{%- endset %}
+{%- call entity("BODY_MEASUREMENT", "BRONZE.RAW_BODY", ["MEMBER_ID", "MEASURED_AT"], columns, "history",
+    "History of WHOOP body measurements per member",
+    "Bronze body rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
     WITH typed AS (
         SELECT
             s.MEMBER_ID,
@@ -51,11 +24,7 @@ BEGIN
             -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value)
-            CASE
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:height_meter) IS NULL THEN 'height_meter'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:weight_kilogram) IS NULL THEN 'weight_kilogram'
-                WHEN STRIP_NULL_VALUE(s.PAYLOAD:max_heart_rate) IS NULL THEN 'max_heart_rate'
-            END AS MISSING_FIELD,
+            {{ missing_field("s.PAYLOAD", ["height_meter", "weight_kilogram", "max_heart_rate"]) }},
             s.PAYLOAD_HASH,
             s.INGEST_BATCH_ID,
             s.RECORD_KEY,
@@ -77,51 +46,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_BODY', 'SILVER.BODY_MEASUREMENT', p.FAILED_RULE, p.FAILED_DETAIL,
-        TO_VARCHAR(p.MEMBER_ID), p.RECORD_KEY, p.INGEST_BATCH_ID, p.PAYLOAD_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_BODY_MEASUREMENT AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_BODY' AND q.PAYLOAD_HASH = p.PAYLOAD_HASH
-                AND q.RULE_NAME = p.FAILED_RULE
-        );
-
-    MERGE INTO SILVER.BODY_MEASUREMENT AS tgt
-    USING (
-        SELECT MEMBER_ID, MEMBER_NAME, MEASURED_AT, HEIGHT_METERS, WEIGHT_KILOGRAMS, MAX_HEART_RATE, PAYLOAD_HASH
-        FROM SILVER.PENDING_BODY_MEASUREMENT
-        WHERE FAILED_RULE IS NULL
-    ) AS src
-    ON tgt.MEMBER_ID = src.MEMBER_ID AND tgt.MEASURED_AT = src.MEASURED_AT
-    WHEN NOT MATCHED THEN INSERT (
-        MEMBER_ID, MEMBER_NAME, MEASURED_AT, HEIGHT_METERS, WEIGHT_KILOGRAMS, MAX_HEART_RATE, PAYLOAD_HASH
-    ) VALUES (
-        src.MEMBER_ID, src.MEMBER_NAME, src.MEASURED_AT, src.HEIGHT_METERS, src.WEIGHT_KILOGRAMS,
-        src.MAX_HEART_RATE, src.PAYLOAD_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT SYSDATE(), 'SILVER.BODY_MEASUREMENT', COUNT(*), COUNT_IF(FAILED_RULE IS NULL),
-        COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_BODY_MEASUREMENT;
-
-    DELETE FROM SILVER.PENDING_BODY_MEASUREMENT;
-
-    RETURN 'SILVER.BODY_MEASUREMENT built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_BODY_MEASUREMENT_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_BODY_STREAM')
-AS
-CALL OPS.BUILD_SILVER_BODY_MEASUREMENT();
+    FROM typed
+{%- endcall %}

@@ -2,9 +2,8 @@
 -- (journal_entries.csv; the API has no journal). Built like every Silver table (sql/silver/01_cycle.sql; see
 -- 11_export_cycle.sql for the export specifics). The app writes some questions with trailing spaces: the
 -- key uses the trimmed text. Notes are free text and keep their newlines.
-CREATE SCHEMA IF NOT EXISTS SILVER;
-
-CREATE TABLE IF NOT EXISTS SILVER.JOURNAL_ENTRY (
+{% from '_entity.sql' import entity, export_offset %}
+{%- set columns %}
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with CYCLE_START_UTC and QUESTION_TEXT)',
     CYCLE_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Start of the cycle the answer is for, UTC = local start - offset, whole seconds',
     CYCLE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of cycle start + 12 h (as SILVER.EXPORT_CYCLE)',
@@ -14,38 +13,10 @@ CREATE TABLE IF NOT EXISTS SILVER.JOURNAL_ENTRY (
     NOTES VARCHAR COMMENT 'Free-text notes exactly as exported (newlines kept); NULL when blank',
     BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
     ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
-) COMMENT = 'Typed journal answers from the WHOOP app CSV export, one per member, cycle and question; latest load wins';
-
-CREATE TABLE IF NOT EXISTS SILVER.PENDING_JOURNAL_ENTRY (
-    MEMBER_NAME VARCHAR,
-    CYCLE_START_UTC TIMESTAMP_NTZ,
-    CYCLE_DATE DATE,
-    TIMEZONE_OFFSET VARCHAR,
-    QUESTION_TEXT VARCHAR,
-    ANSWERED_YES BOOLEAN,
-    NOTES VARCHAR,
-    BRONZE_LOADED_AT TIMESTAMP_NTZ,
-    ROW_HASH VARCHAR,
-    INGEST_BATCH_ID VARCHAR,
-    RECORD_KEY VARCHAR,
-    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
-    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
-    PAYLOAD VARIANT
-) COMMENT = 'Bronze export journal rows taken from the stream and checked, waiting for promotion (empty between runs)';
--- Added with truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
-ALTER TABLE SILVER.PENDING_JOURNAL_ENTRY ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
-
-CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_JOURNAL_ENTRY()
-    RETURNS VARCHAR
-    LANGUAGE SQL
-    EXECUTE AS OWNER
-AS
-$$
-BEGIN
-    INSERT INTO SILVER.PENDING_JOURNAL_ENTRY (
-        MEMBER_NAME, CYCLE_START_UTC, CYCLE_DATE, TIMEZONE_OFFSET, QUESTION_TEXT, ANSWERED_YES, NOTES,
-        BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY, FAILED_RULE, FAILED_DETAIL, PAYLOAD
-    )
+{%- endset %}
+{%- call entity("JOURNAL_ENTRY", "BRONZE.RAW_EXPORT_JOURNAL", ["MEMBER_NAME", "CYCLE_START_UTC", "QUESTION_TEXT"], columns, "loaded",
+    "Typed journal answers from the WHOOP app CSV export, one per member, cycle and question; latest load wins",
+    "Bronze export journal rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
     WITH raw AS (
         SELECT
             s.INGEST_BATCH_ID, s.LOADED_AT, s.MEMBER_NAME, s.SOURCE_FILE, s.STAGED_FILE, s.FILE_ROW_NUMBER,
@@ -60,14 +31,7 @@ BEGIN
             r.CYCLE_END_TIME AS END_TEXT,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_START_TIME, 'YYYY-MM-DD HH24:MI:SS') AS START_LOCAL,
             TRY_TO_TIMESTAMP_NTZ(r.CYCLE_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS END_LOCAL,
-            IFF(REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'), SUBSTR(r.CYCLE_TIMEZONE, 4), NULL)
-                AS TIMEZONE_OFFSET,
-            IFF(
-                REGEXP_LIKE(r.CYCLE_TIMEZONE, '^UTC[+-][0-9]{2}:[0-5][0-9]$'),
-                IFF(SUBSTR(r.CYCLE_TIMEZONE, 4, 1) = '-', -1, 1)
-                * (TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 5, 2)) * 60 + TRY_TO_NUMBER(SUBSTR(r.CYCLE_TIMEZONE, 8, 2))),
-                NULL
-            ) AS OFFSET_MINUTES,
+            {{ export_offset("r.CYCLE_TIMEZONE") }},
             NULLIF(TRIM(r.QUESTION_TEXT), '') AS QUESTION_TEXT,
             IFF(LOWER(TRIM(r.ANSWERED_YES)) IN ('true', 'false'), LOWER(TRIM(r.ANSWERED_YES)) = 'true', NULL)
                 AS ANSWERED_YES,
@@ -107,61 +71,5 @@ BEGIN
         END AS FAILED_RULE,
         IFF(MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '', NULL, TRUNCATED_AT) AS FAILED_DETAIL,
         PAYLOAD
-    FROM typed;
-
-    INSERT INTO OPS.QUARANTINE (
-        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
-        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
-    )
-    SELECT
-        SYSDATE(), 'SILVER', 'BRONZE.RAW_EXPORT_JOURNAL', 'SILVER.JOURNAL_ENTRY', p.FAILED_RULE, p.FAILED_DETAIL,
-        p.MEMBER_NAME, p.RECORD_KEY, p.INGEST_BATCH_ID, p.ROW_HASH, p.PAYLOAD
-    FROM SILVER.PENDING_JOURNAL_ENTRY AS p
-    WHERE p.FAILED_RULE IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM OPS.QUARANTINE AS q
-            WHERE q.SOURCE_TABLE = 'BRONZE.RAW_EXPORT_JOURNAL' AND q.PAYLOAD_HASH = p.ROW_HASH
-                AND q.RULE_NAME = p.FAILED_RULE AND q.MEMBER_REF IS NOT DISTINCT FROM p.MEMBER_NAME
-        );
-
-    MERGE INTO SILVER.JOURNAL_ENTRY AS tgt
-    USING (
-        SELECT
-            MEMBER_NAME, CYCLE_START_UTC, CYCLE_DATE, TIMEZONE_OFFSET, QUESTION_TEXT, ANSWERED_YES, NOTES,
-            BRONZE_LOADED_AT, ROW_HASH
-        FROM SILVER.PENDING_JOURNAL_ENTRY
-        WHERE FAILED_RULE IS NULL
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY MEMBER_NAME, CYCLE_START_UTC, QUESTION_TEXT ORDER BY BRONZE_LOADED_AT DESC, ROW_HASH DESC
-        ) = 1
-    ) AS src
-    ON tgt.MEMBER_NAME = src.MEMBER_NAME AND tgt.CYCLE_START_UTC = src.CYCLE_START_UTC
-        AND tgt.QUESTION_TEXT = src.QUESTION_TEXT
-    WHEN MATCHED AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT THEN UPDATE SET
-        CYCLE_DATE = src.CYCLE_DATE, TIMEZONE_OFFSET = src.TIMEZONE_OFFSET, ANSWERED_YES = src.ANSWERED_YES,
-        NOTES = src.NOTES, BRONZE_LOADED_AT = src.BRONZE_LOADED_AT, ROW_HASH = src.ROW_HASH
-    WHEN NOT MATCHED THEN INSERT (
-        MEMBER_NAME, CYCLE_START_UTC, CYCLE_DATE, TIMEZONE_OFFSET, QUESTION_TEXT, ANSWERED_YES, NOTES,
-        BRONZE_LOADED_AT, ROW_HASH
-    ) VALUES (
-        src.MEMBER_NAME, src.CYCLE_START_UTC, src.CYCLE_DATE, src.TIMEZONE_OFFSET, src.QUESTION_TEXT,
-        src.ANSWERED_YES, src.NOTES, src.BRONZE_LOADED_AT, src.ROW_HASH
-    );
-
-    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
-    SELECT
-        SYSDATE(), 'SILVER.JOURNAL_ENTRY', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
-    FROM SILVER.PENDING_JOURNAL_ENTRY;
-
-    DELETE FROM SILVER.PENDING_JOURNAL_ENTRY;
-
-    RETURN 'SILVER.JOURNAL_ENTRY built';
-END;
-$$;
-
-CREATE OR REPLACE TASK OPS.SILVER_JOURNAL_ENTRY_TASK
-    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
-    AFTER OPS.WHOOP_PIPELINE_ROOT
-    WHEN SYSTEM$STREAM_HAS_DATA('BRONZE.RAW_EXPORT_JOURNAL_STREAM')
-AS
-CALL OPS.BUILD_SILVER_JOURNAL_ENTRY();
+    FROM typed
+{%- endcall %}

@@ -24,6 +24,7 @@ import yaml
 
 from infra import app_stage
 from infra.native_app_zip import build_zip
+from snowpark_procs import sql_templates
 from tests.static import procedures as procs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,7 +363,7 @@ def test_snow_app_bundle_lays_out_every_referenced_file(tmp_path, setup_sql):
 def _dynamic_tables() -> dict[str, dict[str, str]]:
     found = {}
     for path in sorted((ROOT / "sql").rglob("*.sql")):
-        text = path.read_text()
+        text = sql_templates.render_file(path, "WHOOP_WH")  # templates (sql/gold/) as OPS.BUILD_GOLD runs them
         for m in re.finditer(
             r"CREATE\s+OR\s+REPLACE\s+DYNAMIC\s+TABLE\s+(?P<name>[\w.]+)\s+(?P<header>.*?)\bAS\s*\n(?P<query>.*?);",
             text,

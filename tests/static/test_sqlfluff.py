@@ -17,7 +17,7 @@ from schemachange.sql_splitter import split_sql_statements
 from sqlfluff.core import FluffConfig, Linter
 
 from infra.local import migrations
-from snowpark_procs import app_warehouse
+from snowpark_procs import sql_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ EXCEPTIONS = {
 def sources() -> dict[str, str]:
     files = [*sorted((ROOT / "sql").rglob("*.sql")), ROOT / "app/setup_script.sql"]
     # the Gold and alert templates are parsed as OPS.BUILD_GOLD renders them (snowpark_procs/app_warehouse.py)
-    out = {str(p.relative_to(ROOT)): app_warehouse.render(p.read_text(), "WHOOP_WH") for p in files}
+    out = {str(p.relative_to(ROOT)): sql_templates.render_file(p, "WHOOP_WH") for p in files}
     for change in migrations.changes():
         out[f"migrations/{change.script}"] = migrations.render(change, migrations.local_vars("WHOOP"))
     return out

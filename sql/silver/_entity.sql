@@ -1,0 +1,201 @@
+{#- The one shape every Silver table is built in, declared once (the files beside this one declare an entity each:
+its columns (as DDL lines, comments included), key, version rule and the typed, checked SELECT of its Bronze stream). For entity X it makes:
+
+  SILVER.X           the typed table (columns as declared, with their comments)
+  SILVER.PENDING_X   the same columns, nullable, plus the batch, record key, the first rule broken and the raw payload
+  OPS.BUILD_SILVER_X the transform: the stream's rows are typed and checked into PENDING in one statement (that
+                     consumes the stream), rows that break a rule go to OPS.QUARANTINE (once per version and rule),
+                     the newest passing version per key is MERGEd, the run is counted in OPS.TRANSFORM_RUNS and
+                     PENDING is emptied. A run that fails part-way leaves its rows in PENDING; the next run processes
+                     them again, and every step is idempotent, so nothing is lost or doubled.
+  OPS.SILVER_X_TASK  runs it after the pipeline root when the stream has data
+
+version says which row wins for a key: 'updated' (API records: the latest UPDATED_AT, then the latest load), 'loaded'
+(the latest Bronze load) or 'history' (every key once: rows are only inserted). An export entity (export=true) is
+identified by its Bronze ROW_HASH, which is unique only within a member, so its quarantine check names the member.
+
+Rendered by OPS.CREATE_FROM_TEMPLATES (snowpark_procs/sql_templates.py) at install and upgrade, as OPS.BUILD_GOLD renders Gold.
+-#}
+{%- macro _list(names, prefix="", indent="        ") -%}
+{%- for n in names %}{{ prefix }}{{ n }}{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro -%}
+
+{%- macro entity(name, source, key, columns, version, comment, pending_comment, export=false) -%}
+{%- set target = "SILVER." ~ name -%}
+{%- set pending = "SILVER.PENDING_" ~ name -%}
+{%- set hash = "ROW_HASH" if export else "PAYLOAD_HASH" -%}
+{%- set lines = [] -%}
+{%- for line in columns.strip().split("\n") if line.strip() -%}{%- set _ = lines.append(line.strip().rstrip(",")) -%}{%- endfor -%}
+{%- set names = [] -%}
+{%- for line in lines -%}{%- set _ = names.append(line.split()[0]) -%}{%- endfor -%}
+{%- set pending_names = names + ["INGEST_BATCH_ID", "RECORD_KEY", "FAILED_RULE", "FAILED_DETAIL", "PAYLOAD"] -%}
+CREATE SCHEMA IF NOT EXISTS SILVER;
+
+CREATE TABLE IF NOT EXISTS {{ target }} (
+{%- for line in lines %}
+    {{ line }}{{ "," if not loop.last }}
+{%- endfor %}
+) COMMENT = '{{ comment }}';
+
+CREATE TABLE IF NOT EXISTS {{ pending }} (
+{%- for line in lines %}
+    {{ line.split(" COMMENT ")[0] | replace(" NOT NULL", "") }},
+{%- endfor %}
+    INGEST_BATCH_ID VARCHAR,
+    RECORD_KEY VARCHAR,
+    FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
+    FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
+    PAYLOAD VARIANT
+) COMMENT = '{{ pending_comment }}';
+-- Added with missing_required_field and truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
+ALTER TABLE {{ pending }} ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
+
+CREATE OR REPLACE PROCEDURE OPS.BUILD_SILVER_{{ name }}()
+    RETURNS VARCHAR
+    LANGUAGE SQL
+    EXECUTE AS OWNER
+AS
+$$
+BEGIN
+    INSERT INTO {{ pending }} ({{ _list(pending_names) }}){{ caller() }};
+
+    INSERT INTO OPS.QUARANTINE (
+        QUARANTINED_AT, LAYER, SOURCE_TABLE, TARGET_TABLE, RULE_NAME, RULE_DETAIL, MEMBER_REF, RECORD_KEY,
+        INGEST_BATCH_ID, PAYLOAD_HASH, PAYLOAD
+    )
+    SELECT
+        SYSDATE(), 'SILVER', '{{ source }}', '{{ target }}', p.FAILED_RULE, p.FAILED_DETAIL,
+        {{ "p.MEMBER_NAME" if export else "TO_VARCHAR(p.MEMBER_ID)" }}, p.RECORD_KEY, p.INGEST_BATCH_ID, p.{{ hash }},
+        p.PAYLOAD
+    FROM {{ pending }} AS p
+    WHERE p.FAILED_RULE IS NOT NULL
+        AND NOT EXISTS (
+            SELECT 1 FROM OPS.QUARANTINE AS q
+            WHERE q.SOURCE_TABLE = '{{ source }}' AND q.PAYLOAD_HASH = p.{{ hash }}
+                AND q.RULE_NAME = p.FAILED_RULE
+                {%- if export %} AND q.MEMBER_REF IS NOT DISTINCT FROM p.MEMBER_NAME{% endif %}
+        );
+
+    MERGE INTO {{ target }} AS tgt
+    USING (
+        SELECT {{ _list(names) }}
+        FROM {{ pending }}
+        WHERE FAILED_RULE IS NULL
+        {%- if version == "updated" %}
+        QUALIFY ROW_NUMBER() OVER (
+            PARTITION BY {{ _list(key) }} ORDER BY UPDATED_AT DESC, BRONZE_LOADED_AT DESC, {{ hash }} DESC
+        ) = 1
+        {%- elif version == "loaded" %}
+        QUALIFY ROW_NUMBER() OVER (PARTITION BY {{ _list(key) }} ORDER BY BRONZE_LOADED_AT DESC, {{ hash }} DESC) = 1
+        {%- endif %}
+    ) AS src
+    ON {% for k in key %}tgt.{{ k }} = src.{{ k }}{{ " AND " if not loop.last }}{% endfor %}
+    {%- if version == "updated" %}
+    WHEN MATCHED AND (src.UPDATED_AT > tgt.UPDATED_AT
+        OR (src.UPDATED_AT = tgt.UPDATED_AT AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT)) THEN UPDATE SET
+    {%- elif version == "loaded" %}
+    WHEN MATCHED AND src.BRONZE_LOADED_AT >= tgt.BRONZE_LOADED_AT THEN UPDATE SET
+    {%- endif %}
+    {%- if version != "history" %}
+        {% for n in names if n not in key %}{{ n }} = src.{{ n }}{{ ", " if not loop.last }}{% endfor %}
+    {%- endif %}
+    WHEN NOT MATCHED THEN INSERT ({{ _list(names) }})
+    VALUES ({{ _list(names, "src.") }});
+
+    INSERT INTO OPS.TRANSFORM_RUNS (RUN_AT, TARGET_TABLE, ROWS_READ, ROWS_PROMOTED, ROWS_QUARANTINED)
+    SELECT SYSDATE(), '{{ target }}', COUNT(*), COUNT_IF(FAILED_RULE IS NULL), COUNT_IF(FAILED_RULE IS NOT NULL)
+    FROM {{ pending }};
+
+    DELETE FROM {{ pending }};
+
+    RETURN '{{ target }} built';
+END;
+$$;
+
+CREATE OR REPLACE TASK OPS.SILVER_{{ name }}_TASK
+    USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
+    AFTER OPS.WHOOP_PIPELINE_ROOT
+    WHEN SYSTEM$STREAM_HAS_DATA('{{ source }}_STREAM')
+AS
+CALL OPS.BUILD_SILVER_{{ name }}();
+{%- endmacro %}
+
+{#- Pieces of the typed SELECTs that several entities share. -#}
+
+{#- API: the member's offset (+hh:mm, -hh:mm or Z, the v2 contract's TZD) as minutes east of UTC; NULL if malformed. -#}
+{% macro api_offset_minutes(offset) -%}
+IFF(
+                REGEXP_LIKE({{ offset }}, '^[+-][0-9]{2}:[0-9]{2}$'),
+                IFF(LEFT({{ offset }}, 1) = '-', -1, 1)
+                * (TO_NUMBER(SUBSTR({{ offset }}, 2, 2)) * 60
+                   + TO_NUMBER(SUBSTR({{ offset }}, 5, 2))),
+                IFF({{ offset }} = 'Z', 0, NULL)
+            ) AS OFFSET_MINUTES
+{%- endmacro %}
+
+{#- Export: the cycle's timezone (UTC+hh:mm) as +hh:mm and as minutes east of UTC; NULL if malformed. -#}
+{% macro export_offset(timezone) -%}
+IFF(REGEXP_LIKE({{ timezone }}, '^UTC[+-][0-9]{2}:[0-5][0-9]$'), SUBSTR({{ timezone }}, 4), NULL)
+                AS TIMEZONE_OFFSET,
+            IFF(
+                REGEXP_LIKE({{ timezone }}, '^UTC[+-][0-9]{2}:[0-5][0-9]$'),
+                IFF(SUBSTR({{ timezone }}, 4, 1) = '-', -1, 1)
+                * (TRY_TO_NUMBER(SUBSTR({{ timezone }}, 5, 2)) * 60 + TRY_TO_NUMBER(SUBSTR({{ timezone }}, 8, 2))),
+                NULL
+            ) AS OFFSET_MINUTES
+{%- endmacro %}
+
+{#- API: the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE turns a JSON
+    null into SQL NULL, an absent path is SQL NULL already:
+    https://docs.snowflake.com/en/sql-reference/functions/strip_null_value). `scored` fields are required only of a
+    SCORED record that has a score (a SCORED record without any is missing_score). -#}
+{% macro missing_field(payload, required, scored=[]) -%}
+CASE
+{%- for f in required %}
+                WHEN STRIP_NULL_VALUE({{ payload }}:{{ f }}) IS NULL THEN '{{ f }}'
+{%- endfor %}
+{%- if scored %}
+                WHEN {{ payload }}:score_state::VARCHAR <> 'SCORED' OR STRIP_NULL_VALUE({{ payload }}:score) IS NULL
+                    THEN NULL
+{%- for f in scored %}
+                WHEN STRIP_NULL_VALUE({{ payload }}:{{ f }}) IS NULL THEN '{{ f }}'
+{%- endfor %}
+{%- endif %}
+            END AS MISSING_FIELD
+{%- endmacro %}
+
+{#- Export: numeric text typed (source column, TRY_TO_ function, name), and BAD_NUMBERS, how many of them are not
+    blank and do not parse (blank is NULL, which is allowed). -#}
+{% macro export_numbers(fields) -%}
+{%- for source, kind, name in fields -%}
+TRY_TO_{{ kind }}(r.{{ source }}) AS {{ name }},
+            {% endfor -%}
+{%- for source, kind, name in fields -%}
+{{ "+ " if not loop.first }}IFF(r.{{ source }} IS NOT NULL AND TRY_TO_{{ kind }}(r.{{ source }}) IS NULL, 1, 0)
+            {% endfor %}    AS BAD_NUMBERS
+{%- endmacro %}
+
+{#- API: the stream's rows (WITH raw) and, closing the typed CTE, the lineage columns every API entity carries and
+    the join that names the member (unknown_member when it is not registered). -#}
+{% macro api_raw(stream) -%}
+WITH raw AS (
+        SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
+        FROM {{ stream }} AS s
+    )
+{%- endmacro %}
+{% macro api_lineage() -%}
+raw.LOADED_AT AS BRONZE_LOADED_AT,
+            raw.PAYLOAD_HASH,
+            raw.INGEST_BATCH_ID,
+            raw.RECORD_KEY,
+            raw.PAYLOAD
+        FROM raw
+        LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+{%- endmacro %}
+
+{#- Scores are NULL unless the record is SCORED. -#}
+{% macro scored_only(names) -%}
+{%- for n in names -%}
+IFF(SCORE_STATE = 'SCORED', {{ n }}, NULL) AS {{ n }}{{ ",\n        " if not loop.last }}
+{%- endfor -%}
+{%- endmacro %}
