@@ -66,6 +66,7 @@ class Outcome:
     keep_params: bool = True
     before: Callable[[], None] | None = None
     after: Callable[[bool], None] | None = None
+    response: dict[str, Any] | None = None  # answered as the statement's `data` instead of running `sql` (GET)
 
 
 Handler = Callable[["Engine", LocalSession, str, re.Match[str]], Outcome]
@@ -112,6 +113,7 @@ class Engine:
             notifications,
             oauth_flow,
             procedures,
+            stage_get,
             stages,
             streams,
             tasks,
@@ -120,7 +122,7 @@ class Engine:
         # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
         # notifications before procedures: `CALL SYSTEM$SEND_EMAIL(…)` is not a procedure call either
         modules = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, account_objects)
-        for module in (*modules, stages):
+        for module in (*modules, stage_get, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------

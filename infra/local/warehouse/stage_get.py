@@ -1,0 +1,66 @@
+"""GET from an internal stage: what `session.file.get_stream` (and SnowflakeFile) run to read a staged file.
+
+fakesnow 0.12.1 has PUT but no GET. Snowflake answers `GET @stage/path 'file://dir'` with a download command the
+client carries out (https://docs.snowflake.com/en/sql-reference/sql/get); here the command names the stage's own
+folder as a local file system location (LOCAL_FS), so the connector copies the files itself. That needs the client
+to share the warehouse's file system, which holds for what reads a stage locally: procedure handlers (they run in the
+warehouse's process, as OPS.IMPORT_EXPORT does) and the CLI on the same machine. A path with no file fails as
+Snowflake's GET does on a missing file; a path leaving the stage is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING
+
+import fakesnow.transforms.stage as fs_stage
+
+from infra.local.warehouse.errors import LocalSqlError
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine, LocalSession, Outcome
+
+_GET = re.compile(
+    r"^GET\s+'?@(?P<stage>[^\s/']+)(?P<path>/[^\s']*)?'?\s+'?(?P<target>file://[^\s']+)'?(?P<options>.*)$", re.I | re.S
+)
+
+
+def register(engine: Engine) -> None:
+    engine.on(_GET.pattern, _get)
+
+
+def _name(part: str) -> str:
+    """An identifier as the stage folders are named: upper case unless double-quoted."""
+    return part[1:-1] if part.startswith('"') and part.endswith('"') else part.upper()
+
+
+def _get(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    from infra.local.warehouse.engine import Outcome
+
+    m = _GET.match(text) or m
+    parts = [_name(p) for p in m["stage"].split(".")]
+    catalog, schema, stage_name = fs_stage.parts_from_var(".".join(parts), session.database, session.schema)
+    root = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}")
+    path = (m["path"] or "/").lstrip("/")
+    target = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}", path)
+    if os.path.isdir(target):
+        files = [os.path.relpath(os.path.join(folder, f), root) for folder, _, names in os.walk(target) for f in names]
+    elif os.path.isfile(target.rstrip("/")):
+        files = [os.path.relpath(target.rstrip("/"), root)]
+    else:
+        files = []
+    if not files:
+        raise LocalSqlError(f"File '@{m['stage']}{m['path'] or ''}' does not exist or not authorized.", errno=253006)
+    local = m["target"][len("file://") :]
+    return Outcome(
+        sql="SELECT 1",
+        response={
+            "command": "DOWNLOAD",
+            "src_locations": sorted(files),
+            "localLocation": local,
+            "stageInfo": {"locationType": "LOCAL_FS", "location": root, "creds": {}},
+            "encryptionMaterial": [],
+            "parallel": 1,
+        },
+    )
