@@ -34,11 +34,14 @@ import csv
 import hashlib
 import io
 import re
+import stat
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 STAGE = "BRONZE.EXPORT_STAGE"
@@ -271,6 +274,52 @@ def check_header(spec: ExportFile, header: list[str]) -> list[str]:
     return english
 
 
+# A real export is a few MB; a ZIP member claiming more than this is not one (and may be a decompression bomb).
+MAX_EXPORT_FILE_BYTES = 1024 * 1024 * 1024
+_IGNORED = ("__MACOSX/", ".DS_Store")  # what macOS adds when a member re-zips the folder
+
+
+def zip_entries(label: str, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The export's files in the archive by file name. Refuses the whole archive, naming the entry, for a path
+    that could leave the folder it is unzipped into, a link, an encrypted entry, an archive inside it, an export
+    file twice or in two folders, or one deeper than a folder; other files (a readme) are left alone."""
+    found: dict[str, zipfile.ZipInfo] = {}
+    names = {spec.name for spec in FILES}
+    for info in archive.infolist():
+        name = info.filename
+        pure = PurePosixPath(name.replace("\\", "/"))
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in pure.parts or "\0" in name:
+            raise ExportError(f"{label}: entry {name!r} points outside the archive's folder; refusing the ZIP")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ExportError(f"{label}: entry {name!r} is a link; refusing the ZIP")
+        if info.is_dir() or name.startswith(_IGNORED[0]) or pure.name == _IGNORED[1]:
+            continue
+        if info.flag_bits & 0x1:
+            raise ExportError(f"{label}: entry {name!r} is encrypted; refusing the ZIP")
+        if pure.suffix.lower() in (".zip", ".gz", ".tar", ".7z", ".rar"):
+            raise ExportError(f"{label}: entry {name!r} is an archive inside the archive: unzip it and pass that")
+        if pure.name not in names:
+            continue
+        if len(pure.parts) > 2:
+            raise ExportError(f"{label}: {name!r} is nested deeper than one folder; refusing the ZIP")
+        if pure.name in found:
+            raise ExportError(
+                f"{label}: {pure.name} is in the archive twice ({found[pure.name].filename!r} "
+                f"and {name!r}); refusing the ZIP"
+            )
+        if info.file_size > MAX_EXPORT_FILE_BYTES:
+            raise ExportError(
+                f"{label}: {name!r} unzips to {_size(info.file_size)}, over the "
+                f"{_size(MAX_EXPORT_FILE_BYTES)} an export file has; refusing the ZIP"
+            )
+        found[pure.name] = info
+    folders = {PurePosixPath(i.filename).parent for i in found.values()}
+    if len(folders) > 1:
+        shown = ", ".join(sorted(f"{str(f)!r}" for f in folders))
+        raise ExportError(f"{label}: the export's files are in different folders ({shown}); refusing the ZIP")
+    return found
+
+
 def row_hash_sql(expressions: list[str]) -> str:
     """MD5 of the export's fields joined by CHR(31), NULL as '' (see `row_hash` for the same in Python)."""
     return f"MD5(CONCAT_WS(CHR(31), {', '.join(f'COALESCE({e}, {chr(39) * 2})' for e in expressions)}))"
@@ -312,10 +361,12 @@ class _Staged:
     rows: int = 0
 
 
-def staged_files(session: Any, member: str, batch: str) -> dict[str, str]:
-    """The batch's export files on the stage, by export file name → path in the stage (LIST of the whole stage:
-    the local LIST takes no path; names are <stage>/<member>/<batch>/<file>[.gz])."""
+def staged_files(session: Any, member: str, batch: str) -> tuple[dict[str, str], list[str]]:
+    """The batch's export files on the stage, by export file name → path in the stage, and its ZIPs (the export as
+    WHOOP sends it, as the Setup page stages it). LIST of the whole stage (the local LIST takes no path); names are
+    <stage>/<member>/<batch>/<file>[.gz]."""
     found: dict[str, str] = {}
+    zips: list[str] = []
     for row in _sql(session, f"LIST @{STAGE}"):
         parts = str(row[0]).split("/")
         if len(parts) != 4 or parts[1] != member or parts[2] != batch:
@@ -323,7 +374,35 @@ def staged_files(session: Any, member: str, batch: str) -> dict[str, str]:
         name = parts[3][:-3] if parts[3].endswith(".gz") else parts[3]
         if name in FILE_NAMES:
             found[name] = "/".join(parts[1:])
-    return found
+        elif name.lower().endswith(".zip"):
+            zips.append("/".join(parts[1:]))
+    return found, sorted(zips)
+
+
+def _unzip_on_stage(session: Any, member: str, batch: str, staged_zip: str) -> dict[str, str]:
+    """A staged ZIP's export files, read with the same rules as `whoop import-export` uses for a ZIP on disk, put
+    next to it as CSV files (session.file.put_stream, which a stored procedure may call:
+    https://docs.snowflake.com/en/developer-guide/snowpark/reference/python/latest/snowpark/api/
+    snowflake.snowpark.FileOperation.put_stream); the ZIP itself then leaves the stage. zipfile checks each
+    entry's CRC and size as it reads it."""
+    label = staged_zip.rsplit("/", 1)[-1].removesuffix(".gz")
+    data = _read(session, staged_zip)
+    files: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = zip_entries(label, archive)
+            if not entries:
+                raise ExportError(f"no WHOOP export in {label}: none of {', '.join(FILE_NAMES)} is in the ZIP")
+            for name, info in entries.items():
+                content = archive.read(info)
+                session.file.put_stream(
+                    io.BytesIO(content), f"@{STAGE}/{member}/{batch}/{name}", auto_compress=True, overwrite=True
+                )
+                files[name] = f"{member}/{batch}/{name}.gz"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as e:
+        raise ExportError(f"{label}: cannot read the ZIP ({' '.join(str(e).split())})") from None
+    _sql(session, f"REMOVE @{STAGE}/{staged_zip}")
+    return files
 
 
 def _read(session: Any, staged: str) -> bytes:
@@ -439,7 +518,12 @@ def load(session: Any, member: str, stage_path: str, new_member: bool = False) -
     loaded: list[_Staged] = []
     committed = False
     try:
-        staged = staged_files(session, member, batch)
+        staged, zips = staged_files(session, member, batch)
+        if zips:
+            if staged or len(zips) > 1:
+                shown = ", ".join([*sorted(staged), *(z.rsplit("/", 1)[-1] for z in zips)])
+                raise ExportError(f"stage the export's ZIP or its CSV files, not both or two ZIPs (found {shown})")
+            staged = _unzip_on_stage(session, member, batch, zips[0])
         if not staged:
             raise ExportError(
                 f"no WHOOP export staged at @{STAGE}/{member}/{batch}/: none of {', '.join(FILE_NAMES)} is there"

@@ -16,11 +16,10 @@ import contextlib
 import json
 import re
 import shutil
-import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import snowflake.connector.errors
@@ -81,52 +80,6 @@ def check_folder(folder: Path) -> dict[str, list[str]]:
     return {spec.name: scan_file(folder / spec.name, spec) for spec in present}
 
 
-# A real export is a few MB; a ZIP member claiming more than this is not one (and may be a decompression bomb).
-MAX_EXPORT_FILE_BYTES = 1024 * 1024 * 1024
-_IGNORED = ("__MACOSX/", ".DS_Store")  # what macOS adds when a member re-zips the folder
-
-
-def _zip_entries(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """The export's files in the archive by file name. Refuses the whole archive, naming the entry, for a path
-    that could leave the folder it is unzipped into, a link, an encrypted entry, an archive inside it, an export
-    file twice or in two folders, or one deeper than a folder; other files (a readme) are left alone."""
-    found: dict[str, zipfile.ZipInfo] = {}
-    names = {spec.name for spec in FILES}
-    for info in archive.infolist():
-        name = info.filename
-        pure = PurePosixPath(name.replace("\\", "/"))
-        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in pure.parts or "\0" in name:
-            raise WhoopError(f"{path.name}: entry {name!r} points outside the archive's folder; refusing the ZIP")
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise WhoopError(f"{path.name}: entry {name!r} is a link; refusing the ZIP")
-        if info.is_dir() or name.startswith(_IGNORED[0]) or pure.name == _IGNORED[1]:
-            continue
-        if info.flag_bits & 0x1:
-            raise WhoopError(f"{path.name}: entry {name!r} is encrypted; refusing the ZIP")
-        if pure.suffix.lower() in (".zip", ".gz", ".tar", ".7z", ".rar"):
-            raise WhoopError(f"{path.name}: entry {name!r} is an archive inside the archive: unzip it and pass that")
-        if pure.name not in names:
-            continue
-        if len(pure.parts) > 2:
-            raise WhoopError(f"{path.name}: {name!r} is nested deeper than one folder; refusing the ZIP")
-        if pure.name in found:
-            raise WhoopError(
-                f"{path.name}: {pure.name} is in the archive twice ({found[pure.name].filename!r} "
-                f"and {name!r}); refusing the ZIP"
-            )
-        if info.file_size > MAX_EXPORT_FILE_BYTES:
-            raise WhoopError(
-                f"{path.name}: {name!r} unzips to {_size(info.file_size)}, over the "
-                f"{_size(MAX_EXPORT_FILE_BYTES)} an export file has; refusing the ZIP"
-            )
-        found[pure.name] = info
-    folders = {PurePosixPath(i.filename).parent for i in found.values()}
-    if len(folders) > 1:
-        shown = ", ".join(sorted(f"{str(f)!r}" for f in folders))
-        raise WhoopError(f"{path.name}: the export's files are in different folders ({shown}); refusing the ZIP")
-    return found
-
-
 @contextlib.contextmanager
 def unpacked(path: Path, workdir: Path) -> Iterator[Path]:
     """The export's folder: `path` itself when it is one, else its ZIP's export files copied into a temporary
@@ -145,7 +98,10 @@ def unpacked(path: Path, workdir: Path) -> Iterator[Path]:
     try:
         try:
             with zipfile.ZipFile(path) as archive:
-                entries = _zip_entries(path, archive)
+                try:
+                    entries = rules.zip_entries(path.name, archive)
+                except rules.ExportError as e:
+                    raise WhoopError(str(e)) from None
                 if not entries:
                     raise WhoopError(
                         f"no WHOOP export in {path.name}: none of {', '.join(f.name for f in FILES)} is in the ZIP"

@@ -113,7 +113,7 @@ class Engine:
             notifications,
             oauth_flow,
             procedures,
-            stage_get,
+            stage_files,
             stages,
             streams,
             tasks,
@@ -122,7 +122,7 @@ class Engine:
         # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
         # notifications before procedures: `CALL SYSTEM$SEND_EMAIL(…)` is not a procedure call either
         modules = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, account_objects)
-        for module in (*modules, stage_get, stages):
+        for module in (*modules, stage_files, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------

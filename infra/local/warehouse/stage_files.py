@@ -1,4 +1,5 @@
-"""GET from an internal stage: what `session.file.get_stream` (and SnowflakeFile) run to read a staged file.
+"""Staged files read and written from Snowpark: GET (`session.file.get_stream`, SnowflakeFile) and the PUT of
+`session.file.put_stream`, what OPS.IMPORT_EXPORT and the Setup page's upload run.
 
 fakesnow 0.12.1 has PUT but no GET. Snowflake answers `GET @stage/path 'file://dir'` with a download command the
 client carries out (https://docs.snowflake.com/en/sql-reference/sql/get); here the command names the stage's own
@@ -6,15 +7,21 @@ folder as a local file system location (LOCAL_FS), so the connector copies the f
 to share the warehouse's file system, which holds for what reads a stage locally: procedure handlers (they run in the
 warehouse's process, as OPS.IMPORT_EXPORT does) and the CLI on the same machine. A path with no file fails as
 Snowflake's GET does on a missing file; a path leaving the stage is refused.
+
+`put_stream` sends `PUT file://<name> ?` with the stage location bound as a quoted string ('@stage/path'), which
+Snowflake accepts; fakesnow inlines the binding and refuses the quoted location for not starting with @. The quotes
+are taken off that location, nothing else changes.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import fakesnow.transforms as fs_transforms
 import fakesnow.transforms.stage as fs_stage
+from sqlglot import exp
 
 from infra.local.warehouse.errors import LocalSqlError
 
@@ -26,7 +33,21 @@ _GET = re.compile(
 )
 
 
+_original_put_stage = fs_transforms.put_stage
+
+
+def _put_stage_unquoted(expression: Any, *args: Any) -> Any:
+    """fakesnow's PUT with the stage location as Snowpark binds it: '@stage/path' (quoted, inlined with the binding)."""
+    target = expression.args.get("target") if isinstance(expression, exp.Put) else None
+    if isinstance(target, exp.Var):
+        text = target.text("this")
+        if len(text) > 2 and text[0] == text[-1] == "'" and text[1] == "@":
+            target.set("this", text[1:-1])
+    return _original_put_stage(expression, *args)
+
+
 def register(engine: Engine) -> None:
+    fs_transforms.put_stage = _put_stage_unquoted
     engine.on(_GET.pattern, _get)
 
 
