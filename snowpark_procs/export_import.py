@@ -7,7 +7,7 @@ one) under `<member>/<batch>/` of that stage (`whoop import-export` does, and th
 `CALL OPS.IMPORT_EXPORT(member, '<member>/<batch>', new_member)`. The same code runs in Snowflake and locally.
 
 Steps (nothing is written before every file passed step 1):
-1. read every staged file of the batch (session.file.get_stream) and scan it whole: UTF-8, comma-separated,
+1. read every staged file of the batch (session.file.get) and scan it whole: UTF-8, comma-separated,
    headers of a language in `HEADER_LANGUAGES` (mapped to the English ones), every record as wide as the
    header, no field larger than a VARCHAR holds; a problem is one line naming the file, the line and the reason
    (every header not recognised is listed);
@@ -31,17 +31,19 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import hashlib
 import io
 import re
 import stat
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 STAGE = "BRONZE.EXPORT_STAGE"
@@ -406,12 +408,15 @@ def _unzip_on_stage(session: Any, member: str, batch: str, staged_zip: str) -> d
 
 
 def _read(session: Any, staged: str) -> bytes:
-    """A staged file's bytes, gunzipped (PUT compresses with AUTO_COMPRESS). session.file.get_stream reads a stage
-    from a stored procedure's own session (https://docs.snowflake.com/en/developer-guide/snowpark/reference/python/
-    latest/snowpark/api/snowflake.snowpark.FileOperation.get_stream; reading staged files from a Python procedure:
+    """A staged file's bytes, gunzipped (PUT compresses with AUTO_COMPRESS): GET into a folder of this call, read,
+    the folder removed. session.file.get runs from a stored procedure's own session, into /tmp
+    (https://docs.snowflake.com/en/developer-guide/snowpark/reference/python/latest/snowpark/api/
+    snowflake.snowpark.FileOperation.get; reading staged files from a Python procedure:
     https://docs.snowflake.com/en/developer-guide/stored-procedure/python/procedure-python-read-files)."""
-    with session.file.get_stream(f"@{STAGE}/{staged}", decompress=staged.endswith(".gz")) as stream:
-        return stream.read()
+    with tempfile.TemporaryDirectory(prefix="whoop-export-") as folder:
+        session.file.get(f"@{STAGE}/{staged}", folder)
+        data = (Path(folder) / staged.rsplit("/", 1)[-1]).read_bytes()
+    return gzip.decompress(data) if staged.endswith(".gz") else data
 
 
 def known_members(session: Any) -> list[str]:
@@ -530,8 +535,14 @@ def load(session: Any, member: str, stage_path: str, new_member: bool = False) -
             )
         # 1. every file read and scanned before anything is written
         items = [_Staged(spec, staged[spec.name], []) for spec in FILES if spec.name in staged]
+        problems = []
         for item in items:
-            item.header = scan(item.spec, _read(session, item.staged))
+            try:
+                item.header = scan(item.spec, _read(session, item.staged))
+            except ExportError as e:
+                problems.append(str(e))
+        if problems:  # every file's problem in the one line, so one corrected export is enough
+            raise ExportError(" | ".join(problems))
         check_member(session, member, new_member)
         remove_abandoned(session, member, keep=batch)
         # 2. CREATE TEMPORARY TABLE and COPY each end a transaction (DDL commits implicitly), so all of them run

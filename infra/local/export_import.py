@@ -77,7 +77,16 @@ def check_folder(folder: Path) -> dict[str, list[str]]:
             f"no WHOOP export in {folder}: none of {', '.join(f.name for f in FILES)} is there "
             "(pass the export's ZIP or the folder it unzips to)"
         )
-    return {spec.name: scan_file(folder / spec.name, spec) for spec in present}
+    headers: dict[str, list[str]] = {}
+    problems = []
+    for spec in present:
+        try:
+            headers[spec.name] = scan_file(folder / spec.name, spec)
+        except WhoopError as e:
+            problems.append(str(e))
+    if problems:  # every file's problem in the one line, as the procedure gives them
+        raise WhoopError(" | ".join(problems))
+    return headers
 
 
 @contextlib.contextmanager
@@ -159,7 +168,9 @@ def stage_files(cur: Any, folder: Path, names: list[str], member: str, batch: st
 def call_import(cur: Any, member: str, batch: str, new_member: bool) -> dict[str, Any]:
     """CALL OPS.IMPORT_EXPORT on a staged batch; its result, or WhoopError with the procedure's one line."""
     try:
-        cur.execute(f"CALL {PROCEDURE}(%s, %s, %s)", (member, f"{member}/{batch}", new_member))
+        # literals, not bindings: the connection may use either paramstyle; member and batch are checked names
+        flag = "TRUE" if new_member else "FALSE"
+        cur.execute(f"CALL {PROCEDURE}({_sql_string(member)}, {_sql_string(f'{member}/{batch}')}, {flag})")
         (value,) = cur.fetchone()
     except BaseException as e:
         _quietly(cur, f"REMOVE @{STAGE}/{member}/{batch}/")  # a call that never ran leaves no batch behind

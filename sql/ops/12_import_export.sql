@@ -1,7 +1,7 @@
 -- The WHOOP app's CSV export into the installed app (snowpark_procs/export_import.py says how). No consumer role may
 -- write the Bronze tables of an installed app, so the consumer's admin writes the export's files to the app's own
 -- internal stage @BRONZE.EXPORT_STAGE (sql/bronze/02_raw_export.sql; a non-versioned schema, so the archive outlives
--- upgrades), under <member>/<batch>/, and calls this procedure, which reads them (session.file.get_stream), checks
+-- upgrades), under <member>/<batch>/, and calls this procedure, which reads them (session.file.get), checks
 -- every file's headers and records before anything is written, loads Bronze in one transaction and starts the
 -- pipeline. The setup script grants app_admin READ and WRITE on that stage (an internal stage takes READ and WRITE,
 -- https://docs.snowflake.com/en/sql-reference/sql/grant-privilege-application-role and

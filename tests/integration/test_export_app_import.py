@@ -133,8 +133,8 @@ def test_each_file_missing_in_turn_imports_the_rest(stack: Settings, export: Pat
 
 
 def test_localised_headers_are_named_before_anything_is_written(stack: Settings, export: Path, tmp_path: Path) -> None:
-    """Staged directly (no client check): the first two files are fine, workouts.csv has three headers of another
-    language: one line names all three, nothing of any file reaches Bronze and the batch leaves the stage."""
+    """Staged directly (no client check): workouts.csv has three headers of another language and sleeps.csv one:
+    one line names all four, file by file, nothing of any file reaches Bronze and the batch leaves the stage."""
     folder = tmp_path / "export"
     shutil.copytree(export, folder)
     path = folder / "workouts.csv"
@@ -142,10 +142,13 @@ def test_localised_headers_are_named_before_anything_is_written(stack: Settings,
     for english, other in (("Duration (min)", "Dauer (min)"), ("Activity name", "Aktivität"), ("GPS enabled", "GPS")):
         text = text.replace(english, other, 1)
     path.write_text(text, encoding="utf-8")
+    sleeps = folder / "sleeps.csv"
+    sleeps.write_bytes(sleeps.read_bytes().replace(b"Nap", b"Sieste", 1))
     result = _stage_and_call(stack, "zoe_german", {s.name: folder / s.name for s in rules.FILES})
     assert not result["ok"]
     error = result["error"]
-    assert error.startswith("workouts.csv: unrecognised headers 'Dauer (min)', 'Aktivität', 'GPS'; "), error
+    assert error.startswith("sleeps.csv: unrecognised headers 'Sieste'; 1 expected header(s) missing: 'Nap'"), error
+    assert " | workouts.csv: unrecognised headers 'Dauer (min)', 'Aktivität', 'GPS'; " in error, error
     assert "3 expected header(s) missing: 'Duration (min)', 'Activity name', 'GPS enabled'" in error
     assert "\n" not in error
     _nothing_of(stack, "zoe_german")

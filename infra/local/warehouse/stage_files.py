@@ -1,4 +1,4 @@
-"""Staged files read and written from Snowpark: GET (`session.file.get_stream`, SnowflakeFile) and the PUT of
+"""Staged files read and written from Snowpark: GET (`session.file.get`, `get_stream`, SnowflakeFile) and the PUT of
 `session.file.put_stream`, what OPS.IMPORT_EXPORT and the Setup page's upload run.
 
 fakesnow 0.12.1 has PUT but no GET. Snowflake answers `GET @stage/path 'file://dir'` with a download command the
