@@ -149,7 +149,10 @@ def _stage_name(upload) -> str:
 
 
 def _import_export(member: str, files: list, new_member: bool) -> dict:
-    """Put the files under <member>/<batch>/ of the app's stage and call OPS.IMPORT_EXPORT on them."""
+    """Put the files under <member>/<batch>/ of the app's stage and call OPS.IMPORT_EXPORT on them. st.file_uploader
+    runs in Streamlit in Snowflake (https://docs.snowflake.com/en/release-notes/2025/other/2025-03-12-sis); the files
+    reach the stage with session.file.put_stream (https://docs.snowflake.com/en/developer-guide/snowpark/reference/
+    python/latest/snowpark/api/snowflake.snowpark.FileOperation.put_stream), as the app, which owns the stage."""
     batch = uuid.uuid4().hex
 
     def run(s) -> dict:
