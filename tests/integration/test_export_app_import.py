@@ -101,6 +101,23 @@ def test_the_admin_role_may_write_the_stage_and_call_the_import(stack: Settings)
     assert {(g[1], g[5]) for g in procedure if g[4] == "APPLICATION_ROLE"} == {("USAGE", "APP_ADMIN")}
 
 
+def test_the_local_warehouse_refuses_a_stage_grant_snowflake_refuses(stack: Settings) -> None:
+    """A privilege a stage does not have, or a stage that does not exist: refused, as Snowflake refuses them; READ
+    and WRITE on the app's stage are granted."""
+    import snowflake.connector.errors
+
+    query(stack, "CREATE ROLE IF NOT EXISTS EXPORT_UPLOADER")
+    for statement, needle in (
+        (f"GRANT SELECT ON STAGE {STAGE} TO ROLE EXPORT_UPLOADER", "Invalid privilege SELECT"),
+        ("GRANT READ ON STAGE BRONZE.NO_SUCH_STAGE TO ROLE EXPORT_UPLOADER", "does not exist or not authorized"),
+    ):
+        with pytest.raises(snowflake.connector.errors.ProgrammingError, match=needle):
+            query(stack, statement)
+    query(stack, f"GRANT READ, WRITE ON STAGE {STAGE} TO ROLE EXPORT_UPLOADER")
+    granted = {(g[1], g[5]) for g in query(stack, f"SHOW GRANTS ON STAGE {STAGE}") if g[4] == "ROLE"}
+    assert {("READ", "EXPORT_UPLOADER"), ("WRITE", "EXPORT_UPLOADER")} <= granted
+
+
 def test_a_staged_zip_imports_as_the_cli_does_and_again_adds_nothing(
     stack: Settings, export: Path, tmp_path: Path
 ) -> None:

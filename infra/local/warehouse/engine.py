@@ -69,7 +69,7 @@ class Outcome:
     response: dict[str, Any] | None = None  # answered as the statement's `data` instead of running `sql` (GET)
 
 
-Handler = Callable[["Engine", LocalSession, str, re.Match[str]], Outcome]
+Handler = Callable[["Engine", LocalSession, str, re.Match[str]], "Outcome | None"]
 
 # DDL passes to fakesnow only for the object kinds fakesnow implements; any other kind that no
 # local handler claimed fails with an error naming it, not with a DuckDB parser error.
@@ -121,8 +121,9 @@ class Engine:
 
         # oauth_flow before procedures: `CALL SYSTEM$START_OAUTH_FLOW(…)` is not a procedure call
         # notifications before procedures: `CALL SYSTEM$SEND_EMAIL(…)` is not a procedure call either
-        modules = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, account_objects)
-        for module in (*modules, stage_files, stages):
+        # stage_files before account_objects: it checks a GRANT on a stage, then lets account_objects record it
+        modules = (streams, tasks, dynamic_tables, oauth_flow, notifications, procedures, application, stage_files)
+        for module in (*modules, account_objects, stages):
             module.register(self)
 
     # registration ---------------------------------------------------------------------------
@@ -210,8 +211,8 @@ class Engine:
             check_privileges(self, session, text)
         for pattern, handler in self._handlers:
             m = pattern.match(text)
-            if m:
-                return handler(self, session, text, m)
+            if m and (outcome := handler(self, session, text, m)) is not None:
+                return outcome  # None: a check that passed, the next matching handler runs the statement
         if self._stream_names and self._mentions_stream(text):
             from infra.local.warehouse import streams
 

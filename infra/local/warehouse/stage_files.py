@@ -11,6 +11,10 @@ Snowflake's GET does on a missing file; a path leaving the stage is refused.
 `put_stream` sends `PUT file://<name> ?` with the stage location bound as a quoted string ('@stage/path'), which
 Snowflake accepts; fakesnow inlines the binding and refuses the quoted location for not starting with @. The quotes
 are taken off that location, nothing else changes.
+
+`GRANT`/`REVOKE <privileges> ON STAGE <name>`: Snowflake refuses a stage that does not exist and a privilege a stage
+does not have (USAGE, READ, WRITE, OWNERSHIP, ALL: https://docs.snowflake.com/en/user-guide/security-access-control-
+privileges#stage-privileges); so does this check, before account_objects records the grant.
 """
 
 from __future__ import annotations
@@ -46,9 +50,47 @@ def _put_stage_unquoted(expression: Any, *args: Any) -> Any:
     return _original_put_stage(expression, *args)
 
 
+_STAGE_GRANT = re.compile(
+    r"^(?:GRANT|REVOKE)\s+(?:GRANT\s+OPTION\s+FOR\s+)?(?P<privs>.+?)\s+ON\s+STAGE\s+(?P<name>[^\s]+)\s+(?:TO|FROM)\s+.+$",
+    re.I | re.S,
+)
+STAGE_PRIVILEGES = frozenset({"USAGE", "READ", "WRITE", "OWNERSHIP", "ALL", "ALL PRIVILEGES"})
+
+
 def register(engine: Engine) -> None:
     fs_transforms.put_stage = _put_stage_unquoted
     engine.on(_GET.pattern, _get)
+    engine.on(_STAGE_GRANT.pattern, _check_stage_grant)
+
+
+def _check_stage_grant(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> None:
+    """Refuse a grant on a stage that does not exist or of a privilege a stage does not have; else record it
+    (None: account_objects' GRANT/REVOKE handler runs the statement)."""
+    m = _STAGE_GRANT.match(text) or m
+    privileges = [" ".join(p.split()).upper() for p in m["privs"].split(",")]
+    wrong = [p for p in privileges if p not in STAGE_PRIVILEGES]
+    if wrong:
+        raise LocalSqlError(
+            f"SQL compilation error:\nInvalid privilege {', '.join(wrong)} for a stage (a stage has USAGE, READ, "
+            "WRITE, OWNERSHIP)",
+            errno=3001,
+        )
+    parts = [_name(p) for p in m["name"].split(".")]
+    catalog, schema, stage_name = fs_stage.parts_from_var(".".join(parts), session.database, session.schema)
+    duck = engine.fs.duck_conn.cursor()
+    try:
+        found = duck.execute(
+            "SELECT 1 FROM _fs_global._fs_information_schema._fs_stages "
+            "WHERE database_name = ? AND schema_name = ? AND name = ?",
+            [catalog, schema, stage_name],
+        ).fetchall()
+    finally:
+        duck.close()
+    if not found:
+        raise LocalSqlError(
+            f"SQL compilation error:\nStage '{catalog}.{schema}.{stage_name}' does not exist or not authorized.", 2003
+        )
+    return None
 
 
 def _name(part: str) -> str:
