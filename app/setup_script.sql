@@ -76,6 +76,7 @@ EXECUTE IMMEDIATE FROM '/sql/ops/03_run_status.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/10_member_access.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/11_member_alerts.sql';
+EXECUTE IMMEDIATE FROM '/sql/ops/12_import_export.sql';
 -- Gold: the app's warehouse (named after the app) and the sql/gold/ templates, which name it (sql/ops/01_build_gold.sql).
 CALL OPS.BUILD_GOLD();
 -- VIEWER: one secure view per member table (Gold's, ML's, the per-member OPS ones) with only the rows the querying
@@ -123,6 +124,9 @@ GRANT USAGE ON PROCEDURE ops.revoke_member_access(VARCHAR, VARCHAR) TO APPLICATI
 -- alerts (sql/ops/11_member_alerts.sql): evaluate on demand; the account's sender reports what it sent
 GRANT USAGE ON PROCEDURE ops.evaluate_member_alerts() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.mark_alert_deliveries(VARCHAR, VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
+-- the CSV export (sql/ops/12_import_export.sql): app_admin stages the files and calls the import
+GRANT READ, WRITE ON STAGE bronze.export_stage TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.import_export(VARCHAR, VARCHAR, BOOLEAN) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.train_ml(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.score_ml() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.what_if_sleep(VARCHAR, FLOAT) TO APPLICATION ROLE app_admin;

@@ -744,8 +744,9 @@ def bench(settings: Settings) -> list[dict[str, Any]]:
 
 
 def import_export(settings: Settings, path: Path, member: str, new_member: bool = False) -> dict:
-    """Load a WHOOP app export (its ZIP or folder, the files it has) for a member into Bronze (stage, COPY INTO,
-    new rows only), all or nothing; the member must be known unless `new_member`."""
+    """Load a WHOOP app export (its ZIP or folder, the files it has) for a member through the app's procedure
+    (PUT to its stage, CALL OPS.IMPORT_EXPORT: new rows only, all or nothing, the pipeline started); the member must
+    be known unless `new_member`."""
     from infra.local import export_import
 
     path = Path(path)
@@ -756,10 +757,7 @@ def import_export(settings: Settings, path: Path, member: str, new_member: bool 
         step(f"importing {len(files)} CSV file(s) ({', '.join(files)}) for {member}, all or nothing…")
         conn = connect(settings)
         try:
-            result = export_import.import_export(conn, folder, member, new_member)
-            _start_pipeline(conn.cursor())  # an export is a member's data arriving, like a registration
-        except snowflake.connector.errors.ProgrammingError as e:
-            raise WhoopError(f"importing {path} failed: {' '.join(str(e.msg).split())}") from None
+            result = export_import.import_export(conn, folder, member, new_member, workdir=settings.run_dir)
         finally:
             conn.close()
     for name, counts in result["files"].items():

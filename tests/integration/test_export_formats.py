@@ -15,6 +15,7 @@ from infra.local.cli import main
 from infra.local.errors import WhoopError
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
+from snowpark_procs import export_import as rules
 from tests.integration.conftest import local_stack, query, truth
 
 # Bronze columns that say how a row arrived (batch, time, member, staged path), not what the export holds
@@ -131,9 +132,9 @@ def _made_up(header: str) -> str:
 def test_headers_of_a_listed_language_are_mapped(
     stack: Settings, export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    languages = dict(export_import.HEADER_LANGUAGES)
+    languages = dict(rules.HEADER_LANGUAGES)
     languages["Testish"] = {spec.name: {_made_up(h): h for h in spec.all_headers} for spec in export_import.FILES}
-    monkeypatch.setattr(export_import, "HEADER_LANGUAGES", languages)
+    monkeypatch.setattr(rules, "HEADER_LANGUAGES", languages)
     folder = tmp_path / "testish"
     shutil.copytree(export, folder)
     for spec in export_import.FILES:

@@ -1,8 +1,9 @@
-"""`whoop import-export`: a WHOOP app export folder through a stage and COPY INTO into Bronze, exactly."""
+"""`whoop import-export`: a WHOOP app export through the app's stage and OPS.IMPORT_EXPORT into Bronze, exactly."""
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from infra.local.cli import main
 from infra.local.errors import WhoopError
 from infra.local.sandbox.export import write_export
 from infra.local.settings import REPO_ROOT, Settings
+from snowpark_procs import export_import as rules
 from tests.integration.conftest import query, truth
 
 AUDIT = ("INGEST_BATCH_ID", "LOADED_AT", "MEMBER_NAME", "SOURCE_FILE", "STAGED_FILE", "FILE_ROW_NUMBER", "ROW_HASH")
@@ -244,22 +246,26 @@ def _nothing_of(stack: Settings, member: str) -> None:
         conn.close()
 
 
-@pytest.mark.parametrize("interrupt", [False, True], ids=["refused", "interrupted"])
-def test_a_failure_on_the_third_file_keeps_nothing(stack: Settings, export: Path, interrupt: bool) -> None:
-    """The first two files' rows are inserted before workouts.csv's insert fails or the import is killed: the
-    transaction takes them back, the staged batch goes, and the corrected import then loads everything once."""
-    member = "zoe_interrupted" if interrupt else "zoe_refused"
-    conn = pipeline.connect(stack)
-    try:
-        faulty = _FaultyConnection(conn, "INSERT INTO BRONZE.RAW_EXPORT_WORKOUT", interrupt)
-        with pytest.raises(KeyboardInterrupt if interrupt else WhoopError) as e:
-            export_import.import_export(faulty, export, member, new_member=True)
-    finally:
-        conn.close()
-    if not interrupt:
-        message = str(e.value)
-        assert message.startswith("workouts.csv: loading into BRONZE.RAW_EXPORT_WORKOUT failed"), message
-        assert message.endswith("nothing was imported") and "INSERT" not in message and "\n" not in message
+def test_a_failure_on_the_third_file_keeps_nothing(
+    stack: Settings, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside OPS.IMPORT_EXPORT the first two files' rows are inserted before workouts.csv's insert is refused (sent
+    to a table that does not exist): the transaction takes them back, the staged batch goes, and the corrected
+    import then loads everything once."""
+    member = "zoe_refused"
+    run = rules._sql
+
+    def refusing(session: Any, statement: str, params: list[Any] | None = None) -> list[Any]:
+        fault = "INSERT INTO BRONZE.RAW_EXPORT_WORKOUT"
+        return run(session, statement.replace(fault, fault + "_GONE", 1), params)
+
+    monkeypatch.setattr(rules, "_sql", refusing)  # the procedure runs in this process (tests' in-process warehouse)
+    with pytest.raises(WhoopError) as e:
+        pipeline.import_export(stack, export, member, new_member=True)
+    monkeypatch.setattr(rules, "_sql", run)
+    message = str(e.value)
+    assert message.startswith("workouts.csv: loading into BRONZE.RAW_EXPORT_WORKOUT failed"), message
+    assert message.endswith("nothing was imported") and "INSERT" not in message and "\n" not in message
     _nothing_of(stack, member)
 
     result = pipeline.import_export(stack, export, member, new_member=True)
@@ -267,6 +273,19 @@ def test_a_failure_on_the_third_file_keeps_nothing(stack: Settings, export: Path
         expected = len(_file_rows(export / spec.name))
         assert result["files"][spec.name]["new"] == expected == len(_table_rows(stack, spec.table, member))
     assert len(_staged(stack, member)) == len(export_import.FILES)
+
+
+def test_an_import_interrupted_before_the_call_keeps_nothing(stack: Settings, export: Path) -> None:
+    """Ctrl-C after the files are staged, before the procedure is called: the client removes what it staged."""
+    member = "zoe_interrupted"
+    conn = pipeline.connect(stack)
+    try:
+        faulty = _FaultyConnection(conn, "CALL OPS.IMPORT_EXPORT", interrupt=True)
+        with pytest.raises(KeyboardInterrupt):
+            export_import.import_export(faulty, export, member, new_member=True)
+    finally:
+        conn.close()
+    _nothing_of(stack, member)
 
 
 _KILLED_AT_COMMIT = """
@@ -278,7 +297,7 @@ class Cursor:
     def __init__(self, cursor):
         self._cursor = cursor
     def execute(self, sql, params=None):
-        if sql == "COMMIT":  # every insert ran in the transaction: the process dies before it commits
+        if sql.startswith("CALL OPS.IMPORT_EXPORT"):  # every file staged: the process dies before the call
             os.kill(os.getpid(), signal.SIGKILL)
         return self._cursor.execute(sql, params)
     def __getattr__(self, name):
@@ -295,11 +314,11 @@ export_import.import_export(Connection(conn), Path(sys.argv[1]), sys.argv[2], ne
 """
 
 
-def test_an_import_killed_before_it_commits_leaves_no_rows(
+def test_an_import_killed_before_it_calls_leaves_no_rows(
     stack: Settings, export: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A crash mid-import (the process killed with every insert sent, none committed): no other session ever
-    sees a row of it; the next import loads everything once and removes the batch the dead one staged."""
+    """A crash mid-import (the process killed with every file staged, the procedure not called): no row of it
+    exists; the next import loads everything once and, an hour later, removes the batch the dead one staged."""
     env = {
         **os.environ,
         "WHOOP_HOME": str(stack.home),
@@ -320,7 +339,7 @@ def test_an_import_killed_before_it_commits_leaves_no_rows(
 
     result = pipeline.import_export(stack, export, member, new_member=True)  # minutes later: the batch is young
     assert set(abandoned) < set(_staged(stack, member))
-    monkeypatch.setattr(export_import, "ABANDONED_AFTER", timedelta(0))  # an hour later
+    monkeypatch.setattr(rules, "ABANDONED_AFTER", timedelta(0))  # an hour later (the procedure's rule)
     again = pipeline.import_export(stack, export, member)
     for spec in export_import.FILES:
         expected = len(_file_rows(export / spec.name))
@@ -339,11 +358,13 @@ def test_a_file_the_warehouse_refuses_names_the_file_and_keeps_nothing(
     folder = _copy_export(export, tmp_path)
     path = folder / "workouts.csv"
     path.write_bytes(path.read_bytes().replace(b"\r\n", b"\xff\r\n", 5))
-    scan = export_import.scan_file
-    monkeypatch.setattr(  # only the header of workouts.csv is checked: the COPY meets the bad bytes itself
-        export_import,
-        "scan_file",
-        lambda p, spec: next(csv.reader(p.open(encoding="latin-1"))) if p.name == path.name else scan(p, spec),
+    scan = rules.scan
+    monkeypatch.setattr(  # only the header of workouts.csv is checked (here and in the procedure): the COPY meets
+        rules,  # the bad bytes itself
+        "scan",
+        lambda spec, data: (
+            next(csv.reader(io.StringIO(data.decode("latin-1")))) if spec.name == path.name else scan(spec, data)
+        ),
     )
     conn = pipeline.connect(stack)
     try:

@@ -15,6 +15,7 @@ import pytest
 from infra.local import export_import, pipeline
 from infra.local.errors import WhoopError
 from infra.local.settings import Settings
+from snowpark_procs import export_import as rules
 from tests.conftest import free_port
 
 
@@ -128,8 +129,8 @@ def test_a_listed_language_names_its_missing_headers_in_that_language(monkeypatc
     whatever its column order and case, and what it lacks is named as that language names it."""
     spec = export_import.FILES[3]
     made_up = {h: "Xx " + h[::-1] for h in spec.all_headers}
-    languages = {**export_import.HEADER_LANGUAGES, "Testish": {spec.name: {v: k for k, v in made_up.items()}}}
-    monkeypatch.setattr(export_import, "HEADER_LANGUAGES", languages)
+    languages = {**rules.HEADER_LANGUAGES, "Testish": {spec.name: {v: k for k, v in made_up.items()}}}
+    monkeypatch.setattr(rules, "HEADER_LANGUAGES", languages)
     header = [made_up[h].upper() for h in reversed(spec.headers)]
     assert export_import.check_header(spec, header) == list(reversed(spec.headers))
     with pytest.raises(WhoopError) as e:

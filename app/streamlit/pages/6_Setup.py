@@ -1,8 +1,12 @@
-"""Setup (admin only): members with status and auth mode, last runs, run the pipeline now, connect a member (OAuth)."""
+"""Setup (admin only): members with status and auth mode, last runs, run the pipeline now, connect a member (OAuth),
+import a member's WHOOP CSV export."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import uuid
 
 import queries
 import streamlit as st
@@ -10,6 +14,10 @@ import ui
 import whoop_session
 
 ROOT_TASK = "OPS.WHOOP_PIPELINE_ROOT"
+EXPORT_STAGE = "BRONZE.EXPORT_STAGE"  # app_admin holds READ, WRITE on it (sql/ops/12_import_export.sql)
+EXPORT_FILES = ("physiological_cycles.csv", "sleeps.csv", "workouts.csv", "journal_entries.csv")
+# the procedure checks the name too; here it also names the stage folder the files go to, so it is checked first
+MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 st.set_page_config(layout="wide")  # page_title/page_icon: unsupported in a Native App
 st.title("Setup")
@@ -118,3 +126,68 @@ if submitted:
         else:
             st.success(f"Secret {result.get('secret')} is ready. Run in a worksheet:")
             st.code("\n".join(result.get("next_steps", [])), language="sql")
+
+st.subheader("Import a WHOOP export")
+st.write(
+    "The CSV export from the WHOOP app (journal answers and history older than the API serves): the ZIP as WHOOP "
+    "sends it, or its CSV files (any of physiological_cycles.csv, sleeps.csv, workouts.csv, journal_entries.csv). "
+    "Every file is checked before anything is written; importing the same export again adds nothing."
+)
+with st.form("import_export"):
+    export_member = st.text_input("Member name", key="export_member")
+    export_new = st.checkbox("Create the member if the app does not know it yet (export only)", key="export_new")
+    uploads = st.file_uploader(
+        "The export's ZIP or CSV files", type=["zip", "csv"], accept_multiple_files=True, key="export_files"
+    )
+    import_clicked = st.form_submit_button("Import")
+
+
+def _stage_name(upload) -> str:
+    """The name a file gets on the stage: one of the export's own, or export.zip (the procedure unpacks it)."""
+    name = str(upload.name).replace("\\", "/").rsplit("/", 1)[-1]
+    return "export.zip" if name.lower().endswith(".zip") else name
+
+
+def _import_export(member: str, files: list, new_member: bool) -> dict:
+    """Put the files under <member>/<batch>/ of the app's stage and call OPS.IMPORT_EXPORT on them. st.file_uploader
+    runs in Streamlit in Snowflake (https://docs.snowflake.com/en/release-notes/2025/other/2025-03-12-sis); the files
+    reach the stage with session.file.put_stream (https://docs.snowflake.com/en/developer-guide/snowpark/reference/
+    python/latest/snowpark/api/snowflake.snowpark.FileOperation.put_stream), as the app, which owns the stage."""
+    batch = uuid.uuid4().hex
+
+    def run(s) -> dict:
+        for upload in files:
+            name = _stage_name(upload)
+            s.file.put_stream(
+                io.BytesIO(upload.getvalue()),
+                f"@{EXPORT_STAGE}/{member}/{batch}/{name}",
+                auto_compress=not name.endswith(".zip"),  # a ZIP is read as it is; CSV files are gzipped like PUT's
+                overwrite=True,
+            )
+        rows = s.sql("CALL OPS.IMPORT_EXPORT(?, ?, ?)", params=[member, f"{member}/{batch}", new_member]).collect()
+        return json.loads(rows[0][0]) if isinstance(rows[0][0], str) else rows[0][0]
+
+    return whoop_session.call(run)
+
+
+if import_clicked:
+    member = export_member.strip()
+    export_files = [u for u in uploads or [] if _stage_name(u) in (*EXPORT_FILES, "export.zip")]
+    if not MEMBER_NAME.match(member):
+        st.warning("Enter the member's name (letters, digits and _ . @ - only).")
+    elif not export_files:
+        st.warning("Choose the export's ZIP or at least one of its CSV files: " + ", ".join(EXPORT_FILES) + ".")
+    else:
+        try:
+            result = _import_export(member, export_files, export_new)
+        except Exception as exc:
+            st.error(f"The import failed: {' '.join(str(exc).split())[:300]}")
+        else:
+            if not result.get("ok"):
+                st.error(result.get("error") or "The import failed; nothing was imported.")
+            else:
+                ui.clear_memo()
+                counts = "; ".join(f"{n}: {c['rows']} rows, {c['new']} new" for n, c in result["files"].items())
+                st.success(
+                    f"Imported for {member}: {counts}. The rows reach Silver and Gold on the pipeline's next run."
+                )

@@ -55,9 +55,11 @@ class Outcome:
     keep_params: bool = True
     before: Callable[[], None] | None = None
     after: Callable[[bool], None] | None = None
+    response: dict[str, Any] | None = None  # answered as the statement's `data` instead of running `sql` (GET)
 
 
-Handler = Callable[["Engine", LocalSession, str, re.Match[str]], Outcome]
+# None: a check that passed; the next matching handler runs the statement (stage_files.py)
+Handler = Callable[["Engine", LocalSession, str, re.Match[str]], "Outcome | None"]
 
 
 def answer(sql: str) -> Outcome:

@@ -153,8 +153,8 @@ class Engine:
             check_privileges(self, session, text)
         for pattern, handler in self._handlers:
             m = pattern.match(text)
-            if m:
-                return handler(self, session, text, m)
+            if m and (outcome := handler(self, session, text, m)) is not None:
+                return outcome  # None: a check that passed, the next matching handler runs the statement
         if self._stream_names and self._mentions_stream(text):
             consuming = streams.consuming_outcome(self, session, sql, text)
             if consuming is not None:

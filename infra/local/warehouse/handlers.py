@@ -19,6 +19,7 @@ from infra.local.warehouse import (
     procedures,
     session_params,
     show,
+    stage_files,
     stages,
     streams,
     tasks,
@@ -37,6 +38,7 @@ MODULES = (
     notifications,
     procedures,
     application,
+    stage_files,  # checks a GRANT on a stage, then lets grants record it
     # account and governance objects, recorded
     session_params,
     account_objects,

@@ -130,6 +130,8 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
         except Exception as e:  # a bug in the layer: answer with an error rather than a 500 clients retry
             log.exception("local layer failed on a statement")
             return _error(LocalSqlError(f"Local warehouse internal error: {type(e).__name__}: {e}", errno=2000))
+        if outcome.response is not None:  # a file transfer command (stage_files.py): the client carries it out
+            return JSONResponse({"data": outcome.response, "success": True})
         ok = False
         try:
             if outcome.before:
