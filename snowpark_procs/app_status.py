@@ -1,12 +1,11 @@
-"""OPS.APP_STATUS, OPS.RUN_PIPELINE and OPS.BACKTEST_ML: what a client outside the app (the `whoop` CLI with a
-Snowflake connection, an operator in Snowsight) may ask of an installed app, through procedures granted to
-app_admin instead of reading its tables (a consumer's role sees only what the app grants:
+"""OPS.APP_STATUS and OPS.RUN_PIPELINE (OPS.BACKTEST_ML is in ml_backtest.py): what a client outside the app (the
+`whoop` CLI with a Snowflake connection, an operator in Snowsight) may ask of an installed app, through procedures
+granted to app_admin instead of reading its tables (a consumer's role sees only what the app grants:
 https://docs.snowflake.com/en/developer-guide/native-apps/security-app-roles).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,26 +94,6 @@ def run_pipeline(session: Any) -> dict[str, Any]:
     issued = datetime.now(UTC).isoformat(timespec="seconds")
     session.sql(f"EXECUTE TASK OPS.{ROOT_TASK}").collect()
     return {"task": f"OPS.{ROOT_TASK}", "issued_at": issued}
-
-
-def backtest(session: Any, member: str) -> dict[str, Any]:
-    """Handler of OPS.BACKTEST_ML(MEMBER): the walk-forward backtest of `whoop ml backtest` (no writes), as JSON
-    (a NaN, e.g. an interval no prediction had enough history for, becomes null)."""
-    from snowpark_procs.ml.procs import backtest as walk_forward
-
-    return _json_safe(walk_forward(session, member))
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _text(value: Any) -> str | None:

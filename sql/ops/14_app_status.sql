@@ -30,5 +30,5 @@ CREATE OR REPLACE PROCEDURE OPS.BACKTEST_ML(MEMBER VARCHAR)
     RUNTIME_VERSION = '3.11'
     PACKAGES = ('snowflake-snowpark-python', 'snowflake-ml-python', 'scikit-learn', 'pandas', 'numpy')
     IMPORTS = ('/python/snowpark_procs.zip')
-    HANDLER = 'snowpark_procs.app_status.backtest'
+    HANDLER = 'snowpark_procs.ml_backtest.backtest'
     EXECUTE AS OWNER;
