@@ -395,6 +395,7 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run one `whoop` command; returns the exit code (the console script passes it to sys.exit)."""
     settings: Settings | None = None
+    target: Target | None = None
     # the connector's vendored requests warns about this environment's urllib3/chardet versions on import: noise
     # on stderr, where a failure must be one line
     warnings.filterwarnings("ignore", message=r"urllib3 \(.*\) or chardet .* doesn't match a supported version")
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         settings = _load_settings()
         if args.func is not cmd_preflight:  # preflight reads files only
-            args.target = resolve(settings, args.connection, args.temporary_connection, args.app)
+            args.target = target = resolve(settings, args.connection, args.temporary_connection, args.app)
         return int(args.func(args, settings) or 0)
     except _UsageError as e:
         print(_one_line(str(e)), file=sys.stderr)
@@ -414,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as e:
         # the warehouse going away mid-command surfaces as a connector or HTTP error: one line, not a bug
+        if target is not None and not target.is_local and type(e).__module__.startswith("snowflake.connector"):
+            print(f"whoop: on {target.label}: {_one_line(str(getattr(e, 'msg', None) or e))[:300]}", file=sys.stderr)
+            return 1
         down = warehouse_failure(e, settings.warehouse_url) if settings else None
         if down:
             print(f"whoop: {down.message}", file=sys.stderr)

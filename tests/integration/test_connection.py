@@ -145,3 +145,32 @@ def test_a_local_only_command_on_a_connection_is_one_line(snowflake_home, tmp_pa
     (line,) = result.stderr.splitlines()
     assert "works on the local stack only, not on connection whoop_local" in line, line
     assert result.stdout == ""
+
+
+def test_status_on_the_local_stack(stack, monkeypatch, capsys):
+    """Without a connection, `whoop status` asks the local stack's app the same way."""
+    from infra.local.cli import main
+
+    for variable, value in (("WHOOP_HOME", str(stack.home)), ("WHOOP_WAREHOUSE_PORT", str(stack.warehouse_port)),
+                            ("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))):  # fmt: skip
+        monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("SNOWFLAKE_DEFAULT_CONNECTION_NAME", raising=False)
+    assert main(["status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"app WHOOP on the local warehouse at {stack.warehouse_url}: pipeline started", lines
+
+
+def test_a_failed_run_on_a_connection_names_the_member_and_status_lists_the_failed_check(stack, snowflake_home):
+    import requests
+
+    requests.post(f"{stack.sandbox_url}/_sandbox/revoke/ben", timeout=10).raise_for_status()
+    result = whoop("-c", NAME, "--app", "WHOOP", "run", home=snowflake_home)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("whoop: the pipeline run failed: member ben needs re-authorization"), line
+    assert "whoop auth --member ben" in line
+    assert any(out.strip().startswith("ann: ") for out in result.stdout.splitlines()), result.stdout
+    status = whoop("-c", NAME, "--app", "WHOOP", "status", home=snowflake_home).stdout.splitlines()
+    assert any(s.split()[:2] == ["ben", "needs_reauthorization"] for s in status), status
+    assert any(s.startswith("  last run: failed") and "ben" in s for s in status), status
+    assert any(s.split()[:1] == ["error"] and "member_ingest_succeeded" in s for s in status), status
