@@ -77,6 +77,7 @@ EXECUTE IMMEDIATE FROM '/sql/ops/09_pipeline_state.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/10_member_access.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/11_member_alerts.sql';
 EXECUTE IMMEDIATE FROM '/sql/ops/12_import_export.sql';
+EXECUTE IMMEDIATE FROM '/sql/ops/14_app_status.sql';
 -- Gold: the app's warehouse (named after the app) and the sql/gold/ templates, which name it (sql/ops/01_build_gold.sql).
 CALL OPS.BUILD_GOLD();
 -- VIEWER: one secure view per member table (Gold's, ML's, the per-member OPS ones) with only the rows the querying
@@ -118,6 +119,9 @@ GRANT USAGE ON PROCEDURE ops.forget_member(VARCHAR) TO APPLICATION ROLE app_admi
 GRANT USAGE ON PROCEDURE ops.start_pipeline() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.stop_pipeline() TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.run_status(VARCHAR) TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.app_status() TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.run_pipeline() TO APPLICATION ROLE app_admin;
+GRANT USAGE ON PROCEDURE ops.backtest_ml(VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON SCHEMA ml TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.grant_member_access(VARCHAR, VARCHAR, VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
 GRANT USAGE ON PROCEDURE ops.revoke_member_access(VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;

@@ -1,5 +1,10 @@
 """`whoop`: the command line of the WHOOP data platform's local stack and pipeline.
 
+Where it works: the local stack by default, or a Snowflake account named the way `snow` names one
+(`--connection NAME`, SNOWFLAKE_DEFAULT_CONNECTION_NAME, `--temporary-connection`; infra/local/connection.py).
+The jobs return results and report progress through a callback; this module is the only one that prints
+(the wording is in report.py).
+
 Error contract: every failure is one line on stderr and a non-zero exit, never a traceback.
 `WhoopError` (a problem the user can act on) exits 1; anything else is a bug, exits 2 and leaves its
 traceback in `$WHOOP_HOME/logs/cli.log`; Ctrl-C exits 130 quietly. A local warehouse that stops answering is
@@ -13,14 +18,16 @@ import importlib
 import json
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from infra.local import inputs
+from infra.local import inputs, report
 from infra.local import settings as settings_mod
-from infra.local.errors import WhoopError, warehouse_failure
+from infra.local.connection import Target, resolve
+from infra.local.errors import RunFailed, WhoopError, warehouse_failure
 from infra.local.settings import REPO_ROOT, Settings
 
 PIPELINE_MODULE = "infra.local.pipeline"
@@ -79,9 +86,31 @@ def _print_services(rows: list, as_json: bool, with_message: bool) -> None:
         print(f"{r.name:<10} {detail:<40} {r.url}  port {r.port}{pid}")
 
 
+def _say(line: str) -> None:
+    """A progress line, written at once: a terminal and a plain log both show where long work is."""
+    print(line, flush=True)
+
+
+def _lines(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
+
+
+def _target(args: argparse.Namespace) -> Target:
+    target = getattr(args, "target", None)
+    if target is None:
+        raise WhoopError("no connection resolved for this command")
+    return target
+
+
+def _local_only(args: argparse.Namespace, what: str) -> None:
+    _target(args).require_local(what)
+
+
 def cmd_local(args: argparse.Namespace, settings: Settings) -> int:
     from infra.local import stack
 
+    _local_only(args, "whoop local")
     if args.action == "up":
         _print_services(stack.up(settings), args.json, with_message=True)
     elif args.action == "down":
@@ -92,28 +121,50 @@ def cmd_local(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    _pipeline("demo")(settings)
+    _local_only(args, "whoop demo")
+    summary = _pipeline("demo")(settings, progress=_say)
+    _lines(report.demo(summary, settings.home))
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     if not args.local:
-        raise WhoopError("only local deploys are supported here: run 'whoop deploy --local'")
-    _pipeline("deploy_local")(settings)
+        raise WhoopError(
+            "only local deploys are supported here: run 'whoop deploy --local' (on an account: snow app run)"
+        )
+    _local_only(args, "whoop deploy --local")
+    _lines(report.deployed(_pipeline("deploy_local")(settings)))
     return 0
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    _pipeline("run_once")(settings)
+    _say(report.RUN_HEADER)
+    try:
+        result = _pipeline("run_once")(_target(args), progress=_say)
+    except RunFailed as e:
+        _lines(report.run(e.result))  # what did run (the other members' data is loaded), then the one line
+        raise
+    _lines(report.run(result))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    result = _pipeline("status")(_target(args))
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        _lines(report.status(result))
     return 0
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    _pipeline("bench")(settings)
-    return 0
+    _local_only(args, "whoop bench")
+    return int(_pipeline("bench")(settings) or 0)
 
 
 def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
+    # a real member's sign-in on an account is the Setup page's (or app/README.md's SQL), not this command's
+    _local_only(args, "whoop auth")
     given = {k: getattr(args, k) for k in AUTH_CREDENTIALS if getattr(args, k) is not None}
     if given and len(given) != len(AUTH_CREDENTIALS):
         raise WhoopError("--client-id, --client-secret, --auth-url and --token-url must be given together")
@@ -122,26 +173,41 @@ def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
         kwargs["member"] = inputs.member_name(args.member)
     if args.snowflake_managed:
         kwargs["snowflake_managed"] = True
-    _pipeline("auth")(settings, **kwargs)
+    members = _pipeline("auth")(settings, progress=_say, **kwargs)
+    if args.snowflake_managed:
+        print(f"authorized {len(members)} member(s) through OAUTH2 secrets: {', '.join(members)}")
+    elif given:
+        print(f"authorized member {members[0]}")
+    else:
+        print(f"authorized {len(members)} member(s): {', '.join(members)}")
     return 0
 
 
 def cmd_import_export(args: argparse.Namespace, settings: Settings) -> int:
     member, folder = inputs.member_name(args.member), inputs.export_folder(args.path)  # before any heavy import
-    kwargs = {"new_member": True} if args.new_member else {}
-    _pipeline("import_export")(settings, folder, member, **kwargs)
+    kwargs: dict[str, Any] = {"new_member": True} if args.new_member else {}
+    target = _target(args)
+    if not target.is_local:
+        kwargs["target"] = target  # the connection reaches the job, which says where it can import
+    result = _pipeline("import_export")(settings, folder, member, progress=_say, **kwargs)
+    _lines(report.imported(result))
     return 0
 
 
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     from infra.local import dashboard
 
+    _local_only(args, "whoop app (the dashboard on localhost; on an account open the app's Streamlit in Snowsight)")
     return dashboard.serve(settings, inputs.port(args.port, "--port"), args.role)
 
 
 def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:
     member = inputs.member_name(args.member)
-    _pipeline("ml_backtest")(settings, member, args.json)
+    result = _pipeline("ml_backtest")(_target(args), member)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        _lines(report.backtest(member, result))
     return 0
 
 
@@ -167,9 +233,50 @@ def _add(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.Argu
     return sub.add_parser(name, help=text, description=text)
 
 
+def _connection_options(p: argparse.ArgumentParser, default: Any) -> None:
+    """Where the command works, as `snow` names it; given before the command or after it."""
+    p.add_argument(
+        "--connection",
+        "-c",
+        metavar="NAME",
+        default=default,
+        help="a connection of ~/.snowflake/connections.toml or config.toml (default: the local stack)",
+    )
+    p.add_argument(
+        "--temporary-connection",
+        "-x",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="connect with the SNOWFLAKE_* variables alone (SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, ...)",
+    )
+    p.add_argument(
+        "--app",
+        metavar="NAME",
+        default=default,
+        help="the installed app's name on the account (default: $WHOOP_APP, else WHOOP_PLATFORM)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="whoop", description="WHOOP data platform: local stack, pipeline and tools.")
+    _connection_options(p, None)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_commands(sub)
+    _on_every_command(sub)
+    return p
+
+
+def _on_every_command(sub: argparse._SubParsersAction) -> None:
+    """`whoop status --connection NAME` works as `whoop --connection NAME status` (as `snow` takes it after)."""
+    for command in sub.choices.values():
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _on_every_command(nested[0])
+        else:
+            _connection_options(command, argparse.SUPPRESS)
+
+
+def _add_commands(sub: argparse._SubParsersAction) -> None:
 
     local = _add(sub, "local", "start, stop or inspect the local warehouse and WHOOP sandbox")
     local_sub = local.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -191,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = _add(sub, "run", "run the task graph once: ingest, Silver, quality checks, Gold (not ML scoring)")
     s.set_defaults(func=cmd_run)
+
+    s = _add(sub, "status", "members, the last run, freshness and failed quality checks of the installed app")
+    s.add_argument("--json", action="store_true", help="print the status as JSON")
+    s.set_defaults(func=cmd_status)
 
     s = _add(sub, "bench", "run the benchmarks and write bench/results/latest.json")
     s.set_defaults(func=cmd_bench)
@@ -239,7 +350,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--member", metavar="NAME", required=True, help="member to backtest")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.set_defaults(func=cmd_ml_backtest)
-    return p
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -285,9 +395,15 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run one `whoop` command; returns the exit code (the console script passes it to sys.exit)."""
     settings: Settings | None = None
+    target: Target | None = None
+    # the connector's vendored requests warns about this environment's urllib3/chardet versions on import: noise
+    # on stderr, where a failure must be one line
+    warnings.filterwarnings("ignore", message=r"urllib3 \(.*\) or chardet .* doesn't match a supported version")
     try:
         args = build_parser().parse_args(argv)
         settings = _load_settings()
+        if args.func is not cmd_preflight:  # preflight reads files only
+            args.target = target = resolve(settings, args.connection, args.temporary_connection, args.app)
         return int(args.func(args, settings) or 0)
     except _UsageError as e:
         print(_one_line(str(e)), file=sys.stderr)
@@ -299,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as e:
         # the warehouse going away mid-command surfaces as a connector or HTTP error: one line, not a bug
+        if target is not None and not target.is_local and type(e).__module__.startswith("snowflake.connector"):
+            print(f"whoop: on {target.label}: {_one_line(str(getattr(e, 'msg', None) or e))[:300]}", file=sys.stderr)
+            return 1
         down = warehouse_failure(e, settings.warehouse_url) if settings else None
         if down:
             print(f"whoop: {down.message}", file=sys.stderr)

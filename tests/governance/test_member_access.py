@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from infra.local import migrations, pipeline
+from infra.local.connection import local_parameters
 from infra.local.settings import REPO_ROOT, Settings
 from tests.integration.conftest import local_stack, query
 
@@ -63,13 +64,7 @@ def as_viewer(settings: Settings, user: str, sql: str, role: str | None = None) 
     """`sql` in a session of `user` holding `role` (default: the viewer's application role), as the dashboard's
     adapter and a Power BI user would log in."""
     conn = snowflake.connector.connect(
-        account="local",
-        user=user,
-        password="local",
-        role=(role or VIEWERS[user][0]).upper(),
-        host=settings.host,
-        port=settings.warehouse_port,
-        protocol="http",
+        **local_parameters(settings, user=user, role=(role or VIEWERS[user][0]).upper()),
         database=pipeline.DATABASE,
         schema="PUBLIC",
         session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},

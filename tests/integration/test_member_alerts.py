@@ -18,6 +18,7 @@ import requests
 import snowflake.connector
 
 from infra.local import migrations, pipeline
+from infra.local.connection import local_parameters
 from infra.local.errors import WhoopError
 from infra.local.settings import Settings
 from tests.integration.conftest import local_stack, query
@@ -233,9 +234,8 @@ def test_viewers_read_only_their_members_alert_events(team):
         seen = {}
         for user, role in (("COACH_A", "APP_COACH"), ("COACH_B", "APP_COACH"), ("ANN_W", "APP_VIEWER")):
             conn = snowflake.connector.connect(
-                account="local", user=user, password="local", role=role, host=team.host,
-                port=team.warehouse_port, protocol="http", database=pipeline.DATABASE, schema="PUBLIC",
-            )  # fmt: skip
+                **local_parameters(team, user=user, role=role), database=pipeline.DATABASE, schema="PUBLIC"
+            )
             try:
                 cur = conn.cursor()
                 cur.execute("SELECT DISTINCT MEMBER_NAME FROM VIEWER.MEMBER_ALERT_EVENTS WHERE CLEARED_AT IS NULL")

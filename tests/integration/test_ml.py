@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infra.local import cli, pipeline
+from infra.local import cli, pipeline, report
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 from snowpark_procs.ml import anomalies
@@ -439,11 +439,10 @@ def test_what_if_sleep_follows_the_models_sleep_coefficient(session):
         assert short["prediction"] == long["prediction"] and "served" in short["note"]
 
 
-def test_demo_summary_reports_the_recovery_drivers(ml_stack, capsys):
+def test_demo_summary_reports_the_recovery_drivers(ml_stack):
     ml = pipeline._demo_ml(ml_stack)
     drivers = ml["recovery_drivers"]
     assert drivers["rows"] == 5 and drivers["members"] == 1 and 0 < drivers["holdout_mae"] < SANDBOX_DRIVERS_MAE
     summary = {"warehouse_url": "w", "sandbox_url": "s", "members": [MEMBER], "tasks": [], "rows": {}, "ml": ml}
-    pipeline._print_summary({**summary, "elapsed_seconds": 1.0}, ml_stack)
-    out = capsys.readouterr().out
+    out = "\n".join(report.demo({**summary, "elapsed_seconds": 1.0}, ml_stack.home))
     assert "what drove the newest recovery: 5 driver rows for 1 member(s); held-out MAE" in out

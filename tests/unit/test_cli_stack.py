@@ -237,12 +237,19 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
     zipped = tmp_path / "my_whoop_data.zip"  # the ZIP as WHOOP sends it is passed on as it is
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.writestr("my_whoop_data/sleeps.csv", "Nap\r\n")
+    deployed = {"app": "WHOOP", "files": [], "applied": [], "warehouse_url": "w", "reporting_database": "R"}
+    backtest = {"metrics": {"model": {"n": 0, "mae": 1.0, "rmse": 1.0}}, "served_by": "model", "interval": {}}
+
+    def _import(s, path, member, progress, **kw):
+        calls.append(("import_export", path, member, kw))
+        return {"files": {}}
+
     _fake_pipeline(
         monkeypatch,
-        deploy_local=lambda s: calls.append(("deploy_local", s)),
-        auth=lambda s, **kw: calls.append(("auth", kw)),
-        import_export=lambda s, path, member, **kw: calls.append(("import_export", path, member, kw)),
-        ml_backtest=lambda s, member, as_json: calls.append(("ml_backtest", member, as_json)),
+        deploy_local=lambda s: calls.append(("deploy_local", s)) or deployed,
+        auth=lambda s, progress, **kw: calls.append(("auth", kw)) or [kw["member"]],
+        import_export=_import,
+        ml_backtest=lambda target, member: calls.append(("ml_backtest", member, target.is_local)) or backtest,
     )
     assert main(["deploy", "--local"]) == 0
     assert main(["auth", "--member", "alice"]) == 0
