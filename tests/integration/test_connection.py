@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.settings import REPO_ROOT, Settings
 from infra.local.sandbox.export import write_export
+from infra.local.settings import REPO_ROOT, Settings
 from tests.integration.conftest import local_stack, query, truth
 
 MEMBERS = ["ann", "ben"]
