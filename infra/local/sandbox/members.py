@@ -388,6 +388,10 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
             "trips": [{"start_date": night_date(a), "end_date": night_date(b - 1)} for a, b in trips],
             "gaps": [{"start_date": night_date(a), "end_date": night_date(b - 1)} for a, b in gaps],
             "strap_4_date": night_date(strap4_night),
+            "training": {
+                "periodised": sched.periodised,
+                "event_dates": [night_date(k) for k in sched.events],
+            },
             "tracked_questions": tracked,
             "baseline": {
                 "hrv_median": round(float(np.exp(base.ln_hrv)), 2),

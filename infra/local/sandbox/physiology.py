@@ -196,7 +196,7 @@ def simulate(
             + drift_h[k]
             + fitness_gain * (chronic - base.strain)
             - strain_sens * load
-            - 0.06 * late_y
+            - 0.03 * late_y
             - debt_sens * debt / 60
             - 0.13 * alc_prev[k]
             - 0.05 * meal_prev[k]
@@ -210,7 +210,7 @@ def simulate(
             + drift_r[k]
             - 0.35 * (chronic - base.strain)
             + 0.5 * load
-            + 1.5 * late_y
+            + 2.5 * late_y
             + 0.6 * debt / 60
             + 2.2 * alc_prev[k]
             + 1.2 * meal_prev[k]
