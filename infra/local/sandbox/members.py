@@ -1,9 +1,11 @@
 """Synthetic WHOOP members, deterministic from (seed, member name).
 
-The generator walks night by night: the sleep onset of night k opens cycle k, which holds that
+The values come from the member's calendar (schedule.py: gaps, trips, illness, training plan) and
+latent physiology (physiology.py: baselines, fitness, fatigue, sleep debt, the morning's recovery);
+this module turns them into records: the sleep onset of night k opens cycle k, which holds that
 sleep, its recovery, the day's workouts and naps, and the journal answers for the day. Behaviour on
-day k (alcohol, late meals, stress) and illness shape sleep k+1 and recovery k+1, so correlations
-exist for analysis later. Statistics follow NOTES.md "What real members look like".
+day k (alcohol, late meals, stress) shapes night k+1. Statistics follow NOTES.md "What real members
+look like".
 """
 
 from __future__ import annotations

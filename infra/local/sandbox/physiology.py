@@ -49,7 +49,6 @@ class Baseline:
     rem: float
     awake: float
     strain: float
-    sd_strain: float
     kcal: float
     workouts_per_week: float
     nap_rate: float
@@ -84,7 +83,6 @@ def draw_baseline(rng: np.random.Generator) -> Baseline:
         rem=rng.uniform(rem_lo, rem_hi),
         awake=rng.uniform(33, 39),
         strain=rng.uniform(10.5, 14.5),
-        sd_strain=rng.uniform(3.0, 3.4),
         kcal=rng.uniform(2400, 3300),
         workouts_per_week=rng.uniform(3.0, 7.0),
         nap_rate=rng.uniform(0.02, 0.07),
@@ -144,7 +142,7 @@ def simulate(
     fitness_gain = rng.uniform(0.008, 0.02)  # ln HRV per strain point of chronic load above the usual
     debt_sens = rng.uniform(0.03, 0.06)  # ln HRV per hour of sleep debt
     late_rate = rng.uniform(0.05, 0.45)  # share of first workouts in the evening
-    drift_h = ar1(rng.standard_normal(n), 0.985, rng.uniform(0.06, 0.11))  # seasons, life, health
+    drift_h = ar1(rng.standard_normal(n), 0.985, rng.uniform(0.07, 0.12))  # seasons, life, health
     drift_r = -0.5 * drift_h * base.sd_rhr / base.sd_ln_hrv + ar1(rng.standard_normal(n), 0.985, 0.8)
     e_h = rng.standard_normal(n)
     e_r = -0.35 * e_h + np.sqrt(1 - 0.35**2) * rng.standard_normal(n)
@@ -173,7 +171,7 @@ def simulate(
     for k in range(n):
         y = k - 1 if k else 0
         late_y = bool(late[y]) and k > 0
-        jet = min(sched.jetlag[k], 8.0) / 8.0
+        jet = min(sched.jetlag[k], 6.0) / 6.0
         ill = sched.illness[k]
         debt_in[k] = debt
         sleep = (
@@ -202,7 +200,7 @@ def simulate(
             - 0.05 * meal_prev[k]
             - 0.07 * stress_prev[k]
             - 0.45 * ill
-            - 0.15 * jet
+            - 0.2 * jet
             + noise_h[k]
         )
         rhr[k] = (

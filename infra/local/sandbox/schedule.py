@@ -129,7 +129,7 @@ def build(
             if taken[day] or any(abs(day - e) < 45 for e in events):
                 continue
             events.append(day)
-            load[day - TAPER_DAYS : day] *= 0.5  # taper: volume about halved, sessions kept
+            load[day - TAPER_DAYS : day] *= 0.4  # taper: volume cut by 60 %, sessions kept
             load[day + 1 : day + 8] *= 0.5  # easy week after the event
             event[day] = True
             train[day] = True
