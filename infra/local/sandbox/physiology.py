@@ -196,7 +196,7 @@ def simulate(
             - strain_sens * load
             - 0.03 * late_y
             - debt_sens * debt / 60
-            - 0.13 * alc_prev[k]
+            - 0.18 * alc_prev[k]
             - 0.05 * meal_prev[k]
             - 0.07 * stress_prev[k]
             - 0.45 * ill
@@ -210,7 +210,7 @@ def simulate(
             + 0.5 * load
             + 2.5 * late_y
             + 0.6 * debt / 60
-            + 2.2 * alc_prev[k]
+            + 2.8 * alc_prev[k]
             + 1.2 * meal_prev[k]
             + 6.5 * ill
             + 2.5 * jet

@@ -86,7 +86,18 @@ def build(
     gaps += pick_windows(rng, int(rng.poisson(2 * years)) if n > 120 else 0, (1, 3), 5, n - 21, taken)
     gaps.sort()
     trips = pick_windows(rng, max(1, int(rng.poisson(1.5 * years))) if n > 60 else 0, (5, 12), 5, n - 21, taken)
-    illness_windows = pick_windows(rng, int(rng.integers(1, 3)), (4, 7), 5, n - 14, taken)
+    # episodes at least 5 weeks apart and never in the 4 weeks after a strap-off gap, so each has a recorded
+    # baseline to stand out from (the anomaly detectors judged on them need one, as real members' do)
+    busy = taken.copy()
+    for _, end in gaps:
+        busy[end : end + 28] = True
+    illness_windows = []
+    for _ in range(int(rng.integers(1, 3))):
+        for a, b in pick_windows(rng, 1, (4, 7), 5, n - 14, busy):
+            busy[max(0, a - 35) : b + 35] = True
+            taken[a:b] = True
+            illness_windows.append((a, b))
+    illness_windows.sort()
 
     worn = np.ones(n, dtype=bool)
     for a, b in gaps:
