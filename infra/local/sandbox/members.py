@@ -203,7 +203,7 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
         awake_ms, no_data_ms = round(awake[k] * MIN), round(no_data[k] * MIN)
         need_base = base.asleep / 0.85 - 10 + 4 * rng.standard_normal()
         need_strain = max(0.0, (phys.strain[k - 1] - 10) * 5) if k else 0.0
-        sleep_debt = min(0.8 * float(phys.sleep_debt[k]), 150.0)
+        sleep_debt = min(0.8 * float(phys.sleep_debt[k]), 120.0)  # capped at 2 h: more is a member-alert case
         need_nap = -0.8 * prev_nap_min
         need_total = need_base + sleep_debt + need_strain + need_nap
         sleep_score = {
