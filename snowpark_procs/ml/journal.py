@@ -38,7 +38,8 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
     ranked = p[order] * n / np.arange(1, n + 1)
     adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
     out = np.empty(n)
-    out[order] = np.minimum(adjusted, 1.0)
+    # q >= p by definition; p * n / n can round one ulp below p, so the bound is explicit
+    out[order] = np.clip(adjusted, p[order], 1.0)
     return out.tolist()
 
 

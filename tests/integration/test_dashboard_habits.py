@@ -24,7 +24,7 @@ RARE = "Take an ice bath?"  # answered yes twice, never no: too few answers for 
 
 @pytest.fixture(scope="module")
 def habits_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with local_stack(tmp_path_factory.mktemp("habits_home"), ["ann", "ben"], days=120) as settings:
+    with local_stack(tmp_path_factory.mktemp("habits_home"), ["ann", "ben"], days=180) as settings:
         pipeline.run_once(settings, quiet=True)
         export = tmp_path_factory.mktemp("habits_export")
         write_export(truth(settings, "ann"), export)

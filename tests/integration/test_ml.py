@@ -21,7 +21,7 @@ from snowpark_procs.ml.features import Sources, feature_columns, load_features
 from tests.integration.conftest import local_stack, truth
 
 MEMBER = "ann"
-SANDBOX_DRIVERS_MAE = 12.0  # the sandbox's noise floor is ~9.5 (see test_morning_drivers_explain_todays_recovery)
+SANDBOX_DRIVERS_MAE = 8.0  # issue 15's target; the sandbox scores recovery from the morning's values (noise ~8.5)
 
 
 @pytest.fixture(scope="module")
@@ -280,9 +280,9 @@ def test_morning_drivers_explain_todays_recovery(session):
     from snowpark_procs.ml import drivers
 
     mae, n, model = drivers.holdout_mae(load_features(session))
-    # < 8 is the target on real members (tests/unit/test_ml_drivers.py pins it on a drifting synthetic member);
-    # the sandbox draws recovery against a fixed lifetime baseline with noise of ~0.6 of its SD (~12 points), a
-    # floor of ~9.5 points MAE that no model of the morning's signals can pass
+    # < 8 is the target on real members; the sandbox scores recovery from the morning's HRV, resting HR, sleep
+    # and respiratory rate against 28-night baselines plus noise of 8.5 points SD (infra/local/sandbox/physiology.py),
+    # so a model of those signals lands near real members' 6-7.6
     assert n > 80 and mae < SANDBOX_DRIVERS_MAE, f"drivers model MAE {mae:.2f} on {n} later days"
     frame = drivers.driver_frame(load_features(session)).dropna(subset=["BASE"]).tail(30)
     parts = drivers.contributions(model, frame)

@@ -58,7 +58,9 @@ def test_questions_with_too_few_answers_are_listed_without_an_effect():
     """A question answered yes twice is a row saying so (its counts, no effect, no test), and the FDR control
     of the other questions is the same as without it."""
     days, answers = _member_frames()
-    rare = answers[answers["QUESTION_TEXT"] == "Have any alcoholic drinks?"].head(20).copy()
+    scored = days.loc[days["TARGET_RECOVERY"].notna(), "DATE_KEY"]  # days whose next day has a recovery
+    alcohol = answers[(answers["QUESTION_TEXT"] == "Have any alcoholic drinks?") & answers["DATE_KEY"].isin(scored)]
+    rare = alcohol.head(20).copy()
     rare["QUESTION_TEXT"], rare["ANSWERED_YES"] = "Rare?", [True, True] + [False] * 18
     alone = journal.effects(days, answers).set_index("QUESTION_TEXT")
     out = journal.effects(days, pd.concat([answers, rare])).set_index("QUESTION_TEXT")

@@ -1,9 +1,11 @@
 """Synthetic WHOOP members, deterministic from (seed, member name).
 
-The generator walks night by night: the sleep onset of night k opens cycle k, which holds that
+The values come from the member's calendar (schedule.py: gaps, trips, illness, training plan) and
+latent physiology (physiology.py: baselines, fitness, fatigue, sleep debt, the morning's recovery);
+this module turns them into records: the sleep onset of night k opens cycle k, which holds that
 sleep, its recovery, the day's workouts and naps, and the journal answers for the day. Behaviour on
-day k (alcohol, late meals, stress) and illness shape sleep k+1 and recovery k+1, so correlations
-exist for analysis later. Statistics follow NOTES.md "What real members look like".
+day k (alcohol, late meals, stress) shapes night k+1. Statistics follow NOTES.md "What real members
+look like".
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from infra.local.sandbox import physiology, schedule
 from infra.local.sandbox.config import SandboxConfig
+from infra.local.sandbox.physiology import Baseline, draw_baseline
 from infra.local.sandbox.sports import SPORTS
-from infra.local.sandbox.timeutil import date_to_ms, format_offset, is_dst, ms_to_iso
+from infra.local.sandbox.timeutil import date_to_ms, format_offset, ms_to_iso
 
 __all__ = ["MemberData", "SandboxConfig", "generate_member", "member_rng", "stable_hash"]
 
@@ -89,99 +93,14 @@ class MemberData:
     hidden_scores: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
-@dataclass
-class _Baseline:
-    ln_hrv: float
-    sd_ln_hrv: float
-    phi_hrv: float
-    rhr: float
-    sd_rhr: float
-    phi_rhr: float
-    resp: float
-    rec_mean: float
-    rec_sd: float
-    asleep: float
-    sd_asleep: float
-    deep: float
-    rem: float
-    awake: float
-    strain: float
-    sd_strain: float
-    kcal: float
-    workouts_per_week: float
-    nap_rate: float
-    skin: float
-    bedtime_min: float
-    max_hr: int
-
-
-def _baseline(rng: np.random.Generator) -> _Baseline:
-    asleep = rng.uniform(416, 440)
-    deep = rng.uniform(76, 97)
-    rem_lo, rem_hi = max(66.0, asleep - deep - 292), min(140.0, asleep - deep - 206)
-    return _Baseline(
-        ln_hrv=float(np.log(rng.uniform(45, 138))),
-        sd_ln_hrv=rng.uniform(0.17, 0.36),
-        phi_hrv=rng.uniform(0.22, 0.3),
-        rhr=rng.uniform(45, 59),
-        sd_rhr=rng.uniform(3.3, 5.5),
-        phi_rhr=rng.uniform(0.3, 0.5),
-        resp=rng.uniform(13.8, 16.0),
-        rec_mean=rng.uniform(61.5, 66),
-        rec_sd=rng.uniform(18.5, 22.5),
-        asleep=asleep,
-        sd_asleep=rng.uniform(58, 85),
-        deep=deep,
-        rem=rng.uniform(rem_lo, rem_hi),
-        awake=rng.uniform(33, 39),
-        strain=rng.uniform(10.5, 14.5),
-        sd_strain=rng.uniform(3.0, 3.4),
-        kcal=rng.uniform(2400, 3300),
-        workouts_per_week=rng.uniform(3.0, 7.0),
-        nap_rate=rng.uniform(0.02, 0.07),
-        skin=rng.uniform(33.0, 34.6),
-        bedtime_min=rng.uniform(22 * 60, 23 * 60 + 45),
-        max_hr=int(rng.integers(178, 201)),
-    )
-
-
-def _ar1(rng: np.random.Generator, n: int, phi: float, innovations: np.ndarray) -> np.ndarray:
-    """Unit-variance AR(1) series with the given lag-1 autocorrelation."""
-    out = np.empty(n)
-    scale = np.sqrt(1 - phi * phi)
-    prev = innovations[0]
-    out[0] = prev
-    for i in range(1, n):
-        prev = phi * prev + scale * innovations[i]
-        out[i] = prev
-    return out
-
-
 def _uuid(rng: np.random.Generator) -> str:
     return str(uuid.UUID(bytes=rng.bytes(16), version=4))
-
-
-def _pick_windows(
-    rng: np.random.Generator, n: int, count: int, length: tuple[int, int], lo: int, hi: int, taken: np.ndarray
-) -> list[tuple[int, int]]:
-    """Non-overlapping [start, end) night-index windows inside [lo, hi), avoiding `taken`."""
-    out: list[tuple[int, int]] = []
-    for _ in range(count * 20):
-        if len(out) == count or hi - lo <= length[1] + 2:
-            break
-        size = int(rng.integers(length[0], length[1] + 1))
-        start = int(rng.integers(lo, hi - size))
-        if taken[max(0, start - 3) : start + size + 3].any():
-            continue
-        taken[start : start + size] = True
-        out.append((start, start + size))
-    return sorted(out)
 
 
 def generate_member(config: SandboxConfig, name: str) -> MemberData:
     """Build one member's full history ending at 00:00 UTC of `config.as_of_date`."""
     rng = member_rng(config.seed, name)
-    base = _baseline(rng)
+    base = draw_baseline(rng)
     today = config.as_of_date
     as_of = date_to_ms(today)
     n = config.days + 1
@@ -191,39 +110,14 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
     zone_name, std_offset, dst_rule = HOME_ZONES[int(rng.integers(len(HOME_ZONES)))]
     travel_offset = int(rng.choice([o for o in TRAVEL_OFFSETS if abs(o - std_offset) >= 180]))
 
-    # ---- calendar: gaps (strap off), a trip, illness episodes -------------------------------
-    taken = np.zeros(n, dtype=bool)
-    taken[-21:] = True  # keep the recent weeks complete
-    taken[:5] = True
-    gap_count = int(rng.integers(1, 3)) if n > 120 else 0
-    gaps = _pick_windows(rng, n, gap_count, (8, 35), 5, n - 21, taken)
-    trips = _pick_windows(rng, n, 1, (5, 12), 5, n - 21, taken) if n > 60 else []
-    illness_windows = _pick_windows(rng, n, int(rng.integers(1, 3)), (4, 7), 5, n - 14, taken)
-    worn = np.ones(n, dtype=bool)
-    for a, b in gaps:
-        worn[a:b] = False
-    offsets = np.empty(n, dtype=int)
-    for k in range(n):
-        day = first_day + timedelta(days=k)
-        offsets[k] = std_offset + (60 if is_dst(day, dst_rule) else 0)
-    for a, b in trips:
-        offsets[a:b] = travel_offset
+    # ---- calendar (schedule.py) and latent physiology (physiology.py) ------------------------------
+    sched = schedule.build(rng, n, first_day, std_offset, dst_rule, travel_offset, base.train_share)
+    worn, offsets = sched.worn, sched.offsets
+    gaps, trips, illness_windows = sched.gaps, sched.trips, sched.illness_windows
     strap4_night = int(n * rng.uniform(0.4, 0.6))
 
-    illness_level = np.zeros(n)
-    shape = np.array([0.5, 1.0, 1.0, 0.85, 0.6, 0.4, 0.25])
-    for a, b in illness_windows:
-        illness_level[a:b] = shape[: b - a]
-
-    # ---- latent physiology ------------------------------------------------------------------
-    e_h = rng.standard_normal(n)
-    e_r = -0.35 * e_h + np.sqrt(1 - 0.35**2) * rng.standard_normal(n)
-    x_h = _ar1(rng, n, base.phi_hrv, e_h)
-    x_r = _ar1(rng, n, base.phi_rhr, e_r)
-    rec_noise = rng.standard_normal(n)
-
     # behaviours on day k (cycle k), affecting night k+1
-    weekday = np.array([(first_day + timedelta(days=k)).weekday() for k in range(n)])
+    weekday = sched.weekday
     p_alcohol = rng.uniform(0.08, 0.22)
     alcohol = rng.random(n) < np.where(weekday >= 4, p_alcohol * 2.2, p_alcohol)
     late_meal = rng.random(n) < rng.uniform(0.12, 0.3)
@@ -249,45 +143,13 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
         )
     ]
     journals = rng.random(n) < rng.uniform(0.6, 0.95)
-
-    strain_z = rng.standard_normal(n)
-    n_workouts = np.minimum(rng.poisson(base.workouts_per_week / 7, n), 3)
     naps = rng.random(n) < base.nap_rate
 
-    prev = np.roll  # readability: effects of day k-1 on night k
-    alc_prev = prev(alcohol, 1)
-    meal_prev = prev(late_meal, 1)
-    stress_prev = prev(stress, 1)
-    alc_prev[0] = meal_prev[0] = stress_prev[0] = False
-    ln_hrv = (
-        base.ln_hrv
-        + base.sd_ln_hrv * x_h
-        - 0.20 * alc_prev
-        - 0.05 * meal_prev
-        - 0.07 * stress_prev
-        - 0.38 * illness_level
-    )
-    rhr = base.rhr + base.sd_rhr * x_r + 2.8 * alc_prev + 1.2 * meal_prev + 6.5 * illness_level
-    z_h = (ln_hrv - base.ln_hrv) / base.sd_ln_hrv
-    z_r = (rhr - base.rhr) / base.sd_rhr
-    rec_z = 0.75 * z_h - 0.3 * z_r + 0.7 * rec_noise
-    rec_z = (rec_z - rec_z.mean()) / rec_z.std()  # centre: behaviour and illness effects shift the mean
-    recovery = np.clip(np.round(base.rec_mean + base.rec_sd * rec_z), 1, 99)
-    resp = base.resp + 0.35 * rng.standard_normal(n) + 1.4 * illness_level
-    skin = base.skin + 0.3 * rng.standard_normal(n) + 0.8 * illness_level
-    spo2 = np.clip(96.8 + 0.8 * rng.standard_normal(n) - 1.0 * illness_level, 90, 100)
-
-    asleep = np.clip(base.asleep + base.sd_asleep * rng.standard_normal(n) - 12 * alc_prev, 200, 700)
-    deep = asleep * (base.deep / base.asleep) * np.clip(1 + 0.12 * rng.standard_normal(n), 0.6, 1.4)
-    rem = (
-        asleep
-        * (base.rem / base.asleep)
-        * np.clip(1 + 0.14 * rng.standard_normal(n), 0.5, 1.5)
-        * np.where(alc_prev, 0.85, 1.0)
-    )
-    awake = np.clip(base.awake * np.exp(0.35 * rng.standard_normal(n)) + 12 * illness_level, 5, 150)
+    phys = physiology.simulate(rng, base, sched, alcohol, late_meal, stress)
+    ln_hrv, rhr, recovery, resp, skin, spo2 = phys.ln_hrv, phys.rhr, phys.recovery, phys.resp, phys.skin, phys.spo2
+    asleep, deep, rem, awake = phys.asleep, phys.deep, phys.rem, phys.awake
     no_data = np.where(rng.random(n) < 0.05, rng.uniform(1, 25, n), 0.0)
-    bed_jitter = 40 * rng.standard_normal(n) + np.where(weekday >= 5, 35, 0)
+    bed_jitter = phys.bed_shift
     unscorable = rng.random(n) < 0.006
 
     # ---- timeline ---------------------------------------------------------------------------
@@ -317,10 +179,8 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
     hidden: dict[tuple[str, str], dict[str, Any]] = {}
     cycle_base = user_id * 100_000
     v1_base = user_id * 1_000_000
-    sleep_debt = 0.0
     prev_nap_min = 0.0
     sport_weights = rng.dirichlet(np.full(len(SPORTS), 0.6))
-    strain_series = np.clip(base.strain + base.sd_strain * strain_z, 0.5, 20.8)
 
     def stamps(end_ms: int, edited: bool, lag_min: float) -> tuple[str, str]:
         created = min(end_ms + int(lag_min * MIN), as_of)
@@ -341,8 +201,9 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
         deep_ms, rem_ms = round(deep[k] * MIN), round(rem[k] * MIN)
         light_ms = round(asleep[k] * MIN) - deep_ms - rem_ms
         awake_ms, no_data_ms = round(awake[k] * MIN), round(no_data[k] * MIN)
-        need_base = base.asleep / 0.85 - 25 + 4 * rng.standard_normal()
-        need_strain = max(0.0, (strain_series[k - 1] - 10) * 5) if k else 0.0
+        need_base = base.asleep / 0.85 - 10 + 4 * rng.standard_normal()
+        need_strain = max(0.0, (phys.strain[k - 1] - 10) * 5) if k else 0.0
+        sleep_debt = min(0.8 * float(phys.sleep_debt[k]), 120.0)  # capped at 2 h: more is a member-alert case
         need_nap = -0.8 * prev_nap_min
         need_total = need_base + sleep_debt + need_strain + need_nap
         sleep_score = {
@@ -367,7 +228,6 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
             "sleep_consistency_percentage": float(np.clip(round(92 - abs(bed_jitter[k]) * 0.45), 25, 99)),
             "sleep_efficiency_percentage": round(100 * asleep[k] / (asleep[k] + awake[k]), 4),
         }
-        sleep_debt = float(np.clip(0.4 * (need_total - asleep[k]), 0, 120))
         s_created, s_updated = stamps(int(wake[k]), rng.random() < 0.04, rng.uniform(2, 40))
         sleep = {
             "id": sleep_id,
@@ -404,8 +264,8 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
             "score": rec_score,
         }
         # cycle k
-        day_workouts = int(n_workouts[k])
-        strain = float(np.clip(strain_series[k] + 1.5 * (day_workouts - base.workouts_per_week / 7), 0.5, 20.9))
+        day_workouts = int(phys.workouts[k])
+        strain = float(phys.strain[k])
         kcal = base.kcal + 85 * (strain - base.strain) + 120 * rng.standard_normal()
         avg_hr = round(rhr[k] + 17 + 1.3 * (strain - 10) + 3 * rng.standard_normal())
         day_max = int(min(base.max_hr, round(115 + 3.6 * strain + 6 * rng.standard_normal())))
@@ -431,12 +291,15 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
         # workouts and a possible nap inside cycle k's waking day
         day_end = cycle_end if cycle_end is not None else as_of
         local_midnight = date_to_ms(first_day + timedelta(days=k)) - int(offsets[k]) * MIN
-        slots = [local_midnight + int(h * HOUR) for h in (7.0, 12.0, 18.0)]
-        rng.shuffle(slots)
-        for w in range(day_workouts):
+        first_hour = float(phys.workout_hour[k])
+        others = [h for h in (7.0, 12.0, 18.0) if abs(h - first_hour) > 2.5]
+        rng.shuffle(others)
+        hours = [first_hour] + [h + rng.uniform(0, 1.5) for h in others]
+        for w in range(min(day_workouts, len(hours))):
             sport = SPORTS[int(rng.choice(len(SPORTS), p=sport_weights))]
-            w_start = max(int(slots[w] + rng.uniform(0, 90) * MIN), int(wake[k]) + 30 * MIN)
-            minutes = float(np.clip(rng.lognormal(np.log(50), 0.4), 12, 240))
+            w_start = max(local_midnight + int(hours[w] * HOUR), int(wake[k]) + 30 * MIN)
+            typical = 170.0 if sched.event[k] and w == 0 else 50.0  # race day: one long effort
+            minutes = float(np.clip(rng.lognormal(np.log(typical), 0.4), 12, 300))
             w_end = w_start + int(minutes * MIN)
             if w_end >= day_end - 60 * MIN:
                 continue
@@ -527,6 +390,10 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
             "trips": [{"start_date": night_date(a), "end_date": night_date(b - 1)} for a, b in trips],
             "gaps": [{"start_date": night_date(a), "end_date": night_date(b - 1)} for a, b in gaps],
             "strap_4_date": night_date(strap4_night),
+            "training": {
+                "periodised": sched.periodised,
+                "event_dates": [night_date(k) for k in sched.events],
+            },
             "tracked_questions": tracked,
             "baseline": {
                 "hrv_median": round(float(np.exp(base.ln_hrv)), 2),
@@ -545,7 +412,7 @@ def _workout(
     start: int,
     end: int,
     day_strain: float,
-    base: _Baseline,
+    base: Baseline,
     user_id: int,
     tz: str,
     stamps: Any,
