@@ -54,6 +54,11 @@ DEFAULT_NATIVE_APP_STREAMLIT_VERSION = "1.22.0"
 # "Warehouse runtime unsupported features" of adding-streamlit: Streamlit calls (as `st.<name>`) an app's pages
 # must not make. st.set_page_config itself is allowed; only the arguments in UNSUPPORTED_PAGE_CONFIG_ARGS are not.
 # st.download_button is listed as "only supported in Streamlit version 1.26 or later", so it is not here.
+# st.file_uploader was on that list too, but is generally available in Streamlit in Snowflake since
+# https://docs.snowflake.com/en/release-notes/2025/other/2025-03-12-sis, and the warehouse runtime's limit is
+# "File uploads: 200 MB" (https://docs.snowflake.com/en/developer-guide/streamlit/limitations), the runtime a Native
+# App's Streamlit uses. The Setup page's upload has a path that needs no widget should an install still lack it:
+# `whoop import-export PATH --member NAME --connection NAME` (PUT to the same stage, the same procedure).
 UNSUPPORTED_FEATURES: tuple[str, ...] = (
     "bokeh_chart",
     "cache_data",

@@ -131,7 +131,9 @@ st.subheader("Import a WHOOP export")
 st.write(
     "The CSV export from the WHOOP app (journal answers and history older than the API serves): the ZIP as WHOOP "
     "sends it, or its CSV files (any of physiological_cycles.csv, sleeps.csv, workouts.csv, journal_entries.csv). "
-    "Every file is checked before anything is written; importing the same export again adds nothing."
+    "Every file is checked before anything is written; importing the same export again adds nothing. From a "
+    "terminal the same import is `whoop import-export PATH --member NAME --connection NAME` (the same stage and "
+    "procedure)."
 )
 with st.form("import_export"):
     export_member = st.text_input("Member name", key="export_member")
