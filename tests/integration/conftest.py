@@ -47,18 +47,27 @@ def local_stack(
     before the consumer's first step) the members authorized."""
     from infra.local.sandbox.app import create_app as sandbox_app
     from infra.local.sandbox.config import SandboxConfig
-    from infra.local.warehouse.server import create_app as warehouse_app
 
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=seed)
     options = {"rate_per_minute": 100_000, "rate_per_day": 1_000_000, **sandbox}
     config = SandboxConfig(
         seed=seed, members=members, days=days, today=date(2026, 11, 20), state_dir=home / "sandbox", **options
     )
-    fresh = not (home / "warehouse").exists()  # else a warehouse left there: deploy upgrades it, as it would
+    with ServerThread(sandbox_app(config), settings.sandbox_port), deployed_warehouse(settings):
+        if authorize:
+            pipeline.auth(settings, quiet=True)
+        yield settings
+
+
+@contextmanager
+def deployed_warehouse(settings: Settings) -> Iterator[None]:
+    """The warehouse of `settings` served in this process with the app deployed, as `deploy_local` leaves it."""
+    from infra.local.warehouse.server import create_app as warehouse_app
+
+    fresh = not (settings.home / "warehouse").exists()  # else a warehouse left there: deploy upgrades it, as it would
     if fresh:
-        _copy_deployed(home)
-    warehouse = warehouse_app(home / "warehouse", settings.warehouse_url)
-    with ServerThread(sandbox_app(config), settings.sandbox_port), ServerThread(warehouse, settings.warehouse_port):
+        _copy_deployed(settings.home)
+    with ServerThread(warehouse_app(settings.home / "warehouse", settings.warehouse_url), settings.warehouse_port):
         if fresh:
             conn = pipeline.connect(settings)
             try:
@@ -67,9 +76,7 @@ def local_stack(
                 conn.close()
         else:
             pipeline.deploy_local(settings, quiet=True, start_stack=False)
-        if authorize:
-            pipeline.auth(settings, quiet=True)
-        yield settings
+        yield
 
 
 _deployed: list[Path] = []  # this process's template home, the app deployed in it (made at the first stack)
