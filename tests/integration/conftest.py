@@ -11,10 +11,11 @@ home and seed (the adapters `deploy_local` points at the sandbox) is written aga
 from __future__ import annotations
 
 import atexit
+import importlib
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -71,12 +72,19 @@ def deployed_warehouse(settings: Settings) -> Iterator[None]:
         if fresh:
             conn = pipeline.connect(settings)
             try:
-                pipeline._set_local_adapters(conn, settings)  # this stack's sandbox URLs, registry path and client
+                _set_local_adapters()(conn, settings)  # this stack's sandbox URLs, registry path and client
             finally:
                 conn.close()
         else:
             pipeline.deploy_local(settings, quiet=True, start_stack=False)
         yield
+
+
+def _set_local_adapters() -> Callable[[Any, Settings], None]:
+    """The deploy step that points the installed app at this stack (the same code `deploy_local` runs): in
+    infra/local/pipeline.py, or in infra/local/deploy.py once the CLI's jobs are split into modules."""
+    found = getattr(pipeline, "_set_local_adapters", None)
+    return found or importlib.import_module("infra.local.deploy")._set_local_adapters
 
 
 _deployed: list[Path] = []  # this process's template home, the app deployed in it (made at the first stack)
