@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# `make test` runs test modules in parallel processes (pytest-xdist), a module's tests in one process since they
+# share its local stack; coverage is combined from the workers. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: env demo test bench lint app screenshots clean up down status
 
@@ -21,7 +24,7 @@ test: env                ## lint, type-check, preflight (Snowflake's Native App 
 	$(BIN)/ruff check .
 	$(BIN)/pyright  # snowpark_procs/ and app/ ([tool.pyright] in pyproject.toml)
 	$(BIN)/whoop preflight
-	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	$(BIN)/python tests/coverage_gate.py
 
 bench: env               ## run the benchmarks, write bench/results/latest.json

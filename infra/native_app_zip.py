@@ -13,6 +13,7 @@ identical file and `snow app deploy` does not re-upload it.
 
 from __future__ import annotations
 
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -30,7 +31,7 @@ def package_files(root: Path = ROOT) -> list[Path]:
 
 def build_zip(dest: Path = DEFAULT_DEST, root: Path = ROOT) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(".zip.tmp")
+    tmp = dest.with_suffix(f".zip.tmp{os.getpid()}")  # per process: parallel test workers build it at once
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in package_files(root):
             info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=_EPOCH)

@@ -13,7 +13,12 @@ import snowflake.connector
 import uvicorn
 
 # fails the run when a secret the sandbox issued appears in captured output (hooks re-exported for pytest)
-from tests.secret_scan import pytest_runtest_logreport, pytest_sessionfinish, pytest_sessionstart  # noqa: F401
+from tests.secret_scan import (  # noqa: F401
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+    pytest_testnodedown,
+)
 
 
 def free_port() -> int:

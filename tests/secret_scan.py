@@ -6,6 +6,9 @@ token it issues in this process are recorded as they are created (the sandbox is
 changed); each test report's captured stdout, stderr, log records and failure text are scanned for
 them; the session fails at the end with the test and section of each hit, never the value.
 
+Under pytest-xdist (`make test`) each worker issues and scans its own tokens and hands its findings to the
+controller in its worker output, which fails the run as above.
+
 Loaded by tests/conftest.py; `python -m pytest -p tests.secret_scan` loads it alone.
 """
 
@@ -50,6 +53,7 @@ class Registry:
 
 
 REGISTRY = Registry()
+_FINDINGS_KEY = "secret_scan_findings"  # in an xdist worker's output to the controller
 
 
 def instrument() -> None:
@@ -89,6 +93,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        # a pytest-xdist worker: the tokens were issued in this process, so it scans; the controller reports
+        workeroutput[_FINDINGS_KEY] = list(REGISTRY.findings)
+        return
     if not REGISTRY.findings:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -99,3 +108,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for line in lines:
             reporter.write_line(line, red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: defined only when xdist is loaded
+def pytest_testnodedown(node: object, error: object) -> None:
+    """The findings of a worker that finished, added to the controller's (which fails the session with them)."""
+    found = getattr(node, "workeroutput", {}).get(_FINDINGS_KEY, [])
+    with REGISTRY.lock:
+        REGISTRY.findings.extend(f for f in found if f not in REGISTRY.findings)

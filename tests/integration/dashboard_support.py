@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.dashboard import ML_DDL  # the ML layer's table shapes, shared with the dashboard benchmark
 from infra.local import dashboard_session, pipeline
 from infra.local.settings import REPO_ROOT, Settings
-from tests.conftest import ServerThread, free_port
+from tests.conftest import free_port
 
 APP_DIR = REPO_ROOT / "app" / "streamlit"
 MAIN = APP_DIR / "streamlit_app.py"
@@ -55,11 +55,10 @@ def texts(elements) -> str:
 @contextmanager
 def empty_stack(home: Path) -> Iterator[Settings]:
     """The local warehouse with the app deployed and nothing else: no members, no runs, no ML schema."""
-    from infra.local.warehouse.server import create_app as warehouse_app
+    from tests.integration.conftest import deployed_warehouse
 
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7)
-    with ServerThread(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port):
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+    with deployed_warehouse(settings):
         yield settings
 
 

@@ -49,11 +49,22 @@ def test_sandbox_tokens_and_client_secret_are_registered() -> None:
     assert REGISTRY.scan(SandboxConfig(seed=12345).secret) == ["the sandbox client secret"]
 
 
-def _run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, body: str, *options: str) -> subprocess.CompletedProcess[str]:
     test = tmp_path / "test_planted.py"
     test.write_text(body)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.secret_scan", "-p", "no:cacheprovider", str(test)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.secret_scan",
+            "-p",
+            "no:cacheprovider",
+            *options,
+            str(test),
+        ],
         cwd=tmp_path,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -76,3 +87,22 @@ def test_a_whole_run_fails_when_a_passing_test_prints_a_sandbox_token(tmp_path: 
     assert "test_prints_a_token [Captured stdout call]: a sandbox refresh token" in result.stdout
     clean = _run(tmp_path, "def test_quiet():\n    print('nothing secret')\n")
     assert clean.returncode == 0, clean.stdout[-2000:]
+
+
+def test_a_leak_in_an_xdist_worker_fails_the_whole_run(tmp_path: Path) -> None:
+    """`make test` runs the suite in pytest-xdist workers: the token is issued and printed in a worker, whose
+    findings must still reach the controller and fail the run."""
+    leaking = (
+        "from infra.local.sandbox.oauth import TokenStore\n"
+        "def test_prints_a_token():\n"
+        "    store = TokenStore(None, expires_in=60)\n"
+        "    code = store.issue_code('alice', ['offline'], 'http://127.0.0.1/cb')\n"
+        "    print('access:', store.exchange_code(code, None)['access_token'])\n"
+        "def test_quiet():\n"
+        "    pass\n"
+    )
+    result = _run(tmp_path, leaking, "-n", "2")
+    assert "2 passed" in result.stdout, result.stdout[-2000:]
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "test_prints_a_token [Captured stdout call]: a sandbox access token" in result.stdout
+    assert _run(tmp_path, "def test_quiet():\n    print('nothing secret')\n", "-n", "2").returncode == 0
