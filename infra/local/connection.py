@@ -127,7 +127,9 @@ class Target:
 
         from snowflake.snowpark import Session
 
-        conn = self.connect()
+        # Snowpark's own connections bind `?` (qmark); a connection handed to it keeps the connector's default
+        # (pyformat), so ask for qmark here: handlers and tests bind with `params=[...]`
+        conn = self.connect(paramstyle="qmark")
         try:
             session = Session.builder.configs({"connection": conn}).create()
         except Exception as e:

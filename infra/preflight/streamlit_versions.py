@@ -64,7 +64,6 @@ UNSUPPORTED_FEATURES: tuple[str, ...] = (
     "cache_data",
     "cache_resource",
     "camera_input",
-    "file_uploader",
     "image",
     "pyplot",
     "scatter_chart",
