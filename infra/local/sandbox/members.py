@@ -295,14 +295,17 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
         others = [h for h in (7.0, 12.0, 18.0) if abs(h - first_hour) > 2.5]
         rng.shuffle(others)
         hours = [first_hour] + [h + rng.uniform(0, 1.5) for h in others]
-        for w in range(min(day_workouts, len(hours))):
+        chosen = sorted(hours[: min(day_workouts, len(hours))])  # a day's workouts in time order, never overlapping
+        not_before = int(wake[k]) + 30 * MIN
+        for w, hour in enumerate(chosen):
             sport = SPORTS[int(rng.choice(len(SPORTS), p=sport_weights))]
-            w_start = max(local_midnight + int(hours[w] * HOUR), int(wake[k]) + 30 * MIN)
+            w_start = max(local_midnight + int(hour * HOUR), not_before)
             typical = 170.0 if sched.event[k] and w == 0 else 50.0  # race day: one long effort
             minutes = float(np.clip(rng.lognormal(np.log(typical), 0.4), 12, 300))
             w_end = w_start + int(minutes * MIN)
             if w_end >= day_end - 60 * MIN:
                 continue
+            not_before = w_end + 30 * MIN
             workouts.append(
                 _workout(
                     rng,
