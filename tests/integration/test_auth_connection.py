@@ -162,3 +162,20 @@ def test_an_unknown_member_without_user_id_is_one_line(signed_in):
     assert missing.stderr.splitlines() == [
         "whoop: on a connection whoop auth needs --member NAME (and --user-id ID to connect a new member)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (("--member", MEMBER, "--user-id", "abc"), "--user-id 'abc' is not a WHOOP user id"),
+        (("--member", "9lives", "--user-id", "1"), "member name '9lives' is not valid"),
+        (("--member", MEMBER, "--client-id", "x"), "--client-id: local-stack options; on connection whoop_local"),
+        (("--member", MEMBER, "--snowflake-managed"), "--snowflake-managed: local-stack options"),
+    ],
+)
+def test_auth_options_on_a_connection_are_checked_in_one_line(signed_in, options, needle):
+    result = whoop("-c", NAME, "--app", "WHOOP", "auth", *options, "--no-browser", home=signed_in[0])
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"whoop: {needle}"), line
+    assert result.stdout == ""
