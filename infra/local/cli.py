@@ -356,12 +356,12 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--user-id",
         metavar="ID",
-        help="on a connection: the member's WHOOP user id, to connect a new member (omit to re-authorize one)",
+        help="on a connection: the member's WHOOP user id (omit to re-authorize a connected member)",
     )
     s.add_argument(
         "--redirect-url",
         metavar="URL",
-        help="on a connection: the URL WHOOP redirected to, instead of reading it from stdin",
+        help="on a connection: the redirect URL of this run's sign-in, instead of stdin",
     )
     s.add_argument("--no-browser", action="store_true", help="print the sign-in URL without opening a browser")
     s.add_argument("--client-id", metavar="ID", help="OAuth client id (with the other three credentials)")
