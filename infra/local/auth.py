@@ -1,12 +1,15 @@
 """`whoop auth`: authorize members against the WHOOP API (or the sandbox) and register them with the app.
 
-Three ways: sandbox members through the sandbox's login hint (the code flow without a browser); one member through
-a real browser sign-in whose code arrives at a loopback callback; or sandbox members through the app's OAUTH2
-secrets (`--snowflake-managed`, DESIGN §3). Refresh tokens are written only through the app's procedures.
+On the local stack, three ways: sandbox members through the sandbox's login hint (the code flow without a browser);
+one member through a real browser sign-in whose code arrives at a loopback callback; or sandbox members through the
+app's OAUTH2 secrets (`--snowflake-managed`, DESIGN §3). On a connection (`sign_in_on_connection`), one member
+through the installed app's Snowflake-managed OAuth: the member signs in at WHOOP in a browser and the URL WHOOP
+redirected to is handed back. Refresh tokens are written only through the app's procedures.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -14,10 +17,12 @@ from urllib.parse import parse_qs, urlparse
 import requests
 import snowflake.connector
 
+from infra.local.connection import Target
 from infra.local.deploy import connect
 from infra.local.errors import WhoopError
 from infra.local.run import Progress, start_pipeline
 from infra.local.settings import Settings
+from infra.local.status import _procedure_error
 
 REDIRECT_URI = "http://127.0.0.1/whoop/callback"
 SCOPES = "offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement"
@@ -131,6 +136,88 @@ def _connect_snowflake_managed(settings: Settings, members: list[str]) -> None:
         raise WhoopError(f"connecting members through OAUTH2 secrets failed: {e.msg}") from None
     finally:
         conn.close()
+
+
+def sign_in_on_connection(
+    target: Target,
+    member: str,
+    user_id: int | None,
+    redirect_for: Callable[[str], str],
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """A real member's sign-in through the installed app's Snowflake-managed OAuth, in ONE connector session:
+    CONNECT_MEMBER_OAUTH (with `user_id`; without it the member must already be Snowflake-managed, a
+    re-authorization), START_MEMBER_OAUTH → the authorization URL, `redirect_for(url)` → the URL WHOOP redirected
+    the browser to (the caller shows the URL and asks for it), FINISH_MEMBER_OAUTH with its query string, then
+    START_PIPELINE (idempotent) so the member's data flows. SYSTEM$FINISH_OAUTH_FLOW must run in the session that
+    ran SYSTEM$START_OAUTH_FLOW, and a procedure runs in its caller's session
+    (https://docs.snowflake.com/en/sql-reference/functions/system_finish_oauth_flow), hence one connection for all.
+    Errors are one line and never carry the authorization code or the redirect's query string."""
+    say = progress or (lambda _line: None)
+    app = target.app
+    conn = target.connect(paramstyle="qmark")
+    try:
+        cur = conn.cursor()
+        if user_id is not None:
+            _call(cur, f"CALL {app}.OPS.CONNECT_MEMBER_OAUTH(?, ?)", [member, user_id], f"connecting {member}")
+            say(f"  {member}: the app's OAUTH2 secret for the member is ready")
+        start = f"CALL {app}.OPS.START_MEMBER_OAUTH(?)"
+        try:
+            cur.execute(start, [member])
+        except snowflake.connector.errors.ProgrammingError as e:
+            if user_id is None and "not a Snowflake-managed member" in str(e.msg):
+                raise WhoopError(
+                    f"the app has no Snowflake-managed member {member}: give --user-id ID (the member's WHOOP user "
+                    "id) to connect them"
+                ) from None
+            raise WhoopError(f"starting {member}'s sign-in failed: {_procedure_error(start, str(e.msg))}") from None
+        url = str(cur.fetchone()[0])
+        query = redirect_query(redirect_for(url), url, member)
+        _call(cur, f"CALL {app}.OPS.FINISH_MEMBER_OAUTH(?)", [query], f"authorizing {member}", hide=query)
+        _call(cur, f"CALL {app}.OPS.START_PIPELINE()", None, f"{member} is authorized, but starting the pipeline")
+    finally:
+        conn.close()
+    return {"member": member, "app": app, "where": target.label, "connected": user_id is not None}
+
+
+def redirect_query(redirect: str, authorization_url: str, member: str) -> str:
+    """The query string FINISH_MEMBER_OAUTH takes, from what the user pasted (the whole redirect URL or its query),
+    checked first against the sign-in this session started: WHOOP's refusal, another sign-in's state (an old or
+    someone else's redirect) and a missing code are each one line here rather than an opaque procedure error."""
+    text = "".join((redirect or "").split())
+    if not text:
+        raise WhoopError(f"no redirect URL given for {member}: paste the URL WHOOP sent the browser to after sign-in")
+    query_text = urlparse(text).query if "?" in text else text
+    query = {k: v[0] for k, v in parse_qs(query_text).items()}
+    if "error" in query:
+        reason = query["error"] if query["error"].replace("_", "").isalpha() else "error"  # a code, nothing echoed
+        raise WhoopError(f"WHOOP did not authorize {member} ({reason[:40]}): sign in again and consent")
+    expected = parse_qs(urlparse(authorization_url).query).get("state", [None])[0]
+    if "state" not in query or (expected is not None and query["state"] != expected):
+        raise WhoopError(
+            f"the redirect URL is not from this sign-in of {member} (its state differs; an older or another "
+            "member's redirect): open the URL printed above, sign in, and give the URL WHOOP redirects to"
+        )
+    if not (query.get("code") or query.get("authz_code")):
+        raise WhoopError(f"the redirect URL for {member} has no authorization code: give the whole URL WHOOP sent")
+    return query_text
+
+
+def _call(cur: Any, sql: str, params: list[Any] | None, doing: str, hide: str | None = None) -> None:
+    """One app procedure call; its failure one line, the handler's own words with `hide` (and any code) cut out."""
+    try:
+        cur.execute(sql, params)
+        cur.fetchall()
+    except snowflake.connector.errors.ProgrammingError as e:
+        message = _procedure_error(sql, str(e.msg))
+        # a handler's failed statement arrives wrapped (`… SnowparkSQLException: (1304): 001003 (42000): <words> in
+        # function X`): keep the words
+        inner = re.findall(r".*\d{6} \(\w{5}\): (.+?)(?: in function \w+)?$", message)
+        message = inner[-1] if inner else message
+        if hide:
+            for part in [hide, *(v[0] for v in parse_qs(hide).values())]:
+                message = message.replace(part, "…") if len(part) >= 4 else message
+        raise WhoopError(f"{doing} failed: {message}") from None
 
 
 def _browser_flow(

@@ -163,16 +163,24 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
-    # a real member's sign-in on an account is the Setup page's (or app/README.md's SQL), not this command's
-    _local_only(args, "whoop auth")
+    target = _target(args)
+    if not target.is_local:
+        return _auth_on_connection(args, target)
+    if args.user_id is not None or args.redirect_url is not None:
+        raise WhoopError(
+            "--user-id and --redirect-url sign a member in on a connection (whoop -c NAME auth); on the local stack "
+            "whoop auth signs the sandbox's members in itself"
+        )
     given = {k: getattr(args, k) for k in AUTH_CREDENTIALS if getattr(args, k) is not None}
     if given and len(given) != len(AUTH_CREDENTIALS):
         raise WhoopError("--client-id, --client-secret, --auth-url and --token-url must be given together")
-    kwargs = dict(given)
+    kwargs: dict[str, Any] = dict(given)
     if args.member is not None:
         kwargs["member"] = inputs.member_name(args.member)
     if args.snowflake_managed:
         kwargs["snowflake_managed"] = True
+    if args.no_browser:
+        kwargs["open_browser"] = lambda _url: None
     members = _pipeline("auth")(settings, progress=_say, **kwargs)
     if args.snowflake_managed:
         print(f"authorized {len(members)} member(s) through OAUTH2 secrets: {', '.join(members)}")
@@ -180,6 +188,38 @@ def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
         print(f"authorized member {members[0]}")
     else:
         print(f"authorized {len(members)} member(s): {', '.join(members)}")
+    return 0
+
+
+def _auth_on_connection(args: argparse.Namespace, target: Target) -> int:
+    """A real member's sign-in through the installed app's Snowflake-managed OAuth (infra/local/auth.py)."""
+    from infra.local.auth import sign_in_on_connection
+
+    local_options = [f"--{k.replace('_', '-')}" for k in AUTH_CREDENTIALS if getattr(args, k) is not None]
+    if local_options or args.snowflake_managed:
+        raise WhoopError(
+            f"{' '.join(local_options) or '--snowflake-managed'}: local-stack options; on {target.label} the app "
+            "holds the WHOOP client (CALL <app>.OPS.SET_WHOOP_CLIENT) and whoop auth uses its Snowflake-managed OAuth"
+        )
+    if args.member is None:
+        raise WhoopError("on a connection whoop auth needs --member NAME (and --user-id ID to connect a new member)")
+    member = inputs.member_name(args.member)
+    user_id = inputs.whoop_user_id(args.user_id) if args.user_id is not None else None
+
+    def redirect_for(url: str) -> str:
+        opened = False
+        if not args.no_browser:
+            import webbrowser
+
+            opened = bool(webbrowser.open(url))
+        _lines(report.sign_in(member, url, opened))
+        if args.redirect_url is not None:
+            return args.redirect_url
+        _say(report.SIGN_IN_PROMPT)
+        return sys.stdin.readline()
+
+    result = sign_in_on_connection(target, member, user_id, redirect_for, progress=_say)
+    print(report.authorized_on_connection(result))
     return 0
 
 
@@ -311,8 +351,19 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--role", metavar="ROLE", help="application role the session stands for (app_admin, app_viewer)")
     s.set_defaults(func=cmd_app)
 
-    s = _add(sub, "auth", "authorize a member against the WHOOP API (sandbox unless credentials given)")
-    s.add_argument("--member", metavar="NAME", help="member to authorize")
+    s = _add(sub, "auth", "authorize a member against the WHOOP API (sandbox unless credentials given or a connection)")
+    s.add_argument("--member", metavar="NAME", help="member to authorize (required on a connection)")
+    s.add_argument(
+        "--user-id",
+        metavar="ID",
+        help="on a connection: the member's WHOOP user id (omit to re-authorize a connected member)",
+    )
+    s.add_argument(
+        "--redirect-url",
+        metavar="URL",
+        help="on a connection: the redirect URL of this run's sign-in, instead of stdin",
+    )
+    s.add_argument("--no-browser", action="store_true", help="print the sign-in URL without opening a browser")
     s.add_argument("--client-id", metavar="ID", help="OAuth client id (with the other three credentials)")
     s.add_argument("--client-secret", metavar="S", help="OAuth client secret")
     s.add_argument("--auth-url", metavar="URL", help="OAuth authorization endpoint")

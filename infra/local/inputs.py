@@ -43,3 +43,11 @@ def export_folder(path: Path) -> Path:
     if not path.is_dir() and not zipfile.is_zipfile(path):
         raise WhoopError(f"{path} is not a ZIP or a folder: pass the WHOOP export's ZIP or the folder it unzips to")
     return path
+
+
+def whoop_user_id(value: str) -> int:
+    """A WHOOP user id: a positive whole number (the profile's `user_id`)."""
+    text = (value or "").strip()
+    if not text.isdigit() or int(text) <= 0:
+        raise WhoopError(f"--user-id {shown(text)} is not a WHOOP user id (a positive whole number)")
+    return int(text)

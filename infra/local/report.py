@@ -153,3 +153,22 @@ def status(result: dict[str, Any]) -> list[str]:
                 f"    {c['severity']:<5} {c['table']} {c['check']}: {c['failures']} failure(s) {detail}".rstrip()
             )
     return lines
+
+
+def sign_in(member: str, url: str, browser_opened: bool) -> list[str]:
+    """`whoop -c NAME auth`: where the member signs in (the URL carries no secret: client id, scopes, state)."""
+    opened = "a browser was opened at it; " if browser_opened else ""
+    return [
+        f"sign in to WHOOP as {member} and consent ({opened}open it on any device):",
+        f"  {url}",
+    ]
+
+
+SIGN_IN_PROMPT = "paste the URL WHOOP redirected the browser to (from its address bar), then press Enter: "
+
+
+def authorized_on_connection(result: dict[str, Any]) -> str:
+    return (
+        f"authorized member {result['member']} in app {result['app']} on {result['where']} "
+        "(Snowflake-managed OAuth: Snowflake refreshes the WHOOP token); the pipeline is started"
+    )

@@ -134,7 +134,7 @@ def test_an_unknown_connection_is_one_line(snowflake_home):
 
 @pytest.mark.parametrize(
     "command",
-    [("auth",), ("deploy", "--local"), ("demo",), ("local", "up")],
+    [("deploy", "--local"), ("demo",), ("local", "up")],
 )
 def test_a_local_only_command_on_a_connection_is_one_line(snowflake_home, command):
     result = whoop("-c", NAME, *command, home=snowflake_home)

@@ -170,6 +170,7 @@ def test_console_script_errors_are_one_line(tmp_path: Path, args: tuple[str, ...
         (("import-export", "README.md", "--member", "alice"), {}, "is not a ZIP or a folder: pass the WHOOP"),
         (("ml", "backtest", "--member", "9lives"), {}, "member name '9lives' is not valid"),
         (("auth", "--member", ""), {}, "member name '' is not valid"),
+        (("auth", "--user-id", "1"), {}, "--user-id and --redirect-url sign a member in on a connection"),
     ],
 )
 def test_user_input_is_validated_in_one_line(tmp_path: Path, args: tuple[str, ...], env: dict, needle: str) -> None:

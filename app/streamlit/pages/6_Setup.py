@@ -108,6 +108,8 @@ st.markdown(
     "member's OAUTH2 secret and returns the statement that starts the WHOOP sign-in.\n"
     "2. Run `CALL <app>.OPS.START_MEMBER_OAUTH('<member>')` in a worksheet, open the URL it returns and sign in.\n"
     "3. In the same worksheet session run `CALL <app>.OPS.FINISH_MEMBER_OAUTH('<query string of the redirect URL>')`."
+    "\n\nFrom a terminal the three steps are one command: `whoop -c <connection> --app <app> auth --member <member> "
+    "--user-id <id>` (it prints the URL and asks for the redirect URL)."
 )
 with st.form("connect"):
     name = st.text_input("Member name")
