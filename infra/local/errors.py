@@ -63,14 +63,14 @@ class RunFailed(WhoopError):
     """The pipeline run ended, but not well: the one line, and the run's result (the other members' data was loaded),
     which the CLI prints before the line."""
 
-    def __init__(self, result: dict) -> None:
-        super().__init__(f"the pipeline run failed: {result['reason']}{_hint(result['members'])}")
+    def __init__(self, result: dict, where: str = "") -> None:
+        super().__init__(f"the pipeline run failed: {result['reason']}{_hint(result['members'], where)}")
         self.result = result
 
 
-def _hint(members: list[dict]) -> str:
-    """What to do about the first failed member, when the CLI can say it."""
+def _hint(members: list[dict], where: str = "") -> str:
+    """What to do about the first failed member, when the CLI can say it (`where`: the CLI's connection options)."""
     failed = [m for m in members if m["status"] != "SUCCEEDED"]
     if failed and failed[0]["status"] == "NEEDS_REAUTHORIZATION":
-        return f"; re-authorize with `whoop auth --member {failed[0]['member']}`"
+        return f"; re-authorize with `whoop {where}auth --member {failed[0]['member']}`"
     return ""

@@ -88,7 +88,8 @@ def run_in_app(target: Target, progress: Progress | None = None, wait: float = W
         "data_quality": {k: quality[k] for k in ("checks", "failed", "failed_error", "failed_warn")},
     }
     if status["status"] != "SUCCEEDED":
-        raise RunFailed(result)
+        where = "-x " if target.temporary else f"-c {target.name} --app {app} "
+        raise RunFailed(result, where)
     return result
 
 

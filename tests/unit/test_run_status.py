@@ -54,3 +54,15 @@ def test_the_return_value_fits_10_kb_whatever_the_failures():
     few = {**summary, "members": 2, "failed": 1, "by_member": dict(list(by_member.items())[:1])}
     one = json.loads(task_return_value(few))
     assert one["failed_members"]["member_0000"] == {"status": "FAILED", "resource": "cycle", "error": "x" * 300}
+
+
+def test_the_reauthorization_hint_names_the_connection_the_run_used():
+    from infra.local.errors import RunFailed
+
+    result = {
+        "reason": "member ann needs re-authorization",
+        "members": [{"member": "ann", "status": "NEEDS_REAUTHORIZATION"}],
+    }
+    assert str(RunFailed(result)).endswith("re-authorize with `whoop auth --member ann`")
+    on_account = RunFailed(result, "-c prod --app WHOOP_PLATFORM ")
+    assert str(on_account).endswith("re-authorize with `whoop -c prod --app WHOOP_PLATFORM auth --member ann`")
