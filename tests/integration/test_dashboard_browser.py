@@ -76,7 +76,8 @@ def _browser_or_skip():
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _browser_or_skip()
-    with local_stack(tmp_path_factory.mktemp("dash_browser"), MEMBERS, days=90) as settings:
+    # seed 11: the five athletes' newest mornings fall in all three WHOOP zones (the Squad grid shows each colour)
+    with local_stack(tmp_path_factory.mktemp("dash_browser"), MEMBERS, days=90, seed=11) as settings:
         pipeline.run_once(settings, quiet=True)
         seed_ml(settings, "ann")
         conn = pipeline.connect(settings, paramstyle="qmark")
