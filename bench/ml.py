@@ -102,6 +102,7 @@ def _fleet(rec: Recorder, quick: bool) -> None:
         note=f"{measured}; {driver_rows} driver rows for {explained} of {len(members)} members",
     )
     _skills(rec, evaluations, years)
+    _baseline_errors(rec, evaluations)
     _coverage(rec, coverage)
     if not drivers:
         return
@@ -138,6 +139,30 @@ def _coverage(rec: Recorder, rows: list[tuple]) -> None:
             target=0.8,
             note=f"per member: median {shares[len(shares) // 2]:.3f}, range {shares[0]:.3f}-{shares[-1]:.3f}, "
             f"{sum(low <= x <= high for x in shares)} of {len(shares)} within {low:g}-{high:g}",
+        )
+
+
+# Real members' next-day baseline errors (../shared/whoop/NOTES.md; issue 15): a realistic sandbox lands near them
+REAL_BASELINE_MAE = {"baseline_today": (17, 25), "baseline_mean_28": (14, 21)}
+
+
+def _baseline_errors(rec: Recorder, evaluations: list[tuple]) -> None:
+    """Next-day recovery: each naive baseline's walk-forward MAE pooled over members, beside the real-data range (the
+    sandbox's realism check: with no day-to-day dynamics, persistence would be far off)."""
+    totals: dict[str, list[float]] = {}
+    for model, _member, predictor, mae, n, _served in evaluations:
+        if model == "NEXT_DAY_RECOVERY" and predictor != "model":
+            acc = totals.setdefault(predictor, [0.0, 0])
+            acc[0] += float(mae) * int(n)
+            acc[1] += int(n)
+    for predictor, (err, n) in sorted(totals.items()):
+        real = REAL_BASELINE_MAE.get(predictor)
+        rec.add(
+            f"ml_baseline_mae.{predictor}",
+            err / n,
+            "recovery points",
+            f"next-day recovery, naive {predictor}: walk-forward MAE pooled over {int(n)} days",
+            note=f"real members: {real[0]}-{real[1]}" if real else "",
         )
 
 
