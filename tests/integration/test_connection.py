@@ -183,7 +183,7 @@ def test_a_failed_run_on_a_connection_names_the_member_and_status_lists_the_fail
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith("whoop: the pipeline run failed: member ben needs re-authorization"), line
-    assert "whoop auth --member ben" in line
+    assert "re-authorize with `whoop -c whoop_local --app WHOOP auth --member ben`" in line  # the same connection
     assert any(out.strip().startswith("ann: ") for out in result.stdout.splitlines()), result.stdout
     status = whoop("-c", NAME, "--app", "WHOOP", "status", home=snowflake_home).stdout.splitlines()
     assert any(s.split()[:2] == ["ben", "needs_reauthorization"] for s in status), status
