@@ -43,8 +43,8 @@ def _stack(stack: ExitStack, home: Path, members: list[str], clock_scale: float)
     )
     stack.enter_context(serve(sandbox_app(config), settings.sandbox_port))
     stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-    pipeline.deploy_local(settings, quiet=True, start_stack=False)
-    pipeline.auth(settings, quiet=True)
+    pipeline.deploy_local(settings, start_stack=False)
+    pipeline.auth(settings)
     return settings
 
 
@@ -124,7 +124,7 @@ def run(rec: Recorder, quick: bool = False) -> None:
         ok = 0
         for _ in range(runs):
             try:
-                result = pipeline.run_once(settings, quiet=True)
+                result = pipeline.run_once(settings)
                 returned = json.loads(result["tasks"][0]["returned"] or "{}")
                 ok += int(returned.get("failed", 1) == 0)
             except Exception:  # a failed run is what this figure counts

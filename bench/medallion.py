@@ -117,7 +117,7 @@ def deployed_warehouse(stack: ExitStack, home: Path, ids: dict[str, int], seed: 
 
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=seed)
     stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-    pipeline.deploy_local(settings, quiet=True, start_stack=False)
+    pipeline.deploy_local(settings, start_stack=False)
     conn = pipeline.connect(settings)
     stack.callback(conn.close)
     cur = conn.cursor()

@@ -52,15 +52,15 @@ def _snapshot(settings: Settings) -> dict[str, Any]:
 def _fill(settings: Settings, export: Path) -> str:
     """Deploy, authorize the first sandbox member, run, import their export and run again; returns the member."""
     with contextlib.redirect_stdout(io.StringIO()):  # the import prints a line per file
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        pipeline.deploy_local(settings, start_stack=False)
         member = pipeline.sandbox_members(settings)[0]
-        pipeline.auth(settings, member=member, quiet=True)
-        pipeline.run_once(settings, quiet=True)
+        pipeline.auth(settings, member=member)
+        pipeline.run_once(settings)
         truth = requests.get(f"{settings.sandbox_url}/_sandbox/truth/{member}", timeout=60)
         truth.raise_for_status()
         write_export(truth.json(), export)
         pipeline.import_export(settings, export, member)
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
     return member
 
 

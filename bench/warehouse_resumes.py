@@ -86,7 +86,7 @@ def _firings_that_changed_silver(settings: Settings, firings: int) -> tuple[int,
     """Run the graph `firings` times after the backfill; count those in which a Silver task did work."""
     changed = 0
     for _ in range(firings):
-        result = pipeline.run_once(settings, quiet=True)
+        result = pipeline.run_once(settings)
         changed += any(t["task"].split(".")[-1].startswith("SILVER_") and t["state"] == "SUCCEEDED"
                        for t in result["tasks"])  # fmt: skip
     return changed, firings
@@ -104,12 +104,12 @@ def run(rec: Recorder, quick: bool = False) -> None:
                                state_dir=home / "sandbox")  # fmt: skip
         stack.enter_context(serve(sandbox_app(config), settings.sandbox_port))
         stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        pipeline.deploy_local(settings, start_stack=False)
         conn = pipeline.connect(settings)
         stack.callback(conn.close)
         idle = resumes_per_day(conn.cursor())
-        pipeline.auth(settings, quiet=True)  # registers the member and starts the pipeline
-        pipeline.run_once(settings, quiet=True)  # the backfill
+        pipeline.auth(settings)  # registers the member and starts the pipeline
+        pipeline.run_once(settings)  # the backfill
         changed, firings = _firings_that_changed_silver(settings, 2 if quick else 4)
         member = resumes_per_day(conn.cursor(), firings_with_changes=1.0)
     rec.add(

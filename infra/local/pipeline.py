@@ -2,8 +2,7 @@
 
 Each job lives in a module of its own (connection, deploy, auth, run, importing, demo, status); this module only
 names them, so `whoop` and its callers have one import. Jobs never print: they return their result and report
-progress through a callback; the CLI (infra/local/cli.py, with the wording in report.py) is what prints. The
-`quiet` arguments kept below are accepted for existing callers and change nothing (nothing here prints).
+progress through a callback; the CLI (infra/local/cli.py, with the wording in report.py) is what prints.
 """
 
 from __future__ import annotations
@@ -56,17 +55,17 @@ def _target(where: Settings | Target) -> Target:
     return where if isinstance(where, Target) else Target(where)
 
 
-def deploy_local(settings: Settings, quiet: bool = True, start_stack: bool = True) -> dict[str, Any]:
+def deploy_local(settings: Settings, start_stack: bool = True) -> dict[str, Any]:
     """Install the app on the local warehouse (infra/local/deploy.py)."""
     return _deploy.deploy_local(settings, start_stack=start_stack)
 
 
-def auth(settings: Settings, quiet: bool = True, progress: Progress | None = None, **kwargs: Any) -> list[str]:
+def auth(settings: Settings, progress: Progress | None = None, **kwargs: Any) -> list[str]:
     """Authorize members (infra/local/auth.py); returns their names."""
     return _auth.auth(settings, progress=progress, **kwargs)
 
 
-def run_once(where: Settings | Target, quiet: bool = True, progress: Progress | None = None) -> dict[str, Any]:
+def run_once(where: Settings | Target, progress: Progress | None = None) -> dict[str, Any]:
     """One run of the task graph on the local stack or a connection (infra/local/run.py); `RunFailed` if it failed."""
     return _run.run(_target(where), progress)
 

@@ -48,7 +48,7 @@ def key(member: str) -> str:
 @pytest.fixture(scope="module")
 def squads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("squads"), MEMBERS, days=30) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         for member, user, relation in (
             ("ann", "coach_a", "coach"),
             ("ben", "coach_a", "coach"),

@@ -60,7 +60,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     home = tmp_path_factory.mktemp("governance")
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7)
     with ServerThread(create_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port):
-        pipeline.deploy_local(settings, quiet=True, start_stack=False)
+        pipeline.deploy_local(settings, start_stack=False)
         yield settings
 
 
@@ -237,7 +237,7 @@ def test_every_member_view_has_the_row_access_policy(cur):
 
 def test_redeploy_is_idempotent(deployed, cur):
     before = sorted(recorded(cur))
-    pipeline.deploy_local(deployed, quiet=True, start_stack=False)
+    pipeline.deploy_local(deployed, start_stack=False)
     assert sorted(recorded(cur)) == before
     cur.execute(f"SELECT SCRIPT, SCRIPT_TYPE FROM {migrations.HISTORY_TABLE} ORDER BY INSTALLED_ON, SCRIPT")
     history = cur.fetchall()
@@ -291,13 +291,13 @@ def test_deploy_refuses_a_statement_the_app_may_not_run(deployed, tmp_path, monk
     build = app_stage.build_stage
     monkeypatch.setattr(app_stage, "build_stage", lambda dest: build(dest, root=copy))
     with pytest.raises(WhoopError) as info:
-        pipeline.deploy_local(deployed, quiet=True, start_stack=False)
+        pipeline.deploy_local(deployed, start_stack=False)
     message = str(info.value)
     assert "\n" not in message
     for fragment in ("app/setup_script.sql", "/sql/config/01_config.sql statement", "EXECUTE DATA METRIC FUNCTION"):
         assert fragment in message, message
     monkeypatch.undo()
-    pipeline.deploy_local(deployed, quiet=True, start_stack=False)  # the real stage installs again
+    pipeline.deploy_local(deployed, start_stack=False)  # the real stage installs again
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

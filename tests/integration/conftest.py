@@ -56,7 +56,7 @@ def local_stack(
     )
     with ServerThread(sandbox_app(config), settings.sandbox_port), deployed_warehouse(settings):
         if authorize:
-            pipeline.auth(settings, quiet=True)
+            pipeline.auth(settings)
         yield settings
 
 
@@ -76,7 +76,7 @@ def deployed_warehouse(settings: Settings) -> Iterator[None]:
             finally:
                 conn.close()
         else:
-            pipeline.deploy_local(settings, quiet=True, start_stack=False)
+            pipeline.deploy_local(settings, start_stack=False)
         yield
 
 
@@ -103,7 +103,7 @@ def _copy_deployed(home: Path) -> None:
                 home=template, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7
             )
             with ServerThread(warehouse_app(template / "warehouse", settings.warehouse_url), settings.warehouse_port):
-                pipeline.deploy_local(settings, quiet=True, start_stack=False)
+                pipeline.deploy_local(settings, start_stack=False)
             _deployed.append(template)
         template = _deployed[0]
     # the stage's files are links to the sources; the installed app reads its manifest from the template's

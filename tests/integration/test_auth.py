@@ -41,7 +41,7 @@ def credentials(stack):
 
 
 def test_browser_sign_in_registers_the_member(stack):
-    members = pipeline.auth(stack, member="ben", quiet=True, open_browser=browser_choosing("ben"), **credentials(stack))
+    members = pipeline.auth(stack, member="ben", open_browser=browser_choosing("ben"), **credentials(stack))
     assert members == ["ben"]
     conn = pipeline.connect(stack)
     try:
@@ -56,7 +56,7 @@ def test_browser_sign_in_registers_the_member(stack):
 
 def test_no_sign_in_times_out_with_one_clear_error(stack):
     with pytest.raises(WhoopError, match="no authorization arrived"):
-        pipeline.auth(stack, member="ben", quiet=True, open_browser=lambda url: None, timeout=0.5, **credentials(stack))
+        pipeline.auth(stack, member="ben", open_browser=lambda url: None, timeout=0.5, **credentials(stack))
 
 
 def test_forged_callback_state_is_refused(stack):
@@ -65,9 +65,9 @@ def test_forged_callback_state_is_refused(stack):
         requests.get(requests.utils.unquote(redirect) + "?code=stolen&state=XXXXXXXX", timeout=10)
 
     with pytest.raises(WhoopError, match="state did not match"):
-        pipeline.auth(stack, member="ben", quiet=True, open_browser=forge, timeout=5, **credentials(stack))
+        pipeline.auth(stack, member="ben", open_browser=forge, timeout=5, **credentials(stack))
 
 
 def test_partial_credentials_are_refused(stack):
     with pytest.raises(WhoopError, match="--client-id needs"):
-        pipeline.auth(stack, member="ben", client_id="x", quiet=True)
+        pipeline.auth(stack, member="ben", client_id="x")

@@ -21,7 +21,7 @@ from tests.integration.dashboard_support import MAIN, PAGE, app_test, chart_data
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("dash_home"), ["ann", "ben"], days=90) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         seed_ml(settings, "ann")
         yield settings
 

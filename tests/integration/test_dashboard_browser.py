@@ -78,7 +78,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _browser_or_skip()
     # seed 11: the five athletes' newest mornings fall in all three WHOOP zones (the Squad grid shows each colour)
     with local_stack(tmp_path_factory.mktemp("dash_browser"), MEMBERS, days=90, seed=11) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         seed_ml(settings, "ann")
         conn = pipeline.connect(settings, paramstyle="qmark")
         try:
@@ -86,7 +86,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         finally:
             conn.close()
         with pytest.raises(WhoopError, match=f"member {REVOKED} needs re-authorization"):  # the run says so
-            pipeline.run_once(settings, quiet=True)
+            pipeline.run_once(settings)
         port = free_port()
         log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
         with log.open("w") as out:

@@ -25,7 +25,7 @@ RARE = "Take an ice bath?"  # answered yes twice, never no: too few answers for 
 @pytest.fixture(scope="module")
 def habits_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("habits_home"), ["ann", "ben"], days=180) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         export = tmp_path_factory.mktemp("habits_export")
         write_export(truth(settings, "ann"), export)
         journal = export / "journal_entries.csv"
@@ -38,7 +38,7 @@ def habits_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
         with journal.open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows([*rows, *rare])
         pipeline.import_export(settings, export, "ann")
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         query(settings, "CALL OPS.GRANT_MEMBER_ACCESS(%s, %s, %s)", ("ann", "ann_w", "self"))
         conn = pipeline.connect(settings)
         try:
@@ -152,7 +152,7 @@ def test_an_install_from_before_status_gets_it_on_upgrade(habits_stack, monkeypa
     only estimated behaviours), then the upgrade: STATUS is added and says ESTIMATED, and the page shows the rows."""
     query(habits_stack, "DELETE FROM ML.BEHAVIOUR_EFFECTS WHERE STATUS = 'TOO_FEW_ANSWERS'")
     query(habits_stack, "ALTER TABLE ML.BEHAVIOUR_EFFECTS DROP COLUMN STATUS")
-    pipeline.deploy_local(habits_stack, quiet=True, start_stack=False)  # ALTER APPLICATION ... UPGRADE
+    pipeline.deploy_local(habits_stack, start_stack=False)  # ALTER APPLICATION ... UPGRADE
     statuses = query(habits_stack, "SELECT DISTINCT STATUS FROM VIEWER.BEHAVIOUR_EFFECTS")
     assert statuses == [("ESTIMATED",)]
     at = app_test(PAGE["Predictive_Insights"], habits_stack.warehouse_url, monkeypatch)

@@ -41,7 +41,7 @@ def alert_events(settings):
 
 
 def test_clean_run_passes_every_error_check_and_gold_has_zero_issues(stack):
-    result = pipeline.run_once(stack, quiet=True)
+    result = pipeline.run_once(stack)
     dq_task = [t for t in result["tasks"] if t["task"] == "WHOOP.OPS.DATA_QUALITY_TASK"]
     assert dq_task and dq_task[0]["state"] == "SUCCEEDED"
     assert result["tasks"][-1]["task"] == "WHOOP.OPS.DATA_QUALITY_TASK"  # the finalizer runs last
@@ -65,7 +65,7 @@ def test_clean_run_passes_every_error_check_and_gold_has_zero_issues(stack):
 def test_results_are_history_a_second_run_appends(stack):
     before = query(stack, "SELECT RUN_ID, CHECK_NAME, TABLE_NAME, FAILURES FROM OPS.DQ_RESULTS ORDER BY 1, 2, 3")
     runs_before = query(stack, "SELECT COUNT(*) FROM OPS.DQ_RUNS")[0][0]
-    result = pipeline.run_once(stack, quiet=True)  # nothing new: every Silver task SKIPPED, DQ still runs
+    result = pipeline.run_once(stack)  # nothing new: every Silver task SKIPPED, DQ still runs
     assert {t["state"] for t in result["tasks"] if "SILVER_" in t["task"]} == {"SKIPPED"}
     assert query(stack, "SELECT COUNT(*) FROM OPS.DQ_RUNS")[0][0] == runs_before + 1
     after = query(stack, "SELECT RUN_ID, CHECK_NAME, TABLE_NAME, FAILURES FROM OPS.DQ_RESULTS ORDER BY 1, 2, 3")

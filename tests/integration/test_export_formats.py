@@ -180,7 +180,7 @@ def test_a_member_without_journal_or_workouts_reaches_gold(stack: Settings, expo
     (folder / "journal_entries.csv").unlink()
     (folder / "workouts.csv").unlink()
     pipeline.import_export(stack, folder, "quiet_zed", new_member=True)
-    run = pipeline.run_once(stack, quiet=True)
+    run = pipeline.run_once(stack)
     assert [t for t in run["tasks"] if t["state"] != "SUCCEEDED"] == []
     key = "MD5('member|quiet_zed')"
     (days,) = query(stack, f"SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = {key}")[0]

@@ -26,10 +26,10 @@ def export_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, export_folder: Path) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=90) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         write_export(truth(settings, "ann"), export_folder)
         pipeline.import_export(settings, export_folder, "ann_csv", new_member=True)  # export-only member
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         yield settings
 
 
@@ -140,7 +140,7 @@ def test_the_members_own_export_adds_the_journal_and_no_duplicate_facts(both, ex
     facts = ("FACT_DAILY_RECOVERY", "FACT_STRAIN", "FACT_SLEEP", "FACT_WORKOUTS")
     counts = {t: query(both, f"SELECT COUNT(*) FROM GOLD.{t} WHERE MEMBER_KEY = MD5('member|ann')") for t in facts}
     pipeline.import_export(both, export_folder, "ann")
-    pipeline.run_once(both, quiet=True)
+    pipeline.run_once(both)
     for table in facts:
         assert query(both, f"SELECT COUNT(*) FROM GOLD.{table} WHERE MEMBER_KEY = MD5('member|ann')") == counts[table]
         sources = query(both, f"SELECT DISTINCT SOURCE FROM GOLD.{table} WHERE MEMBER_KEY = MD5('member|ann')")

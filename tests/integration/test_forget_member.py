@@ -39,11 +39,11 @@ def every_cell(settings: Settings) -> list[str]:
 @pytest.fixture(scope="module")
 def forgotten(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, dict, str]]:
     with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann", "ben"], days=30) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         folder = tmp_path_factory.mktemp("export")
         write_export(truth(settings, "ann"), folder)
         pipeline.import_export(settings, Path(folder), "ann")
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         ann_token = stored_tokens(settings)["ann"]
         # who may see ann, and an alert about her that reached her coach (issue 16): about her too
         for member, user, relation in (("ann", "ann_w", "self"), ("ann", "coach", "coach"), ("ben", "coach", "coach")):
@@ -106,7 +106,7 @@ def test_other_members_keep_everything_and_the_erasure_is_logged_anonymously(for
         query(settings, "SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = MD5('member|ben')")[0][0]
         == before["ben_gold"]
     )
-    pipeline.run_once(settings, quiet=True)  # the next run neither fails nor brings the member back
+    pipeline.run_once(settings)  # the next run neither fails nor brings the member back
     assert query(settings, "SELECT MEMBER_NAME FROM CONFIG.MEMBERS") == [("ben",)]
     log = query(settings, "SELECT WHOOP_ACCESS, TABLES_PURGED, ROWS_DELETED FROM OPS.MEMBER_ERASURES")
     assert len(log) == 1 and log[0][0] == "revoked" and log[0][1] >= 10 and log[0][2] > 100

@@ -245,7 +245,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         load(settings, "RAW_WORKOUT", [W_ZONES, W_ZONES_COPY], member_id=ZIA)
         for row in E_ZONES.values():
             load_export_workout(settings, "zia", row)
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         yield settings
 
 
@@ -385,7 +385,7 @@ def test_pending_then_scored_and_late_edits_flow_through(cases):
     load(cases, "RAW_CYCLE", [c6])
     load(cases, "RAW_SLEEP", [s6])
     load(cases, "RAW_RECOVERY", [pending], key_field="cycle_id")
-    pipeline.run_once(cases, quiet=True)
+    pipeline.run_once(cases)
     assert zed(cases, "SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = {zed} AND CYCLE_ID = 6") == [
         (0,)
     ]
@@ -395,7 +395,7 @@ def test_pending_then_scored_and_late_edits_flow_through(cases):
     stale = deepcopy(C_SPLIT_B)  # an older version arriving late must not win
     stale["score"]["strain"], stale["updated_at"] = 1.0, "2026-03-20T00:00:00.000Z"
     load(cases, "RAW_CYCLE", [edited, stale])
-    pipeline.run_once(cases, quiet=True)
+    pipeline.run_once(cases)
     assert zed(
         cases, "SELECT DATE_KEY, RECOVERY_SCORE FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = {zed} AND CYCLE_ID = 6"
     ) == [(20260322, 48.0)]
@@ -418,7 +418,7 @@ def gold_snapshot(settings: Settings) -> dict[str, list[tuple]]:
 def test_rerun_without_new_data_leaves_gold_byte_identical(cases):
     before = gold_snapshot(cases)
     assert len(before) >= 15
-    pipeline.run_once(cases, quiet=True)
+    pipeline.run_once(cases)
     assert gold_snapshot(cases) == before
 
 
@@ -474,7 +474,7 @@ BAD_RECORDS.append(("RAW_SLEEP", "id", _stages_off(), "stage_minutes_mismatch"))
 def test_every_quarantine_rule_catches_its_bad_record_and_nothing_is_lost(cases):
     for table, key, payload, _ in BAD_RECORDS:
         load(cases, table, [payload], key_field=key)
-    pipeline.run_once(cases, quiet=True)
+    pipeline.run_once(cases)
     quarantined = query(
         cases, "SELECT SOURCE_TABLE, RULE_NAME, PAYLOAD FROM OPS.QUARANTINE WHERE MEMBER_REF = %s", (str(ZED),)
     )
@@ -491,7 +491,7 @@ def test_every_quarantine_rule_catches_its_bad_record_and_nothing_is_lost(cases)
         assert query(cases, f"SELECT COUNT(*) FROM SILVER.PENDING_{pending}") == [(0,)]
     # the same bad version arriving again is quarantined once, not twice
     load(cases, "RAW_CYCLE", [BAD_RECORDS[4][2]])
-    pipeline.run_once(cases, quiet=True)
+    pipeline.run_once(cases)
     assert query(cases, "SELECT COUNT(*) FROM OPS.QUARANTINE WHERE MEMBER_REF = %s", (str(ZED),)) == [
         (len(BAD_RECORDS),)
     ]
@@ -502,7 +502,7 @@ def test_a_failed_silver_run_leaves_its_rows_pending_and_the_next_run_finishes_t
     query(cases, "ALTER TABLE SILVER.CYCLE RENAME TO SILVER.CYCLE_AWAY")
     load(cases, "RAW_CYCLE", [cycle(201, "2026-03-25T00:00:00.000Z", "2026-03-26T00:00:00.000Z", "Z", 7.0)])
     with pytest.raises(pipeline.WhoopError):  # Gold cannot refresh without SILVER.CYCLE either
-        pipeline.run_once(cases, quiet=True)
+        pipeline.run_once(cases)
     last = query(
         cases,
         "SELECT STATE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = 'WHOOP.OPS.SILVER_CYCLE_TASK' "
@@ -512,7 +512,7 @@ def test_a_failed_silver_run_leaves_its_rows_pending_and_the_next_run_finishes_t
     assert query(cases, "SELECT COUNT(*) FROM SILVER.PENDING_CYCLE") == [(1,)]
     query(cases, "ALTER TABLE SILVER.CYCLE_AWAY RENAME TO SILVER.CYCLE")
     load(cases, "RAW_CYCLE", [cycle(202, "2026-03-26T00:00:00.000Z", "2026-03-27T00:00:00.000Z", "Z", 8.0)])
-    pipeline.run_once(cases, quiet=True)
+    pipeline.run_once(cases)
     got = query(cases, "SELECT CYCLE_ID FROM SILVER.CYCLE WHERE CYCLE_ID IN (201, 202) ORDER BY 1")
     assert got == [(201,), (202,)]
     assert query(cases, "SELECT COUNT(*) FROM SILVER.PENDING_CYCLE") == [(0,)]

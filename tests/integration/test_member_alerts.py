@@ -67,7 +67,7 @@ def refresh_gold(settings: Settings) -> None:
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("alerts"), MEMBERS, days=21) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         for member, user, relation, email in MAPPING:
             query(settings, "CALL OPS.GRANT_MEMBER_ACCESS(%s, %s, %s, %s)", (member, user, relation, email))
         yield settings
@@ -274,6 +274,6 @@ def test_every_pipeline_run_evaluates_the_alerts(team):
     an open alert when `whoop run` returns (the last test of the module: fay stays revoked)."""
     requests.post(f"{team.sandbox_url}/_sandbox/revoke/fay", timeout=10).raise_for_status()
     with pytest.raises(WhoopError, match="fay"):
-        pipeline.run_once(team, quiet=True)
+        pipeline.run_once(team)
     fired = [(rule, member, is_open) for rule, member, _, is_open, _ in events(team, "e.MEMBER_NAME = 'fay'")]
     assert fired == [("needs_reauthorization", "fay", True)]

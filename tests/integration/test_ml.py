@@ -27,11 +27,11 @@ SANDBOX_DRIVERS_MAE = 8.0  # issue 15's target; the sandbox scores recovery from
 @pytest.fixture(scope="module")
 def ml_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_ml"), [MEMBER], days=365) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         export = tmp_path_factory.mktemp("ml_export")  # the member's own export adds the journal
         write_export(truth(settings, MEMBER), export)
         pipeline.import_export(settings, export, MEMBER)
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         yield settings
 
 

@@ -49,7 +49,7 @@ def test_an_install_runs_nothing(stack):
 
 def test_run_before_start_says_so(stack):
     with pytest.raises(WhoopError, match="not started"):
-        pipeline.run_once(stack, quiet=True)
+        pipeline.run_once(stack)
 
 
 def test_start_refuses_without_a_member(stack):
@@ -59,19 +59,19 @@ def test_start_refuses_without_a_member(stack):
 
 
 def test_authorizing_a_member_starts_it_and_an_upgrade_keeps_it_started(stack):
-    pipeline.auth(stack, quiet=True)
+    pipeline.auth(stack)
     assert set(task_states(stack).values()) == {"started"}
     assert set(dynamic_table_states(stack).values()) == {"ACTIVE"}
-    pipeline.deploy_local(stack, quiet=True, start_stack=False)  # an upgrade re-creates tasks and tables
+    pipeline.deploy_local(stack, start_stack=False)  # an upgrade re-creates tasks and tables
     assert set(task_states(stack).values()) == {"started"}
     assert set(dynamic_table_states(stack).values()) == {"ACTIVE"}
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
 
 
 def test_stop_suspends_everything_and_survives_an_upgrade(stack):
     query(stack, "CALL OPS.STOP_PIPELINE()")
     assert set(task_states(stack).values()) == {"suspended"}
-    pipeline.deploy_local(stack, quiet=True, start_stack=False)
+    pipeline.deploy_local(stack, start_stack=False)
     assert set(task_states(stack).values()) == {"suspended"}
     assert set(dynamic_table_states(stack).values()) == {"SUSPENDED"}
     query(stack, "CALL OPS.START_PIPELINE()")

@@ -23,8 +23,8 @@ KEYS = "SELECT m.MEMBER_KEY FROM GOLD.DIM_MEMBER AS m ORDER BY m.MEMBER_NAME"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     with local_stack(tmp_path_factory.mktemp("whoop_bi_views"), MEMBERS, days=40) as settings:
-        pipeline.run_once(settings, quiet=True)
-        pipeline.run_once(settings, quiet=True)  # a second data quality run, so "the newest" has to be picked
+        pipeline.run_once(settings)
+        pipeline.run_once(settings)  # a second data quality run, so "the newest" has to be picked
         yield settings
 
 

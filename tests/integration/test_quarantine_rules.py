@@ -308,7 +308,7 @@ def planted(stack: Settings) -> dict:
         _load(stack, table, payload)
     export_bad = [_insert(stack, kind, row) for kind, row, _, _ in EXPORT_BAD]
     export_good = [_insert(stack, kind, row) for kind, row in EXPORT_GOOD]
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     return {"export_bad": export_bad, "export_good": export_good}
 
 
@@ -383,7 +383,7 @@ def test_the_sandbox_members_real_shaped_data_breaks_no_rule(stack: Settings, pl
 def test_a_bad_newer_api_workout_leaves_the_good_one_in_silver(stack: Settings, planted: dict) -> None:
     good = _workout(27, zones_min=(5, 10, 15, 15, 10, 5))  # 60 minutes in a 60-minute workout
     _load(stack, "RAW_WORKOUT", good)
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     columns = "PAYLOAD_HASH, UPDATED_AT, ZONE_3_MINUTES, STRAIN"
     before = query(stack, f"SELECT {columns} FROM SILVER.WORKOUT WHERE WORKOUT_ID = 'w-q27'")
     assert before and before[0][0] == _hash(good) and before[0][2] == 15.0
@@ -392,7 +392,7 @@ def test_a_bad_newer_api_workout_leaves_the_good_one_in_silver(stack: Settings, 
     bad = _with(good, updated_at="2026-02-28T12:00:00.000Z", score__strain=14.0)
     bad["score"]["zone_durations"] = {k: v * 3 for k, v in good["score"]["zone_durations"].items()}
     _load(stack, "RAW_WORKOUT", bad)
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
 
     assert query(stack, f"SELECT {columns} FROM SILVER.WORKOUT WHERE WORKOUT_ID = 'w-q27'") == before
     assert _held(stack, "BRONZE.RAW_WORKOUT", _hash(bad)) == [("zone_time_exceeds_workout", None, "SILVER.WORKOUT")]
@@ -403,11 +403,11 @@ def test_a_bad_newer_api_workout_leaves_the_good_one_in_silver(stack: Settings, 
 def test_a_bad_newer_export_workout_leaves_the_good_one_in_silver(stack: Settings, planted: dict) -> None:
     good = _workout_row(26)
     good_hash = _insert(stack, "workout", good)
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     (before,) = query(stack, "SELECT ROW_HASH, ZONE_2_PCT FROM SILVER.EXPORT_WORKOUT WHERE ROW_HASH = %s", (good_hash,))
     bad = {**good, **{f"HR_ZONE_{z}_PCT": "60" for z in range(1, 6)}}  # a later import: 300 % of the workout
     bad_hash = _insert(stack, "workout", bad)
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     after = query(
         stack,
         "SELECT ROW_HASH, ZONE_2_PCT FROM SILVER.EXPORT_WORKOUT WHERE MEMBER_NAME = %s AND WORKOUT_START_LOCAL = %s",
@@ -443,13 +443,13 @@ def test_an_install_without_the_detail_columns_gets_them_on_upgrade(stack: Setti
     query(stack, "ALTER TABLE OPS.QUARANTINE DROP COLUMN RULE_DETAIL")
     for table in PENDING:
         query(stack, f"ALTER TABLE SILVER.PENDING_{table} DROP COLUMN FAILED_DETAIL")
-    pipeline.deploy_local(stack, quiet=True, start_stack=False)  # ALTER APPLICATION ... UPGRADE
+    pipeline.deploy_local(stack, start_stack=False)  # ALTER APPLICATION ... UPGRADE
 
     unscored = _without(_workout(28), "score.percent_recorded")
     _load(stack, "RAW_WORKOUT", unscored)
     cut = _cut(_journal_row(27), "CYCLE_TIMEZONE")
     cut_hash = _insert(stack, "journal", cut)
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     assert _held(stack, "BRONZE.RAW_WORKOUT", _hash(unscored)) == [
         ("missing_required_field", "score.percent_recorded", "SILVER.WORKOUT")
     ]

@@ -140,7 +140,7 @@ def test_a_skipped_firing_exits_one_with_a_clear_line(cli_env, capsys):
                  timeout=10).raise_for_status()  # fmt: skip
     requests.post(f"{cli_env.sandbox_url}/_sandbox/reset-metrics", timeout=10).raise_for_status()
     first: dict = {}
-    firing = threading.Thread(target=lambda: first.update(result=pipeline.run_once(cli_env, quiet=True)))
+    firing = threading.Thread(target=lambda: first.update(result=pipeline.run_once(cli_env)))
     firing.start()
     try:
         deadline = time.monotonic() + 60

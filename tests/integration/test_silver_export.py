@@ -83,7 +83,7 @@ def export(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def built(stack: Settings, export: Path) -> dict:
     imported = pipeline.import_export(stack, export, MEMBER)
-    result = pipeline.run_once(stack, quiet=True)
+    result = pipeline.run_once(stack)
     return {"imported": imported, "run": result, "truth": truth(stack, MEMBER)}
 
 
@@ -254,7 +254,7 @@ def test_reimport_and_rerun_change_nothing(stack: Settings, export: Path, built:
     held = query(stack, "SELECT COUNT(*) FROM OPS.QUARANTINE")
     again = pipeline.import_export(stack, export, MEMBER)
     assert all(f["new"] == 0 for f in again["files"].values())
-    result = pipeline.run_once(stack, quiet=True)
+    result = pipeline.run_once(stack)
     states = {t["task"].rsplit(".", 1)[-1]: t["state"] for t in result["tasks"]}
     assert states["SILVER_EXPORT_CYCLE_TASK"] == "SKIPPED"  # nothing new on the stream
     assert _snapshot(stack) == before
@@ -446,7 +446,7 @@ def crafted(stack: Settings, built: dict) -> dict:
         bronze, make = TABLES[table]
         row = {c: v and v.replace("2030", "2031") for c, v in make(n + 1, **changes).items()}  # keys of their own
         good.append((bronze, row, _insert(stack, bronze, row)))
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     return {"bad": bad, "good": good}
 
 
@@ -523,8 +523,8 @@ def test_a_bad_row_is_quarantined_once_however_often_it_comes(stack: Settings, c
     before = query(stack, "SELECT COUNT(*) FROM OPS.QUARANTINE")[0][0]
     for bronze, row, _ in crafted["bad"].values():  # the same rows delivered again (Bronze keeps both copies)
         _insert(stack, bronze, row)
-    pipeline.run_once(stack, quiet=True)
-    pipeline.run_once(stack, quiet=True)  # and a run with nothing new
+    pipeline.run_once(stack)
+    pipeline.run_once(stack)  # and a run with nothing new
     assert query(stack, "SELECT COUNT(*) FROM OPS.QUARANTINE")[0][0] == before
     counts = query(
         stack,
@@ -538,7 +538,7 @@ def test_a_bad_row_is_quarantined_once_however_often_it_comes(stack: Settings, c
 def test_the_same_bad_row_for_another_member_is_theirs(stack: Settings, crafted: dict) -> None:
     bronze, row, row_hash = crafted["bad"][("workout", "invalid_boolean", (("GPS_ENABLED", "yes"),))]
     _insert(stack, bronze, row, member="yan")  # identical content, so the same ROW_HASH
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     held = query(
         stack,
         "SELECT MEMBER_REF, RULE_NAME FROM OPS.QUARANTINE WHERE PAYLOAD_HASH = %s ORDER BY MEMBER_REF",

@@ -40,7 +40,7 @@ def gold_rows(settings):
 
 
 def test_first_run_lands_every_cycle_in_every_layer(stack):
-    result = pipeline.run_once(stack, quiet=True)
+    result = pipeline.run_once(stack)
     states = task_states(result)
     assert states["WHOOP_PIPELINE_ROOT"] == states["SILVER_CYCLE_TASK"] == states["SILVER_SLEEP_TASK"] == "SUCCEEDED"
     assert {states[t] for t in states if "EXPORT" in t or "JOURNAL" in t} == {"SKIPPED"}  # no export imported
@@ -85,7 +85,7 @@ def test_open_cycle_is_kept_without_end(stack):
 def test_rerun_with_no_new_data_changes_nothing(stack):
     before_gold = gold_rows(stack)
     before_bronze = query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE")
-    result = pipeline.run_once(stack, quiet=True)
+    result = pipeline.run_once(stack)
     silver_tasks = {t: s for t, s in task_states(result).items() if t.startswith("SILVER_")}
     assert silver_tasks and set(silver_tasks.values()) == {"SKIPPED"}  # the streams had nothing new
     assert query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE") == before_bronze
@@ -102,7 +102,7 @@ def test_late_edits_and_scoring_flow_to_gold(stack):
     ).json()
     scored = requests.post(f"{stack.sandbox_url}/_sandbox/score-pending", timeout=30).json()
     before = query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE")[0][0]
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     after = query(stack, "SELECT COUNT(*) FROM BRONZE.RAW_CYCLE")[0][0]
     assert after > before, (edited, scored)
     for member in MEMBERS:
@@ -125,7 +125,7 @@ def test_revoked_member_is_flagged_and_others_continue(stack):
     finally:
         conn.close()
     with pytest.raises(WhoopError, match="member ann needs re-authorization"):
-        pipeline.run_once(stack, quiet=True)
+        pipeline.run_once(stack)
     status = dict(query(stack, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS"))
     assert status == {"ann": "NEEDS_REAUTHORIZATION", "ben": "ACTIVE"}
     last = dict(
@@ -136,7 +136,7 @@ def test_revoked_member_is_flagged_and_others_continue(stack):
         )
     )
     assert last == {"ann": "NEEDS_REAUTHORIZATION", "ben": "SUCCEEDED"}
-    pipeline.auth(stack, member="ann", quiet=True)
+    pipeline.auth(stack, member="ann")
     assert dict(query(stack, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS"))["ann"] == "ACTIVE"
 
 
@@ -188,7 +188,7 @@ def local_date_key(iso: str, offset: str) -> int:
 
 
 def test_gold_facts_equal_what_the_truth_implies(stack):
-    pipeline.run_once(stack, quiet=True)
+    pipeline.run_once(stack)
     for member in MEMBERS:
         t = truth(stack, member)
         key = (f"member|{member}",)

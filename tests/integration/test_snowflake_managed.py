@@ -52,7 +52,7 @@ def last_runs(settings: Settings) -> dict[str, tuple[str, str | None]]:
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_oauth"), ["ann", "ben"], days=60) as settings:
-        assert pipeline.auth(settings, member="ben", quiet=True, snowflake_managed=True) == ["ben"]
+        assert pipeline.auth(settings, member="ben", snowflake_managed=True) == ["ben"]
         yield settings
 
 
@@ -105,7 +105,7 @@ def test_both_modes_ingest_every_resource_equal_to_the_truth(mixed: Settings) ->
 
 def test_redeploy_keeps_the_oauth_binding(mixed: Settings) -> None:
     # the setup script re-creates INGEST_WHOOP without bindings, then CONFIGURE_EGRESS binds every member again
-    pipeline.deploy_local(mixed, quiet=True, start_stack=False)
+    pipeline.deploy_local(mixed, start_stack=False)
     bound = json.loads(
         query(mixed, "SELECT SECRETS FROM WHOOP_LOCAL.CATALOG.PROCEDURES WHERE NAME = 'WHOOP.OPS.INGEST_WHOOP'")[0][0]
     )
@@ -122,7 +122,7 @@ def test_rejected_refresh_needs_reauthorization_and_reconnecting_fixes_it(mixed:
     status, error = last_runs(mixed)["ben"]
     assert status == "NEEDS_REAUTHORIZATION" and "whoop_oauth_ben" in error and "invalid_grant" in error
     assert dict(query(mixed, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS"))["ben"] == "NEEDS_REAUTHORIZATION"
-    pipeline.auth(mixed, member="ben", quiet=True, snowflake_managed=True)
+    pipeline.auth(mixed, member="ben", snowflake_managed=True)
     assert dict(query(mixed, "SELECT MEMBER_NAME, STATUS FROM CONFIG.MEMBERS"))["ben"] == "ACTIVE"
     assert ingest(mixed, "profile")["by_member"]["ben"]["status"] == "SUCCEEDED"
 
@@ -134,7 +134,7 @@ def test_access_token_invalidated_early_cannot_be_refreshed_by_rereading(mixed: 
     result = ingest(mixed, "profile")
     assert result["by_member"]["ben"]["status"] == "NEEDS_REAUTHORIZATION"
     assert "access refused after a token refresh" in last_runs(mixed)["ben"][1]
-    pipeline.auth(mixed, member="ben", quiet=True, snowflake_managed=True)
+    pipeline.auth(mixed, member="ben", snowflake_managed=True)
     assert ingest(mixed, "profile")["by_member"]["ben"]["status"] == "SUCCEEDED"
 
 
@@ -182,7 +182,7 @@ def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Access tokens live 1 s and every API request takes 0.25 s: tokens expire during a run."""
     faults = {"p_slow": 1.0, "slow_seconds": 0.25}
     with local_stack(tmp_path_factory.mktemp("whoop_short"), ["ben"], days=30, expires_in=1, faults=faults) as s:
-        pipeline.auth(s, member="ben", quiet=True, snowflake_managed=True)
+        pipeline.auth(s, member="ben", snowflake_managed=True)
         yield s
 
 

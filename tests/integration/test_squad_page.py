@@ -46,7 +46,7 @@ CONTRACT = [
 def squad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     # seed 11: the newest mornings of the five athletes fall in all three WHOOP zones (the zone test needs each)
     with local_stack(tmp_path_factory.mktemp("squad_home"), MEMBERS, days=90, seed=11) as settings:
-        pipeline.run_once(settings, quiet=True)
+        pipeline.run_once(settings)
         seed_ml(settings, FLAGGED)
         conn = pipeline.connect(settings, paramstyle="qmark")
         try:
@@ -54,7 +54,7 @@ def squad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         finally:
             conn.close()
         with pytest.raises(WhoopError, match=f"member {REVOKED} needs re-authorization"):  # the run says so
-            pipeline.run_once(settings, quiet=True)
+            pipeline.run_once(settings)
         yield settings
 
 

@@ -123,7 +123,7 @@ def test_configure_egress_twice_is_idempotent_and_never_replaces_the_rule(two: S
     query(two, "CALL OPS.CONFIGURE_EGRESS()")
     assert snapshot() == before
     # a redeploy (the setup script on upgrade) re-creates the procedures and binds them again; the rule stays
-    pipeline.deploy_local(two, quiet=True, start_stack=False)
+    pipeline.deploy_local(two, start_stack=False)
     after = snapshot()
     assert after[0] == before[0] and after[1] == before[1]
     assert {n: b for n, (b, _) in after[2].items()} == {n: b for n, (b, _) in before[2].items()}

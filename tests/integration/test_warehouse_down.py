@@ -79,9 +79,9 @@ def stack_with_warehouse_process(home: Path, members: list[str], days: int) -> I
     with ServerThread(sandbox_app(config), settings.sandbox_port):
         warehouse.start()
         try:
-            pipeline.deploy_local(settings, quiet=True, start_stack=False)
-            pipeline.auth(settings, quiet=True)
-            pipeline.run_once(settings, quiet=True)
+            pipeline.deploy_local(settings, start_stack=False)
+            pipeline.auth(settings)
+            pipeline.run_once(settings)
             yield settings, warehouse
         finally:
             warehouse.kill()
@@ -190,7 +190,7 @@ def test_whoop_run_when_the_warehouse_dies_mid_command(down_stack, monkeypatch, 
     finally:
         monkeypatch.undo()
         warehouse.start()
-    assert pipeline.run_once(settings, quiet=True)["tasks"]  # nothing was left broken: the next run works
+    assert pipeline.run_once(settings)["tasks"]  # nothing was left broken: the next run works
 
 
 def test_a_slow_statement_is_waited_for_and_a_dead_warehouse_ends_one_within_seconds(down_stack):

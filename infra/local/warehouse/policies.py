@@ -78,29 +78,40 @@ _MASK_CLAUSE = re.compile(
 )
 
 
-def _alter_columns(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+def _clauses(pattern: re.Pattern[str], rest: str, unsupported: str) -> list[re.Match[str]]:
+    """Every clause of a comma-separated ALTER list, all read before any is applied (an unknown one changes nothing)."""
+    clauses: list[re.Match[str]] = []
+    pos = 0
+    while pos < len(rest):
+        c = pattern.match(rest, pos)
+        if not c:
+            raise LocalSqlError(unsupported, errno=1003)
+        clauses.append(c)
+        pos = c.end()
+    return clauses
+
+
+def _altered_relation(engine: Engine, session: LocalSession, m: re.Match[str]) -> tuple[str, str, list[str] | None]:
+    """The ALTER's kind, its table's name and columns (None: it does not exist and IF EXISTS was given)."""
     okind = upper_words(m["okind"])
     table = qualify(m["name"], session.database, session.schema).fqn
+    cols = relation_columns(engine, table)
+    if cols is None and not m["ie"]:
+        raise not_found(okind.title(), table)
+    return okind, table, cols
+
+
+def _alter_columns(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     rest = m["rest"].strip()
     with engine.catalog.lock:
-        cols = relation_columns(engine, table)
+        okind, table, cols = _altered_relation(engine, session, m)
         if cols is None:
-            if m["ie"]:
-                return ok()
-            raise not_found(okind.title(), table)
+            return ok()
         tag = re.match(rf"^(?:COLUMN\s+)?(?P<col>{IDENT})\s+(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$", rest, re.I | re.S)
         if tag:
             tag_refs(engine, session, "COLUMN", table, column_name(cols, tag["col"], table), tag["op"], tag["tags"])
             return ok()
-        clauses: list[re.Match[str]] = []
-        pos = 0
-        while pos < len(rest):
-            c = _MASK_CLAUSE.match(rest, pos)
-            if not c:
-                raise LocalSqlError(f"Unsupported ALTER {okind} ... MODIFY COLUMN clause", errno=1003)
-            clauses.append(c)
-            pos = c.end()
-        for c in clauses:
+        for c in _clauses(_MASK_CLAUSE, rest, f"Unsupported ALTER {okind} ... MODIFY COLUMN clause"):
             col = column_name(cols, c["col"], table)
             key = ["MASKING_POLICY", table, col]
             where = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = ? AND REF_OBJECT = ? AND REF_COLUMNS = ?"
@@ -130,22 +141,13 @@ _ROW_CLAUSE = re.compile(
 
 
 def _alter_row_access(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    okind = upper_words(m["okind"])
-    table = qualify(m["name"], session.database, session.schema).fqn
     rest = m["rest"].strip()
     with engine.catalog.lock:
-        cols = relation_columns(engine, table)
+        okind, table, cols = _altered_relation(engine, session, m)
         if cols is None:
-            if m["ie"]:
-                return ok()
-            raise not_found(okind.title(), table)
+            return ok()
         where = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = 'ROW_ACCESS_POLICY' AND REF_OBJECT = ?"
-        pos = 0
-        while pos < len(rest):
-            c = _ROW_CLAUSE.match(rest, pos)
-            if not c:
-                raise LocalSqlError(f"Unsupported ALTER {okind} ... ROW ACCESS POLICY clause", errno=1003)
-            pos = c.end()
+        for c in _clauses(_ROW_CLAUSE, rest, f"Unsupported ALTER {okind} ... ROW ACCESS POLICY clause"):
             if c["all"]:
                 engine.catalog.query(f"DELETE {where}", [table])
             elif c["dpol"]:
