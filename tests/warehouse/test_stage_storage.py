@@ -88,3 +88,35 @@ def test_a_dropped_schema_takes_its_stages_and_file_formats(warehouse, conn, tmp
     run(conn, "CREATE STAGE STG.DOOMED.FILES")
     assert run(conn, "LIST @STG.DOOMED.FILES") == []  # nothing of the dropped schema's stage comes back
     assert [r[0] for r in run(conn, "LIST @STG.LAND.KEEP")] == ["keep/batch/rows.csv.gz"]  # others untouched
+
+
+def test_two_warehouses_in_one_process_keep_their_own_tables_and_files(warehouse, conn, tmp_path_factory) -> None:
+    """fakesnow's instance and stage folder are module globals; a second warehouse served in the same process (as
+    the tests' stacks are) must not take over the first one's new sessions or staged files."""
+    from infra.local.warehouse.server import create_app
+    from tests.conftest import ServerThread, free_port
+
+    other_dir: Path = tmp_path_factory.mktemp("other_warehouse")
+    port = free_port()
+    with ServerThread(create_app(other_dir, f"http://127.0.0.1:{port}"), port):
+        other = connect({**warehouse, "port": port})
+        try:
+            for sql in ("CREATE DATABASE STG", "CREATE SCHEMA STG.LAND", "USE SCHEMA STG.LAND", "CREATE STAGE KEEP"):
+                run(other, sql)
+            run(other, "CREATE TABLE ONLY_HERE (ID INT)")
+            _put(other, tmp_path_factory.mktemp("other_rows"), "KEEP")
+            first = connect(warehouse)  # a session of the first warehouse opened after the second one started
+            try:
+                run(first, "USE SCHEMA STG.LAND")
+                with pytest.raises(snowflake.connector.errors.ProgrammingError, match="ONLY_HERE"):
+                    run(first, "SELECT ID FROM ONLY_HERE")
+                assert [r[0] for r in run(first, "LIST @KEEP")] == ["keep/batch/rows.csv.gz"]  # its own, once
+                run(first, "CREATE STAGE FIRST_ONLY")
+                _put(first, tmp_path_factory.mktemp("first_rows"), "FIRST_ONLY")
+            finally:
+                first.close()
+            assert (warehouse["_data_dir"] / "stages" / "STG" / "LAND" / "FIRST_ONLY" / "batch").is_dir()
+            assert not (other_dir / "stages" / "STG" / "LAND" / "FIRST_ONLY").exists()
+            assert [r[0] for r in run(other, "LIST @KEEP")] == ["keep/batch/rows.csv.gz"]
+        finally:
+            other.close()

@@ -92,7 +92,10 @@ PRIVATE: tuple[tuple[object, tuple[str, ...]], ...] = (
     (fs_copy, ("_inserts", "ReadCSV")),
     (fs_copy.ReadCSV, ("read_expression", "make_eq")),
     (fs_stage, ("LOCAL_BUCKET_PATH", "parts_from_var", "internal_dir")),
-    (fs_server, ("shared_fs", "sessions", "routes", "parse_one", "query_request", "login_request", "session")),
+    (
+        fs_server,
+        ("shared_fs", "sessions", "routes", "parse_one", "query_request", "login_request", "session", "bucket_upload"),
+    ),
 )
 
 

@@ -54,8 +54,8 @@ def use_stage_storage(data_dir: Path) -> Path:
     """Internal stages' files under `<data dir>/stages/`; returns that folder.
 
     fakesnow reads the bucket from its module global `LOCAL_BUCKET_PATH` at each use, so this holds for every
-    stage statement and the `/fs_bucket` upload route. It is one folder per process: the server runs one
-    warehouse; in-process test servers share it, the newest one's (as they shared fakesnow's temp folder).
+    stage statement and the `/fs_bucket` upload route. The global is one per process: a server serving several
+    warehouses (the tests' in-process stacks) points it at a warehouse's folder before each of its statements.
     """
     bucket = (data_dir / STAGES_DIR).resolve()
     bucket.mkdir(parents=True, exist_ok=True)

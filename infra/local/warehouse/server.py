@@ -15,11 +15,13 @@ import gzip
 import html
 import json
 import logging
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import fakesnow.server as fs_server
+import fakesnow.transforms.stage as fs_stage
 from fakesnow.converter import from_binding
 from fakesnow.instance import FakeSnow
 from starlette.applications import Starlette
@@ -48,6 +50,12 @@ class _KeepReason(logging.Handler):
             _unhandled.set(" ".join(f"{type(e).__name__}: {e}".split())[:500])
 
 
+# fakesnow keeps its instance (read at login) and its stage folder in module globals, one of each per process.
+# Tests serve several warehouses in one process, so each app points both at its own when it logs a session in
+# and when it runs a statement; the lock keeps a login's swap and read together.
+_fakesnow_globals = threading.Lock()
+
+
 def _keep_fakesnow_reasons() -> None:
     logger = logging.getLogger(fs_server.__name__)
     if not any(isinstance(h, _KeepReason) for h in logger.handlers):
@@ -72,7 +80,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     fakesnow_fixes.apply()
     statement_cache.apply()
     _keep_fakesnow_reasons()
-    persistence.use_stage_storage(data_dir)  # staged files under the data dir, not the system temp dir
+    bucket = str(persistence.use_stage_storage(data_dir))  # staged files under the data dir, not the temp dir
     fs = FakeSnow(db_path=databases_dir)
     persistence.attach_global(fs, data_dir)  # stages, file formats and comments in a file, not in memory
     # fakesnow's handlers look their shared instance up in this module global: point it at ours
@@ -122,6 +130,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
         conn = fs_server.sessions.get(token) if token else None
         if conn is None:
             return await fs_server.query_request(request)
+        fs_stage.LOCAL_BUCKET_PATH = bucket  # this warehouse's stages, not another in-process one's
         session = engine.session(token, conn)
         try:
             outcome = await run_in_threadpool(engine.plan, session, body["sqlText"], _positional(body))
@@ -172,13 +181,20 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
         (CURRENT_USER(), IS_ROLE_IN_SESSION, IS_APPLICATION_ROLE_IN_SESSION: warehouse/session_context.py)."""
         raw = await request.body()
         body = json.loads(gzip.decompress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw)
-        response = await fs_server.login_request(request)
+        with _fakesnow_globals:  # the body is read: fakesnow's login runs to its end without yielding
+            fs_server.shared_fs = fs  # the session opens on this warehouse's instance
+            response = await fs_server.login_request(request)
         token = (json.loads(bytes(response.body)).get("data") or {}).get("token")
         user = str((body.get("data") or {}).get("LOGIN_NAME") or "").strip()
         if token and user:
             role = request.query_params.get("roleName")
             engine.login(token, _normalise(user), _normalise(role) if role else None)
         return response
+
+    async def bucket_upload(request: Request) -> Response:
+        """fakesnow's upload of a PUT file, into this warehouse's stage folder."""
+        fs_stage.LOCAL_BUCKET_PATH = bucket
+        return await fs_server.bucket_upload(request)
 
     async def session_request(request: Request) -> Response:
         token = _token(request)
@@ -208,8 +224,11 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
         return JSONResponse({"status": "ok", "service": "whoop-local-warehouse", "instance": instance})
 
     login_path = "/session/v1/login-request"
-    routes = [r for r in fs_server.routes if r.path not in {"/queries/v1/query-request", "/session", login_path}]
+    upload_path = "/fs_bucket/{path:path}"
+    ours = {"/queries/v1/query-request", "/session", login_path, upload_path}
+    routes = [r for r in fs_server.routes if r.path not in ours]
     routes += [
+        Route(upload_path, bucket_upload, methods=["PUT"]),
         Route(login_path, login_request, methods=["POST"]),
         Route("/queries/v1/query-request", query_request, methods=["POST"]),
         Route("/session", session_request, methods=["POST"]),
