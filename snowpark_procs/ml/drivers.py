@@ -75,12 +75,13 @@ def driver_frame(features: pd.DataFrame) -> pd.DataFrame:
 def _driver_scale(driver: str, values: pd.Series) -> pd.Series:
     """The scale a driver is compared on: HRV on a log scale (ratio to baseline), the others as recorded."""
     values = pd.to_numeric(values, errors="coerce").astype(float)
-    return np.log(values.where(values > 0)) if driver == "HRV_Z" else values
+    return values.where(values > 0).transform(np.log) if driver == "HRV_Z" else values
 
 
 def fit(frame: pd.DataFrame, alpha: float = 1.0) -> Any:
     """Snowpark ML Ridge on rows with a score and a baseline; predicts the deviation from the baseline."""
-    from snowflake.ml.modeling.linear_model import Ridge
+    # the estimators are generated when the module loads, so a type checker cannot see the name
+    from snowflake.ml.modeling.linear_model import Ridge  # pyright: ignore[reportAttributeAccessIssue]
 
     train = frame[frame[LABEL].notna() & frame["BASE"].notna()]
     model = Ridge(alpha=alpha, input_cols=DRIVERS, label_cols=["DEV"], output_cols=["PRED_DEV"])

@@ -142,7 +142,8 @@ def coefficients_of(x: np.ndarray, y: np.ndarray, prior: np.ndarray | None = Non
 
 def new_estimator() -> Any:
     """A Snowpark ML Ridge (fits on pandas locally; the same object logs to the Snowflake registry)."""
-    from snowflake.ml.modeling.linear_model import Ridge
+    # the estimators are generated when the module loads, so a type checker cannot see the name
+    from snowflake.ml.modeling.linear_model import Ridge  # pyright: ignore[reportAttributeAccessIssue]
 
     # alpha ~0: the penalty toward the prior is in the pseudo-rows `fit` adds (sklearn's own shrinks toward 0)
     return Ridge(
@@ -270,7 +271,7 @@ def walk_forward(
         & f[list(BASELINES.values())].notna().all(axis=1)
         & frame["BASE"].notna()
     )
-    out = np.flatnonzero(eligible.to_numpy())
+    out = np.flatnonzero(np.asarray(eligible))  # an index comparison makes it an array, not a Series
     if len(out) == 0:
         return pd.DataFrame(columns=["DATE_KEY", "TARGET_DATE_KEY", "ACTUAL", "model", *BASELINES])
     preds = predict_in_blocks(
