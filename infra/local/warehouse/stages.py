@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import fakesnow.copy_into as fs_copy
-import fakesnow.transforms.stage as fs_stage
 from sqlglot import exp, parse_one
 
 from infra.local.warehouse import persistence
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.base import LocalSession, Outcome, answer
 from infra.local.warehouse.sqltext import sql_literal
 
 if TYPE_CHECKING:
@@ -102,28 +101,18 @@ def register(engine: Engine) -> None:
 
 def _remove(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     """REMOVE @stage[/path]: the staged files under the path go; one row per removed file, as Snowflake."""
-    catalog, schema, stage_name = fs_stage.parts_from_var(m["stage"], session.database, session.schema)
-    path = (m["path"] or "/").lstrip("/")
-    root = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}")
-    target = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}", path)
-    removed: list[str] = []
-    if os.path.isdir(target):
-        for folder, _, files in os.walk(target):
-            removed += [os.path.relpath(os.path.join(folder, f), root) for f in files]
-        if os.path.realpath(target) == os.path.realpath(root):
-            for f in removed:  # the whole stage: its files go, the stage stays
-                os.remove(os.path.join(root, f))
-        else:
-            shutil.rmtree(target)
-    elif os.path.isfile(target.rstrip("/")):
-        removed.append(os.path.relpath(target.rstrip("/"), root))
+    stage_name, root, target, removed = persistence.staged(session, m["stage"], m["path"])
+    if os.path.realpath(target) == os.path.realpath(root):
+        for f in removed:  # the whole stage: its files go, the stage stays
+            os.remove(os.path.join(root, f))
+    elif os.path.isdir(target):
+        shutil.rmtree(target)
+    elif removed:
         os.remove(target.rstrip("/"))
     if not removed:
-        return Outcome(sql='SELECT NULL AS "name", NULL AS "result" WHERE FALSE', keep_params=False)
-    rows = " UNION ALL ".join(
-        f'SELECT {sql_literal(stage_name.lower() + "/" + f)} AS "name", \'removed\' AS "result"' for f in removed
-    )
-    return Outcome(sql=rows, keep_params=False)
+        return answer('SELECT NULL AS "name", NULL AS "result" WHERE FALSE')
+    rows = [f'SELECT {sql_literal(stage_name.lower() + "/" + f)} AS "name", \'removed\' AS "result"' for f in removed]
+    return answer(" UNION ALL ".join(rows))
 
 
 def _outside_strings(sql: str, rewrite: Callable[[str], str]) -> str:
