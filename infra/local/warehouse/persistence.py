@@ -30,7 +30,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import fakesnow.transforms.stage as fs_stage
 from fakesnow import info_schema
@@ -98,6 +98,7 @@ def attach_global(fs: FakeSnow, data_dir: Path) -> Path:
 
 
 # dropping stages, file formats and the schemas that hold them------------------------------------
+# read and written through the catalog's connection, which is fakesnow's own DuckDB connection (catalog.py)
 _GLOBAL = f"{GLOBAL_DATABASE_NAME}._fs_information_schema"
 _DROPS = {"STAGE": ("_fs_stages", "Stage"), "FILE FORMAT": ("_fs_file_formats", "File format")}
 # what a dropped schema held, by the columns naming its (database, schema): stages, file formats, table and column
@@ -113,15 +114,6 @@ _SCOPED = {
 def register(engine: Engine) -> None:
     engine.on(rf"^DROP\s+(?P<kind>STAGE|FILE\s+FORMAT)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
     engine.on(rf"^DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?(?P<name>{QNAME})(?:\s+(?:CASCADE|RESTRICT))?$", _drop_schema)
-
-
-def fs_global(engine: Engine, sql: str, params: list[str]) -> list[tuple[Any, ...]]:
-    """Rows of a statement on fakesnow's `_fs_global`, on a cursor of its own (the client's may be mid-statement)."""
-    duck = engine.fs.duck_conn.cursor()
-    try:
-        return duck.execute(sql, params).fetchall()
-    finally:
-        duck.close()
 
 
 def _stage_dir(*parts: str) -> Path:
@@ -151,7 +143,7 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     (table, label), name = _DROPS[kind], qualify(m["name"], session.database, session.schema)
     parts = [name.database, name.schema, name.name]
     where = "database_name = ? AND schema_name = ? AND name = ?"
-    if not fs_global(engine, f"DELETE FROM {_GLOBAL}.{table} WHERE {where} RETURNING 1", parts):
+    if not engine.catalog.query(f"DELETE FROM {_GLOBAL}.{table} WHERE {where} RETURNING 1", parts):
         if m["ie"]:
             return ok(f"Drop statement executed successfully ({label.lower()} already dropped).")
         raise LocalSqlError(f"SQL compilation error:\n{label} '{name.fqn}' does not exist or not authorized.", 2003)
@@ -169,7 +161,7 @@ def _drop_schema(engine: Engine, session: LocalSession, text: str, m: re.Match[s
         if not dropped or not all(scope):
             return
         for table, (database, schema) in _SCOPED.items():
-            fs_global(engine, f"DELETE FROM {_GLOBAL}.{table} WHERE {database} = ? AND {schema} = ?", scope)
+            engine.catalog.query(f"DELETE FROM {_GLOBAL}.{table} WHERE {database} = ? AND {schema} = ?", scope)
         shutil.rmtree(_stage_dir(*scope), ignore_errors=True)
 
     return Outcome(sql=text, after=forget)

@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.persistence import fs_global, staged
+from infra.local.warehouse.persistence import staged
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
@@ -68,7 +68,7 @@ def _check_stage_grant(engine: Engine, session: LocalSession, text: str, m: re.M
         )
     parts = list(fs_stage.parts_from_var(m["name"], session.database, session.schema))
     where = "database_name = ? AND schema_name = ? AND name = ?"
-    if not fs_global(engine, f"SELECT 1 FROM _fs_global._fs_information_schema._fs_stages WHERE {where}", parts):
+    if not engine.catalog.query(f"SELECT 1 FROM _fs_global._fs_information_schema._fs_stages WHERE {where}", parts):
         raise LocalSqlError(
             f"SQL compilation error:\nStage '{'.'.join(parts)}' does not exist or not authorized.", 2003
         )
