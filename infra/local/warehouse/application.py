@@ -13,16 +13,18 @@ manifest requests that manifest v2 grants automatically, plus those the consumer
 the install would in Snowflake (docs: developer-guide/native-apps/requesting-privs, requesting-auto-privs).
 
 Setup-script statements understood here (recorded in WHOOP_LOCAL.CATALOG; their shapes are the table _SHAPES):
-- `EXECUTE IMMEDIATE FROM '/path' [USING (k => v, …)] [DRY_RUN = TRUE]`: the file from the app stage, its
-  statements run in order on the same session; a Jinja2 template when it starts with `--!jinja`/`#!jinja` or
-  when USING is given (docs: sql-reference/sql/execute-immediate-from);
+- `EXECUTE IMMEDIATE FROM '/path' [USING (k => v, …)]`: the file from the app stage, its statements run in order
+  on the same session; a Jinja2 template when it starts with `--!jinja` or when USING is given (docs:
+  sql-reference/sql/execute-immediate-from);
 - `CREATE OR ALTER VERSIONED SCHEMA s`: a schema, OBJECTS row kind SCHEMA with VERSIONED = true (only in a
   setup script);
 - `ALTER APPLICATION SET SPECIFICATION n TYPE = … ` (SPECIFICATIONS; docs: sql-reference/sql/
   alter-application-set-app-spec), `ALTER APPLICATION a APPROVE|DECLINE SPECIFICATION n SEQUENCE_NUMBER = k`
   (docs: sql-reference/sql/alter-application-sequence-number), `SHOW SPECIFICATIONS [IN APPLICATION a]`;
 - `CREATE [OR REPLACE] STREAMLIT s FROM '/dir/' MAIN_FILE = 'f.py' …` (OBJECTS kind STREAMLIT; the folder and
-  main file must be on the app stage), `DROP STREAMLIT`.
+  main file must be on the app stage).
+
+What neither the product nor a test uses is not emulated (IF NOT EXISTS, DRY_RUN, `#!jinja`, DROP STREAMLIT).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.options import STRING, option_value, parse_properties
 from infra.local.warehouse.show import show_select
-from infra.local.warehouse.sqltext import IDENT, QNAME, qualify, split_name, sql_literal, status_select
+from infra.local.warehouse.sqltext import IDENT, QNAME, qualify, split_name, sql_literal
 from infra.preflight.app_privileges import AUTO_PRIVS, REQUESTABLE, REQUESTING_PRIVS, required_privileges
 
 if TYPE_CHECKING:
@@ -164,8 +166,6 @@ def _create_application(engine: Engine, session: LocalSession, text: str, m: re.
     if m["rest"]:
         raise LocalSqlError(f"CREATE APPLICATION: unsupported clause {m['rest'][:60]}", errno=1003)
     if engine.catalog.get_object("APPLICATION", name) is not None:
-        if m["if_not_exists"]:
-            return ok(f"{name} already exists, statement succeeded.")
         raise LocalSqlError(f"Object '{name}' already exists.", errno=2002)
     stage = _stage_dir(m["source"], name)
     try:
@@ -237,9 +237,6 @@ def _using(raw: str | None) -> dict[str, Any]:
 
 def render(app: AppContext, path: str, text: str, variables: dict[str, Any]) -> str:
     """Render a Jinja2 template; include/import/extends resolve on the app stage. Undefined variables fail."""
-    stripped = text.removeprefix("\ufeff").lstrip()
-    if stripped.startswith("#!jinja"):
-        text = stripped.split("\n", 1)[1] if "\n" in stripped else ""
 
     def source(name: str) -> str | None:
         file = _stage_file(app, "/" + name.lstrip("/"))
@@ -270,10 +267,8 @@ def _execute_immediate_from(engine: Engine, session: LocalSession, text: str, m:
     # a template: USING given, or the directive after a byte order mark and at most 10 whitespace characters
     body = script.removeprefix("\ufeff")
     head = body.lstrip()
-    if m["using"] or (len(body) - len(head) <= 10 and head.startswith(("--!jinja", "#!jinja"))):
+    if m["using"] or (len(body) - len(head) <= 10 and head.startswith("--!jinja")):
         script = render(app, path, script, _using(m["vars"]))
-    if (m["dry"] or "").upper() == "TRUE":
-        return answer(status_select(script, column="rendered_script"))
     statements = [s for s, _ in split_statements(io.StringIO(script), remove_comments=True) if s.strip()]
     for number, statement in enumerate(statements, start=1):
         words = " ".join(statement.split()).rstrip(";")
@@ -380,7 +375,7 @@ def _show_specifications(engine: Engine, session: LocalSession, text: str, m: re
 def _create_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     app = _require_app(session, "CREATE STREAMLIT (from the application's stage)", STREAMLIT_DOC)
     fqn = qualify(m["name"], session.database, session.schema).fqn
-    source = re.search(rf"\b(?:FROM|ROOT_LOCATION\s*=)\s*(?P<v>{STRING})", m["rest"], re.I)
+    source = re.search(rf"\bFROM\s*(?P<v>{STRING})", m["rest"], re.I)
     props = parse_properties(m["rest"])
     main = props.get("MAIN_FILE")
     if not source or not main:
@@ -393,37 +388,32 @@ def _create_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Ma
         raise LocalSqlError(
             f"CREATE STREAMLIT {fqn}: main file '{main}' does not exist in '{folder}' on the stage", errno=2003
         )
-    exists = engine.catalog.get_object("STREAMLIT", fqn) is not None
-    if exists and m["if_not_exists"]:
-        return ok(f"{fqn} already exists, statement succeeded.")
-    if exists and not m["or_replace"]:
+    if not m["or_replace"] and engine.catalog.get_object("STREAMLIT", fqn) is not None:
         raise LocalSqlError(f"Object '{fqn}' already exists.", errno=2002)
     engine.catalog.put_object("STREAMLIT", fqn, {**props, "ROOT_LOCATION": folder}, " ".join(text.split()))
     return ok(f"Streamlit {split_name(fqn)[-1]} successfully created.")
 
 
-def _drop_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    fqn = qualify(m["name"], session.database, session.schema).fqn
-    if not engine.catalog.drop_object("STREAMLIT", fqn) and not m["if_exists"]:
-        raise LocalSqlError(f"Streamlit '{fqn}' does not exist or not authorized.", errno=2003)
-    return ok(f"{split_name(fqn)[-1]} successfully dropped.")
-
-
 # the statements, one shape each: words match as words, `<g>` captures an object name (`<g:kind>` a _KINDS pattern
-# or alternatives), `[…]` is optional and captured under its leading words (`[IF NOT EXISTS]`: m["if_not_exists"])
-_KINDS = {"name": QNAME, "app": rf"(?!ROLE\b|PACKAGE\b){IDENT}", "str": STRING, "path": rf"{STRING}|@\S+", "any": ".*?"}
+# or alternatives), `[…]` is optional and captured under its leading words (`[OR REPLACE]`: m["or_replace"])
+_KINDS = {
+    "name": rf"(?!IF\b){QNAME}",
+    "app": rf"(?!ROLE\b|PACKAGE\b|IF\b){IDENT}",
+    "str": STRING,
+    "path": rf"{STRING}|@\S+",
+    "any": ".*?",
+}
 _SHAPES = [
-    ("CREATE APPLICATION [IF NOT EXISTS] <name:app> [FROM APPLICATION PACKAGE <pkg>] [USING <source:str>] <rest:any>",
+    ("CREATE APPLICATION <name:app> [FROM APPLICATION PACKAGE <pkg>] [USING <source:str>] <rest:any>",
      _create_application),
     ("ALTER APPLICATION <name:app> UPGRADE [USING <source:str>]", _upgrade),
     ("ALTER APPLICATION SET SPECIFICATION <spec> <rest:any>", _set_specification),
     ("ALTER APPLICATION <name> <verb:APPROVE|DECLINE> SPECIFICATION <spec> SEQUENCE_NUMBER = <n:\\d+>",
      _approve_specification),
     ("SHOW SPECIFICATIONS [IN APPLICATION <app>] <rest:any>", _show_specifications),
-    ("EXECUTE IMMEDIATE FROM <path:path> [USING ( <vars:any> )] [DRY_RUN = <dry:TRUE|FALSE>]", _execute_immediate_from),
+    ("EXECUTE IMMEDIATE FROM <path:path> [USING ( <vars:any> )]", _execute_immediate_from),
     ("CREATE OR ALTER VERSIONED SCHEMA <name> <rest:any>", _versioned_schema),
-    ("CREATE [OR REPLACE] STREAMLIT [IF NOT EXISTS] <name> <rest:any>", _create_streamlit),
-    ("DROP STREAMLIT [IF EXISTS] <name>", _drop_streamlit),
+    ("CREATE [OR REPLACE] STREAMLIT <name> <rest:any>", _create_streamlit),
 ]  # fmt: skip
 
 
