@@ -78,23 +78,17 @@ class AppContext:
 
 
 # privileges --------------------------------------------------------------------------------------
-def held_privileges(engine: Engine, app: AppContext) -> set[str]:
-    """Manifest privileges granted automatically (manifest v2) plus the consumer's grants on the account."""
-    auto = app.manifest.get("manifest_version") == 2  # automated granting needs manifest v2 (requesting-auto-privs)
-    held = {p for p in app.requested() if auto and p in REQUESTABLE and REQUESTABLE[p].auto_granted}
-    rows = engine.catalog.query(
-        f"SELECT PRIVILEGE FROM {PREFIX}.GRANTS WHERE GRANTED_ON = 'ACCOUNT' AND GRANTEE_KIND = 'APPLICATION' "
-        "AND GRANTEE_NAME = ?",
-        [app.name],
-    )
-    return held | {r[0] for r in rows}
-
-
 def check_privileges(engine: Engine, session: LocalSession, text: str) -> None:
-    """Refuse a statement the application runs without a global privilege it needs."""
+    """Refuse a statement the application runs without a global privilege it needs: it holds the manifest's
+    privileges granted automatically (manifest v2 only: requesting-auto-privs) plus the consumer's grants."""
     app: AppContext = session.app  # type: ignore[assignment]
     needs = required_privileges(text)
-    held = held_privileges(engine, app) if needs else set()
+    if not needs:
+        return
+    auto = app.manifest.get("manifest_version") == 2
+    held = {p for p in app.requested() if auto and p in REQUESTABLE and REQUESTABLE[p].auto_granted}
+    grants = f"SELECT PRIVILEGE FROM {PREFIX}.GRANTS WHERE GRANTED_ON = 'ACCOUNT' AND GRANTEE_KIND = 'APPLICATION'"
+    held |= {r[0] for r in engine.catalog.query(grants + " AND GRANTEE_NAME = ?", [app.name])}
     for need in (n for n in needs if n.privilege not in held):
         if not need.requestable:
             why = f"no application can hold it ({REQUESTING_PRIVS})"
