@@ -345,3 +345,15 @@ def test_an_app_procedure_reads_its_imports_from_the_import_directory(conn, tmp_
     install(conn, name, stage(tmp_path, setup, files={"sql/one.sql": "SELECT 1;\n", "sql/two.sql": "SELECT 2;\n"}))
     assert run(conn, f"CALL {name}.core.read_one()") == [("one.sql:SELECT 1;",)]
     fails(conn, f"CALL {name}.core.read_gone()", "IMPORTS file '/sql/gone.sql' does not exist")
+
+
+def test_what_neither_the_product_nor_a_test_uses_fails_as_not_emulated(conn, tmp_path):
+    """The statement shapes read only what the install uses; a clause beyond them is refused by name, never read
+    as part of a name (`IF` is no application or Streamlit name)."""
+    name = app_name()
+    root = stage(tmp_path, "CREATE SCHEMA IF NOT EXISTS core;\n", files={"streamlit/app.py": ""})
+    fails(conn, f"CREATE APPLICATION IF NOT EXISTS {name} USING 'file://{root}'", "does not support CREATE APPLICATION")
+    install(conn, name, root)
+    fails(conn, f"DROP STREAMLIT IF EXISTS {name}.core.dashboard", "does not support DROP STREAMLIT")
+    streamlit = "CREATE STREAMLIT IF NOT EXISTS core.dashboard FROM '/streamlit/' MAIN_FILE = 'app.py';\n"
+    fails(conn, f"CREATE APPLICATION {app_name()} USING 'file://{stage(tmp_path, streamlit)}'", "does not support")

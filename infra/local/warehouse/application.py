@@ -12,17 +12,19 @@ manifest requests that manifest v2 grants automatically, plus those the consumer
 `GRANT <privilege> ON ACCOUNT TO APPLICATION a` (GRANTS rows). A statement needing anything else fails as
 the install would in Snowflake (docs: developer-guide/native-apps/requesting-privs, requesting-auto-privs).
 
-Setup-script statements understood here (recorded in WHOOP_LOCAL.CATALOG):
-- `EXECUTE IMMEDIATE FROM '/path' [USING (k => v, …)] [DRY_RUN = TRUE]`: the file from the app stage, its
-  statements run in order on the same session; a Jinja2 template when it starts with `--!jinja`/`#!jinja` or
-  when USING is given (docs: sql-reference/sql/execute-immediate-from);
+Setup-script statements understood here (recorded in WHOOP_LOCAL.CATALOG; their shapes are the table _SHAPES):
+- `EXECUTE IMMEDIATE FROM '/path' [USING (k => v, …)]`: the file from the app stage, its statements run in order
+  on the same session; a Jinja2 template when it starts with `--!jinja` or when USING is given (docs:
+  sql-reference/sql/execute-immediate-from);
 - `CREATE OR ALTER VERSIONED SCHEMA s`: a schema, OBJECTS row kind SCHEMA with VERSIONED = true (only in a
   setup script);
 - `ALTER APPLICATION SET SPECIFICATION n TYPE = … ` (SPECIFICATIONS; docs: sql-reference/sql/
   alter-application-set-app-spec), `ALTER APPLICATION a APPROVE|DECLINE SPECIFICATION n SEQUENCE_NUMBER = k`
   (docs: sql-reference/sql/alter-application-sequence-number), `SHOW SPECIFICATIONS [IN APPLICATION a]`;
 - `CREATE [OR REPLACE] STREAMLIT s FROM '/dir/' MAIN_FILE = 'f.py' …` (OBJECTS kind STREAMLIT; the folder and
-  main file must be on the app stage), `DROP STREAMLIT`.
+  main file must be on the app stage).
+
+What neither the product nor a test uses is not emulated (IF NOT EXISTS, DRY_RUN, `#!jinja`, DROP STREAMLIT).
 """
 
 from __future__ import annotations
@@ -32,24 +34,27 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+import sqlglot
 import yaml
 from snowflake.connector.util_text import split_statements
+from sqlglot import exp
 
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.options import parse_properties
+from infra.local.warehouse.options import STRING, option_value, parse_properties
 from infra.local.warehouse.show import show_select
-from infra.local.warehouse.sqltext import IDENT, QNAME, qualify, split_name, sql_literal, status_select
+from infra.local.warehouse.sqltext import IDENT, QNAME, qualify, split_name, sql_literal
 from infra.preflight.app_privileges import AUTO_PRIVS, REQUESTABLE, REQUESTING_PRIVS, required_privileges
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
-_STRING = r"'(?:[^']|'')*'"
 _DOCS = "https://docs.snowflake.com/en/"
 EXECUTE_IMMEDIATE_FROM_DOC = _DOCS + "sql-reference/sql/execute-immediate-from"
 VERSIONED_DOC = _DOCS + "developer-guide/native-apps/versioning"
@@ -68,73 +73,23 @@ class AppContext:
     manifest: dict[str, Any]
 
     def requested(self) -> list[str]:
-        return [" ".join(str(next(iter(p)) if isinstance(p, dict) else p).upper().split()) for p in self.privileges]
-
-    @property
-    def privileges(self) -> list[Any]:
-        return self.manifest.get("privileges") or []
-
-
-def _outcome(sql: str) -> Outcome:
-    return Outcome(sql=sql, keep_params=False)
-
-
-def register(engine: Engine) -> None:
-    on = engine.on
-    on(
-        rf"^CREATE\s+APPLICATION\s+(?!ROLE\b|PACKAGE\b)(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{IDENT})"
-        rf"(?:\s+FROM\s+APPLICATION\s+PACKAGE\s+(?P<pkg>{IDENT}))?(?:\s+USING\s+(?P<using>{_STRING}))?(?P<rest>.*)$",
-        _create_application,
-    )
-    on(
-        rf"^ALTER\s+APPLICATION\s+(?!ROLE\b|PACKAGE\b)(?P<name>{IDENT})\s+UPGRADE(?:\s+USING\s+(?P<using>{_STRING}))?$",
-        _upgrade,
-    )
-    on(r"^ALTER\s+APPLICATION\s+SET\s+SPECIFICATION\s+(?P<spec>\S+)\s+(?P<rest>.+)$", _set_specification)
-    on(
-        rf"^ALTER\s+APPLICATION\s+(?P<name>{IDENT})\s+(?P<verb>APPROVE|DECLINE)\s+SPECIFICATION\s+(?P<spec>{IDENT})"
-        r"\s+SEQUENCE_NUMBER\s*=\s*(?P<n>\d+)$",
-        _approve_specification,
-    )
-    on(r"^SHOW\s+SPECIFICATIONS\b(?P<rest>.*)$", _show_specifications)
-    on(
-        rf"^EXECUTE\s+IMMEDIATE\s+FROM\s+(?P<path>{_STRING}|@\S+)(?:\s+USING\s*\((?P<using>.*?)\))?"
-        r"(?:\s+DRY_RUN\s*=\s*(?P<dry>TRUE|FALSE))?$",
-        _execute_immediate_from,
-    )
-    on(rf"^CREATE\s+OR\s+ALTER\s+VERSIONED\s+SCHEMA\s+(?P<name>{QNAME})(?P<rest>.*)$", _versioned_schema)
-    on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?STREAMLIT\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})"
-        r"(?P<rest>.*)$",
-        _create_streamlit,
-    )
-    on(rf"^DROP\s+STREAMLIT\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop_streamlit)
+        privileges = self.manifest.get("privileges") or []
+        return [" ".join(str(next(iter(p)) if isinstance(p, dict) else p).upper().split()) for p in privileges]
 
 
 # privileges --------------------------------------------------------------------------------------
-def held_privileges(engine: Engine, app: AppContext) -> set[str]:
-    """Manifest privileges granted automatically (manifest v2) plus the consumer's grants on the account."""
-    held = {p for p in app.requested() if p in REQUESTABLE and REQUESTABLE[p].auto_granted}
-    if app.manifest.get("manifest_version") != 2:
-        held = set()  # automated granting needs manifest v2 (requesting-auto-privs)
-    rows = engine.catalog.query(
-        f"SELECT PRIVILEGE FROM {PREFIX}.GRANTS WHERE GRANTED_ON = 'ACCOUNT' AND GRANTEE_KIND = 'APPLICATION' "
-        "AND GRANTEE_NAME = ?",
-        [app.name],
-    )
-    return held | {r[0] for r in rows}
-
-
 def check_privileges(engine: Engine, session: LocalSession, text: str) -> None:
-    """Refuse a statement the application runs without a global privilege it needs."""
-    app: AppContext = session.app
+    """Refuse a statement the application runs without a global privilege it needs: it holds the manifest's
+    privileges granted automatically (manifest v2 only: requesting-auto-privs) plus the consumer's grants."""
+    app: AppContext = session.app  # type: ignore[assignment]
     needs = required_privileges(text)
     if not needs:
         return
-    held = held_privileges(engine, app)
-    for need in needs:
-        if need.privilege in held:
-            continue
+    auto = app.manifest.get("manifest_version") == 2
+    held = {p for p in app.requested() if auto and p in REQUESTABLE and REQUESTABLE[p].auto_granted}
+    grants = f"SELECT PRIVILEGE FROM {PREFIX}.GRANTS WHERE GRANTED_ON = 'ACCOUNT' AND GRANTEE_KIND = 'APPLICATION'"
+    held |= {r[0] for r in engine.catalog.query(grants + " AND GRANTEE_NAME = ?", [app.name])}
+    for need in (n for n in needs if n.privilege not in held):
         if not need.requestable:
             why = f"no application can hold it ({REQUESTING_PRIVS})"
         elif need.privilege not in app.requested():
@@ -159,6 +114,17 @@ def context_of(engine: Engine, database: str | None) -> AppContext | None:
     return AppContext(database, stage, _load_manifest(stage))  # type: ignore[arg-type]
 
 
+def _require_app(session: LocalSession, what: str, doc: str) -> AppContext:
+    if session.app is None:
+        raise LocalSqlError(f"{what} is only allowed in an application's setup script ({doc})", errno=3001)
+    return session.app
+
+
+def _refuse_app(session: LocalSession, what: str) -> None:
+    if session.app is not None:
+        raise LocalSqlError(f"An application cannot {what}", errno=3001, sqlstate="42501")
+
+
 # install and upgrade -----------------------------------------------------------------------------
 def _stage_dir(using: str | None, name: str) -> Path:
     if not using:
@@ -167,7 +133,7 @@ def _stage_dir(using: str | None, name: str) -> Path:
             "(application packages and versions are not emulated; see infra/local/README.md)",
             errno=2000,
         )
-    raw = using[1:-1].replace("''", "'")
+    raw = option_value(using)
     if not raw.startswith("file://"):
         raise LocalSqlError(f"USING {using}: the local warehouse installs from 'file:///<dir>' only", errno=2000)
     path = Path(raw.removeprefix("file://"))
@@ -191,20 +157,18 @@ def _load_manifest(stage: Path) -> dict[str, Any]:
 
 def _create_application(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = split_name(m["name"])[0]
-    if m["rest"].strip():
-        raise LocalSqlError(f"CREATE APPLICATION: unsupported clause {m['rest'].strip()[:60]}", errno=1003)
+    if m["rest"]:
+        raise LocalSqlError(f"CREATE APPLICATION: unsupported clause {m['rest'][:60]}", errno=1003)
     if engine.catalog.get_object("APPLICATION", name) is not None:
-        if m["ine"]:
-            return _outcome(status_select(f"{name} already exists, statement succeeded."))
         raise LocalSqlError(f"Object '{name}' already exists.", errno=2002)
-    stage = _stage_dir(m["using"], name)
+    stage = _stage_dir(m["source"], name)
     try:
         _install(engine, session, name, stage, {"PACKAGE": split_name(m["pkg"])[0] if m["pkg"] else None})
     except Exception:
         # a failed install creates no application (what the setup script made so far stays in its database)
         engine.catalog.drop_object("APPLICATION", name)
         raise
-    return _outcome(status_select(f"Application {name} successfully created."))
+    return ok(f"Application {name} successfully created.")
 
 
 def _upgrade(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -212,14 +176,12 @@ def _upgrade(engine: Engine, session: LocalSession, text: str, m: re.Match[str])
     props = engine.catalog.get_object("APPLICATION", name)
     if props is None:
         raise LocalSqlError(f"Application '{name}' does not exist or not authorized.", errno=2003)
-    stage = _stage_dir(m["using"], name) if m["using"] else Path(props["STAGE"])
-    _install(engine, session, name, stage, props)
-    return _outcome(status_select(f"Application {name} successfully upgraded."))
+    _install(engine, session, name, _stage_dir(m["source"], name) if m["source"] else Path(props["STAGE"]), props)
+    return ok(f"Application {name} successfully upgraded.")
 
 
 def _install(engine: Engine, caller: LocalSession, name: str, stage: Path, props: dict[str, Any]) -> None:
-    if getattr(caller, "app", None) is not None:
-        raise LocalSqlError("An application cannot install or upgrade an application", errno=3001, sqlstate="42501")
+    _refuse_app(caller, "install or upgrade an application")
     manifest = _load_manifest(stage)
     script = (manifest.get("artifacts") or {}).get("setup_script")
     if not script:
@@ -232,8 +194,7 @@ def _install(engine: Engine, caller: LocalSession, name: str, stage: Path, props
     record = {**props, "STAGE": str(stage), "VERSION": (manifest.get("version") or {}).get("name")}
     engine.catalog.put_object("APPLICATION", name, record, f"CREATE APPLICATION {name} USING 'file://{stage}'")
     session = engine.internal_session(name, None, f"application:{name}")
-    session.app = AppContext(name, stage, manifest)
-    session.role = name
+    session.app, session.role = AppContext(name, stage, manifest), name
     try:
         engine.execute(session, f"EXECUTE IMMEDIATE FROM {sql_literal('/' + script.lstrip('/'))}")
     finally:
@@ -256,48 +217,27 @@ def _stage_file(app: AppContext, path: str) -> Path:
 
 
 def _using(raw: str | None) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    values: dict[str, Any] = {}
-    pair = re.compile(rf"\s*(?P<k>{IDENT})\s*=>\s*(?P<v>{_STRING}|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)\s*(?:,|$)", re.I)
-    pos = 0
-    while pos < len(raw.strip()):
-        m = pair.match(raw, pos)
-        if not m:
-            raise LocalSqlError(f"Cannot parse USING ({raw}): expected name => literal, …", errno=1003)
-        v = m["v"]
-        if v.startswith("'"):
-            value: Any = v[1:-1].replace("''", "'")
-        elif v.upper() in ("TRUE", "FALSE"):
-            value = v.upper() == "TRUE"
-        elif v.upper() == "NULL":
-            value = None
-        else:
-            value = float(v) if "." in v else int(v)
-        # Jinja2 names are case-sensitive: the variable is named as written in USING (quotes removed)
-        values[m["k"].strip('"')] = value
-        pos = m.end()
-    return values
-
-
-def _is_template(text: str) -> bool:
-    # the directive may follow a byte order mark and at most 10 whitespace characters (execute-immediate-from)
-    body = text.removeprefix("\ufeff")
-    stripped = body.lstrip()
-    return len(body) - len(stripped) <= 10 and (stripped.startswith("--!jinja") or stripped.startswith("#!jinja"))
+    """`USING (name => literal, …)` read by sqlglot (as a call's named arguments); Jinja2 names are
+    case-sensitive, so each variable is named as written."""
+    try:
+        args = sqlglot.parse_one(f"SELECT F({raw or ''})", read="snowflake").expressions[0].expressions
+        if not all(isinstance(a, exp.Kwarg) for a in args):
+            raise ValueError(raw)
+        values = {a.this.name: a.expression.to_py() for a in args}
+    except (sqlglot.errors.SqlglotError, ValueError):
+        raise LocalSqlError(f"Cannot parse USING ({raw}): expected name => literal, …", errno=1003) from None
+    return {k: float(v) if isinstance(v, Decimal) else v for k, v in values.items()}
 
 
 def render(app: AppContext, path: str, text: str, variables: dict[str, Any]) -> str:
     """Render a Jinja2 template; include/import/extends resolve on the app stage. Undefined variables fail."""
-    import jinja2
 
-    stripped = text.removeprefix("\ufeff").lstrip()
-    if stripped.startswith("#!jinja"):
-        text = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+    def source(name: str) -> str | None:
+        file = _stage_file(app, "/" + name.lstrip("/"))
+        return file.read_text() if file.is_file() else None
+
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: _template_source(app, name)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
+        loader=jinja2.FunctionLoader(source), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
     try:
         return env.from_string(text).render(**variables)
@@ -305,123 +245,94 @@ def render(app: AppContext, path: str, text: str, variables: dict[str, Any]) -> 
         raise LocalSqlError(f"{path}: Jinja2 template error: {e}", errno=1003) from None
 
 
-def _template_source(app: AppContext, name: str) -> str | None:
-    file = _stage_file(app, "/" + name.lstrip("/"))
-    return file.read_text() if file.is_file() else None
-
-
 def _execute_immediate_from(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    app: AppContext | None = getattr(session, "app", None)
-    raw = m["path"]
-    if app is None or raw.startswith("@"):
+    app = session.app
+    if app is None or m["path"].startswith("@"):
         raise LocalSqlError(
             "The local warehouse runs EXECUTE IMMEDIATE FROM only in an application's setup script, with paths on "
             f"its stage ('/dir/file.sql'); named stages are not emulated ({EXECUTE_IMMEDIATE_FROM_DOC})",
             errno=2000,
         )
-    path = raw[1:-1].replace("''", "'")
+    path = option_value(m["path"])
     file = _stage_file(app, path)
     if not file.is_file():
         raise LocalSqlError(f"File '{path}' does not exist on the stage of application {app.name}", errno=2003)
     script = file.read_text()
-    if m["using"] is not None or _is_template(script):
-        script = render(app, path, script, _using(m["using"]))
-    if (m["dry"] or "").upper() == "TRUE":
-        return _outcome(status_select(script, column="rendered_script"))
+    # a template: USING given, or the directive after a byte order mark and at most 10 whitespace characters
+    body = script.removeprefix("\ufeff")
+    head = body.lstrip()
+    if m["using"] or (len(body) - len(head) <= 10 and head.startswith("--!jinja")):
+        script = render(app, path, script, _using(m["vars"]))
     statements = [s for s, _ in split_statements(io.StringIO(script), remove_comments=True) if s.strip()]
     for number, statement in enumerate(statements, start=1):
+        words = " ".join(statement.split()).rstrip(";")
+        where = f"{path} statement {number} ({words if len(words) <= 90 else words[:87] + '…'})"
         try:
             engine.execute(session, statement)
         except LocalSqlError as e:
-            where = f"{path} statement {number} ({_head(statement)})"
             raise LocalSqlError(f"{where}: {e.message}", e.errno, e.sqlstate) from e
         except Exception as e:  # DuckDB and fakesnow errors carry their own message
-            raise LocalSqlError(f"{path} statement {number} ({_head(statement)}): {e}", errno=100132) from e
-    return _outcome(status_select(f"{path}: {len(statements)} statements executed."))
+            raise LocalSqlError(f"{where}: {e}", errno=100132) from e
+    return ok(f"{path}: {len(statements)} statements executed.")
 
 
-def _head(statement: str) -> str:
-    words = " ".join(statement.split()).rstrip(";")
-    return words if len(words) <= 90 else words[:87] + "…"
-
-
-# versioned schema ---------------------------------------------------------------------------------
-def _require_app(session: LocalSession, what: str, doc: str) -> AppContext:
-    app = getattr(session, "app", None)
-    if app is None:
-        raise LocalSqlError(f"{what} is only allowed in an application's setup script ({doc})", errno=3001)
-    return app
-
-
+# versioned schema, specifications, Streamlit --------------------------------------------------------
 def _versioned_schema(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     app = _require_app(session, "CREATE OR ALTER VERSIONED SCHEMA", VERSIONED_DOC)
     parts = split_name(m["name"])
     if len(parts) > 2 or (len(parts) == 2 and parts[0] != app.name):
         raise LocalSqlError(f"A versioned schema must be in the application's database: {m['name']}", errno=1003)
-    schema = parts[-1]
-    engine.execute(session, f'CREATE SCHEMA IF NOT EXISTS "{app.name}"."{schema}"{m["rest"]}')
-    fqn = f"{app.name}.{schema}"
+    engine.execute(session, f'CREATE SCHEMA IF NOT EXISTS "{app.name}"."{parts[-1]}" {m["rest"]}')
+    fqn = f"{app.name}.{parts[-1]}"
     props = engine.catalog.get_object("SCHEMA", fqn) or {}
     engine.catalog.put_object("SCHEMA", fqn, {**props, "VERSIONED": True}, " ".join(text.split()))
-    return _outcome(status_select(f"Schema {schema} successfully created."))
+    return ok(f"Schema {parts[-1]} successfully created.")
 
 
-# specifications -----------------------------------------------------------------------------------
 def _set_specification(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     app = _require_app(session, "ALTER APPLICATION SET SPECIFICATION", SPEC_DOC)
-    spec = split_name(m["spec"])[0]
-    props = parse_properties(m["rest"])
-    kind = props.pop("TYPE", None)
+    spec, props = split_name(m["spec"])[0], parse_properties(m["rest"])
+    kind, label, description = props.pop("TYPE", None), props.pop("LABEL", None), props.pop("DESCRIPTION", None)
     if kind not in SPEC_TYPES:
         raise LocalSqlError(f"Specification {spec}: TYPE must be one of {', '.join(SPEC_TYPES)} ({SPEC_DOC})", 1003)
-    label, description = props.pop("LABEL", None), props.pop("DESCRIPTION", None)
     if not label:
         raise LocalSqlError(f"Specification {spec}: LABEL is required ({SPEC_DOC})", errno=1003)
     missing = [k for k in SPEC_TYPES[kind] if k not in props]
     if missing and not (kind == "EXTERNAL_ACCESS" and "PRIVATE_HOST_PORTS" in props):
         raise LocalSqlError(f"Specification {spec}: {', '.join(missing)} required for TYPE = {kind}", errno=1003)
     definition = json.dumps(props, sort_keys=True)
+    table = f"{PREFIX}.SPECIFICATIONS"
     with engine.catalog.lock:
-        rows = engine.catalog.query(
-            f"SELECT TYPE, SEQUENCE_NUMBER, DEFINITION, STATUS FROM {PREFIX}.SPECIFICATIONS "
-            "WHERE APPLICATION = ? AND NAME = ?",
-            [app.name, spec],
-        )
         clash = engine.catalog.query(
-            f"SELECT NAME FROM {PREFIX}.SPECIFICATIONS WHERE APPLICATION = ? AND LABEL = ? AND NAME <> ?",
-            [app.name, label, spec],
+            f"SELECT NAME FROM {table} WHERE APPLICATION = ? AND LABEL = ? AND NAME <> ?", [app.name, label, spec]
         )
         if clash:
             raise LocalSqlError(f"Specification label '{label}' is already used by {clash[0][0]}", errno=1003)
+        old = engine.catalog.query(
+            f"SELECT TYPE, SEQUENCE_NUMBER, STATUS, CREATED_ON, DEFINITION FROM {table} "
+            "WHERE APPLICATION = ? AND NAME = ?",
+            [app.name, spec],
+        )
         seq, status, created = 1, "PENDING", now()
-        if rows:
-            old_type, old_seq, old_definition, old_status = rows[0]
+        if old:
+            old_type, seq, status, created, old_definition = old[0]
             if old_type != kind:
                 raise LocalSqlError(f"Specification {spec}: TYPE cannot change ({old_type} to {kind})", errno=1003)
-            # a LABEL or DESCRIPTION edit keeps the sequence number and the consumer's decision
-            seq, status = (old_seq, old_status) if old_definition == definition else (old_seq + 1, "PENDING")
-            created = engine.catalog.query(
-                f"SELECT CREATED_ON FROM {PREFIX}.SPECIFICATIONS WHERE APPLICATION = ? AND NAME = ?", [app.name, spec]
-            )[0][0]
+            if old_definition != definition:  # a LABEL or DESCRIPTION edit keeps the number and the decision
+                seq, status = seq + 1, "PENDING"
         engine.catalog.query(
-            f"INSERT OR REPLACE INTO {PREFIX}.SPECIFICATIONS VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [app.name, spec, kind, seq, status, label, description, definition, created, now()],
         )
-    return _outcome(status_select("Statement executed successfully."))
+    return ok()
 
 
 def _approve_specification(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    if getattr(session, "app", None) is not None:
-        raise LocalSqlError(
-            f"An application cannot approve its own specifications: MANAGE APPLICATION SPECIFICATIONS ({APPROVE_DOC})",
-            errno=3001,
-            sqlstate="42501",
-        )
+    _refuse_app(session, f"approve its own specifications: MANAGE APPLICATION SPECIFICATIONS ({APPROVE_DOC})")
     name, spec, n = split_name(m["name"])[0], split_name(m["spec"])[0], int(m["n"])
+    where = "WHERE APPLICATION = ? AND NAME = ?"
     with engine.catalog.lock:
-        rows = engine.catalog.query(
-            f"SELECT SEQUENCE_NUMBER FROM {PREFIX}.SPECIFICATIONS WHERE APPLICATION = ? AND NAME = ?", [name, spec]
-        )
+        rows = engine.catalog.query(f"SELECT SEQUENCE_NUMBER FROM {PREFIX}.SPECIFICATIONS {where}", [name, spec])
         if not rows:
             raise LocalSqlError(f"Specification '{spec}' of application '{name}' does not exist", errno=2003)
         if rows[0][0] != n:
@@ -430,42 +341,40 @@ def _approve_specification(engine: Engine, session: LocalSession, text: str, m: 
             )
         status = "APPROVED" if m["verb"].upper() == "APPROVE" else "DECLINED"
         engine.catalog.query(
-            f"UPDATE {PREFIX}.SPECIFICATIONS SET STATUS = ?, UPDATED_ON = ? WHERE APPLICATION = ? AND NAME = ?",
-            [status, now(), name, spec],
+            f"UPDATE {PREFIX}.SPECIFICATIONS SET STATUS = ?, UPDATED_ON = ? {where}", [status, now(), name, spec]
         )
-    return _outcome(status_select("Statement executed successfully."))
+    return ok()
+
+
+_SPEC_COLUMNS = [
+    ("name", "VARCHAR"), ("sequence_number", "NUMBER"), ("type", "VARCHAR"), ("status", "VARCHAR"),
+    ("label", "VARCHAR"), ("description", "VARCHAR"), ("definition", "VARCHAR"), ("created_on", "TIMESTAMP_LTZ"),
+    ("status_updated_on", "TIMESTAMP_LTZ"), ("application_name", "VARCHAR"),
+]  # fmt: skip
 
 
 def _show_specifications(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    scope = re.fullmatch(rf"\s*(?:IN\s+APPLICATION\s+(?P<app>{IDENT}))?\s*", m["rest"], re.I)
-    if scope is None:
+    if m["rest"]:
         raise LocalSqlError("SHOW SPECIFICATIONS [IN APPLICATION a] expected", errno=1003)
-    app = split_name(scope["app"])[0] if scope["app"] else getattr(getattr(session, "app", None), "name", None)
+    app = split_name(m["app"])[0] if m["app"] else session.app.name if session.app else None
     where, params = ("WHERE APPLICATION = ?", [app]) if app else ("", [])
     rows = engine.catalog.query(
         "SELECT NAME, SEQUENCE_NUMBER, TYPE, STATUS, LABEL, DESCRIPTION, DEFINITION, CREATED_ON, UPDATED_ON, "
         f"APPLICATION FROM {PREFIX}.SPECIFICATIONS {where} ORDER BY NAME",
         params,
     )
-    cols = [
-        ("name", "VARCHAR"), ("sequence_number", "NUMBER"), ("type", "VARCHAR"), ("status", "VARCHAR"),
-        ("label", "VARCHAR"), ("description", "VARCHAR"), ("definition", "VARCHAR"), ("created_on", "TIMESTAMP_LTZ"),
-        ("status_updated_on", "TIMESTAMP_LTZ"), ("application_name", "VARCHAR"),
-    ]  # fmt: skip
-    return _outcome(show_select(cols, [list(r) for r in rows]))
+    return answer(show_select(_SPEC_COLUMNS, [list(r) for r in rows]))
 
 
-# Streamlit ----------------------------------------------------------------------------------------
 def _create_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     app = _require_app(session, "CREATE STREAMLIT (from the application's stage)", STREAMLIT_DOC)
     fqn = qualify(m["name"], session.database, session.schema).fqn
-    rest = m["rest"]
-    source = re.search(rf"\b(?:FROM|ROOT_LOCATION\s*=)\s*(?P<v>{_STRING})", rest, re.I)
-    props = parse_properties(rest)
+    source = re.search(rf"\bFROM\s*(?P<v>{STRING})", m["rest"], re.I)
+    props = parse_properties(m["rest"])
     main = props.get("MAIN_FILE")
     if not source or not main:
         raise LocalSqlError(f"CREATE STREAMLIT {fqn}: FROM '<stage dir>' and MAIN_FILE are required", errno=1003)
-    folder = source["v"][1:-1].replace("''", "'")
+    folder = option_value(source["v"])
     directory = _stage_file(app, folder)
     if not directory.is_dir():
         raise LocalSqlError(f"CREATE STREAMLIT {fqn}: folder '{folder}' does not exist on the stage", errno=2003)
@@ -473,17 +382,48 @@ def _create_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Ma
         raise LocalSqlError(
             f"CREATE STREAMLIT {fqn}: main file '{main}' does not exist in '{folder}' on the stage", errno=2003
         )
-    exists = engine.catalog.get_object("STREAMLIT", fqn) is not None
-    if exists and m["ine"]:
-        return _outcome(status_select(f"{fqn} already exists, statement succeeded."))
-    if exists and not m["replace"]:
+    if not m["or_replace"] and engine.catalog.get_object("STREAMLIT", fqn) is not None:
         raise LocalSqlError(f"Object '{fqn}' already exists.", errno=2002)
     engine.catalog.put_object("STREAMLIT", fqn, {**props, "ROOT_LOCATION": folder}, " ".join(text.split()))
-    return _outcome(status_select(f"Streamlit {split_name(fqn)[-1]} successfully created."))
+    return ok(f"Streamlit {split_name(fqn)[-1]} successfully created.")
 
 
-def _drop_streamlit(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    fqn = qualify(m["name"], session.database, session.schema).fqn
-    if not engine.catalog.drop_object("STREAMLIT", fqn) and not m["ie"]:
-        raise LocalSqlError(f"Streamlit '{fqn}' does not exist or not authorized.", errno=2003)
-    return _outcome(status_select(f"{split_name(fqn)[-1]} successfully dropped."))
+# the statements, one shape each: words match as words, `<g>` captures an object name (`<g:kind>` a _KINDS pattern
+# or alternatives), `[…]` is optional and captured under its leading words (`[OR REPLACE]`: m["or_replace"])
+_KINDS = {
+    "name": rf"(?!IF\b){QNAME}",
+    "app": rf"(?!ROLE\b|PACKAGE\b|IF\b){IDENT}",
+    "str": STRING,
+    "path": rf"{STRING}|@\S+",
+    "any": ".*?",
+}
+_SHAPES = [
+    ("CREATE APPLICATION <name:app> [FROM APPLICATION PACKAGE <pkg>] [USING <source:str>] <rest:any>",
+     _create_application),
+    ("ALTER APPLICATION <name:app> UPGRADE [USING <source:str>]", _upgrade),
+    ("ALTER APPLICATION SET SPECIFICATION <spec> <rest:any>", _set_specification),
+    ("ALTER APPLICATION <name> <verb:APPROVE|DECLINE> SPECIFICATION <spec> SEQUENCE_NUMBER = <n:\\d+>",
+     _approve_specification),
+    ("SHOW SPECIFICATIONS [IN APPLICATION <app>] <rest:any>", _show_specifications),
+    ("EXECUTE IMMEDIATE FROM <path:path> [USING ( <vars:any> )]", _execute_immediate_from),
+    ("CREATE OR ALTER VERSIONED SCHEMA <name> <rest:any>", _versioned_schema),
+    ("CREATE [OR REPLACE] STREAMLIT <name> <rest:any>", _create_streamlit),
+]  # fmt: skip
+
+
+def _shape(shape: str) -> str:
+    out = ""
+    for part in re.findall(r"\[[^\]]*\]|<[^>]+>|[()=]|[^\s()=<\[]+", shape):
+        if part[0] == "[":
+            flag = "_".join(re.match(r"\[([A-Z_ ]+)", part)[1].split()).lower()  # type: ignore[index]
+            out += rf"(?P<{flag}>{_shape(part[1:-1])})?"
+        elif m := re.fullmatch(r"<(\w+)(?::(.+))?>", part):
+            out += rf"\s*(?P<{m[1]}>{_KINDS.get(m[2] or 'name', m[2])})"
+        else:
+            out += r"\s*" + (r"\b" + part + r"\b" if part[0].isalpha() else re.escape(part))
+    return out
+
+
+def register(engine: Engine) -> None:
+    for shape, handler in _SHAPES:
+        engine.on(rf"^{_shape(shape)}\s*$", handler)

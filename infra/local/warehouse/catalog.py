@@ -86,11 +86,11 @@ class Catalog:
         self._duck = duck
         self.lock = threading.RLock()
         for table, columns in _TABLES.items():
-            self._run(f"CREATE TABLE IF NOT EXISTS {PREFIX}.{table} ({columns})")
+            self.query(f"CREATE TABLE IF NOT EXISTS {PREFIX}.{table} ({columns})")
         # catalogs written before finalizer tasks were emulated lack the column
-        self._run(f"ALTER TABLE {PREFIX}.TASKS ADD COLUMN IF NOT EXISTS FINALIZE VARCHAR")
+        self.query(f"ALTER TABLE {PREFIX}.TASKS ADD COLUMN IF NOT EXISTS FINALIZE VARCHAR")
 
-    def _run(self, sql: str, params: Iterable[Any] | None = None) -> list[tuple[Any, ...]]:
+    def query(self, sql: str, params: Iterable[Any] | None = None) -> list[tuple[Any, ...]]:
         with self.lock:
             cur = self._duck.cursor()
             try:
@@ -99,24 +99,17 @@ class Catalog:
             finally:
                 cur.close()
 
-    def query(self, sql: str, params: Iterable[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._run(sql, params)
-
     # generic objects -------------------------------------------------------------------------
     def put_object(self, kind: str, name: str, properties: dict[str, Any], definition: str) -> None:
-        self._run(
+        self.query(
             f"INSERT OR REPLACE INTO {PREFIX}.OBJECTS VALUES (?, ?, ?, ?, ?)",
             [kind, name, json.dumps(properties, sort_keys=True, default=str), definition, now()],
         )
 
     def get_object(self, kind: str, name: str) -> dict[str, Any] | None:
-        rows = self._run(f"SELECT PROPERTIES FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ?", [kind, name])
+        rows = self.query(f"SELECT PROPERTIES FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ?", [kind, name])
         return json.loads(rows[0][0]) if rows else None
 
     def drop_object(self, kind: str, name: str) -> int:
-        rows = self._run(f"DELETE FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ? RETURNING NAME", [kind, name])
+        rows = self.query(f"DELETE FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ? RETURNING NAME", [kind, name])
         return len(rows)
-
-    def objects(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
-        rows = self._run(f"SELECT NAME, PROPERTIES FROM {PREFIX}.OBJECTS WHERE KIND = ? ORDER BY NAME", [kind])
-        return [(n, json.loads(p)) for n, p in rows]

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlencode
 import requests
 
 from infra.local.warehouse import account_catalog as ao
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.base import LocalSession, Outcome, answer
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import status_select
 
@@ -60,10 +60,6 @@ def _argument(session: LocalSession, m: re.Match[str]) -> str:
     return raw[1:-1].replace("''", "'")
 
 
-def _outcome(value: str, column: str) -> Outcome:
-    return Outcome(sql=status_select(value, column=column), keep_params=False)
-
-
 def _oauth_secret(engine: Engine, fqn: str) -> tuple[str, dict[str, str], dict[str, Any], dict[str, Any]]:
     """(name, secret fields, integration properties, integration hidden fields) of an OAUTH2 secret."""
     name = ao.secret_fqn(fqn)
@@ -83,30 +79,25 @@ def _oauth_secret(engine: Engine, fqn: str) -> tuple[str, dict[str, str], dict[s
     return name, fields, props, hidden
 
 
-def _scopes(props: dict[str, Any]) -> list[str]:
-    scopes = props.get("OAUTH_ALLOWED_SCOPES", [])
-    return [scopes] if isinstance(scopes, str) else list(scopes)
-
-
 def _start(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name, _, props, _ = _oauth_secret(engine, _argument(session, m))
     endpoint = props.get("OAUTH_AUTHORIZATION_ENDPOINT")
     if not endpoint or not props.get("OAUTH_CLIENT_ID"):
         raise LocalSqlError("The integration needs OAUTH_AUTHORIZATION_ENDPOINT and OAUTH_CLIENT_ID", errno=1003)
     state = "".join(choice(string.ascii_letters + string.digits) for _ in range(8))  # WHOOP wants 8 characters
-    flows = engine.oauth_flows
-    now = time.time()
+    flows, now = engine.oauth_flows, time.time()
     for old in [s for s, f in flows.items() if f["started"] < now - FLOW_TTL_SECONDS]:
         del flows[old]
     flows[state] = {"secret": name, "session": engine.session_identity(session.session_id), "started": now}
+    scopes = props.get("OAUTH_ALLOWED_SCOPES", [])
     query = {
         "response_type": "code",
         "client_id": props["OAUTH_CLIENT_ID"],
         "redirect_uri": redirect_uri(engine),
-        "scope": " ".join(_scopes(props)),
+        "scope": " ".join([scopes] if isinstance(scopes, str) else scopes),
         "state": state,
     }
-    return _outcome(f"{endpoint}?{urlencode(query)}", "SYSTEM$START_OAUTH_FLOW")
+    return answer(status_select(f"{endpoint}?{urlencode(query)}", column="SYSTEM$START_OAUTH_FLOW"))
 
 
 def _finish(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -135,7 +126,7 @@ def _finish(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         ao.set_secret_value(
             engine, name, oauth_refresh_token=body["refresh_token"], hidden=_cached(props, body, body["refresh_token"])
         )
-    return _outcome(f"Refresh token stored in secret {name}.", "SYSTEM$FINISH_OAUTH_FLOW")
+    return answer(status_select(f"Refresh token stored in secret {name}.", column="SYSTEM$FINISH_OAUTH_FLOW"))
 
 
 def access_token(engine: Engine, fqn: str) -> str:
@@ -191,18 +182,15 @@ def _token_request(props: dict[str, Any], hidden: dict[str, Any], form: dict[str
         response = requests.post(endpoint, data=form, auth=auth, timeout=30)
     except requests.RequestException as e:
         raise ConnectionError(f"The token endpoint is unreachable ({type(e).__name__})") from None
-    if response.status_code in (400, 401):
-        try:
-            return _word(str(response.json().get("error", "invalid_grant")))
-        except (ValueError, AttributeError):
-            return "invalid_grant"
     try:
-        body = response.json() if response.status_code == 200 else None
+        body = response.json()
     except ValueError:
         body = None
-    if not isinstance(body, dict) or not body.get("access_token"):
-        return response.status_code if response.status_code != 200 else 502
-    return body
+    if response.status_code in (400, 401):
+        return _word(str(body.get("error", "invalid_grant"))) if isinstance(body, dict) else "invalid_grant"
+    if response.status_code != 200:
+        return response.status_code
+    return body if isinstance(body, dict) and body.get("access_token") else 502
 
 
 def _word(value: str) -> str:

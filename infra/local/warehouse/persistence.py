@@ -25,6 +25,7 @@ the next object of the same name: `DROP STAGE` (its files purged, as Snowflake d
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import tempfile
@@ -36,9 +37,9 @@ from fakesnow import info_schema
 from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
 from fakesnow.transforms import show
 
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.sqltext import QNAME, qualify, split_name, status_select
+from infra.local.warehouse.sqltext import QNAME, qualify, split_name
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
@@ -83,7 +84,8 @@ def attach_global(fs: FakeSnow, data_dir: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     duck = fs.duck_conn
     duck.execute(f"DETACH {GLOBAL_DATABASE_NAME}")
-    duck.execute(f"ATTACH {_literal(str(path))} AS {GLOBAL_DATABASE_NAME}")
+    quoted = str(path).replace("'", "''")
+    duck.execute(f"ATTACH '{quoted}' AS {GLOBAL_DATABASE_NAME}")
     views = duck.execute(
         "SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
         [GLOBAL_DATABASE_NAME],
@@ -95,33 +97,23 @@ def attach_global(fs: FakeSnow, data_dir: Path) -> Path:
     return path
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 # dropping stages, file formats and the schemas that hold them------------------------------------
-_STAGES = f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_stages"
-_FILE_FORMATS = f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_file_formats"
-_SCOPE = ("database_name", "schema_name")
-# comments of tables and columns, by (catalog, schema) of the table
-_COMMENTS = {
-    f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_tables_ext": ("ext_table_catalog", "ext_table_schema"),
-    f"{GLOBAL_DATABASE_NAME}._fs_information_schema._fs_columns_ext": ("ext_table_catalog", "ext_table_schema"),
+# read and written through the catalog's connection, which is fakesnow's own DuckDB connection (catalog.py)
+_GLOBAL = f"{GLOBAL_DATABASE_NAME}._fs_information_schema"
+_DROPS = {"STAGE": ("_fs_stages", "Stage"), "FILE FORMAT": ("_fs_file_formats", "File format")}
+# what a dropped schema held, by the columns naming its (database, schema): stages, file formats, table and column
+# comments
+_SCOPED = {
+    "_fs_stages": ("database_name", "schema_name"),
+    "_fs_file_formats": ("database_name", "schema_name"),
+    "_fs_tables_ext": ("ext_table_catalog", "ext_table_schema"),
+    "_fs_columns_ext": ("ext_table_catalog", "ext_table_schema"),
 }
 
 
 def register(engine: Engine) -> None:
-    engine.on(rf"^DROP\s+STAGE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop_stage)
-    engine.on(rf"^DROP\s+FILE\s+FORMAT\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop_file_format)
+    engine.on(rf"^DROP\s+(?P<kind>STAGE|FILE\s+FORMAT)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
     engine.on(rf"^DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?(?P<name>{QNAME})(?:\s+(?:CASCADE|RESTRICT))?$", _drop_schema)
-
-
-def _delete(engine: Engine, sql: str, params: list[str]) -> int:
-    duck = engine.fs.duck_conn.cursor()
-    try:
-        return len(duck.execute(sql + " RETURNING 1", params).fetchall())
-    finally:
-        duck.close()
 
 
 def _stage_dir(*parts: str) -> Path:
@@ -133,25 +125,31 @@ def _stage_dir(*parts: str) -> Path:
     return folder
 
 
-def _drop_stage(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = qualify(m["name"], session.database, session.schema)
-    where = "database_name = ? AND schema_name = ? AND name = ?"
-    if not _delete(engine, f"DELETE FROM {_STAGES} WHERE {where}", [name.database, name.schema, name.name]):
-        if m["ie"]:
-            return Outcome(sql=status_select("Drop statement executed successfully (stage already dropped)."))
-        raise LocalSqlError(f"SQL compilation error:\nStage '{name.fqn}' does not exist or not authorized.", 2003)
-    shutil.rmtree(_stage_dir(name.database, name.schema, name.name), ignore_errors=True)
-    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+def staged(session: LocalSession, stage: str, path: str | None) -> tuple[str, str, str, list[str]]:
+    """What GET and REMOVE act on: the stage's name, its folder, the folder or file `path` names there, and the
+    files under that (relative to the stage's folder)."""
+    catalog, schema, name = fs_stage.parts_from_var(stage, session.database, session.schema)
+    root = fs_stage.internal_dir(f"{catalog}.{schema}.{name}")
+    target = fs_stage.internal_dir(f"{catalog}.{schema}.{name}", (path or "/").lstrip("/"))
+    if os.path.isdir(target):
+        files = [os.path.relpath(os.path.join(folder, f), root) for folder, _, names in os.walk(target) for f in names]
+    else:
+        files = [os.path.relpath(target.rstrip("/"), root)] if os.path.isfile(target.rstrip("/")) else []
+    return name, root, target, files
 
 
-def _drop_file_format(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = qualify(m["name"], session.database, session.schema)
+def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    kind = " ".join(m["kind"].upper().split())
+    (table, label), name = _DROPS[kind], qualify(m["name"], session.database, session.schema)
+    parts = [name.database, name.schema, name.name]
     where = "database_name = ? AND schema_name = ? AND name = ?"
-    if not _delete(engine, f"DELETE FROM {_FILE_FORMATS} WHERE {where}", [name.database, name.schema, name.name]):
+    if not engine.catalog.query(f"DELETE FROM {_GLOBAL}.{table} WHERE {where} RETURNING 1", parts):
         if m["ie"]:
-            return Outcome(sql=status_select("Drop statement executed successfully (file format already dropped)."))
-        raise LocalSqlError(f"SQL compilation error:\nFile format '{name.fqn}' does not exist or not authorized.", 2003)
-    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+            return ok(f"Drop statement executed successfully ({label.lower()} already dropped).")
+        raise LocalSqlError(f"SQL compilation error:\n{label} '{name.fqn}' does not exist or not authorized.", 2003)
+    if kind == "STAGE":  # an internal stage's files go with it
+        shutil.rmtree(_stage_dir(*parts), ignore_errors=True)
+    return ok(f"{name.name} successfully dropped.")
 
 
 def _drop_schema(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -159,11 +157,11 @@ def _drop_schema(engine: Engine, session: LocalSession, text: str, m: re.Match[s
     parts = split_name(m["name"])
     scope = [session.database or "", parts[0]] if len(parts) == 1 else parts[-2:]
 
-    def forget(ok: bool) -> None:
-        if not ok or not all(scope):
+    def forget(dropped: bool) -> None:
+        if not dropped or not all(scope):
             return
-        for table, (database, schema) in [(_STAGES, _SCOPE), (_FILE_FORMATS, _SCOPE), *_COMMENTS.items()]:
-            _delete(engine, f"DELETE FROM {table} WHERE {database} = ? AND {schema} = ?", scope)
+        for table, (database, schema) in _SCOPED.items():
+            engine.catalog.query(f"DELETE FROM {_GLOBAL}.{table} WHERE {database} = ? AND {schema} = ?", scope)
         shutil.rmtree(_stage_dir(*scope), ignore_errors=True)
 
     return Outcome(sql=text, after=forget)

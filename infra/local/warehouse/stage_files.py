@@ -19,7 +19,6 @@ privileges#stage-privileges); so does this check, before account_objects records
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -29,15 +28,12 @@ from sqlglot import exp
 
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.persistence import staged
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
-_GET = re.compile(
-    r"^GET\s+'?@(?P<stage>[^\s/']+)(?P<path>/[^\s']*)?'?\s+'?(?P<target>file://[^\s']+)'?(?P<options>.*)$", re.I | re.S
-)
-
-
+STAGE_PRIVILEGES = frozenset({"USAGE", "READ", "WRITE", "OWNERSHIP", "ALL", "ALL PRIVILEGES"})
 _original_put_stage = fs_transforms.put_stage
 
 
@@ -51,76 +47,43 @@ def _put_stage_unquoted(expression: Any, *args: Any) -> Any:
     return _original_put_stage(expression, *args)
 
 
-_STAGE_GRANT = re.compile(
-    r"^(?:GRANT|REVOKE)\s+(?:GRANT\s+OPTION\s+FOR\s+)?(?P<privs>.+?)\s+ON\s+STAGE\s+(?P<name>[^\s]+)\s+(?:TO|FROM)\s+.+$",
-    re.I | re.S,
-)
-STAGE_PRIVILEGES = frozenset({"USAGE", "READ", "WRITE", "OWNERSHIP", "ALL", "ALL PRIVILEGES"})
-
-
 def register(engine: Engine) -> None:
     fs_transforms.put_stage = _put_stage_unquoted
-    engine.on(_GET.pattern, _get)
-    engine.on(_STAGE_GRANT.pattern, _check_stage_grant)
+    engine.on(
+        r"^GET\s+'?@(?P<stage>[^\s/']+)(?P<path>/[^\s']*)?'?\s+'?(?P<target>file://[^\s']+)'?(?P<options>.*)$", _get
+    )
+    grant = r"^(?:GRANT|REVOKE)\s+(?:GRANT\s+OPTION\s+FOR\s+)?(?P<privs>.+?)\s+ON\s+STAGE\s+(?P<name>[^\s]+)\s+"
+    engine.on(grant + r"(?:TO|FROM)\s+.+$", _check_stage_grant)
 
 
 def _check_stage_grant(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> None:
     """Refuse a grant on a stage that does not exist or of a privilege a stage does not have; else record it
     (None: account_objects' GRANT/REVOKE handler runs the statement)."""
-    m = _STAGE_GRANT.match(text) or m
-    privileges = [" ".join(p.split()).upper() for p in m["privs"].split(",")]
-    wrong = [p for p in privileges if p not in STAGE_PRIVILEGES]
+    wrong = [p for p in (" ".join(p.split()).upper() for p in m["privs"].split(",")) if p not in STAGE_PRIVILEGES]
     if wrong:
         raise LocalSqlError(
             f"SQL compilation error:\nInvalid privilege {', '.join(wrong)} for a stage (a stage has USAGE, READ, "
             "WRITE, OWNERSHIP)",
             errno=3001,
         )
-    parts = [_name(p) for p in m["name"].split(".")]
-    catalog, schema, stage_name = fs_stage.parts_from_var(".".join(parts), session.database, session.schema)
-    duck = engine.fs.duck_conn.cursor()
-    try:
-        found = duck.execute(
-            "SELECT 1 FROM _fs_global._fs_information_schema._fs_stages "
-            "WHERE database_name = ? AND schema_name = ? AND name = ?",
-            [catalog, schema, stage_name],
-        ).fetchall()
-    finally:
-        duck.close()
-    if not found:
+    parts = list(fs_stage.parts_from_var(m["name"], session.database, session.schema))
+    where = "database_name = ? AND schema_name = ? AND name = ?"
+    if not engine.catalog.query(f"SELECT 1 FROM _fs_global._fs_information_schema._fs_stages WHERE {where}", parts):
         raise LocalSqlError(
-            f"SQL compilation error:\nStage '{catalog}.{schema}.{stage_name}' does not exist or not authorized.", 2003
+            f"SQL compilation error:\nStage '{'.'.join(parts)}' does not exist or not authorized.", 2003
         )
-    return None
-
-
-def _name(part: str) -> str:
-    """An identifier as the stage folders are named: upper case unless double-quoted."""
-    return part[1:-1] if part.startswith('"') and part.endswith('"') else part.upper()
 
 
 def _get(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    m = _GET.match(text) or m
-    parts = [_name(p) for p in m["stage"].split(".")]
-    catalog, schema, stage_name = fs_stage.parts_from_var(".".join(parts), session.database, session.schema)
-    root = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}")
-    path = (m["path"] or "/").lstrip("/")
-    target = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}", path)
-    if os.path.isdir(target):
-        files = [os.path.relpath(os.path.join(folder, f), root) for folder, _, names in os.walk(target) for f in names]
-    elif os.path.isfile(target.rstrip("/")):
-        files = [os.path.relpath(target.rstrip("/"), root)]
-    else:
-        files = []
+    _, root, _, files = staged(session, m["stage"], m["path"])
     if not files:
         raise LocalSqlError(f"File '@{m['stage']}{m['path'] or ''}' does not exist or not authorized.", errno=253006)
-    local = m["target"][len("file://") :]
     return Outcome(
         sql="SELECT 1",
         response={
             "command": "DOWNLOAD",
             "src_locations": sorted(files),
-            "localLocation": local,
+            "localLocation": m["target"].removeprefix("file://"),
             "stageInfo": {"locationType": "LOCAL_FS", "location": root, "creds": {}},
             "encryptionMaterial": [],
             "parallel": 1,

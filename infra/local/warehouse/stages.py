@@ -24,28 +24,28 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import fakesnow.copy_into as fs_copy
-import fakesnow.transforms.stage as fs_stage
 from sqlglot import exp, parse_one
 
 from infra.local.warehouse import persistence
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.base import LocalSession, Outcome, answer
 from infra.local.warehouse.sqltext import sql_literal
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
-_STRING = re.compile(r"'(?:[^']|'')*'")
-_POSITIONAL = re.compile(r"(?:\b[A-Za-z_][A-Za-z0-9_]*\s*\.\s*)?\$(\d+)\b")
-_ROW_NUMBER = re.compile(r"\bMETADATA\$FILE_ROW_NUMBER\b", re.I)
-_STAGE_ALIAS = re.compile(
-    r"(@[^\s)]+)\s+(?:AS\s+)?(?!FILE_FORMAT\b|FILES\b|PATTERN\b)[A-Za-z_][A-Za-z0-9_]*(?=\s*\))", re.I
+# what a COPY transformation's text has rewritten: a positional column (`$2`, `t.$2`) to DuckDB's `column1`, the
+# record number to ROW_NUMBER() OVER (), and the stage's alias away (fakesnow reads the stage as an unaliased table);
+# a string matches first, so nothing inside one is rewritten
+_TRANSFORM = re.compile(
+    r"(?P<string>'(?:[^']|'')*')|(?:\b[A-Za-z_]\w*\s*\.\s*)?\$(?P<position>\d+)\b"
+    r"|(?P<row>\bMETADATA\$FILE_ROW_NUMBER\b)"
+    r"|(?P<stage>@[^\s)]+)\s+(?:AS\s+)?(?!FILE_FORMAT\b|FILES\b|PATTERN\b)[A-Za-z_]\w*(?=\s*\))",
+    re.I,
 )
-
 _COLUMN = re.compile(r"^column(\d+)$", re.I)
 MAX_RECORD_BYTES = 128 * 1024 * 1024
 _original_read_expression = fs_copy.ReadCSV.read_expression
@@ -102,45 +102,24 @@ def register(engine: Engine) -> None:
 
 def _remove(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     """REMOVE @stage[/path]: the staged files under the path go; one row per removed file, as Snowflake."""
-    catalog, schema, stage_name = fs_stage.parts_from_var(m["stage"], session.database, session.schema)
-    path = (m["path"] or "/").lstrip("/")
-    root = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}")
-    target = fs_stage.internal_dir(f"{catalog}.{schema}.{stage_name}", path)
-    removed: list[str] = []
-    if os.path.isdir(target):
-        for folder, _, files in os.walk(target):
-            removed += [os.path.relpath(os.path.join(folder, f), root) for f in files]
-        if os.path.realpath(target) == os.path.realpath(root):
-            for f in removed:  # the whole stage: its files go, the stage stays
-                os.remove(os.path.join(root, f))
-        else:
-            shutil.rmtree(target)
-    elif os.path.isfile(target.rstrip("/")):
-        removed.append(os.path.relpath(target.rstrip("/"), root))
+    stage_name, root, target, removed = persistence.staged(session, m["stage"], m["path"])
+    if os.path.realpath(target) == os.path.realpath(root):
+        for f in removed:  # the whole stage: its files go, the stage stays
+            os.remove(os.path.join(root, f))
+    elif os.path.isdir(target):
+        shutil.rmtree(target)
+    elif removed:
         os.remove(target.rstrip("/"))
     if not removed:
-        return Outcome(sql='SELECT NULL AS "name", NULL AS "result" WHERE FALSE', keep_params=False)
-    rows = " UNION ALL ".join(
-        f'SELECT {sql_literal(stage_name.lower() + "/" + f)} AS "name", \'removed\' AS "result"' for f in removed
-    )
-    return Outcome(sql=rows, keep_params=False)
-
-
-def _outside_strings(sql: str, rewrite: Callable[[str], str]) -> str:
-    out, last = [], 0
-    for m in _STRING.finditer(sql):
-        out.append(rewrite(sql[last : m.start()]))
-        out.append(m.group(0))
-        last = m.end()
-    out.append(rewrite(sql[last:]))
-    return "".join(out)
-
-
-def _rewrite(part: str) -> str:
-    part = _POSITIONAL.sub(lambda m: f"column{int(m.group(1)) - 1}", part)
-    part = _ROW_NUMBER.sub("ROW_NUMBER() OVER ()", part)
-    return _STAGE_ALIAS.sub(r"\1", part)  # fakesnow reads the stage as an unaliased table
+        return answer('SELECT NULL AS "name", NULL AS "result" WHERE FALSE')
+    rows = [f'SELECT {sql_literal(stage_name.lower() + "/" + f)} AS "name", \'removed\' AS "result"' for f in removed]
+    return answer(" UNION ALL ".join(rows))
 
 
 def _copy_transformation(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    return Outcome(sql=_outside_strings(text, _rewrite))
+    def rewrite(part: re.Match[str]) -> str:
+        if part["position"]:
+            return f"column{int(part['position']) - 1}"
+        return "ROW_NUMBER() OVER ()" if part["row"] else part["stage"] or part["string"]
+
+    return Outcome(sql=_TRANSFORM.sub(rewrite, text))
