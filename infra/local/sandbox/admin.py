@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -85,20 +86,21 @@ async def score_pending(request: Request) -> Response:
     return JSONResponse({"changed": changed, "count": len(changed)})
 
 
-async def expire_tokens(request: Request) -> Response:
+def _for_member(request: Request, key: str, act: Callable[[Sandbox, str], Any]) -> Response:
+    """`act` on the path's member, answered as {key: result}; 404 for a member the sandbox does not know."""
     sandbox = _sandbox(request)
     name = request.path_params["member"]
     if name not in sandbox.store.members:
         return JSONResponse({"error": "unknown member"}, status_code=404)
-    return JSONResponse({"expired": sandbox.tokens.expire_access(name)})
+    return JSONResponse({key: act(sandbox, name)})
+
+
+async def expire_tokens(request: Request) -> Response:
+    return _for_member(request, "expired", lambda sandbox, name: sandbox.tokens.expire_access(name))
 
 
 async def revoke_grants(request: Request) -> Response:
-    sandbox = _sandbox(request)
-    name = request.path_params["member"]
-    if name not in sandbox.store.members:
-        return JSONResponse({"error": "unknown member"}, status_code=404)
-    return JSONResponse({"revoked": sandbox.tokens.revoke_member(name)})
+    return _for_member(request, "revoked", lambda sandbox, name: sandbox.tokens.revoke_member(name))
 
 
 async def metrics(request: Request) -> Response:

@@ -97,30 +97,28 @@ async def add_test_data(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _lookup(request: Request, table: str) -> dict[str, Any] | None:
-    return getattr(_partner(request), table).get(request.path_params["id"])
+def _found(request: Request, table: str) -> dict[str, Any] | Response:
+    """The path's requisition or service request, for an authorized partner; else the 401 or 404 to answer."""
+    if not _authorized(request):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    found = getattr(_partner(request), table).get(request.path_params["id"])
+    return JSONResponse({"error": "not found"}, status_code=404) if found is None else found
 
 
 async def get_requisition(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    req = _lookup(request, "requisitions")
-    return JSONResponse(req) if req else JSONResponse({"error": "not found"}, status_code=404)
+    req = _found(request, "requisitions")
+    return req if isinstance(req, Response) else JSONResponse(req)
 
 
 async def get_service_request(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    sr = _lookup(request, "service_requests")
-    return JSONResponse(sr) if sr else JSONResponse({"error": "not found"}, status_code=404)
+    sr = _found(request, "service_requests")
+    return sr if isinstance(sr, Response) else JSONResponse(sr)
 
 
 async def update_status(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    sr = _lookup(request, "service_requests")
-    if sr is None:
-        return JSONResponse({"error": "not found"}, status_code=404)
+    sr = _found(request, "service_requests")
+    if isinstance(sr, Response):
+        return sr
     body = await _json(request)
     if isinstance(body.get("task_business_status"), str):
         sr["task_business_status"] = body["task_business_status"]
@@ -128,11 +126,9 @@ async def update_status(request: Request) -> Response:
 
 
 async def upload_results(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    sr = _lookup(request, "service_requests")
-    if sr is None:
-        return JSONResponse({"error": "not found"}, status_code=404)
+    sr = _found(request, "service_requests")
+    if isinstance(sr, Response):
+        return sr
     _partner(request).reports.setdefault(sr["id"], []).append(await _json(request))
     sr["status"] = "completed"
     return Response(status_code=201)
