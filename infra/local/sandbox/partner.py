@@ -20,7 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from infra.local.sandbox.routing import Routes
+
 PARTNER_TOKEN_TTL = 3600
+ROUTES = Routes("/developer/v2/partner")
 
 
 class PartnerState:
@@ -80,6 +83,7 @@ async def _json(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+@ROUTES.add("/token", "POST")
 async def token(request: Request) -> Response:
     body = await _json(request)
     cfg = request.app.state.sandbox.config
@@ -90,6 +94,7 @@ async def token(request: Request) -> Response:
     return JSONResponse({"access_token": tok, "expires_in": PARTNER_TOKEN_TTL, "token_type": "bearer"})
 
 
+@ROUTES.add("/development/add-test-data", "POST")
 async def add_test_data(request: Request) -> Response:
     if not _authorized(request):
         return JSONResponse({"error": "unauthorized"}, status_code=401)
@@ -105,16 +110,19 @@ def _found(request: Request, table: str) -> dict[str, Any] | Response:
     return JSONResponse({"error": "not found"}, status_code=404) if found is None else found
 
 
+@ROUTES.add("/requisition/{id}", "GET")
 async def get_requisition(request: Request) -> Response:
     req = _found(request, "requisitions")
     return req if isinstance(req, Response) else JSONResponse(req)
 
 
+@ROUTES.add("/service-request/{id}", "GET")
 async def get_service_request(request: Request) -> Response:
     sr = _found(request, "service_requests")
     return sr if isinstance(sr, Response) else JSONResponse(sr)
 
 
+@ROUTES.add("/service-request/{id}/status", "PATCH")
 async def update_status(request: Request) -> Response:
     sr = _found(request, "service_requests")
     if isinstance(sr, Response):
@@ -125,6 +133,7 @@ async def update_status(request: Request) -> Response:
     return JSONResponse(sr)
 
 
+@ROUTES.add("/service-request/{id}/results", "POST")
 async def upload_results(request: Request) -> Response:
     sr = _found(request, "service_requests")
     if isinstance(sr, Response):
@@ -135,12 +144,4 @@ async def upload_results(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    base = "/developer/v2/partner"
-    return [
-        Route(f"{base}/token", token, methods=["POST"]),
-        Route(f"{base}/development/add-test-data", add_test_data, methods=["POST"]),
-        Route(f"{base}/requisition/{{id}}", get_requisition, methods=["GET"]),
-        Route(f"{base}/service-request/{{id}}", get_service_request, methods=["GET"]),
-        Route(f"{base}/service-request/{{id}}/status", update_status, methods=["PATCH"]),
-        Route(f"{base}/service-request/{{id}}/results", upload_results, methods=["POST"]),
-    ]
+    return list(ROUTES)
