@@ -33,6 +33,7 @@ from starlette.routing import Route
 from infra.local.warehouse import dynamic_tables, fakesnow_fixes, handlers, persistence, statement_cache
 from infra.local.warehouse.engine import Engine
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import normalise_ident
 
 log = logging.getLogger("whoop.local.warehouse")
 
@@ -168,8 +169,8 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
         token = (json.loads(bytes(response.body)).get("data") or {}).get("token")
         user = str((body.get("data") or {}).get("LOGIN_NAME") or "").strip()
         if token and user:
-            role = request.query_params.get("roleName")
-            engine.login(token, fs_server.sessions[token], _normalise(user), _normalise(role) if role else None)
+            role = request.query_params.get("roleName")  # names as Snowflake keeps them: upper case unless quoted
+            engine.login(token, fs_server.sessions[token], normalise_ident(user), role and normalise_ident(role))
         return response
 
     async def bucket_upload(request: Request) -> Response:
@@ -220,12 +221,6 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     app = Starlette(routes=routes)
     app.state.engine = engine
     return app
-
-
-def _normalise(name: str) -> str:
-    """A user or role name as Snowflake keeps it: upper case unless double-quoted."""
-    name = name.strip()
-    return name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name.upper()
 
 
 def _positional(body: dict) -> tuple | None:
