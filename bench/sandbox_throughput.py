@@ -12,52 +12,16 @@ from __future__ import annotations
 import time
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import requests
 
 from bench.harness import Recorder, free_port, median_seconds, serve
+from infra.local.auth import code_flow
 
 TODAY = date(2026, 11, 25)
 MEMBER = "bench"
-REDIRECT = "http://127.0.0.1:9/callback"
-SCOPES = "read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement offline"
 COLLECTIONS = ("/v2/cycle", "/v2/activity/sleep", "/v2/recovery", "/v2/activity/workout")
 PAGE = 25
-
-
-def login(base: str, client_id: str, secret: str, session: requests.Session, member: str = MEMBER) -> str:
-    """OAuth code flow with `login_hint` (the sandbox's stand-in for a login page); returns the access token."""
-    r = session.get(
-        f"{base}/oauth/oauth2/auth",
-        params={
-            "client_id": client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": SCOPES,
-            "state": "bench123",
-            "login_hint": member,
-        },
-        allow_redirects=False,
-        timeout=10,
-    )
-    if r.status_code != 302:
-        raise RuntimeError(f"sandbox authorization failed: {r.status_code} {r.text[:200]}")
-    code = parse_qs(urlparse(r.headers["location"]).query)["code"][0]
-    r = session.post(
-        f"{base}/oauth/oauth2/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "client_id": client_id,
-            "client_secret": secret,
-        },
-        timeout=10,
-    )
-    if r.status_code != 200:
-        raise RuntimeError(f"sandbox token exchange failed: {r.status_code} {r.text[:200]}")
-    return str(r.json()["access_token"])
 
 
 def page_through(base: str, session: requests.Session, requests_total: int) -> tuple[float, int]:
@@ -95,7 +59,10 @@ def run(rec: Recorder, quick: bool = False, requests_total: int | None = None, s
 
     app = create_app(config)
     with serve(app, free_port()) as base, requests.Session() as session:
-        token = login(base, config.client_id, config.secret, session)
+        sign_in = code_flow(
+            MEMBER, config.client_id, config.secret, f"{base}/oauth/oauth2/auth", f"{base}/oauth/oauth2/token"
+        )
+        token = sign_in["access_token"]
         session.headers["Authorization"] = f"Bearer {token}"
         page_through(base, session, len(COLLECTIONS))  # warm-up: one page of each
         elapsed, records = page_through(base, session, total)

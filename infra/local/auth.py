@@ -78,7 +78,7 @@ def auth(
     granted = [
         (
             name,
-            _code_flow(name, sandbox.client_id, sandbox.secret, sandbox_auth, sandbox_token),
+            code_flow(name, sandbox.client_id, sandbox.secret, sandbox_auth, sandbox_token),
             f"{settings.sandbox_url}/developer",
         )
         for name in members
@@ -243,7 +243,8 @@ def _browser_flow(
         return _exchange(code, callback.redirect_uri, client_id, client_secret, token_url, "the member")
 
 
-def _code_flow(member: str, client_id: str, client_secret: str, auth_url: str, token_url: str) -> dict[str, Any]:
+def code_flow(member: str, client_id: str, client_secret: str, auth_url: str, token_url: str) -> dict[str, Any]:
+    """The sandbox's OAuth code flow for `member` (`login_hint` stands in for its login page): the token response."""
     from infra.local.oauth_callback import new_state
 
     state = new_state()

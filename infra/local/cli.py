@@ -268,9 +268,16 @@ def cmd_preflight(args: argparse.Namespace, settings: Settings) -> int:
 # --- parser --------------------------------------------------------------------------------------
 
 
-def _add(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
-    """A subcommand whose one-line help also heads its own --help."""
-    return sub.add_parser(name, help=text, description=text)
+def _add(
+    sub: argparse._SubParsersAction, name: str, text: str, func: Callable[..., int] | None = None, json: str = ""
+) -> argparse.ArgumentParser:
+    """A subcommand whose one-line help also heads its own --help, run by `func`; `json` helps its --json option."""
+    p = sub.add_parser(name, help=text, description=text)
+    if func is not None:
+        p.set_defaults(func=func)
+    if json:
+        p.add_argument("--json", action="store_true", help=json)
+    return p
 
 
 def _connection_options(p: argparse.ArgumentParser, default: Any) -> None:
@@ -325,33 +332,22 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
         ("down", "stop both servers (idempotent)"),
         ("status", "show each server's state, URL and port"),
     ):
-        a = _add(local_sub, action, text)
-        a.add_argument("--json", action="store_true", help="print JSON instead of one line per server")
-        a.set_defaults(func=cmd_local)
+        _add(local_sub, action, text, cmd_local, json="print JSON instead of one line per server")
 
-    s = _add(sub, "demo", "start the stack, deploy, run the pipeline end to end, print a summary")
-    s.set_defaults(func=cmd_demo)
-
-    s = _add(sub, "deploy", "deploy the app's objects to the local warehouse")
+    _add(sub, "demo", "start the stack, deploy, run the pipeline end to end, print a summary", cmd_demo)
+    s = _add(sub, "deploy", "deploy the app's objects to the local warehouse", cmd_deploy)
     s.add_argument("--local", action="store_true", help="deploy to the local warehouse (the only target)")
-    s.set_defaults(func=cmd_deploy)
+    _add(sub, "run", "run the task graph once: ingest, Silver, quality checks, Gold (not ML scoring)", cmd_run)
+    status = "members, the last run, freshness and failed quality checks of the installed app"
+    _add(sub, "status", status, cmd_status, json="print the status as JSON")
+    _add(sub, "bench", "run the benchmarks and write bench/results/latest.json", cmd_bench)
 
-    s = _add(sub, "run", "run the task graph once: ingest, Silver, quality checks, Gold (not ML scoring)")
-    s.set_defaults(func=cmd_run)
-
-    s = _add(sub, "status", "members, the last run, freshness and failed quality checks of the installed app")
-    s.add_argument("--json", action="store_true", help="print the status as JSON")
-    s.set_defaults(func=cmd_status)
-
-    s = _add(sub, "bench", "run the benchmarks and write bench/results/latest.json")
-    s.set_defaults(func=cmd_bench)
-
-    s = _add(sub, "app", "serve the Streamlit dashboard on localhost against the local warehouse")
+    s = _add(sub, "app", "serve the Streamlit dashboard on localhost against the local warehouse", cmd_app)
     s.add_argument("--port", default="8501", help="port to serve on (default 8501)")
     s.add_argument("--role", metavar="ROLE", help="application role the session stands for (app_admin, app_viewer)")
-    s.set_defaults(func=cmd_app)
 
-    s = _add(sub, "auth", "authorize a member against the WHOOP API (sandbox unless credentials given or a connection)")
+    auth = "authorize a member against the WHOOP API (sandbox unless credentials given or a connection)"
+    s = _add(sub, "auth", auth, cmd_auth)
     s.add_argument("--member", metavar="NAME", help="member to authorize (required on a connection)")
     s.add_argument(
         "--user-id",
@@ -373,17 +369,17 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="connect through OAUTH2 secrets and SYSTEM$START/FINISH_OAUTH_FLOW (Snowflake refreshes the token)",
     )
-    s.set_defaults(func=cmd_auth)
 
-    s = _add(sub, "import-export", "import a WHOOP app export (ZIP or folder) for a member, all files or none")
+    import_export = "import a WHOOP app export (ZIP or folder) for a member, all files or none"
+    s = _add(sub, "import-export", import_export, cmd_import_export)
     s.add_argument("path", type=Path, metavar="EXPORT", help="the WHOOP export's ZIP, or the folder it unzips to")
     s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to (one the app knows)")
     s.add_argument(
         "--new-member", action="store_true", help="create the member if the app does not know it yet (export only)"
     )
-    s.set_defaults(func=cmd_import_export)
 
-    s = _add(sub, "preflight", "check a Native App project against Snowflake's documented rules before deploy")
+    preflight = "check a Native App project against Snowflake's documented rules before deploy"
+    s = _add(sub, "preflight", preflight, cmd_preflight, json="print the rules and findings as JSON")
     s.add_argument(
         "project_dir",
         nargs="?",
@@ -392,15 +388,13 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="PROJECT_DIR",
         help="the project folder (snowflake.yml or manifest.yml; default: this repository)",
     )
-    s.add_argument("--json", action="store_true", help="print the rules and findings as JSON")
-    s.set_defaults(func=cmd_preflight)
 
     ml = _add(sub, "ml", "machine-learning tools")
     ml_sub = ml.add_subparsers(dest="action", required=True, metavar="ACTION")
-    s = _add(ml_sub, "backtest", "backtest the model on a member's history")
+    s = _add(
+        ml_sub, "backtest", "backtest the model on a member's history", cmd_ml_backtest, json="print the result as JSON"
+    )
     s.add_argument("--member", metavar="NAME", required=True, help="member to backtest")
-    s.add_argument("--json", action="store_true", help="print the result as JSON")
-    s.set_defaults(func=cmd_ml_backtest)
 
 
 # --- entry point ---------------------------------------------------------------------------------

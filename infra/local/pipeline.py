@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from infra.local import auth as _auth
@@ -27,6 +26,7 @@ from infra.local.settings import REPO_ROOT, Settings
 LAYERS = _demo.LAYERS
 sandbox_members = _auth.sandbox_members
 table_counts = _demo.table_counts
+import_export = _importing.import_export  # a member's WHOOP export into the app (infra/local/importing.py)
 _tick = _run.tick_local
 _demo_ml = _demo._demo_ml
 
@@ -68,18 +68,6 @@ def auth(settings: Settings, progress: Progress | None = None, **kwargs: Any) ->
 def run_once(where: Settings | Target, progress: Progress | None = None) -> dict[str, Any]:
     """One run of the task graph on the local stack or a connection (infra/local/run.py); `RunFailed` if it failed."""
     return _run.run(_target(where), progress)
-
-
-def import_export(
-    settings: Settings,
-    path: Path,
-    member: str,
-    new_member: bool = False,
-    progress: Progress | None = None,
-    target: Target | None = None,
-) -> dict[str, Any]:
-    """A member's WHOOP export into the app (infra/local/importing.py)."""
-    return _importing.import_export(settings, path, member, new_member, progress, target)
 
 
 def demo(settings: Settings, progress: Progress | None = None) -> dict[str, Any]:

@@ -9,8 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _under_home(folder: str) -> Any:
+    """A Settings property: the folder of that name under WHOOP_HOME."""
+    return property(lambda settings: settings.home / folder)
 
 
 @dataclass(frozen=True)
@@ -21,21 +27,10 @@ class Settings:
     sandbox_port: int
     seed: int
 
-    @property
-    def warehouse_dir(self) -> Path:
-        return self.home / "warehouse"
-
-    @property
-    def sandbox_dir(self) -> Path:
-        return self.home / "sandbox"
-
-    @property
-    def run_dir(self) -> Path:
-        return self.home / "run"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
+    warehouse_dir = _under_home("warehouse")
+    sandbox_dir = _under_home("sandbox")
+    run_dir = _under_home("run")
+    logs_dir = _under_home("logs")
 
     @property
     def warehouse_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -11,7 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.local.sandbox.config import FaultConfig
+from infra.local.sandbox.routing import Routes
 from infra.local.sandbox.state import Sandbox
+
+ROUTES = Routes("/_sandbox")
 
 
 class EditRequest(BaseModel):
@@ -38,6 +42,16 @@ def _bad(exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=400)
 
 
+def _for_member(request: Request, act: Callable[[Sandbox, str], Any]) -> Response:
+    """`act` on the path's member, answered as JSON; 404 for a member the sandbox does not know."""
+    sandbox = _sandbox(request)
+    name = request.path_params["member"]
+    if name not in sandbox.store.members:
+        return JSONResponse({"error": "unknown member"}, status_code=404)
+    return JSONResponse(act(sandbox, name))
+
+
+@ROUTES.add("/health", "GET")
 async def health(request: Request) -> Response:
     sandbox = _sandbox(request)
     return JSONResponse(
@@ -45,6 +59,7 @@ async def health(request: Request) -> Response:
     )
 
 
+@ROUTES.add("/faults", "GET", "PUT")
 async def faults(request: Request) -> Response:
     sandbox = _sandbox(request)
     if request.method == "PUT":
@@ -56,6 +71,7 @@ async def faults(request: Request) -> Response:
     return JSONResponse(sandbox.faults.config.model_dump())
 
 
+@ROUTES.add("/members", "GET")
 async def members(request: Request) -> Response:
     store = _sandbox(request).store
     return JSONResponse(
@@ -63,14 +79,12 @@ async def members(request: Request) -> Response:
     )
 
 
+@ROUTES.add("/truth/{member}", "GET")
 async def truth(request: Request) -> Response:
-    store = _sandbox(request).store
-    name = request.path_params["member"]
-    if name not in store.members:
-        return JSONResponse({"error": "unknown member"}, status_code=404)
-    return JSONResponse(store.truth(name))
+    return _for_member(request, lambda sandbox, name: sandbox.store.truth(name))
 
 
+@ROUTES.add("/edit", "POST")
 async def edit(request: Request) -> Response:
     try:
         req = EditRequest.model_validate(await _body(request))
@@ -80,52 +94,37 @@ async def edit(request: Request) -> Response:
     return JSONResponse({"changed": changed, "count": len(changed)})
 
 
+@ROUTES.add("/score-pending", "POST")
 async def score_pending(request: Request) -> Response:
     changed = _sandbox(request).store.score_pending()
     return JSONResponse({"changed": changed, "count": len(changed)})
 
 
+@ROUTES.add("/expire-tokens/{member}", "POST")
 async def expire_tokens(request: Request) -> Response:
-    sandbox = _sandbox(request)
-    name = request.path_params["member"]
-    if name not in sandbox.store.members:
-        return JSONResponse({"error": "unknown member"}, status_code=404)
-    return JSONResponse({"expired": sandbox.tokens.expire_access(name)})
+    return _for_member(request, lambda sandbox, name: {"expired": sandbox.tokens.expire_access(name)})
 
 
+@ROUTES.add("/revoke/{member}", "POST")
 async def revoke_grants(request: Request) -> Response:
-    sandbox = _sandbox(request)
-    name = request.path_params["member"]
-    if name not in sandbox.store.members:
-        return JSONResponse({"error": "unknown member"}, status_code=404)
-    return JSONResponse({"revoked": sandbox.tokens.revoke_member(name)})
+    return _for_member(request, lambda sandbox, name: {"revoked": sandbox.tokens.revoke_member(name)})
 
 
+@ROUTES.add("/metrics", "GET")
 async def metrics(request: Request) -> Response:
     return JSONResponse(_sandbox(request).metrics.snapshot())
 
 
+@ROUTES.add("/reset-metrics", "POST")
 async def reset_metrics(request: Request) -> Response:
     _sandbox(request).metrics.reset()
     return Response(status_code=204)
 
 
+@ROUTES.add("/partner", "GET")
 async def partner(request: Request) -> Response:
     return JSONResponse(_sandbox(request).partner.summary())
 
 
 def routes() -> list[Route]:
-    base = "/_sandbox"
-    return [
-        Route(f"{base}/health", health, methods=["GET"]),
-        Route(f"{base}/faults", faults, methods=["GET", "PUT"]),
-        Route(f"{base}/members", members, methods=["GET"]),
-        Route(f"{base}/truth/{{member}}", truth, methods=["GET"]),
-        Route(f"{base}/edit", edit, methods=["POST"]),
-        Route(f"{base}/score-pending", score_pending, methods=["POST"]),
-        Route(f"{base}/expire-tokens/{{member}}", expire_tokens, methods=["POST"]),
-        Route(f"{base}/revoke/{{member}}", revoke_grants, methods=["POST"]),
-        Route(f"{base}/metrics", metrics, methods=["GET"]),
-        Route(f"{base}/reset-metrics", reset_metrics, methods=["POST"]),
-        Route(f"{base}/partner", partner, methods=["GET"]),
-    ]
+    return list(ROUTES)

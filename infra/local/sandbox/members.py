@@ -182,11 +182,12 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
     prev_nap_min = 0.0
     sport_weights = rng.dirichlet(np.full(len(SPORTS), 0.6))
 
-    def stamps(end_ms: int, edited: bool, lag_min: float) -> tuple[str, str]:
+    def stamps(end_ms: int, edited: bool, lag_min: float) -> dict[str, str]:
+        """A record's created_at and updated_at: written `lag_min` after it ended, edited hours later or not."""
         created = min(end_ms + int(lag_min * MIN), as_of)
         extra = rng.uniform(2, 72) * HOUR if edited else rng.uniform(0.5, 6) * MIN
         updated = max(created + 1, min(created + int(extra), as_of))
-        return ms_to_iso(created), ms_to_iso(updated)
+        return {"created_at": ms_to_iso(created), "updated_at": ms_to_iso(updated)}
 
     for idx, k in enumerate(nights):
         k = int(k)
@@ -228,13 +229,11 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
             "sleep_consistency_percentage": float(np.clip(round(92 - abs(bed_jitter[k]) * 0.45), 25, 99)),
             "sleep_efficiency_percentage": round(100 * asleep[k] / (asleep[k] + awake[k]), 4),
         }
-        s_created, s_updated = stamps(int(wake[k]), rng.random() < 0.04, rng.uniform(2, 40))
         sleep = {
             "id": sleep_id,
             "cycle_id": cycle_id,
             "user_id": user_id,
-            "created_at": s_created,
-            "updated_at": s_updated,
+            **stamps(int(wake[k]), rng.random() < 0.04, rng.uniform(2, 40)),
             "start": ms_to_iso(int(onset[k])),
             "end": ms_to_iso(int(wake[k])),
             "timezone_offset": tz,
@@ -253,13 +252,11 @@ def generate_member(config: SandboxConfig, name: str) -> MemberData:
         if k >= strap4_night:
             rec_score["spo2_percentage"] = round(float(spo2[k]), 4)
             rec_score["skin_temp_celsius"] = round(float(skin[k]), 4)
-        r_created, r_updated = stamps(int(wake[k]), rng.random() < 0.02, rng.uniform(3, 45))
         recovery_rec = {
             "cycle_id": cycle_id,
             "sleep_id": sleep_id,
             "user_id": user_id,
-            "created_at": r_created,
-            "updated_at": r_updated,
+            **stamps(int(wake[k]), rng.random() < 0.02, rng.uniform(3, 45)),
             "score_state": "SCORED",
             "score": rec_score,
         }
@@ -443,12 +440,11 @@ def _workout(
             gain = float(minutes * rng.uniform(0.5, 6))
             score["altitude_gain_meter"] = round(gain, 3)
             score["altitude_change_meter"] = round(float(rng.uniform(-0.2, 0.2) * gain), 3)
-    created, updated = stamps(end, rng.random() < 0.03, rng.uniform(1, 30))
+    stamped = stamps(end, rng.random() < 0.03, rng.uniform(1, 30))
     record: dict[str, Any] = {
         "id": _uuid(rng),
         "user_id": user_id,
-        "created_at": created,
-        "updated_at": updated,
+        **stamped,
         "start": ms_to_iso(start),
         "end": ms_to_iso(end),
         "timezone_offset": tz,
@@ -479,13 +475,12 @@ def _nap(
     asleep = total - awake
     deep = int(asleep * rng.uniform(0.1, 0.3))
     rem = int(asleep * rng.uniform(0.0, 0.2))
-    created, updated = stamps(end, False, rng.uniform(2, 30))
+    stamped = stamps(end, False, rng.uniform(2, 30))
     return {
         "id": _uuid(rng),
         "cycle_id": cycle_id,
         "user_id": user_id,
-        "created_at": created,
-        "updated_at": updated,
+        **stamped,
         "start": ms_to_iso(start),
         "end": ms_to_iso(end),
         "timezone_offset": tz,

@@ -20,7 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from infra.local.sandbox.routing import Routes
+
 PARTNER_TOKEN_TTL = 3600
+ROUTES = Routes("/developer/v2/partner")
 
 
 class PartnerState:
@@ -80,6 +83,7 @@ async def _json(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+@ROUTES.add("/token", "POST")
 async def token(request: Request) -> Response:
     body = await _json(request)
     cfg = request.app.state.sandbox.config
@@ -90,6 +94,7 @@ async def token(request: Request) -> Response:
     return JSONResponse({"access_token": tok, "expires_in": PARTNER_TOKEN_TTL, "token_type": "bearer"})
 
 
+@ROUTES.add("/development/add-test-data", "POST")
 async def add_test_data(request: Request) -> Response:
     if not _authorized(request):
         return JSONResponse({"error": "unauthorized"}, status_code=401)
@@ -97,54 +102,46 @@ async def add_test_data(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _lookup(request: Request, table: str) -> dict[str, Any] | None:
-    return getattr(_partner(request), table).get(request.path_params["id"])
+def _found(request: Request, table: str) -> dict[str, Any] | Response:
+    """The path's requisition or service request, for an authorized partner; else the 401 or 404 to answer."""
+    if not _authorized(request):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    found = getattr(_partner(request), table).get(request.path_params["id"])
+    return JSONResponse({"error": "not found"}, status_code=404) if found is None else found
 
 
+@ROUTES.add("/requisition/{id}", "GET")
 async def get_requisition(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    req = _lookup(request, "requisitions")
-    return JSONResponse(req) if req else JSONResponse({"error": "not found"}, status_code=404)
+    req = _found(request, "requisitions")
+    return req if isinstance(req, Response) else JSONResponse(req)
 
 
+@ROUTES.add("/service-request/{id}", "GET")
 async def get_service_request(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    sr = _lookup(request, "service_requests")
-    return JSONResponse(sr) if sr else JSONResponse({"error": "not found"}, status_code=404)
+    sr = _found(request, "service_requests")
+    return sr if isinstance(sr, Response) else JSONResponse(sr)
 
 
+@ROUTES.add("/service-request/{id}/status", "PATCH")
 async def update_status(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    sr = _lookup(request, "service_requests")
-    if sr is None:
-        return JSONResponse({"error": "not found"}, status_code=404)
+    sr = _found(request, "service_requests")
+    if isinstance(sr, Response):
+        return sr
     body = await _json(request)
     if isinstance(body.get("task_business_status"), str):
         sr["task_business_status"] = body["task_business_status"]
     return JSONResponse(sr)
 
 
+@ROUTES.add("/service-request/{id}/results", "POST")
 async def upload_results(request: Request) -> Response:
-    if not _authorized(request):
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
-    sr = _lookup(request, "service_requests")
-    if sr is None:
-        return JSONResponse({"error": "not found"}, status_code=404)
+    sr = _found(request, "service_requests")
+    if isinstance(sr, Response):
+        return sr
     _partner(request).reports.setdefault(sr["id"], []).append(await _json(request))
     sr["status"] = "completed"
     return Response(status_code=201)
 
 
 def routes() -> list[Route]:
-    base = "/developer/v2/partner"
-    return [
-        Route(f"{base}/token", token, methods=["POST"]),
-        Route(f"{base}/development/add-test-data", add_test_data, methods=["POST"]),
-        Route(f"{base}/requisition/{{id}}", get_requisition, methods=["GET"]),
-        Route(f"{base}/service-request/{{id}}", get_service_request, methods=["GET"]),
-        Route(f"{base}/service-request/{{id}}/status", update_status, methods=["PATCH"]),
-        Route(f"{base}/service-request/{{id}}/results", upload_results, methods=["POST"]),
-    ]
+    return list(ROUTES)

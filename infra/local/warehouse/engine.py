@@ -62,7 +62,6 @@ class Engine:
         self._sessions: dict[str, LocalSession] = {}
         self._app_sessions: dict[str, AppContext] = {}
         self._callers: dict[str, str] = {}  # procedure session -> the session that CALLed it
-        self._logins: dict[str, tuple[str, str | None]] = {}  # session token -> (login name, role asked for)
         self.row_access_cache: dict[str, tuple[str, str, str]] | None = None  # infra/local/warehouse/row_access.py
         self._lock = threading.RLock()
         self.changes = ChangeTracker()
@@ -81,27 +80,22 @@ class Engine:
         self._stream_names.add(short_name.upper())
 
     # sessions -------------------------------------------------------------------------------
-    def login(self, session_id: str, user: str, role: str | None) -> None:
-        """Remember who logged in with this token (the login name and the role the client asked for)."""
+    def login(self, session_id: str, conn: FakeSnowflakeConnection, user: str, role: str | None) -> None:
+        """A client logged in: its session has the login name and the role the client asked for."""
+        s = LocalSession(session_id, conn, user=user)
+        if role:
+            s.role = role
         with self._lock:
-            self._logins[session_id] = (user, role)
+            self._sessions[session_id] = s
+        session_context.bind(self, s)
 
     def session(self, session_id: str, conn: FakeSnowflakeConnection) -> LocalSession:
         with self._lock:
             s = self._sessions.get(session_id)
-            created = s is None or s.conn is not conn
-            if created:
-                s = LocalSession(session_id, conn)
-                self._sessions[session_id] = s
-                login = self._logins.get(session_id)
-                if login is not None:
-                    s.user = login[0]
-                    if login[1]:
-                        s.role = login[1]
+            if s is None or s.conn is not conn:
+                s = self._sessions[session_id] = LocalSession(session_id, conn)
             s.app = self._app_sessions.get(session_id)
-        if created and s.user is not None:
-            session_context.bind(self, s)
-        return s
+            return s
 
     def run_as_app(self, session_id: str, app: AppContext | None) -> None:
         """Mark a client session (a procedure handler's Snowpark session) as running as an application."""
@@ -132,7 +126,6 @@ class Engine:
     def forget_session(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(session_id, None)
-            self._logins.pop(session_id, None)
 
     def internal_session(self, database: str | None, schema: str | None, name: str) -> LocalSession:
         """A session for work the layer itself runs (task bodies, refreshes)."""
@@ -190,14 +183,24 @@ class Engine:
                     errno=2000,
                 )
 
-    # execution for the layer's own work -----------------------------------------------------
+    # execution --------------------------------------------------------------------------------
+    def start(self, session: LocalSession, sql: str, params: Any = None) -> Outcome:
+        """Plan a statement and run its `before` step; if that fails, its `after` step runs as not ok."""
+        outcome = self.plan(session, sql, params)
+        if outcome.before:
+            try:
+                outcome.before()
+            except BaseException:
+                if outcome.after:
+                    outcome.after(False)
+                raise
+        return outcome
+
     def execute(self, session: LocalSession, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run one statement as a client would, with the local layer applied, and return its rows."""
-        outcome = self.plan(session, sql, params)
+        outcome = self.start(session, sql, params)
         ok = False
         try:
-            if outcome.before:
-                outcome.before()
             cur = session.conn.cursor()
             bound = params if outcome.keep_params and params else None
             # positional parameters arrive already decoded, as on the server path

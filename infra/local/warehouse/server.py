@@ -33,6 +33,7 @@ from starlette.routing import Route
 from infra.local.warehouse import dynamic_tables, fakesnow_fixes, handlers, persistence, statement_cache
 from infra.local.warehouse.engine import Engine
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import normalise_ident
 
 log = logging.getLogger("whoop.local.warehouse")
 
@@ -63,12 +64,6 @@ def _keep_fakesnow_reasons() -> None:
         logger.handlers = [*logger.handlers, _KeepReason(level=logging.ERROR)]
 
 
-def _attach_existing(fs: FakeSnow, databases_dir: Path) -> None:
-    """Re-attach the databases a previous run left on disk, so a restart keeps every table."""
-    for db_file in sorted(databases_dir.glob("*.db")):
-        fs.connect(db_file.stem).close()
-
-
 def _copy(response: Response) -> Response:
     """The same answer as a new response object (a response is sent once)."""
     return Response(content=bytes(response.body), status_code=response.status_code, headers=dict(response.headers))
@@ -85,7 +80,8 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     persistence.attach_global(fs, data_dir)  # stages, file formats and comments in a file, not in memory
     # fakesnow's handlers look their shared instance up in this module global: point it at ours
     fs_server.shared_fs = fs
-    _attach_existing(fs, databases_dir)
+    for db_file in sorted(databases_dir.glob("*.db")):  # a restart keeps every table a previous run left on disk
+        fs.connect(db_file.stem).close()
     probe = fs.connect()
     fakesnow_fixes.check_private(probe)  # streams.py runs offsets on a connection's own DuckDB connection
     probe.close()
@@ -123,9 +119,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
                 attempts.pop(old, None)
 
     async def _query(request: Request) -> Response:
-        raw = await request.body()
-        gzipped = request.headers.get("Content-Encoding") == "gzip"
-        body = json.loads(gzip.decompress(raw) if gzipped else raw)
+        body = await _json_body(request)
         token = _token(request)
         conn = fs_server.sessions.get(token) if token else None
         if conn is None:
@@ -133,7 +127,7 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
         fs_stage.LOCAL_BUCKET_PATH = bucket  # this warehouse's stages, not another in-process one's
         session = engine.session(token, conn)
         try:
-            outcome = await run_in_threadpool(engine.plan, session, body["sqlText"], _positional(body))
+            outcome = await run_in_threadpool(engine.start, session, body["sqlText"], _positional(body))
         except LocalSqlError as e:
             return _error(e)
         except Exception as e:  # a bug in the layer: answer with an error rather than a 500 clients retry
@@ -143,33 +137,22 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
             return JSONResponse({"data": outcome.response, "success": True})
         ok = False
         try:
-            if outcome.before:
-                try:
-                    await run_in_threadpool(outcome.before)
-                except LocalSqlError as e:
-                    return _error(e)
-                except Exception as e:
-                    log.exception("local layer failed before a statement")
-                    return _error(LocalSqlError(f"Local warehouse internal error: {type(e).__name__}: {e}", 2000))
             if outcome.sql != body["sqlText"] or not outcome.keep_params:
                 body["sqlText"] = outcome.sql
                 if not outcome.keep_params:
                     body.pop("bindings", None)
                 encoded = json.dumps(body).encode()
+                gzipped = request.headers.get("Content-Encoding") == "gzip"
                 request._body = gzip.compress(encoded) if gzipped else encoded
             _unhandled.set(None)
             response = await fs_server.query_request(request)
             if response.status_code >= 500:
                 # fakesnow answers statements it cannot run with a 500, which clients retry for
                 # minutes; answer with a SQL error instead, with fakesnow's reason (never the parameters).
-                reason = _unhandled.get()
-                return _error(
-                    LocalSqlError(
-                        f"The local warehouse (fakesnow) could not run this statement: "
-                        f"{reason or 'details in the warehouse log'}; statement: {' '.join(outcome.sql.split())[:300]}",
-                        errno=2000,
-                    )
-                )
+                reason = _unhandled.get() or "details in the warehouse log"
+                statement = " ".join(outcome.sql.split())[:300]
+                message = f"could not run this statement: {reason}; statement: {statement}"
+                return _error(LocalSqlError(f"The local warehouse (fakesnow) {message}", errno=2000))
             ok = response.status_code == 200 and json.loads(bytes(response.body)).get("success", False)
             return response
         finally:
@@ -179,16 +162,15 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     async def login_request(request: Request) -> Response:
         """fakesnow's login, remembering who logged in: the login name and the role asked for are the session's
         (CURRENT_USER(), IS_ROLE_IN_SESSION, IS_APPLICATION_ROLE_IN_SESSION: warehouse/session_context.py)."""
-        raw = await request.body()
-        body = json.loads(gzip.decompress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw)
+        body = await _json_body(request)
         with _fakesnow_globals:  # the body is read: fakesnow's login runs to its end without yielding
             fs_server.shared_fs = fs  # the session opens on this warehouse's instance
             response = await fs_server.login_request(request)
         token = (json.loads(bytes(response.body)).get("data") or {}).get("token")
         user = str((body.get("data") or {}).get("LOGIN_NAME") or "").strip()
         if token and user:
-            role = request.query_params.get("roleName")
-            engine.login(token, _normalise(user), _normalise(role) if role else None)
+            role = request.query_params.get("roleName")  # names as Snowflake keeps them: upper case unless quoted
+            engine.login(token, fs_server.sessions[token], normalise_ident(user), role and normalise_ident(role))
         return response
 
     async def bucket_upload(request: Request) -> Response:
@@ -241,12 +223,6 @@ def create_app(data_dir: Path, base_url: str) -> Starlette:
     return app
 
 
-def _normalise(name: str) -> str:
-    """A user or role name as Snowflake keeps it: upper case unless double-quoted."""
-    name = name.strip()
-    return name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name.upper()
-
-
 def _positional(body: dict) -> tuple | None:
     """Positional bindings decoded as fakesnow decodes them, for handlers that evaluate them."""
     bindings = body.get("bindings")
@@ -255,6 +231,11 @@ def _positional(body: dict) -> tuple | None:
     if any(isinstance(b.get("value"), list) for b in bindings.values()):
         return None
     return tuple(from_binding(bindings[str(i)]) for i in range(1, len(bindings) + 1))
+
+
+async def _json_body(request: Request) -> dict:
+    raw = await request.body()
+    return json.loads(gzip.decompress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw)
 
 
 def _token(request: Request) -> str | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import ClassVar
 
 import sqlglot
@@ -61,46 +63,37 @@ def strip_comments(sql: str) -> str:
     return sql.strip().rstrip(";").strip()
 
 
-def _depths(spans: list[Token]) -> list[int]:
-    """The parenthesis depth each token is at (a parenthesis itself counts as outside)."""
-    depth, out = 0, []
-    for t in spans:
-        if t.token_type == TokenType.R_PAREN:
-            depth -= 1
-        out.append(depth)
-        if t.token_type == TokenType.L_PAREN:
-            depth += 1
-    return out
+def _top_level(text: str) -> Iterator[Token]:
+    """sqlglot's tokens of `text` outside parentheses (a parenthesis itself counts as outside)."""
+    depth = 0
+    for t in tokens(text):
+        depth -= t.token_type == TokenType.R_PAREN
+        if depth == 0:
+            yield t
+        depth += t.token_type == TokenType.L_PAREN
 
 
 def closing_paren(text: str, start: int) -> int:
     """Index of the `)` closing the `(` at `start`."""
-    spans = tokens(text[start:])
-    for t, depth in zip(spans, _depths(spans), strict=True):
-        if t.token_type == TokenType.R_PAREN and depth == 0:
+    for t in _top_level(text[start:]):
+        if t.token_type == TokenType.R_PAREN:
             return start + t.start
     raise LocalSqlError("Unbalanced parentheses in the statement", errno=1003)
 
 
 def split_as(text: str) -> tuple[str, str]:
     """Split `<header> AS <body>` at the first AS outside parentheses (strings and $$ bodies are single tokens)."""
-    spans = tokens(text)
-    for t, depth in zip(spans, _depths(spans), strict=True):
-        if t.token_type == TokenType.ALIAS and depth == 0:
+    for t in _top_level(text):
+        if t.token_type == TokenType.ALIAS:
             return text[: t.start].strip(), text[t.end + 1 :].strip()
     raise LocalSqlError("Expected AS <body> in the statement", errno=1003)
 
 
 def split_top_level(text: str) -> list[str]:
     """Split on the commas outside parentheses and strings (column lists, argument lists); parts unstripped."""
-    spans = tokens(text)
-    parts, last = [], 0
-    for t, depth in zip(spans, _depths(spans), strict=True):
-        if t.token_type == TokenType.COMMA and depth == 0:
-            parts.append(text[last : t.start])
-            last = t.end + 1
-    parts.append(text[last:])
-    return parts
+    commas = [t for t in _top_level(text) if t.token_type == TokenType.COMMA]
+    bounds = [-1] + [t.start for t in commas] + [len(text)]
+    return [text[a + 1 : b] for a, b in pairwise(bounds)]
 
 
 def normalise_ident(part: str) -> str:
