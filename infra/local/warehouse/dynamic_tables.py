@@ -22,10 +22,11 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse import routines
+from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.graph import dependency_order
+from infra.local.warehouse.routines import DYNAMIC_TABLE, dependency_order
 from infra.local.warehouse.sqltext import (
     QNAME,
     ObjectName,
@@ -34,7 +35,6 @@ from infra.local.warehouse.sqltext import (
     property_value,
     qualify,
     split_as,
-    status_select,
     tables_in,
 )
 
@@ -53,8 +53,7 @@ def register(engine: Engine) -> None:
         rf"^ALTER\s+DYNAMIC\s+TABLE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?!(?:MODIFY|ALTER)\s)(?P<action>.*)$",
         _alter,
     )
-    engine.on(rf"^DROP\s+DYNAMIC\s+TABLE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
-    engine.on(r"^SHOW\s+DYNAMIC\s+TABLES\b.*$", _show)
+    routines.register(engine, DYNAMIC_TABLE, _drop_table)
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -64,49 +63,43 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     if header.startswith("("):
         close = closing_paren(header, 0)
         columns, header = header[: close + 1], header[close + 1 :]
-    options = _options(text, header)
+    # sqlglot's parse of the statement (sqltext.create_options), or the header text where sqlglot cannot parse it
+    options = create_options(text)
+    if options is None:
+        keys = ("TARGET_LAG", "WAREHOUSE", "REFRESH_MODE", "INITIALIZE")
+        options = {k: v for k in keys if (v := property_value(header, k)) is not None}
     lag = options.get("TARGET_LAG")
     if lag is None:
         raise LocalSqlError("CREATE DYNAMIC TABLE needs TARGET_LAG", errno=1003)
-    mode = options.get("REFRESH_MODE", "AUTO").upper()
-    initialize = options.get("INITIALIZE", "ON_CREATE").upper()
-    exists = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ?", [name.fqn])
-    if exists and not m["replace"]:
-        if m["ine"]:
-            return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
-        raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
-    depends = sorted(_resolve(t, session) for t in tables_in(query))
+    if (over := routines.create_over(engine, DYNAMIC_TABLE, name, m)) is not None:
+        return over
+    depends = sorted(
+        qualify(".".join(p for p in parts if p), session.database, session.schema).fqn for parts in tables_in(query)
+    )
     if columns:
         names = [c.strip().split()[0] for c in columns[1:-1].split(",") if c.strip()]
         query = f"SELECT * FROM ({query}) AS q({', '.join(names)})"
     engine.catalog.query(
         f"INSERT OR REPLACE INTO {PREFIX}.DYNAMIC_TABLES VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-        [name.fqn, lag, mode, options.get("WAREHOUSE"), query, json.dumps(depends), now()],
+        [
+            name.fqn,
+            lag,
+            options.get("REFRESH_MODE", "AUTO").upper(),
+            options.get("WAREHOUSE"),
+            query,
+            json.dumps(depends),
+            now(),
+        ],
     )
     _set_state(engine, name.fqn, "ACTIVE")
     engine.changes.refreshed.pop(name.fqn, None)  # a new definition: the next refresh must run
     try:
-        _materialise(engine, name, query, empty=initialize == "ON_SCHEDULE")
+        _materialise(engine, name, query, empty=options.get("INITIALIZE", "ON_CREATE").upper() == "ON_SCHEDULE")
     except Exception:
         engine.catalog.query(f"DELETE FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ?", [name.fqn])
         raise
     engine.changes.bump(name.fqn)
-    return Outcome(sql=status_select(f"Table {name.name} successfully created."))
-
-
-def _options(text: str, header: str) -> dict[str, str]:
-    """TARGET_LAG, WAREHOUSE, REFRESH_MODE, INITIALIZE, … as sqlglot parses the statement (sqltext.create_options);
-    read from the header text when sqlglot cannot parse it."""
-    options = create_options(text)
-    if options is None:
-        keys = ("TARGET_LAG", "WAREHOUSE", "REFRESH_MODE", "INITIALIZE")
-        return {k: v for k in keys if (v := property_value(header, k)) is not None}
-    return options
-
-
-def _resolve(parts: tuple[str | None, str | None, str], session: LocalSession) -> str:
-    catalog, db, table = parts
-    return qualify(".".join(p for p in (catalog, db, table) if p), session.database, session.schema).fqn
+    return ok(f"Table {name.name} successfully created.")
 
 
 def _set_state(engine: Engine, fqn: str, state: str) -> None:
@@ -135,6 +128,15 @@ def _definition(engine: Engine, fqn: str) -> tuple[str, list[str]] | None:
     return (rows[0][0], json.loads(rows[0][1])) if rows else None
 
 
+def _record(
+    engine: Engine, fqn: str, action: str, state: str, rows: int | None, error: str | None, started: object
+) -> None:
+    engine.catalog.query(
+        f"INSERT INTO {PREFIX}.DYNAMIC_TABLE_REFRESH_HISTORY VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [fqn, action, state, rows, error, started, now()],
+    )
+
+
 def refresh(engine: Engine, fqn: str, with_upstream: bool = True, _seen: set[str] | None = None) -> None:
     """Recompute one dynamic table, after the dynamic tables it reads when `with_upstream`."""
     seen = _seen if _seen is not None else set()
@@ -143,7 +145,7 @@ def refresh(engine: Engine, fqn: str, with_upstream: bool = True, _seen: set[str
     seen.add(fqn)
     found = _definition(engine, fqn)
     if found is None:
-        raise LocalSqlError(f"Dynamic table '{fqn}' does not exist or not authorized.", errno=2003)
+        raise routines.not_found(DYNAMIC_TABLE, fqn)
     query, depends = found
     if with_upstream:
         for dep in depends:
@@ -152,28 +154,17 @@ def refresh(engine: Engine, fqn: str, with_upstream: bool = True, _seen: set[str
     started = now()
     signature = engine.changes.signature(depends)
     if engine.changes.refreshed.get(fqn) == signature:
-        engine.catalog.query(
-            f"INSERT INTO {PREFIX}.DYNAMIC_TABLE_REFRESH_HISTORY VALUES (?, 'NO_DATA', 'SUCCEEDED', NULL, NULL, ?, ?)",
-            [fqn, started, now()],
-        )
-        return
+        return _record(engine, fqn, "NO_DATA", "SUCCEEDED", None, None, started)
     try:
         rows = _materialise(engine, ObjectName(*fqn.split(".")), query)
     except Exception as e:
         message = getattr(e, "message", None) or str(e)
-        engine.catalog.query(
-            f"INSERT INTO {PREFIX}.DYNAMIC_TABLE_REFRESH_HISTORY VALUES (?, 'FULL', 'FAILED', NULL, ?, ?, ?)",
-            [fqn, message[:4000], started, now()],
-        )
+        _record(engine, fqn, "FULL", "FAILED", None, message[:4000], started)
         raise LocalSqlError(f"Dynamic table {fqn} failed to refresh: {message}", errno=2000) from e
     engine.changes.bump(fqn)  # its readers must refresh too
     engine.changes.refreshed[fqn] = signature
-    finished = now()
-    engine.catalog.query(
-        f"INSERT INTO {PREFIX}.DYNAMIC_TABLE_REFRESH_HISTORY VALUES (?, 'FULL', 'SUCCEEDED', ?, NULL, ?, ?)",
-        [fqn, rows, started, finished],
-    )
-    engine.catalog.query(f"UPDATE {PREFIX}.DYNAMIC_TABLES SET LAST_REFRESHED_ON = ? WHERE NAME = ?", [finished, fqn])
+    _record(engine, fqn, "FULL", "SUCCEEDED", rows, None, started)
+    engine.catalog.query(f"UPDATE {PREFIX}.DYNAMIC_TABLES SET LAST_REFRESHED_ON = ? WHERE NAME = ?", [now(), fqn])
 
 
 def refresh_all(engine: Engine) -> list[str]:
@@ -187,48 +178,21 @@ def refresh_all(engine: Engine) -> list[str]:
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """REFRESH, SUSPEND and RESUME, what the product and its tests use; other actions fail naming them."""
     name = qualify(m["name"], session.database, session.schema)
-    if _definition(engine, name.fqn) is None:
-        if m["ie"]:
-            return Outcome(sql=status_select("Statement executed successfully."))
-        raise LocalSqlError(f"Dynamic table '{name.fqn}' does not exist or not authorized.", errno=2003)
+    if not routines.exists(engine, DYNAMIC_TABLE, name.fqn):
+        return routines.absent(DYNAMIC_TABLE, name.fqn, m["ie"])
     action = m["action"].strip().upper()
     if action == "REFRESH":
         refresh(engine, name.fqn)
     elif action in {"SUSPEND", "RESUME"}:
         _set_state(engine, name.fqn, "SUSPENDED" if action == "SUSPEND" else "ACTIVE")
-    elif action.startswith("SET"):
-        lag = property_value(m["action"], "TARGET_LAG")
-        if lag:
-            engine.catalog.query(f"UPDATE {PREFIX}.DYNAMIC_TABLES SET TARGET_LAG = ? WHERE NAME = ?", [lag, name.fqn])
     else:
         raise LocalSqlError(
             f"The local warehouse does not support ALTER DYNAMIC TABLE … {action.split()[0]}", errno=2000
         )
-    return Outcome(sql=status_select("Statement executed successfully."))
+    return ok()
 
 
-def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = qualify(m["name"], session.database, session.schema)
-    deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ? RETURNING NAME", [name.fqn])
-    if not deleted:
-        if m["ie"]:
-            return Outcome(sql=status_select("Statement executed successfully."))
-        raise LocalSqlError(f"Dynamic table '{name.fqn}' does not exist or not authorized.", errno=2003)
-    return Outcome(sql=f"DROP TABLE IF EXISTS {name.sql()}", keep_params=False)
-
-
-def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    return Outcome(
-        sql=(
-            'SELECT d.CREATED_ON AS "created_on", SPLIT_PART(d.NAME, \'.\', 3) AS "name", '
-            "SPLIT_PART(d.NAME, '.', 1) AS \"database_name\", SPLIT_PART(d.NAME, '.', 2) AS \"schema_name\", "
-            'd.TARGET_LAG AS "target_lag", d.REFRESH_MODE AS "refresh_mode", '
-            '\'locally every refresh is FULL\' AS "refresh_mode_reason", d.WAREHOUSE AS "warehouse", '
-            "d.QUERY_TEXT AS \"text\", COALESCE(PARSE_JSON(o.PROPERTIES):scheduling_state::VARCHAR, 'ACTIVE') "
-            'AS "scheduling_state", d.LAST_REFRESHED_ON AS "data_timestamp" '
-            f"FROM {PREFIX}.DYNAMIC_TABLES d LEFT JOIN {PREFIX}.OBJECTS o "
-            "ON o.KIND = 'DYNAMIC TABLE STATE' AND o.NAME = d.NAME ORDER BY d.NAME"
-        ),
-        keep_params=False,
-    )
+def _drop_table(engine: Engine, session: LocalSession, name: ObjectName) -> Outcome:
+    return answer(f"DROP TABLE IF EXISTS {name.sql()}")

@@ -1,0 +1,121 @@
+"""What the layer's routine objects (streams, tasks, dynamic tables, procedures) share.
+
+Each kind keeps one row per object in its own catalog table; CREATE over an existing object, DROP, SHOW and
+the not-found error are answered the same way for all of them, from this table of kinds. Task graphs and
+dynamic tables run in dependency order.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
+from infra.local.warehouse.catalog import PREFIX
+from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.sqltext import QNAME, ObjectName, qualify
+
+if TYPE_CHECKING:
+    from infra.local.warehouse.engine import Engine
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A routine kind: its SQL words, its catalog table, the label its errors use and its SHOW columns after
+    created_on, name, database_name and schema_name (expressions over the catalog row `t`)."""
+
+    words: str
+    table: str
+    label: str
+    show: str = ""
+    show_join: str = ""
+
+
+STREAM = Kind("STREAM", "STREAMS", "Stream", 't.SOURCE_TABLE AS "table_name", t.MODE AS "mode", FALSE AS "stale"')
+TASK = Kind(
+    "TASK",
+    "TASKS",
+    "Task",
+    't.WAREHOUSE AS "warehouse", t.SCHEDULE AS "schedule", t.PREDECESSORS AS "predecessors", t.STATE AS "state", '
+    't.DEFINITION AS "definition", t.CONDITION AS "condition"',
+)
+DYNAMIC_TABLE = Kind(
+    "DYNAMIC TABLE",
+    "DYNAMIC_TABLES",
+    "Dynamic table",
+    't.TARGET_LAG AS "target_lag", t.REFRESH_MODE AS "refresh_mode", '
+    '\'locally every refresh is FULL\' AS "refresh_mode_reason", t.WAREHOUSE AS "warehouse", t.QUERY_TEXT AS "text", '
+    "COALESCE(PARSE_JSON(o.PROPERTIES):scheduling_state::VARCHAR, 'ACTIVE') AS \"scheduling_state\", "
+    't.LAST_REFRESHED_ON AS "data_timestamp"',
+    # the scheduling state lives with the generic objects (dynamic_tables._set_state)
+    f"LEFT JOIN {PREFIX}.OBJECTS AS o ON o.KIND = 'DYNAMIC TABLE STATE' AND o.NAME = t.NAME",
+)
+PROCEDURE = Kind("PROCEDURE", "PROCEDURES", "Procedure")
+
+# what DROP does beyond deleting the catalog row; its Outcome (if any) answers the statement
+Dropped = Callable[["Engine", LocalSession, ObjectName], "Outcome | None"]
+
+
+def register(engine: Engine, kind: Kind, dropped: Dropped | None = None) -> None:
+    """DROP <kind> [IF EXISTS] <name> and SHOW <kind>S."""
+    words = kind.words.replace(" ", r"\s+")
+    engine.on(rf"^DROP\s+{words}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", functools.partial(_drop, kind, dropped))
+    engine.on(rf"^SHOW\s+{words}S\b.*$", functools.partial(_show, kind))
+
+
+def not_found(kind: Kind, name: str) -> LocalSqlError:
+    return LocalSqlError(f"{kind.label} '{name}' does not exist or not authorized.", errno=2003)
+
+
+def absent(kind: Kind, name: str, if_exists: object, message: str = "Statement executed successfully.") -> Outcome:
+    """The answer to a statement on a missing object: `message` under IF EXISTS, else Snowflake's not-found error."""
+    if if_exists:
+        return ok(message)
+    raise not_found(kind, name)
+
+
+def exists(engine: Engine, kind: Kind, fqn: str, where: str = "", params: Iterable[object] = ()) -> bool:
+    return bool(engine.catalog.query(f"SELECT 1 FROM {PREFIX}.{kind.table} WHERE NAME = ?{where}", [fqn, *params]))
+
+
+def create_over(engine: Engine, kind: Kind, name: ObjectName, m: re.Match[str], **match: object) -> Outcome | None:
+    """None when CREATE goes on (a new object, or OR REPLACE); IF NOT EXISTS's answer or the error otherwise.
+    `match` narrows which row counts as the same object (a procedure's ARG_TYPES)."""
+    where = "".join(f" AND {column} = ?" for column in match)
+    if m["replace"] or not exists(engine, kind, name.fqn, where, match.values()):
+        return None
+    if m["ine"]:
+        return ok(f"{name.name} already exists, statement succeeded.")
+    raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
+
+
+def _drop(
+    kind: Kind, dropped: Dropped | None, engine: Engine, session: LocalSession, text: str, m: re.Match[str]
+) -> Outcome:
+    name = qualify(m["name"], session.database, session.schema)
+    if not engine.catalog.query(f"DELETE FROM {PREFIX}.{kind.table} WHERE NAME = ? RETURNING NAME", [name.fqn]):
+        return absent(kind, name.fqn, m["ie"], f"Drop statement executed successfully ({name.name} already dropped).")
+    return (dropped and dropped(engine, session, name)) or ok(f"{name.name} successfully dropped.")
+
+
+def _show(kind: Kind, engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    return answer(
+        'SELECT t.CREATED_ON AS "created_on", SPLIT_PART(t.NAME, \'.\', 3) AS "name", '
+        "SPLIT_PART(t.NAME, '.', 1) AS \"database_name\", SPLIT_PART(t.NAME, '.', 2) AS \"schema_name\", "
+        f"{kind.show} FROM {PREFIX}.{kind.table} AS t {kind.show_join} ORDER BY t.NAME"
+    )
+
+
+def dependency_order(depends_on: Mapping[str, Iterable[str]], cycle_message: str) -> list[str]:
+    """Every node after the nodes it depends on (names outside the mapping are ignored); ties by name."""
+    deps = {n: [d for d in ds if d in depends_on] for n, ds in depends_on.items()}
+    ordered: list[str] = []
+    while len(ordered) < len(deps):
+        ready = sorted(n for n in deps if n not in ordered and all(d in ordered for d in deps[n]))
+        if not ready:
+            raise LocalSqlError(cycle_message, errno=2000)
+        ordered.extend(ready)
+    return ordered
