@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from infra.local.warehouse import routines
@@ -66,7 +67,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     # sqlglot's parse of the statement (sqltext.create_options), or the header text where sqlglot cannot parse it
     options = create_options(text)
     if options is None:
-        keys = ("TARGET_LAG", "WAREHOUSE", "REFRESH_MODE", "INITIALIZE")
+        keys = ("TARGET_LAG", "WAREHOUSE", "REFRESH_MODE")
         options = {k: v for k in keys if (v := property_value(header, k)) is not None}
     lag = options.get("TARGET_LAG")
     if lag is None:
@@ -94,12 +95,15 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     _set_state(engine, name.fqn, "ACTIVE")
     engine.changes.refreshed.pop(name.fqn, None)  # a new definition: the next refresh must run
     try:
-        _materialise(engine, name, query, empty=options.get("INITIALIZE", "ON_CREATE").upper() == "ON_SCHEDULE")
+        _materialise(engine, name, query)
     except Exception:
         engine.catalog.query(f"DELETE FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ?", [name.fqn])
         raise
     engine.changes.bump(name.fqn)
     return ok(f"Table {name.name} successfully created.")
+
+
+HISTORY = "DYNAMIC_TABLE_REFRESH_HISTORY"
 
 
 def _set_state(engine: Engine, fqn: str, state: str) -> None:
@@ -111,70 +115,59 @@ def _state(engine: Engine, fqn: str) -> str:
     return found["scheduling_state"] if found else "ACTIVE"
 
 
-def _materialise(engine: Engine, name: ObjectName, query: str, empty: bool = False) -> int:
-    session = engine.internal_session(name.database, name.schema, f"dt:{name.fqn}")
-    try:
-        body = f"SELECT * FROM ({query}) WHERE FALSE" if empty else query
+def _materialise(engine: Engine, name: ObjectName, query: str) -> int:
+    with routines.internal_session(engine, name.fqn, f"dt:{name.fqn}") as session:
         cur = session.conn.cursor()
-        cur.execute(f"CREATE OR REPLACE TABLE {name.sql()} AS {body}")
-        cur.execute(f"SELECT COUNT(*) FROM {name.sql()}")
-        return int(cur.fetchone()[0])
-    finally:
-        session.conn.close()
+        cur.execute(f"CREATE OR REPLACE TABLE {name.sql()} AS {query}")
+        return int(cur.execute(f"SELECT COUNT(*) FROM {name.sql()}").fetchone()[0])
 
 
-def _definition(engine: Engine, fqn: str) -> tuple[str, list[str]] | None:
-    rows = engine.catalog.query(f"SELECT QUERY_TEXT, DEPENDS_ON FROM {PREFIX}.DYNAMIC_TABLES WHERE NAME = ?", [fqn])
-    return (rows[0][0], json.loads(rows[0][1])) if rows else None
+def _definitions(engine: Engine) -> dict[str, tuple[str, list[str]]]:
+    """Every dynamic table's query and the tables it reads."""
+    rows = engine.catalog.query(f"SELECT NAME, QUERY_TEXT, DEPENDS_ON FROM {PREFIX}.DYNAMIC_TABLES")
+    return {name: (query, json.loads(depends)) for name, query, depends in rows}
 
 
-def _record(
-    engine: Engine, fqn: str, action: str, state: str, rows: int | None, error: str | None, started: object
-) -> None:
-    engine.catalog.query(
-        f"INSERT INTO {PREFIX}.DYNAMIC_TABLE_REFRESH_HISTORY VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [fqn, action, state, rows, error, started, now()],
-    )
+def _in_order(definitions: dict[str, tuple[str, list[str]]], names: Iterable[str]) -> list[str]:
+    return dependency_order({n: definitions[n][1] for n in names}, "Dynamic tables depend on each other in a cycle")
 
 
-def refresh(engine: Engine, fqn: str, with_upstream: bool = True, _seen: set[str] | None = None) -> None:
-    """Recompute one dynamic table, after the dynamic tables it reads when `with_upstream`."""
-    seen = _seen if _seen is not None else set()
-    if fqn in seen:
-        return
-    seen.add(fqn)
-    found = _definition(engine, fqn)
-    if found is None:
+def refresh(engine: Engine, fqn: str) -> None:
+    """Recompute one dynamic table, after the dynamic tables it reads (theirs first, and so on upstream)."""
+    definitions = _definitions(engine)
+    if fqn not in definitions:
         raise routines.not_found(DYNAMIC_TABLE, fqn)
-    query, depends = found
-    if with_upstream:
-        for dep in depends:
-            if _definition(engine, dep) is not None:
-                refresh(engine, dep, True, seen)
-    started = now()
-    signature = engine.changes.signature(depends)
-    if engine.changes.refreshed.get(fqn) == signature:
-        return _record(engine, fqn, "NO_DATA", "SUCCEEDED", None, None, started)
-    try:
-        rows = _materialise(engine, ObjectName(*fqn.split(".")), query)
-    except Exception as e:
-        message = getattr(e, "message", None) or str(e)
-        _record(engine, fqn, "FULL", "FAILED", None, message[:4000], started)
-        raise LocalSqlError(f"Dynamic table {fqn} failed to refresh: {message}", errno=2000) from e
-    engine.changes.bump(fqn)  # its readers must refresh too
-    engine.changes.refreshed[fqn] = signature
-    _record(engine, fqn, "FULL", "SUCCEEDED", rows, None, started)
-    engine.catalog.query(f"UPDATE {PREFIX}.DYNAMIC_TABLES SET LAST_REFRESHED_ON = ? WHERE NAME = ?", [now(), fqn])
+    upstream = routines.reachable(fqn, lambda n: [d for d in definitions[n][1] if d in definitions])
+    for name in _in_order(definitions, upstream):
+        _refresh(engine, name, *definitions[name])
 
 
 def refresh_all(engine: Engine) -> list[str]:
     """The scheduler's tick: every resumed dynamic table, upstream before downstream."""
-    rows = engine.catalog.query(f"SELECT NAME, DEPENDS_ON FROM {PREFIX}.DYNAMIC_TABLES")
-    order = dependency_order({n: json.loads(ds) for n, ds in rows}, "Dynamic tables depend on each other in a cycle")
-    active = [n for n in order if _state(engine, n) == "ACTIVE"]
-    for n in active:
-        refresh(engine, n, with_upstream=False)
+    definitions = _definitions(engine)
+    active = [n for n in _in_order(definitions, definitions) if _state(engine, n) == "ACTIVE"]
+    for name in active:
+        _refresh(engine, name, *definitions[name])
     return active
+
+
+def _refresh(engine: Engine, fqn: str, query: str, depends: list[str]) -> None:
+    """Recompute one dynamic table unless nothing it reads changed since its last refresh (NO_DATA)."""
+    started = now()
+    signature = engine.changes.signature(depends)
+    if engine.changes.refreshed.get(fqn) == signature:
+        return routines.record(engine, HISTORY, fqn, "NO_DATA", "SUCCEEDED", None, None, started, now())
+    try:
+        rows = _materialise(engine, ObjectName(*fqn.split(".")), query)
+    except Exception as e:
+        message = getattr(e, "message", None) or str(e)
+        routines.record(engine, HISTORY, fqn, "FULL", "FAILED", None, message[:4000], started, now())
+        raise LocalSqlError(f"Dynamic table {fqn} failed to refresh: {message}", errno=2000) from e
+    engine.changes.bump(fqn)  # its readers must refresh too
+    engine.changes.refreshed[fqn] = signature
+    finished = now()
+    routines.record(engine, HISTORY, fqn, "FULL", "SUCCEEDED", rows, None, started, finished)
+    engine.catalog.query(f"UPDATE {PREFIX}.DYNAMIC_TABLES SET LAST_REFRESHED_ON = ? WHERE NAME = ?", [finished, fqn])
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:

@@ -6,7 +6,7 @@ local warehouse over HTTP (as Snowflake hands the handler a session), calls the 
 its value as a one-row result named after the procedure. Inline code (`AS $$ … $$`) is run as a
 module; otherwise the handler's module is imported from the installed project (the local stand-in for
 IMPORTS, which are recorded). While a handler runs, `_snowflake` answers its secret look-ups
-(`get_generic_secret_string`, `get_username_password`, `get_oauth_access_token`) from the secrets bound
+(`get_generic_secret_string`, `get_oauth_access_token`, what the product's handlers use) from the secrets bound
 in its SECRETS clause.
 
 `LANGUAGE SQL` procedures run a subset of Snowflake Scripting: a `BEGIN … END` block of plain SQL
@@ -226,16 +226,13 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
             fn = _load_handler(engine, handler, body, name.fqn)
             result = _run_handler(engine, session, name.fqn, fn, json.loads(secrets_json), values, app, imports)
     except (Exception, SystemExit) as e:  # a handler's sys.exit() is its failure, not the server's
-        engine.catalog.query(
-            f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'FAILED', ?, ?, ?)",
-            [name.fqn, f"{type(e).__name__}: {e}"[:4000], started, now()],
+        routines.record(
+            engine, "PROCEDURE_CALLS", name.fqn, "FAILED", f"{type(e).__name__}: {e}"[:4000], started, now()
         )
         if isinstance(e, LocalSqlError) and handler == scripting.SQL_HANDLER:
             raise
         raise LocalSqlError(f"Python Interpreter Error: {type(e).__name__}: {e} in function {name.name}", 100357) from e
-    engine.catalog.query(
-        f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'SUCCEEDED', NULL, ?, ?)", [name.fqn, started, now()]
-    )
+    routines.record(engine, "PROCEDURE_CALLS", name.fqn, "SUCCEEDED", None, started, now())
     return answer(_result_select(name.name, returns, result))
 
 
@@ -410,10 +407,6 @@ def _bound(alias: str) -> tuple[Engine, str]:
     return bound[alias]
 
 
-def _secret(alias: str) -> dict[str, str]:
-    return account_catalog.secret_value(*_bound(alias))
-
-
 def _install_snowflake_shim() -> None:
     if not isinstance(sys._xoptions, _XOptions):
         sys._xoptions = _XOptions(sys._xoptions)  # type: ignore[misc]
@@ -421,10 +414,9 @@ def _install_snowflake_shim() -> None:
         return
     shim = types.ModuleType("_snowflake")
     shim.__doc__ = "Local stand-in for Snowflake's handler runtime module (secrets only)."
-    shim.get_generic_secret_string = lambda alias: _secret(alias)["secret_string"]  # type: ignore[attr-defined]
-    shim.get_username_password = lambda alias: types.SimpleNamespace(  # type: ignore[attr-defined]
-        username=_secret(alias)["username"], password=_secret(alias)["password"]
+    shim.__dict__.update(
+        get_generic_secret_string=lambda alias: account_catalog.secret_value(*_bound(alias))["secret_string"],
+        # an OAUTH2 secret's access token, refreshed (and the rotated refresh token stored) as Snowflake does
+        get_oauth_access_token=lambda alias: oauth_flow.access_token(*_bound(alias)),
     )
-    # an OAUTH2 secret's access token, refreshed (and the rotated refresh token stored) as Snowflake does
-    shim.get_oauth_access_token = lambda alias: oauth_flow.access_token(*_bound(alias))  # type: ignore[attr-defined]
     sys.modules["_snowflake"] = shim

@@ -7,9 +7,10 @@ dynamic tables run in dependency order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import QNAME, ObjectName, qualify
 
 if TYPE_CHECKING:
+    from infra.local.warehouse.application import AppContext
     from infra.local.warehouse.engine import Engine
 
 
@@ -107,6 +109,36 @@ def _show(kind: Kind, engine: Engine, session: LocalSession, text: str, m: re.Ma
         "SPLIT_PART(t.NAME, '.', 1) AS \"database_name\", SPLIT_PART(t.NAME, '.', 2) AS \"schema_name\", "
         f"{kind.show} FROM {PREFIX}.{kind.table} AS t {kind.show_join} ORDER BY t.NAME"
     )
+
+
+def record(engine: Engine, table: str, *values: object) -> None:
+    """One row of a history table (TASK_HISTORY, DYNAMIC_TABLE_REFRESH_HISTORY, PROCEDURE_CALLS)."""
+    engine.catalog.query(f"INSERT INTO {PREFIX}.{table} VALUES ({', '.join('?' * len(values))})", list(values))
+
+
+@contextlib.contextmanager
+def internal_session(engine: Engine, fqn: str, label: str, app: AppContext | None = None) -> Iterator[LocalSession]:
+    """A session the layer runs its own work on (a task body, a refresh, a SQL procedure), in the schema of `fqn`,
+    as `app` when an application's object runs with its owner's rights; closed afterwards."""
+    database, schema, _ = fqn.split(".")
+    session = engine.internal_session(database, schema, label)
+    session.app = app
+    try:
+        yield session
+    finally:
+        session.conn.close()
+
+
+def reachable(start: str, step: Callable[[str], Iterable[str]]) -> set[str]:
+    """`start` and every node `step` leads to from it (a graph's successors, or a table's sources)."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(step(node))
+    return seen
 
 
 def dependency_order(depends_on: Mapping[str, Iterable[str]], cycle_message: str) -> list[str]:

@@ -10,8 +10,8 @@ the run set with SYSTEM$SET_RETURN_VALUE (a task body itself, or a procedure it 
 TaskContext does), never the body's result, as in Snowflake:
 https://docs.snowflake.com/en/sql-reference/functions/system_set_return_value and
 https://docs.snowflake.com/en/developer-guide/snowflake-python-api/reference/latest/_autosummary/snowflake.core.task.context.TaskContext
-`SELECT SYSTEM$TASK_RUNTIME_INFO(…)` (as a statement of its own) answers CURRENT_TASK_NAME, CURRENT_ROOT_TASK_NAME
-and CURRENT_TASK_GRAPH_RUN_GROUP_ID inside a task run (and fails outside one, as documented:
+`SELECT SYSTEM$TASK_RUNTIME_INFO('CURRENT_TASK_GRAPH_RUN_GROUP_ID')` (as a statement of its own; the one argument
+the product asks) answers inside a task run (and fails outside one, as documented:
 https://docs.snowflake.com/en/sql-reference/functions/system_task_runtime_info); a query may read
 `TABLE([db.]INFORMATION_SCHEMA.TASK_HISTORY([RESULT_LIMIT => n]))` (the runs of the database's tasks, newest first;
 GRAPH_RUN_GROUP_ID names the graph run).
@@ -41,7 +41,6 @@ from infra.local.warehouse.sqltext import (
     property_value,
     qualify,
     split_as,
-    split_name,
     sql_literal,
     status_select,
 )
@@ -71,8 +70,6 @@ def register(engine: Engine) -> None:
 class _TaskRun:
     """A task run in progress: what SYSTEM$TASK_RUNTIME_INFO answers and where SYSTEM$SET_RETURN_VALUE writes."""
 
-    root: str
-    name: str
     graph_run_id: str
     return_value: str | None = None
 
@@ -101,15 +98,11 @@ def _set_return_value(engine: Engine, session: LocalSession, text: str, m: re.Ma
 
 def _task_runtime_info(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     run = _current_run(engine, session, "SYSTEM$TASK_RUNTIME_INFO")
-    answers = {
-        "CURRENT_TASK_NAME": split_name(run.name)[2],
-        "CURRENT_ROOT_TASK_NAME": split_name(run.root)[2],
-        "CURRENT_TASK_GRAPH_RUN_GROUP_ID": run.graph_run_id,
-    }
-    arg = m["arg"].upper()
-    if arg not in answers:
-        raise LocalSqlError(f"SYSTEM$TASK_RUNTIME_INFO('{arg}') is not emulated by the local warehouse", errno=2000)
-    return answer(status_select(answers[arg], column="SYSTEM$TASK_RUNTIME_INFO"))
+    if m["arg"].upper() != "CURRENT_TASK_GRAPH_RUN_GROUP_ID":
+        raise LocalSqlError(
+            f"SYSTEM$TASK_RUNTIME_INFO('{m['arg']}') is not emulated by the local warehouse", errno=2000
+        )
+    return answer(status_select(run.graph_run_id, column="SYSTEM$TASK_RUNTIME_INFO"))
 
 
 _HISTORY_CALL = re.compile(
@@ -226,13 +219,7 @@ def _execute(engine: Engine, session: LocalSession, text: str, m: re.Match[str])
 def _graph(engine: Engine, root: str) -> list[_Task]:
     """The root and every task reachable from it, predecessors before successors."""
     tasks = _tasks(engine)
-    reachable: set[str] = set()
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if n not in reachable:
-            reachable.add(n)
-            stack.extend(t.name for t in tasks.values() if n in t.after)
+    reachable = routines.reachable(root, lambda n: [t.name for t in tasks.values() if n in t.after])
     order = dependency_order({n: tasks[n].after for n in reachable}, f"Task graph under {root} has a cycle")
     return [tasks[n] for n in order]
 
@@ -245,7 +232,7 @@ def run_graph(engine: Engine, root: str) -> str:
     run_id = uuid.uuid4().hex
     lock = engine.locks(f"task graph:{root}")
     if not lock.acquire(blocking=False):
-        _history(engine, run_id, root, root, "SKIPPED", "the previous run of the graph is still executing", None, now())
+        _history(engine, run_id, root, root, "SKIPPED", "the previous run of the graph is still executing")
         return run_id
     try:
         states: dict[str, str] = {}
@@ -254,7 +241,7 @@ def run_graph(engine: Engine, root: str) -> str:
                 continue  # suspended child tasks do not run, as in Snowflake
             if any(states.get(p, "SUCCEEDED") != "SUCCEEDED" for p in task.after):
                 states[task.name] = "SKIPPED"
-                _history(engine, run_id, root, task.name, "SKIPPED", "a predecessor did not succeed", None, now())
+                _history(engine, run_id, root, task.name, "SKIPPED", "a predecessor did not succeed")
             else:
                 states[task.name] = _run_task(engine, run_id, root, task)
         # the finalizer runs after every other task finished, whether it succeeded, failed or was skipped
@@ -268,30 +255,33 @@ def run_graph(engine: Engine, root: str) -> str:
 def _run_task(engine: Engine, run_id: str, root: str, task: _Task) -> str:
     """Evaluate the task's WHEN and run its body; record and return the state (never raises)."""
     started = now()
-    database, schema, _ = split_name(task.name)
-    local = engine.internal_session(database, schema, f"task:{task.name}:{run_id}")
-    run = _task_runs[local.session_id] = _TaskRun(root, task.name, run_id)
-    state, error = "SUCCEEDED", None
-    try:
-        # a task in an application's database is the app's: its body runs with the app's privileges
-        local.app = context_of(engine, database)
-        if task.when and not engine.execute(local, f"SELECT ({task.when})")[0][0]:
-            state, error = "SKIPPED", "WHEN condition was false"
-        else:
-            engine.execute(local, task.body)
-    except Exception as e:  # a failing task is recorded and its successors skipped, never raised
-        state, error = "FAILED", (e.message if isinstance(e, LocalSqlError) else str(e))[:4000]
-    finally:
-        _task_runs.pop(local.session_id, None)
-        local.conn.close()
+    run, state, error = _TaskRun(run_id), "SUCCEEDED", None
+    # a task in an application's database is the app's: its body runs with the app's privileges
+    app = context_of(engine, task.name.split(".")[0])
+    with routines.internal_session(engine, task.name, f"task:{task.name}:{run_id}", app) as local:
+        _task_runs[local.session_id] = run
+        try:
+            if task.when and not engine.execute(local, f"SELECT ({task.when})")[0][0]:
+                state, error = "SKIPPED", "WHEN condition was false"
+            else:
+                engine.execute(local, task.body)
+        except Exception as e:  # a failing task is recorded and its successors skipped, never raised
+            state, error = "FAILED", (e.message if isinstance(e, LocalSqlError) else str(e))[:4000]
+        finally:
+            _task_runs.pop(local.session_id, None)
     _history(engine, run_id, root, task.name, state, error, run.return_value, started)
     return state
 
 
 def _history(
-    engine: Engine, run_id: str, root: str, name: str, state: str, error: str | None, value: object, started: object
+    engine: Engine,
+    run_id: str,
+    root: str,
+    name: str,
+    state: str,
+    error: str | None,
+    value: object = None,
+    started: object = None,
 ) -> None:
-    engine.catalog.query(
-        f"INSERT INTO {PREFIX}.TASK_HISTORY VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, root, name, state, error, None if value is None else str(value), started, now()],
-    )
+    value = None if value is None else str(value)
+    routines.record(engine, "TASK_HISTORY", run_id, root, name, state, error, value, started or now(), now())
