@@ -29,7 +29,6 @@ from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.routines import DYNAMIC_TABLE, dependency_order
 from infra.local.warehouse.sqltext import (
-    QNAME,
     ObjectName,
     closing_paren,
     create_options,
@@ -44,17 +43,7 @@ if TYPE_CHECKING:
 
 
 def register(engine: Engine) -> None:
-    engine.on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:TRANSIENT\s+)?DYNAMIC\s+TABLE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
-        rf"(?P<name>{QNAME})\s*(?P<rest>.*)$",
-        _create,
-    )
-    # column policy and tag attachments (MODIFY/ALTER COLUMN … SET TAG) are the governance handlers' business
-    engine.on(
-        rf"^ALTER\s+DYNAMIC\s+TABLE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?!(?:MODIFY|ALTER)\s)(?P<action>.*)$",
-        _alter,
-    )
-    routines.register(engine, DYNAMIC_TABLE, _drop_table)
+    routines.register(engine, DYNAMIC_TABLE, _create, _ACTIONS, _drop_table)
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -170,21 +159,12 @@ def _refresh(engine: Engine, fqn: str, query: str, depends: list[str]) -> None:
     engine.catalog.query(f"UPDATE {PREFIX}.DYNAMIC_TABLES SET LAST_REFRESHED_ON = ? WHERE NAME = ?", [finished, fqn])
 
 
-def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    """REFRESH, SUSPEND and RESUME, what the product and its tests use; other actions fail naming them."""
-    name = qualify(m["name"], session.database, session.schema)
-    if not routines.exists(engine, DYNAMIC_TABLE, name.fqn):
-        return routines.absent(DYNAMIC_TABLE, name.fqn, m["ie"])
-    action = m["action"].strip().upper()
-    if action == "REFRESH":
-        refresh(engine, name.fqn)
-    elif action in {"SUSPEND", "RESUME"}:
-        _set_state(engine, name.fqn, "SUSPENDED" if action == "SUSPEND" else "ACTIVE")
-    else:
-        raise LocalSqlError(
-            f"The local warehouse does not support ALTER DYNAMIC TABLE … {action.split()[0]}", errno=2000
-        )
-    return ok()
+# REFRESH, SUSPEND and RESUME: what the product and its tests use
+_ACTIONS: dict[str, routines.Action] = {
+    "REFRESH": lambda engine, fqn, m: refresh(engine, fqn),
+    "SUSPEND": lambda engine, fqn, m: _set_state(engine, fqn, "SUSPENDED"),
+    "RESUME": lambda engine, fqn, m: _set_state(engine, fqn, "ACTIVE"),
+}
 
 
 def _drop_table(engine: Engine, session: LocalSession, name: ObjectName) -> Outcome:

@@ -48,6 +48,7 @@ from infra.local.warehouse.routines import PROCEDURE
 from infra.local.warehouse.sqltext import (
     QNAME,
     ObjectName,
+    closing_paren,
     create_options,
     property_value,
     qualify,
@@ -65,11 +66,7 @@ _SIGNATURE = rf"(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)"
 
 
 def register(engine: Engine) -> None:
-    engine.on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:SECURE\s+)?PROCEDURE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
-        rf"(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)\s*(?P<rest>.*)$",
-        _create,
-    )
+    engine.on(routines.create_pattern(PROCEDURE), _create)
     engine.on(rf"^DROP\s+PROCEDURE\s+{_SIGNATURE}$", _drop)
     engine.on(rf"^ALTER\s+PROCEDURE\s+{_SIGNATURE}\s+SET\s+(?P<rest>.+)$", _alter)
     engine.on(rf"^CALL\s+(?P<name>{QNAME})\s*\((?P<args>.*)\)$", _call)
@@ -107,7 +104,10 @@ _RETURNS = re.compile(r"\bRETURNS\s+(?P<type>.+?)\s+(?:NOT\s+NULL\s+)?LANGUAGE\s
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = qualify(m["name"], session.database, session.schema)
-    rest, body = m["rest"], None
+    if not m["rest"].startswith("("):
+        raise LocalSqlError("CREATE PROCEDURE needs its argument list: name(<argument> <type>, …)", errno=1003)
+    close = closing_paren(m["rest"], 0)
+    arguments, rest, body = m["rest"][1:close], m["rest"][close + 1 :], None
     if dollar := re.search(r"\bAS\s*\$\$(?P<body>.*)\$\$\s*$", rest, re.S | re.I):
         rest, body = rest[: dollar.start()], dollar["body"]
     header = _RETURNS.search(rest)
@@ -129,7 +129,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         handler = scripting.SQL_HANDLER
     if not handler:
         raise LocalSqlError("CREATE PROCEDURE needs RETURNS and HANDLER", errno=1003)
-    args = _parse_args(m["args"])
+    args = _parse_args(arguments)
     arg_types = ",".join(t for _, t, _ in args)
     if (over := routines.create_over(engine, PROCEDURE, name, m, ARG_TYPES=arg_types)) is not None:
         return over

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
+from infra.local.warehouse.base import Handler, LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import QNAME, ObjectName, qualify
@@ -34,6 +34,11 @@ class Kind:
     label: str
     show: str = ""
     show_join: str = ""
+    modifier: str = ""  # the one word CREATE may put before the kind (TRANSIENT, SECURE)
+
+    @property
+    def pattern(self) -> str:
+        return self.words.replace(" ", r"\s+")
 
 
 STREAM = Kind("STREAM", "STREAMS", "Stream", 't.SOURCE_TABLE AS "table_name", t.MODE AS "mode", FALSE AS "stale"')
@@ -54,16 +59,38 @@ DYNAMIC_TABLE = Kind(
     't.LAST_REFRESHED_ON AS "data_timestamp"',
     # the scheduling state lives with the generic objects (dynamic_tables._set_state)
     f"LEFT JOIN {PREFIX}.OBJECTS AS o ON o.KIND = 'DYNAMIC TABLE STATE' AND o.NAME = t.NAME",
+    "TRANSIENT",
 )
-PROCEDURE = Kind("PROCEDURE", "PROCEDURES", "Procedure")
+PROCEDURE = Kind("PROCEDURE", "PROCEDURES", "Procedure", modifier="SECURE")
 
 # what DROP does beyond deleting the catalog row; its Outcome (if any) answers the statement
 Dropped = Callable[["Engine", LocalSession, ObjectName], "Outcome | None"]
+# an ALTER action: the object's qualified name and the action's match (its pattern's groups)
+Action = Callable[["Engine", str, re.Match[str]], object]
 
 
-def register(engine: Engine, kind: Kind, dropped: Dropped | None = None) -> None:
-    """DROP <kind> [IF EXISTS] <name> and SHOW <kind>S."""
-    words = kind.words.replace(" ", r"\s+")
+def create_pattern(kind: Kind) -> str:
+    """CREATE [OR REPLACE] <kind> [IF NOT EXISTS] <name> <rest>: the groups replace, ine, name and rest."""
+    modifier = rf"(?:{kind.modifier}\s+)?" if kind.modifier else ""
+    return (
+        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?{modifier}{kind.pattern}\s+"
+        rf"(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})\s*(?P<rest>.*)$"
+    )
+
+
+def register(
+    engine: Engine,
+    kind: Kind,
+    create: Handler,
+    actions: Mapping[str, Action] | None = None,
+    dropped: Dropped | None = None,
+) -> None:
+    """CREATE, ALTER … <one of `actions`, each a pattern of the whole action>, DROP [IF EXISTS] and SHOW <kind>S."""
+    words = kind.pattern
+    engine.on(create_pattern(kind), create)
+    if actions:
+        alter = rf"^ALTER\s+{words}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<action>.+)$"
+        engine.on(alter, functools.partial(_alter, kind, actions))
     engine.on(rf"^DROP\s+{words}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", functools.partial(_drop, kind, dropped))
     engine.on(rf"^SHOW\s+{words}S\b.*$", functools.partial(_show, kind))
 
@@ -101,6 +128,21 @@ def _drop(
     if not engine.catalog.query(f"DELETE FROM {PREFIX}.{kind.table} WHERE NAME = ? RETURNING NAME", [name.fqn]):
         return absent(kind, name.fqn, m["ie"], f"Drop statement executed successfully ({name.name} already dropped).")
     return (dropped and dropped(engine, session, name)) or ok(f"{name.name} successfully dropped.")
+
+
+def _alter(
+    kind: Kind, actions: Mapping[str, Action], engine: Engine, session: LocalSession, text: str, m: re.Match[str]
+) -> Outcome | None:
+    """The kind's own actions; None (the next handler's turn) for any other: tags and policies are the governance
+    handlers' to record, and what no handler takes fails naming the statement (engine._reject_unknown)."""
+    for pattern, act in actions.items():
+        if found := re.fullmatch(pattern, m["action"].strip(), re.I | re.S):
+            name = qualify(m["name"], session.database, session.schema)
+            if not exists(engine, kind, name.fqn):
+                return absent(kind, name.fqn, m["ie"])
+            act(engine, name.fqn, found)
+            return ok()
+    return None
 
 
 def _show(kind: Kind, engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:

@@ -34,12 +34,7 @@ if TYPE_CHECKING:
 
 
 def register(engine: Engine) -> None:
-    engine.on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?STREAM\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})\s+"
-        rf"ON\s+TABLE\s+(?P<source>{QNAME})(?P<rest>.*)$",
-        _create,
-    )
-    routines.register(engine, STREAM, _drop_view)
+    routines.register(engine, STREAM, _create, dropped=_drop_view)
     engine.on(r"^SELECT\b.*SYSTEM\$STREAM_HAS_DATA\s*\(.*$", _has_data_rewrite)
     for (name,) in engine.catalog.query(f"SELECT NAME FROM {PREFIX}.STREAMS"):
         engine.watch_stream(name.rsplit(".", 1)[-1])
@@ -66,9 +61,10 @@ def _high(duck: object, source: str) -> int:
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = qualify(m["name"], session.database, session.schema)
-    source = qualify(m["source"], session.database, session.schema).fqn
-    if not re.search(r"\bAPPEND_ONLY\s*=\s*TRUE\b", m["rest"], re.I):
+    on = re.match(rf"ON\s+TABLE\s+(?P<source>{QNAME})\s+.*\bAPPEND_ONLY\s*=\s*TRUE\b", m["rest"], re.I | re.S)
+    if on is None:
         raise LocalSqlError("The local warehouse emulates only APPEND_ONLY = TRUE streams on tables", errno=2000)
+    source = qualify(on["source"], session.database, session.schema).fqn
     if (over := routines.create_over(engine, STREAM, name, m)) is not None:
         return over
     with contextlib.closing(engine.fs.duck_conn.cursor()) as duck:

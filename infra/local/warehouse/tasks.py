@@ -49,17 +49,23 @@ if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
 
+def _set(column: str, value: str | None = None) -> routines.Action:
+    """An ALTER TASK action that sets one column of the task's row: to `value`, or to the action's `body`."""
+    return lambda engine, fqn, m: engine.catalog.query(
+        f"UPDATE {PREFIX}.TASKS SET {column} = ? WHERE NAME = ?", [value or m["body"], fqn]
+    )
+
+
+# RESUME, SUSPEND and MODIFY AS: what the product and its tests use
+_ACTIONS = {
+    "RESUME": _set("STATE", "started"),
+    "SUSPEND": _set("STATE", "suspended"),
+    r"MODIFY\s+AS\s+(?P<body>.+)": _set("DEFINITION"),
+}
+
+
 def register(engine: Engine) -> None:
-    engine.on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?TASK\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<rest>.*)$",
-        _create,
-    )
-    engine.on(
-        rf"^ALTER\s+TASK\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+"
-        r"(?P<action>RESUME|SUSPEND|MODIFY\s+AS\s+(?P<body>.+)|.*)$",
-        _alter,
-    )
-    routines.register(engine, TASK)
+    routines.register(engine, TASK, _create, _ACTIONS)
     engine.on(rf"^EXECUTE\s+TASK\s+(?P<name>{QNAME})(?:\s+RETRY\s+LAST)?$", _execute)
     engine.on(r"^(?:CALL|SELECT)\s+SYSTEM\$SET_RETURN_VALUE\s*\((?P<arg>.+)\)$", _set_return_value)
     engine.on(r"^SELECT\s+SYSTEM\$TASK_RUNTIME_INFO\s*\(\s*'(?P<arg>\w+)'\s*\)(?:\s+AS\s+\w+)?$", _task_runtime_info)
@@ -187,22 +193,6 @@ def _tasks(engine: Engine, where: str = "", params: list[object] | None = None) 
         f"SELECT NAME, PREDECESSORS, CONDITION, DEFINITION, STATE, FINALIZE FROM {PREFIX}.TASKS {where}", params
     )
     return {r[0]: _Task(r[0], json.loads(r[1]), *r[2:]) for r in rows}
-
-
-def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    """RESUME, SUSPEND and MODIFY AS, what the product and its tests use; other actions fail naming them."""
-    name = qualify(m["name"], session.database, session.schema)
-    if not routines.exists(engine, TASK, name.fqn):
-        return routines.absent(TASK, name.fqn, m["ie"])
-    action = m["action"].upper()
-    if m["body"]:
-        column, value = "DEFINITION", m["body"].strip()
-    elif action in {"RESUME", "SUSPEND"}:
-        column, value = "STATE", "started" if action == "RESUME" else "suspended"
-    else:
-        raise LocalSqlError(f"The local warehouse does not support ALTER TASK … {action.split()[0]}", errno=2000)
-    engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET {column} = ? WHERE NAME = ?", [value, name.fqn])
-    return ok()
 
 
 def _execute(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
