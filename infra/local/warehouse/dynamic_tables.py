@@ -69,17 +69,10 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     if columns:
         names = [c.strip().split()[0] for c in columns[1:-1].split(",") if c.strip()]
         query = f"SELECT * FROM ({query}) AS q({', '.join(names)})"
+    mode = options.get("REFRESH_MODE", "AUTO").upper()
     engine.catalog.query(
         f"INSERT OR REPLACE INTO {PREFIX}.DYNAMIC_TABLES VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-        [
-            name.fqn,
-            lag,
-            options.get("REFRESH_MODE", "AUTO").upper(),
-            options.get("WAREHOUSE"),
-            query,
-            json.dumps(depends),
-            now(),
-        ],
+        [name.fqn, lag, mode, options.get("WAREHOUSE"), query, json.dumps(depends), now()],
     )
     _set_state(engine, name.fqn, "ACTIVE")
     engine.changes.refreshed.pop(name.fqn, None)  # a new definition: the next refresh must run

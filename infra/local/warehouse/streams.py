@@ -19,6 +19,7 @@ import functools
 import re
 from typing import TYPE_CHECKING
 
+import duckdb
 import sqlglot
 from sqlglot import exp
 
@@ -54,9 +55,9 @@ def _view_sql(stream: str, source: str, offset: int, pin: int | None = None) -> 
     )
 
 
-def _high(duck: object, source: str) -> int:
+def _high(duck: duckdb.DuckDBPyConnection, source: str) -> int:
     """The source table's highest row id as this transaction sees it (-1 when empty)."""
-    return duck.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {_quoted(source)}").fetchone()[0]  # type: ignore[attr-defined]
+    return duck.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {_quoted(source)}").fetchone()[0]
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -150,35 +151,34 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
     if not read:
         return None
 
-    locks = [engine.locks(f"stream:{fqn}") for fqn in sorted(read)]
     duck = session.conn._duck_conn
     # CREATE … AS runs as several statements in fakesnow: those advance the offset right after they
     # commit (at-least-once; the pipeline's statements are idempotent)
     atomic = not session.explicit_transaction and single
-    state = {"began": False, "locked": 0, "pinned": False}
+    held = contextlib.ExitStack()  # the streams' locks, from before the pins until the offsets have moved
+    began = False
     pins: dict[str, int] = {}
     offsets: dict[str, int] = {}
 
     def before() -> None:
-        for lock in locks:
-            lock.acquire()
-            state["locked"] += 1
+        nonlocal began
+        for fqn in sorted(read):
+            held.enter_context(engine.locks(f"stream:{fqn}"))
         if atomic:
             duck.begin()
-            state["began"] = True
+            began = True
         for fqn, source in read.items():
             pins[fqn], offsets[fqn] = _high(duck, source), _offset(duck, fqn)
             duck.execute(_view_sql(fqn, source, offsets[fqn], pins[fqn]))
-        state["pinned"] = True
 
     def after(succeeded: bool) -> None:
-        try:
+        with held:
             if succeeded:
-                in_txn = state["began"] or session.explicit_transaction
+                in_txn = began or session.explicit_transaction
                 same_db = [f for f in read if f.split(".")[0] == target_db] if in_txn else []
                 for fqn in same_db:
                     duck.execute(_view_sql(fqn, read[fqn], pins[fqn]))
-                if state["began"]:
+                if began:
                     duck.commit()
                 with contextlib.closing(engine.fs.duck_conn.cursor()) as side:
                     for fqn in read:
@@ -187,16 +187,13 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
                         engine.catalog.query(
                             f"UPDATE {PREFIX}.STREAMS SET OFFSET_ROWID = ? WHERE NAME = ?", [pins[fqn], fqn]
                         )
-            elif state["began"]:
+            elif began:
                 duck.rollback()  # the pins go with it
-            elif state["pinned"]:
-                # unpin: the stream shows everything after its unchanged offset again
+            else:
+                # unpin: each pinned stream shows everything after its unchanged offset again
                 with contextlib.closing(engine.fs.duck_conn.cursor()) as side:
-                    for fqn, source in read.items():
-                        side.execute(_view_sql(fqn, source, offsets[fqn]))
-        finally:
-            for lock in reversed(locks[: state["locked"]]):
-                lock.release()
+                    for fqn in pins:
+                        side.execute(_view_sql(fqn, read[fqn], offsets[fqn]))
 
     return Outcome(sql=sql, before=before, after=after)
 
@@ -204,10 +201,10 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
 _OFFSET = re.compile(r"rowid\s*>\s*\(?(-?\d+)", re.I)
 
 
-def _offset(duck: object, fqn: str) -> int:
+def _offset(duck: duckdb.DuckDBPyConnection, fqn: str) -> int:
     """The stream's offset as the view holds it in this transaction (the catalog's copy is for SHOW and
     may run ahead of a transaction that is later rolled back)."""
-    row = duck.execute(  # type: ignore[attr-defined]
+    row = duck.execute(
         "SELECT sql FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?", fqn.split(".")
     ).fetchone()
     m = _OFFSET.search(row[0]) if row else None

@@ -67,8 +67,10 @@ _ACTIONS = {
 def register(engine: Engine) -> None:
     routines.register(engine, TASK, _create, _ACTIONS)
     engine.on(rf"^EXECUTE\s+TASK\s+(?P<name>{QNAME})(?:\s+RETRY\s+LAST)?$", _execute)
-    engine.on(r"^(?:CALL|SELECT)\s+SYSTEM\$SET_RETURN_VALUE\s*\((?P<arg>.+)\)$", _set_return_value)
-    engine.on(r"^SELECT\s+SYSTEM\$TASK_RUNTIME_INFO\s*\(\s*'(?P<arg>\w+)'\s*\)(?:\s+AS\s+\w+)?$", _task_runtime_info)
+    engine.on(r"^(?:CALL|SELECT)\s+(?P<function>SYSTEM\$SET_RETURN_VALUE)\s*\((?P<arg>.+)\)$", _in_task_run)
+    engine.on(
+        r"^SELECT\s+(?P<function>SYSTEM\$TASK_RUNTIME_INFO)\s*\(\s*'(?P<arg>\w+)'\s*\)(?:\s+AS\s+\w+)?$", _in_task_run
+    )
     engine.on(r"^SELECT\b.*\bINFORMATION_SCHEMA\s*\.\s*TASK_HISTORY\s*\(.*$", _task_history)
 
 
@@ -85,30 +87,22 @@ _task_runs: dict[str, _TaskRun] = {}
 RETURN_VALUE_LIMIT = 10 * 1024  # bytes of UTF-8 (system_set_return_value)
 
 
-def _current_run(engine: Engine, session: LocalSession, function: str) -> _TaskRun:
-    """The task run the statement belongs to: its own session's, or the task's that CALLed the procedure."""
+def _in_task_run(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """SYSTEM$SET_RETURN_VALUE and SYSTEM$TASK_RUNTIME_INFO, which answer only in a task run: the statement's own
+    session's, or the run of the task that CALLed the procedure the statement runs in."""
+    function = m["function"].upper()
     run = _task_runs.get(engine.session_identity(session.session_id))
     if run is None:
         raise LocalSqlError(f"{function} can only be called in a task run", errno=91111)
-    return run
-
-
-def _set_return_value(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    run = _current_run(engine, session, "SYSTEM$SET_RETURN_VALUE")
+    if function == "SYSTEM$TASK_RUNTIME_INFO":
+        if m["arg"].upper() != "CURRENT_TASK_GRAPH_RUN_GROUP_ID":
+            raise LocalSqlError(f"{function}('{m['arg']}') is not emulated by the local warehouse", errno=2000)
+        return answer(status_select(run.graph_run_id, column=function))
     (value,) = engine.execute(session, f"SELECT ({m['arg']})::VARCHAR", session.pending_params)[0]
     if value is not None and len(str(value).encode()) > RETURN_VALUE_LIMIT:
-        raise LocalSqlError("SYSTEM$SET_RETURN_VALUE: the return value must be at most 10 kB", errno=91112)
+        raise LocalSqlError(f"{function}: the return value must be at most 10 kB", errno=91112)
     run.return_value = value
-    return answer(status_select("Statement executed successfully.", column="SYSTEM$SET_RETURN_VALUE"))
-
-
-def _task_runtime_info(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    run = _current_run(engine, session, "SYSTEM$TASK_RUNTIME_INFO")
-    if m["arg"].upper() != "CURRENT_TASK_GRAPH_RUN_GROUP_ID":
-        raise LocalSqlError(
-            f"SYSTEM$TASK_RUNTIME_INFO('{m['arg']}') is not emulated by the local warehouse", errno=2000
-        )
-    return answer(status_select(run.graph_run_id, column="SYSTEM$TASK_RUNTIME_INFO"))
+    return answer(status_select("Statement executed successfully.", column=function))
 
 
 _HISTORY_CALL = re.compile(
