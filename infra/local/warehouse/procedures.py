@@ -252,11 +252,11 @@ def _result_select(column: str, returns: str, value: Any) -> str:
     column = column.replace('"', "")
     if returns.startswith("TABLE"):
         raise LocalSqlError("The local warehouse returns scalar and VARIANT procedure results only", errno=2000)
-    if returns in {"VARIANT", "OBJECT", "ARRAY"}:
-        text = json.dumps(value, default=_json_default)
-        return f'SELECT PARSE_JSON({sql_literal(text)}) AS "{column}"'
-    if isinstance(value, (dict, list)):
+    variant = returns in {"VARIANT", "OBJECT", "ARRAY"}
+    if variant or isinstance(value, dict | list):
         value = json.dumps(value, default=_json_default)
+    if variant:
+        return f'SELECT PARSE_JSON({sql_literal(value)}) AS "{column}"'
     return f'SELECT {sql_literal(value)}::{returns} AS "{column}"'
 
 
@@ -271,18 +271,12 @@ def _json_default(value: Any) -> Any:
 def _reload_changed(mtimes: dict[str, float], package: str) -> None:
     """Re-import handler modules whose source changed, as a re-created procedure would use new code."""
     for name, module in sorted(sys.modules.items()):
-        if not (name == package or name.startswith(package + ".")):
-            continue
         path = getattr(module, "__file__", None)
-        if not path:
-            continue
-        try:
+        if (name == package or name.startswith(package + ".")) and path and os.path.exists(path):
             mtime = os.path.getmtime(path)
-        except OSError:
-            continue
-        if mtimes.setdefault(name, mtime) != mtime:
-            mtimes[name] = mtime
-            importlib.reload(module)
+            if mtimes.setdefault(name, mtime) != mtime:
+                mtimes[name] = mtime
+                importlib.reload(module)
 
 
 def _load_handler(engine: Engine, handler: str, body: str | None, fqn: str) -> Callable[..., Any]:

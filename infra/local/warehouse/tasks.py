@@ -159,7 +159,7 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         raise LocalSqlError("A finalizer task cannot have a SCHEDULE or AFTER", errno=2000)
     if (over := routines.create_over(engine, TASK, name, m)) is not None:
         return over
-    for pred in [*predecessors, *([root] if root else [])]:
+    for pred in filter(None, [*predecessors, root]):
         if not routines.exists(engine, TASK, pred):
             raise routines.not_found(TASK, pred)
     engine.catalog.query(
