@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 SQL_HANDLER = "<LANGUAGE SQL>"  # stored as the handler of SQL procedures in the catalog
 _LET = re.compile(r"^LET\s+(?P<name>[A-Za-z_]\w*)(?:\s+[A-Za-z_][\w(), ]*?)?\s*:=\s*(?P<expr>.+)$", re.I | re.S)
-_UNSUPPORTED = re.compile(r"^(DECLARE|LET|IF|FOR|WHILE|REPEAT|LOOP|CASE|EXCEPTION|RAISE|OPEN|FETCH|CLOSE)\b", re.I)
+# a RETURN anywhere but last, and a LET that is not `LET name [type] := expression`, are not emulated either
+_UNSUPPORTED = re.compile(
+    r"^(DECLARE|LET|IF|FOR|WHILE|REPEAT|LOOP|CASE|EXCEPTION|RAISE|OPEN|FETCH|CLOSE|RETURN)\b", re.I
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -44,10 +47,7 @@ def parse_block(body: str) -> tuple[tuple[str, ...], str | None]:
     if statements and re.match(r"^RETURN\b", statements[-1], re.I):
         returned = statements.pop()[6:].strip()
     for statement in statements:
-        if _LET.match(statement):
-            continue
-        word = _UNSUPPORTED.match(statement) or (re.match(r"^RETURN\b", statement, re.I))
-        if word:
+        if not _LET.match(statement) and (word := _UNSUPPORTED.match(statement)):
             raise LocalSqlError(
                 f"The local warehouse runs SQL procedures made of plain statements; {word[0].upper()} is not "
                 "emulated (see infra/local/README.md)",
