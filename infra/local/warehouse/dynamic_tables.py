@@ -153,7 +153,7 @@ def _refresh(engine: Engine, fqn: str, query: str, depends: list[str]) -> None:
 
 
 # REFRESH, SUSPEND and RESUME: what the product and its tests use
-_ACTIONS: dict[str, routines.Action] = {
+_ACTIONS: routines.Actions = {
     "REFRESH": lambda engine, fqn, m: refresh(engine, fqn),
     "SUSPEND": lambda engine, fqn, m: _set_state(engine, fqn, "SUSPENDED"),
     "RESUME": lambda engine, fqn, m: _set_state(engine, fqn, "ACTIVE"),

@@ -67,6 +67,7 @@ PROCEDURE = Kind("PROCEDURE", "PROCEDURES", "Procedure", modifier="SECURE")
 Dropped = Callable[["Engine", LocalSession, ObjectName], "Outcome | None"]
 # an ALTER action: the object's qualified name and the action's match (its pattern's groups)
 Action = Callable[["Engine", str, re.Match[str]], object]
+Actions = Mapping[str, Action]  # each key a pattern of a whole ALTER action
 
 
 def create_pattern(kind: Kind) -> str:
@@ -79,13 +80,9 @@ def create_pattern(kind: Kind) -> str:
 
 
 def register(
-    engine: Engine,
-    kind: Kind,
-    create: Handler,
-    actions: Mapping[str, Action] | None = None,
-    dropped: Dropped | None = None,
+    engine: Engine, kind: Kind, create: Handler, actions: Actions | None = None, dropped: Dropped | None = None
 ) -> None:
-    """CREATE, ALTER … <one of `actions`, each a pattern of the whole action>, DROP [IF EXISTS] and SHOW <kind>S."""
+    """CREATE, ALTER … <one of `actions`>, DROP [IF EXISTS] and SHOW <kind>S."""
     words = kind.pattern
     engine.on(create_pattern(kind), create)
     if actions:
@@ -131,7 +128,7 @@ def _drop(
 
 
 def _alter(
-    kind: Kind, actions: Mapping[str, Action], engine: Engine, session: LocalSession, text: str, m: re.Match[str]
+    kind: Kind, actions: Actions, engine: Engine, session: LocalSession, text: str, m: re.Match[str]
 ) -> Outcome | None:
     """The kind's own actions; None (the next handler's turn) for any other: tags and policies are the governance
     handlers' to record, and what no handler takes fails naming the statement (engine._reject_unknown)."""
