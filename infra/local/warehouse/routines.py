@@ -1,8 +1,8 @@
 """What the layer's routine objects (streams, tasks, dynamic tables, procedures) share.
 
-Each kind keeps one row per object in its own catalog table; CREATE over an existing object, DROP, SHOW and
-the not-found error are answered the same way for all of them, from this table of kinds. Task graphs and
-dynamic tables run in dependency order.
+Each kind keeps one row per object in its own catalog table. CREATE over an existing object, ALTER (the kind's own
+actions; any other is left to the next handler), DROP, SHOW and the not-found error are routed and answered the same
+way for all of them, from this table of kinds. Task graphs and dynamic tables run in dependency order.
 """
 
 from __future__ import annotations
@@ -123,6 +123,7 @@ def _drop(
 ) -> Outcome:
     name = qualify(m["name"], session.database, session.schema)
     if not engine.catalog.query(f"DELETE FROM {PREFIX}.{kind.table} WHERE NAME = ? RETURNING NAME", [name.fqn]):
+        # IF EXISTS of a missing object completes successfully (https://docs.snowflake.com/en/sql-reference/sql/drop-task)
         return absent(kind, name.fqn, m["ie"], f"Drop statement executed successfully ({name.name} already dropped).")
     return (dropped and dropped(engine, session, name)) or ok(f"{name.name} successfully dropped.")
 
