@@ -153,3 +153,34 @@ def test_procedure_options_are_read_by_sqlglot_not_found_inside_a_comment(engine
     )
     sql = f"SELECT HANDLER, RUNTIME_VERSION, PACKAGES FROM {CAT}.PROCEDURES WHERE NAME = 'APP.CORE.P1'"
     assert catalog(engine, sql) == [("run", "3.11", "('snowflake-snowpark-python')")]
+
+
+def test_routine_kinds_answer_drop_if_exists_of_a_missing_object_as_snowflake_does(engine, session):
+    for kind in ("STREAM", "TASK", "DYNAMIC TABLE"):
+        assert engine.execute(session, f"DROP {kind} IF EXISTS NO_SUCH") == [
+            ("Drop statement executed successfully (NO_SUCH already dropped).",)
+        ]
+        with pytest.raises(LocalSqlError, match=r"'APP\.CORE\.NO_SUCH' does not exist or not authorized"):
+            engine.execute(session, f"DROP {kind} NO_SUCH")
+
+
+def test_alter_of_a_routine_leaves_tags_to_governance_and_fails_on_actions_not_emulated(engine, session):
+    engine.execute(session, "CREATE TAG ROUTINE_TAG")
+    engine.execute(session, "CREATE DYNAMIC TABLE D2 TARGET_LAG = '1 hour' WAREHOUSE = WH AS SELECT ID FROM T")
+    engine.execute(session, "ALTER DYNAMIC TABLE D2 SET TAG ROUTINE_TAG = 'gold'")  # was accepted and not recorded
+    refs = catalog(engine, f"SELECT TAG_VALUE FROM {CAT}.TAG_REFERENCES WHERE OBJECT_NAME = 'APP.CORE.D2'")
+    assert refs == [("gold",)]
+    engine.execute(session, "CREATE TASK K1 SCHEDULE = '1 MINUTE' AS SELECT 1")
+    for action in ("SET SCHEDULE = '2 MINUTE'", "MODIFY WHEN TRUE"):  # once recorded, though nothing used them
+        with pytest.raises(LocalSqlError, match="does not support ALTER TASK"):
+            engine.execute(session, f"ALTER TASK K1 {action}")
+
+
+def test_a_procedure_argument_type_may_hold_parentheses(engine, session):
+    engine.execute(
+        session,
+        "CREATE PROCEDURE P2(AMOUNT NUMBER(10,2), NOTE VARCHAR DEFAULT 'x') RETURNS VARCHAR LANGUAGE PYTHON "
+        "RUNTIME_VERSION = '3.11' HANDLER = 'run' AS $$\ndef run(session, amount, note):\n    return note\n$$",
+    )
+    sql = f"SELECT ARG_TYPES, ARG_NAMES FROM {CAT}.PROCEDURES WHERE NAME = 'APP.CORE.P2'"
+    assert catalog(engine, sql) == [("NUMBER(10,2),VARCHAR", '[["AMOUNT", null], ["NOTE", "\'x\'"]]')]

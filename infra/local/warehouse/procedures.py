@@ -6,7 +6,7 @@ local warehouse over HTTP (as Snowflake hands the handler a session), calls the 
 its value as a one-row result named after the procedure. Inline code (`AS $$ … $$`) is run as a
 module; otherwise the handler's module is imported from the installed project (the local stand-in for
 IMPORTS, which are recorded). While a handler runs, `_snowflake` answers its secret look-ups
-(`get_generic_secret_string`, `get_username_password`, `get_oauth_access_token`) from the secrets bound
+(`get_generic_secret_string`, `get_oauth_access_token`, what the product's handlers use) from the secrets bound
 in its SECRETS clause.
 
 `LANGUAGE SQL` procedures run a subset of Snowflake Scripting: a `BEGIN … END` block of plain SQL
@@ -39,13 +39,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.local import ml_registry
-from infra.local.warehouse import account_catalog, oauth_flow, scripting
+from infra.local.warehouse import account_catalog, oauth_flow, routines, scripting
 from infra.local.warehouse.application import AppContext, context_of
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
+from infra.local.warehouse.routines import PROCEDURE
 from infra.local.warehouse.sqltext import (
     QNAME,
+    ObjectName,
+    closing_paren,
     create_options,
     property_value,
     qualify,
@@ -59,18 +62,13 @@ log = logging.getLogger("whoop.local.warehouse")
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
+_SIGNATURE = rf"(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)"
+
 
 def register(engine: Engine) -> None:
-    engine.on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:SECURE\s+)?PROCEDURE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
-        rf"(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)\s*(?P<rest>.*)$",
-        _create,
-    )
-    engine.on(rf"^DROP\s+PROCEDURE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)$", _drop)
-    engine.on(
-        rf"^ALTER\s+PROCEDURE\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s*\((?P<args>[^)]*)\)\s+SET\s+(?P<rest>.+)$",
-        _alter,
-    )
+    engine.on(routines.create_pattern(PROCEDURE), _create)
+    engine.on(rf"^DROP\s+PROCEDURE\s+{_SIGNATURE}$", _drop)
+    engine.on(rf"^ALTER\s+PROCEDURE\s+{_SIGNATURE}\s+SET\s+(?P<rest>.+)$", _alter)
     engine.on(rf"^CALL\s+(?P<name>{QNAME})\s*\((?P<args>.*)\)$", _call)
     # Snowpark's Session.close() cancels the session's queries; nothing runs asynchronously here
     engine.on(r"^SELECT\s+SYSTEM\$CANCEL_ALL_QUERIES\s*\(.*\)$", _cancel_all)
@@ -79,15 +77,13 @@ def register(engine: Engine) -> None:
 
 
 def _cancel_all(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    return Outcome(sql=status_select("query cancelled", column="SYSTEM$CANCEL_ALL_QUERIES"), keep_params=False)
+    return answer(status_select("query cancelled", column="SYSTEM$CANCEL_ALL_QUERIES"))
 
 
 def _parse_args(text: str) -> list[tuple[str, str, str | None]]:
     """`a VARCHAR, b NUMBER DEFAULT 3` -> [(A, VARCHAR, None), (B, NUMBER, '3')]."""
     out: list[tuple[str, str, str | None]] = []
-    for part in split_top_level(text):
-        if not part.strip():
-            continue
+    for part in filter(str.strip, split_top_level(text)):
         m = re.match(r"^\s*(\S+)\s+(.+?)(?:\s+DEFAULT\s+(.+))?\s*$", part, re.I | re.S)
         if not m:
             raise LocalSqlError(f"Cannot read procedure argument: {part.strip()}", errno=1003)
@@ -95,18 +91,31 @@ def _parse_args(text: str) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def _secrets(clause: str | None, session: LocalSession) -> dict[str, str]:
+    """`('alias' = secret, …)` -> {alias: the secret's qualified name}."""
+    pairs = re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", clause or "")
+    return {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in pairs}
+
+
+# RETURNS comes before LANGUAGE (CREATE PROCEDURE's syntax); the type is kept as written, for the signature and the
+# result's cast (sqlglot rewrites NUMBER as DECIMAL(38, 0) and cannot parse RETURNS TABLE (…) at all)
+_RETURNS = re.compile(r"\bRETURNS\s+(?P<type>.+?)\s+(?:NOT\s+NULL\s+)?LANGUAGE\s+(?P<language>\w+)", re.I | re.S)
+
+
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = qualify(m["name"], session.database, session.schema)
-    rest = m["rest"]
-    body = None
-    dollar = re.search(r"\bAS\s*\$\$(?P<body>.*)\$\$\s*$", rest, re.S | re.I)
-    if dollar:
-        body = dollar["body"]
-        rest = rest[: dollar.start()]
-    language = (re.search(r"\bLANGUAGE\s+(\w+)", rest, re.I) or [None, "SQL"])[1].upper()
+    if not m["rest"].startswith("("):
+        raise LocalSqlError("CREATE PROCEDURE needs its argument list: name(<argument> <type>, …)", errno=1003)
+    close = closing_paren(m["rest"], 0)
+    arguments, rest, body = m["rest"][1:close], m["rest"][close + 1 :], None
+    if dollar := re.search(r"\bAS\s*\$\$(?P<body>.*)\$\$\s*$", rest, re.S | re.I):
+        rest, body = rest[: dollar.start()], dollar["body"]
+    header = _RETURNS.search(rest)
+    if header is None:
+        raise LocalSqlError("CREATE PROCEDURE needs RETURNS <type> LANGUAGE <language>", errno=1003)
+    language = header["language"].upper()
     if language not in {"PYTHON", "SQL"}:
         raise LocalSqlError(f"The local warehouse runs LANGUAGE PYTHON and SQL procedures, not {language}", errno=2000)
-    returns = re.search(r"\bRETURNS\s+(.+?)\s+(?:NOT\s+NULL\s+)?LANGUAGE\b", rest, re.I | re.S)
     options = create_options(text)
 
     def option(key: str) -> str | None:  # sqlglot's parse, or the header text where sqlglot cannot parse it
@@ -118,50 +127,47 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
             raise LocalSqlError("A LANGUAGE SQL procedure needs a body (AS $$ BEGIN … END $$)", errno=1003)
         scripting.parse_block(body)  # unsupported scripting fails now, not at the first CALL
         handler = scripting.SQL_HANDLER
-    if not handler or not returns:
+    if not handler:
         raise LocalSqlError("CREATE PROCEDURE needs RETURNS and HANDLER", errno=1003)
-    args = _parse_args(m["args"])
+    args = _parse_args(arguments)
     arg_types = ",".join(t for _, t, _ in args)
-    exists = engine.catalog.query(
-        f"SELECT 1 FROM {PREFIX}.PROCEDURES WHERE NAME = ? AND ARG_TYPES = ?", [name.fqn, arg_types]
-    )
-    if exists and not m["replace"]:
-        if m["ine"]:
-            return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
-        raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
-    secrets = dict(re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", option("SECRETS") or ""))
-    secrets = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in secrets.items()}
-    execute_as = (re.search(r"\bEXECUTE\s+AS\s+(OWNER|CALLER|RESTRICTED\s+CALLER)", rest, re.I) or [None, "OWNER"])[1]
+    if (over := routines.create_over(engine, PROCEDURE, name, m, ARG_TYPES=arg_types)) is not None:
+        return over
+    execute_as = re.search(r"\bEXECUTE\s+AS\s+(OWNER|CALLER|RESTRICTED\s+CALLER)", rest, re.I)
     engine.catalog.query(
         f"INSERT OR REPLACE INTO {PREFIX}.PROCEDURES VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             name.fqn,
             arg_types,
             json.dumps([(n, d) for n, _, d in args]),
-            returns.group(1).strip().upper(),
+            header["type"].strip().upper(),
             option("RUNTIME_VERSION"),
             handler,
             option("PACKAGES"),
             option("IMPORTS"),
             option("EXTERNAL_ACCESS_INTEGRATIONS"),
-            json.dumps(secrets),
-            execute_as.upper(),
+            json.dumps(_secrets(option("SECRETS"), session)),
+            execute_as[1].upper() if execute_as else "OWNER",
             body,
             now(),
         ],
     )
-    return Outcome(sql=status_select(f"Function {name.name} successfully created."))
+    return ok(f"Function {name.name} successfully created.")
+
+
+def _signature(engine: Engine, session: LocalSession, m: re.Match[str]) -> tuple[ObjectName, str, bool]:
+    """The procedure DROP or ALTER names, its argument types as recorded, and whether it exists."""
+    name = qualify(m["name"], session.database, session.schema)
+    types_ = ",".join(t.strip().upper() for t in m["args"].split(",") if t.strip())
+    return name, types_, routines.exists(engine, PROCEDURE, name.fqn, " AND ARG_TYPES = ?", [types_])
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = qualify(m["name"], session.database, session.schema)
-    types_ = ",".join(t.strip().upper() for t in m["args"].split(",") if t.strip())
-    deleted = engine.catalog.query(
-        f"DELETE FROM {PREFIX}.PROCEDURES WHERE NAME = ? AND ARG_TYPES = ? RETURNING NAME", [name.fqn, types_]
-    )
-    if not deleted and not m["ie"]:
-        raise LocalSqlError(f"Procedure '{name.fqn}({types_})' does not exist or not authorized.", errno=2003)
-    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
+    name, types_, found = _signature(engine, session, m)
+    if not found and not m["ie"]:
+        raise routines.not_found(PROCEDURE, f"{name.fqn}({types_})")
+    engine.catalog.query(f"DELETE FROM {PREFIX}.PROCEDURES WHERE NAME = ? AND ARG_TYPES = ?", [name.fqn, types_])
+    return ok(f"{name.name} successfully dropped.")
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -170,55 +176,40 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
     As in Snowflake, SET SECRETS replaces the whole alias map; each secret must exist. Other SET
     properties (COMMENT, LOG_LEVEL, …) are accepted and not recorded.
     """
-    name = qualify(m["name"], session.database, session.schema)
-    types_ = ",".join(t.strip().upper() for t in m["args"].split(",") if t.strip())
-    found = engine.catalog.query(
-        f"SELECT SECRETS FROM {PREFIX}.PROCEDURES WHERE NAME = ? AND ARG_TYPES = ?", [name.fqn, types_]
-    )
+    name, types_, found = _signature(engine, session, m)
     if not found:
-        if m["ie"]:
-            return Outcome(sql=status_select("Statement executed successfully."))
-        raise LocalSqlError(f"Procedure '{name.fqn}({types_})' does not exist or not authorized.", errno=2003)
-    rest = m["rest"]
-    secrets_clause = re.search(
-        r"\bSECRETS\s*=\s*(\((?:[^()']|'[^']*')*\)|(?:'[^']+'\s*=\s*[\w.$\"]+\s*,?\s*)+)", rest, re.I
-    )
-    if secrets_clause:
-        pairs = re.findall(r"'([^']+)'\s*=\s*([\w.$\"]+)", secrets_clause.group(1))
-        bound = {alias: qualify(ref, session.database, session.schema).fqn for alias, ref in pairs}
+        return routines.absent(PROCEDURE, f"{name.fqn}({types_})", m["ie"])
+    changes = {"EXTERNAL_ACCESS_INTEGRATIONS": property_value(m["rest"], "EXTERNAL_ACCESS_INTEGRATIONS")}
+    if (clause := property_value(m["rest"], "SECRETS")) is not None:
+        bound = _secrets(clause, session)
         for ref in bound.values():
             account_catalog.secret_value(engine, ref)  # raises "Secret '…' does not exist" as Snowflake would
-        engine.catalog.query(
-            f"UPDATE {PREFIX}.PROCEDURES SET SECRETS = ? WHERE NAME = ? AND ARG_TYPES = ?",
-            [json.dumps(bound), name.fqn, types_],
-        )
-    eai = property_value(rest, "EXTERNAL_ACCESS_INTEGRATIONS")
-    if eai:
-        engine.catalog.query(
-            f"UPDATE {PREFIX}.PROCEDURES SET EXTERNAL_ACCESS_INTEGRATIONS = ? WHERE NAME = ? AND ARG_TYPES = ?",
-            [eai, name.fqn, types_],
-        )
-    return Outcome(sql=status_select("Statement executed successfully."))
+        changes["SECRETS"] = json.dumps(bound)
+    for column, value in changes.items():
+        if value:
+            engine.catalog.query(
+                f"UPDATE {PREFIX}.PROCEDURES SET {column} = ? WHERE NAME = ? AND ARG_TYPES = ?",
+                [value, name.fqn, types_],
+            )
+    return ok()
 
 
 def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = qualify(m["name"], session.database, session.schema)
     raw_args = [a.strip() for a in split_top_level(m["args"]) if a.strip()]
     candidates = engine.catalog.query(
-        f"SELECT ARG_TYPES, ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS, EXECUTE_AS, IMPORTS FROM {PREFIX}.PROCEDURES "
+        f"SELECT ARG_NAMES, RETURNS, HANDLER, BODY, SECRETS, EXECUTE_AS, IMPORTS FROM {PREFIX}.PROCEDURES "
         "WHERE NAME = ?",
         [name.fqn],
     )
-    proc = None
-    for row in candidates:
-        arg_names = json.loads(row[1])
-        required = sum(1 for _, default in arg_names if default is None)
-        if required <= len(raw_args) <= len(arg_names):
-            proc = row
-            break
+
+    def takes(arg_names: list[tuple[str, str | None]]) -> bool:
+        return sum(1 for _, default in arg_names if default is None) <= len(raw_args) <= len(arg_names)
+
+    proc = next((row for row in candidates if takes(json.loads(row[0]))), None)
     if proc is None:
         raise LocalSqlError(f"Procedure '{name.fqn}' with {len(raw_args)} argument(s) does not exist.", errno=2003)
-    _, arg_names_json, returns, handler, body, secrets_json, execute_as, imports = proc
+    arg_names_json, returns, handler, body, secrets_json, execute_as, imports = proc
     # an owner's-rights procedure of an application runs as the app, with its privileges
     app = context_of(engine, name.database) if (execute_as or "OWNER").upper() == "OWNER" else None
     arg_names = json.loads(arg_names_json)
@@ -232,48 +223,40 @@ def _call(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
         if handler == scripting.SQL_HANDLER:
             result = scripting.run_block(engine, name.fqn, body, [n for n, _ in arg_names], values, app=app)
         else:
-            result = _run_handler(
-                engine, session, name.fqn, handler, body, json.loads(secrets_json), values, app, imports
-            )
+            fn = _load_handler(engine, handler, body, name.fqn)
+            result = _run_handler(engine, session, name.fqn, fn, json.loads(secrets_json), values, app, imports)
     except (Exception, SystemExit) as e:  # a handler's sys.exit() is its failure, not the server's
-        engine.catalog.query(
-            f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'FAILED', ?, ?, ?)",
-            [name.fqn, f"{type(e).__name__}: {e}"[:4000], started, now()],
+        routines.record(
+            engine, "PROCEDURE_CALLS", name.fqn, "FAILED", f"{type(e).__name__}: {e}"[:4000], started, now()
         )
         if isinstance(e, LocalSqlError) and handler == scripting.SQL_HANDLER:
             raise
         raise LocalSqlError(f"Python Interpreter Error: {type(e).__name__}: {e} in function {name.name}", 100357) from e
-    engine.catalog.query(
-        f"INSERT INTO {PREFIX}.PROCEDURE_CALLS VALUES (?, 'SUCCEEDED', NULL, ?, ?)", [name.fqn, started, now()]
-    )
-    return Outcome(sql=_result_select(name.name, returns, result), keep_params=False)
+    routines.record(engine, "PROCEDURE_CALLS", name.fqn, "SUCCEEDED", None, started, now())
+    return answer(_result_select(name.name, returns, result))
 
 
 def _bind_arguments(raw_args: list[str], arg_names: list[tuple[str, str | None]]) -> list[str]:
+    """The argument expressions in declared order: positional, or all named (`name => expr`), defaults filled in."""
     named = [re.match(r"^(\w+)\s*=>\s*(.+)$", a, re.S) for a in raw_args]
-    if all(named) and raw_args:
-        given = {n.group(1).upper(): n.group(2) for n in named if n}
-        exprs = []
-        for arg, default in arg_names:
-            if arg in given:
-                exprs.append(given[arg])
-            elif default is not None:
-                exprs.append(default)
-            else:
-                raise LocalSqlError(f"Missing argument {arg}", errno=1044)
-        return exprs
-    return raw_args + [d for _, d in arg_names[len(raw_args) :] if d is not None]
+    if not (raw_args and all(named)):
+        return raw_args + [d for _, d in arg_names[len(raw_args) :] if d is not None]
+    given = {n.group(1).upper(): n.group(2) for n in named if n}
+    for arg, default in arg_names:
+        if arg not in given and default is None:
+            raise LocalSqlError(f"Missing argument {arg}", errno=1044)
+    return [given.get(arg, default) for arg, default in arg_names]  # type: ignore[misc]
 
 
 def _result_select(column: str, returns: str, value: Any) -> str:
     column = column.replace('"', "")
     if returns.startswith("TABLE"):
         raise LocalSqlError("The local warehouse returns scalar and VARIANT procedure results only", errno=2000)
-    if returns in {"VARIANT", "OBJECT", "ARRAY"}:
-        text = json.dumps(value, default=_json_default)
-        return f'SELECT PARSE_JSON({sql_literal(text)}) AS "{column}"'
-    if isinstance(value, (dict, list)):
+    variant = returns in {"VARIANT", "OBJECT", "ARRAY"}
+    if variant or isinstance(value, dict | list):
         value = json.dumps(value, default=_json_default)
+    if variant:
+        return f'SELECT PARSE_JSON({sql_literal(value)}) AS "{column}"'
     return f'SELECT {sql_literal(value)}::{returns} AS "{column}"'
 
 
@@ -288,18 +271,12 @@ def _json_default(value: Any) -> Any:
 def _reload_changed(mtimes: dict[str, float], package: str) -> None:
     """Re-import handler modules whose source changed, as a re-created procedure would use new code."""
     for name, module in sorted(sys.modules.items()):
-        if not (name == package or name.startswith(package + ".")):
-            continue
         path = getattr(module, "__file__", None)
-        if not path:
-            continue
-        try:
+        if (name == package or name.startswith(package + ".")) and path and os.path.exists(path):
             mtime = os.path.getmtime(path)
-        except OSError:
-            continue
-        if mtimes.setdefault(name, mtime) != mtime:
-            mtimes[name] = mtime
-            importlib.reload(module)
+            if mtimes.setdefault(name, mtime) != mtime:
+                mtimes[name] = mtime
+                importlib.reload(module)
 
 
 def _load_handler(engine: Engine, handler: str, body: str | None, fqn: str) -> Callable[..., Any]:
@@ -320,19 +297,16 @@ def _run_handler(
     engine: Engine,
     session: LocalSession,
     fqn: str,
-    handler: str,
-    body: str | None,
+    fn: Callable[..., Any],
     secrets: dict[str, str],
     values: list[Any],
-    app: AppContext | None = None,
-    imports: str | None = None,
+    app: AppContext | None,
+    imports: str | None,
 ) -> Any:
     from snowflake.snowpark import Session
 
-    fn = _load_handler(engine, handler, body, fqn)
     import_directory = _import_directory(fqn, imports, app)
-    url = engine.base_url()
-    host, port = url.split("://", 1)[1].rsplit(":", 1)
+    host, port = engine.base_url().split("://", 1)[1].rsplit(":", 1)
     database, schema, _ = fqn.split(".")
     snowpark = Session.builder.configs(
         {
@@ -350,10 +324,9 @@ def _run_handler(
     # nothing to report telemetry to locally; snowflake-ml would otherwise keep heartbeating this session's
     # connection after it is closed (its telemetry caches the connection process-wide)
     snowpark.telemetry_enabled = False
-    engine.run_for_caller(snowpark.connection.rest.token, session.session_id)
-    token = snowpark.connection.rest.token if app is not None else None
-    if token:
-        engine.run_as_app(token, app)
+    token = snowpark.connection.rest.token
+    engine.run_for_caller(token, session.session_id)
+    engine.run_as_app(token, app)  # None: the session runs as its caller
     _context.secrets = {alias: (engine, ref) for alias, ref in secrets.items()}
     # Snowflake gives the directory with a trailing slash (handlers join it with file names)
     _context.import_directory = import_directory.name + "/" if import_directory else None
@@ -362,11 +335,10 @@ def _run_handler(
     finally:
         _context.secrets = {}
         _context.import_directory = None
-        engine.run_for_caller(snowpark.connection.rest.token, None)
+        engine.run_for_caller(token, None)
+        engine.run_as_app(token, None)
         if import_directory:
             import_directory.cleanup()
-        if token:
-            engine.run_as_app(token, None)
         # Snowpark also closes every session at interpreter exit, over HTTP, to a server that may be gone
         atexit.unregister(snowpark._close_at_exit)
         try:
@@ -404,10 +376,8 @@ class _XOptions(dict):
     """sys._xoptions whose snowflake_import_directory is the running CALL's (handlers run on several threads)."""
 
     def __getitem__(self, key: str) -> Any:
-        if key == IMPORT_DIRECTORY:
-            directory = getattr(_context, "import_directory", None)
-            if directory is None:
-                raise KeyError(key)
+        directory = getattr(_context, "import_directory", None)
+        if key == IMPORT_DIRECTORY and directory is not None:
             return directory
         return super().__getitem__(key)
 
@@ -423,21 +393,12 @@ class _XOptions(dict):
         )
 
 
-def _secret(alias: str) -> dict[str, str]:
+def _bound(alias: str) -> tuple[Engine, str]:
+    """The engine and secret bound to `alias` in the running procedure's SECRETS clause."""
     bound = getattr(_context, "secrets", {})
     if alias not in bound:
         raise ValueError(f"Secret alias {alias!r} is not bound to this procedure (SECRETS clause)")
-    engine, ref = bound[alias]
-    return account_catalog.secret_value(engine, ref)
-
-
-def _oauth_access_token(alias: str) -> str:
-    """An OAUTH2 secret's access token, refreshed (and the rotated refresh token stored) as Snowflake does."""
-    bound = getattr(_context, "secrets", {})
-    if alias not in bound:
-        raise ValueError(f"Secret alias {alias!r} is not bound to this procedure (SECRETS clause)")
-    engine, ref = bound[alias]
-    return oauth_flow.access_token(engine, ref)
+    return bound[alias]
 
 
 def _install_snowflake_shim() -> None:
@@ -447,9 +408,9 @@ def _install_snowflake_shim() -> None:
         return
     shim = types.ModuleType("_snowflake")
     shim.__doc__ = "Local stand-in for Snowflake's handler runtime module (secrets only)."
-    shim.get_generic_secret_string = lambda alias: _secret(alias)["secret_string"]  # type: ignore[attr-defined]
-    shim.get_username_password = lambda alias: types.SimpleNamespace(  # type: ignore[attr-defined]
-        username=_secret(alias)["username"], password=_secret(alias)["password"]
+    shim.__dict__.update(
+        get_generic_secret_string=lambda alias: account_catalog.secret_value(*_bound(alias))["secret_string"],
+        # an OAUTH2 secret's access token, refreshed (and the rotated refresh token stored) as Snowflake does
+        get_oauth_access_token=lambda alias: oauth_flow.access_token(*_bound(alias)),
     )
-    shim.get_oauth_access_token = _oauth_access_token  # type: ignore[attr-defined]
     sys.modules["_snowflake"] = shim

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from snowflake.connector.util_text import split_statements
 
+from infra.local.warehouse import routines
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.sqltext import sql_literal, strip_comments
 
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 SQL_HANDLER = "<LANGUAGE SQL>"  # stored as the handler of SQL procedures in the catalog
 _LET = re.compile(r"^LET\s+(?P<name>[A-Za-z_]\w*)(?:\s+[A-Za-z_][\w(), ]*?)?\s*:=\s*(?P<expr>.+)$", re.I | re.S)
-_UNSUPPORTED = re.compile(r"^(DECLARE|LET|IF|FOR|WHILE|REPEAT|LOOP|CASE|EXCEPTION|RAISE|OPEN|FETCH|CLOSE)\b", re.I)
+# a RETURN anywhere but last, and a LET that is not `LET name [type] := expression`, are not emulated either
+_UNSUPPORTED = re.compile(
+    r"^(DECLARE|LET|IF|FOR|WHILE|REPEAT|LOOP|CASE|EXCEPTION|RAISE|OPEN|FETCH|CLOSE|RETURN)\b", re.I
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -43,10 +47,7 @@ def parse_block(body: str) -> tuple[tuple[str, ...], str | None]:
     if statements and re.match(r"^RETURN\b", statements[-1], re.I):
         returned = statements.pop()[6:].strip()
     for statement in statements:
-        if _LET.match(statement):
-            continue
-        word = _UNSUPPORTED.match(statement) or (re.match(r"^RETURN\b", statement, re.I))
-        if word:
+        if not _LET.match(statement) and (word := _UNSUPPORTED.match(statement)):
             raise LocalSqlError(
                 f"The local warehouse runs SQL procedures made of plain statements; {word[0].upper()} is not "
                 "emulated (see infra/local/README.md)",
@@ -55,14 +56,11 @@ def parse_block(body: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(statements), returned
 
 
-def _bind(statement: str, names: list[str], values: list[Any]) -> str:
-    bound = dict(zip(names, values, strict=False))
-
+def _bind(statement: str, bound: dict[str, Any]) -> str:
     def literal(m: re.Match[str]) -> str:
-        name = m.group(1).upper()
-        if name not in bound:
+        if m.group(1).upper() not in bound:
             raise LocalSqlError(f"Unknown variable :{m.group(1)} in procedure body", errno=1003)
-        return sql_literal(bound[name])
+        return sql_literal(bound[m.group(1).upper()])
 
     return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", literal, statement)
 
@@ -73,26 +71,17 @@ def run_block(
     """Run the block's statements in order (as `app` when an application's procedure runs with owner's rights);
     returns the RETURN expression's value (or None)."""
     statements, returned = parse_block(body)
-    database, schema, _ = fqn.split(".")
-    session = engine.internal_session(database, schema, f"procedure:{fqn}")
-    session.app = app
-    names, values = list(names), list(values)
-    try:
+    bound = dict(zip(names, values, strict=False))
+    with routines.internal_session(engine, fqn, f"procedure:{fqn}", app) as session:
         for number, statement in enumerate(statements, start=1):
             let = _LET.match(statement)
             try:
                 if let:
-                    value = engine.execute(session, "SELECT " + _bind(let["expr"], names, values))[0][0]
-                    names.append(let["name"].upper())
-                    values.append(value)
-                    continue
-                engine.execute(session, _bind(statement, names, values))
+                    bound[let["name"].upper()] = engine.execute(session, "SELECT " + _bind(let["expr"], bound))[0][0]
+                else:
+                    engine.execute(session, _bind(statement, bound))
             except LocalSqlError as e:
                 raise LocalSqlError(f"{fqn} statement {number} failed: {e.message}", errno=e.errno) from e
             except Exception as e:  # DuckDB and fakesnow errors carry their own message
                 raise LocalSqlError(f"{fqn} statement {number} failed: {e}", errno=100132) from e
-        if returned is None:
-            return None
-        return engine.execute(session, "SELECT " + _bind(returned, names, values))[0][0]
-    finally:
-        session.conn.close()
+        return None if returned is None else engine.execute(session, "SELECT " + _bind(returned, bound))[0][0]

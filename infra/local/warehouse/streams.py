@@ -14,102 +14,76 @@ right after the first commits (at-least-once instead of exactly-once).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from typing import TYPE_CHECKING
 
+import duckdb
 import sqlglot
 from sqlglot import exp
 
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse import routines
+from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.sqltext import QNAME, ObjectName, qualify, status_select
+from infra.local.warehouse.routines import STREAM
+from infra.local.warehouse.sqltext import QNAME, ObjectName, qualify
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
 
 def register(engine: Engine) -> None:
-    engine.on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?STREAM\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})\s+"
-        rf"ON\s+TABLE\s+(?P<source>{QNAME})(?P<rest>.*)$",
-        _create,
-    )
-    engine.on(rf"^DROP\s+STREAM\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
-    engine.on(r"^SHOW\s+STREAMS\b.*$", _show)
+    routines.register(engine, STREAM, _create, dropped=_drop_view)
     engine.on(r"^SELECT\b.*SYSTEM\$STREAM_HAS_DATA\s*\(.*$", _has_data_rewrite)
     for (name,) in engine.catalog.query(f"SELECT NAME FROM {PREFIX}.STREAMS"):
         engine.watch_stream(name.rsplit(".", 1)[-1])
 
 
-def _view_sql(stream: ObjectName, source: str, offset: int, pin: int | None) -> str:
+def _quoted(fqn: str) -> str:
+    return ObjectName(*fqn.split(".")).sql()
+
+
+def _view_sql(stream: str, source: str, offset: int, pin: int | None = None) -> str:
+    """The stream's view over `source` (fully qualified names): the rows after `offset`, up to `pin` if pinned."""
     upper = f" AND src.rowid <= {pin}" if pin is not None else ""
     return (
-        f"CREATE OR REPLACE VIEW {stream.sql()} AS SELECT src.*, 'INSERT' AS \"METADATA$ACTION\", "
+        f"CREATE OR REPLACE VIEW {_quoted(stream)} AS SELECT src.*, 'INSERT' AS \"METADATA$ACTION\", "
         f'FALSE AS "METADATA$ISUPDATE", CAST(src.rowid AS VARCHAR) AS "METADATA$ROW_ID" '
-        f"FROM {source} AS src WHERE src.rowid > {offset}{upper}"
+        f"FROM {_quoted(source)} AS src WHERE src.rowid > {offset}{upper}"
     )
 
 
-def _source_sql(fqn: str) -> str:
-    return ".".join(f'"{p}"' for p in fqn.split("."))
+def _high(duck: duckdb.DuckDBPyConnection, source: str) -> int:
+    """The source table's highest row id as this transaction sees it (-1 when empty)."""
+    return duck.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {_quoted(source)}").fetchone()[0]
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = qualify(m["name"], session.database, session.schema)
-    source = qualify(m["source"], session.database, session.schema)
-    rest = m["rest"]
-    append_only = re.search(r"\bAPPEND_ONLY\s*=\s*TRUE\b", rest, re.I)
-    if not append_only:
+    on = re.match(rf"ON\s+TABLE\s+(?P<source>{QNAME})\s+.*\bAPPEND_ONLY\s*=\s*TRUE\b", m["rest"], re.I | re.S)
+    if on is None:
         raise LocalSqlError("The local warehouse emulates only APPEND_ONLY = TRUE streams on tables", errno=2000)
-    existing = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.STREAMS WHERE NAME = ?", [name.fqn])
-    if existing and not m["replace"]:
-        if m["ine"]:
-            return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
-        raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
-    duck = engine.fs.duck_conn.cursor()
-    try:
+    source = qualify(on["source"], session.database, session.schema).fqn
+    if (over := routines.create_over(engine, STREAM, name, m)) is not None:
+        return over
+    with contextlib.closing(engine.fs.duck_conn.cursor()) as duck:
         try:
-            (high,) = duck.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {source.sql()}").fetchone()
+            high = _high(duck, source)
         except Exception as e:
-            raise LocalSqlError(f"Table '{source.fqn}' does not exist or not authorized.", errno=2003) from e
-        duck.execute(_view_sql(name, source.sql(), high, None))
-    finally:
-        duck.close()
+            raise LocalSqlError(f"Table '{source}' does not exist or not authorized.", errno=2003) from e
+        duck.execute(_view_sql(name.fqn, source, high))
     engine.catalog.query(
-        f"INSERT OR REPLACE INTO {PREFIX}.STREAMS VALUES (?, ?, 'APPEND_ONLY', ?, ?)",
-        [name.fqn, source.fqn, high, now()],
+        f"INSERT OR REPLACE INTO {PREFIX}.STREAMS VALUES (?, ?, 'APPEND_ONLY', ?, ?)", [name.fqn, source, high, now()]
     )
     engine.watch_stream(name.name)
-    return Outcome(sql=status_select(f"Stream {name.name} successfully created."))
+    return ok(f"Stream {name.name} successfully created.")
 
 
-def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = qualify(m["name"], session.database, session.schema)
-    deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.STREAMS WHERE NAME = ? RETURNING NAME", [name.fqn])
-    if not deleted:
-        if m["ie"]:
-            return Outcome(sql=status_select(f"Drop statement executed successfully ({name.name} already dropped)."))
-        raise LocalSqlError(f"Stream '{name.fqn}' does not exist or not authorized.", errno=2003)
-    duck = engine.fs.duck_conn.cursor()
-    try:
+def _drop_view(engine: Engine, session: LocalSession, name: ObjectName) -> None:
+    with contextlib.closing(engine.fs.duck_conn.cursor()) as duck:
         duck.execute(f"DROP VIEW IF EXISTS {name.sql()}")
-    finally:
-        duck.close()
-    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
-
-
-def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    return Outcome(
-        sql=(
-            'SELECT CREATED_ON AS "created_on", SPLIT_PART(NAME, \'.\', 3) AS "name", '
-            "SPLIT_PART(NAME, '.', 1) AS \"database_name\", SPLIT_PART(NAME, '.', 2) AS \"schema_name\", "
-            'SOURCE_TABLE AS "table_name", MODE AS "mode", FALSE AS "stale" '
-            f"FROM {PREFIX}.STREAMS ORDER BY NAME"
-        ),
-        keep_params=False,
-    )
 
 
 _HAS_DATA = re.compile(r"SYSTEM\$STREAM_HAS_DATA\s*\(\s*'([^']+)'\s*\)", re.I)
@@ -120,9 +94,8 @@ def _has_data_rewrite(engine: Engine, session: LocalSession, text: str, m: re.Ma
 
     def replace(match: re.Match[str]) -> str:
         name = qualify(match.group(1), session.database, session.schema)
-        known = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.STREAMS WHERE NAME = ?", [name.fqn])
-        if not known:
-            raise LocalSqlError(f"Stream '{name.fqn}' does not exist or not authorized.", errno=2003)
+        if not routines.exists(engine, STREAM, name.fqn):
+            raise routines.not_found(STREAM, name.fqn)
         return f"(EXISTS (SELECT 1 FROM {name.sql()}))"
 
     return Outcome(sql=_HAS_DATA.sub(replace, text))
@@ -171,91 +144,70 @@ def consuming_outcome(engine: Engine, session: LocalSession, sql: str, text: str
     if analysis is None:
         return None
     single, target_db, names = analysis
-    read: dict[str, str] = {}
-    for fqn in names:
-        row = engine.catalog.query(f"SELECT SOURCE_TABLE FROM {PREFIX}.STREAMS WHERE NAME = ?", [fqn])
-        if row:
-            read[fqn] = row[0][0]
+    rows = {
+        fqn: engine.catalog.query(f"SELECT SOURCE_TABLE FROM {PREFIX}.STREAMS WHERE NAME = ?", [fqn]) for fqn in names
+    }
+    read = {fqn: found[0][0] for fqn, found in rows.items() if found}
     if not read:
         return None
 
-    locks = [engine.locks(f"stream:{fqn}") for fqn in sorted(read)]
     duck = session.conn._duck_conn
     # CREATE … AS runs as several statements in fakesnow: those advance the offset right after they
     # commit (at-least-once; the pipeline's statements are idempotent)
     atomic = not session.explicit_transaction and single
-    state = {"began": False, "locked": 0, "pinned": False}
+    held = contextlib.ExitStack()  # the streams' locks, from before the pins until the offsets have moved
+    began = False
     pins: dict[str, int] = {}
     offsets: dict[str, int] = {}
-    outcome = Outcome(sql=sql)
 
     def before() -> None:
-        for lock in locks:
-            lock.acquire()
-            state["locked"] += 1
+        nonlocal began
+        for fqn in sorted(read):
+            held.enter_context(engine.locks(f"stream:{fqn}"))
         if atomic:
             duck.begin()
-            state["began"] = True
+            began = True
         for fqn, source in read.items():
-            (high,) = duck.execute(f"SELECT COALESCE(MAX(rowid), -1) FROM {_source_sql(source)}").fetchone()
-            pins[fqn] = high
-            offsets[fqn] = _offset(duck, fqn)
-            duck.execute(_view_sql(ObjectName(*fqn.split(".")), _source_sql(source), offsets[fqn], high))
-        state["pinned"] = True
+            pins[fqn], offsets[fqn] = _high(duck, source), _offset(duck, fqn)
+            duck.execute(_view_sql(fqn, source, offsets[fqn], pins[fqn]))
 
-    def after(ok: bool) -> None:
-        try:
-            if ok:
-                in_txn = state["began"] or session.explicit_transaction
+    def after(succeeded: bool) -> None:
+        with held:
+            if succeeded:
+                in_txn = began or session.explicit_transaction
                 same_db = [f for f in read if f.split(".")[0] == target_db] if in_txn else []
                 for fqn in same_db:
-                    _advance(duck, fqn, read[fqn], pins[fqn])
-                if state["began"]:
+                    duck.execute(_view_sql(fqn, read[fqn], pins[fqn]))
+                if began:
                     duck.commit()
-                side = engine.fs.duck_conn.cursor()
-                try:
+                with contextlib.closing(engine.fs.duck_conn.cursor()) as side:
                     for fqn in read:
                         if fqn not in same_db:
-                            _advance(side, fqn, read[fqn], pins[fqn])
+                            side.execute(_view_sql(fqn, read[fqn], pins[fqn]))
                         engine.catalog.query(
                             f"UPDATE {PREFIX}.STREAMS SET OFFSET_ROWID = ? WHERE NAME = ?", [pins[fqn], fqn]
                         )
-                finally:
-                    side.close()
-            elif state["began"]:
+            elif began:
                 duck.rollback()  # the pins go with it
-            elif state["pinned"]:
-                side = engine.fs.duck_conn.cursor()
-                try:  # unpin: the stream shows everything after its unchanged offset again
-                    for fqn, source in read.items():
-                        side.execute(_view_sql(ObjectName(*fqn.split(".")), _source_sql(source), offsets[fqn], None))
-                finally:
-                    side.close()
-        finally:
-            for lock in reversed(locks[: state["locked"]]):
-                lock.release()
+            else:
+                # unpin: each pinned stream shows everything after its unchanged offset again
+                with contextlib.closing(engine.fs.duck_conn.cursor()) as side:
+                    for fqn in pins:
+                        side.execute(_view_sql(fqn, read[fqn], offsets[fqn]))
 
-    outcome.before = before
-    outcome.after = after
-    return outcome
+    return Outcome(sql=sql, before=before, after=after)
 
 
 _OFFSET = re.compile(r"rowid\s*>\s*\(?(-?\d+)", re.I)
 
 
-def _offset(duck: object, fqn: str) -> int:
+def _offset(duck: duckdb.DuckDBPyConnection, fqn: str) -> int:
     """The stream's offset as the view holds it in this transaction (the catalog's copy is for SHOW and
     may run ahead of a transaction that is later rolled back)."""
-    database, schema, name = fqn.split(".")
-    row = duck.execute(  # type: ignore[attr-defined]
-        "SELECT sql FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
-        [database, schema, name],
+    row = duck.execute(
+        "SELECT sql FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?", fqn.split(".")
     ).fetchone()
     m = _OFFSET.search(row[0]) if row else None
     if m is None:
         raise LocalSqlError(f"Stream '{fqn}' has lost its view; recreate the stream", errno=2000)
     return int(m.group(1))
-
-
-def _advance(duck: object, fqn: str, source: str, pin: int) -> None:
-    duck.execute(_view_sql(ObjectName(*fqn.split(".")), _source_sql(source), pin, None))  # type: ignore[attr-defined]

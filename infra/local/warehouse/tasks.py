@@ -10,8 +10,8 @@ the run set with SYSTEM$SET_RETURN_VALUE (a task body itself, or a procedure it 
 TaskContext does), never the body's result, as in Snowflake:
 https://docs.snowflake.com/en/sql-reference/functions/system_set_return_value and
 https://docs.snowflake.com/en/developer-guide/snowflake-python-api/reference/latest/_autosummary/snowflake.core.task.context.TaskContext
-`SELECT SYSTEM$TASK_RUNTIME_INFO(…)` (as a statement of its own) answers CURRENT_TASK_NAME, CURRENT_ROOT_TASK_NAME
-and CURRENT_TASK_GRAPH_RUN_GROUP_ID inside a task run (and fails outside one, as documented:
+`SELECT SYSTEM$TASK_RUNTIME_INFO('CURRENT_TASK_GRAPH_RUN_GROUP_ID')` (as a statement of its own; the one argument
+the product asks) answers inside a task run (and fails outside one, as documented:
 https://docs.snowflake.com/en/sql-reference/functions/system_task_runtime_info); a query may read
 `TABLE([db.]INFORMATION_SCHEMA.TASK_HISTORY([RESULT_LIMIT => n]))` (the runs of the database's tasks, newest first;
 GRAPH_RUN_GROUP_ID names the graph run).
@@ -26,22 +26,21 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from infra.local.warehouse import routines
 from infra.local.warehouse.application import context_of
-from infra.local.warehouse.base import LocalSession, Outcome
+from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.graph import dependency_order
+from infra.local.warehouse.routines import TASK, dependency_order
 from infra.local.warehouse.sqltext import (
     QNAME,
     property_value,
     qualify,
     split_as,
-    split_name,
     sql_literal,
     status_select,
 )
@@ -50,17 +49,28 @@ if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
 
-def register(engine: Engine) -> None:
-    engine.on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?TASK\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<rest>.*)$",
-        _create,
+def _set(column: str, value: str | None = None) -> routines.Action:
+    """An ALTER TASK action that sets one column of the task's row: to `value`, or to the action's `body`."""
+    return lambda engine, fqn, m: engine.catalog.query(
+        f"UPDATE {PREFIX}.TASKS SET {column} = ? WHERE NAME = ?", [value or m["body"], fqn]
     )
-    engine.on(rf"^ALTER\s+TASK\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<action>.*)$", _alter)
-    engine.on(rf"^DROP\s+TASK\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})$", _drop)
+
+
+# RESUME, SUSPEND and MODIFY AS: what the product and its tests use
+_ACTIONS = {
+    "RESUME": _set("STATE", "started"),
+    "SUSPEND": _set("STATE", "suspended"),
+    r"MODIFY\s+AS\s+(?P<body>.+)": _set("DEFINITION"),
+}
+
+
+def register(engine: Engine) -> None:
+    routines.register(engine, TASK, _create, _ACTIONS)
     engine.on(rf"^EXECUTE\s+TASK\s+(?P<name>{QNAME})(?:\s+RETRY\s+LAST)?$", _execute)
-    engine.on(r"^SHOW\s+TASKS\b.*$", _show)
-    engine.on(r"^(?:CALL|SELECT)\s+SYSTEM\$SET_RETURN_VALUE\s*\((?P<arg>.+)\)$", _set_return_value)
-    engine.on(r"^SELECT\s+SYSTEM\$TASK_RUNTIME_INFO\s*\(\s*'(?P<arg>\w+)'\s*\)(?:\s+AS\s+\w+)?$", _task_runtime_info)
+    engine.on(r"^(?:CALL|SELECT)\s+(?P<function>SYSTEM\$SET_RETURN_VALUE)\s*\((?P<arg>.+)\)$", _in_task_run)
+    engine.on(
+        r"^SELECT\s+(?P<function>SYSTEM\$TASK_RUNTIME_INFO)\s*\(\s*'(?P<arg>\w+)'\s*\)(?:\s+AS\s+\w+)?$", _in_task_run
+    )
     engine.on(r"^SELECT\b.*\bINFORMATION_SCHEMA\s*\.\s*TASK_HISTORY\s*\(.*$", _task_history)
 
 
@@ -68,48 +78,31 @@ def register(engine: Engine) -> None:
 class _TaskRun:
     """A task run in progress: what SYSTEM$TASK_RUNTIME_INFO answers and where SYSTEM$SET_RETURN_VALUE writes."""
 
-    root: str
-    name: str
     graph_run_id: str
     return_value: str | None = None
 
 
-_task_runs: dict[str, _TaskRun] = {}  # the task run's internal session id -> the run
-_task_runs_guard = threading.Lock()
+# the task run's internal session id -> the run (each id is one run's own; a dict's get/set/pop are atomic)
+_task_runs: dict[str, _TaskRun] = {}
 RETURN_VALUE_LIMIT = 10 * 1024  # bytes of UTF-8 (system_set_return_value)
 
 
-def _current_run(engine: Engine, session: LocalSession, function: str) -> _TaskRun:
-    """The task run the statement belongs to: its own session's, or the task's that CALLed the procedure."""
-    with _task_runs_guard:
-        run = _task_runs.get(engine.session_identity(session.session_id))
+def _in_task_run(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """SYSTEM$SET_RETURN_VALUE and SYSTEM$TASK_RUNTIME_INFO, which answer only in a task run: the statement's own
+    session's, or the run of the task that CALLed the procedure the statement runs in."""
+    function = m["function"].upper()
+    run = _task_runs.get(engine.session_identity(session.session_id))
     if run is None:
         raise LocalSqlError(f"{function} can only be called in a task run", errno=91111)
-    return run
-
-
-def _set_return_value(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    run = _current_run(engine, session, "SYSTEM$SET_RETURN_VALUE")
+    if function == "SYSTEM$TASK_RUNTIME_INFO":
+        if m["arg"].upper() != "CURRENT_TASK_GRAPH_RUN_GROUP_ID":
+            raise LocalSqlError(f"{function}('{m['arg']}') is not emulated by the local warehouse", errno=2000)
+        return answer(status_select(run.graph_run_id, column=function))
     (value,) = engine.execute(session, f"SELECT ({m['arg']})::VARCHAR", session.pending_params)[0]
     if value is not None and len(str(value).encode()) > RETURN_VALUE_LIMIT:
-        raise LocalSqlError("SYSTEM$SET_RETURN_VALUE: the return value must be at most 10 kB", errno=91112)
+        raise LocalSqlError(f"{function}: the return value must be at most 10 kB", errno=91112)
     run.return_value = value
-    return Outcome(
-        sql=status_select("Statement executed successfully.", column="SYSTEM$SET_RETURN_VALUE"), keep_params=False
-    )
-
-
-def _task_runtime_info(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    run = _current_run(engine, session, "SYSTEM$TASK_RUNTIME_INFO")
-    answers = {
-        "CURRENT_TASK_NAME": split_name(run.name)[2],
-        "CURRENT_ROOT_TASK_NAME": split_name(run.root)[2],
-        "CURRENT_TASK_GRAPH_RUN_GROUP_ID": run.graph_run_id,
-    }
-    arg = m["arg"].upper()
-    if arg not in answers:
-        raise LocalSqlError(f"SYSTEM$TASK_RUNTIME_INFO('{arg}') is not emulated by the local warehouse", errno=2000)
-    return Outcome(sql=status_select(answers[arg], column="SYSTEM$TASK_RUNTIME_INFO"), keep_params=False)
+    return answer(status_select("Statement executed successfully.", column=function))
 
 
 _HISTORY_CALL = re.compile(
@@ -144,182 +137,75 @@ def _task_history(engine: Engine, session: LocalSession, text: str, m: re.Match[
     return Outcome(sql=_HISTORY_CALL.sub(subquery, text))
 
 
-def _parse_header(header: str, session: LocalSession) -> dict[str, object]:
-    when = None
-    m_when = re.search(r"\bWHEN\b(?P<cond>.*)$", header, re.I | re.S)
-    if m_when:
-        when = m_when["cond"].strip()
-        header = header[: m_when.start()]
-    after: list[str] = []
-    m_after = re.search(rf"\bAFTER\s+(?P<list>{QNAME}(?:\s*,\s*{QNAME})*)", header, re.I)
-    if m_after:
-        for part in re.split(r"\s*,\s*", m_after["list"].strip()):
-            after.append(qualify(part, session.database, session.schema).fqn)
-        header = header[: m_after.start()] + header[m_after.end() :]
-    finalize = None
-    m_final = re.search(rf"\bFINALIZE\s*=\s*(?P<root>{QNAME})", header, re.I)
-    if m_final:
-        finalize = qualify(m_final["root"], session.database, session.schema).fqn
-        header = header[: m_final.start()] + header[m_final.end() :]
-    return {
-        "warehouse": property_value(header, "WAREHOUSE"),
-        "schedule": property_value(header, "SCHEDULE"),
-        "after": after,
-        "when": when,
-        "finalize": finalize,
-    }
-
-
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    """`[WAREHOUSE = …] [SCHEDULE = …] [FINALIZE = root] [AFTER a, b] [WHEN <condition>] AS <statement>` (sqlglot
+    30 parses CREATE TASK only as a Command, so the header is read here)."""
+
+    def fqn(part: str) -> str:
+        return qualify(part, session.database, session.schema).fqn
+
     name = qualify(m["name"], session.database, session.schema)
     header, body = split_as(m["rest"])
-    props = _parse_header(header, session)
-    if props["schedule"] and props["after"]:
+    when_at = re.search(r"\bWHEN\b", header, re.I)
+    header, when = (header[: when_at.start()], header[when_at.end() :].strip()) if when_at else (header, None)
+    after = re.search(rf"\bAFTER\s+(?P<list>{QNAME}(?:\s*,\s*{QNAME})*)", header, re.I)
+    predecessors = [fqn(p) for p in re.split(r"\s*,\s*", after["list"].strip())] if after else []
+    finalize = re.search(rf"\bFINALIZE\s*=\s*(?P<root>{QNAME})", header, re.I)
+    root = fqn(finalize["root"]) if finalize else None
+    schedule = property_value(header, "SCHEDULE")
+    if schedule and predecessors:
         raise LocalSqlError("A task cannot have both SCHEDULE and AFTER", errno=2000)
-    if props["finalize"] and (props["schedule"] or props["after"]):
+    if root and (schedule or predecessors):
         raise LocalSqlError("A finalizer task cannot have a SCHEDULE or AFTER", errno=2000)
-    exists = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.TASKS WHERE NAME = ?", [name.fqn])
-    if exists and not m["replace"]:
-        if m["ine"]:
-            return Outcome(sql=status_select(f"{name.name} already exists, statement succeeded."))
-        raise LocalSqlError(f"Object '{name.fqn}' already exists.", errno=2002)
-    for pred in [*props["after"], *([props["finalize"]] if props["finalize"] else [])]:  # type: ignore[misc]
-        if not engine.catalog.query(f"SELECT 1 FROM {PREFIX}.TASKS WHERE NAME = ?", [pred]):
-            raise LocalSqlError(f"Task '{pred}' does not exist or not authorized.", errno=2003)
+    if (over := routines.create_over(engine, TASK, name, m)) is not None:
+        return over
+    for pred in filter(None, [*predecessors, root]):
+        if not routines.exists(engine, TASK, pred):
+            raise routines.not_found(TASK, pred)
     engine.catalog.query(
         f"INSERT OR REPLACE INTO {PREFIX}.TASKS (NAME, WAREHOUSE, SCHEDULE, PREDECESSORS, CONDITION, DEFINITION, "
         "STATE, CREATED_ON, FINALIZE) VALUES (?, ?, ?, ?, ?, ?, 'suspended', ?, ?)",
-        [
-            name.fqn,
-            props["warehouse"],
-            props["schedule"],
-            json.dumps(props["after"]),
-            props["when"],
-            body,
-            now(),
-            props["finalize"],
-        ],
+        [name.fqn, property_value(header, "WAREHOUSE"), schedule, json.dumps(predecessors), when, body, now(), root],
     )
-    return Outcome(sql=status_select(f"Task {name.name} successfully created."))
+    return ok(f"Task {name.name} successfully created.")
 
 
-def _task(engine: Engine, fqn: str) -> dict[str, object] | None:
+@dataclass
+class _Task:
+    """What a run needs of a task's catalog row."""
+
+    name: str
+    after: list[str]
+    when: str | None
+    body: str
+    state: str
+    finalize: str | None
+
+
+def _tasks(engine: Engine, where: str = "", params: list[object] | None = None) -> dict[str, _Task]:
     rows = engine.catalog.query(
-        f"SELECT NAME, WAREHOUSE, SCHEDULE, PREDECESSORS, CONDITION, DEFINITION, STATE, FINALIZE FROM {PREFIX}.TASKS "
-        "WHERE NAME = ?",
-        [fqn],
+        f"SELECT NAME, PREDECESSORS, CONDITION, DEFINITION, STATE, FINALIZE FROM {PREFIX}.TASKS {where}", params
     )
-    if not rows:
-        return None
-    n, wh, sched, preds, cond, body, state, finalize = rows[0]
-    return {
-        "name": n,
-        "warehouse": wh,
-        "schedule": sched,
-        "after": json.loads(preds),
-        "when": cond,
-        "body": body,
-        "state": state,
-        "finalize": finalize,
-    }
-
-
-def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = qualify(m["name"], session.database, session.schema)
-    task = _task(engine, name.fqn)
-    if task is None:
-        if m["ie"]:
-            return Outcome(sql=status_select("Statement executed successfully."))
-        raise LocalSqlError(f"Task '{name.fqn}' does not exist or not authorized.", errno=2003)
-    action = m["action"].strip()
-    upper = action.upper()
-    if upper in {"RESUME", "SUSPEND"}:
-        state = "started" if upper == "RESUME" else "suspended"
-        engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET STATE = ? WHERE NAME = ?", [state, name.fqn])
-    elif upper.startswith("MODIFY AS"):
-        engine.catalog.query(
-            f"UPDATE {PREFIX}.TASKS SET DEFINITION = ? WHERE NAME = ?", [action[len("MODIFY AS") :].strip(), name.fqn]
-        )
-    elif upper.startswith("MODIFY WHEN"):
-        engine.catalog.query(
-            f"UPDATE {PREFIX}.TASKS SET CONDITION = ? WHERE NAME = ?", [action[len("MODIFY WHEN") :].strip(), name.fqn]
-        )
-    elif upper.startswith(("ADD AFTER", "REMOVE AFTER")):
-        names = [qualify(p, session.database, session.schema).fqn for p in action.split(None, 2)[2].split(",")]
-        after = list(task["after"])  # type: ignore[call-overload]
-        after = sorted(set(after) | set(names)) if upper.startswith("ADD") else [a for a in after if a not in names]
-        engine.catalog.query(
-            f"UPDATE {PREFIX}.TASKS SET PREDECESSORS = ? WHERE NAME = ?", [json.dumps(after), name.fqn]
-        )
-    elif upper.startswith("SET"):
-        for key, column in (("SCHEDULE", "SCHEDULE"), ("WAREHOUSE", "WAREHOUSE")):
-            value = property_value(action, key)
-            if value is not None:
-                engine.catalog.query(f"UPDATE {PREFIX}.TASKS SET {column} = ? WHERE NAME = ?", [value, name.fqn])
-    else:
-        raise LocalSqlError(
-            f"The local warehouse does not support ALTER TASK … {action.split()[0].upper()}", errno=2000
-        )
-    return Outcome(sql=status_select("Statement executed successfully."))
-
-
-def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = qualify(m["name"], session.database, session.schema)
-    deleted = engine.catalog.query(f"DELETE FROM {PREFIX}.TASKS WHERE NAME = ? RETURNING NAME", [name.fqn])
-    if not deleted and not m["ie"]:
-        raise LocalSqlError(f"Task '{name.fqn}' does not exist or not authorized.", errno=2003)
-    return Outcome(sql=status_select(f"{name.name} successfully dropped."))
-
-
-def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    return Outcome(
-        sql=(
-            'SELECT CREATED_ON AS "created_on", SPLIT_PART(NAME, \'.\', 3) AS "name", '
-            "SPLIT_PART(NAME, '.', 1) AS \"database_name\", SPLIT_PART(NAME, '.', 2) AS \"schema_name\", "
-            'WAREHOUSE AS "warehouse", SCHEDULE AS "schedule", PREDECESSORS AS "predecessors", '
-            'STATE AS "state", DEFINITION AS "definition", CONDITION AS "condition" '
-            f"FROM {PREFIX}.TASKS ORDER BY NAME"
-        ),
-        keep_params=False,
-    )
+    return {r[0]: _Task(r[0], json.loads(r[1]), *r[2:]) for r in rows}
 
 
 def _execute(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = qualify(m["name"], session.database, session.schema)
-    root = _task(engine, name.fqn)
+    root = _tasks(engine, "WHERE NAME = ?", [name.fqn]).get(name.fqn)
     if root is None:
-        raise LocalSqlError(f"Task '{name.fqn}' does not exist or not authorized.", errno=2003)
-    if root["after"] or root["finalize"]:
+        raise routines.not_found(TASK, name.fqn)
+    if root.after or root.finalize:
         raise LocalSqlError(f"Task {name.name} is not a root task; EXECUTE TASK runs a graph from its root", errno=2000)
     run_graph(engine, name.fqn)
-    return Outcome(sql=status_select(f"Task {name.name} is scheduled to run immediately."))
+    return ok(f"Task {name.name} is scheduled to run immediately.")
 
 
-def graph_order(engine: Engine, root: str) -> list[dict[str, object]]:
+def _graph(engine: Engine, root: str) -> list[_Task]:
     """The root and every task reachable from it, predecessors before successors."""
-    rows = engine.catalog.query(f"SELECT NAME FROM {PREFIX}.TASKS")
-    tasks = {r[0]: _task(engine, r[0]) for r in rows}
-    children: dict[str, list[str]] = {}
-    for t in tasks.values():
-        for p in t["after"]:  # type: ignore[union-attr]
-            children.setdefault(p, []).append(t["name"])  # type: ignore[arg-type]
-    reachable: set[str] = set()
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if n in reachable:
-            continue
-        reachable.add(n)
-        stack.extend(children.get(n, []))
-    order = dependency_order(
-        {n: tasks[n]["after"] for n in reachable},  # type: ignore[misc]
-        f"Task graph under {root} has a cycle",
-    )
-    return [tasks[n] for n in order]  # type: ignore[misc]
-
-
-_running: dict[tuple[int, str], threading.Lock] = {}
-_running_guard = threading.Lock()
+    tasks = _tasks(engine)
+    reachable = routines.reachable(root, lambda n: [t.name for t in tasks.values() if n in t.after])
+    order = dependency_order({n: tasks[n].after for n in reachable}, f"Task graph under {root} has a cycle")
+    return [tasks[n] for n in order]
 
 
 def run_graph(engine: Engine, root: str) -> str:
@@ -327,73 +213,59 @@ def run_graph(engine: Engine, root: str) -> str:
 
     As in Snowflake (ALLOW_OVERLAPPING_EXECUTION defaults to FALSE), a firing while the previous run of
     the graph is still executing is skipped, not run alongside it."""
-    with _running_guard:
-        lock = _running.setdefault((id(engine), root), threading.Lock())
+    run_id = uuid.uuid4().hex
+    lock = engine.locks(f"task graph:{root}")
     if not lock.acquire(blocking=False):
-        run_id = uuid.uuid4().hex
-        _history(engine, run_id, root, root, "SKIPPED", "the previous run of the graph is still executing", None, now())
+        _history(engine, run_id, root, root, "SKIPPED", "the previous run of the graph is still executing")
         return run_id
     try:
-        return _run_graph(engine, root)
+        states: dict[str, str] = {}
+        for task in _graph(engine, root):
+            if task.name != root and task.state != "started":
+                continue  # suspended child tasks do not run, as in Snowflake
+            if any(states.get(p, "SUCCEEDED") != "SUCCEEDED" for p in task.after):
+                states[task.name] = "SKIPPED"
+                _history(engine, run_id, root, task.name, "SKIPPED", "a predecessor did not succeed")
+            else:
+                states[task.name] = _run_task(engine, run_id, root, task)
+        # the finalizer runs after every other task finished, whether it succeeded, failed or was skipped
+        for final in _tasks(engine, "WHERE FINALIZE = ? AND STATE = 'started' ORDER BY NAME", [root]).values():
+            _run_task(engine, run_id, root, final)
+        return run_id
     finally:
         lock.release()
 
 
-def _run_graph(engine: Engine, root: str) -> str:
-    run_id = uuid.uuid4().hex
-    states: dict[str, str] = {}
-    for task in graph_order(engine, root):
-        name = str(task["name"])
-        if name != root and task["state"] != "started":
-            continue  # suspended child tasks do not run, as in Snowflake
-        preds = [p for p in task["after"] if p in states]  # type: ignore[union-attr]
-        if any(states[p] != "SUCCEEDED" for p in preds):
-            states[name] = "SKIPPED"
-            _history(engine, run_id, root, name, "SKIPPED", "a predecessor did not succeed", None, now())
-            continue
-        states[name] = _run_task(engine, run_id, root, task)
-    # the finalizer runs after every other task finished, whether it succeeded, failed or was skipped
-    for (final,) in engine.catalog.query(
-        f"SELECT NAME FROM {PREFIX}.TASKS WHERE FINALIZE = ? AND STATE = 'started' ORDER BY NAME", [root]
-    ):
-        _run_task(engine, run_id, root, _task(engine, final))  # type: ignore[arg-type]
-    return run_id
-
-
-def _run_task(engine: Engine, run_id: str, root: str, task: dict[str, object]) -> str:
+def _run_task(engine: Engine, run_id: str, root: str, task: _Task) -> str:
     """Evaluate the task's WHEN and run its body; record and return the state (never raises)."""
-    name = str(task["name"])
     started = now()
-    database, schema, _ = split_name(name)
-    local = engine.internal_session(database, schema, f"task:{name}:{run_id}")
-    run = _TaskRun(root, name, run_id)
-    with _task_runs_guard:
+    run, state, error = _TaskRun(run_id), "SUCCEEDED", None
+    # a task in an application's database is the app's: its body runs with the app's privileges
+    app = context_of(engine, task.name.split(".")[0])
+    with routines.internal_session(engine, task.name, f"task:{task.name}:{run_id}", app) as local:
         _task_runs[local.session_id] = run
-    try:
-        # a task in an application's database is the app's: its body runs with the app's privileges
-        local.app = context_of(engine, database)
-        if task["when"]:
-            (condition,) = engine.execute(local, f"SELECT ({task['when']})")[0]
-            if not condition:
-                _history(engine, run_id, root, name, "SKIPPED", "WHEN condition was false", None, started)
-                return "SKIPPED"
-        engine.execute(local, str(task["body"]))
-        _history(engine, run_id, root, name, "SUCCEEDED", None, run.return_value, started)
-        return "SUCCEEDED"
-    except Exception as e:  # a failing task is recorded and its successors skipped, never raised
-        message = e.message if isinstance(e, LocalSqlError) else str(e)
-        _history(engine, run_id, root, name, "FAILED", message[:4000], run.return_value, started)
-        return "FAILED"
-    finally:
-        with _task_runs_guard:
+        try:
+            if task.when and not engine.execute(local, f"SELECT ({task.when})")[0][0]:
+                state, error = "SKIPPED", "WHEN condition was false"
+            else:
+                engine.execute(local, task.body)
+        except Exception as e:  # a failing task is recorded and its successors skipped, never raised
+            state, error = "FAILED", (e.message if isinstance(e, LocalSqlError) else str(e))[:4000]
+        finally:
             _task_runs.pop(local.session_id, None)
-        local.conn.close()
+    _history(engine, run_id, root, task.name, state, error, run.return_value, started)
+    return state
 
 
 def _history(
-    engine: Engine, run_id: str, root: str, name: str, state: str, error: str | None, value: object, started: object
+    engine: Engine,
+    run_id: str,
+    root: str,
+    name: str,
+    state: str,
+    error: str | None,
+    value: object = None,
+    started: object = None,
 ) -> None:
-    engine.catalog.query(
-        f"INSERT INTO {PREFIX}.TASK_HISTORY VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, root, name, state, error, None if value is None else str(value), started, now()],
-    )
+    value = None if value is None else str(value)
+    routines.record(engine, "TASK_HISTORY", run_id, root, name, state, error, value, started or now(), now())
