@@ -1,11 +1,7 @@
 -- Gold: one row per scored sleep and stage (Light, Deep, REM, Awake), for stage mix charts without
 -- unpivoting in the BI tool. Minutes of the four stages add up to the time in bed less no-data time.
-CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_SLEEP_STAGE
-    TARGET_LAG = '20 minutes'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = 'Minutes per sleep stage for every scored sleep and nap'
-AS
+{% from '_gold.sql' import date_key, dynamic_table with context %}
+{{ dynamic_table("FACT_SLEEP_STAGE", "Minutes per sleep stage for every scored sleep and nap") }}
 WITH scored AS (
     SELECT
         SLEEP_KEY, MEMBER_KEY, WAKE_DATE, IS_NAP, IS_MAIN_SLEEP, IN_BED_MINUTES, LIGHT_SLEEP_MINUTES,
@@ -35,7 +31,7 @@ SELECT
     SLEEP_KEY AS SLEEP_ID,
     MD5('sleep_stage|' || SLEEP_STAGE_NAME) AS SLEEP_STAGE_KEY,
     MEMBER_KEY,
-    YEAR(WAKE_DATE) * 10000 + MONTH(WAKE_DATE) * 100 + DAY(WAKE_DATE) AS DATE_KEY,
+    {{ date_key("WAKE_DATE") }} AS DATE_KEY,
     STAGE_MINUTES,
     IFF(IN_BED_MINUTES > 0, ROUND(100 * STAGE_MINUTES / IN_BED_MINUTES, 2), NULL) AS PCT_OF_TIME_IN_BED,
     IS_NAP,
