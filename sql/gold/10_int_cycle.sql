@@ -2,16 +2,12 @@
 -- The two sources meet on (member, cycle start to the second): the export writes local times to the second,
 -- the API to the millisecond. API first: when both have a cycle, the API row is taken whole.
 -- DOWNSTREAM lag: refreshed when a fact that reads it refreshes.
-{% from '_gold.sql' import api_first, dynamic_table with context %}
-{{ dynamic_table("INT_CYCLE",
+{% from '_gold.sql' import reconciled with context %}
+{{ reconciled("CYCLE",
     "Cycles reconciled across the API and the CSV export (API first), with their physiological date",
-    lag="DOWNSTREAM") }}
-{{ api_first("CYCLE", "CYCLE_START_UTC", "SILVER.CYCLE AS c", "SILVER.EXPORT_CYCLE", [
-    "MEMBER_NAME",
-    ("CYCLE_START_UTC", "DATE_TRUNC('SECOND', c.START_UTC)"),
-    ("CYCLE_ID", none, "NULL"),
-    ("CYCLE_END_UTC", "c.END_UTC"),
-    "OFFSET_MINUTES", "CYCLE_DATE",
-    ("SCORE_STATE", none, "IFF(e.DAY_STRAIN IS NULL, 'PENDING_SCORE', 'SCORED')"),
-    "DAY_STRAIN", "ENERGY_KCAL", "AVERAGE_HEART_RATE", "MAX_HEART_RATE", "BRONZE_LOADED_AT",
-]) }};
+    start=("CYCLE_START_UTC", "c.START_UTC"), id=("CYCLE_ID", "c.CYCLE_ID"),
+    api_from="SILVER.CYCLE AS c", export_from="SILVER.EXPORT_CYCLE", scored_by="DAY_STRAIN", columns=[
+        ("CYCLE_END_UTC", "c.END_UTC"),
+        "OFFSET_MINUTES", "CYCLE_DATE", "SCORE_STATE", "DAY_STRAIN", "ENERGY_KCAL", "AVERAGE_HEART_RATE",
+        "MAX_HEART_RATE", "BRONZE_LOADED_AT",
+    ]) }}

@@ -25,25 +25,37 @@ YEAR({{ day }}) * 10000 + MONTH({{ day }}) * 100 + DAY({{ day }})
 
 {#- One column of the reconciliation, as a SELECT target of the API side (`side` "api") or the export side. A column is
     its name (read under that name on both sides) or (name, API expression[, export expression]); an expression left
-    out or none is the column of that name, and a target is aliased unless its expression is a column of that name. -#}
-{% macro _target(column, side, alias) -%}
+    out or none is the column of that name, and a target is aliased unless it is a column of that name. An export
+    row's SCORE_STATE is SCORED when its `scored_by` column has a value (the export has no score state). -#}
+{% macro _target(column, side, alias, scored_by=none) -%}
 {%- set name = column if column is string else column[0] -%}
-{%- set given = none if column is string else column[1] if side == "api" else column[2] if column | length > 2 else none -%}
+{%- set given = none if column is string or (side == "export" and column | length < 3)
+    else column[1] if side == "api" else column[2] -%}
+{%- if given is none and side == "export" and name == "SCORE_STATE" -%}
+{%- set given = "IFF(e.%s IS NULL, 'PENDING_SCORE', 'SCORED')" % scored_by -%}
+{%- endif -%}
 {%- set expr = given if given is not none else alias ~ "." ~ name -%}
 {{ expr }}{{ " AS " ~ name if expr.partition(".")[2] != name }}
 {%- endmacro %}
 
-{#- Every record of an entity once, from the API or, when the API never had it, from the CSV export. The two sources
-    meet on (member, start to the second): the export writes local times to the second, the API to the millisecond.
-    API first: when both have a record, the API row is taken whole. `api_from` is the API side's FROM (its first
-    alias qualifies the plain columns); `columns` lists the columns of both sides in order, `start` is the one they
-    meet on. The result: the entity's key (MD5 of entity, member and start, like every surrogate key in Gold), the
-    member's key, `keys` (more key expressions), the columns (those in `rounded` to two decimals), SOURCE (API or
-    EXPORT) and `derived` (expressions over them, e.g. the record that counts for the day). -#}
-{% macro api_first(entity, start, api_from, export_from, columns, keys=[], rounded=[], derived=[]) -%}
+{#- An inner Gold table: every record of an entity once, from the API or, when the API never had it, from the CSV
+    export. The two sources meet on (member, start to the second): the export writes local times to the second, the
+    API to the millisecond. API first: when both have a record, the API row is taken whole. DOWNSTREAM lag: refreshed
+    when a table that reads it refreshes.
+    `start` is (name, API column) of the start the sources meet on and `id` (name, API column) of WHOOP's id, which
+    the export does not have; they follow MEMBER_NAME. `columns` lists the other columns of both sides in order (see
+    _target), `api_from` is the API side's FROM (its first alias qualifies the plain columns). The table: the entity's
+    key (MD5 of entity, member and start, like every surrogate key in Gold), the member's key, `keys` (more key
+    expressions), the columns (those in `rounded` to two decimals), SOURCE (API or EXPORT) and `derived` (expressions
+    over them, e.g. the record that counts for the day). -#}
+{% macro reconciled(entity, comment, start, id, api_from, export_from, scored_by, columns, keys=[], rounded=[],
+    derived=[]) -%}
 {%- set alias = api_from.split()[2] -%}
+{%- set columns = ["MEMBER_NAME", (start[0], "DATE_TRUNC('SECOND', %s)" % start[1]), (id[0], id[1], "NULL")]
+    + columns -%}
 {%- set names = [] -%}
 {%- for c in columns -%}{%- set _ = names.append(c if c is string else c[0]) -%}{%- endfor -%}
+{{ dynamic_table("INT_" ~ entity, comment, lag="DOWNSTREAM") }}
 WITH api AS (
     SELECT
         {% for c in columns %}{{ _target(c, "api", alias) }}{{ ",\n        " if not loop.last }}{% endfor %}
@@ -51,9 +63,9 @@ WITH api AS (
 ),
 export_only AS (
     SELECT
-        {% for c in columns %}{{ _target(c, "export", "e") }}{{ ",\n        " if not loop.last }}{% endfor %}
+        {% for c in columns %}{{ _target(c, "export", "e", scored_by) }}{{ ",\n        " if not loop.last }}{% endfor %}
     FROM {{ export_from }} AS e
-    LEFT JOIN api AS a ON a.MEMBER_NAME = e.MEMBER_NAME AND a.{{ start }} = e.{{ start }}
+    LEFT JOIN api AS a ON a.MEMBER_NAME = e.MEMBER_NAME AND a.{{ start[0] }} = e.{{ start[0] }}
     WHERE a.MEMBER_NAME IS NULL
 ),
 unified AS (
@@ -65,7 +77,7 @@ unified AS (
 {%- endfor %}
 )
 SELECT
-    MD5('{{ entity | lower }}|' || MEMBER_NAME || '|' || TO_VARCHAR(DATE_PART(EPOCH_SECOND, {{ start }})))
+    MD5('{{ entity | lower }}|' || MEMBER_NAME || '|' || TO_VARCHAR(DATE_PART(EPOCH_SECOND, {{ start[0] }})))
         AS {{ entity }}_KEY,
     MD5('member|' || MEMBER_NAME) AS MEMBER_KEY,
     {%- for k in keys %}
@@ -78,5 +90,5 @@ SELECT
     {%- for d in derived %},
     {{ d }}
     {%- endfor %}
-FROM unified
+FROM unified;
 {%- endmacro %}
