@@ -3,7 +3,7 @@
 -- followed by its grants and policies because CREATE OR REPLACE drops a view's grants and policy attachments.
 -- FACT_JOURNAL (free-text notes) is deliberately not exposed. Views are owned by the deploying role
 -- (WHOOP_ADMIN), which reads Gold through the app's app_viewer role (R__20_grants.sql). Each view is declared with
--- modules/reporting.sql: its columns, comment, grant and row access policy written once.
+-- modules/reporting.sql: its columns (named once, in the view and its SELECT), comment, grant and row access policy.
 {% import 'modules/reporting.sql' as reporting with context %}
 
 
@@ -77,25 +77,11 @@
 -- version reached the warehouse. Zones are WHOOP's: green >= 67, yellow 34-66, red <= 33. The CTEs sit in a
 -- derived table so the view's own SELECT names each column once (Snowflake allows WITH in a subquery:
 -- https://docs.snowflake.com/en/sql-reference/constructs/with).
-{% call reporting.secure_view("SQUAD_READINESS", "One row per member: newest day, recovery and zone vs the 28-day baseline, last night sleep vs need, yesterday strain, open anomaly flags, freshness, re-authorization", [
+{% call reporting.view("SQUAD_READINESS", "One row per member: newest day, recovery and zone vs the 28-day baseline, last night sleep vs need, yesterday strain, open anomaly flags, freshness, re-authorization", [
     "MEMBER_KEY", "MEMBER_NAME", "DATE_KEY", "RECOVERY_SCORE", "RECOVERY_ZONE", "RECOVERY_BASELINE_28D",
     "RECOVERY_VS_BASELINE", "SLEEP_HOURS", "SLEEP_NEED_HOURS", "STRAIN_YESTERDAY", "OPEN_ANOMALIES", "LAST_DATA_AT",
     "NEEDS_REAUTHORIZATION"
-]) %}
-SELECT
-    q.MEMBER_KEY,
-    q.MEMBER_NAME,
-    q.DATE_KEY,
-    q.RECOVERY_SCORE,
-    q.RECOVERY_ZONE,
-    q.RECOVERY_BASELINE_28D,
-    q.RECOVERY_VS_BASELINE,
-    q.SLEEP_HOURS,
-    q.SLEEP_NEED_HOURS,
-    q.STRAIN_YESTERDAY,
-    q.OPEN_ANOMALIES,
-    q.LAST_DATA_AT,
-    q.NEEDS_REAUTHORIZATION
+], "q") %}
 FROM (
     WITH member_days AS (
         SELECT x.MEMBER_KEY, MAX(x.DATE_KEY) AS DATE_KEY, MAX(x.LOAD_TIMESTAMP) AS LAST_DATA_AT
@@ -172,22 +158,10 @@ FROM (
 
 -- Next-day recovery forecasts with the recovery that happened (NULL until the day is scored), so BI can show
 -- the prediction error; SERVED_BY says whether a model or a naive baseline was served for the member.
-{% call reporting.secure_view("V_PREDICTIONS", "Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored; other models are not here", [
+{% call reporting.view("V_PREDICTIONS", "Next-day recovery forecasts (model or baseline served), with the actual recovery once it is scored; other models are not here", [
     "MEMBER_KEY", "TARGET_DATE_KEY", "MODEL_NAME", "MODEL_VERSION", "SERVED_BY", "PREDICTION", "INTERVAL_LOW",
     "INTERVAL_HIGH", "PREDICTED_AT", "ACTUAL_RECOVERY_SCORE", "ABSOLUTE_ERROR"
-]) %}
-SELECT
-    p.MEMBER_KEY,
-    p.TARGET_DATE_KEY,
-    p.MODEL_NAME,
-    p.MODEL_VERSION,
-    p.SERVED_BY,
-    p.PREDICTION,
-    p.INTERVAL_LOW,
-    p.INTERVAL_HIGH,
-    p.PREDICTED_AT,
-    r.RECOVERY_SCORE AS ACTUAL_RECOVERY_SCORE,
-    ABS(p.PREDICTION - r.RECOVERY_SCORE) AS ABSOLUTE_ERROR
+], "p", derived={"ACTUAL_RECOVERY_SCORE": "r.RECOVERY_SCORE", "ABSOLUTE_ERROR": "ABS(p.PREDICTION - r.RECOVERY_SCORE)"}) %}
 FROM {{ app_database }}.ML.FACT_PREDICTIONS AS p
 LEFT JOIN {{ app_database }}.GOLD.FACT_DAILY_RECOVERY AS r
     ON r.MEMBER_KEY = p.MEMBER_KEY AND r.DATE_KEY = p.TARGET_DATE_KEY
@@ -207,27 +181,11 @@ WHERE p.MODEL_NAME = 'NEXT_DAY_RECOVERY'
 
 -- What drove each member's explained recovery (OPS.SCORE_ML writes ML.FACT_RECOVERY_DRIVERS): one row per
 -- member, day and driver; IS_NEWEST marks the member's newest explained day, the one the report charts.
-{% call reporting.secure_view("V_RECOVERY_DRIVERS", "Recovery points each driver (HRV, resting HR, sleep, respiratory rate) added or took away on each explained day of a member; IS_NEWEST marks the newest day", [
+{% call reporting.view("V_RECOVERY_DRIVERS", "Recovery points each driver (HRV, resting HR, sleep, respiratory rate) added or took away on each explained day of a member; IS_NEWEST marks the newest day", [
     "MEMBER_KEY", "DATE_KEY", "DRIVER", "DRIVER_VALUE", "DRIVER_USUAL", "Z_SCORE", "CONTRIBUTION_POINTS",
     "RECOVERY_SCORE", "BASELINE_RECOVERY", "INTERCEPT_POINTS", "EXPLAINED_RECOVERY", "MODEL_NAME", "MODEL_VERSION",
     "COMPUTED_AT", "IS_NEWEST"
-]) %}
-SELECT
-    d.MEMBER_KEY,
-    d.DATE_KEY,
-    d.DRIVER,
-    d.DRIVER_VALUE,
-    d.DRIVER_USUAL,
-    d.Z_SCORE,
-    d.CONTRIBUTION_POINTS,
-    d.RECOVERY_SCORE,
-    d.BASELINE_RECOVERY,
-    d.INTERCEPT_POINTS,
-    d.EXPLAINED_RECOVERY,
-    d.MODEL_NAME,
-    d.MODEL_VERSION,
-    d.COMPUTED_AT,
-    (d.DATE_KEY = n.NEWEST_DATE_KEY) AS IS_NEWEST
+], "d", derived={"IS_NEWEST": "(d.DATE_KEY = n.NEWEST_DATE_KEY)"}) %}
 FROM {{ app_database }}.ML.FACT_RECOVERY_DRIVERS AS d
 INNER JOIN (
     SELECT x.MEMBER_KEY, MAX(x.DATE_KEY) AS NEWEST_DATE_KEY
@@ -238,23 +196,10 @@ INNER JOIN (
 
 -- The newest walk-forward evaluation of each member's models against the naive baselines (ML.EVALUATIONS keeps
 -- every retrain; the report shows what is served now and why).
-{% call reporting.secure_view("V_MODEL_EVALUATIONS", "Newest evaluation per member: MAE, RMSE and skill of each model and baseline, and which one scoring serves", [
+{% call reporting.view("V_MODEL_EVALUATIONS", "Newest evaluation per member: MAE, RMSE and skill of each model and baseline, and which one scoring serves", [
     "MEMBER_KEY", "MODEL_NAME", "MODEL_VERSION", "PREDICTOR", "MAE", "RMSE", "N_PREDICTIONS", "SKILL",
     "IS_BEST_BASELINE", "IS_SERVED", "SERVING_REASON", "EVALUATED_AT"
-]) %}
-SELECT
-    e.MEMBER_KEY,
-    e.MODEL_NAME,
-    e.MODEL_VERSION,
-    e.PREDICTOR,
-    e.MAE,
-    e.RMSE,
-    e.N_PREDICTIONS,
-    e.SKILL,
-    e.IS_BEST_BASELINE,
-    e.IS_SERVED,
-    e.SERVING_REASON,
-    e.EVALUATED_AT
+], "e") %}
 FROM {{ app_database }}.ML.EVALUATIONS AS e
 INNER JOIN (
     SELECT x.MEMBER_KEY, MAX(x.EVALUATED_AT) AS EVALUATED_AT
@@ -265,44 +210,19 @@ INNER JOIN (
 
 -- Nights flagged as illness-like (ML.FACT_ANOMALIES, OPS.DETECT_ANOMALIES_ML): the signals out of the member's
 -- own baseline, their robust z-scores and why the night was flagged.
-{% call reporting.secure_view("V_ANOMALIES", "Flagged nights per member (wake-up date): signals out of the personal baseline, robust z-scores, reason", [
+{% call reporting.view("V_ANOMALIES", "Flagged nights per member (wake-up date): signals out of the personal baseline, robust z-scores, reason", [
     "MEMBER_KEY", "DATE_KEY", "SIGNALS", "Z_HRV_DOWN", "Z_RHR_UP", "Z_RESP_UP", "Z_SKIN_TEMP_UP", "IF_SCORE",
     "REASON", "DETECTED_AT"
-]) %}
-SELECT
-    a.MEMBER_KEY,
-    a.DATE_KEY,
-    a.SIGNALS,
-    a.Z_HRV_DOWN,
-    a.Z_RHR_UP,
-    a.Z_RESP_UP,
-    a.Z_SKIN_TEMP_UP,
-    a.IF_SCORE,
-    a.REASON,
-    a.DETECTED_AT
+], "a") %}
 FROM {{ app_database }}.ML.FACT_ANOMALIES AS a
 {% endcall %}
 
 -- Journal behaviours against next-day recovery (ML.BEHAVIOUR_EFFECTS, replaced per member by OPS.TRAIN_ML). Only
 -- the question text and the fitted effect: the journal's free-text notes stay out of REPORTING (see the top).
-{% call reporting.secure_view("V_JOURNAL_EFFECTS", "Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, yes/no days, p, BH q, SIGNIFICANT at q <= 0.1); STATUS TOO_FEW_ANSWERS: counts only", [
+{% call reporting.view("V_JOURNAL_EFFECTS", "Effect of answering yes to a journal question on next-day recovery per member (points, 95 % CI, yes/no days, p, BH q, SIGNIFICANT at q <= 0.1); STATUS TOO_FEW_ANSWERS: counts only", [
     "MEMBER_KEY", "QUESTION_TEXT", "STATUS", "EFFECT_POINTS", "CI_LOW", "CI_HIGH", "N_YES", "N_NO", "P_VALUE",
     "Q_VALUE", "ADJUSTED_FOR", "SIGNIFICANT", "COMPUTED_AT"
-]) %}
-SELECT
-    b.MEMBER_KEY,
-    b.QUESTION_TEXT,
-    b.STATUS,
-    b.EFFECT_POINTS,
-    b.CI_LOW,
-    b.CI_HIGH,
-    b.N_YES,
-    b.N_NO,
-    b.P_VALUE,
-    b.Q_VALUE,
-    b.ADJUSTED_FOR,
-    b.SIGNIFICANT,
-    b.COMPUTED_AT
+], "b") %}
 FROM {{ app_database }}.ML.BEHAVIOUR_EFFECTS AS b
 {% endcall %}
 
@@ -314,24 +234,8 @@ FROM {{ app_database }}.ML.BEHAVIOUR_EFFECTS AS b
 {%- set columns = ["RUN_ID", "CHECKED_AT", "CHECK_DATE_KEY"] + (["MEMBER_KEY"] if per_member else []) + [
     "LAYER", "TABLE_NAME", "CHECK_NAME", "CHECK_KIND", "SEVERITY", "ROWS_TESTED", "FAILURES", "PASSED", "DETAIL",
     "IS_LATEST_RUN"] -%}
-{%- call reporting.secure_view(name, comment, columns, member_rows=per_member) -%}
-SELECT
-    q.RUN_ID,
-    q.CHECKED_AT,
-    c.DATE_KEY AS CHECK_DATE_KEY,
-    {%- if per_member %}
-    q.MEMBER_KEY,
-    {%- endif %}
-    q.LAYER,
-    q.TABLE_NAME,
-    q.CHECK_NAME,
-    q.CHECK_KIND,
-    q.SEVERITY,
-    q.ROWS_TESTED,
-    q.FAILURES,
-    q.PASSED,
-    q.DETAIL,
-    (q.RUN_ID = l.RUN_ID) AS IS_LATEST_RUN
+{%- call reporting.view(name, comment, columns, "q",
+    derived={"CHECK_DATE_KEY": "c.DATE_KEY", "IS_LATEST_RUN": "(q.RUN_ID = l.RUN_ID)"}, member_rows=per_member) -%}
 FROM {{ app_database }}.OPS.DQ_RESULTS AS q
 CROSS JOIN (
     SELECT MAX_BY(r.RUN_ID, r.STARTED_AT) AS RUN_ID

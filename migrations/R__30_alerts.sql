@@ -1,61 +1,47 @@
 -- Forwards the app's data quality events (OPS.ALERT_EVENTS, written by OPS.DATA_QUALITY_ALERT) by e-mail
 -- through the notification integration of V1.0.2. Owned by WHOOP_ADMIN, which reads OPS through app_admin.
-CREATE OR REPLACE ALERT {{ reporting_database }}.GOVERNANCE.DQ_NOTIFY_ALERT
+{#- An alert of the operators' account, declared once: it checks `condition` (SELECT 1 FROM the app's `source`, one
+    row per event) on its schedule and, when a row is there, runs `action`; created suspended, so it is resumed. -#}
+{% macro alert(name, comment, source, condition, action, schedule="60 MINUTE") -%}
+CREATE OR REPLACE ALERT {{ reporting_database }}.GOVERNANCE.{{ name }}
     WAREHOUSE = {{ alert_warehouse }}
-    SCHEDULE = '60 MINUTE'
-    COMMENT = 'E-mails the operators when the app raised a data quality alert since the last check'
+    SCHEDULE = '{{ schedule }}'
+    COMMENT = '{{ comment }}'
 IF (EXISTS (
     SELECT 1
-    FROM {{ app_database }}.OPS.ALERT_EVENTS AS e
-    WHERE e.RAISED_AT > SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME()
+    FROM {{ app_database }}.OPS.{{ source }}
+    WHERE {{ condition }}
 ))
 THEN
-    CALL SYSTEM$SEND_EMAIL(
-        'WHOOP_ALERTS_{{ env | upper }}',
-        '{{ alert_recipients }}',
-        'WHOOP platform ({{ env }}): data quality check failed',
-        'A data quality check failed. See {{ app_database }}.OPS.ALERT_EVENTS and OPS.DQ_RESULTS; runbook: docs/runbook.md'
-    );
+    {{ action }};
 
-ALTER ALERT {{ reporting_database }}.GOVERNANCE.DQ_NOTIFY_ALERT RESUME;
+ALTER ALERT {{ reporting_database }}.GOVERNANCE.{{ name }} RESUME;
+{%- endmacro %}
 
-CREATE OR REPLACE ALERT {{ reporting_database }}.GOVERNANCE.INGEST_FAILURE_ALERT
-    WAREHOUSE = {{ alert_warehouse }}
-    SCHEDULE = '60 MINUTE'
-    COMMENT = 'E-mails the operators when an ingest run failed for a member since the last check'
-IF (EXISTS (
-    SELECT 1
-    FROM {{ app_database }}.OPS.INGEST_RUNS AS r
-    WHERE r.STATUS = 'FAILED' AND r.FINISHED_AT > SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME()
-))
-THEN
-    CALL SYSTEM$SEND_EMAIL(
-        'WHOOP_ALERTS_{{ env | upper }}',
-        '{{ alert_recipients }}',
-        'WHOOP platform ({{ env }}): an ingest run failed',
-        'An ingest run failed. See {{ app_database }}.OPS.INGEST_RUNS (ERROR_MESSAGE); runbook: docs/runbook.md'
-    );
+{#- The operators' e-mail for an event since the alert last ran. -#}
+{% macro email(name, comment, source, condition, subject, body) -%}
+{{ alert(name, comment, source, condition ~ " > SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME()",
+    "CALL SYSTEM$SEND_EMAIL(
+        'WHOOP_ALERTS_" ~ env | upper ~ "',
+        '" ~ alert_recipients ~ "',
+        'WHOOP platform (" ~ env ~ "): " ~ subject ~ "',
+        '" ~ body ~ "'
+    )") }}
+{%- endmacro %}
 
-ALTER ALERT {{ reporting_database }}.GOVERNANCE.INGEST_FAILURE_ALERT RESUME;
+{{ email("DQ_NOTIFY_ALERT", "E-mails the operators when the app raised a data quality alert since the last check",
+    "ALERT_EVENTS AS e", "e.RAISED_AT", "data quality check failed",
+    "A data quality check failed. See " ~ app_database ~ ".OPS.ALERT_EVENTS and OPS.DQ_RESULTS; runbook: docs/runbook.md")
+}}
 
-CREATE OR REPLACE ALERT {{ reporting_database }}.GOVERNANCE.REAUTHORIZATION_ALERT
-    WAREHOUSE = {{ alert_warehouse }}
-    SCHEDULE = '60 MINUTE'
-    COMMENT = 'E-mails the operators when a member''s WHOOP grant stopped working since the last check'
-IF (EXISTS (
-    SELECT 1
-    FROM {{ app_database }}.OPS.INGEST_RUNS AS r
-    WHERE r.STATUS = 'NEEDS_REAUTHORIZATION' AND r.FINISHED_AT > SNOWFLAKE.ALERT.LAST_SUCCESSFUL_SCHEDULED_TIME()
-))
-THEN
-    CALL SYSTEM$SEND_EMAIL(
-        'WHOOP_ALERTS_{{ env | upper }}',
-        '{{ alert_recipients }}',
-        'WHOOP platform ({{ env }}): a member needs to authorize again',
-        'A member''s WHOOP grant was refused. Reconnect them (app/README.md); runbook: docs/runbook.md'
-    );
+{{ email("INGEST_FAILURE_ALERT", "E-mails the operators when an ingest run failed for a member since the last check",
+    "INGEST_RUNS AS r", "r.STATUS = 'FAILED' AND r.FINISHED_AT", "an ingest run failed",
+    "An ingest run failed. See " ~ app_database ~ ".OPS.INGEST_RUNS (ERROR_MESSAGE); runbook: docs/runbook.md") }}
 
-ALTER ALERT {{ reporting_database }}.GOVERNANCE.REAUTHORIZATION_ALERT RESUME;
+{{ email("REAUTHORIZATION_ALERT",
+    "E-mails the operators when a member''s WHOOP grant stopped working since the last check",
+    "INGEST_RUNS AS r", "r.STATUS = 'NEEDS_REAUTHORIZATION' AND r.FINISHED_AT", "a member needs to authorize again",
+    "A member''s WHOOP grant was refused. Reconnect them (app/README.md); runbook: docs/runbook.md") }}
 
 -- Alerts that reach athletes and coaches (issue 16 item 3). The app evaluates its rules after each daily scoring run
 -- and writes one delivery per mapped viewer (its OPS.MEMBER_ALERT_DELIVERIES); it cannot send them itself (an app
@@ -114,16 +100,6 @@ def deliver(session):
     return f"{len(sent)} sent, {failed} failed, {len(posted)} posted to the webhook"
 $$;
 
-CREATE OR REPLACE ALERT {{ reporting_database }}.GOVERNANCE.MEMBER_ALERTS_NOTIFY
-    WAREHOUSE = {{ alert_warehouse }}
-    SCHEDULE = '15 MINUTE'
-    COMMENT = 'Sends the alerts the app raised for athletes and coaches (its pending deliveries)'
-IF (EXISTS (
-    SELECT 1
-    FROM {{ app_database }}.OPS.MEMBER_ALERT_DELIVERIES AS d
-    WHERE d.STATUS = 'PENDING'
-))
-THEN
-    CALL {{ reporting_database }}.GOVERNANCE.DELIVER_MEMBER_ALERTS();
-
-ALTER ALERT {{ reporting_database }}.GOVERNANCE.MEMBER_ALERTS_NOTIFY RESUME;
+{{ alert("MEMBER_ALERTS_NOTIFY", "Sends the alerts the app raised for athletes and coaches (its pending deliveries)",
+    "MEMBER_ALERT_DELIVERIES AS d", "d.STATUS = 'PENDING'",
+    "CALL " ~ reporting_database ~ ".GOVERNANCE.DELIVER_MEMBER_ALERTS()", schedule="15 MINUTE") }}

@@ -25,11 +25,21 @@ ALTER VIEW {{ view }} MODIFY COLUMN {{ column }}
 {%- endfor %}
 {%- endmacro %}
 
-{#- The common case: a view that passes a table of the app through, column for column. -#}
-{% macro table_view(name, source, comment, columns, member_rows=true, masked=[]) -%}
+{#- A view that names each column once: its SELECT reads every column from `alias` unless `derived` gives the
+    column's expression; the call's body is what follows the SELECT list (FROM, joins, WHERE). -#}
+{% macro view(name, comment, columns, alias, derived={}, member_rows=true, masked=[]) -%}
+{%- set rest = caller() | trim -%}
 {%- call secure_view(name, comment, columns, member_rows, masked) -%}
 SELECT
-    {% for c in columns %}g.{{ c }}{{ ",\n    " if not loop.last }}{% endfor %}
+    {% for c in columns %}{{ derived[c] ~ " AS " ~ c if c in derived else alias ~ "." ~ c }}
+    {{- ",\n    " if not loop.last }}{% endfor %}
+{{ rest }}
+{%- endcall %}
+{%- endmacro %}
+
+{#- The common case: a view that passes a table of the app through, column for column. -#}
+{% macro table_view(name, source, comment, columns, member_rows=true, masked=[]) -%}
+{%- call view(name, comment, columns, "g", member_rows=member_rows, masked=masked) -%}
 FROM {{ app_database }}.{{ source }} AS g
 {%- endcall %}
 {%- endmacro %}

@@ -3,12 +3,9 @@
 -- has its row. IS_HOLIDAY marks US federal holidays (fixed dates and the nth-weekday rules), not observed days.
 -- FULL refresh: GENERATOR and CURRENT_DATE make the query ineligible for incremental refresh; the table is
 -- about 6,000 rows, so a daily full rebuild costs next to nothing.
-CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_DATE
-    TARGET_LAG = '1 day'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = FULL
-    COMMENT = 'Calendar dimension from 2012-01-01 to a year ahead; DATE_KEY is YYYYMMDD'
-AS
+{% from '_gold.sql' import date_key, dynamic_table with context %}
+{{ dynamic_table("DIM_DATE",
+    "Calendar dimension from 2012-01-01 to a year ahead; DATE_KEY is YYYYMMDD", lag="'1 day'", refresh_mode="FULL") }}
 WITH spine AS (
     -- SEQ4() may leave gaps (https://docs.snowflake.com/en/sql-reference/functions/seq1), which would be
     -- missing dates; ROW_NUMBER() over it numbers the generated rows without gaps.
@@ -41,7 +38,7 @@ labelled AS (
     FROM bounded
 )
 SELECT
-    YEAR(FULL_DATE) * 10000 + MONTH(FULL_DATE) * 100 + DAY(FULL_DATE) AS DATE_KEY,
+    {{ date_key("FULL_DATE") }} AS DATE_KEY,
     FULL_DATE,
     YEAR(FULL_DATE) AS YEAR,
     QUARTER(FULL_DATE) AS QUARTER,

@@ -2,108 +2,31 @@
 -- (matched on member and workout start to the second; API first). The export gives heart-rate zones as a
 -- percent of the duration; both sources end as minutes per heart-rate zone 0-5 and, as the seed defines it, the
 -- minutes in zones 1-5 together (ZONE_DURATION_MINUTES: time with an elevated heart rate, zone 0 left out).
-CREATE OR REPLACE DYNAMIC TABLE GOLD.INT_WORKOUT
-    TARGET_LAG = DOWNSTREAM
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = 'Workouts reconciled across the API and the CSV export (API first)'
-AS
-WITH api AS (
-    SELECT
-        w.MEMBER_NAME,
-        DATE_TRUNC('SECOND', w.START_UTC) AS WORKOUT_START_UTC,
-        w.WORKOUT_ID AS WHOOP_WORKOUT_ID,
-        w.END_UTC AS WORKOUT_END_UTC,
-        w.START_LOCAL AS WORKOUT_START_LOCAL,
-        w.END_LOCAL AS WORKOUT_END_LOCAL,
-        w.WORKOUT_DATE,
-        w.SPORT_NAME,
-        w.SCORE_STATE,
-        w.DURATION_MINUTES,
-        w.STRAIN,
-        w.AVERAGE_HEART_RATE,
-        w.MAX_HEART_RATE,
-        w.ENERGY_KCAL,
-        w.DISTANCE_METERS,
-        w.ALTITUDE_GAIN_METERS,
-        w.ZONE_1_MINUTES + w.ZONE_2_MINUTES + w.ZONE_3_MINUTES + w.ZONE_4_MINUTES + w.ZONE_5_MINUTES
-            AS ZONE_DURATION_MINUTES,
-        w.ZONE_0_MINUTES,
-        w.ZONE_1_MINUTES,
-        w.ZONE_2_MINUTES,
-        w.ZONE_3_MINUTES,
-        w.ZONE_4_MINUTES,
-        w.ZONE_5_MINUTES,
-        w.BRONZE_LOADED_AT
-    FROM SILVER.WORKOUT AS w
-),
-export_only AS (
-    SELECT
-        e.MEMBER_NAME,
-        e.WORKOUT_START_UTC,
-        NULL AS WHOOP_WORKOUT_ID,
-        e.WORKOUT_END_UTC,
-        e.WORKOUT_START_LOCAL,
-        e.WORKOUT_END_LOCAL,
-        e.WORKOUT_DATE,
-        e.SPORT_NAME,
-        IFF(e.ACTIVITY_STRAIN IS NULL, 'PENDING_SCORE', 'SCORED') AS SCORE_STATE,
-        e.DURATION_MINUTES,
-        e.ACTIVITY_STRAIN AS STRAIN,
-        e.AVERAGE_HEART_RATE,
-        e.MAX_HEART_RATE,
-        e.ENERGY_KCAL,
-        e.DISTANCE_METERS,
-        e.ALTITUDE_GAIN_METERS,
-        e.DURATION_MINUTES * (e.ZONE_1_PCT + e.ZONE_2_PCT + e.ZONE_3_PCT + e.ZONE_4_PCT + e.ZONE_5_PCT) / 100
-            AS ZONE_DURATION_MINUTES,
-        -- the export leaves zone 0 out; WHOOP's six zones split the workout (the sandbox's and the API's
-        -- zone_durations add up to it), so zone 0 is what zones 1-5 leave of the duration. It also takes the
-        -- rounding of the five whole percentages, never below 0 (they may add up to 103: 00_quarantine.sql);
-        -- NULL when a percentage is blank: IFF returns its third argument, here NULL, when the condition is NULL
-        -- (https://docs.snowflake.com/en/sql-reference/functions/iff)
-        IFF(
-            e.ZONE_1_PCT + e.ZONE_2_PCT + e.ZONE_3_PCT + e.ZONE_4_PCT + e.ZONE_5_PCT > 100, 0,
-            e.DURATION_MINUTES * (100 - (e.ZONE_1_PCT + e.ZONE_2_PCT + e.ZONE_3_PCT + e.ZONE_4_PCT + e.ZONE_5_PCT))
-            / 100
-        ) AS ZONE_0_MINUTES,
-        e.DURATION_MINUTES * e.ZONE_1_PCT / 100 AS ZONE_1_MINUTES,
-        e.DURATION_MINUTES * e.ZONE_2_PCT / 100 AS ZONE_2_MINUTES,
-        e.DURATION_MINUTES * e.ZONE_3_PCT / 100 AS ZONE_3_MINUTES,
-        e.DURATION_MINUTES * e.ZONE_4_PCT / 100 AS ZONE_4_MINUTES,
-        e.DURATION_MINUTES * e.ZONE_5_PCT / 100 AS ZONE_5_MINUTES,
-        e.BRONZE_LOADED_AT
-    FROM SILVER.EXPORT_WORKOUT AS e
-    LEFT JOIN api AS a ON a.MEMBER_NAME = e.MEMBER_NAME AND a.WORKOUT_START_UTC = e.WORKOUT_START_UTC
-    WHERE a.MEMBER_NAME IS NULL
-),
-unified AS (
-    SELECT
-        MEMBER_NAME, WORKOUT_START_UTC, WHOOP_WORKOUT_ID, WORKOUT_END_UTC, WORKOUT_START_LOCAL, WORKOUT_END_LOCAL,
-        WORKOUT_DATE, SPORT_NAME, SCORE_STATE, DURATION_MINUTES, STRAIN, AVERAGE_HEART_RATE, MAX_HEART_RATE,
-        ENERGY_KCAL, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES, ZONE_0_MINUTES, ZONE_1_MINUTES,
-        ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES, BRONZE_LOADED_AT, 'API' AS SOURCE
-    FROM api
-    UNION ALL
-    SELECT
-        MEMBER_NAME, WORKOUT_START_UTC, WHOOP_WORKOUT_ID, WORKOUT_END_UTC, WORKOUT_START_LOCAL, WORKOUT_END_LOCAL,
-        WORKOUT_DATE, SPORT_NAME, SCORE_STATE, DURATION_MINUTES, STRAIN, AVERAGE_HEART_RATE, MAX_HEART_RATE,
-        ENERGY_KCAL, DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES, ZONE_0_MINUTES, ZONE_1_MINUTES,
-        ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES, BRONZE_LOADED_AT, 'EXPORT' AS SOURCE
-    FROM export_only
-)
-SELECT
-    MD5('workout|' || MEMBER_NAME || '|' || TO_VARCHAR(DATE_PART(EPOCH_SECOND, WORKOUT_START_UTC))) AS WORKOUT_KEY,
-    MD5('member|' || MEMBER_NAME) AS MEMBER_KEY,
-    MD5('activity|' || SPORT_NAME) AS ACTIVITY_TYPE_KEY,
-    MEMBER_NAME, WORKOUT_START_UTC, WHOOP_WORKOUT_ID, WORKOUT_END_UTC, WORKOUT_START_LOCAL, WORKOUT_END_LOCAL,
-    WORKOUT_DATE, SPORT_NAME, SCORE_STATE, DURATION_MINUTES, STRAIN, AVERAGE_HEART_RATE, MAX_HEART_RATE, ENERGY_KCAL,
-    DISTANCE_METERS, ALTITUDE_GAIN_METERS, ZONE_DURATION_MINUTES,
-    ROUND(ZONE_0_MINUTES, 2)::NUMBER(10, 2) AS ZONE_0_MINUTES,
-    ROUND(ZONE_1_MINUTES, 2)::NUMBER(10, 2) AS ZONE_1_MINUTES,
-    ROUND(ZONE_2_MINUTES, 2)::NUMBER(10, 2) AS ZONE_2_MINUTES,
-    ROUND(ZONE_3_MINUTES, 2)::NUMBER(10, 2) AS ZONE_3_MINUTES,
-    ROUND(ZONE_4_MINUTES, 2)::NUMBER(10, 2) AS ZONE_4_MINUTES,
-    ROUND(ZONE_5_MINUTES, 2)::NUMBER(10, 2) AS ZONE_5_MINUTES,
-    BRONZE_LOADED_AT, SOURCE
-FROM unified;
+{% from '_gold.sql' import reconciled with context %}
+{%- set api_zones = [] -%}{%- set pcts = [] -%}
+{%- for z in range(1, 6) -%}
+{%- set _ = api_zones.append("w.ZONE_%d_MINUTES" % z) -%}{%- set _ = pcts.append("e.ZONE_%d_PCT" % z) -%}
+{%- endfor -%}
+{%- set pct = pcts | join(" + ") -%}
+{#- The export leaves zone 0 out; WHOOP's six zones split the workout (the sandbox's and the API's zone_durations add
+    up to it), so zone 0 is what zones 1-5 leave of the duration. It also takes the rounding of the five whole
+    percentages, never below 0 (they may add up to 103: sql/silver/00_quarantine.sql); NULL when a percentage is
+    blank: IFF returns its third argument, here NULL, when the condition is NULL
+    (https://docs.snowflake.com/en/sql-reference/functions/iff). -#}
+{%- set columns = [
+    ("WORKOUT_END_UTC", "w.END_UTC"), ("WORKOUT_START_LOCAL", "w.START_LOCAL"), ("WORKOUT_END_LOCAL", "w.END_LOCAL"),
+    "WORKOUT_DATE", "SPORT_NAME", "SCORE_STATE", "DURATION_MINUTES", ("STRAIN", none, "e.ACTIVITY_STRAIN"),
+    "AVERAGE_HEART_RATE", "MAX_HEART_RATE", "ENERGY_KCAL", "DISTANCE_METERS", "ALTITUDE_GAIN_METERS",
+    ("ZONE_DURATION_MINUTES", api_zones | join(" + "), "e.DURATION_MINUTES * (" ~ pct ~ ") / 100"),
+    ("ZONE_0_MINUTES", none, "IFF(" ~ pct ~ " > 100, 0, e.DURATION_MINUTES * (100 - (" ~ pct ~ ")) / 100)"),
+] -%}
+{%- for z in range(1, 6) -%}
+{%- set _ = columns.append(("ZONE_%d_MINUTES" % z, none, "e.DURATION_MINUTES * e.ZONE_%d_PCT / 100" % z)) -%}
+{%- endfor -%}
+{%- set _ = columns.append("BRONZE_LOADED_AT") %}
+{{ reconciled("WORKOUT", "Workouts reconciled across the API and the CSV export (API first)",
+    start=("WORKOUT_START_UTC", "w.START_UTC"), id=("WHOOP_WORKOUT_ID", "w.WORKOUT_ID"),
+    api_from="SILVER.WORKOUT AS w", export_from="SILVER.EXPORT_WORKOUT", scored_by="ACTIVITY_STRAIN", columns=columns,
+    keys=["MD5('activity|' || SPORT_NAME) AS ACTIVITY_TYPE_KEY"],
+    rounded=["ZONE_0_MINUTES", "ZONE_1_MINUTES", "ZONE_2_MINUTES", "ZONE_3_MINUTES", "ZONE_4_MINUTES",
+        "ZONE_5_MINUTES"]) }}

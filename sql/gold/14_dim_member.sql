@@ -1,16 +1,13 @@
 -- Gold: one row per member: registration, WHOOP profile and the latest body measurements. EMAIL, FIRST_NAME
 -- and LAST_NAME are PII: tagged GOLD.PII below so the masking policy (sql/governance) covers them; BI reads
 -- members through REPORTING views only. Members known only from a CSV export have no WHOOP profile.
+{% from '_gold.sql' import dynamic_table with context %}
 CREATE TAG IF NOT EXISTS GOLD.PII
     ALLOWED_VALUES 'email', 'name'
     COMMENT = 'Personally identifiable information; columns with this tag are masked for non-PII roles';
 
-CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_MEMBER
-    TARGET_LAG = '20 minutes'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = 'Members: key, WHOOP user id, profile (PII), latest body measurements, connection status'
-AS
+{{ dynamic_table("DIM_MEMBER",
+    "Members: key, WHOOP user id, profile (PII), latest body measurements, connection status") }}
 -- CONFIG.MEMBERS appears once: on both sides of an outer join (the registered list LEFT JOIN itself) the
 -- query would be refused for incremental refresh at CREATE
 -- (https://docs.snowflake.com/en/user-guide/dynamic-tables-supported-queries). One row per member:

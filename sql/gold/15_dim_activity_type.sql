@@ -1,11 +1,8 @@
 -- Gold: activity types: WHOOP's sport catalogue plus any sport seen in workouts that the catalogue does not
 -- know yet (category 'Uncategorised'), so every FACT_WORKOUTS row has its activity type.
-CREATE OR REPLACE DYNAMIC TABLE GOLD.DIM_ACTIVITY_TYPE
-    TARGET_LAG = '20 minutes'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = 'WHOOP activity types (sports) with a category; key is MD5 of ''activity|'' || sport name'
-AS
+{% from '_gold.sql' import dynamic_table with context %}
+{{ dynamic_table("DIM_ACTIVITY_TYPE",
+    "WHOOP activity types (sports) with a category; key is MD5 of ''activity|'' || sport name") }}
 WITH unseen AS (
     SELECT DISTINCT w.SPORT_NAME
     FROM GOLD.INT_WORKOUT AS w

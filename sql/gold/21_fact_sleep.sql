@@ -1,16 +1,12 @@
 -- Gold: one row per scored sleep or nap, dated by its wake-up date. IS_MAIN_SLEEP marks the one sleep per
 -- member and day that daily views use (naps never are). Timestamps are UTC; *_LOCAL are the member's clock.
 -- sleep_needed_minutes and sleep_debt_minutes are defined in docs/data-dictionary.md.
-CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_SLEEP
-    TARGET_LAG = '20 minutes'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = 'Scored sleeps and naps: stages in minutes, efficiency, performance, need and debt'
-AS
+{% from '_gold.sql' import date_key, dynamic_table with context %}
+{{ dynamic_table("FACT_SLEEP", "Scored sleeps and naps: stages in minutes, efficiency, performance, need and debt") }}
 SELECT
     SLEEP_KEY AS SLEEP_ID,
     MEMBER_KEY,
-    YEAR(WAKE_DATE) * 10000 + MONTH(WAKE_DATE) * 100 + DAY(WAKE_DATE) AS DATE_KEY,
+    {{ date_key("WAKE_DATE") }} AS DATE_KEY,
     SLEEP_START_UTC AS SLEEP_START_TIMESTAMP,
     SLEEP_END_UTC AS SLEEP_END_TIMESTAMP,
     SLEEP_START_LOCAL,

@@ -1,12 +1,8 @@
 -- Gold: the day's strain per member. A cycle's day is the local date of its start + 12 h (it starts at sleep
 -- onset). When two scored cycles fall on one day (a split night), the one that starts last is the day's:
 -- it covers the waking day; the short earlier one stays in Silver.
-CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_STRAIN
-    TARGET_LAG = '20 minutes'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = 'Daily strain per member: day strain, calories, average and maximum heart rate'
-AS
+{% from '_gold.sql' import date_key, dynamic_table with context %}
+{{ dynamic_table("FACT_STRAIN", "Daily strain per member: day strain, calories, average and maximum heart rate") }}
 WITH scored AS (
     SELECT
         CYCLE_KEY, MEMBER_KEY, MEMBER_NAME, CYCLE_START_UTC, CYCLE_ID, CYCLE_DATE, DAY_STRAIN, ENERGY_KCAL,
@@ -18,7 +14,7 @@ WITH scored AS (
 SELECT
     CYCLE_KEY AS STRAIN_ID,
     MEMBER_KEY,
-    YEAR(CYCLE_DATE) * 10000 + MONTH(CYCLE_DATE) * 100 + DAY(CYCLE_DATE) AS DATE_KEY,
+    {{ date_key("CYCLE_DATE") }} AS DATE_KEY,
     DAY_STRAIN AS DAY_STRAIN_SCORE,
     ENERGY_KCAL AS CALORIES_BURNED,
     AVERAGE_HEART_RATE AS AVG_HEART_RATE_BPM,

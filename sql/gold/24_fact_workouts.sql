@@ -1,16 +1,13 @@
 -- Gold: one row per scored workout, dated by the local date of its start. zone_duration_minutes is the time
 -- in heart-rate zones 1-5 (elevated heart rate); zone 0 is excluded. ZONE_0_MINUTES .. ZONE_5_MINUTES split
 -- the workout per zone (zone 0 included), so they add up to its duration within rounding.
-CREATE OR REPLACE DYNAMIC TABLE GOLD.FACT_WORKOUTS
-    TARGET_LAG = '20 minutes'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = 'Scored workouts: activity, duration, strain, heart rate, calories, distance, minutes per heart-rate zone'
-AS
+{% from '_gold.sql' import date_key, dynamic_table with context %}
+{{ dynamic_table("FACT_WORKOUTS",
+    "Scored workouts: activity, duration, strain, heart rate, calories, distance, minutes per heart-rate zone") }}
 SELECT
     WORKOUT_KEY AS WORKOUT_ID,
     MEMBER_KEY,
-    YEAR(WORKOUT_DATE) * 10000 + MONTH(WORKOUT_DATE) * 100 + DAY(WORKOUT_DATE) AS DATE_KEY,
+    {{ date_key("WORKOUT_DATE") }} AS DATE_KEY,
     ACTIVITY_TYPE_KEY,
     WORKOUT_START_UTC AS WORKOUT_START_TIMESTAMP,
     WORKOUT_END_UTC AS WORKOUT_END_TIMESTAMP,

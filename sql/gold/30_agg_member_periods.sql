@@ -10,14 +10,10 @@
     {"table": "AGG_MEMBER_MONTHLY", "unit": "MONTH", "zones": [],
      "comment": "Monthly per-member averages and totals of recovery, strain, sleep and workouts"},
 ] %}
+{%- from '_gold.sql' import date_key, dynamic_table with context %}
 {%- for g in grains %}
 
-CREATE OR REPLACE DYNAMIC TABLE GOLD.{{ g.table }}
-    TARGET_LAG = '20 minutes'
-    WAREHOUSE = {{ app_warehouse }}
-    REFRESH_MODE = INCREMENTAL
-    COMMENT = '{{ g.comment }}'
-AS
+{{ dynamic_table(g.table, g.comment) }}
 WITH events AS (
     SELECT MEMBER_KEY, DATE_KEY, RECOVERY_SCORE, HRV_RMSSD_MS, RESTING_HEART_RATE_BPM,
         NULL AS DAY_STRAIN_SCORE, NULL AS CALORIES_BURNED, NULL AS TOTAL_SLEEP_MINUTES,
@@ -50,7 +46,7 @@ dated AS (
 SELECT
     MD5('{{ g.unit | lower }}|' || MEMBER_KEY || '|' || TO_VARCHAR(PERIOD_START)) AS {{ g.unit }}_ID,
     MEMBER_KEY,
-    YEAR(PERIOD_START) * 10000 + MONTH(PERIOD_START) * 100 + DAY(PERIOD_START) AS {{ g.unit }}_START_DATE_KEY,
+    {{ date_key("PERIOD_START") }} AS {{ g.unit }}_START_DATE_KEY,
     COUNT(RECOVERY_SCORE) AS DAYS_WITH_RECOVERY,
     ROUND(AVG(RECOVERY_SCORE), 2) AS AVG_RECOVERY_SCORE,
     ROUND(AVG(HRV_RMSSD_MS), 2) AS AVG_HRV_RMSSD_MS,

@@ -9,6 +9,7 @@ CREATE OR REPLACE PROCEDURE OPS.BUILD_GOLD()
     PACKAGES = ('snowflake-snowpark-python', 'snowflake-connector-python', 'jinja2')
     IMPORTS = (
         '/python/snowpark_procs.zip',
+        '/sql/gold/_gold.sql',
         '/sql/gold/00_reference_data.sql',
         '/sql/gold/01_dim_date.sql',
         '/sql/gold/10_int_cycle.sql',

@@ -244,3 +244,60 @@ def test_quality_checks_rendered_from_rows_read_the_table_they_name():
     assert len(per_layer["SILVER."]) == 30
     assert len([c for c in per_layer["SILVER."] if c[1] == "pending_empty"]) == 10
     assert len(per_layer["GOLD."]) == 15 + 11
+
+
+# --- Gold inner tables: one reconciliation (sql/gold/_gold.sql `reconciled`), one call per entity -------------------
+
+# table -> (the start both sources meet on, the output columns, in order, that the facts and the VIEWER views read)
+INNER = {
+    "INT_CYCLE": ("CYCLE_START_UTC", [
+        "CYCLE_KEY", "MEMBER_KEY", "MEMBER_NAME", "CYCLE_START_UTC", "CYCLE_ID", "CYCLE_END_UTC", "OFFSET_MINUTES",
+        "CYCLE_DATE", "SCORE_STATE", "DAY_STRAIN", "ENERGY_KCAL", "AVERAGE_HEART_RATE", "MAX_HEART_RATE",
+        "BRONZE_LOADED_AT", "SOURCE",
+    ]),
+    "INT_SLEEP": ("SLEEP_START_UTC", [
+        "SLEEP_KEY", "MEMBER_KEY", "MEMBER_NAME", "SLEEP_START_UTC", "WHOOP_SLEEP_ID", "SLEEP_END_UTC",
+        "SLEEP_START_LOCAL", "SLEEP_END_LOCAL", "WAKE_DATE", "IS_NAP", "SCORE_STATE", "IN_BED_MINUTES",
+        "ASLEEP_MINUTES",
+        "LIGHT_SLEEP_MINUTES", "DEEP_SLEEP_MINUTES", "REM_SLEEP_MINUTES", "AWAKE_MINUTES", "SLEEP_EFFICIENCY_PCT",
+        "SLEEP_PERFORMANCE_PCT", "RESPIRATORY_RATE", "SLEEP_NEEDED_MINUTES", "SLEEP_DEBT_MINUTES", "BRONZE_LOADED_AT",
+        "SOURCE", "IS_MAIN_SLEEP",
+    ]),
+    "INT_RECOVERY": ("CYCLE_START_UTC", [
+        "RECOVERY_KEY", "MEMBER_KEY", "MEMBER_NAME", "CYCLE_START_UTC", "CYCLE_ID", "RECOVERY_DATE", "ASLEEP_MINUTES",
+        "SCORE_STATE", "RECOVERY_SCORE", "HRV_RMSSD_MS", "RESTING_HEART_RATE", "SPO2_PERCENTAGE", "SKIN_TEMP_CELSIUS",
+        "BRONZE_LOADED_AT", "SOURCE", "IS_DAY_RECOVERY",
+    ]),
+    "INT_WORKOUT": ("WORKOUT_START_UTC", [
+        "WORKOUT_KEY", "MEMBER_KEY", "ACTIVITY_TYPE_KEY", "MEMBER_NAME", "WORKOUT_START_UTC", "WHOOP_WORKOUT_ID",
+        "WORKOUT_END_UTC", "WORKOUT_START_LOCAL", "WORKOUT_END_LOCAL", "WORKOUT_DATE", "SPORT_NAME", "SCORE_STATE",
+        "DURATION_MINUTES", "STRAIN", "AVERAGE_HEART_RATE", "MAX_HEART_RATE", "ENERGY_KCAL", "DISTANCE_METERS",
+        "ALTITUDE_GAIN_METERS", "ZONE_DURATION_MINUTES", *[f"ZONE_{z}_MINUTES" for z in range(6)], "BRONZE_LOADED_AT",
+        "SOURCE",
+    ]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("table", sorted(INNER))
+def test_gold_inner_table_takes_the_api_first_and_the_export_only_where_the_api_has_nothing(table):
+    """Each inner table: the API side and the export side produce the same columns in the same order; the export
+    side keeps only rows no API row meets on (member, start); both are unioned with their SOURCE; the table's columns
+    are the entity key, the member key, the columns the Gold facts read and SOURCE; DOWNSTREAM and incremental."""
+    path = next((ROOT / "sql" / "gold").glob(f"1?_{table.lower()}.sql"))
+    (statement,) = _statements(path.relative_to(ROOT).as_posix())
+    start, outputs = INNER[table]
+    assert statement.this.sql("snowflake").upper() == f"GOLD.{table}"
+    header = " ".join(p.sql("snowflake") for p in statement.args["properties"].expressions).upper()
+    assert "TARGET_LAG=DOWNSTREAM" in header.replace(" ", "") and "REFRESH_MODE=INCREMENTAL" in header.replace(" ", "")
+    select = statement.expression
+    ctes = {c.alias: c.this for c in select.args["with_"].expressions}
+    api, export = _outputs(ctes["api"]), _outputs(ctes["export_only"])
+    assert api == export and api[:2] == ["MEMBER_NAME", start]
+    anti = ctes["export_only"].args["joins"][0]
+    assert anti.side == "LEFT"
+    assert anti.args["on"].sql() == f"a.MEMBER_NAME = e.MEMBER_NAME AND a.{start} = e.{start}"
+    assert ctes["export_only"].args["where"].sql() == "WHERE a.MEMBER_NAME IS NULL"
+    union = ctes["unified"]
+    assert [_outputs(s) for s in (union.this, union.expression)] == [[*api, "SOURCE"]] * 2
+    assert [s.args["from_"].this.name for s in (union.this, union.expression)] == ["api", "export_only"]
+    assert _outputs(select) == outputs
