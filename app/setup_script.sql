@@ -60,6 +60,7 @@ ALTER APPLICATION SET SPECIFICATION whoop_oauth
 --    the sql/gold/ templates, run by OPS.BUILD_GOLD) or out of order.
 EXECUTE IMMEDIATE FROM '/sql/config/01_config.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/00_ingest_task.sql';
+EXECUTE IMMEDIATE FROM '/sql/bronze/01_raw_cycle.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/02_raw_export.sql';
 EXECUTE IMMEDIATE FROM '/sql/bronze/03_raw_api_resources.sql';
 EXECUTE IMMEDIATE FROM '/sql/silver/00_quarantine.sql';

@@ -455,9 +455,6 @@ def _read(project: Project, path: Path, stage_dir: PurePosixPath, template: bool
     project.files.append(path)
     try:
         text = path.read_text(encoding="utf-8")
-        # EXECUTE IMMEDIATE FROM renders a file that starts with the --!jinja directive
-        # (https://docs.snowflake.com/en/sql-reference/sql/execute-immediate-from, "Jinja2 templating")
-        template = template or text.removeprefix("\ufeff").lstrip().startswith(("--!jinja", "#!jinja"))
         text = _render_template(text, path.parent) if template else text
     except OSError as e:
         raise ProjectError(f"cannot read {path}: {e.strerror}") from None

@@ -102,14 +102,6 @@ def test_sql_files_a_procedure_imports_are_read_rendered(app):
     assert findings and findings[0].path == app.path("sql/gold/t.sql")
 
 
-def test_a_file_with_the_jinja_directive_is_read_rendered(app):
-    """EXECUTE IMMEDIATE FROM renders a file that starts with --!jinja: its statements are checked as they run."""
-    app.add("sql/objects.sql", "EXECUTE IMMEDIATE FROM 'tables.sql';\n")
-    app.write("sql/tables.sql", "--!jinja\n{% for t in ['a', 'b'] %}CREATE TABLE s.{{ t }} (x INT);\n{% endfor %}")
-    created = [s.words[2:5] for s in load(app.root).statements if s.path == app.path("sql/tables.sql")]
-    assert created == [["S", ".", "A"], ["S", ".", "B"]]
-
-
 def test_a_missing_imported_sql_file_is_a_finding(app):
     app.add(
         "sql/objects.sql",
