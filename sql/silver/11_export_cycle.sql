@@ -35,8 +35,7 @@
 ] + export_sleep_fields %}
 {%- set times = [("CYCLE_START_TIME", "START"), ("CYCLE_END_TIME", "END"), ("SLEEP_ONSET", "ONSET"), ("WAKE_ONSET", "WAKE")] %}
 {%- call entity("EXPORT_CYCLE", "BRONZE.RAW_EXPORT_CYCLE", ["MEMBER_NAME", "CYCLE_START_UTC"], columns, "loaded",
-    "Typed physiological cycles from the WHOOP app CSV export, one per member and cycle start; latest load wins",
-    "Bronze export cycle rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
+    "Typed physiological cycles from the WHOOP app CSV export, one per member and cycle start; latest load wins", export=true) %}
     {{ export_typed("BRONZE.RAW_EXPORT_CYCLE_STREAM", fields, times) }},
             {{ export_numbers([
                 ("RECOVERY_SCORE_PCT", "DOUBLE", "RECOVERY_SCORE"),

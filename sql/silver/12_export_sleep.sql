@@ -19,8 +19,7 @@
 {%- set fields = export_sleep_fields + ["NAP"] %}
 {%- set times = [("SLEEP_ONSET", "START"), ("WAKE_ONSET", "END"), ("CYCLE_START_TIME", "CYCLE_START"), ("CYCLE_END_TIME", "CYCLE_END")] %}
 {%- call entity("EXPORT_SLEEP", "BRONZE.RAW_EXPORT_SLEEP", ["MEMBER_NAME", "SLEEP_START_UTC"], columns, "loaded",
-    "Typed sleeps (naps included) from the WHOOP app CSV export, one per member and sleep onset; latest load wins",
-    "Bronze export sleep rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
+    "Typed sleeps (naps included) from the WHOOP app CSV export, one per member and sleep onset; latest load wins", export=true) %}
     {{ export_typed("BRONZE.RAW_EXPORT_SLEEP_STREAM", fields, times) }},
             {{ export_boolean("NAP", "IS_NAP") }},
             {{ export_numbers(export_sleep_numbers) }},

@@ -38,8 +38,7 @@
 ] %}
 {%- set times = [("WORKOUT_START_TIME", "START"), ("WORKOUT_END_TIME", "END"), ("CYCLE_START_TIME", "CYCLE_START"), ("CYCLE_END_TIME", "CYCLE_END")] %}
 {%- call entity("EXPORT_WORKOUT", "BRONZE.RAW_EXPORT_WORKOUT", ["MEMBER_NAME", "WORKOUT_START_UTC"], columns, "loaded",
-    "Typed workouts from the WHOOP app CSV export, one per member and workout start; latest load wins",
-    "Bronze export workout rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
+    "Typed workouts from the WHOOP app CSV export, one per member and workout start; latest load wins", export=true) %}
     {{ export_typed("BRONZE.RAW_EXPORT_WORKOUT_STREAM", fields, times) }},
             r.ACTIVITY_NAME,
             REPLACE(LOWER(TRIM(r.ACTIVITY_NAME)), ' ', '-') AS SPORT_NAME,

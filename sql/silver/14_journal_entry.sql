@@ -16,8 +16,7 @@
 {%- set fields = ["QUESTION_TEXT", "ANSWERED_YES", "NOTES"] %}
 {%- set times = [("CYCLE_START_TIME", "START"), ("CYCLE_END_TIME", "END")] %}
 {%- call entity("JOURNAL_ENTRY", "BRONZE.RAW_EXPORT_JOURNAL", ["MEMBER_NAME", "CYCLE_START_UTC", "QUESTION_TEXT"], columns, "loaded",
-    "Typed journal answers from the WHOOP app CSV export, one per member, cycle and question; latest load wins",
-    "Bronze export journal rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
+    "Typed journal answers from the WHOOP app CSV export, one per member, cycle and question; latest load wins", export=true) %}
     {{ export_typed("BRONZE.RAW_EXPORT_JOURNAL_STREAM", fields, times) }},
             NULLIF(TRIM(r.QUESTION_TEXT), '') AS QUESTION_TEXT,
             {{ export_boolean("ANSWERED_YES", "ANSWERED_YES") }},

@@ -20,7 +20,7 @@ Rendered by OPS.CREATE_FROM_TEMPLATES (snowpark_procs/sql_templates.py) at insta
 {%- for n in names %}{{ prefix }}{{ n }}{{ ", " if not loop.last }}{% endfor -%}
 {%- endmacro -%}
 
-{%- macro entity(name, source, key, columns, version, comment, pending_comment, export=false) -%}
+{%- macro entity(name, source, key, columns, version, comment, export=false) -%}
 {%- set target = "SILVER." ~ name -%}
 {%- set pending = "SILVER.PENDING_" ~ name -%}
 {%- set hash = "ROW_HASH" if export else "PAYLOAD_HASH" -%}
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS {{ pending }} (
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
     FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
-) COMMENT = '{{ pending_comment }}';
+) COMMENT = 'Bronze {{ source.removeprefix("BRONZE.RAW_").lower().replace("_", " ") }} rows taken from the stream and checked, waiting for promotion (empty between runs)';
 -- Added with missing_required_field and truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
 ALTER TABLE {{ pending }} ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
@@ -191,6 +191,53 @@ raw.LOADED_AT AS BRONZE_LOADED_AT,
             raw.PAYLOAD
         FROM raw
         LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
+{%- endmacro %}
+
+{#- API: the columns of a record with a span (start and end, in UTC and the member's local time, and the offset), the
+    comments naming its start and end; and the lineage columns every API entity ends with. -#}
+{% macro api_span_columns(start, end) -%}
+START_UTC TIMESTAMP_NTZ NOT NULL COMMENT '{{ start }}, UTC',
+    END_UTC TIMESTAMP_NTZ NOT NULL COMMENT '{{ end }}, UTC',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT '{{ start }}, member''s local time',
+    END_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT '{{ end }}, member''s local time'
+{%- endmacro %}
+{% macro api_lineage_columns(loaded="When this version reached Bronze") -%}
+CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
+    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT '{{ loaded }}',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endmacro %}
+
+{#- API: a record's span as sent (start and end, UTC) with the member's offset for it, and its local start and end. -#}
+{% macro api_span() -%}
+TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
+            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
+            raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }}
+{%- endmacro %}
+{% macro api_local() -%}
+DATEADD(MINUTE, OFFSET_MINUTES, START_UTC) AS START_LOCAL,
+            DATEADD(MINUTE, OFFSET_MINUTES, END_UTC) AS END_LOCAL
+{%- endmacro %}
+
+{#- API: durations WHOOP sends in milliseconds, as minutes: each (field under `path`, name). -#}
+{% macro api_minutes(path, fields) -%}
+{%- for field, name in fields -%}
+TRY_TO_DOUBLE(raw.PAYLOAD:{{ path }}.{{ field }}::VARCHAR) / 60000 AS {{ name }}{{ ",\n            " if not loop.last }}
+{%- endfor -%}
+{%- endmacro %}
+
+{#- API: the first rules every API record is checked by, in this order (sql/silver/00_quarantine.sql): its key and
+    member id, the member, the fields the contract requires; and the detail that names the missing field. -#}
+{% macro api_checks(key) -%}
+WHEN {{ key }} IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
+            WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+{%- endmacro %}
+{% macro api_detail(key) -%}
+IFF({{ key }} IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL
 {%- endmacro %}
 
 {#- Scores are NULL unless the record is SCORED. -#}
