@@ -220,6 +220,19 @@
     FROM checks AS c
     CROSS JOIN run;
 {%- endmacro %}
+{#- Freshness: per member (`key`), the newest load (`loaded`) over the layer's member tables and how many rows. -#}
+{%- set gold_loaded = ["GOLD.FACT_DAILY_RECOVERY", "GOLD.FACT_SLEEP", "GOLD.FACT_STRAIN", "GOLD.FACT_WORKOUTS"] %}
+{%- set silver_loaded = ["SILVER.CYCLE", "SILVER.RECOVERY", "SILVER.SLEEP", "SILVER.WORKOUT"] %}
+{%- macro latest_loads(layer, key, loaded, tables) -%}
+    {{ layer }}_loads AS (
+{%- for t in tables %}
+        {{ "UNION ALL " if not loop.first }}SELECT {{ key }}, {{ loaded }} FROM {{ t }}
+{%- endfor %}
+    ),
+    {{ layer }}_latest AS (
+        SELECT {{ key }}, MAX({{ loaded }}) AS LATEST, COUNT(*) AS N FROM {{ layer }}_loads GROUP BY {{ key }}
+    )
+{%- endmacro %}
 {%- macro key_values(cte, keys) -%}
     {{ cte }} AS (
         SELECT TABLE_NAME, CHECK_NAME, DETAIL FROM VALUES
@@ -430,24 +443,8 @@ BEGIN
     members AS (
         SELECT MEMBER_NAME, MD5('member|' || MEMBER_NAME) AS MEMBER_KEY FROM CONFIG.MEMBERS
     ),
-    gold_loads AS (
-        SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_DAILY_RECOVERY
-        UNION ALL SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_SLEEP
-        UNION ALL SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_STRAIN
-        UNION ALL SELECT MEMBER_KEY, LOAD_TIMESTAMP FROM GOLD.FACT_WORKOUTS
-    ),
-    gold_latest AS (
-        SELECT MEMBER_KEY, MAX(LOAD_TIMESTAMP) AS LATEST, COUNT(*) AS N FROM gold_loads GROUP BY MEMBER_KEY
-    ),
-    silver_loads AS (
-        SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.CYCLE
-        UNION ALL SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.RECOVERY
-        UNION ALL SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.SLEEP
-        UNION ALL SELECT MEMBER_NAME, BRONZE_LOADED_AT FROM SILVER.WORKOUT
-    ),
-    silver_latest AS (
-        SELECT MEMBER_NAME, MAX(BRONZE_LOADED_AT) AS LATEST, COUNT(*) AS N FROM silver_loads GROUP BY MEMBER_NAME
-    ),
+    {{ latest_loads("gold", "MEMBER_KEY", "LOAD_TIMESTAMP", gold_loaded) }},
+    {{ latest_loads("silver", "MEMBER_NAME", "BRONZE_LOADED_AT", silver_loaded) }},
     latest AS (
         SELECT 'GOLD' AS LAYER, 'GOLD.FACT_*' AS TABLE_NAME, m.MEMBER_KEY, g.LATEST, COALESCE(g.N, 0) AS N
         FROM members AS m LEFT JOIN gold_latest AS g ON g.MEMBER_KEY = m.MEMBER_KEY

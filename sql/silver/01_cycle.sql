@@ -4,7 +4,7 @@
 -- OPS.QUARANTINE, the rest are MERGEd, the run is counted in OPS.TRANSFORM_RUNS and PENDING is emptied.
 -- A run that fails part-way leaves its rows in PENDING; the next run processes them again, and every
 -- step is idempotent, so nothing is lost or doubled.
-{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field, scored_only %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_raw, api_span, entity, missing_field, scored_only %}
 {%- set columns %}
     CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key)',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
@@ -22,14 +22,10 @@
     ENERGY_KCAL FLOAT COMMENT 'Energy expended, kcal = kJ / 4.184',
     AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate over the cycle, bpm',
     MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate over the cycle, bpm',
-    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
-    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze; the lineage timestamp Gold carries',
-    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+    {{ api_lineage_columns("When this version reached Bronze; the lineage timestamp Gold carries") }}
 {%- endset %}
 {%- call entity("CYCLE", "BRONZE.RAW_CYCLE", ["CYCLE_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP cycles; latest updated_at wins",
-    "Bronze cycle rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    "Typed, deduplicated WHOOP cycles; latest updated_at wins") %}
     {{ api_raw("BRONZE.RAW_CYCLE_STREAM") }},
     typed AS (
         SELECT
@@ -38,10 +34,7 @@
             m.MEMBER_NAME,
             raw.PAYLOAD:start::VARCHAR AS START_TEXT,
             raw.PAYLOAD:end::VARCHAR AS END_TEXT,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
-            raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
+            {{ api_span() }},
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.strain::VARCHAR) AS DAY_STRAIN,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.kilojoule::VARCHAR) AS ENERGY_KILOJOULE,
@@ -58,8 +51,7 @@
     )
     SELECT
         CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
-        DATEADD(MINUTE, OFFSET_MINUTES, START_UTC) AS START_LOCAL,
-        DATEADD(MINUTE, OFFSET_MINUTES, END_UTC) AS END_LOCAL,
+        {{ api_local() }},
         DATEADD(HOUR, 12, DATEADD(MINUTE, OFFSET_MINUTES, START_UTC))::DATE AS CYCLE_DATE,
         SCORE_STATE,
         {{ scored_only(["DAY_STRAIN", "ENERGY_KILOJOULE"]) }},
@@ -67,9 +59,7 @@
         {{ scored_only(["AVERAGE_HEART_RATE", "MAX_HEART_RATE"]) }},
         CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
-            WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
-            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+            {{ api_checks("CYCLE_ID") }}
             WHEN START_UTC IS NULL OR UPDATED_AT IS NULL OR CREATED_AT IS NULL
                 OR (END_TEXT IS NOT NULL AND END_UTC IS NULL) THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
@@ -83,7 +73,7 @@
                 OR MAX_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE > MAX_HEART_RATE)
                 THEN 'heart_rate_out_of_range'
         END AS FAILED_RULE,
-        IFF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
+        {{ api_detail("CYCLE_ID") }},
         PAYLOAD
     FROM typed
 {%- endcall %}

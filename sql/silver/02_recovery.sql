@@ -1,7 +1,7 @@
 -- Silver: one typed row per WHOOP recovery (a recovery belongs to a cycle and has no id of its own), the
 -- version with the latest updated_at. Built like SILVER.CYCLE (see sql/silver/01_cycle.sql).
 -- Its local day is the wake-up date of its sleep; Gold joins SILVER.SLEEP for that.
-{% from '_entity.sql' import api_lineage, api_raw, entity, missing_field, scored_only %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_raw, entity, missing_field, scored_only %}
 {%- set columns %}
     CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key: one recovery per cycle)',
     SLEEP_ID VARCHAR COMMENT 'The sleep the recovery was scored from (WHOOP sleep uuid)',
@@ -14,14 +14,10 @@
     HRV_RMSSD_MS FLOAT COMMENT 'Heart rate variability (RMSSD), milliseconds',
     SPO2_PERCENTAGE FLOAT COMMENT 'Blood oxygen, percent; WHOOP 4.0 straps and later only',
     SKIN_TEMP_CELSIUS FLOAT COMMENT 'Skin temperature, degrees Celsius; WHOOP 4.0 straps and later only',
-    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
-    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
-    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+    {{ api_lineage_columns() }}
 {%- endset %}
 {%- call entity("RECOVERY", "BRONZE.RAW_RECOVERY", ["CYCLE_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP recoveries; latest updated_at wins",
-    "Bronze recovery rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    "Typed, deduplicated WHOOP recoveries; latest updated_at wins") %}
     {{ api_raw("BRONZE.RAW_RECOVERY_STREAM") }},
     typed AS (
         SELECT
@@ -50,9 +46,7 @@
         {{ scored_only(["USER_CALIBRATING", "RECOVERY_SCORE", "RESTING_HEART_RATE", "HRV_RMSSD_MS", "SPO2_PERCENTAGE", "SKIN_TEMP_CELSIUS"]) }},
         CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN CYCLE_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
-            WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
-            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+            {{ api_checks("CYCLE_ID") }}
             WHEN UPDATED_AT IS NULL OR CREATED_AT IS NULL THEN 'unparseable_timestamp'
             WHEN SCORE_STATE IS NULL OR SCORE_STATE NOT IN ('SCORED', 'PENDING_SCORE', 'UNSCORABLE')
                 THEN 'invalid_score_state'
@@ -66,7 +60,7 @@
                 THEN 'percentage_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND SKIN_TEMP_CELSIUS NOT BETWEEN 20 AND 45 THEN 'skin_temp_out_of_range'
         END AS FAILED_RULE,
-        IFF(CYCLE_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
+        {{ api_detail("CYCLE_ID") }},
         PAYLOAD
     FROM typed
 {%- endcall %}

@@ -1,18 +1,13 @@
 -- Silver: one typed row per WHOOP sleep (naps included, flagged), the version with the latest updated_at.
 -- Built like SILVER.CYCLE (see sql/silver/01_cycle.sql). Durations are minutes (WHOOP sends milliseconds);
 -- WAKE_DATE, the local date of the sleep's end, is the physiological day a sleep (and its recovery) belongs to.
-{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_minutes, api_raw, api_span, api_span_columns, entity, missing_field, scored_only %}
 {%- set columns %}
     SLEEP_ID VARCHAR NOT NULL COMMENT 'WHOOP sleep uuid (natural key)',
     CYCLE_ID NUMBER(38, 0) COMMENT 'WHOOP cycle the sleep belongs to',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
-    START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset, UTC',
-    END_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Wake-up, UTC',
-    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
-    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
-    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset, member''s local time',
-    END_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Wake-up, member''s local time',
+    {{ api_span_columns("Sleep onset", "Wake-up") }},
     WAKE_DATE DATE NOT NULL COMMENT 'Physiological day: local date of the wake-up',
     IS_NAP BOOLEAN NOT NULL COMMENT 'TRUE for naps; a nap is never the main sleep of a day',
     SCORE_STATE VARCHAR NOT NULL COMMENT 'SCORED, PENDING_SCORE or UNSCORABLE; scores are NULL unless SCORED',
@@ -34,14 +29,10 @@
     SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Asleep as a percent of sleep need, 0-100',
     SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Consistency of sleep timing, percent 0-100',
     SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Asleep as a percent of time in bed, 0-100',
-    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
-    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
-    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+    {{ api_lineage_columns() }}
 {%- endset %}
 {%- call entity("SLEEP", "BRONZE.RAW_SLEEP", ["SLEEP_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP sleeps and naps; latest updated_at wins",
-    "Bronze sleep rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    "Typed, deduplicated WHOOP sleeps and naps; latest updated_at wins") %}
     {{ api_raw("BRONZE.RAW_SLEEP_STREAM") }},
     typed AS (
         SELECT
@@ -49,31 +40,25 @@
             TRY_TO_NUMBER(raw.PAYLOAD:cycle_id::VARCHAR) AS CYCLE_ID,
             raw.MEMBER_ID,
             m.MEMBER_NAME,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
-            raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
+            {{ api_span() }},
             raw.PAYLOAD:nap::BOOLEAN AS IS_NAP,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_in_bed_time_milli::VARCHAR) / 60000 AS IN_BED_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_awake_time_milli::VARCHAR) / 60000 AS AWAKE_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_no_data_time_milli::VARCHAR) / 60000
-                AS NO_DATA_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_light_sleep_time_milli::VARCHAR) / 60000
-                AS LIGHT_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_slow_wave_sleep_time_milli::VARCHAR) / 60000
-                AS DEEP_SLEEP_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.stage_summary.total_rem_sleep_time_milli::VARCHAR) / 60000
-                AS REM_SLEEP_MINUTES,
+            {{ api_minutes("score.stage_summary", [
+                ("total_in_bed_time_milli", "IN_BED_MINUTES"),
+                ("total_awake_time_milli", "AWAKE_MINUTES"),
+                ("total_no_data_time_milli", "NO_DATA_MINUTES"),
+                ("total_light_sleep_time_milli", "LIGHT_SLEEP_MINUTES"),
+                ("total_slow_wave_sleep_time_milli", "DEEP_SLEEP_MINUTES"),
+                ("total_rem_sleep_time_milli", "REM_SLEEP_MINUTES"),
+            ]) }},
             TRY_TO_NUMBER(raw.PAYLOAD:score.stage_summary.sleep_cycle_count::VARCHAR) AS SLEEP_CYCLE_COUNT,
             TRY_TO_NUMBER(raw.PAYLOAD:score.stage_summary.disturbance_count::VARCHAR) AS DISTURBANCE_COUNT,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_needed.baseline_milli::VARCHAR) / 60000 AS NEED_BASELINE_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_needed.need_from_sleep_debt_milli::VARCHAR) / 60000
-                AS NEED_FROM_SLEEP_DEBT_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_needed.need_from_recent_strain_milli::VARCHAR) / 60000
-                AS NEED_FROM_RECENT_STRAIN_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_needed.need_from_recent_nap_milli::VARCHAR) / 60000
-                AS NEED_FROM_RECENT_NAP_MINUTES,
+            {{ api_minutes("score.sleep_needed", [
+                ("baseline_milli", "NEED_BASELINE_MINUTES"),
+                ("need_from_sleep_debt_milli", "NEED_FROM_SLEEP_DEBT_MINUTES"),
+                ("need_from_recent_strain_milli", "NEED_FROM_RECENT_STRAIN_MINUTES"),
+                ("need_from_recent_nap_milli", "NEED_FROM_RECENT_NAP_MINUTES"),
+            ]) }},
             TRY_TO_DOUBLE(raw.PAYLOAD:score.respiratory_rate::VARCHAR) AS RESPIRATORY_RATE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_performance_percentage::VARCHAR) AS SLEEP_PERFORMANCE_PCT,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_consistency_percentage::VARCHAR) AS SLEEP_CONSISTENCY_PCT,
@@ -90,34 +75,20 @@
     scored AS (
         SELECT
             SLEEP_ID, CYCLE_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
-            DATEADD(MINUTE, OFFSET_MINUTES, START_UTC) AS START_LOCAL,
-            DATEADD(MINUTE, OFFSET_MINUTES, END_UTC) AS END_LOCAL,
+            {{ api_local() }},
             DATEADD(MINUTE, OFFSET_MINUTES, END_UTC)::DATE AS WAKE_DATE,
             IS_NAP, SCORE_STATE,
-            IFF(SCORE_STATE = 'SCORED', IN_BED_MINUTES, NULL) AS IN_BED_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', AWAKE_MINUTES, NULL) AS AWAKE_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', NO_DATA_MINUTES, NULL) AS NO_DATA_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', LIGHT_SLEEP_MINUTES, NULL) AS LIGHT_SLEEP_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', DEEP_SLEEP_MINUTES, NULL) AS DEEP_SLEEP_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', REM_SLEEP_MINUTES, NULL) AS REM_SLEEP_MINUTES,
+            {{ scored_only(["IN_BED_MINUTES", "AWAKE_MINUTES", "NO_DATA_MINUTES", "LIGHT_SLEEP_MINUTES", "DEEP_SLEEP_MINUTES", "REM_SLEEP_MINUTES"]) }},
             IFF(SCORE_STATE = 'SCORED', LIGHT_SLEEP_MINUTES + DEEP_SLEEP_MINUTES + REM_SLEEP_MINUTES, NULL)
                 AS ASLEEP_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', SLEEP_CYCLE_COUNT, NULL) AS SLEEP_CYCLE_COUNT,
-            IFF(SCORE_STATE = 'SCORED', DISTURBANCE_COUNT, NULL) AS DISTURBANCE_COUNT,
-            IFF(SCORE_STATE = 'SCORED', NEED_BASELINE_MINUTES, NULL) AS NEED_BASELINE_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', NEED_FROM_SLEEP_DEBT_MINUTES, NULL) AS NEED_FROM_SLEEP_DEBT_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', NEED_FROM_RECENT_STRAIN_MINUTES, NULL) AS NEED_FROM_RECENT_STRAIN_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', NEED_FROM_RECENT_NAP_MINUTES, NULL) AS NEED_FROM_RECENT_NAP_MINUTES,
+            {{ scored_only(["SLEEP_CYCLE_COUNT", "DISTURBANCE_COUNT", "NEED_BASELINE_MINUTES", "NEED_FROM_SLEEP_DEBT_MINUTES", "NEED_FROM_RECENT_STRAIN_MINUTES", "NEED_FROM_RECENT_NAP_MINUTES"]) }},
             IFF(
                 SCORE_STATE = 'SCORED',
                 NEED_BASELINE_MINUTES + NEED_FROM_SLEEP_DEBT_MINUTES + NEED_FROM_RECENT_STRAIN_MINUTES
                 + NEED_FROM_RECENT_NAP_MINUTES,
                 NULL
             ) AS SLEEP_NEEDED_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', RESPIRATORY_RATE, NULL) AS RESPIRATORY_RATE,
-            IFF(SCORE_STATE = 'SCORED', SLEEP_PERFORMANCE_PCT, NULL) AS SLEEP_PERFORMANCE_PCT,
-            IFF(SCORE_STATE = 'SCORED', SLEEP_CONSISTENCY_PCT, NULL) AS SLEEP_CONSISTENCY_PCT,
-            IFF(SCORE_STATE = 'SCORED', SLEEP_EFFICIENCY_PCT, NULL) AS SLEEP_EFFICIENCY_PCT,
+            {{ scored_only(["RESPIRATORY_RATE", "SLEEP_PERFORMANCE_PCT", "SLEEP_CONSISTENCY_PCT", "SLEEP_EFFICIENCY_PCT"]) }},
             CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, MISSING_FIELD,
             PAYLOAD
         FROM typed
@@ -131,9 +102,7 @@
         SLEEP_CONSISTENCY_PCT, SLEEP_EFFICIENCY_PCT, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH,
         INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN SLEEP_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
-            WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
-            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+            {{ api_checks("SLEEP_ID") }}
             WHEN START_UTC IS NULL OR END_UTC IS NULL OR UPDATED_AT IS NULL OR CREATED_AT IS NULL
                 THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
@@ -157,7 +126,7 @@
             WHEN SCORE_STATE = 'SCORED' AND RESPIRATORY_RATE NOT BETWEEN 4 AND 60 THEN 'respiratory_rate_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND (SLEEP_CYCLE_COUNT < 0 OR DISTURBANCE_COUNT < 0) THEN 'negative_value'
         END AS FAILED_RULE,
-        IFF(SLEEP_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
+        {{ api_detail("SLEEP_ID") }},
         PAYLOAD
     FROM scored
 {%- endcall %}

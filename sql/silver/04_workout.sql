@@ -1,16 +1,11 @@
 -- Silver: one typed row per WHOOP workout, the version with the latest updated_at. Built like SILVER.CYCLE
 -- (see sql/silver/01_cycle.sql). percent_recorded arrives as 0-1 or 0-100 (NOTES.md); it is stored 0-100.
-{% from '_entity.sql' import api_lineage, api_offset_minutes, api_raw, entity, missing_field %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_minutes, api_raw, api_span, api_span_columns, entity, missing_field, scored_only %}
 {%- set columns %}
     WORKOUT_ID VARCHAR NOT NULL COMMENT 'WHOOP workout uuid (natural key)',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member as registered in CONFIG.MEMBERS',
-    START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start, UTC',
-    END_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Workout end, UTC',
-    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
-    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
-    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start, member''s local time',
-    END_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT 'Workout end, member''s local time',
+    {{ api_span_columns("Workout start", "Workout end") }},
     WORKOUT_DATE DATE NOT NULL COMMENT 'Local date of the workout start',
     DURATION_MINUTES FLOAT NOT NULL COMMENT 'End - start, minutes',
     SPORT_NAME VARCHAR NOT NULL COMMENT 'WHOOP sport name (v2), e.g. running, functional-fitness',
@@ -31,24 +26,17 @@
     ZONE_3_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 3',
     ZONE_4_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 4',
     ZONE_5_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 5',
-    CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
-    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this version reached Bronze',
-    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+    {{ api_lineage_columns() }}
 {%- endset %}
 {%- call entity("WORKOUT", "BRONZE.RAW_WORKOUT", ["WORKOUT_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP workouts; latest updated_at wins",
-    "Bronze workout rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    "Typed, deduplicated WHOOP workouts; latest updated_at wins") %}
     {{ api_raw("BRONZE.RAW_WORKOUT_STREAM") }},
     typed AS (
         SELECT
             raw.PAYLOAD:id::VARCHAR AS WORKOUT_ID,
             raw.MEMBER_ID,
             m.MEMBER_NAME,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
-            raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
-            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }},
+            {{ api_span() }},
             raw.PAYLOAD:sport_name::VARCHAR AS SPORT_NAME,
             TRY_TO_NUMBER(raw.PAYLOAD:sport_id::VARCHAR) AS SPORT_ID,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
@@ -60,12 +48,14 @@
             TRY_TO_DOUBLE(raw.PAYLOAD:score.distance_meter::VARCHAR) AS DISTANCE_METERS,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.altitude_gain_meter::VARCHAR) AS ALTITUDE_GAIN_METERS,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.altitude_change_meter::VARCHAR) AS ALTITUDE_CHANGE_METERS,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.zone_durations.zone_zero_milli::VARCHAR) / 60000 AS ZONE_0_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.zone_durations.zone_one_milli::VARCHAR) / 60000 AS ZONE_1_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.zone_durations.zone_two_milli::VARCHAR) / 60000 AS ZONE_2_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.zone_durations.zone_three_milli::VARCHAR) / 60000 AS ZONE_3_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.zone_durations.zone_four_milli::VARCHAR) / 60000 AS ZONE_4_MINUTES,
-            TRY_TO_DOUBLE(raw.PAYLOAD:score.zone_durations.zone_five_milli::VARCHAR) / 60000 AS ZONE_5_MINUTES,
+            {{ api_minutes("score.zone_durations", [
+                ("zone_zero_milli", "ZONE_0_MINUTES"),
+                ("zone_one_milli", "ZONE_1_MINUTES"),
+                ("zone_two_milli", "ZONE_2_MINUTES"),
+                ("zone_three_milli", "ZONE_3_MINUTES"),
+                ("zone_four_milli", "ZONE_4_MINUTES"),
+                ("zone_five_milli", "ZONE_5_MINUTES"),
+            ]) }},
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
             TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
             -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
@@ -79,28 +69,16 @@
     scored AS (
         SELECT
             WORKOUT_ID, MEMBER_ID, MEMBER_NAME, START_UTC, END_UTC, TIMEZONE_OFFSET, OFFSET_MINUTES,
-            DATEADD(MINUTE, OFFSET_MINUTES, START_UTC) AS START_LOCAL,
-            DATEADD(MINUTE, OFFSET_MINUTES, END_UTC) AS END_LOCAL,
+            {{ api_local() }},
             DATEADD(MINUTE, OFFSET_MINUTES, START_UTC)::DATE AS WORKOUT_DATE,
             TIMESTAMPDIFF(MILLISECOND, START_UTC, END_UTC) / 60000 AS DURATION_MINUTES,
             SPORT_NAME, SPORT_ID, SCORE_STATE,
-            IFF(SCORE_STATE = 'SCORED', STRAIN, NULL) AS STRAIN,
-            IFF(SCORE_STATE = 'SCORED', AVERAGE_HEART_RATE, NULL) AS AVERAGE_HEART_RATE,
-            IFF(SCORE_STATE = 'SCORED', MAX_HEART_RATE, NULL) AS MAX_HEART_RATE,
-            IFF(SCORE_STATE = 'SCORED', ENERGY_KILOJOULE, NULL) AS ENERGY_KILOJOULE,
+            {{ scored_only(["STRAIN", "AVERAGE_HEART_RATE", "MAX_HEART_RATE", "ENERGY_KILOJOULE"]) }},
             IFF(SCORE_STATE = 'SCORED', ROUND(ENERGY_KILOJOULE / 4.184, 1), NULL) AS ENERGY_KCAL,
             -- a fraction (0-1) and a percent (0-100) are both seen; 1.0 reads as 100 %, never 1 %
             IFF(SCORE_STATE = 'SCORED', IFF(PERCENT_RECORDED_RAW <= 1, PERCENT_RECORDED_RAW * 100,
                 PERCENT_RECORDED_RAW), NULL) AS PERCENT_RECORDED,
-            IFF(SCORE_STATE = 'SCORED', DISTANCE_METERS, NULL) AS DISTANCE_METERS,
-            IFF(SCORE_STATE = 'SCORED', ALTITUDE_GAIN_METERS, NULL) AS ALTITUDE_GAIN_METERS,
-            IFF(SCORE_STATE = 'SCORED', ALTITUDE_CHANGE_METERS, NULL) AS ALTITUDE_CHANGE_METERS,
-            IFF(SCORE_STATE = 'SCORED', ZONE_0_MINUTES, NULL) AS ZONE_0_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', ZONE_1_MINUTES, NULL) AS ZONE_1_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', ZONE_2_MINUTES, NULL) AS ZONE_2_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', ZONE_3_MINUTES, NULL) AS ZONE_3_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', ZONE_4_MINUTES, NULL) AS ZONE_4_MINUTES,
-            IFF(SCORE_STATE = 'SCORED', ZONE_5_MINUTES, NULL) AS ZONE_5_MINUTES,
+            {{ scored_only(["DISTANCE_METERS", "ALTITUDE_GAIN_METERS", "ALTITUDE_CHANGE_METERS", "ZONE_0_MINUTES", "ZONE_1_MINUTES", "ZONE_2_MINUTES", "ZONE_3_MINUTES", "ZONE_4_MINUTES", "ZONE_5_MINUTES"]) }},
             CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY, MISSING_FIELD,
             PAYLOAD
         FROM typed
@@ -112,9 +90,7 @@
         ALTITUDE_CHANGE_METERS, ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES,
         ZONE_5_MINUTES, CREATED_AT, UPDATED_AT, BRONZE_LOADED_AT, PAYLOAD_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN WORKOUT_ID IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
-            WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
-            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+            {{ api_checks("WORKOUT_ID") }}
             WHEN START_UTC IS NULL OR END_UTC IS NULL OR UPDATED_AT IS NULL OR CREATED_AT IS NULL
                 THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
@@ -139,7 +115,7 @@
                 THEN 'percentage_out_of_range'
             WHEN SCORE_STATE = 'SCORED' AND (DISTANCE_METERS < 0 OR ALTITUDE_GAIN_METERS < 0) THEN 'negative_value'
         END AS FAILED_RULE,
-        IFF(WORKOUT_ID IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL,
+        {{ api_detail("WORKOUT_ID") }},
         PAYLOAD
     FROM scored
 {%- endcall %}

@@ -12,8 +12,7 @@
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
 {%- endset %}
 {%- call entity("MEMBER_PROFILE", "BRONZE.RAW_PROFILE", ["MEMBER_ID"], columns, "loaded",
-    "WHOOP basic profile per member, from the newest snapshot",
-    "Bronze profile rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    "WHOOP basic profile per member, from the newest snapshot") %}
     WITH typed AS (
         SELECT
             TRY_TO_NUMBER(s.PAYLOAD:user_id::VARCHAR) AS MEMBER_ID,

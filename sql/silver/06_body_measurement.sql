@@ -11,8 +11,7 @@
     PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
 {%- endset %}
 {%- call entity("BODY_MEASUREMENT", "BRONZE.RAW_BODY", ["MEMBER_ID", "MEASURED_AT"], columns, "history",
-    "History of WHOOP body measurements per member",
-    "Bronze body rows taken from the stream and checked, waiting for promotion (empty between runs)") %}
+    "History of WHOOP body measurements per member") %}
     WITH typed AS (
         SELECT
             s.MEMBER_ID,

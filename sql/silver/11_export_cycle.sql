@@ -5,7 +5,7 @@
 -- start instant. Local times are the export's `YYYY-MM-DD HH:MM:SS` (whole seconds); UTC = local - offset.
 -- A row's ROW_HASH identifies it only within one member (02_raw_export.sql), so the quarantine's idempotence
 -- check names the member as well as the hash and the rule.
-{% from '_entity.sql' import entity, export_numbers, export_offset %}
+{% from '_entity.sql' import entity, export_checks, export_lineage, export_lineage_columns, export_numbers, export_sleep_columns, export_sleep_fields, export_sleep_numbers, export_span, export_typed %}
 {%- set columns %}
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with CYCLE_START_UTC)',
     CYCLE_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start (sleep onset), UTC = local start - offset, whole seconds',
@@ -26,47 +26,17 @@
     AVERAGE_HEART_RATE NUMBER(38, 0) COMMENT 'Average heart rate over the cycle, bpm',
     SLEEP_ONSET_UTC TIMESTAMP_NTZ COMMENT 'Onset of the cycle''s main sleep, UTC, whole seconds',
     WAKE_ONSET_UTC TIMESTAMP_NTZ COMMENT 'Wake onset after the cycle''s main sleep, UTC, whole seconds',
-    SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Sleep performance, %, 0-100',
-    RESPIRATORY_RATE FLOAT COMMENT 'Respiratory rate during sleep, breaths per minute (1 decimal)',
-    ASLEEP_MINUTES FLOAT COMMENT 'Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)',
-    IN_BED_MINUTES FLOAT COMMENT 'Time in bed, minutes (>= asleep + awake, within 3 min of rounding)',
-    LIGHT_SLEEP_MINUTES FLOAT COMMENT 'Light sleep, minutes',
-    DEEP_SLEEP_MINUTES FLOAT COMMENT 'Deep (slow wave) sleep, minutes',
-    REM_SLEEP_MINUTES FLOAT COMMENT 'REM sleep, minutes',
-    AWAKE_MINUTES FLOAT COMMENT 'Time awake in bed, minutes',
-    SLEEP_NEEDED_MINUTES FLOAT COMMENT 'Sleep need, minutes (baseline + debt + strain + nap credit)',
-    SLEEP_DEBT_MINUTES FLOAT COMMENT 'Sleep need from sleep debt, minutes',
-    SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Sleep efficiency, % (asleep / in bed), 0-100',
-    SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Sleep consistency, %, 0-100',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
-    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
+    {{ export_sleep_columns }}
+    {{ export_lineage_columns }}
 {%- endset %}
+{%- set fields = [
+    "RECOVERY_SCORE_PCT", "RESTING_HEART_RATE_BPM", "HEART_RATE_VARIABILITY_MS", "SKIN_TEMP_CELSIUS", "BLOOD_OXYGEN_PCT",
+    "DAY_STRAIN", "ENERGY_BURNED_CAL", "MAX_HR_BPM", "AVERAGE_HR_BPM",
+] + export_sleep_fields %}
+{%- set times = [("CYCLE_START_TIME", "START"), ("CYCLE_END_TIME", "END"), ("SLEEP_ONSET", "ONSET"), ("WAKE_ONSET", "WAKE")] %}
 {%- call entity("EXPORT_CYCLE", "BRONZE.RAW_EXPORT_CYCLE", ["MEMBER_NAME", "CYCLE_START_UTC"], columns, "loaded",
-    "Typed physiological cycles from the WHOOP app CSV export, one per member and cycle start; latest load wins",
-    "Bronze export cycle rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
-    WITH raw AS (
-        SELECT
-            s.INGEST_BATCH_ID, s.LOADED_AT, s.MEMBER_NAME, s.SOURCE_FILE, s.STAGED_FILE, s.FILE_ROW_NUMBER,
-            s.ROW_HASH, s.CYCLE_START_TIME, s.CYCLE_END_TIME, s.CYCLE_TIMEZONE, s.RECOVERY_SCORE_PCT,
-            s.RESTING_HEART_RATE_BPM, s.HEART_RATE_VARIABILITY_MS, s.SKIN_TEMP_CELSIUS, s.BLOOD_OXYGEN_PCT,
-            s.DAY_STRAIN, s.ENERGY_BURNED_CAL, s.MAX_HR_BPM, s.AVERAGE_HR_BPM, s.SLEEP_ONSET, s.WAKE_ONSET,
-            s.SLEEP_PERFORMANCE_PCT, s.RESPIRATORY_RATE_RPM, s.ASLEEP_DURATION_MIN, s.IN_BED_DURATION_MIN,
-            s.LIGHT_SLEEP_DURATION_MIN, s.DEEP_SWS_DURATION_MIN, s.REM_DURATION_MIN, s.AWAKE_DURATION_MIN,
-            s.SLEEP_NEED_MIN, s.SLEEP_DEBT_MIN, s.SLEEP_EFFICIENCY_PCT, s.SLEEP_CONSISTENCY_PCT
-        FROM BRONZE.RAW_EXPORT_CYCLE_STREAM AS s
-    ),
-    typed AS (
-        SELECT
-            r.MEMBER_NAME,
-            r.CYCLE_START_TIME AS START_TEXT,
-            r.CYCLE_END_TIME AS END_TEXT,
-            r.SLEEP_ONSET AS ONSET_TEXT,
-            r.WAKE_ONSET AS WAKE_TEXT,
-            TRY_TO_TIMESTAMP_NTZ(r.CYCLE_START_TIME, 'YYYY-MM-DD HH24:MI:SS') AS START_LOCAL,
-            TRY_TO_TIMESTAMP_NTZ(r.CYCLE_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS END_LOCAL,
-            TRY_TO_TIMESTAMP_NTZ(r.SLEEP_ONSET, 'YYYY-MM-DD HH24:MI:SS') AS ONSET_LOCAL,
-            TRY_TO_TIMESTAMP_NTZ(r.WAKE_ONSET, 'YYYY-MM-DD HH24:MI:SS') AS WAKE_LOCAL,
-            {{ export_offset("r.CYCLE_TIMEZONE") }},
+    "Typed physiological cycles from the WHOOP app CSV export, one per member and cycle start; latest load wins", export=true) %}
+    {{ export_typed("BRONZE.RAW_EXPORT_CYCLE_STREAM", fields, times) }},
             {{ export_numbers([
                 ("RECOVERY_SCORE_PCT", "DOUBLE", "RECOVERY_SCORE"),
                 ("RESTING_HEART_RATE_BPM", "DOUBLE", "RESTING_HEART_RATE"),
@@ -77,19 +47,7 @@
                 ("ENERGY_BURNED_CAL", "DOUBLE", "ENERGY_KCAL"),
                 ("MAX_HR_BPM", "NUMBER", "MAX_HEART_RATE"),
                 ("AVERAGE_HR_BPM", "NUMBER", "AVERAGE_HEART_RATE"),
-                ("SLEEP_PERFORMANCE_PCT", "DOUBLE", "SLEEP_PERFORMANCE_PCT"),
-                ("RESPIRATORY_RATE_RPM", "DOUBLE", "RESPIRATORY_RATE"),
-                ("ASLEEP_DURATION_MIN", "DOUBLE", "ASLEEP_MINUTES"),
-                ("IN_BED_DURATION_MIN", "DOUBLE", "IN_BED_MINUTES"),
-                ("LIGHT_SLEEP_DURATION_MIN", "DOUBLE", "LIGHT_SLEEP_MINUTES"),
-                ("DEEP_SWS_DURATION_MIN", "DOUBLE", "DEEP_SLEEP_MINUTES"),
-                ("REM_DURATION_MIN", "DOUBLE", "REM_SLEEP_MINUTES"),
-                ("AWAKE_DURATION_MIN", "DOUBLE", "AWAKE_MINUTES"),
-                ("SLEEP_NEED_MIN", "DOUBLE", "SLEEP_NEEDED_MINUTES"),
-                ("SLEEP_DEBT_MIN", "DOUBLE", "SLEEP_DEBT_MINUTES"),
-                ("SLEEP_EFFICIENCY_PCT", "DOUBLE", "SLEEP_EFFICIENCY_PCT"),
-                ("SLEEP_CONSISTENCY_PCT", "DOUBLE", "SLEEP_CONSISTENCY_PCT"),
-            ]) }},
+            ] + export_sleep_numbers) }},
             -- truncated_row: a record cut short (a CSV row that ends early, by a broken download or by hand) reaches
             -- Bronze with every field after the cut NULL, so its later checks would name the wrong thing. Criterion:
             -- from a field the export always writes, given the fields before it, to the end of the row every field
@@ -140,37 +98,11 @@
                     r.AWAKE_DURATION_MIN, r.SLEEP_NEED_MIN) IS NOT NULL AND COALESCE(r.SLEEP_DEBT_MIN,
                     r.SLEEP_EFFICIENCY_PCT, r.SLEEP_CONSISTENCY_PCT) IS NULL THEN 'Sleep debt (min)'
             END AS TRUNCATED_AT,
-            r.LOADED_AT AS BRONZE_LOADED_AT,
-            r.ROW_HASH,
-            r.INGEST_BATCH_ID,
-            r.CYCLE_START_TIME AS RECORD_KEY,
-            OBJECT_CONSTRUCT(
-                'INGEST_BATCH_ID', r.INGEST_BATCH_ID, 'MEMBER_NAME', r.MEMBER_NAME, 'SOURCE_FILE', r.SOURCE_FILE,
-                'STAGED_FILE', r.STAGED_FILE, 'FILE_ROW_NUMBER', r.FILE_ROW_NUMBER, 'ROW_HASH', r.ROW_HASH,
-                'CYCLE_START_TIME', r.CYCLE_START_TIME, 'CYCLE_END_TIME', r.CYCLE_END_TIME,
-                'CYCLE_TIMEZONE', r.CYCLE_TIMEZONE, 'RECOVERY_SCORE_PCT', r.RECOVERY_SCORE_PCT,
-                'RESTING_HEART_RATE_BPM', r.RESTING_HEART_RATE_BPM,
-                'HEART_RATE_VARIABILITY_MS', r.HEART_RATE_VARIABILITY_MS, 'SKIN_TEMP_CELSIUS', r.SKIN_TEMP_CELSIUS,
-                'BLOOD_OXYGEN_PCT', r.BLOOD_OXYGEN_PCT, 'DAY_STRAIN', r.DAY_STRAIN,
-                'ENERGY_BURNED_CAL', r.ENERGY_BURNED_CAL, 'MAX_HR_BPM', r.MAX_HR_BPM,
-                'AVERAGE_HR_BPM', r.AVERAGE_HR_BPM, 'SLEEP_ONSET', r.SLEEP_ONSET, 'WAKE_ONSET', r.WAKE_ONSET,
-                'SLEEP_PERFORMANCE_PCT', r.SLEEP_PERFORMANCE_PCT, 'RESPIRATORY_RATE_RPM', r.RESPIRATORY_RATE_RPM,
-                'ASLEEP_DURATION_MIN', r.ASLEEP_DURATION_MIN, 'IN_BED_DURATION_MIN', r.IN_BED_DURATION_MIN,
-                'LIGHT_SLEEP_DURATION_MIN', r.LIGHT_SLEEP_DURATION_MIN,
-                'DEEP_SWS_DURATION_MIN', r.DEEP_SWS_DURATION_MIN, 'REM_DURATION_MIN', r.REM_DURATION_MIN,
-                'AWAKE_DURATION_MIN', r.AWAKE_DURATION_MIN, 'SLEEP_NEED_MIN', r.SLEEP_NEED_MIN,
-                'SLEEP_DEBT_MIN', r.SLEEP_DEBT_MIN, 'SLEEP_EFFICIENCY_PCT', r.SLEEP_EFFICIENCY_PCT,
-                'SLEEP_CONSISTENCY_PCT', r.SLEEP_CONSISTENCY_PCT
-            ) AS PAYLOAD
-        FROM raw AS r
+            {{ export_lineage("CYCLE_START_TIME", fields) }}
     )
     SELECT
         MEMBER_NAME,
-        DATEADD(MINUTE, -OFFSET_MINUTES, START_LOCAL) AS CYCLE_START_UTC,
-        DATEADD(MINUTE, -OFFSET_MINUTES, END_LOCAL) AS CYCLE_END_UTC,
-        TIMEZONE_OFFSET, OFFSET_MINUTES,
-        START_LOCAL AS CYCLE_START_LOCAL,
-        END_LOCAL AS CYCLE_END_LOCAL,
+        {{ export_span("CYCLE") }},
         DATEADD(HOUR, 12, START_LOCAL)::DATE AS CYCLE_DATE,
         RECOVERY_SCORE, RESTING_HEART_RATE, HRV_RMSSD_MS, SKIN_TEMP_CELSIUS, SPO2_PERCENTAGE, DAY_STRAIN,
         ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE,
@@ -180,13 +112,7 @@
         DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES,
         SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' THEN 'missing_key'
-            WHEN TRUNCATED_AT IS NOT NULL THEN 'truncated_row'
-            WHEN START_TEXT IS NULL THEN 'missing_key'
-            WHEN START_LOCAL IS NULL OR (END_TEXT IS NOT NULL AND END_LOCAL IS NULL)
-                OR (ONSET_TEXT IS NOT NULL AND ONSET_LOCAL IS NULL) OR (WAKE_TEXT IS NOT NULL AND WAKE_LOCAL IS NULL)
-                THEN 'unparseable_timestamp'
-            WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
+            {{ export_checks(times) }}
             WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
             WHEN END_LOCAL < START_LOCAL OR WAKE_LOCAL < ONSET_LOCAL THEN 'negative_duration'
             -- bounds and their sources: sql/silver/00_quarantine.sql

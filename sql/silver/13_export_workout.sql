@@ -2,7 +2,7 @@
 -- Built like every Silver table (sql/silver/01_cycle.sql; see 11_export_cycle.sql for the export specifics):
 -- keyed by member name and workout start; local times are converted with the row's cycle timezone. The
 -- export writes the activity as a title ("Functional Fitness"); SPORT_NAME gives it the API's form.
-{% from '_entity.sql' import entity, export_offset %}
+{% from '_entity.sql' import entity, export_boolean, export_checks, export_lineage, export_lineage_columns, export_numbers, export_span, export_typed %}
 {%- set columns %}
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with WORKOUT_START_UTC)',
     WORKOUT_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Workout start, UTC = local start - offset, whole seconds',
@@ -29,97 +29,46 @@
     DISTANCE_METERS FLOAT COMMENT 'Distance, metres; NULL without GPS or in exports without the column',
     ALTITUDE_GAIN_METERS FLOAT COMMENT 'Altitude gained, metres; NULL without GPS or in exports without the column',
     ALTITUDE_CHANGE_METERS FLOAT COMMENT 'Net altitude change (end - start), metres, may be negative',
-    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
-    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
+    {{ export_lineage_columns }}
 {%- endset %}
+{%- set fields = [
+    "WORKOUT_START_TIME", "WORKOUT_END_TIME", "DURATION_MIN", "ACTIVITY_NAME", "ACTIVITY_STRAIN", "ENERGY_BURNED_CAL",
+    "MAX_HR_BPM", "AVERAGE_HR_BPM", "HR_ZONE_1_PCT", "HR_ZONE_2_PCT", "HR_ZONE_3_PCT", "HR_ZONE_4_PCT", "HR_ZONE_5_PCT",
+    "GPS_ENABLED", "DISTANCE_METERS", "ALTITUDE_GAIN_METERS", "ALTITUDE_CHANGE_METERS",
+] %}
+{%- set times = [("WORKOUT_START_TIME", "START"), ("WORKOUT_END_TIME", "END"), ("CYCLE_START_TIME", "CYCLE_START"), ("CYCLE_END_TIME", "CYCLE_END")] %}
 {%- call entity("EXPORT_WORKOUT", "BRONZE.RAW_EXPORT_WORKOUT", ["MEMBER_NAME", "WORKOUT_START_UTC"], columns, "loaded",
-    "Typed workouts from the WHOOP app CSV export, one per member and workout start; latest load wins",
-    "Bronze export workout rows taken from the stream and checked, waiting for promotion (empty between runs)", export=true) %}
-    WITH raw AS (
-        SELECT
-            s.INGEST_BATCH_ID, s.LOADED_AT, s.MEMBER_NAME, s.SOURCE_FILE, s.STAGED_FILE, s.FILE_ROW_NUMBER,
-            s.ROW_HASH, s.CYCLE_START_TIME, s.CYCLE_END_TIME, s.CYCLE_TIMEZONE, s.WORKOUT_START_TIME,
-            s.WORKOUT_END_TIME, s.DURATION_MIN, s.ACTIVITY_NAME, s.ACTIVITY_STRAIN, s.ENERGY_BURNED_CAL,
-            s.MAX_HR_BPM, s.AVERAGE_HR_BPM, s.HR_ZONE_1_PCT, s.HR_ZONE_2_PCT, s.HR_ZONE_3_PCT, s.HR_ZONE_4_PCT,
-            s.HR_ZONE_5_PCT, s.GPS_ENABLED, s.DISTANCE_METERS, s.ALTITUDE_GAIN_METERS, s.ALTITUDE_CHANGE_METERS
-        FROM BRONZE.RAW_EXPORT_WORKOUT_STREAM AS s
-    ),
-    typed AS (
-        SELECT
-            r.MEMBER_NAME,
-            r.WORKOUT_START_TIME AS START_TEXT,
-            r.WORKOUT_END_TIME AS END_TEXT,
-            r.CYCLE_START_TIME AS CYCLE_START_TEXT,
-            r.CYCLE_END_TIME AS CYCLE_END_TEXT,
-            TRY_TO_TIMESTAMP_NTZ(r.WORKOUT_START_TIME, 'YYYY-MM-DD HH24:MI:SS') AS START_LOCAL,
-            TRY_TO_TIMESTAMP_NTZ(r.WORKOUT_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS END_LOCAL,
-            TRY_TO_TIMESTAMP_NTZ(r.CYCLE_START_TIME, 'YYYY-MM-DD HH24:MI:SS') AS CYCLE_START_LOCAL,
-            TRY_TO_TIMESTAMP_NTZ(r.CYCLE_END_TIME, 'YYYY-MM-DD HH24:MI:SS') AS CYCLE_END_LOCAL,
-            {{ export_offset("r.CYCLE_TIMEZONE") }},
-            TRY_TO_DOUBLE(r.DURATION_MIN) AS DURATION_MINUTES,
+    "Typed workouts from the WHOOP app CSV export, one per member and workout start; latest load wins", export=true) %}
+    {{ export_typed("BRONZE.RAW_EXPORT_WORKOUT_STREAM", fields, times) }},
             r.ACTIVITY_NAME,
             REPLACE(LOWER(TRIM(r.ACTIVITY_NAME)), ' ', '-') AS SPORT_NAME,
-            TRY_TO_DOUBLE(r.ACTIVITY_STRAIN) AS ACTIVITY_STRAIN,
-            TRY_TO_DOUBLE(r.ENERGY_BURNED_CAL) AS ENERGY_KCAL,
-            TRY_TO_NUMBER(r.MAX_HR_BPM) AS MAX_HEART_RATE,
-            TRY_TO_NUMBER(r.AVERAGE_HR_BPM) AS AVERAGE_HEART_RATE,
-            TRY_TO_DOUBLE(r.HR_ZONE_1_PCT) AS ZONE_1_PCT,
-            TRY_TO_DOUBLE(r.HR_ZONE_2_PCT) AS ZONE_2_PCT,
-            TRY_TO_DOUBLE(r.HR_ZONE_3_PCT) AS ZONE_3_PCT,
-            TRY_TO_DOUBLE(r.HR_ZONE_4_PCT) AS ZONE_4_PCT,
-            TRY_TO_DOUBLE(r.HR_ZONE_5_PCT) AS ZONE_5_PCT,
-            IFF(LOWER(TRIM(r.GPS_ENABLED)) IN ('true', 'false'), LOWER(TRIM(r.GPS_ENABLED)) = 'true', NULL)
-                AS GPS_ENABLED,
-            TRY_TO_DOUBLE(r.DISTANCE_METERS) AS DISTANCE_METERS,
-            TRY_TO_DOUBLE(r.ALTITUDE_GAIN_METERS) AS ALTITUDE_GAIN_METERS,
-            TRY_TO_DOUBLE(r.ALTITUDE_CHANGE_METERS) AS ALTITUDE_CHANGE_METERS,
-            -- numeric text that does not parse (blank is NULL, which is allowed)
-            IFF(r.DURATION_MIN IS NOT NULL AND TRY_TO_DOUBLE(r.DURATION_MIN) IS NULL, 1, 0)
-            + IFF(r.ACTIVITY_STRAIN IS NOT NULL AND TRY_TO_DOUBLE(r.ACTIVITY_STRAIN) IS NULL, 1, 0)
-            + IFF(r.ENERGY_BURNED_CAL IS NOT NULL AND TRY_TO_DOUBLE(r.ENERGY_BURNED_CAL) IS NULL, 1, 0)
-            + IFF(r.MAX_HR_BPM IS NOT NULL AND TRY_TO_NUMBER(r.MAX_HR_BPM) IS NULL, 1, 0)
-            + IFF(r.AVERAGE_HR_BPM IS NOT NULL AND TRY_TO_NUMBER(r.AVERAGE_HR_BPM) IS NULL, 1, 0)
-            + IFF(r.HR_ZONE_1_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.HR_ZONE_1_PCT) IS NULL, 1, 0)
-            + IFF(r.HR_ZONE_2_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.HR_ZONE_2_PCT) IS NULL, 1, 0)
-            + IFF(r.HR_ZONE_3_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.HR_ZONE_3_PCT) IS NULL, 1, 0)
-            + IFF(r.HR_ZONE_4_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.HR_ZONE_4_PCT) IS NULL, 1, 0)
-            + IFF(r.HR_ZONE_5_PCT IS NOT NULL AND TRY_TO_DOUBLE(r.HR_ZONE_5_PCT) IS NULL, 1, 0)
-            + IFF(r.DISTANCE_METERS IS NOT NULL AND TRY_TO_DOUBLE(r.DISTANCE_METERS) IS NULL, 1, 0)
-            + IFF(r.ALTITUDE_GAIN_METERS IS NOT NULL AND TRY_TO_DOUBLE(r.ALTITUDE_GAIN_METERS) IS NULL, 1, 0)
-            + IFF(r.ALTITUDE_CHANGE_METERS IS NOT NULL AND TRY_TO_DOUBLE(r.ALTITUDE_CHANGE_METERS) IS NULL, 1, 0)
-                AS BAD_NUMBERS,
+            {{ export_boolean("GPS_ENABLED", "GPS_ENABLED") }},
+            {{ export_numbers([
+                ("DURATION_MIN", "DOUBLE", "DURATION_MINUTES"),
+                ("ACTIVITY_STRAIN", "DOUBLE", "ACTIVITY_STRAIN"),
+                ("ENERGY_BURNED_CAL", "DOUBLE", "ENERGY_KCAL"),
+                ("MAX_HR_BPM", "NUMBER", "MAX_HEART_RATE"),
+                ("AVERAGE_HR_BPM", "NUMBER", "AVERAGE_HEART_RATE"),
+                ("HR_ZONE_1_PCT", "DOUBLE", "ZONE_1_PCT"),
+                ("HR_ZONE_2_PCT", "DOUBLE", "ZONE_2_PCT"),
+                ("HR_ZONE_3_PCT", "DOUBLE", "ZONE_3_PCT"),
+                ("HR_ZONE_4_PCT", "DOUBLE", "ZONE_4_PCT"),
+                ("HR_ZONE_5_PCT", "DOUBLE", "ZONE_5_PCT"),
+                ("DISTANCE_METERS", "DOUBLE", "DISTANCE_METERS"),
+                ("ALTITUDE_GAIN_METERS", "DOUBLE", "ALTITUDE_GAIN_METERS"),
+                ("ALTITUDE_CHANGE_METERS", "DOUBLE", "ALTITUDE_CHANGE_METERS"),
+            ]) }},
             -- truncated_row: GPS enabled is always written, only the optional distance and altitude follow it; blank
             -- with nothing after means the row was cut (criterion: sql/silver/11_export_cycle.sql)
             CASE
                 WHEN COALESCE(r.GPS_ENABLED, r.DISTANCE_METERS, r.ALTITUDE_GAIN_METERS,
                     r.ALTITUDE_CHANGE_METERS) IS NULL THEN 'GPS enabled'
             END AS TRUNCATED_AT,
-            r.LOADED_AT AS BRONZE_LOADED_AT,
-            r.ROW_HASH,
-            r.INGEST_BATCH_ID,
-            r.WORKOUT_START_TIME AS RECORD_KEY,
-            OBJECT_CONSTRUCT(
-                'INGEST_BATCH_ID', r.INGEST_BATCH_ID, 'MEMBER_NAME', r.MEMBER_NAME, 'SOURCE_FILE', r.SOURCE_FILE,
-                'STAGED_FILE', r.STAGED_FILE, 'FILE_ROW_NUMBER', r.FILE_ROW_NUMBER, 'ROW_HASH', r.ROW_HASH,
-                'CYCLE_START_TIME', r.CYCLE_START_TIME, 'CYCLE_END_TIME', r.CYCLE_END_TIME,
-                'CYCLE_TIMEZONE', r.CYCLE_TIMEZONE, 'WORKOUT_START_TIME', r.WORKOUT_START_TIME,
-                'WORKOUT_END_TIME', r.WORKOUT_END_TIME, 'DURATION_MIN', r.DURATION_MIN,
-                'ACTIVITY_NAME', r.ACTIVITY_NAME, 'ACTIVITY_STRAIN', r.ACTIVITY_STRAIN,
-                'ENERGY_BURNED_CAL', r.ENERGY_BURNED_CAL, 'MAX_HR_BPM', r.MAX_HR_BPM,
-                'AVERAGE_HR_BPM', r.AVERAGE_HR_BPM, 'HR_ZONE_1_PCT', r.HR_ZONE_1_PCT,
-                'HR_ZONE_2_PCT', r.HR_ZONE_2_PCT, 'HR_ZONE_3_PCT', r.HR_ZONE_3_PCT, 'HR_ZONE_4_PCT', r.HR_ZONE_4_PCT,
-                'HR_ZONE_5_PCT', r.HR_ZONE_5_PCT, 'GPS_ENABLED', r.GPS_ENABLED, 'DISTANCE_METERS', r.DISTANCE_METERS,
-                'ALTITUDE_GAIN_METERS', r.ALTITUDE_GAIN_METERS, 'ALTITUDE_CHANGE_METERS', r.ALTITUDE_CHANGE_METERS
-            ) AS PAYLOAD
-        FROM raw AS r
+            {{ export_lineage("WORKOUT_START_TIME", fields) }}
     )
     SELECT
         MEMBER_NAME,
-        DATEADD(MINUTE, -OFFSET_MINUTES, START_LOCAL) AS WORKOUT_START_UTC,
-        DATEADD(MINUTE, -OFFSET_MINUTES, END_LOCAL) AS WORKOUT_END_UTC,
-        TIMEZONE_OFFSET, OFFSET_MINUTES,
-        START_LOCAL AS WORKOUT_START_LOCAL,
-        END_LOCAL AS WORKOUT_END_LOCAL,
+        {{ export_span("WORKOUT") }},
         START_LOCAL::DATE AS WORKOUT_DATE,
         DATEADD(MINUTE, -OFFSET_MINUTES, CYCLE_START_LOCAL) AS CYCLE_START_UTC,
         DURATION_MINUTES, ACTIVITY_NAME, SPORT_NAME, ACTIVITY_STRAIN, ENERGY_KCAL, MAX_HEART_RATE,
@@ -127,13 +76,7 @@
         DISTANCE_METERS, ALTITUDE_GAIN_METERS, ALTITUDE_CHANGE_METERS, BRONZE_LOADED_AT, ROW_HASH,
         INGEST_BATCH_ID, RECORD_KEY,
         CASE
-            WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' THEN 'missing_key'
-            WHEN TRUNCATED_AT IS NOT NULL THEN 'truncated_row'
-            WHEN START_TEXT IS NULL THEN 'missing_key'
-            WHEN START_LOCAL IS NULL OR (END_TEXT IS NOT NULL AND END_LOCAL IS NULL)
-                OR (CYCLE_START_TEXT IS NOT NULL AND CYCLE_START_LOCAL IS NULL)
-                OR (CYCLE_END_TEXT IS NOT NULL AND CYCLE_END_LOCAL IS NULL) THEN 'unparseable_timestamp'
-            WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
+            {{ export_checks(times) }}
             WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
             WHEN END_LOCAL < START_LOCAL OR CYCLE_END_LOCAL < CYCLE_START_LOCAL THEN 'negative_duration'
             -- bounds and their sources: sql/silver/00_quarantine.sql

@@ -20,7 +20,7 @@ Rendered by OPS.CREATE_FROM_TEMPLATES (snowpark_procs/sql_templates.py) at insta
 {%- for n in names %}{{ prefix }}{{ n }}{{ ", " if not loop.last }}{% endfor -%}
 {%- endmacro -%}
 
-{%- macro entity(name, source, key, columns, version, comment, pending_comment, export=false) -%}
+{%- macro entity(name, source, key, columns, version, comment, export=false) -%}
 {%- set target = "SILVER." ~ name -%}
 {%- set pending = "SILVER.PENDING_" ~ name -%}
 {%- set hash = "ROW_HASH" if export else "PAYLOAD_HASH" -%}
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS {{ pending }} (
     FAILED_RULE VARCHAR COMMENT 'NULL when the row passed every rule',
     FAILED_DETAIL VARCHAR COMMENT 'The field that broke FAILED_RULE, for rules about many fields',
     PAYLOAD VARIANT
-) COMMENT = '{{ pending_comment }}';
+) COMMENT = 'Bronze {{ source.removeprefix("BRONZE.RAW_").lower().replace("_", " ") }} rows taken from the stream and checked, waiting for promotion (empty between runs)';
 -- Added with missing_required_field and truncated_row (IF NOT EXISTS: the setup script also runs on upgrade)
 ALTER TABLE {{ pending }} ADD COLUMN IF NOT EXISTS FAILED_DETAIL VARCHAR;
 
@@ -193,9 +193,161 @@ raw.LOADED_AT AS BRONZE_LOADED_AT,
         LEFT JOIN CONFIG.MEMBERS AS m ON m.WHOOP_USER_ID = raw.MEMBER_ID
 {%- endmacro %}
 
+{#- API: the columns of a record with a span (start and end, in UTC and the member's local time, and the offset), the
+    comments naming its start and end; and the lineage columns every API entity ends with. -#}
+{% macro api_span_columns(start, end) -%}
+START_UTC TIMESTAMP_NTZ NOT NULL COMMENT '{{ start }}, UTC',
+    END_UTC TIMESTAMP_NTZ NOT NULL COMMENT '{{ end }}, UTC',
+    TIMEZONE_OFFSET VARCHAR NOT NULL COMMENT 'The member''s offset for this record: +hh:mm, -hh:mm or Z',
+    OFFSET_MINUTES NUMBER(38, 0) NOT NULL COMMENT 'TIMEZONE_OFFSET as minutes east of UTC',
+    START_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT '{{ start }}, member''s local time',
+    END_LOCAL TIMESTAMP_NTZ NOT NULL COMMENT '{{ end }}, member''s local time'
+{%- endmacro %}
+{% macro api_lineage_columns(loaded="When this version reached Bronze") -%}
+CREATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Record creation at WHOOP, UTC',
+    UPDATED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'Last change at WHOOP, UTC; the newest version wins',
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT '{{ loaded }}',
+    PAYLOAD_HASH VARCHAR NOT NULL COMMENT 'Bronze version this row was built from'
+{%- endmacro %}
+
+{#- API: a record's span as sent (start and end, UTC) with the member's offset for it, and its local start and end. -#}
+{% macro api_span() -%}
+TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:start::VARCHAR) AS START_UTC,
+            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:end::VARCHAR) AS END_UTC,
+            raw.PAYLOAD:timezone_offset::VARCHAR AS TIMEZONE_OFFSET,
+            {{ api_offset_minutes("raw.PAYLOAD:timezone_offset::VARCHAR") }}
+{%- endmacro %}
+{% macro api_local() -%}
+DATEADD(MINUTE, OFFSET_MINUTES, START_UTC) AS START_LOCAL,
+            DATEADD(MINUTE, OFFSET_MINUTES, END_UTC) AS END_LOCAL
+{%- endmacro %}
+
+{#- API: durations WHOOP sends in milliseconds, as minutes: each (field under `path`, name). -#}
+{% macro api_minutes(path, fields) -%}
+{%- for field, name in fields -%}
+TRY_TO_DOUBLE(raw.PAYLOAD:{{ path }}.{{ field }}::VARCHAR) / 60000 AS {{ name }}{{ ",\n            " if not loop.last }}
+{%- endfor -%}
+{%- endmacro %}
+
+{#- API: the first rules every API record is checked by, in this order (sql/silver/00_quarantine.sql): its key and
+    member id, the member, the fields the contract requires; and the detail that names the missing field. -#}
+{% macro api_checks(key) -%}
+WHEN {{ key }} IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
+            WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
+            WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+{%- endmacro %}
+{% macro api_detail(key) -%}
+IFF({{ key }} IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL
+{%- endmacro %}
+
 {#- Scores are NULL unless the record is SCORED. -#}
 {% macro scored_only(names) -%}
 {%- for n in names -%}
 IFF(SCORE_STATE = 'SCORED', {{ n }}, NULL) AS {{ n }}{{ ",\n        " if not loop.last }}
 {%- endfor -%}
 {%- endmacro %}
+
+{#- Export: the columns every export file starts with (the load's lineage and the cycle the row belongs to); the stream's
+    rows (WITH raw) and the start of the typed CTE: the member, the local times (`times`, as export_times takes them)
+    and the offset; and, closing the typed CTE, the lineage every export entity carries: the row's
+    load, hash, batch and key, and its whole Bronze row as the payload. `fields` are the file's own columns. -#}
+{%- set export_header = [
+    "INGEST_BATCH_ID", "LOADED_AT", "MEMBER_NAME", "SOURCE_FILE", "STAGED_FILE", "FILE_ROW_NUMBER", "ROW_HASH",
+    "CYCLE_START_TIME", "CYCLE_END_TIME", "CYCLE_TIMEZONE",
+] %}
+{% macro export_typed(stream, fields, times) -%}
+WITH raw AS (
+        SELECT {{ _list(export_header + fields, "s.") }}
+        FROM {{ stream }} AS s
+    ),
+    typed AS (
+        SELECT
+            r.MEMBER_NAME,
+            {{ export_times(times) }},
+            {{ export_offset("r.CYCLE_TIMEZONE") }}
+{%- endmacro %}
+{% macro export_lineage(record_key, fields) -%}
+r.LOADED_AT AS BRONZE_LOADED_AT,
+            r.ROW_HASH,
+            r.INGEST_BATCH_ID,
+            r.{{ record_key }} AS RECORD_KEY,
+            OBJECT_CONSTRUCT(
+                {% for n in export_header + fields if n != "LOADED_AT" %}'{{ n }}', r.{{ n }}{{ ", " if not loop.last }}{% endfor %}
+            ) AS PAYLOAD
+        FROM raw AS r
+{%- endmacro %}
+
+{#- Export: local times as exported (`YYYY-MM-DD HH:MM:SS`), for each (source column, name) its text as <name>_TEXT
+    and its value as <name>_LOCAL (NULL when it does not parse). -#}
+{% macro export_times(fields) -%}
+{%- for source, name in fields %}r.{{ source }} AS {{ name }}_TEXT,
+            {% endfor -%}
+{%- for source, name in fields -%}
+TRY_TO_TIMESTAMP_NTZ(r.{{ source }}, 'YYYY-MM-DD HH24:MI:SS') AS {{ name }}_LOCAL{{ ",\n            " if not loop.last }}
+{%- endfor -%}
+{%- endmacro %}
+
+{#- Export: the first rules every export row is checked by, in this order (sql/silver/00_quarantine.sql): the member,
+    a cut row, the record's key (`key_missing`), every local time in `times` that is there but does not parse, and the
+    offset. -#}
+{% macro export_checks(times, key_missing="START_TEXT IS NULL") -%}
+WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' THEN 'missing_key'
+            WHEN TRUNCATED_AT IS NOT NULL THEN 'truncated_row'
+            WHEN {{ key_missing }} THEN 'missing_key'
+            WHEN START_LOCAL IS NULL
+                {%- for _, name in times[1:] %} OR ({{ name }}_TEXT IS NOT NULL AND {{ name }}_LOCAL IS NULL){% endfor %}
+                THEN 'unparseable_timestamp'
+            WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
+{%- endmacro %}
+
+{#- Export: a record's span in UTC (local - offset) and local time, its columns named after the record. -#}
+{% macro export_span(record) -%}
+DATEADD(MINUTE, -OFFSET_MINUTES, START_LOCAL) AS {{ record }}_START_UTC,
+        DATEADD(MINUTE, -OFFSET_MINUTES, END_LOCAL) AS {{ record }}_END_UTC,
+        TIMEZONE_OFFSET, OFFSET_MINUTES,
+        START_LOCAL AS {{ record }}_START_LOCAL,
+        END_LOCAL AS {{ record }}_END_LOCAL
+{%- endmacro %}
+
+{#- Export: a true/false column typed (NULL when it is neither). -#}
+{% macro export_boolean(source, name) -%}
+IFF(LOWER(TRIM(r.{{ source }})) IN ('true', 'false'), LOWER(TRIM(r.{{ source }})) = 'true', NULL) AS {{ name }}
+{%- endmacro %}
+
+{#- Export: the sleep fields, written the same in physiological_cycles.csv (the cycle's main sleep) and sleeps.csv:
+    their numbers (source column, TRY_TO_ function, name), every source column, and their Silver columns. -#}
+{%- set export_sleep_numbers = [
+    ("SLEEP_PERFORMANCE_PCT", "DOUBLE", "SLEEP_PERFORMANCE_PCT"),
+    ("RESPIRATORY_RATE_RPM", "DOUBLE", "RESPIRATORY_RATE"),
+    ("ASLEEP_DURATION_MIN", "DOUBLE", "ASLEEP_MINUTES"),
+    ("IN_BED_DURATION_MIN", "DOUBLE", "IN_BED_MINUTES"),
+    ("LIGHT_SLEEP_DURATION_MIN", "DOUBLE", "LIGHT_SLEEP_MINUTES"),
+    ("DEEP_SWS_DURATION_MIN", "DOUBLE", "DEEP_SLEEP_MINUTES"),
+    ("REM_DURATION_MIN", "DOUBLE", "REM_SLEEP_MINUTES"),
+    ("AWAKE_DURATION_MIN", "DOUBLE", "AWAKE_MINUTES"),
+    ("SLEEP_NEED_MIN", "DOUBLE", "SLEEP_NEEDED_MINUTES"),
+    ("SLEEP_DEBT_MIN", "DOUBLE", "SLEEP_DEBT_MINUTES"),
+    ("SLEEP_EFFICIENCY_PCT", "DOUBLE", "SLEEP_EFFICIENCY_PCT"),
+    ("SLEEP_CONSISTENCY_PCT", "DOUBLE", "SLEEP_CONSISTENCY_PCT"),
+] %}
+{%- set export_sleep_fields = ["SLEEP_ONSET", "WAKE_ONSET"] %}
+{%- for source, _, _ in export_sleep_numbers %}{% set _ = export_sleep_fields.append(source) %}{% endfor %}
+{%- set export_sleep_columns %}
+    SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Sleep performance, %, 0-100',
+    RESPIRATORY_RATE FLOAT COMMENT 'Respiratory rate during sleep, breaths per minute (1 decimal)',
+    ASLEEP_MINUTES FLOAT COMMENT 'Time asleep, minutes = light + deep + REM (each rounded, so within 3 min)',
+    IN_BED_MINUTES FLOAT COMMENT 'Time in bed, minutes (>= asleep + awake, within 3 min of rounding)',
+    LIGHT_SLEEP_MINUTES FLOAT COMMENT 'Light sleep, minutes',
+    DEEP_SLEEP_MINUTES FLOAT COMMENT 'Deep (slow wave) sleep, minutes',
+    REM_SLEEP_MINUTES FLOAT COMMENT 'REM sleep, minutes',
+    AWAKE_MINUTES FLOAT COMMENT 'Time awake in bed, minutes',
+    SLEEP_NEEDED_MINUTES FLOAT COMMENT 'Sleep need, minutes (baseline + debt + strain + nap credit)',
+    SLEEP_DEBT_MINUTES FLOAT COMMENT 'Sleep need from sleep debt, minutes',
+    SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Sleep efficiency, % (asleep / in bed), 0-100',
+    SLEEP_CONSISTENCY_PCT FLOAT COMMENT 'Sleep consistency, %, 0-100',
+{%- endset %}
+{#- Export: the lineage columns every export entity ends with. -#}
+{%- set export_lineage_columns %}
+    BRONZE_LOADED_AT TIMESTAMP_NTZ NOT NULL COMMENT 'When this row reached Bronze; the row loaded latest wins',
+    ROW_HASH VARCHAR NOT NULL COMMENT 'Bronze ROW_HASH of the export row this version was built from'
+{%- endset %}
