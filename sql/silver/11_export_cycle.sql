@@ -5,7 +5,7 @@
 -- start instant. Local times are the export's `YYYY-MM-DD HH:MM:SS` (whole seconds); UTC = local - offset.
 -- A row's ROW_HASH identifies it only within one member (02_raw_export.sql), so the quarantine's idempotence
 -- check names the member as well as the hash and the rule.
-{% from '_entity.sql' import entity, export_checks, export_lineage, export_lineage_columns, export_numbers, export_sleep_columns, export_sleep_fields, export_sleep_numbers, export_span, export_typed %}
+{% from '_entity.sql' import entity, export_checks, export_lineage, export_lineage_columns, export_numbers, export_sleep_columns, export_sleep_fields, export_sleep_names, export_sleep_numbers, export_span, export_typed %}
 {%- set columns %}
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with CYCLE_START_UTC)',
     CYCLE_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Cycle start (sleep onset), UTC = local start - offset, whole seconds',
@@ -108,13 +108,9 @@
         ENERGY_KCAL, MAX_HEART_RATE, AVERAGE_HEART_RATE,
         DATEADD(MINUTE, -OFFSET_MINUTES, ONSET_LOCAL) AS SLEEP_ONSET_UTC,
         DATEADD(MINUTE, -OFFSET_MINUTES, WAKE_LOCAL) AS WAKE_ONSET_UTC,
-        SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE, ASLEEP_MINUTES, IN_BED_MINUTES, LIGHT_SLEEP_MINUTES,
-        DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES,
-        SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY,
+        {{ export_sleep_names | join(", ") }}, BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
             {{ export_checks(times) }}
-            WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
-            WHEN END_LOCAL < START_LOCAL OR WAKE_LOCAL < ONSET_LOCAL THEN 'negative_duration'
             -- bounds and their sources: sql/silver/00_quarantine.sql
             WHEN TIMESTAMPDIFF(MINUTE, ONSET_LOCAL, WAKE_LOCAL) > 24 * 60 OR IN_BED_MINUTES > 24 * 60
                 THEN 'duration_out_of_range'

@@ -1,7 +1,7 @@
 -- Silver: one typed row per sleep of the WHOOP app's CSV export (sleeps.csv), naps included.
 -- Built like every Silver table (sql/silver/01_cycle.sql; see 11_export_cycle.sql for the export specifics):
 -- keyed by member name and sleep onset; local times are converted with the row's cycle timezone.
-{% from '_entity.sql' import entity, export_boolean, export_checks, export_lineage, export_lineage_columns, export_numbers, export_sleep_columns, export_sleep_fields, export_sleep_numbers, export_span, export_typed %}
+{% from '_entity.sql' import entity, export_boolean, export_checks, export_lineage, export_lineage_columns, export_numbers, export_sleep_columns, export_sleep_fields, export_sleep_names, export_sleep_numbers, export_span, export_typed %}
 {%- set columns %}
     MEMBER_NAME VARCHAR NOT NULL COMMENT 'Member the export belongs to (natural key, with SLEEP_START_UTC)',
     SLEEP_START_UTC TIMESTAMP_NTZ NOT NULL COMMENT 'Sleep onset, UTC = local onset - offset, whole seconds',
@@ -35,13 +35,9 @@
         {{ export_span("SLEEP") }},
         END_LOCAL::DATE AS WAKE_DATE,
         DATEADD(MINUTE, -OFFSET_MINUTES, CYCLE_START_LOCAL) AS CYCLE_START_UTC,
-        IS_NAP, SLEEP_PERFORMANCE_PCT, RESPIRATORY_RATE, ASLEEP_MINUTES, IN_BED_MINUTES, LIGHT_SLEEP_MINUTES,
-        DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES,
-        SLEEP_EFFICIENCY_PCT, SLEEP_CONSISTENCY_PCT, BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY,
+        IS_NAP, {{ export_sleep_names | join(", ") }}, BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID, RECORD_KEY,
         CASE
             {{ export_checks(times) }}
-            WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
-            WHEN END_LOCAL < START_LOCAL OR CYCLE_END_LOCAL < CYCLE_START_LOCAL THEN 'negative_duration'
             -- bounds and their sources: sql/silver/00_quarantine.sql
             WHEN TIMESTAMPDIFF(MINUTE, START_LOCAL, END_LOCAL) > 24 * 60 OR IN_BED_MINUTES > 24 * 60
                 THEN 'duration_out_of_range'

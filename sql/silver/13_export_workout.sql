@@ -77,8 +77,6 @@
         INGEST_BATCH_ID, RECORD_KEY,
         CASE
             {{ export_checks(times) }}
-            WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
-            WHEN END_LOCAL < START_LOCAL OR CYCLE_END_LOCAL < CYCLE_START_LOCAL THEN 'negative_duration'
             -- bounds and their sources: sql/silver/00_quarantine.sql
             WHEN TIMESTAMPDIFF(MINUTE, START_LOCAL, END_LOCAL) > 24 * 60 OR DURATION_MINUTES > 24 * 60
                 THEN 'duration_out_of_range'

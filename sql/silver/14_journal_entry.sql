@@ -35,8 +35,7 @@
         TIMEZONE_OFFSET, QUESTION_TEXT, ANSWERED_YES, NOTES, BRONZE_LOADED_AT, ROW_HASH, INGEST_BATCH_ID,
         RECORD_KEY,
         CASE
-            {{ export_checks(times, "START_TEXT IS NULL OR QUESTION_TEXT IS NULL") }}
-            WHEN END_LOCAL < START_LOCAL THEN 'negative_duration'
+            {{ export_checks(times, "START_TEXT IS NULL OR QUESTION_TEXT IS NULL", numbers=false) }}
             WHEN ANSWERED_YES IS NULL THEN 'invalid_boolean'
         END AS FAILED_RULE,
         IFF(MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '', NULL, TRUNCATED_AT) AS FAILED_DETAIL,

@@ -288,9 +288,10 @@ TRY_TO_TIMESTAMP_NTZ(r.{{ source }}, 'YYYY-MM-DD HH24:MI:SS') AS {{ name }}_LOCA
 {%- endmacro %}
 
 {#- Export: the first rules every export row is checked by, in this order (sql/silver/00_quarantine.sql): the member,
-    a cut row, the record's key (`key_missing`), every local time in `times` that is there but does not parse, and the
-    offset. -#}
-{% macro export_checks(times, key_missing="START_TEXT IS NULL") -%}
+    a cut row, the record's key (`key_missing`), every local time in `times` that is there but does not parse, the
+    offset, numeric text that does not parse (where the row has numbers) and an end before its start (`times` in
+    (start, end) pairs). -#}
+{% macro export_checks(times, key_missing="START_TEXT IS NULL", numbers=true) -%}
 WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' THEN 'missing_key'
             WHEN TRUNCATED_AT IS NOT NULL THEN 'truncated_row'
             WHEN {{ key_missing }} THEN 'missing_key'
@@ -298,6 +299,11 @@ WHEN MEMBER_NAME IS NULL OR TRIM(MEMBER_NAME) = '' THEN 'missing_key'
                 {%- for _, name in times[1:] %} OR ({{ name }}_TEXT IS NOT NULL AND {{ name }}_LOCAL IS NULL){% endfor %}
                 THEN 'unparseable_timestamp'
             WHEN OFFSET_MINUTES IS NULL OR ABS(OFFSET_MINUTES) > 14 * 60 THEN 'invalid_timezone_offset'
+            {%- if numbers %}
+            WHEN BAD_NUMBERS > 0 THEN 'unparseable_number'
+            {%- endif %}
+            WHEN {% for (_, start), (_, end) in times | batch(2) %}{{ end }}_LOCAL < {{ start }}_LOCAL{{ " OR " if not loop.last }}{% endfor %}
+                THEN 'negative_duration'
 {%- endmacro %}
 
 {#- Export: a record's span in UTC (local - offset) and local time, its columns named after the record. -#}
@@ -315,7 +321,8 @@ IFF(LOWER(TRIM(r.{{ source }})) IN ('true', 'false'), LOWER(TRIM(r.{{ source }})
 {%- endmacro %}
 
 {#- Export: the sleep fields, written the same in physiological_cycles.csv (the cycle's main sleep) and sleeps.csv:
-    their numbers (source column, TRY_TO_ function, name), every source column, and their Silver columns. -#}
+    their numbers (source column, TRY_TO_ function, name), every source column, the names they are typed as, and their
+    Silver columns. -#}
 {%- set export_sleep_numbers = [
     ("SLEEP_PERFORMANCE_PCT", "DOUBLE", "SLEEP_PERFORMANCE_PCT"),
     ("RESPIRATORY_RATE_RPM", "DOUBLE", "RESPIRATORY_RATE"),
@@ -331,7 +338,8 @@ IFF(LOWER(TRIM(r.{{ source }})) IN ('true', 'false'), LOWER(TRIM(r.{{ source }})
     ("SLEEP_CONSISTENCY_PCT", "DOUBLE", "SLEEP_CONSISTENCY_PCT"),
 ] %}
 {%- set export_sleep_fields = ["SLEEP_ONSET", "WAKE_ONSET"] %}
-{%- for source, _, _ in export_sleep_numbers %}{% set _ = export_sleep_fields.append(source) %}{% endfor %}
+{%- set export_sleep_names = [] %}
+{%- for source, _, name in export_sleep_numbers %}{% set _ = export_sleep_fields.append(source) %}{% set _ = export_sleep_names.append(name) %}{% endfor %}
 {%- set export_sleep_columns %}
     SLEEP_PERFORMANCE_PCT FLOAT COMMENT 'Sleep performance, %, 0-100',
     RESPIRATORY_RATE FLOAT COMMENT 'Respiratory rate during sleep, breaths per minute (1 decimal)',
