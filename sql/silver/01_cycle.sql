@@ -4,7 +4,8 @@
 -- OPS.QUARANTINE, the rest are MERGEd, the run is counted in OPS.TRANSFORM_RUNS and PENDING is emptied.
 -- A run that fails part-way leaves its rows in PENDING; the next run processes them again, and every
 -- step is idempotent, so nothing is lost or doubled.
-{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_raw, api_span, entity, missing_field, scored_only %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_span, api_strain_checks, api_typed, entity, missing_field, scored_only %}
+{%- set comment = "Typed, deduplicated WHOOP cycles; latest updated_at wins" %}
 {%- set columns %}
     CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key)',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
@@ -24,24 +25,17 @@
     MAX_HEART_RATE NUMBER(38, 0) COMMENT 'Maximum heart rate over the cycle, bpm',
     {{ api_lineage_columns("When this version reached Bronze; the lineage timestamp Gold carries") }}
 {%- endset %}
-{%- call entity("CYCLE", "BRONZE.RAW_CYCLE", ["CYCLE_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP cycles; latest updated_at wins") %}
-    {{ api_raw("BRONZE.RAW_CYCLE_STREAM") }},
-    typed AS (
-        SELECT
+{%- call entity("CYCLE", "BRONZE.RAW_CYCLE", ["CYCLE_ID"], columns, "updated", comment) %}
+    {{ api_typed("BRONZE.RAW_CYCLE_STREAM") }},
             TRY_TO_NUMBER(raw.PAYLOAD:id::VARCHAR) AS CYCLE_ID,
-            raw.MEMBER_ID,
-            m.MEMBER_NAME,
+            {{ api_span() }},
             raw.PAYLOAD:start::VARCHAR AS START_TEXT,
             raw.PAYLOAD:end::VARCHAR AS END_TEXT,
-            {{ api_span() }},
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.strain::VARCHAR) AS DAY_STRAIN,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.kilojoule::VARCHAR) AS ENERGY_KILOJOULE,
             TRY_TO_NUMBER(raw.PAYLOAD:score.average_heart_rate::VARCHAR) AS AVERAGE_HEART_RATE,
             TRY_TO_NUMBER(raw.PAYLOAD:score.max_heart_rate::VARCHAR) AS MAX_HEART_RATE,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
             -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
@@ -66,12 +60,7 @@
             WHEN SCORE_STATE IS NULL OR SCORE_STATE NOT IN ('SCORED', 'PENDING_SCORE', 'UNSCORABLE')
                 THEN 'invalid_score_state'
             WHEN END_UTC < START_UTC THEN 'negative_duration'
-            WHEN SCORE_STATE = 'SCORED' AND (DAY_STRAIN IS NULL OR ENERGY_KILOJOULE IS NULL) THEN 'missing_score'
-            WHEN SCORE_STATE = 'SCORED' AND (DAY_STRAIN < 0 OR DAY_STRAIN > 21) THEN 'strain_out_of_range'
-            WHEN SCORE_STATE = 'SCORED' AND ENERGY_KILOJOULE < 0 THEN 'negative_energy'
-            WHEN SCORE_STATE = 'SCORED' AND (AVERAGE_HEART_RATE NOT BETWEEN 20 AND 250
-                OR MAX_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE > MAX_HEART_RATE)
-                THEN 'heart_rate_out_of_range'
+            {{ api_strain_checks("DAY_STRAIN") }}
         END AS FAILED_RULE,
         {{ api_detail("CYCLE_ID") }},
         PAYLOAD

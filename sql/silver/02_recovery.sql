@@ -1,7 +1,8 @@
 -- Silver: one typed row per WHOOP recovery (a recovery belongs to a cycle and has no id of its own), the
 -- version with the latest updated_at. Built like SILVER.CYCLE (see sql/silver/01_cycle.sql).
 -- Its local day is the wake-up date of its sleep; Gold joins SILVER.SLEEP for that.
-{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_raw, entity, missing_field, scored_only %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_typed, entity, missing_field, scored_only %}
+{%- set comment = "Typed, deduplicated WHOOP recoveries; latest updated_at wins" %}
 {%- set columns %}
     CYCLE_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP cycle id (natural key: one recovery per cycle)',
     SLEEP_ID VARCHAR COMMENT 'The sleep the recovery was scored from (WHOOP sleep uuid)',
@@ -16,15 +17,10 @@
     SKIN_TEMP_CELSIUS FLOAT COMMENT 'Skin temperature, degrees Celsius; WHOOP 4.0 straps and later only',
     {{ api_lineage_columns() }}
 {%- endset %}
-{%- call entity("RECOVERY", "BRONZE.RAW_RECOVERY", ["CYCLE_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP recoveries; latest updated_at wins") %}
-    {{ api_raw("BRONZE.RAW_RECOVERY_STREAM") }},
-    typed AS (
-        SELECT
+{%- call entity("RECOVERY", "BRONZE.RAW_RECOVERY", ["CYCLE_ID"], columns, "updated", comment) %}
+    {{ api_typed("BRONZE.RAW_RECOVERY_STREAM") }},
             TRY_TO_NUMBER(raw.PAYLOAD:cycle_id::VARCHAR) AS CYCLE_ID,
             raw.PAYLOAD:sleep_id::VARCHAR AS SLEEP_ID,
-            raw.MEMBER_ID,
-            m.MEMBER_NAME,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
             raw.PAYLOAD:score.user_calibrating::BOOLEAN AS USER_CALIBRATING,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.recovery_score::VARCHAR) AS RECOVERY_SCORE,
@@ -32,8 +28,6 @@
             TRY_TO_DOUBLE(raw.PAYLOAD:score.hrv_rmssd_milli::VARCHAR) AS HRV_RMSSD_MS,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.spo2_percentage::VARCHAR) AS SPO2_PERCENTAGE,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.skin_temp_celsius::VARCHAR) AS SKIN_TEMP_CELSIUS,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
             -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);

@@ -1,7 +1,8 @@
 -- Silver: one typed row per WHOOP sleep (naps included, flagged), the version with the latest updated_at.
 -- Built like SILVER.CYCLE (see sql/silver/01_cycle.sql). Durations are minutes (WHOOP sends milliseconds);
 -- WAKE_DATE, the local date of the sleep's end, is the physiological day a sleep (and its recovery) belongs to.
-{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_minutes, api_raw, api_span, api_span_columns, entity, missing_field, scored_only %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_minutes, api_span, api_span_columns, api_typed, entity, missing_field, scored_only %}
+{%- set comment = "Typed, deduplicated WHOOP sleeps and naps; latest updated_at wins" %}
 {%- set columns %}
     SLEEP_ID VARCHAR NOT NULL COMMENT 'WHOOP sleep uuid (natural key)',
     CYCLE_ID NUMBER(38, 0) COMMENT 'WHOOP cycle the sleep belongs to',
@@ -31,15 +32,10 @@
     SLEEP_EFFICIENCY_PCT FLOAT COMMENT 'Asleep as a percent of time in bed, 0-100',
     {{ api_lineage_columns() }}
 {%- endset %}
-{%- call entity("SLEEP", "BRONZE.RAW_SLEEP", ["SLEEP_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP sleeps and naps; latest updated_at wins") %}
-    {{ api_raw("BRONZE.RAW_SLEEP_STREAM") }},
-    typed AS (
-        SELECT
+{%- call entity("SLEEP", "BRONZE.RAW_SLEEP", ["SLEEP_ID"], columns, "updated", comment) %}
+    {{ api_typed("BRONZE.RAW_SLEEP_STREAM") }},
             raw.PAYLOAD:id::VARCHAR AS SLEEP_ID,
             TRY_TO_NUMBER(raw.PAYLOAD:cycle_id::VARCHAR) AS CYCLE_ID,
-            raw.MEMBER_ID,
-            m.MEMBER_NAME,
             {{ api_span() }},
             raw.PAYLOAD:nap::BOOLEAN AS IS_NAP,
             raw.PAYLOAD:score_state::VARCHAR AS SCORE_STATE,
@@ -63,8 +59,6 @@
             TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_performance_percentage::VARCHAR) AS SLEEP_PERFORMANCE_PCT,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_consistency_percentage::VARCHAR) AS SLEEP_CONSISTENCY_PCT,
             TRY_TO_DOUBLE(raw.PAYLOAD:score.sleep_efficiency_percentage::VARCHAR) AS SLEEP_EFFICIENCY_PCT,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
             -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);

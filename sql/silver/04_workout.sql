@@ -1,6 +1,7 @@
 -- Silver: one typed row per WHOOP workout, the version with the latest updated_at. Built like SILVER.CYCLE
 -- (see sql/silver/01_cycle.sql). percent_recorded arrives as 0-1 or 0-100 (NOTES.md); it is stored 0-100.
-{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_minutes, api_raw, api_span, api_span_columns, entity, missing_field, scored_only %}
+{% from '_entity.sql' import api_checks, api_detail, api_lineage, api_lineage_columns, api_local, api_minutes, api_span, api_span_columns, api_strain_checks, api_typed, entity, missing_field, scored_only %}
+{%- set comment = "Typed, deduplicated WHOOP workouts; latest updated_at wins" %}
 {%- set columns %}
     WORKOUT_ID VARCHAR NOT NULL COMMENT 'WHOOP workout uuid (natural key)',
     MEMBER_ID NUMBER(38, 0) NOT NULL COMMENT 'WHOOP user id',
@@ -28,14 +29,9 @@
     ZONE_5_MINUTES FLOAT COMMENT 'Minutes in heart-rate zone 5',
     {{ api_lineage_columns() }}
 {%- endset %}
-{%- call entity("WORKOUT", "BRONZE.RAW_WORKOUT", ["WORKOUT_ID"], columns, "updated",
-    "Typed, deduplicated WHOOP workouts; latest updated_at wins") %}
-    {{ api_raw("BRONZE.RAW_WORKOUT_STREAM") }},
-    typed AS (
-        SELECT
+{%- call entity("WORKOUT", "BRONZE.RAW_WORKOUT", ["WORKOUT_ID"], columns, "updated", comment) %}
+    {{ api_typed("BRONZE.RAW_WORKOUT_STREAM") }},
             raw.PAYLOAD:id::VARCHAR AS WORKOUT_ID,
-            raw.MEMBER_ID,
-            m.MEMBER_NAME,
             {{ api_span() }},
             raw.PAYLOAD:sport_name::VARCHAR AS SPORT_NAME,
             TRY_TO_NUMBER(raw.PAYLOAD:sport_id::VARCHAR) AS SPORT_ID,
@@ -56,8 +52,6 @@
                 ("zone_four_milli", "ZONE_4_MINUTES"),
                 ("zone_five_milli", "ZONE_5_MINUTES"),
             ]) }},
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
-            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
             -- the first field the v2 contract marks required that is absent or JSON null (STRIP_NULL_VALUE
             -- turns a JSON null into SQL NULL, an absent path is SQL NULL already:
             -- https://docs.snowflake.com/en/sql-reference/functions/strip_null_value);
@@ -100,12 +94,7 @@
             WHEN END_UTC < START_UTC THEN 'negative_duration'
             -- bounds and their sources: sql/silver/00_quarantine.sql
             WHEN DURATION_MINUTES > 24 * 60 THEN 'duration_out_of_range'
-            WHEN SCORE_STATE = 'SCORED' AND (STRAIN IS NULL OR ENERGY_KILOJOULE IS NULL) THEN 'missing_score'
-            WHEN SCORE_STATE = 'SCORED' AND (STRAIN < 0 OR STRAIN > 21) THEN 'strain_out_of_range'
-            WHEN SCORE_STATE = 'SCORED' AND ENERGY_KILOJOULE < 0 THEN 'negative_energy'
-            WHEN SCORE_STATE = 'SCORED' AND (AVERAGE_HEART_RATE NOT BETWEEN 20 AND 250
-                OR MAX_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE > MAX_HEART_RATE)
-                THEN 'heart_rate_out_of_range'
+            {{ api_strain_checks("STRAIN") }}
             -- the six zones split the workout's time: none below 0, together at most the workout + 1 minute
             WHEN SCORE_STATE = 'SCORED' AND (LEAST(
                 ZONE_0_MINUTES, ZONE_1_MINUTES, ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES

@@ -175,16 +175,23 @@ TRY_TO_{{ kind }}(r.{{ source }}) AS {{ name }},
             {% endfor %}    AS BAD_NUMBERS
 {%- endmacro %}
 
-{#- API: the stream's rows (WITH raw) and, closing the typed CTE, the lineage columns every API entity carries and
-    the join that names the member (unknown_member when it is not registered). -#}
-{% macro api_raw(stream) -%}
+{#- API: the stream's rows (WITH raw) and the start of the typed CTE (the member id the row was loaded for and the
+    member's name); and, closing the typed CTE, the record's creation and change at WHOOP, the lineage columns every
+    API entity carries and the join that names the member (unknown_member when it is not registered). -#}
+{% macro api_typed(stream) -%}
 WITH raw AS (
         SELECT s.MEMBER_ID, s.LOADED_AT, s.PAYLOAD_HASH, s.INGEST_BATCH_ID, s.RECORD_KEY, s.PAYLOAD
         FROM {{ stream }} AS s
-    )
+    ),
+    typed AS (
+        SELECT
+            raw.MEMBER_ID,
+            m.MEMBER_NAME
 {%- endmacro %}
 {% macro api_lineage() -%}
-raw.LOADED_AT AS BRONZE_LOADED_AT,
+TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:created_at::VARCHAR) AS CREATED_AT,
+            TRY_TO_TIMESTAMP_NTZ(raw.PAYLOAD:updated_at::VARCHAR) AS UPDATED_AT,
+            raw.LOADED_AT AS BRONZE_LOADED_AT,
             raw.PAYLOAD_HASH,
             raw.INGEST_BATCH_ID,
             raw.RECORD_KEY,
@@ -235,6 +242,16 @@ TRY_TO_DOUBLE(raw.PAYLOAD:{{ path }}.{{ field }}::VARCHAR) / 60000 AS {{ name }}
 WHEN {{ key }} IS NULL OR MEMBER_ID IS NULL THEN 'missing_key'
             WHEN MEMBER_NAME IS NULL THEN 'unknown_member'
             WHEN MISSING_FIELD IS NOT NULL THEN 'missing_required_field'
+{%- endmacro %}
+{#- API: the rules of a strain score (a cycle's day strain, a workout's strain), in this order: present, 0-21, energy
+    not negative, heart rates 20-250 with the average at most the maximum (bounds: sql/silver/00_quarantine.sql). -#}
+{% macro api_strain_checks(strain) -%}
+WHEN SCORE_STATE = 'SCORED' AND ({{ strain }} IS NULL OR ENERGY_KILOJOULE IS NULL) THEN 'missing_score'
+            WHEN SCORE_STATE = 'SCORED' AND ({{ strain }} < 0 OR {{ strain }} > 21) THEN 'strain_out_of_range'
+            WHEN SCORE_STATE = 'SCORED' AND ENERGY_KILOJOULE < 0 THEN 'negative_energy'
+            WHEN SCORE_STATE = 'SCORED' AND (AVERAGE_HEART_RATE NOT BETWEEN 20 AND 250
+                OR MAX_HEART_RATE NOT BETWEEN 20 AND 250 OR AVERAGE_HEART_RATE > MAX_HEART_RATE)
+                THEN 'heart_rate_out_of_range'
 {%- endmacro %}
 {% macro api_detail(key) -%}
 IFF({{ key }} IS NULL OR MEMBER_ID IS NULL OR MEMBER_NAME IS NULL, NULL, MISSING_FIELD) AS FAILED_DETAIL
