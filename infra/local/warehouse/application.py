@@ -13,9 +13,9 @@ manifest requests that manifest v2 grants automatically, plus those the consumer
 the install would in Snowflake (docs: developer-guide/native-apps/requesting-privs, requesting-auto-privs).
 
 Setup-script statements understood here (recorded in WHOOP_LOCAL.CATALOG; their shapes are the table _SHAPES):
-- `EXECUTE IMMEDIATE FROM '/path' [USING (k => v, …)]`: the file from the app stage, its statements run in order
-  on the same session; a Jinja2 template when it starts with `--!jinja` or when USING is given (docs:
-  sql-reference/sql/execute-immediate-from);
+- `EXECUTE IMMEDIATE FROM '/path'`: the file from the app stage, its statements run in order on the same
+  session; a Jinja2 template (USING, or a `--!jinja` directive) is refused: Snowflake renders one in a session
+  (sql-reference/sql/execute-immediate-from) but the Native App pages do not say a setup script may;
 - `CREATE OR ALTER VERSIONED SCHEMA s`: a schema, OBJECTS row kind SCHEMA with VERSIONED = true (only in a
   setup script);
 - `ALTER APPLICATION SET SPECIFICATION n TYPE = … ` (SPECIFICATIONS; docs: sql-reference/sql/
@@ -24,7 +24,7 @@ Setup-script statements understood here (recorded in WHOOP_LOCAL.CATALOG; their 
 - `CREATE [OR REPLACE] STREAMLIT s FROM '/dir/' MAIN_FILE = 'f.py' …` (OBJECTS kind STREAMLIT; the folder and
   main file must be on the app stage).
 
-What neither the product nor a test uses is not emulated (IF NOT EXISTS, DRY_RUN, `#!jinja`, DROP STREAMLIT).
+What neither the product nor a test uses is not emulated (IF NOT EXISTS, DRY_RUN, DROP STREAMLIT).
 """
 
 from __future__ import annotations
@@ -34,15 +34,11 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-import sqlglot
 import yaml
 from snowflake.connector.util_text import split_statements
-from sqlglot import exp
 
 from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX, now
@@ -216,35 +212,6 @@ def _stage_file(app: AppContext, path: str) -> Path:
     return app.stage / rel
 
 
-def _using(raw: str | None) -> dict[str, Any]:
-    """`USING (name => literal, …)` read by sqlglot (as a call's named arguments); Jinja2 names are
-    case-sensitive, so each variable is named as written."""
-    try:
-        args = sqlglot.parse_one(f"SELECT F({raw or ''})", read="snowflake").expressions[0].expressions
-        if not all(isinstance(a, exp.Kwarg) for a in args):
-            raise ValueError(raw)
-        values = {a.this.name: a.expression.to_py() for a in args}
-    except (sqlglot.errors.SqlglotError, ValueError):
-        raise LocalSqlError(f"Cannot parse USING ({raw}): expected name => literal, …", errno=1003) from None
-    return {k: float(v) if isinstance(v, Decimal) else v for k, v in values.items()}
-
-
-def render(app: AppContext, path: str, text: str, variables: dict[str, Any]) -> str:
-    """Render a Jinja2 template; include/import/extends resolve on the app stage. Undefined variables fail."""
-
-    def source(name: str) -> str | None:
-        file = _stage_file(app, "/" + name.lstrip("/"))
-        return file.read_text() if file.is_file() else None
-
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(source), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
-    )
-    try:
-        return env.from_string(text).render(**variables)
-    except jinja2.TemplateError as e:
-        raise LocalSqlError(f"{path}: Jinja2 template error: {e}", errno=1003) from None
-
-
 def _execute_immediate_from(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     app = session.app
     if app is None or m["path"].startswith("@"):
@@ -258,11 +225,17 @@ def _execute_immediate_from(engine: Engine, session: LocalSession, text: str, m:
     if not file.is_file():
         raise LocalSqlError(f"File '{path}' does not exist on the stage of application {app.name}", errno=2003)
     script = file.read_text()
-    # a template: USING given, or the directive after a byte order mark and at most 10 whitespace characters
+    # EXECUTE IMMEDIATE FROM renders a Jinja2 file (USING, or the directive within the first 10 characters), but
+    # the Native App pages do not say a setup script may: the app's templates are rendered by its procedures
+    # (OPS.CREATE_FROM_TEMPLATES, OPS.BUILD_GOLD), so an install is safe whichever way Snowflake answers
     body = script.removeprefix("\ufeff")
-    head = body.lstrip()
-    if m["using"] or (len(body) - len(head) <= 10 and head.startswith("--!jinja")):
-        script = render(app, path, script, _using(m["vars"]))
+    if m["using"] or (len(body) - len(body.lstrip()) <= 10 and body.lstrip().startswith(("--!jinja", "#!jinja"))):
+        raise LocalSqlError(
+            f"{path}: a Jinja2 template run by a setup script's EXECUTE IMMEDIATE FROM, which the Native App docs do "
+            "not cover (developer-guide/native-apps/creating-setup-script): render it in a procedure, as "
+            f"OPS.CREATE_FROM_TEMPLATES does ({EXECUTE_IMMEDIATE_FROM_DOC})",
+            errno=2000,
+        )
     statements = [s for s, _ in split_statements(io.StringIO(script), remove_comments=True) if s.strip()]
     for number, statement in enumerate(statements, start=1):
         words = " ".join(statement.split()).rstrip(";")
