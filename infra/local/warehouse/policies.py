@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from infra.local.warehouse import row_access
 from infra.local.warehouse.account_catalog import (
     SIG,
     any_object_name,
     column_name,
     get_object,
     not_found,
-    policies_changed,
     policy_name,
     relation_columns,
     update_object,
@@ -28,49 +28,67 @@ from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.options import STRING, option_value, parse_properties
-from infra.local.warehouse.sqltext import (
-    IDENT,
-    QNAME,
-    qualify,
-    split_name,
-)
+from infra.local.warehouse.sqltext import IDENT, QNAME, qualify, split_name
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
+
+_RELATIONS = ("TABLE", "VIEW", "MATERIALIZED VIEW", "EXTERNAL TABLE", "DYNAMIC TABLE", "EVENT TABLE")
+_TARGET = r"(?P<ie>IF\s+EXISTS\s+)?(?P<name>{name})\s+"
+DMF_REFERENCE = "DATA METRIC FUNCTION REFERENCE"
 
 
 def register(engine: Engine) -> None:
     on = engine.on
     # attachments to tables and views (fakesnow cannot parse these ALTER TABLE forms)
-    rel = r"(?P<okind>TABLE|VIEW|MATERIALIZED\s+VIEW|EXTERNAL\s+TABLE|DYNAMIC\s+TABLE|EVENT\s+TABLE)"
+    rel = r"^ALTER\s+(?P<okind>TABLE|VIEW|MATERIALIZED\s+VIEW|EXTERNAL\s+TABLE|DYNAMIC\s+TABLE|EVENT\s+TABLE)\s+"
+    target = _TARGET.format(name=QNAME)
     on(
-        rf"^ALTER\s+{rel}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?:MODIFY|ALTER)\s+"
-        rf"(?P<rest>(?:COLUMN\s+)?{IDENT}\s+(?:SET|UNSET)\s+(?:MASKING\s+POLICY|TAG)\b.*)$",
+        rf"{rel}{target}(?:MODIFY|ALTER)\s+(?P<rest>(?:COLUMN\s+)?{IDENT}\s+(?:SET|UNSET)\s+(?:MASKING\s+POLICY|TAG)\b.*)$",
         _alter_columns,
     )
+    on(rf"{rel}{target}(?P<rest>(?:ADD|DROP)\s+(?:ALL\s+)?ROW\s+ACCESS\s+POLIC.*)$", _alter_row_access)
     on(
-        rf"^ALTER\s+{rel}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+"
-        r"(?P<rest>(?:ADD|DROP)\s+(?:ALL\s+)?ROW\s+ACCESS\s+POLIC.*)$",
-        _alter_row_access,
-    )
-    on(
-        rf"^ALTER\s+(?P<okind>TABLE|VIEW|SCHEMA|DATABASE)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+"
-        r"(?P<op>SET|UNSET)\s+(?P<rest>(?:CHANGE_TRACKING|DATA_RETENTION_TIME_IN_DAYS|MAX_DATA_EXTENSION_TIME_IN_DAYS"
-        r"|DEFAULT_DDL_COLLATION|ENABLE_SCHEMA_EVOLUTION|DATA_METRIC_SCHEDULE)\b.*)$",
+        rf"^ALTER\s+(?P<okind>TABLE|VIEW|SCHEMA|DATABASE)\s+{target}(?P<op>SET|UNSET)\s+(?P<rest>(?:CHANGE_TRACKING"
+        r"|DATA_RETENTION_TIME_IN_DAYS|MAX_DATA_EXTENSION_TIME_IN_DAYS|DEFAULT_DDL_COLLATION|ENABLE_SCHEMA_EVOLUTION"
+        r"|DATA_METRIC_SCHEDULE)\b.*)$",
         _alter_relation_properties,
     )
     on(
-        rf"^ALTER\s+(?P<okind>TABLE|VIEW)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<op>ADD|DROP)\s+DATA\s+METRIC\s+"
+        rf"^ALTER\s+(?P<okind>TABLE|VIEW)\s+{target}(?P<op>ADD|DROP)\s+DATA\s+METRIC\s+"
         rf"FUNCTION\s+(?P<dmf>{QNAME})\s+ON\s*\((?P<cols>[^)]*)\)$",
         _alter_data_metric_function,
     )
     on(
-        rf"^ALTER\s+(?P<okind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME}{SIG})\s+"
+        rf"^ALTER\s+(?P<okind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+{_TARGET.format(name=QNAME + SIG)}"
         r"(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$",
         _alter_object_tags,
     )
 
 
+def _target(engine: Engine, session: LocalSession, m: re.Match[str]) -> tuple[str, str, list[str]] | None:
+    """The ALTER's object kind, its name and (a table or view) its columns; None: missing, and IF EXISTS given."""
+    okind = upper_words(m["okind"])
+    name = any_object_name(okind, m["name"], session)
+    if okind not in _RELATIONS:
+        return okind, name, []
+    cols = relation_columns(engine, name)
+    if cols is None and not m["ie"]:
+        raise not_found(okind.title(), name)
+    return (okind, name, cols) if cols is not None else None
+
+
+def _clauses(pattern: re.Pattern[str], rest: str, unsupported: str) -> list[re.Match[str]]:
+    """Every clause of a comma-separated ALTER list, all read before any is applied (an unknown one changes nothing)."""
+    clauses: list[re.Match[str]] = []
+    while (pos := clauses[-1].end() if clauses else 0) < len(rest):
+        if not (c := pattern.match(rest, pos)):
+            raise LocalSqlError(unsupported, errno=1003)
+        clauses.append(c)
+    return clauses
+
+
+_MASKS = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = 'MASKING_POLICY' AND REF_OBJECT = ? AND REF_COLUMNS = ?"
 _MASK_CLAUSE = re.compile(
     rf"(?:COLUMN\s+)?(?P<col>{IDENT})\s+(?:SET\s+MASKING\s+POLICY\s+(?P<pol>{QNAME})"
     r"(?:\s+USING\s*\((?P<using>[^)]*)\))?(?P<force>\s+FORCE)?|(?P<unset>UNSET\s+MASKING\s+POLICY))\s*(?:,\s*|$)",
@@ -78,59 +96,47 @@ _MASK_CLAUSE = re.compile(
 )
 
 
-def _clauses(pattern: re.Pattern[str], rest: str, unsupported: str) -> list[re.Match[str]]:
-    """Every clause of a comma-separated ALTER list, all read before any is applied (an unknown one changes nothing)."""
-    clauses: list[re.Match[str]] = []
-    pos = 0
-    while pos < len(rest):
-        c = pattern.match(rest, pos)
-        if not c:
-            raise LocalSqlError(unsupported, errno=1003)
-        clauses.append(c)
-        pos = c.end()
-    return clauses
-
-
-def _altered_relation(engine: Engine, session: LocalSession, m: re.Match[str]) -> tuple[str, str, list[str] | None]:
-    """The ALTER's kind, its table's name and columns (None: it does not exist and IF EXISTS was given)."""
-    okind = upper_words(m["okind"])
-    table = qualify(m["name"], session.database, session.schema).fqn
-    cols = relation_columns(engine, table)
-    if cols is None and not m["ie"]:
-        raise not_found(okind.title(), table)
-    return okind, table, cols
+def _set_masking(engine: Engine, policy: str, ref: str, column: str, force: bool, taken: str) -> None:
+    """Attach a masking policy to a column or a tag; one already there is replaced only with FORCE."""
+    current = engine.catalog.query(f"SELECT POLICY_NAME {_MASKS}", [ref, column])
+    if current and current[0][0] != policy and not force:
+        raise LocalSqlError(taken.format(current[0][0]), errno=3073)
+    engine.catalog.query(
+        f"INSERT OR REPLACE INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
+        ["MASKING_POLICY", policy, ref, column, now()],
+    )
 
 
 def _alter_columns(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     rest = m["rest"].strip()
     with engine.catalog.lock:
-        okind, table, cols = _altered_relation(engine, session, m)
-        if cols is None:
+        if (target := _target(engine, session, m)) is None:
             return ok()
+        okind, table, cols = target
         tag = re.match(rf"^(?:COLUMN\s+)?(?P<col>{IDENT})\s+(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$", rest, re.I | re.S)
         if tag:
             tag_refs(engine, session, "COLUMN", table, column_name(cols, tag["col"], table), tag["op"], tag["tags"])
             return ok()
         for c in _clauses(_MASK_CLAUSE, rest, f"Unsupported ALTER {okind} ... MODIFY COLUMN clause"):
             col = column_name(cols, c["col"], table)
-            key = ["MASKING_POLICY", table, col]
-            where = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = ? AND REF_OBJECT = ? AND REF_COLUMNS = ?"
             if c["unset"]:
-                engine.catalog.query(f"DELETE {where}", key)
-                continue
-            policy = policy_name(engine, session, "MASKING POLICY", c["pol"])
-            current = engine.catalog.query(f"SELECT POLICY_NAME {where}", key)
-            if current and current[0][0] != policy and not c["force"]:
-                raise LocalSqlError(
-                    f"Column '{col}' of '{table}' already has masking policy '{current[0][0]}'; "
-                    "use FORCE to replace it.",
-                    errno=3073,
-                )
-            engine.catalog.query(
-                f"INSERT OR REPLACE INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
-                ["MASKING_POLICY", policy, table, col, now()],
-            )
+                engine.catalog.query(f"DELETE {_MASKS}", [table, col])
+            else:
+                policy = policy_name(engine, session, "MASKING POLICY", c["pol"])
+                taken = f"Column '{col}' of '{table}' already has masking policy '{{}}'; use FORCE to replace it."
+                _set_masking(engine, policy, table, col, bool(c["force"]), taken)
     return ok()
+
+
+def tag_masking(engine: Engine, session: LocalSession, tag: str, m: re.Match[str]) -> None:
+    """ALTER TAG t SET|UNSET MASKING POLICY p, …: the policy masks every column the tag is set on."""
+    for raw in (p.strip() for p in m["pols"].split(",") if p.strip()):
+        if upper_words(m["op"]) == "UNSET":
+            policy = qualify(raw, session.database, session.schema).fqn
+            engine.catalog.query(f"DELETE {_MASKS} AND POLICY_NAME = ?", [tag, "", policy])
+        else:
+            policy = policy_name(engine, session, "MASKING POLICY", raw)
+            _set_masking(engine, policy, tag, "", bool(m["force"]), f"Tag '{tag}' already has masking policy '{{}}'.")
 
 
 _ROW_CLAUSE = re.compile(
@@ -143,17 +149,16 @@ _ROW_CLAUSE = re.compile(
 def _alter_row_access(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     rest = m["rest"].strip()
     with engine.catalog.lock:
-        okind, table, cols = _altered_relation(engine, session, m)
-        if cols is None:
+        if (target := _target(engine, session, m)) is None:
             return ok()
+        okind, table, cols = target
         where = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = 'ROW_ACCESS_POLICY' AND REF_OBJECT = ?"
         for c in _clauses(_ROW_CLAUSE, rest, f"Unsupported ALTER {okind} ... ROW ACCESS POLICY clause"):
             if c["all"]:
                 engine.catalog.query(f"DELETE {where}", [table])
             elif c["dpol"]:
                 policy = qualify(c["dpol"], session.database, session.schema).fqn
-                gone = engine.catalog.query(f"DELETE {where} AND POLICY_NAME = ? RETURNING 1", [table, policy])
-                if not gone:
+                if not engine.catalog.query(f"DELETE {where} AND POLICY_NAME = ? RETURNING 1", [table, policy]):
                     raise LocalSqlError(f"Row access policy '{policy}' is not attached to '{table}'.", errno=3074)
             else:
                 policy = policy_name(engine, session, "ROW ACCESS POLICY", c["apol"])
@@ -164,18 +169,15 @@ def _alter_row_access(engine: Engine, session: LocalSession, text: str, m: re.Ma
                     f"INSERT INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
                     ["ROW_ACCESS_POLICY", policy, table, ", ".join(on_cols), now()],
                 )
-        policies_changed(engine, "ROW ACCESS POLICY")
+        row_access.invalidate(engine)
     return ok()
 
 
 def _alter_relation_properties(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    okind = upper_words(m["okind"])
-    name = any_object_name(okind, m["name"], session)
     with engine.catalog.lock:
-        if okind in ("TABLE", "VIEW") and relation_columns(engine, name) is None:
-            if m["ie"]:
-                return ok()
-            raise not_found(okind.title(), name)
+        if (target := _target(engine, session, m)) is None:
+            return ok()
+        okind, name, _ = target
         found = get_object(engine, okind, name)
         props = found[0] if found else {}
         if upper_words(m["op"]) == "SET":
@@ -190,20 +192,13 @@ def _alter_relation_properties(engine: Engine, session: LocalSession, text: str,
     return ok()
 
 
-DMF_REFERENCE = "DATA METRIC FUNCTION REFERENCE"
-
-
 def _alter_data_metric_function(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     """Record (ADD) or forget (DROP) a data metric function on a table's columns; the metric never runs."""
-    okind = upper_words(m["okind"])
-    table = qualify(m["name"], session.database, session.schema).fqn
     dmf = ".".join(split_name(m["dmf"]))
     with engine.catalog.lock:
-        cols = relation_columns(engine, table)
-        if cols is None:
-            if m["ie"]:
-                return ok()
-            raise not_found(okind.title(), table)
+        if (target := _target(engine, session, m)) is None:
+            return ok()
+        okind, table, cols = target
         on_cols = [column_name(cols, c, table) for c in m["cols"].split(",") if c.strip()]
         key = f"{table}:{dmf}({', '.join(on_cols)})"
         if upper_words(m["op"]) == "ADD":
@@ -221,59 +216,31 @@ def _alter_data_metric_function(engine: Engine, session: LocalSession, text: str
 
 
 def _alter_object_tags(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    okind = upper_words(m["okind"])
-    name = any_object_name(okind, m["name"], session)
     with engine.catalog.lock:
-        if okind in ("TABLE", "VIEW") and relation_columns(engine, name) is None:
-            if m["ie"]:
-                return ok()
-            raise not_found(okind.title(), name)
-        tag_refs(engine, session, okind.replace(" ", "_"), name, "", m["op"], m["tags"])
+        if (target := _target(engine, session, m)) is not None:
+            okind, name, _ = target
+            tag_refs(engine, session, okind.replace(" ", "_"), name, "", m["op"], m["tags"])
     return ok()
 
 
 def tag_refs(engine: Engine, session: LocalSession, obj_kind: str, obj: str, column: str, op: str, tags: str) -> None:
-    if upper_words(op) == "SET":
-        pairs = re.findall(rf"({QNAME})\s*=\s*({STRING})", tags)
-        if not pairs:
-            raise LocalSqlError("SET TAG needs <tag> = '<value>'", errno=1003)
-        for raw, value in pairs:
-            tag = qualify(raw, session.database, session.schema).fqn
-            found = get_object(engine, "TAG", tag)
-            if found is None:
-                raise not_found("Tag", tag)
-            allowed = found[0].get("ALLOWED_VALUES")
-            value = option_value(value)
-            if allowed and value not in allowed:
-                raise LocalSqlError(f"Tag '{tag}' does not allow the value '{value}'.", errno=3076)
-            engine.catalog.query(
-                f"INSERT OR REPLACE INTO {PREFIX}.TAG_REFERENCES VALUES (?, ?, ?, ?, ?, ?)",
-                [tag, value, obj_kind, obj, column, now()],
-            )
-    else:
-        for raw in (t for t in tags.split(",") if t.strip()):
-            tag = qualify(raw.strip(), session.database, session.schema).fqn
+    """SET TAG t = 'v', … (each tag must exist and allow the value) or UNSET TAG t, … on an object or column."""
+    if upper_words(op) == "UNSET":
+        for raw in (t.strip() for t in tags.split(",") if t.strip()):
             engine.catalog.query(
                 f"DELETE FROM {PREFIX}.TAG_REFERENCES WHERE TAG_NAME = ? AND OBJECT_NAME = ? AND COLUMN_NAME = ?",
-                [tag, obj, column],
+                [qualify(raw, session.database, session.schema).fqn, obj, column],
             )
-
-
-def tag_masking(engine: Engine, session: LocalSession, tag: str, rest: str) -> None:
-    m = re.match(r"^(?P<op>SET|UNSET)\s+MASKING\s+POLICY\s+(?P<pols>.+?)(?P<force>\s+FORCE)?$", rest, re.I | re.S)
-    if not m:
-        raise LocalSqlError("ALTER TAG needs SET|UNSET MASKING POLICY <policy>", errno=1003)
-    for raw in (p.strip() for p in m["pols"].split(",") if p.strip()):
-        where = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = 'MASKING_POLICY' AND REF_OBJECT = ?"
-        if upper_words(m["op"]) == "UNSET":
-            policy = qualify(raw, session.database, session.schema).fqn
-            engine.catalog.query(f"DELETE {where} AND POLICY_NAME = ?", [tag, policy])
-            continue
-        policy = policy_name(engine, session, "MASKING POLICY", raw)
-        current = engine.catalog.query(f"SELECT POLICY_NAME {where}", [tag])
-        if current and current[0][0] != policy and not m["force"]:
-            raise LocalSqlError(f"Tag '{tag}' already has masking policy '{current[0][0]}'.", errno=3073)
+        return
+    if not (pairs := re.findall(rf"({QNAME})\s*=\s*({STRING})", tags)):
+        raise LocalSqlError("SET TAG needs <tag> = '<value>'", errno=1003)
+    for raw, quoted in pairs:
+        tag, value = qualify(raw, session.database, session.schema).fqn, option_value(quoted)
+        if (found := get_object(engine, "TAG", tag)) is None:
+            raise not_found("Tag", tag)
+        if (allowed := found[0].get("ALLOWED_VALUES")) and value not in allowed:
+            raise LocalSqlError(f"Tag '{tag}' does not allow the value '{value}'.", errno=3076)
         engine.catalog.query(
-            f"INSERT OR REPLACE INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
-            ["MASKING_POLICY", policy, tag, "", now()],
+            f"INSERT OR REPLACE INTO {PREFIX}.TAG_REFERENCES VALUES (?, ?, ?, ?, ?, ?)",
+            [tag, value, obj_kind, obj, column, now()],
         )
