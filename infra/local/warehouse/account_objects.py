@@ -10,24 +10,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from infra.local.warehouse import account_catalog as ac
 from infra.local.warehouse import row_access
-from infra.local.warehouse.account_catalog import (
-    KIND_RE,
-    KINDS,
-    Kind,
-    apply_fields,
-    existing_kind,
-    forget_object,
-    get_object,
-    guard_attached,
-    kind_of,
-    normalised_name,
-    not_found,
-    rename_object,
-    require_integration,
-    update_object,
-    upper_words,
-)
 from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.options import STRING, option_value, parse_properties, redact
@@ -41,36 +25,36 @@ if TYPE_CHECKING:
 def register(engine: Engine) -> None:
     on = engine.on
     on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?{KIND_RE}\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
+        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?{ac.KIND_RE}\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
         rf"(?P<name>{QNAME})(?P<rest>(?:\s.*|\(.*)?)$",
         _create,
     )
-    on(rf"^ALTER\s+{KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<rest>.+)$", _alter)
-    on(rf"^DROP\s+{KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})(?:\s+(?:CASCADE|RESTRICT))?$", _drop)
+    on(rf"^ALTER\s+{ac.KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<rest>.+)$", _alter)
+    on(rf"^DROP\s+{ac.KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})(?:\s+(?:CASCADE|RESTRICT))?$", _drop)
     # the statement names one of these kinds but its syntax was not understood: say so, echoing no values
-    on(rf"^(?P<verb>CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?{KIND_RE}\b.*$", _unparsed)
+    on(rf"^(?P<verb>CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?{ac.KIND_RE}\b.*$", _unparsed)
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    kind = kind_of(m["kind"])
-    if kind.name not in KINDS:
+    kind = ac.kind_of(m["kind"])
+    if kind.name not in ac.KINDS:
         raise LocalSqlError(
             "CREATE INTEGRATION needs a type: SECURITY, EXTERNAL ACCESS, NOTIFICATION, API or STORAGE", errno=1003
         )
     if m["replace"] and m["ine"]:
         raise LocalSqlError("OR REPLACE and IF NOT EXISTS are incompatible.", errno=2000)
-    name = normalised_name(kind, m["name"], session)
+    name = ac.normalised_name(kind, m["name"], session)
     fields = _create_properties(engine, session, kind, (m["rest"] or "").strip())
     with engine.catalog.lock:
-        if existing := existing_kind(engine, kind, name):
+        if existing := ac.existing_kind(engine, kind, name):
             if m["ine"]:
                 return ok(f"{name} already exists, statement succeeded.")
             if not m["replace"]:
                 raise LocalSqlError(f"Object '{name}' already exists.", errno=2002)
-            guard_attached(engine, KINDS[existing], name, "replaced")
-            forget_object(engine, KINDS[existing], name)
+            ac.guard_attached(engine, ac.KINDS[existing], name, "replaced")
+            ac.forget_object(engine, ac.KINDS[existing], name)
         props: dict[str, Any] = {}
-        apply_fields(engine, kind.name, name, props, fields)
+        ac.apply_fields(engine, kind.name, name, props, fields)
         engine.catalog.put_object(kind.name, name, props, redact(text))
         row_access.invalidate(engine)
     return ok(f"{kind.label} {name.rsplit('.', 1)[-1]} successfully created.")
@@ -84,14 +68,14 @@ _POLICY = re.compile(
 )
 
 
-def _create_properties(engine: Engine, session: LocalSession, kind: Kind, rest: str) -> dict[str, Any]:
+def _create_properties(engine: Engine, session: LocalSession, kind: ac.Kind, rest: str) -> dict[str, Any]:
     if kind.name.endswith("POLICY"):
         if not (m := _POLICY.match(rest)):
             raise LocalSqlError(
                 f"CREATE {kind.name} needs AS (<arg> <type>, ...) RETURNS <type> -> <expression>", errno=1003
             )
-        args = [upper_words(a) for a in m["sig"].split(",") if a.strip()]
-        props = {"SIGNATURE": args, "RETURN_TYPE": upper_words(m["ret"]), "BODY": m["body"].strip()}
+        args = [ac.upper_words(a) for a in m["sig"].split(",") if a.strip()]
+        props = {"SIGNATURE": args, "RETURN_TYPE": ac.upper_words(m["ret"]), "BODY": m["body"].strip()}
         return props | ({"COMMENT": option_value(m["comment"])} if m["comment"] else {})
     if kind.name == "ALERT":
         return _alert_properties(rest)
@@ -105,14 +89,14 @@ def _create_properties(engine: Engine, session: LocalSession, kind: Kind, rest: 
     return props
 
 
-def _properties(engine: Engine, session: LocalSession, kind: Kind, text: str) -> dict[str, Any]:
+def _properties(engine: Engine, session: LocalSession, kind: ac.Kind, text: str) -> dict[str, Any]:
     """`KEY = value` options of CREATE and ALTER … SET, the objects they name checked and qualified."""
     props = parse_properties(text)
     if kind.name == "RESOURCE MONITOR" and re.search(r"\bTRIGGERS\b", text, re.I):
         triggers = r"\bON\s+(\d+)\s+PERCENT\s+DO\s+(SUSPEND_IMMEDIATE|SUSPEND|NOTIFY)\b"
         props["TRIGGERS"] = [{"percent": int(p), "action": a.upper()} for p, a in re.findall(triggers, text, re.I)]
     if kind.name == "SECRET" and "API_AUTHENTICATION" in props:
-        require_integration(engine, props["API_AUTHENTICATION"])
+        ac.require_integration(engine, props["API_AUTHENTICATION"])
     if kind.name != "EXTERNAL ACCESS INTEGRATION":
         return props
     # the network rules, secrets and integrations an EAI allows must exist
@@ -125,11 +109,11 @@ def _properties(engine: Engine, session: LocalSession, kind: Kind, text: str) ->
         values = [] if values in ("NONE", ["NONE"]) else values if isinstance(values, list) else [values]
         if ref == "INTEGRATION":
             for n in values:
-                require_integration(engine, n)
+                ac.require_integration(engine, n)
         else:
             values = [qualify(v, session.database, session.schema).fqn for v in values]
-            for n in (n for n in values if get_object(engine, ref, n) is None):
-                raise not_found(KINDS[ref].label, n)
+            for n in (n for n in values if ac.get_object(engine, ref, n) is None):
+                raise ac.not_found(ac.KINDS[ref].label, n)
         if key in props:
             props[key] = values
     return props
@@ -148,27 +132,27 @@ def _alert_properties(rest: str) -> dict[str, Any]:
     return props | {"CONDITION": cond["q"].strip(), "ACTION": action["a"].strip(), "STATE": "SUSPENDED"}
 
 
-Alter = Callable[["Engine", LocalSession, Kind, str, dict[str, Any], re.Match[str]], None]
+Alter = Callable[["Engine", LocalSession, ac.Kind, str, dict[str, Any], re.Match[str]], None]
 
 
-def _allowed_values(engine: Engine, session: LocalSession, kind: Kind, name: str, props: dict, m: re.Match) -> None:
+def _allowed_values(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, props: dict, m: re.Match) -> None:
     values = [option_value(v) for v in re.findall(STRING, m["v"])]
     current = list(props.get("ALLOWED_VALUES", []))
     added = current + [v for v in values if v not in current]
     props["ALLOWED_VALUES"] = added if m["op"].upper() == "ADD" else [v for v in current if v not in values]
 
 
-def _set(engine: Engine, session: LocalSession, kind: Kind, name: str, props: dict, m: re.Match) -> None:
+def _set(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, props: dict, m: re.Match) -> None:
     if not (fields := _properties(engine, session, kind, m["pairs"])):
         raise LocalSqlError(f"ALTER {kind.name} SET needs <property> = <value>", errno=1003)
-    apply_fields(engine, kind.name, name, props, fields)
+    ac.apply_fields(engine, kind.name, name, props, fields)
 
 
-def _unset(engine: Engine, session: LocalSession, kind: Kind, name: str, props: dict, m: re.Match) -> None:
-    keys = [upper_words(k) for k in m["keys"].split(",") if k.strip()]
+def _unset(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, props: dict, m: re.Match) -> None:
+    keys = [ac.upper_words(k) for k in m["keys"].split(",") if k.strip()]
     if not all(re.fullmatch(r"[A-Z_][A-Z0-9_]*", k) for k in keys):
         raise LocalSqlError(f"ALTER {kind.name} UNSET needs property names", errno=1003)
-    apply_fields(engine, kind.name, name, props, dict.fromkeys(keys))
+    ac.apply_fields(engine, kind.name, name, props, dict.fromkeys(keys))
 
 
 def _put(key: str, group: str) -> Alter:
@@ -180,7 +164,7 @@ _ALTERS: list[tuple[str, tuple[str, ...] | None, Alter]] = [
     (
         rf"RENAME\s+TO\s+(?P<new>{QNAME})",
         None,
-        lambda e, s, kind, name, props, m: rename_object(e, kind, name, normalised_name(kind, m["new"], s)),
+        lambda e, s, kind, name, props, m: ac.rename_object(e, kind, name, ac.normalised_name(kind, m["new"], s)),
     ),
     (
         r"(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)",
@@ -204,49 +188,49 @@ _ALTERS: list[tuple[str, tuple[str, ...] | None, Alter]] = [
 
 
 def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    kind = kind_of(m["kind"])
-    name = normalised_name(kind, m["name"], session)
+    kind = ac.kind_of(m["kind"])
+    name = ac.normalised_name(kind, m["name"], session)
     rest = m["rest"].strip()
     with engine.catalog.lock:
-        if (existing := existing_kind(engine, kind, name)) is None:
+        if (existing := ac.existing_kind(engine, kind, name)) is None:
             if m["ie"]:
                 return ok()
-            raise not_found(kind.label, name)
-        kind = KINDS[existing]
-        props = get_object(engine, kind.name, name)[0]  # type: ignore[index]
+            raise ac.not_found(kind.label, name)
+        kind = ac.KINDS[existing]
+        props = ac.get_object(engine, kind.name, name)[0]  # type: ignore[index]
         for clause, kinds, action in _ALTERS:
             if (kinds is None or kind.name in kinds) and (c := re.fullmatch(clause, rest, re.I | re.S)):
                 action(engine, session, kind, name, props, c)
                 break
         else:
-            words = re.match(r"^[A-Z_]+(?:\s+[A-Z_]+)?", upper_words(rest))
+            words = re.match(r"^[A-Z_]+(?:\s+[A-Z_]+)?", ac.upper_words(rest))
             raise LocalSqlError(
                 f"The local warehouse does not support ALTER {kind.name} ... "
                 f"{words.group(0) if words else ''} (see infra/local/README.md)",
                 errno=2000,
             )
-        update_object(engine, kind.name, name, props)  # after RENAME: the old name, no row left to change
+        ac.update_object(engine, kind.name, name, props)  # after RENAME: the old name, no row left to change
         row_access.invalidate(engine)
     return ok()
 
 
 def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    kind = kind_of(m["kind"])
-    name = normalised_name(kind, m["name"], session)
+    kind = ac.kind_of(m["kind"])
+    name = ac.normalised_name(kind, m["name"], session)
     with engine.catalog.lock:
-        if (existing := existing_kind(engine, kind, name)) is None:
+        if (existing := ac.existing_kind(engine, kind, name)) is None:
             if m["ie"]:
                 return ok(f"Drop statement executed successfully ({name} already dropped).")
-            raise not_found(kind.label, name)
-        guard_attached(engine, KINDS[existing], name, "dropped")
-        forget_object(engine, KINDS[existing], name)
+            raise ac.not_found(kind.label, name)
+        ac.guard_attached(engine, ac.KINDS[existing], name, "dropped")
+        ac.forget_object(engine, ac.KINDS[existing], name)
         row_access.invalidate(engine)
     return ok(f"{name.rsplit('.', 1)[-1]} successfully dropped.")
 
 
 def _unparsed(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     raise LocalSqlError(
-        f"Cannot parse this {m['verb'].upper()} {upper_words(m['kind'])} statement (see infra/local/README.md for the "
-        "forms the local warehouse records)",
+        f"Cannot parse this {m['verb'].upper()} {ac.upper_words(m['kind'])} statement "
+        "(see infra/local/README.md for the forms the local warehouse records)",
         errno=1003,
     )

@@ -8,19 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from infra.local.warehouse.account_catalog import (
-    INTEGRATION_KINDS,
-    KINDS,
-    SIG,
-    any_object_name,
-    get_object,
-    normalised_name,
-    not_found,
-    relation_columns,
-    require_integration,
-    require_role,
-    upper_words,
-)
+from infra.local.warehouse import account_catalog as ac
 from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
@@ -52,9 +40,9 @@ def register(engine: Engine) -> None:
 
 
 def grantee(m: re.Match[str], session: LocalSession) -> tuple[str, str]:
-    kind = upper_words(m["gkind"]) if m["gkind"] else "ROLE"
+    kind = ac.upper_words(m["gkind"]) if m["gkind"] else "ROLE"
     if kind == "DATABASE ROLE":
-        return kind, normalised_name(KINDS["DATABASE ROLE"], m["gname"], session)
+        return kind, ac.normalised_name(ac.KINDS["DATABASE ROLE"], m["gname"], session)
     if kind != "APPLICATION ROLE" and len(split_name(m["gname"])) != 1:
         raise LocalSqlError(f"Invalid {kind.lower()} name: {m['gname']}", errno=1003)
     return kind, ".".join(split_name(m["gname"]))
@@ -71,24 +59,24 @@ def grant_target(engine: Engine, session: LocalSession, raw: str, check: bool) -
         re.I,
     )
     if bulk:
-        kinds = upper_words(bulk["kinds"])
+        kinds = ac.upper_words(bulk["kinds"])
         kind = kinds[:-3] + "Y" if kinds.endswith("IES") else kinds.removesuffix("S")
-        container = any_object_name(upper_words(bulk["ckind"]), bulk["c"], session)
+        container = ac.any_object_name(ac.upper_words(bulk["ckind"]), bulk["c"], session)
         marker = f"<{kind}>" if bulk["scope"].upper() == "FUTURE" else f"<ALL {kinds}>"
         return kind.replace(" ", "_"), f"{container}.{marker}"
-    if not (one := re.fullmatch(rf"(?P<kind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+(?P<name>{QNAME}{SIG})", text, re.I)):
+    if not (one := re.fullmatch(rf"(?P<kind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+(?P<name>{QNAME}{ac.SIG})", text, re.I)):
         raise LocalSqlError("Unsupported GRANT target: ON <kind> <name> expected", errno=1003)
-    kind = upper_words(one["kind"])
-    kind = "INTEGRATION" if kind in INTEGRATION_KINDS else kind
-    name = any_object_name(kind, one["name"], session)
+    kind = ac.upper_words(one["kind"])
+    kind = "INTEGRATION" if kind in ac.INTEGRATION_KINDS else kind
+    name = ac.any_object_name(kind, one["name"], session)
     if check and kind == "INTEGRATION":
-        require_integration(engine, name)
+        ac.require_integration(engine, name)
     elif check and kind.endswith("ROLE"):
-        require_role(engine, kind, name)
-    elif check and kind in KINDS and get_object(engine, kind, name) is None:
-        raise not_found(KINDS[kind].label, name)
-    elif check and kind in ("TABLE", "VIEW") and relation_columns(engine, name) is None:
-        raise not_found(kind.title(), name)
+        ac.require_role(engine, kind, name)
+    elif check and kind in ac.KINDS and ac.get_object(engine, kind, name) is None:
+        raise ac.not_found(ac.KINDS[kind].label, name)
+    elif check and kind in ("TABLE", "VIEW") and ac.relation_columns(engine, name) is None:
+        raise ac.not_found(kind.title(), name)
     return kind.replace(" ", "_"), name
 
 
@@ -97,7 +85,7 @@ def _grant(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
     with engine.catalog.lock:
         granted_on, obj = grant_target(engine, session, m["target"], check=True)
         if gkind.endswith("ROLE"):
-            require_role(engine, gkind, gname)
+            ac.require_role(engine, gkind, gname)
         for priv in _privileges(m):
             if priv == "OWNERSHIP":  # an object has one owner: the grant moves it
                 engine.catalog.query(
@@ -129,7 +117,7 @@ def _revoke(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
 
 def _privileges(m: re.Match[str]) -> list[str]:
     """The privileges named; a granted role is USAGE on the role."""
-    privs = [upper_words(p) for p in (m.groupdict().get("privs") or "USAGE").split(",") if p.strip()]
+    privs = [ac.upper_words(p) for p in (m.groupdict().get("privs") or "USAGE").split(",") if p.strip()]
     return ["ALL" if p == "ALL PRIVILEGES" else p for p in privs]
 
 

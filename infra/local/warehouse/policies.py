@@ -12,18 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from infra.local.warehouse import account_catalog as ac
 from infra.local.warehouse import row_access
-from infra.local.warehouse.account_catalog import (
-    SIG,
-    any_object_name,
-    column_name,
-    get_object,
-    not_found,
-    policy_name,
-    relation_columns,
-    update_object,
-    upper_words,
-)
 from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
@@ -60,7 +50,7 @@ def register(engine: Engine) -> None:
         _alter_data_metric_function,
     )
     on(
-        rf"^ALTER\s+(?P<okind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+{_TARGET.format(name=QNAME + SIG)}"
+        rf"^ALTER\s+(?P<okind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+{_TARGET.format(name=QNAME + ac.SIG)}"
         r"(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$",
         _alter_object_tags,
     )
@@ -68,13 +58,13 @@ def register(engine: Engine) -> None:
 
 def _target(engine: Engine, session: LocalSession, m: re.Match[str]) -> tuple[str, str, list[str]] | None:
     """The ALTER's object kind, its name and (a table or view) its columns; None: missing, and IF EXISTS given."""
-    okind = upper_words(m["okind"])
-    name = any_object_name(okind, m["name"], session)
+    okind = ac.upper_words(m["okind"])
+    name = ac.any_object_name(okind, m["name"], session)
     if okind not in _RELATIONS:
         return okind, name, []
-    cols = relation_columns(engine, name)
+    cols = ac.relation_columns(engine, name)
     if cols is None and not m["ie"]:
-        raise not_found(okind.title(), name)
+        raise ac.not_found(okind.title(), name)
     return (okind, name, cols) if cols is not None else None
 
 
@@ -115,14 +105,14 @@ def _alter_columns(engine: Engine, session: LocalSession, text: str, m: re.Match
         okind, table, cols = target
         tag = re.match(rf"^(?:COLUMN\s+)?(?P<col>{IDENT})\s+(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$", rest, re.I | re.S)
         if tag:
-            tag_refs(engine, session, "COLUMN", table, column_name(cols, tag["col"], table), tag["op"], tag["tags"])
+            tag_refs(engine, session, "COLUMN", table, ac.column_name(cols, tag["col"], table), tag["op"], tag["tags"])
             return ok()
         for c in _clauses(_MASK_CLAUSE, rest, f"Unsupported ALTER {okind} ... MODIFY COLUMN clause"):
-            col = column_name(cols, c["col"], table)
+            col = ac.column_name(cols, c["col"], table)
             if c["unset"]:
                 engine.catalog.query(f"DELETE {_MASKS}", [table, col])
             else:
-                policy = policy_name(engine, session, "MASKING POLICY", c["pol"])
+                policy = ac.policy_name(engine, session, "MASKING POLICY", c["pol"])
                 taken = f"Column '{col}' of '{table}' already has masking policy '{{}}'; use FORCE to replace it."
                 _set_masking(engine, policy, table, col, bool(c["force"]), taken)
     return ok()
@@ -131,11 +121,11 @@ def _alter_columns(engine: Engine, session: LocalSession, text: str, m: re.Match
 def tag_masking(engine: Engine, session: LocalSession, tag: str, m: re.Match[str]) -> None:
     """ALTER TAG t SET|UNSET MASKING POLICY p, …: the policy masks every column the tag is set on."""
     for raw in (p.strip() for p in m["pols"].split(",") if p.strip()):
-        if upper_words(m["op"]) == "UNSET":
+        if ac.upper_words(m["op"]) == "UNSET":
             policy = qualify(raw, session.database, session.schema).fqn
             engine.catalog.query(f"DELETE {_MASKS} AND POLICY_NAME = ?", [tag, "", policy])
         else:
-            policy = policy_name(engine, session, "MASKING POLICY", raw)
+            policy = ac.policy_name(engine, session, "MASKING POLICY", raw)
             _set_masking(engine, policy, tag, "", bool(m["force"]), f"Tag '{tag}' already has masking policy '{{}}'.")
 
 
@@ -161,10 +151,10 @@ def _alter_row_access(engine: Engine, session: LocalSession, text: str, m: re.Ma
                 if not engine.catalog.query(f"DELETE {where} AND POLICY_NAME = ? RETURNING 1", [table, policy]):
                     raise LocalSqlError(f"Row access policy '{policy}' is not attached to '{table}'.", errno=3074)
             else:
-                policy = policy_name(engine, session, "ROW ACCESS POLICY", c["apol"])
+                policy = ac.policy_name(engine, session, "ROW ACCESS POLICY", c["apol"])
                 if engine.catalog.query(f"SELECT 1 {where}", [table]):
                     raise LocalSqlError(f"'{table}' already has a row access policy.", errno=3075)
-                on_cols = [column_name(cols, x, table) for x in c["cols"].split(",") if x.strip()]
+                on_cols = [ac.column_name(cols, x, table) for x in c["cols"].split(",") if x.strip()]
                 engine.catalog.query(
                     f"INSERT INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
                     ["ROW_ACCESS_POLICY", policy, table, ", ".join(on_cols), now()],
@@ -178,15 +168,15 @@ def _alter_relation_properties(engine: Engine, session: LocalSession, text: str,
         if (target := _target(engine, session, m)) is None:
             return ok()
         okind, name, _ = target
-        found = get_object(engine, okind, name)
+        found = ac.get_object(engine, okind, name)
         props = found[0] if found else {}
-        if upper_words(m["op"]) == "SET":
+        if ac.upper_words(m["op"]) == "SET":
             props.update(parse_properties(m["rest"]))
         else:
-            for key in (upper_words(k) for k in m["rest"].split(",") if k.strip()):
+            for key in (ac.upper_words(k) for k in m["rest"].split(",") if k.strip()):
                 props.pop(key, None)
         if found:
-            update_object(engine, okind, name, props)
+            ac.update_object(engine, okind, name, props)
         else:
             engine.catalog.put_object(okind, name, props, text)
     return ok()
@@ -199,10 +189,10 @@ def _alter_data_metric_function(engine: Engine, session: LocalSession, text: str
         if (target := _target(engine, session, m)) is None:
             return ok()
         okind, table, cols = target
-        on_cols = [column_name(cols, c, table) for c in m["cols"].split(",") if c.strip()]
+        on_cols = [ac.column_name(cols, c, table) for c in m["cols"].split(",") if c.strip()]
         key = f"{table}:{dmf}({', '.join(on_cols)})"
-        if upper_words(m["op"]) == "ADD":
-            schedule = (get_object(engine, okind, table) or ({}, ""))[0].get("DATA_METRIC_SCHEDULE")
+        if ac.upper_words(m["op"]) == "ADD":
+            schedule = (ac.get_object(engine, okind, table) or ({}, ""))[0].get("DATA_METRIC_SCHEDULE")
             if schedule is None:  # Snowflake refuses a DMF on a table without a schedule
                 raise LocalSqlError(
                     f"Table '{table}' has no DATA_METRIC_SCHEDULE; set one before adding a data metric function.",
@@ -225,7 +215,7 @@ def _alter_object_tags(engine: Engine, session: LocalSession, text: str, m: re.M
 
 def tag_refs(engine: Engine, session: LocalSession, obj_kind: str, obj: str, column: str, op: str, tags: str) -> None:
     """SET TAG t = 'v', … (each tag must exist and allow the value) or UNSET TAG t, … on an object or column."""
-    if upper_words(op) == "UNSET":
+    if ac.upper_words(op) == "UNSET":
         for raw in (t.strip() for t in tags.split(",") if t.strip()):
             engine.catalog.query(
                 f"DELETE FROM {PREFIX}.TAG_REFERENCES WHERE TAG_NAME = ? AND OBJECT_NAME = ? AND COLUMN_NAME = ?",
@@ -236,8 +226,8 @@ def tag_refs(engine: Engine, session: LocalSession, obj_kind: str, obj: str, col
         raise LocalSqlError("SET TAG needs <tag> = '<value>'", errno=1003)
     for raw, quoted in pairs:
         tag, value = qualify(raw, session.database, session.schema).fqn, option_value(quoted)
-        if (found := get_object(engine, "TAG", tag)) is None:
-            raise not_found("Tag", tag)
+        if (found := ac.get_object(engine, "TAG", tag)) is None:
+            raise ac.not_found("Tag", tag)
         if (allowed := found[0].get("ALLOWED_VALUES")) and value not in allowed:
             raise LocalSqlError(f"Tag '{tag}' does not allow the value '{value}'.", errno=3076)
         engine.catalog.query(

@@ -8,15 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from infra.local.warehouse.account_catalog import (
-    INTEGRATION_KINDS,
-    KINDS,
-    SYSTEM_ROLES,
-    any_object_name,
-    objects_of,
-    upper_words,
-    words_re,
-)
+from infra.local.warehouse import account_catalog as ac
 from infra.local.warehouse.base import LocalSession, Outcome, answer
 from infra.local.warehouse.catalog import PREFIX
 from infra.local.warehouse.errors import LocalSqlError
@@ -33,7 +25,7 @@ def _plural(kind: str) -> str:
 
 
 def register(engine: Engine) -> None:
-    shown = words_re([_plural(k) for k in [*KINDS, "INTEGRATION"]])
+    shown = ac.words_re([_plural(k) for k in [*ac.KINDS, "INTEGRATION"]])
     engine.on(rf"^SHOW\s+(?P<what>{shown})\b(?P<rest>.*)$", _show)
     engine.on(r"^SHOW\s+(?P<future>FUTURE\s+)?GRANTS\b(?P<rest>.*)$", _show_grants)
 
@@ -114,7 +106,7 @@ _VALUES: dict[str, Callable[[Row], Any]] = {
     "suspend_at": _at("SUSPEND"),
     "suspend_immediately_at": _at("SUSPEND_IMMEDIATE"),
     "allowed_values": lambda r: json.dumps(r[2]["ALLOWED_VALUES"]) if "ALLOWED_VALUES" in r[2] else None,
-    "type": lambda r: r[2].get("TYPE", _category(r) if r[0] in INTEGRATION_KINDS else ""),
+    "type": lambda r: r[2].get("TYPE", _category(r) if r[0] in ac.INTEGRATION_KINDS else ""),
     "category": _category,
     "enabled": lambda r: str(r[2].get("ENABLED", "FALSE")).lower(),
 }
@@ -140,16 +132,16 @@ _COLUMNS = {
 
 
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    what, rest = upper_words(m["what"]), m["rest"]
+    what, rest = ac.upper_words(m["what"]), m["rest"]
     kind = what[:-3] + "Y" if what.endswith("IES") else what[:-1]
-    kinds = INTEGRATION_KINDS if kind == "INTEGRATION" else (kind,)
+    kinds = ac.INTEGRATION_KINDS if kind == "INTEGRATION" else (kind,)
     columns = _COLUMNS["INTEGRATION" if kind.endswith("INTEGRATION") else kind]
     like = like_pattern(rest)
-    db, schema = in_scope(rest, session) if KINDS.get(kind) and KINDS[kind].scope != "account" else (None, None)
+    db, schema = in_scope(rest, session) if ac.KINDS.get(kind) and ac.KINDS[kind].scope != "account" else (None, None)
     epoch = datetime.fromtimestamp(0).astimezone()
-    found: list[Row] = objects_of(engine, kinds)
+    found: list[Row] = ac.objects_of(engine, kinds)
     if kind == "ROLE":
-        found += [("ROLE", r, {}, epoch) for r in SYSTEM_ROLES]
+        found += [("ROLE", r, {}, epoch) for r in ac.SYSTEM_ROLES]
     if kind == "WAREHOUSE" and not any(r[1] == "FAKESNOW_WAREHOUSE" for r in found):
         # fakesnow's own warehouse, which SHOW WAREHOUSES listed before this module took it over
         found.append(("WAREHOUSE", "FAKESNOW_WAREHOUSE", {"WAREHOUSE_SIZE": "X-Small"}, epoch))
@@ -169,7 +161,7 @@ def _show_grants(engine: Engine, session: LocalSession, text: str, m: re.Match[s
         scope = re.fullmatch(rf"IN\s+(?P<k>SCHEMA|DATABASE)\s+(?P<n>{QNAME})", rest, re.I)
         if not scope:
             raise LocalSqlError("SHOW FUTURE GRANTS needs IN SCHEMA <s> | IN DATABASE <d>", errno=1003)
-        container = any_object_name(upper_words(scope["k"]), scope["n"], session)
+        container = ac.any_object_name(ac.upper_words(scope["k"]), scope["n"], session)
         where, params = "OBJECT_NAME LIKE ? AND OBJECT_NAME NOT LIKE '%.<ALL %'", [f"{container}.<%>"]
     elif to := re.fullmatch(rf"TO\s+(?=(?:{ROLE_KIND}|SHARE|USER|APPLICATION)\s){GRANTEE_RE}", rest, re.I):
         where, params = "GRANTEE_KIND = ? AND GRANTEE_NAME = ?", list(grantee(to, session))
