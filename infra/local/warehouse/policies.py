@@ -10,6 +10,7 @@ and a table's DATA_METRIC_SCHEDULE is a property of its TABLE row. Row access po
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from infra.local.warehouse import account_catalog as ac
@@ -24,48 +25,58 @@ if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
 _RELATIONS = ("TABLE", "VIEW", "MATERIALIZED VIEW", "EXTERNAL TABLE", "DYNAMIC TABLE", "EVENT TABLE")
-_TARGET = r"(?P<ie>IF\s+EXISTS\s+)?(?P<name>{name})\s+"
 DMF_REFERENCE = "DATA METRIC FUNCTION REFERENCE"
+Target = tuple[str, str, list[str]]  # the altered object's kind, name and (a table or view) columns
+Action = Callable[["Engine", LocalSession, Target, re.Match[str]], None]
 
 
 def register(engine: Engine) -> None:
-    on = engine.on
     # attachments to tables and views (fakesnow cannot parse these ALTER TABLE forms)
-    rel = r"^ALTER\s+(?P<okind>TABLE|VIEW|MATERIALIZED\s+VIEW|EXTERNAL\s+TABLE|DYNAMIC\s+TABLE|EVENT\s+TABLE)\s+"
-    target = _TARGET.format(name=QNAME)
-    on(
-        rf"{rel}{target}(?:MODIFY|ALTER)\s+(?P<rest>(?:COLUMN\s+)?{IDENT}\s+(?:SET|UNSET)\s+(?:MASKING\s+POLICY|TAG)\b.*)$",
-        _alter_columns,
-    )
-    on(rf"{rel}{target}(?P<rest>(?:ADD|DROP)\s+(?:ALL\s+)?ROW\s+ACCESS\s+POLIC.*)$", _alter_row_access)
-    on(
-        rf"^ALTER\s+(?P<okind>TABLE|VIEW|SCHEMA|DATABASE)\s+{target}(?P<op>SET|UNSET)\s+(?P<rest>(?:CHANGE_TRACKING"
-        r"|DATA_RETENTION_TIME_IN_DAYS|MAX_DATA_EXTENSION_TIME_IN_DAYS|DEFAULT_DDL_COLLATION|ENABLE_SCHEMA_EVOLUTION"
-        r"|DATA_METRIC_SCHEDULE)\b.*)$",
-        _alter_relation_properties,
-    )
-    on(
-        rf"^ALTER\s+(?P<okind>TABLE|VIEW)\s+{target}(?P<op>ADD|DROP)\s+DATA\s+METRIC\s+"
-        rf"FUNCTION\s+(?P<dmf>{QNAME})\s+ON\s*\((?P<cols>[^)]*)\)$",
-        _alter_data_metric_function,
-    )
-    on(
-        rf"^ALTER\s+(?P<okind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+{_TARGET.format(name=QNAME + ac.SIG)}"
-        r"(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$",
-        _alter_object_tags,
-    )
+    rel = ac.words_re(list(_RELATIONS))
+    anything = r"[A-Z_]+(?:\s+[A-Z_]+)*?"
+    for okinds, name, form, action in (
+        (
+            rel,
+            QNAME,
+            rf"(?P<rest>(?:MODIFY|ALTER)\s+(?:COLUMN\s+)?{IDENT}\s+(?:SET|UNSET)\s+(?:MASKING\s+POLICY|TAG)\b.*)",
+            _columns,
+        ),
+        (rel, QNAME, r"(?P<rest>(?:ADD|DROP)\s+(?:ALL\s+)?ROW\s+ACCESS\s+POLIC.*)", _row_access),
+        (
+            "TABLE|VIEW|SCHEMA|DATABASE",
+            QNAME,
+            r"(?P<op>SET|UNSET)\s+(?P<rest>(?:CHANGE_TRACKING|DATA_RETENTION_TIME_IN_DAYS|MAX_DATA_EXTENSION_TIME_IN_DAYS"
+            r"|DEFAULT_DDL_COLLATION|ENABLE_SCHEMA_EVOLUTION|DATA_METRIC_SCHEDULE)\b.*)",
+            _properties,
+        ),
+        (
+            "TABLE|VIEW",
+            QNAME,
+            rf"(?P<op>ADD|DROP)\s+DATA\s+METRIC\s+FUNCTION\s+(?P<dmf>{QNAME})\s+ON\s*\((?P<cols>[^)]*)\)",
+            _data_metric_function,
+        ),
+        (anything, QNAME + ac.SIG, r"(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)", _object_tags),
+    ):
+        pattern = rf"^ALTER\s+(?P<okind>{okinds})\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{name})\s+{form}$"
+        engine.on(pattern, _altering(action))
 
 
-def _target(engine: Engine, session: LocalSession, m: re.Match[str]) -> tuple[str, str, list[str]] | None:
-    """The ALTER's object kind, its name and (a table or view) its columns; None: missing, and IF EXISTS given."""
-    okind = ac.upper_words(m["okind"])
-    name = ac.any_object_name(okind, m["name"], session)
-    if okind not in _RELATIONS:
-        return okind, name, []
-    cols = ac.relation_columns(engine, name)
-    if cols is None and not m["ie"]:
-        raise ac.not_found(okind.title(), name)
-    return (okind, name, cols) if cols is not None else None
+def _altering(action: Action) -> Callable[[Engine, LocalSession, str, re.Match[str]], Outcome]:
+    """A handler running `action` on the altered object, under the catalog lock; a table or view must exist."""
+
+    def handler(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+        okind = ac.upper_words(m["okind"])
+        name = ac.any_object_name(okind, m["name"], session)
+        with engine.catalog.lock:
+            cols = ac.relation_columns(engine, name) if okind in _RELATIONS else []
+            if cols is None and not m["ie"]:
+                raise ac.not_found(okind.title(), name)
+            if cols is not None:
+                action(engine, session, (okind, name, cols), m)
+                row_access.invalidate(engine)
+        return ok()
+
+    return handler
 
 
 def _clauses(pattern: re.Pattern[str], rest: str, unsupported: str) -> list[re.Match[str]]:
@@ -97,25 +108,20 @@ def _set_masking(engine: Engine, policy: str, ref: str, column: str, force: bool
     )
 
 
-def _alter_columns(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    rest = m["rest"].strip()
-    with engine.catalog.lock:
-        if (target := _target(engine, session, m)) is None:
-            return ok()
-        okind, table, cols = target
-        tag = re.match(rf"^(?:COLUMN\s+)?(?P<col>{IDENT})\s+(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$", rest, re.I | re.S)
-        if tag:
-            tag_refs(engine, session, "COLUMN", table, ac.column_name(cols, tag["col"], table), tag["op"], tag["tags"])
-            return ok()
-        for c in _clauses(_MASK_CLAUSE, rest, f"Unsupported ALTER {okind} ... MODIFY COLUMN clause"):
-            col = ac.column_name(cols, c["col"], table)
-            if c["unset"]:
-                engine.catalog.query(f"DELETE {_MASKS}", [table, col])
-            else:
-                policy = ac.policy_name(engine, session, "MASKING POLICY", c["pol"])
-                taken = f"Column '{col}' of '{table}' already has masking policy '{{}}'; use FORCE to replace it."
-                _set_masking(engine, policy, table, col, bool(c["force"]), taken)
-    return ok()
+def _columns(engine: Engine, session: LocalSession, target: Target, m: re.Match[str]) -> None:
+    (okind, table, cols), rest = target, re.sub(r"^(?:MODIFY|ALTER)\s+", "", m["rest"].strip(), flags=re.I)
+    tag = re.match(rf"^(?:COLUMN\s+)?(?P<col>{IDENT})\s+(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)$", rest, re.I | re.S)
+    if tag:
+        tag_refs(engine, session, "COLUMN", table, ac.column_name(cols, tag["col"], table), tag["op"], tag["tags"])
+        return
+    for c in _clauses(_MASK_CLAUSE, rest, f"Unsupported ALTER {okind} ... MODIFY COLUMN clause"):
+        col = ac.column_name(cols, c["col"], table)
+        if c["unset"]:
+            engine.catalog.query(f"DELETE {_MASKS}", [table, col])
+        else:
+            policy = ac.policy_name(engine, session, "MASKING POLICY", c["pol"])
+            taken = f"Column '{col}' of '{table}' already has masking policy '{{}}'; use FORCE to replace it."
+            _set_masking(engine, policy, table, col, bool(c["force"]), taken)
 
 
 def tag_masking(engine: Engine, session: LocalSession, tag: str, m: re.Match[str]) -> None:
@@ -136,81 +142,63 @@ _ROW_CLAUSE = re.compile(
 )
 
 
-def _alter_row_access(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    rest = m["rest"].strip()
-    with engine.catalog.lock:
-        if (target := _target(engine, session, m)) is None:
-            return ok()
-        okind, table, cols = target
-        where = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = 'ROW_ACCESS_POLICY' AND REF_OBJECT = ?"
-        for c in _clauses(_ROW_CLAUSE, rest, f"Unsupported ALTER {okind} ... ROW ACCESS POLICY clause"):
-            if c["all"]:
-                engine.catalog.query(f"DELETE {where}", [table])
-            elif c["dpol"]:
-                policy = qualify(c["dpol"], session.database, session.schema).fqn
-                if not engine.catalog.query(f"DELETE {where} AND POLICY_NAME = ? RETURNING 1", [table, policy]):
-                    raise LocalSqlError(f"Row access policy '{policy}' is not attached to '{table}'.", errno=3074)
-            else:
-                policy = ac.policy_name(engine, session, "ROW ACCESS POLICY", c["apol"])
-                if engine.catalog.query(f"SELECT 1 {where}", [table]):
-                    raise LocalSqlError(f"'{table}' already has a row access policy.", errno=3075)
-                on_cols = [ac.column_name(cols, x, table) for x in c["cols"].split(",") if x.strip()]
-                engine.catalog.query(
-                    f"INSERT INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
-                    ["ROW_ACCESS_POLICY", policy, table, ", ".join(on_cols), now()],
-                )
-        row_access.invalidate(engine)
-    return ok()
-
-
-def _alter_relation_properties(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    with engine.catalog.lock:
-        if (target := _target(engine, session, m)) is None:
-            return ok()
-        okind, name, _ = target
-        found = ac.get_object(engine, okind, name)
-        props = found[0] if found else {}
-        if ac.upper_words(m["op"]) == "SET":
-            props.update(parse_properties(m["rest"]))
+def _row_access(engine: Engine, session: LocalSession, target: Target, m: re.Match[str]) -> None:
+    okind, table, cols = target
+    where = f"FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_KIND = 'ROW_ACCESS_POLICY' AND REF_OBJECT = ?"
+    for c in _clauses(_ROW_CLAUSE, m["rest"].strip(), f"Unsupported ALTER {okind} ... ROW ACCESS POLICY clause"):
+        if c["all"]:
+            engine.catalog.query(f"DELETE {where}", [table])
+        elif c["dpol"]:
+            policy = qualify(c["dpol"], session.database, session.schema).fqn
+            if not engine.catalog.query(f"DELETE {where} AND POLICY_NAME = ? RETURNING 1", [table, policy]):
+                raise LocalSqlError(f"Row access policy '{policy}' is not attached to '{table}'.", errno=3074)
         else:
-            for key in (ac.upper_words(k) for k in m["rest"].split(",") if k.strip()):
-                props.pop(key, None)
-        if found:
-            ac.update_object(engine, okind, name, props)
-        else:
-            engine.catalog.put_object(okind, name, props, text)
-    return ok()
+            policy = ac.policy_name(engine, session, "ROW ACCESS POLICY", c["apol"])
+            if engine.catalog.query(f"SELECT 1 {where}", [table]):
+                raise LocalSqlError(f"'{table}' already has a row access policy.", errno=3075)
+            on_cols = [ac.column_name(cols, x, table) for x in c["cols"].split(",") if x.strip()]
+            engine.catalog.query(
+                f"INSERT INTO {PREFIX}.POLICY_REFERENCES VALUES (?, ?, ?, ?, ?)",
+                ["ROW_ACCESS_POLICY", policy, table, ", ".join(on_cols), now()],
+            )
 
 
-def _alter_data_metric_function(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+def _properties(engine: Engine, session: LocalSession, target: Target, m: re.Match[str]) -> None:
+    okind, name, _ = target
+    found = ac.get_object(engine, okind, name)
+    props = found[0] if found else {}
+    if ac.upper_words(m["op"]) == "SET":
+        props.update(parse_properties(m["rest"]))
+    else:
+        for key in (ac.upper_words(k) for k in m["rest"].split(",") if k.strip()):
+            props.pop(key, None)
+    if found:
+        ac.update_object(engine, okind, name, props)
+    else:
+        engine.catalog.put_object(okind, name, props, m.string)
+
+
+def _data_metric_function(engine: Engine, session: LocalSession, target: Target, m: re.Match[str]) -> None:
     """Record (ADD) or forget (DROP) a data metric function on a table's columns; the metric never runs."""
-    dmf = ".".join(split_name(m["dmf"]))
-    with engine.catalog.lock:
-        if (target := _target(engine, session, m)) is None:
-            return ok()
-        okind, table, cols = target
-        on_cols = [ac.column_name(cols, c, table) for c in m["cols"].split(",") if c.strip()]
-        key = f"{table}:{dmf}({', '.join(on_cols)})"
-        if ac.upper_words(m["op"]) == "ADD":
-            schedule = (ac.get_object(engine, okind, table) or ({}, ""))[0].get("DATA_METRIC_SCHEDULE")
-            if schedule is None:  # Snowflake refuses a DMF on a table without a schedule
-                raise LocalSqlError(
-                    f"Table '{table}' has no DATA_METRIC_SCHEDULE; set one before adding a data metric function.",
-                    errno=2000,
-                )
-            props = {"TABLE": table, "METRIC": dmf, "COLUMNS": on_cols, "SCHEDULE": schedule}
-            engine.catalog.put_object(DMF_REFERENCE, key, props, text)
-        elif not engine.catalog.drop_object(DMF_REFERENCE, key):
-            raise LocalSqlError(f"Data metric function '{dmf}' is not attached to '{table}' on those columns.", 2003)
-    return ok()
+    (okind, table, cols), dmf = target, ".".join(split_name(m["dmf"]))
+    on_cols = [ac.column_name(cols, c, table) for c in m["cols"].split(",") if c.strip()]
+    key = f"{table}:{dmf}({', '.join(on_cols)})"
+    if ac.upper_words(m["op"]) == "ADD":
+        schedule = (ac.get_object(engine, okind, table) or ({}, ""))[0].get("DATA_METRIC_SCHEDULE")
+        if schedule is None:  # Snowflake refuses a DMF on a table without a schedule
+            raise LocalSqlError(
+                f"Table '{table}' has no DATA_METRIC_SCHEDULE; set one before adding a data metric function.",
+                errno=2000,
+            )
+        props = {"TABLE": table, "METRIC": dmf, "COLUMNS": on_cols, "SCHEDULE": schedule}
+        engine.catalog.put_object(DMF_REFERENCE, key, props, m.string)
+    elif not engine.catalog.drop_object(DMF_REFERENCE, key):
+        raise LocalSqlError(f"Data metric function '{dmf}' is not attached to '{table}' on those columns.", 2003)
 
 
-def _alter_object_tags(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    with engine.catalog.lock:
-        if (target := _target(engine, session, m)) is not None:
-            okind, name, _ = target
-            tag_refs(engine, session, okind.replace(" ", "_"), name, "", m["op"], m["tags"])
-    return ok()
+def _object_tags(engine: Engine, session: LocalSession, target: Target, m: re.Match[str]) -> None:
+    okind, name, _ = target
+    tag_refs(engine, session, okind.replace(" ", "_"), name, "", m["op"], m["tags"])
 
 
 def tag_refs(engine: Engine, session: LocalSession, obj_kind: str, obj: str, column: str, op: str, tags: str) -> None:
