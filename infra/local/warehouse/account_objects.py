@@ -23,16 +23,15 @@ if TYPE_CHECKING:
 
 
 def register(engine: Engine) -> None:
-    on = engine.on
-    on(
-        rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?{ac.KIND_RE}\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
-        rf"(?P<name>{QNAME})(?P<rest>(?:\s.*|\(.*)?)$",
-        _create,
-    )
-    on(rf"^ALTER\s+{ac.KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})\s+(?P<rest>.+)$", _alter)
-    on(rf"^DROP\s+{ac.KIND_RE}\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{QNAME})(?:\s+(?:CASCADE|RESTRICT))?$", _drop)
-    # the statement names one of these kinds but its syntax was not understood: say so, echoing no values
-    on(rf"^(?P<verb>CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?{ac.KIND_RE}\b.*$", _unparsed)
+    kind, name, ine = ac.KIND_RE, rf"(?P<name>{QNAME})", r"(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
+    for form, handler in (
+        (rf"CREATE\s+(?P<replace>OR\s+REPLACE\s+)?{kind}\s+{ine}{name}(?P<rest>(?:\s.*|\(.*)?)", _create),
+        (rf"ALTER\s+{kind}\s+(?P<ie>IF\s+EXISTS\s+)?{name}\s+(?P<rest>.+)", _alter),
+        (rf"DROP\s+{kind}\s+(?P<ie>IF\s+EXISTS\s+)?{name}(?:\s+(?:CASCADE|RESTRICT))?", _drop),
+        # the statement names one of these kinds but its syntax was not understood: say so, echoing no values
+        (rf"(?P<verb>CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?{kind}\b.*", _unparsed),
+    ):
+        engine.on(f"^{form}$", handler)
 
 
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
