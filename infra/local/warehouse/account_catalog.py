@@ -95,8 +95,7 @@ def secret_fqn(text: str) -> str:
 def secret_value(engine: Engine, fqn: str) -> dict[str, str]:
     """The secret's type and fields (secret_string; username, password; oauth_* ...), lower-case keys."""
     name = secret_fqn(fqn)
-    if get_object(engine, "SECRET", name) is None:
-        raise not_found("Secret", name)
+    require_object(engine, "SECRET", name)
     fields = engine.secrets.get(f"SECRET:{name}")
     return {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in fields.items()}
 
@@ -109,11 +108,9 @@ def set_secret_value(engine: Engine, fqn: str, hidden: dict[str, str] | None = N
     """
     name = secret_fqn(fqn)
     with engine.catalog.lock:
-        found = get_object(engine, "SECRET", name)
-        if found is None:
-            raise not_found("Secret", name)
-        apply_fields(engine, "SECRET", name, found[0], {k.upper(): v for k, v in fields.items()}, hidden)
-        update_object(engine, "SECRET", name, found[0])
+        props = require_object(engine, "SECRET", name)
+        apply_fields(engine, "SECRET", name, props, {k.upper(): v for k, v in fields.items()}, hidden)
+        update_object(engine, "SECRET", name, props)
 
 
 def apply_fields(
@@ -141,6 +138,13 @@ def get_object(engine: Engine, kind: str, name: str) -> tuple[dict[str, Any], st
         f"SELECT PROPERTIES, DEFINITION FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ?", [kind, name]
     )
     return (json.loads(rows[0][0]), rows[0][1]) if rows else None
+
+
+def require_object(engine: Engine, kind: str, name: str) -> dict[str, Any]:
+    """The properties of a recorded object; Snowflake's error when it does not exist."""
+    if (found := get_object(engine, kind, name)) is None:
+        raise not_found(KINDS[kind].label, name)
+    return found[0]
 
 
 def update_object(engine: Engine, kind: str, name: str, props: dict[str, Any]) -> None:
@@ -203,8 +207,7 @@ def require_role(engine: Engine, kind: str, name: str) -> None:
         return
     if kind == "APPLICATION ROLE" and "." in name:
         return  # app_name.role: roles of an installed application, named from outside it
-    if get_object(engine, kind, name) is None:
-        raise not_found(KINDS[kind].label, name)
+    require_object(engine, kind, name)
 
 
 def require_integration(engine: Engine, name: str) -> None:
@@ -255,8 +258,7 @@ def guard_attached(engine: Engine, kind: Kind, name: str, verb: str) -> None:
 
 def policy_name(engine: Engine, session: LocalSession, kind: str, raw: str) -> str:
     name = qualify(raw, session.database, session.schema).fqn
-    if get_object(engine, kind, name) is None:
-        raise not_found(KINDS[kind].label, name)
+    require_object(engine, kind, name)
     return name
 
 

@@ -111,8 +111,8 @@ def _properties(engine: Engine, session: LocalSession, kind: ac.Kind, text: str)
                 ac.require_integration(engine, n)
         else:
             values = [qualify(v, session.database, session.schema).fqn for v in values]
-            for n in (n for n in values if ac.get_object(engine, ref, n) is None):
-                raise ac.not_found(ac.KINDS[ref].label, n)
+            for n in values:
+                ac.require_object(engine, ref, n)
         if key in props:
             props[key] = values
     return props
@@ -196,7 +196,7 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
                 return ok()
             raise ac.not_found(kind.label, name)
         kind = ac.KINDS[existing]
-        props = ac.get_object(engine, kind.name, name)[0]  # type: ignore[index]
+        props = ac.require_object(engine, kind.name, name)
         for clause, kinds, action in _ALTERS:
             if (kinds is None or kind.name in kinds) and (c := re.fullmatch(clause, rest, re.I | re.S)):
                 action(engine, session, kind, name, props, c)

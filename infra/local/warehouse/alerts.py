@@ -6,7 +6,7 @@ import contextlib
 import re
 from typing import TYPE_CHECKING
 
-from infra.local.warehouse.account_catalog import get_object, not_found
+from infra.local.warehouse.account_catalog import require_object
 from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.sqltext import QNAME, qualify
@@ -21,9 +21,7 @@ def register(engine: Engine) -> None:
 
 def _execute_alert(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name = qualify(m["name"], session.database, session.schema).fqn
-    if (found := get_object(engine, "ALERT", name)) is None:
-        raise not_found("Alert", name)
-    started, props = now(), found[0]
+    started, props = now(), require_object(engine, "ALERT", name)
     inner = engine.internal_session(*name.split(".")[:2], f"alert:{name}")
     inner.role, inner.warehouse = session.role, session.warehouse
     step, state, condition, error = "condition", "CONDITION_FAILED", None, None

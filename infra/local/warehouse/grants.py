@@ -73,8 +73,8 @@ def grant_target(engine: Engine, session: LocalSession, raw: str, check: bool) -
         ac.require_integration(engine, name)
     elif check and kind.endswith("ROLE"):
         ac.require_role(engine, kind, name)
-    elif check and kind in ac.KINDS and ac.get_object(engine, kind, name) is None:
-        raise ac.not_found(ac.KINDS[kind].label, name)
+    elif check and kind in ac.KINDS:
+        ac.require_object(engine, kind, name)
     elif check and kind in ("TABLE", "VIEW") and ac.relation_columns(engine, name) is None:
         raise ac.not_found(kind.title(), name)
     return kind.replace(" ", "_"), name

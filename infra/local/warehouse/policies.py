@@ -214,9 +214,7 @@ def tag_refs(engine: Engine, session: LocalSession, obj_kind: str, obj: str, col
         raise LocalSqlError("SET TAG needs <tag> = '<value>'", errno=1003)
     for raw, quoted in pairs:
         tag, value = qualify(raw, session.database, session.schema).fqn, option_value(quoted)
-        if (found := ac.get_object(engine, "TAG", tag)) is None:
-            raise ac.not_found("Tag", tag)
-        if (allowed := found[0].get("ALLOWED_VALUES")) and value not in allowed:
+        if (allowed := ac.require_object(engine, "TAG", tag).get("ALLOWED_VALUES")) and value not in allowed:
             raise LocalSqlError(f"Tag '{tag}' does not allow the value '{value}'.", errno=3076)
         engine.catalog.query(
             f"INSERT OR REPLACE INTO {PREFIX}.TAG_REFERENCES VALUES (?, ?, ?, ?, ?, ?)",
