@@ -243,7 +243,8 @@ def rename_object(engine: Engine, kind: Kind, old: str, new: str) -> None:
     for table, column, where, params in _references(kind):
         sql = f"UPDATE {PREFIX}.{table} SET {column} = ? WHERE {where} AND {column} = ?"
         engine.catalog.query(sql, [new, *params, old])
-    engine.secrets.rename(f"{kind.name}:{old}", f"{kind.name}:{new}")
+    engine.secrets.put(f"{kind.name}:{new}", engine.secrets.get(f"{kind.name}:{old}"))
+    engine.secrets.put(f"{kind.name}:{old}", None)
 
 
 def guard_attached(engine: Engine, kind: Kind, name: str, verb: str) -> None:

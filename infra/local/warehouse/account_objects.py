@@ -154,8 +154,13 @@ def _unset(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, prop
     ac.apply_fields(engine, kind.name, name, props, dict.fromkeys(keys))
 
 
-def _put(key: str, group: str) -> Alter:
-    return lambda engine, session, kind, name, props, m: props.update({key: m[group].strip()})
+def _put(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, props: dict, m: re.Match) -> None:
+    """The clause's named groups are the properties it sets."""
+    props.update({key: value.strip() for key, value in m.groupdict().items() if value is not None})
+
+
+def _state(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, props: dict, m: re.Match) -> None:
+    props["STATE"] = "STARTED" if m["s"].upper() == "RESUME" else "SUSPENDED"
 
 
 # ALTER <kind> <name> …: (clause, the kinds it applies to (None: all), what it does), the first match wins
@@ -176,11 +181,9 @@ _ALTERS: list[tuple[str, tuple[str, ...] | None, Alter]] = [
         lambda e, s, kind, name, props, m: tag_masking(e, s, name, m),
     ),
     (r"(?P<op>ADD|DROP)\s+ALLOWED_VALUES\s+(?P<v>.+)", ("TAG",), _allowed_values),
-    (r"RESUME", ("WAREHOUSE", "ALERT"), lambda e, s, kind, name, props, m: props.update(STATE="STARTED")),
-    (r"SUSPEND(?:\s+IMMEDIATE)?", ("WAREHOUSE", "ALERT"), lambda e, s, k, n, props, m: props.update(STATE="SUSPENDED")),
-    (r"SET\s+BODY\s*->\s*(?P<b>.+)", ("MASKING POLICY", "ROW ACCESS POLICY"), _put("BODY", "b")),
-    (r"MODIFY\s+CONDITION\s+EXISTS\s*\((?P<q>.*)\)", ("ALERT",), _put("CONDITION", "q")),
-    (r"MODIFY\s+ACTION\s+(?P<a>.+)", ("ALERT",), _put("ACTION", "a")),
+    (r"(?P<s>RESUME|SUSPEND(?:\s+IMMEDIATE)?)", ("WAREHOUSE", "ALERT"), _state),
+    (r"SET\s+BODY\s*->\s*(?P<BODY>.+)", ("MASKING POLICY", "ROW ACCESS POLICY"), _put),
+    (r"MODIFY\s+CONDITION\s+EXISTS\s*\((?P<CONDITION>.*)\)|MODIFY\s+ACTION\s+(?P<ACTION>.+)", ("ALERT",), _put),
     (r"SET\s+(?P<pairs>.+)", None, _set),
     (r"UNSET\s+(?P<keys>.+)", None, _unset),
 ]
