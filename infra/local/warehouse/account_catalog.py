@@ -141,10 +141,14 @@ def get_object(engine: Engine, kind: str, name: str) -> tuple[dict[str, Any], st
 
 
 def require_object(engine: Engine, kind: str, name: str) -> dict[str, Any]:
-    """The properties of a recorded object; Snowflake's error when it does not exist."""
-    if (found := get_object(engine, kind, name)) is None:
-        raise not_found(KINDS[kind].label, name)
-    return found[0]
+    """The properties of a recorded object (integrations: of any type); Snowflake's error when it does not exist."""
+    if (kind == "ROLE" and name in SYSTEM_ROLES) or (kind == "APPLICATION ROLE" and "." in name):
+        return {}  # system roles always exist; app_name.role: a role of an installed application, named from outside
+    kinds = INTEGRATION_KINDS if kind.endswith("INTEGRATION") else (kind,)
+    sql = f"SELECT PROPERTIES FROM {PREFIX}.OBJECTS WHERE NAME = ? AND KIND IN ({_marks(kinds)})"
+    if not (rows := engine.catalog.query(sql, [name, *kinds])):
+        raise not_found(kind_of(kind).label, name)
+    return json.loads(rows[0][0])
 
 
 def update_object(engine: Engine, kind: str, name: str, props: dict[str, Any]) -> None:
@@ -200,19 +204,6 @@ def relation_columns(engine: Engine, fqn: str) -> list[str] | None:
         fqn.split("."),
     )
     return [r[0] for r in rows] if rows else None
-
-
-def require_role(engine: Engine, kind: str, name: str) -> None:
-    if kind == "ROLE" and name in SYSTEM_ROLES:
-        return
-    if kind == "APPLICATION ROLE" and "." in name:
-        return  # app_name.role: roles of an installed application, named from outside it
-    require_object(engine, kind, name)
-
-
-def require_integration(engine: Engine, name: str) -> None:
-    if existing_kind(engine, KINDS["SECURITY INTEGRATION"], name) is None:
-        raise not_found("Integration", name)
 
 
 def _references(kind: Kind) -> list[tuple[str, str, str, list[str]]]:

@@ -95,7 +95,7 @@ def _properties(engine: Engine, session: LocalSession, kind: ac.Kind, text: str)
         triggers = r"\bON\s+(\d+)\s+PERCENT\s+DO\s+(SUSPEND_IMMEDIATE|SUSPEND|NOTIFY)\b"
         props["TRIGGERS"] = [{"percent": int(p), "action": a.upper()} for p, a in re.findall(triggers, text, re.I)]
     if kind.name == "SECRET" and "API_AUTHENTICATION" in props:
-        ac.require_integration(engine, props["API_AUTHENTICATION"])
+        ac.require_object(engine, "INTEGRATION", props["API_AUTHENTICATION"])
     if kind.name != "EXTERNAL ACCESS INTEGRATION":
         return props
     # the network rules, secrets and integrations an EAI allows must exist
@@ -106,13 +106,10 @@ def _properties(engine: Engine, session: LocalSession, kind: ac.Kind, text: str)
     ):
         values = props.get(key, [])
         values = [] if values in ("NONE", ["NONE"]) else values if isinstance(values, list) else [values]
-        if ref == "INTEGRATION":
-            for n in values:
-                ac.require_integration(engine, n)
-        else:
+        if ref != "INTEGRATION":  # schema objects
             values = [qualify(v, session.database, session.schema).fqn for v in values]
-            for n in values:
-                ac.require_object(engine, ref, n)
+        for n in values:
+            ac.require_object(engine, ref, n)
         if key in props:
             props[key] = values
     return props

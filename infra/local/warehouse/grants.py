@@ -69,11 +69,7 @@ def grant_target(engine: Engine, session: LocalSession, raw: str, check: bool) -
     kind = ac.upper_words(one["kind"])
     kind = "INTEGRATION" if kind in ac.INTEGRATION_KINDS else kind
     name = ac.any_object_name(kind, one["name"], session)
-    if check and kind == "INTEGRATION":
-        ac.require_integration(engine, name)
-    elif check and kind.endswith("ROLE"):
-        ac.require_role(engine, kind, name)
-    elif check and kind in ac.KINDS:
+    if check and (kind in ac.KINDS or kind == "INTEGRATION"):
         ac.require_object(engine, kind, name)
     elif check and kind in ("TABLE", "VIEW") and ac.relation_columns(engine, name) is None:
         raise ac.not_found(kind.title(), name)
@@ -85,7 +81,7 @@ def _grant(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
     with engine.catalog.lock:
         granted_on, obj = grant_target(engine, session, m["target"], check=True)
         if gkind.endswith("ROLE"):
-            ac.require_role(engine, gkind, gname)
+            ac.require_object(engine, gkind, gname)
         for priv in _privileges(m):
             if priv == "OWNERSHIP":  # an object has one owner: the grant moves it
                 engine.catalog.query(

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from infra.local.warehouse import session_context
-from infra.local.warehouse.account_catalog import require_role, upper_words
+from infra.local.warehouse.account_catalog import require_object, upper_words
 from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
@@ -36,7 +36,7 @@ def _record(engine: Engine, session: LocalSession, name: str, value: str | None)
 def _use(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     name, what = normalise_ident(m["name"]), m["what"].upper()
     if what == "ROLE":
-        require_role(engine, "ROLE", name)
+        require_object(engine, "ROLE", name)
         session.role = name
         session_context.bind(engine, session)  # IS_ROLE_IN_SESSION and friends follow the new role
     else:
