@@ -19,7 +19,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from infra.local.warehouse.account_catalog import get_object, not_found
+from infra.local.warehouse.account_catalog import not_found
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
@@ -54,11 +54,11 @@ def _values(engine: Engine, session: LocalSession, raw: str) -> list[Any]:
 def _integration(engine: Engine, raw: str) -> tuple[str, dict[str, Any]]:
     """The named notification integration's stored name and properties; it must exist and be enabled."""
     name = normalise_ident(raw)
-    if (found := get_object(engine, "NOTIFICATION INTEGRATION", name)) is None:
+    if (props := engine.catalog.get_object("NOTIFICATION INTEGRATION", name)) is None:
         raise not_found("Integration", raw)
-    if str(found[0].get("ENABLED", "FALSE")).upper() != "TRUE":
+    if str(props.get("ENABLED", "FALSE")).upper() != "TRUE":
         raise LocalSqlError(f"Notification integration '{name}' is disabled.", errno=394209)
-    return name, found[0]
+    return name, props
 
 
 def _recipients(name: str, props: dict[str, Any], recipients: Any) -> list[str]:

@@ -165,14 +165,14 @@ def _row_access(engine: Engine, session: LocalSession, target: Target, m: re.Mat
 
 def _properties(engine: Engine, session: LocalSession, target: Target, m: re.Match[str]) -> None:
     okind, name, _ = target
-    found = ac.get_object(engine, okind, name)
-    props = found[0] if found else {}
+    found = engine.catalog.get_object(okind, name)
+    props = found or {}
     if ac.upper_words(m["op"]) == "SET":
         props.update(parse_properties(m["rest"]))
     else:
         for key in (ac.upper_words(k) for k in m["rest"].split(",") if k.strip()):
             props.pop(key, None)
-    if found:
+    if found is not None:
         ac.update_object(engine, okind, name, props)
     else:
         engine.catalog.put_object(okind, name, props, m.string)
@@ -184,7 +184,7 @@ def _data_metric_function(engine: Engine, session: LocalSession, target: Target,
     on_cols = [ac.column_name(cols, c, table) for c in m["cols"].split(",") if c.strip()]
     key = f"{table}:{dmf}({', '.join(on_cols)})"
     if ac.upper_words(m["op"]) == "ADD":
-        schedule = (ac.get_object(engine, okind, table) or ({}, ""))[0].get("DATA_METRIC_SCHEDULE")
+        schedule = (engine.catalog.get_object(okind, table) or {}).get("DATA_METRIC_SCHEDULE")
         if schedule is None:  # Snowflake refuses a DMF on a table without a schedule
             raise LocalSqlError(
                 f"Table '{table}' has no DATA_METRIC_SCHEDULE; set one before adding a data metric function.",
