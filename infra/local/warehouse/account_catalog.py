@@ -72,6 +72,11 @@ def upper_words(text: str) -> str:
     return " ".join(text.upper().split())
 
 
+def singular(kinds: str) -> str:
+    """The kind a plural names, as SHOW and GRANT … ON ALL|FUTURE write them (POLICIES, TABLES)."""
+    return kinds[:-3] + "Y" if kinds.endswith("IES") else kinds.removesuffix("S")
+
+
 def kind_of(text: str) -> Kind:
     words = upper_words(text)
     return KINDS.get(words) or Kind(words, "account")  # bare INTEGRATION: any of the typed ones

@@ -60,7 +60,7 @@ def grant_target(engine: Engine, session: LocalSession, raw: str, check: bool) -
     )
     if bulk:
         kinds = ac.upper_words(bulk["kinds"])
-        kind = kinds[:-3] + "Y" if kinds.endswith("IES") else kinds.removesuffix("S")
+        kind = ac.singular(kinds)
         container = ac.any_object_name(ac.upper_words(bulk["ckind"]), bulk["c"], session)
         marker = f"<{kind}>" if bulk["scope"].upper() == "FUTURE" else f"<ALL {kinds}>"
         return kind.replace(" ", "_"), f"{container}.{marker}"

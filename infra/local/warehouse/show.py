@@ -133,7 +133,7 @@ _COLUMNS = {
 
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     what, rest = ac.upper_words(m["what"]), m["rest"]
-    kind = what[:-3] + "Y" if what.endswith("IES") else what[:-1]
+    kind = ac.singular(what)
     kinds = ac.INTEGRATION_KINDS if kind == "INTEGRATION" else (kind,)
     columns = _COLUMNS["INTEGRATION" if kind.endswith("INTEGRATION") else kind]
     like = like_pattern(rest)
