@@ -145,15 +145,21 @@ def get_object(engine: Engine, kind: str, name: str) -> tuple[dict[str, Any], st
     return (json.loads(rows[0][0]), rows[0][1]) if rows else None
 
 
+def find_object(engine: Engine, kind: str, name: str) -> tuple[Kind, dict[str, Any]] | None:
+    """The stored kind and properties of `name` in kind's namespace (integrations share one), or None."""
+    kinds = INTEGRATION_KINDS if kind.endswith("INTEGRATION") else (kind,)
+    sql = f"SELECT KIND, PROPERTIES FROM {PREFIX}.OBJECTS WHERE NAME = ? AND KIND IN ({_marks(kinds)})"
+    rows = engine.catalog.query(sql, [name, *kinds])
+    return (KINDS[rows[0][0]], json.loads(rows[0][1])) if rows else None
+
+
 def require_object(engine: Engine, kind: str, name: str) -> dict[str, Any]:
-    """The properties of a recorded object (integrations: of any type); Snowflake's error when it does not exist."""
+    """The properties of a recorded object; Snowflake's error when it does not exist."""
     if (kind == "ROLE" and name in SYSTEM_ROLES) or (kind == "APPLICATION ROLE" and "." in name):
         return {}  # system roles always exist; app_name.role: a role of an installed application, named from outside
-    kinds = INTEGRATION_KINDS if kind.endswith("INTEGRATION") else (kind,)
-    sql = f"SELECT PROPERTIES FROM {PREFIX}.OBJECTS WHERE NAME = ? AND KIND IN ({_marks(kinds)})"
-    if not (rows := engine.catalog.query(sql, [name, *kinds])):
+    if (found := find_object(engine, kind, name)) is None:
         raise not_found(kind_of(kind).label, name)
-    return json.loads(rows[0][0])
+    return found[1]
 
 
 def update_object(engine: Engine, kind: str, name: str, props: dict[str, Any]) -> None:
@@ -161,14 +167,6 @@ def update_object(engine: Engine, kind: str, name: str, props: dict[str, Any]) -
         f"UPDATE {PREFIX}.OBJECTS SET PROPERTIES = ? WHERE KIND = ? AND NAME = ?",
         [json.dumps(props, sort_keys=True, default=str), kind, name],
     )
-
-
-def existing_kind(engine: Engine, kind: Kind, name: str) -> str | None:
-    """The stored kind of `name` in kind's namespace (integrations share one), or None."""
-    kinds = INTEGRATION_KINDS if kind.name.endswith("INTEGRATION") else (kind.name,)
-    sql = f"SELECT KIND FROM {PREFIX}.OBJECTS WHERE NAME = ? AND KIND IN ({_marks(kinds)})"
-    rows = engine.catalog.query(sql, [name, *kinds])
-    return rows[0][0] if rows else None
 
 
 def objects_of(engine: Engine, kinds: tuple[str, ...]) -> list[tuple[str, str, dict[str, Any], datetime]]:
@@ -234,7 +232,7 @@ def forget_object(engine: Engine, kind: Kind, name: str) -> None:
 
 
 def rename_object(engine: Engine, kind: Kind, old: str, new: str) -> None:
-    if existing_kind(engine, kind, new):
+    if find_object(engine, kind.name, new):
         raise LocalSqlError(f"Object '{new}' already exists.", errno=2002)
     for table, column, where, params in _references(kind):
         sql = f"UPDATE {PREFIX}.{table} SET {column} = ? WHERE {where} AND {column} = ?"

@@ -45,13 +45,13 @@ def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
     name = ac.normalised_name(kind, m["name"], session)
     fields = _create_properties(engine, session, kind, (m["rest"] or "").strip())
     with engine.catalog.lock:
-        if existing := ac.existing_kind(engine, kind, name):
+        if found := ac.find_object(engine, kind.name, name):
             if m["ine"]:
                 return ok(f"{name} already exists, statement succeeded.")
             if not m["replace"]:
                 raise LocalSqlError(f"Object '{name}' already exists.", errno=2002)
-            ac.guard_attached(engine, ac.KINDS[existing], name, "replaced")
-            ac.forget_object(engine, ac.KINDS[existing], name)
+            ac.guard_attached(engine, found[0], name, "replaced")
+            ac.forget_object(engine, found[0], name)
         props: dict[str, Any] = {}
         ac.apply_fields(engine, kind.name, name, props, fields)
         engine.catalog.put_object(kind.name, name, props, redact(text))
@@ -191,12 +191,11 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
     name = ac.normalised_name(kind, m["name"], session)
     rest = m["rest"].strip()
     with engine.catalog.lock:
-        if (existing := ac.existing_kind(engine, kind, name)) is None:
+        if (found := ac.find_object(engine, kind.name, name)) is None:
             if m["ie"]:
                 return ok()
             raise ac.not_found(kind.label, name)
-        kind = ac.KINDS[existing]
-        props = ac.require_object(engine, kind.name, name)
+        kind, props = found
         for clause, kinds, action in _ALTERS:
             if (kinds is None or kind.name in kinds) and (c := re.fullmatch(clause, rest, re.I | re.S)):
                 action(engine, session, kind, name, props, c)
@@ -217,12 +216,12 @@ def _drop(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
     kind = ac.kind_of(m["kind"])
     name = ac.normalised_name(kind, m["name"], session)
     with engine.catalog.lock:
-        if (existing := ac.existing_kind(engine, kind, name)) is None:
+        if (found := ac.find_object(engine, kind.name, name)) is None:
             if m["ie"]:
                 return ok(f"Drop statement executed successfully ({name} already dropped).")
             raise ac.not_found(kind.label, name)
-        ac.guard_attached(engine, ac.KINDS[existing], name, "dropped")
-        ac.forget_object(engine, ac.KINDS[existing], name)
+        ac.guard_attached(engine, found[0], name, "dropped")
+        ac.forget_object(engine, found[0], name)
         row_access.invalidate(engine)
     return ok(f"{name.rsplit('.', 1)[-1]} successfully dropped.")
 
