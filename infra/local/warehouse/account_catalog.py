@@ -16,16 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from infra.local.warehouse import row_access
 from infra.local.warehouse.base import LocalSession
 from infra.local.warehouse.catalog import PREFIX
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.secret_store import REDACTED, is_sensitive
-from infra.local.warehouse.sqltext import (
-    normalise_ident,
-    qualify,
-    split_name,
-)
+from infra.local.warehouse.sqltext import normalise_ident, qualify, split_name
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
@@ -35,48 +30,34 @@ if TYPE_CHECKING:
 class Kind:
     name: str  # OBJECTS.KIND, as written in SQL
     scope: str  # account | database | schema
-    label: str  # for messages
-    grant_kind: str  # GRANTS.GRANTED_ON, TAG_REFERENCES.OBJECT_KIND (Snowflake's underscored spelling)
+
+    @property
+    def label(self) -> str:  # for messages
+        return "Integration" if self.name.endswith("INTEGRATION") else self.name.capitalize()
+
+    @property
+    def grant_kind(self) -> str:  # GRANTS.GRANTED_ON, TAG_REFERENCES.OBJECT_KIND (Snowflake's underscored spelling)
+        return "INTEGRATION" if self.name.endswith("INTEGRATION") else self.name.replace(" ", "_")
 
 
-_INTEGRATION_TYPES = ("SECURITY", "EXTERNAL ACCESS", "NOTIFICATION", "API", "STORAGE")
-
-
-KINDS: dict[str, Kind] = {
-    k.name: k
-    for k in [
-        Kind("WAREHOUSE", "account", "Warehouse", "WAREHOUSE"),
-        Kind("ROLE", "account", "Role", "ROLE"),
-        Kind("DATABASE ROLE", "database", "Database role", "DATABASE_ROLE"),
-        Kind("APPLICATION ROLE", "account", "Application role", "APPLICATION_ROLE"),
-        Kind("USER", "account", "User", "USER"),
-        Kind("SECRET", "schema", "Secret", "SECRET"),
-        Kind("NETWORK RULE", "schema", "Network rule", "NETWORK_RULE"),
-        *(Kind(f"{t} INTEGRATION", "account", "Integration", "INTEGRATION") for t in _INTEGRATION_TYPES),
-        Kind("MASKING POLICY", "schema", "Masking policy", "MASKING_POLICY"),
-        Kind("ROW ACCESS POLICY", "schema", "Row access policy", "ROW_ACCESS_POLICY"),
-        Kind("ALERT", "schema", "Alert", "ALERT"),
-        Kind("RESOURCE MONITOR", "account", "Resource monitor", "RESOURCE_MONITOR"),
-        Kind("TAG", "schema", "Tag", "TAG"),
-    ]
+_INTEGRATIONS = tuple(f"{t} INTEGRATION" for t in ("SECURITY", "EXTERNAL ACCESS", "NOTIFICATION", "API", "STORAGE"))
+_SCOPES = {
+    "account": ("WAREHOUSE", "ROLE", "APPLICATION ROLE", "USER", "RESOURCE MONITOR", *_INTEGRATIONS),
+    "database": ("DATABASE ROLE",),
+    "schema": ("SECRET", "NETWORK RULE", "MASKING POLICY", "ROW ACCESS POLICY", "ALERT", "TAG"),
 }
-
-
-INTEGRATION_KINDS = tuple(k for k in KINDS if k.endswith("INTEGRATION"))
-
-
+KINDS = {name: Kind(name, scope) for scope, names in _SCOPES.items() for name in names}
+INTEGRATION_KINDS = _INTEGRATIONS
 SYSTEM_ROLES = ("ACCOUNTADMIN", "ORGADMIN", "PUBLIC", "SECURITYADMIN", "SYSADMIN", "USERADMIN")
 
 
-KIND_RE = (
-    r"(?P<kind>DATABASE\s+ROLE|APPLICATION\s+ROLE|ROLE|WAREHOUSE|USER|SECRET|NETWORK\s+RULE"
-    r"|(?:SECURITY|EXTERNAL\s+ACCESS|NOTIFICATION|API|STORAGE)\s+INTEGRATION|INTEGRATION"
-    r"|MASKING\s+POLICY|ROW\s+ACCESS\s+POLICY|ALERT|RESOURCE\s+MONITOR|TAG)"
-)
+def words_re(names: list[str]) -> str:
+    """An alternation of multi-word names, longest first (DATABASE ROLE before ROLE), any spacing."""
+    return "|".join(n.replace(" ", r"\s+") for n in sorted(names, key=len, reverse=True))
 
 
+KIND_RE = rf"(?P<kind>{words_re([*KINDS, 'INTEGRATION'])})"
 SIG = r"(?:\s*\([^)]*\))?"
-
 
 # account-level and database-level kinds when they appear in GRANT targets and tag statements
 ACCOUNT_SCOPE = {
@@ -84,8 +65,6 @@ ACCOUNT_SCOPE = {
     "APPLICATION PACKAGE", "SHARE", "COMPUTE POOL", "APPLICATION ROLE", "EXTERNAL VOLUME", "ACCOUNT",
     "FAILOVER GROUP", "REPLICATION GROUP", *INTEGRATION_KINDS,
 }  # fmt: skip
-
-
 DATABASE_SCOPE = {"SCHEMA", "DATABASE ROLE"}
 
 
@@ -93,8 +72,22 @@ def upper_words(text: str) -> str:
     return " ".join(text.upper().split())
 
 
+def singular(kinds: str) -> str:
+    """The kind a plural names, as SHOW and GRANT … ON ALL|FUTURE write them (POLICIES, TABLES)."""
+    return kinds[:-3] + "Y" if kinds.endswith("IES") else kinds.removesuffix("S")
+
+
+def kind_of(text: str) -> Kind:
+    words = upper_words(text)
+    return KINDS.get(words) or Kind(words, "account")  # bare INTEGRATION: any of the typed ones
+
+
 def not_found(label: str, name: str) -> LocalSqlError:
     return LocalSqlError(f"{label} '{name}' does not exist or not authorized.", errno=2003)
+
+
+def _marks(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def secret_fqn(text: str) -> str:
@@ -107,8 +100,7 @@ def secret_fqn(text: str) -> str:
 def secret_value(engine: Engine, fqn: str) -> dict[str, str]:
     """The secret's type and fields (secret_string; username, password; oauth_* ...), lower-case keys."""
     name = secret_fqn(fqn)
-    if get_object(engine, "SECRET", name) is None:
-        raise not_found("Secret", name)
+    require_object(engine, "SECRET", name)
     fields = engine.secrets.get(f"SECRET:{name}")
     return {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in fields.items()}
 
@@ -121,27 +113,29 @@ def set_secret_value(engine: Engine, fqn: str, hidden: dict[str, str] | None = N
     """
     name = secret_fqn(fqn)
     with engine.catalog.lock:
-        found = get_object(engine, "SECRET", name)
-        if found is None:
-            raise not_found("Secret", name)
-        props, _ = found
-        apply_secret_fields(engine, name, props, {k.upper(): v for k, v in fields.items()}, hidden)
+        props = require_object(engine, "SECRET", name)
+        apply_fields(engine, "SECRET", name, props, {k.upper(): v for k, v in fields.items()}, hidden)
         update_object(engine, "SECRET", name, props)
 
 
-def apply_secret_fields(
-    engine: Engine, name: str, props: dict[str, Any], fields: dict[str, Any], hidden: dict[str, str] | None = None
+def apply_fields(
+    engine: Engine, kind: str, name: str, props: dict[str, Any], fields: dict[str, Any], hidden: dict | None = None
 ) -> None:
-    store = engine.secrets
-    values = {**store.get(f"SECRET:{name}"), **{k.lower(): v for k, v in (hidden or {}).items()}}
-    for key, value in fields.items():
+    """Set (a value) or unset (None) fields: the catalog's `props` show sensitive ones as '***'.
+
+    The secret store keeps the sensitive values, and a secret's every field (the runtime reads them there).
+    """
+    key = f"{kind}:{name}"
+    values = {**engine.secrets.get(key), **{k.lower(): v for k, v in (hidden or {}).items()}}
+    for field, value in fields.items():
         if value is None:
-            values.pop(key.lower(), None)
-            props.pop(key, None)
-        else:
-            values[key.lower()] = value
-            props[key] = REDACTED if is_sensitive(key) else value
-    store.put(f"SECRET:{name}", values)
+            values.pop(field.lower(), None)
+            props.pop(field, None)
+            continue
+        props[field] = REDACTED if is_sensitive(field) else value
+        if kind == "SECRET" or is_sensitive(field):
+            values[field.lower()] = value
+    engine.secrets.put(key, values)
 
 
 def get_object(engine: Engine, kind: str, name: str) -> tuple[dict[str, Any], str] | None:
@@ -151,6 +145,23 @@ def get_object(engine: Engine, kind: str, name: str) -> tuple[dict[str, Any], st
     return (json.loads(rows[0][0]), rows[0][1]) if rows else None
 
 
+def find_object(engine: Engine, kind: str, name: str) -> tuple[Kind, dict[str, Any]] | None:
+    """The stored kind and properties of `name` in kind's namespace (integrations share one), or None."""
+    kinds = INTEGRATION_KINDS if kind.endswith("INTEGRATION") else (kind,)
+    sql = f"SELECT KIND, PROPERTIES FROM {PREFIX}.OBJECTS WHERE NAME = ? AND KIND IN ({_marks(kinds)})"
+    rows = engine.catalog.query(sql, [name, *kinds])
+    return (KINDS[rows[0][0]], json.loads(rows[0][1])) if rows else None
+
+
+def require_object(engine: Engine, kind: str, name: str) -> dict[str, Any]:
+    """The properties of a recorded object; Snowflake's error when it does not exist."""
+    if (kind == "ROLE" and name in SYSTEM_ROLES) or (kind == "APPLICATION ROLE" and "." in name):
+        return {}  # system roles always exist; app_name.role: a role of an installed application, named from outside
+    if (found := find_object(engine, kind, name)) is None:
+        raise not_found(kind_of(kind).label, name)
+    return found[1]
+
+
 def update_object(engine: Engine, kind: str, name: str, props: dict[str, Any]) -> None:
     engine.catalog.query(
         f"UPDATE {PREFIX}.OBJECTS SET PROPERTIES = ? WHERE KIND = ? AND NAME = ?",
@@ -158,30 +169,9 @@ def update_object(engine: Engine, kind: str, name: str, props: dict[str, Any]) -
     )
 
 
-def existing_kind(engine: Engine, kind: Kind, name: str) -> str | None:
-    """The stored kind of `name` in kind's namespace (integrations share one), or None."""
-    kinds = INTEGRATION_KINDS if kind.name in INTEGRATION_KINDS or kind.name == "INTEGRATION" else (kind.name,)
-    marks = ", ".join("?" for _ in kinds)
-    rows = engine.catalog.query(
-        f"SELECT KIND FROM {PREFIX}.OBJECTS WHERE NAME = ? AND KIND IN ({marks})", [name, *kinds]
-    )
-    return rows[0][0] if rows else None
-
-
 def objects_of(engine: Engine, kinds: tuple[str, ...]) -> list[tuple[str, str, dict[str, Any], datetime]]:
-    marks = ", ".join("?" for _ in kinds)
-    rows = engine.catalog.query(
-        f"SELECT KIND, NAME, PROPERTIES, CREATED_ON FROM {PREFIX}.OBJECTS WHERE KIND IN ({marks}) ORDER BY NAME",
-        list(kinds),
-    )
-    return [(k, n, json.loads(p), c) for k, n, p, c in rows]
-
-
-def kind_of(text: str) -> Kind:
-    words = upper_words(text)
-    if words == "INTEGRATION":
-        return Kind("INTEGRATION", "account", "Integration", "INTEGRATION")
-    return KINDS[words]
+    sql = f"SELECT KIND, NAME, PROPERTIES, CREATED_ON FROM {PREFIX}.OBJECTS WHERE KIND IN ({_marks(kinds)})"
+    return [(k, n, json.loads(p), c) for k, n, p, c in engine.catalog.query(sql, list(kinds))]
 
 
 def normalised_name(kind: Kind, raw: str, session: LocalSession) -> str:
@@ -189,118 +179,72 @@ def normalised_name(kind: Kind, raw: str, session: LocalSession) -> str:
     if kind.scope == "schema":
         return qualify(raw, session.database, session.schema).fqn
     parts = split_name(raw)
-    if kind.scope == "database":
-        if len(parts) == 1:
-            if not session.database:
-                raise LocalSqlError(f"Cannot resolve {raw}: no current database", errno=90105)
-            parts = [session.database, parts[0]]
-        if len(parts) != 2:
-            raise LocalSqlError(f"Invalid {kind.label.lower()} name: {raw}", errno=1003)
-        return ".".join(parts)
-    if len(parts) != 1 and kind.name != "APPLICATION ROLE":
+    if kind.scope == "database" and len(parts) == 1:
+        if not session.database:
+            raise LocalSqlError(f"Cannot resolve {raw}: no current database", errno=90105)
+        parts = [session.database, parts[0]]
+    if len(parts) != (2 if kind.scope == "database" else 1) and kind.name != "APPLICATION ROLE":
         raise LocalSqlError(f"Invalid {kind.label.lower()} name: {raw}", errno=1003)
     return ".".join(parts)
 
 
 def any_object_name(kind_words: str, raw: str, session: LocalSession) -> str:
     """Normalised name of any object named in GRANT and tag statements (procedures keep their signature)."""
-    sig = ""
-    if "(" in raw:
-        raw, _, args = raw.partition("(")
-        types = [" ".join(t.split()).upper() for t in args.rstrip(")").split(",") if t.strip()]
-        sig = "(" + ", ".join(types) + ")"
+    raw, paren, args = raw.partition("(")
+    sig = "(" + ", ".join(upper_words(t) for t in args.rstrip(")").split(",") if t.strip()) + ")" if paren else ""
     if kind_words in ACCOUNT_SCOPE:
         return ".".join(split_name(raw)) + sig
     if kind_words in DATABASE_SCOPE:
-        return normalised_name(Kind(kind_words, "database", kind_words.title(), ""), raw, session) + sig
+        return normalised_name(Kind(kind_words, "database"), raw, session) + sig
     return qualify(raw, session.database, session.schema).fqn + sig
 
 
 def relation_columns(engine: Engine, fqn: str) -> list[str] | None:
     """Column names of a table or view, or None when it does not exist."""
-    db, schema, name = fqn.split(".")
     rows = engine.catalog.query(
         "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? "
         "AND table_name = ? ORDER BY ordinal_position",
-        [db, schema, name],
+        fqn.split("."),
     )
     return [r[0] for r in rows] if rows else None
 
 
-def require_relation(engine: Engine, kind_words: str, fqn: str) -> list[str]:
-    cols = relation_columns(engine, fqn)
-    if cols is None:
-        raise not_found(kind_words.title(), fqn)
-    return cols
-
-
-def require_role(engine: Engine, kind: str, name: str) -> None:
-    if kind == "ROLE" and name in SYSTEM_ROLES:
-        return
-    if kind == "APPLICATION ROLE" and "." in name:
-        return  # app_name.role: roles of an installed application, named from outside it
-    if get_object(engine, kind, name) is None:
-        raise not_found(KINDS[kind].label, name)
-
-
-def require_integration(engine: Engine, name: str) -> None:
-    if existing_kind(engine, KINDS["SECURITY INTEGRATION"], name) is None:
-        raise not_found("Integration", name)
+def _references(kind: Kind) -> list[tuple[str, str, str, list[str]]]:
+    """Where an object's name is recorded: (table, name column, condition, its parameters)."""
+    refs = [
+        ("OBJECTS", "NAME", "KIND = ?", [kind.name]),
+        ("GRANTS", "OBJECT_NAME", "GRANTED_ON = ?", [kind.grant_kind]),
+        ("TAG_REFERENCES", "OBJECT_NAME", "OBJECT_KIND = ?", [kind.grant_kind]),
+    ]
+    if kind.name.endswith("ROLE"):
+        refs.append(("GRANTS", "GRANTEE_NAME", "GRANTEE_KIND = ?", [kind.name]))
+    if kind.name.endswith("POLICY"):
+        refs.append(("POLICY_REFERENCES", "POLICY_NAME", "TRUE", []))
+    if kind.name == "TAG":
+        refs += [("TAG_REFERENCES", "TAG_NAME", "TRUE", []), ("POLICY_REFERENCES", "REF_OBJECT", "TRUE", [])]
+    return refs
 
 
 def forget_object(engine: Engine, kind: Kind, name: str) -> None:
-    q = engine.catalog.query
-    q(f"DELETE FROM {PREFIX}.OBJECTS WHERE KIND = ? AND NAME = ?", [kind.name, name])
-    q(f"DELETE FROM {PREFIX}.GRANTS WHERE GRANTED_ON = ? AND OBJECT_NAME = ?", [kind.grant_kind, name])
-    if kind.name.endswith("ROLE"):
-        q(f"DELETE FROM {PREFIX}.GRANTS WHERE GRANTEE_KIND = ? AND GRANTEE_NAME = ?", [kind.name, name])
-    if kind.name == "TAG":
-        q(f"DELETE FROM {PREFIX}.TAG_REFERENCES WHERE TAG_NAME = ?", [name])
-    q(f"DELETE FROM {PREFIX}.TAG_REFERENCES WHERE OBJECT_KIND = ? AND OBJECT_NAME = ?", [kind.grant_kind, name])
+    for table, column, where, params in _references(kind):
+        engine.catalog.query(f"DELETE FROM {PREFIX}.{table} WHERE {where} AND {column} = ?", [*params, name])
     engine.secrets.put(f"{kind.name}:{name}", None)
 
 
 def rename_object(engine: Engine, kind: Kind, old: str, new: str) -> None:
-    if existing_kind(engine, kind, new):
+    if find_object(engine, kind.name, new):
         raise LocalSqlError(f"Object '{new}' already exists.", errno=2002)
-    q = engine.catalog.query
-    q(f"UPDATE {PREFIX}.OBJECTS SET NAME = ? WHERE KIND = ? AND NAME = ?", [new, kind.name, old])
-    q(
-        f"UPDATE {PREFIX}.GRANTS SET OBJECT_NAME = ? WHERE GRANTED_ON = ? AND OBJECT_NAME = ?",
-        [new, kind.grant_kind, old],
-    )
-    if kind.name.endswith("ROLE"):
-        q(
-            f"UPDATE {PREFIX}.GRANTS SET GRANTEE_NAME = ? WHERE GRANTEE_KIND = ? AND GRANTEE_NAME = ?",
-            [new, kind.name, old],
-        )
-    if kind.name in ("MASKING POLICY", "ROW ACCESS POLICY"):
-        q(f"UPDATE {PREFIX}.POLICY_REFERENCES SET POLICY_NAME = ? WHERE POLICY_NAME = ?", [new, old])
-    if kind.name == "TAG":
-        q(f"UPDATE {PREFIX}.TAG_REFERENCES SET TAG_NAME = ? WHERE TAG_NAME = ?", [new, old])
-        q(f"UPDATE {PREFIX}.POLICY_REFERENCES SET REF_OBJECT = ? WHERE REF_OBJECT = ?", [new, old])
-    q(
-        f"UPDATE {PREFIX}.TAG_REFERENCES SET OBJECT_NAME = ? WHERE OBJECT_KIND = ? AND OBJECT_NAME = ?",
-        [new, kind.grant_kind, old],
-    )
-    engine.secrets.rename(f"{kind.name}:{old}", f"{kind.name}:{new}")
-
-
-def policies_changed(engine: Engine, kind: str) -> None:
-    """A row access policy's body or attachments changed: queries must see it (warehouse/row_access.py)."""
-    if kind == "ROW ACCESS POLICY":
-        row_access.invalidate(engine)
+    for table, column, where, params in _references(kind):
+        sql = f"UPDATE {PREFIX}.{table} SET {column} = ? WHERE {where} AND {column} = ?"
+        engine.catalog.query(sql, [new, *params, old])
+    engine.secrets.put(f"{kind.name}:{new}", engine.secrets.get(f"{kind.name}:{old}"))
+    engine.secrets.put(f"{kind.name}:{old}", None)
 
 
 def guard_attached(engine: Engine, kind: Kind, name: str, verb: str) -> None:
     """Snowflake refuses to drop or replace a policy in use, and a tag that carries a masking policy."""
-    if kind.name in ("MASKING POLICY", "ROW ACCESS POLICY"):
-        used = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_NAME = ?", [name])
-    elif kind.name == "TAG":
-        used = engine.catalog.query(f"SELECT 1 FROM {PREFIX}.POLICY_REFERENCES WHERE REF_OBJECT = ?", [name])
-    else:
-        return
-    if used:
+    column = "POLICY_NAME" if kind.name.endswith("POLICY") else "REF_OBJECT" if kind.name == "TAG" else ""
+    if column and engine.catalog.query(f"SELECT 1 FROM {PREFIX}.POLICY_REFERENCES WHERE {column} = ?", [name]):
         raise LocalSqlError(
             f"{kind.label} '{name}' cannot be {verb} because it is attached to one or more objects (unset it first).",
             errno=3072,
@@ -309,8 +253,7 @@ def guard_attached(engine: Engine, kind: Kind, name: str, verb: str) -> None:
 
 def policy_name(engine: Engine, session: LocalSession, kind: str, raw: str) -> str:
     name = qualify(raw, session.database, session.schema).fqn
-    if get_object(engine, kind, name) is None:
-        raise not_found(KINDS[kind].label, name)
+    require_object(engine, kind, name)
     return name
 
 

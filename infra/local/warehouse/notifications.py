@@ -19,10 +19,11 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from infra.local.warehouse.account_catalog import not_found
 from infra.local.warehouse.base import LocalSession, Outcome
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.sqltext import split_top_level, status_select
+from infra.local.warehouse.sqltext import normalise_ident, split_top_level, status_select
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
@@ -50,31 +51,29 @@ def _values(engine: Engine, session: LocalSession, raw: str) -> list[Any]:
     return list(engine.execute(session, select, session.pending_params)[0])
 
 
-def _integration(engine: Engine, name: str) -> tuple[str, dict[str, Any]]:
-    rows = engine.catalog.query(
-        f"SELECT NAME, PROPERTIES FROM {PREFIX}.OBJECTS WHERE KIND = 'NOTIFICATION INTEGRATION' AND NAME = ?",
-        [name.strip().strip('"').upper() if not name.strip().startswith('"') else name.strip().strip('"')],
-    )
-    if not rows:
-        raise LocalSqlError(f"Integration '{name}' does not exist or not authorized.", errno=2003)
-    props = json.loads(rows[0][1])
+def _integration(engine: Engine, raw: str) -> tuple[str, dict[str, Any]]:
+    """The named notification integration's stored name and properties; it must exist and be enabled."""
+    name = normalise_ident(raw)
+    if (props := engine.catalog.get_object("NOTIFICATION INTEGRATION", name)) is None:
+        raise not_found("Integration", raw)
     if str(props.get("ENABLED", "FALSE")).upper() != "TRUE":
-        raise LocalSqlError(f"Notification integration '{rows[0][0]}' is disabled.", errno=394209)
-    return rows[0][0], props
+        raise LocalSqlError(f"Notification integration '{name}' is disabled.", errno=394209)
+    return name, props
 
 
-def _allowed(name: str, props: dict[str, Any], recipients: list[str]) -> None:
-    allowed = props.get("ALLOWED_RECIPIENTS")
-    allowed = [allowed] if isinstance(allowed, str) else allowed
+def _recipients(name: str, props: dict[str, Any], recipients: Any) -> list[str]:
+    """The recipients as a list; an e-mail integration's ALLOWED_RECIPIENTS, when it has any, must include them."""
+    recipients = [recipients] if isinstance(recipients, str) else list(recipients)
     if not recipients:
         raise LocalSqlError(f"No recipients for the e-mail integration '{name}'.", errno=394205)
-    if allowed:
-        outside = sorted({r for r in recipients if r.lower() not in {a.lower() for a in allowed}})
-        if outside:
-            raise LocalSqlError(
-                f"Email recipients {', '.join(outside)} are not in the allowed recipients of integration '{name}'.",
-                errno=394204,
-            )
+    allowed = props.get("ALLOWED_RECIPIENTS") or []
+    allowed = {a.lower() for a in ([allowed] if isinstance(allowed, str) else allowed)}
+    if allowed and (outside := sorted({r for r in recipients if r.lower() not in allowed})):
+        raise LocalSqlError(
+            f"Email recipients {', '.join(outside)} are not in the allowed recipients of integration '{name}'.",
+            errno=394204,
+        )
+    return recipients
 
 
 def _send_notification(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -84,27 +83,22 @@ def _send_notification(engine: Engine, session: LocalSession, text: str, m: re.M
             f"SYSTEM$SEND_SNOWFLAKE_NOTIFICATION takes a message and a configuration ({SEND_DOC})", errno=1044
         )
     messages = _json_list(values[0], "message")
-    configs = _json_list(values[1], "integration configuration")
     recorded: list[list[Any]] = []
-    for config in configs:
-        for name, options in config.items():
-            integration, props = _integration(engine, name)
-            kind = str(props.get("TYPE", "EMAIL")).upper()
-            options = options or {}
+    for config in _json_list(values[1], "integration configuration"):
+        for raw, options in config.items():
+            name, props = _integration(engine, raw)
+            kind, options = str(props.get("TYPE", "EMAIL")).upper(), options or {}
             for message in messages:
-                (content_type, body), *_ = message.items()
+                (content_type, body), *_ = message.items()  # one content type per message
                 if content_type not in CONTENT_TYPES:
                     raise LocalSqlError(f"Unknown message content type {content_type!r} ({SEND_DOC})", errno=1044)
-                if kind == "EMAIL":
-                    to = options.get("toAddress") or props.get("DEFAULT_RECIPIENTS") or []
-                    to = [to] if isinstance(to, str) else list(to)
-                    _allowed(integration, props, to)
-                    subject = options.get("subject") or props.get("DEFAULT_SUBJECT")
-                    recorded += [[integration, kind, r, subject, content_type, str(body)] for r in to]
-                else:
-                    recorded.append([integration, kind, None, None, content_type, str(body)])
-    _store(engine, session, recorded)
-    return _ok()
+                if kind != "EMAIL":
+                    recorded.append([name, kind, None, None, content_type, str(body)])
+                    continue
+                to = _recipients(name, props, options.get("toAddress") or props.get("DEFAULT_RECIPIENTS") or [])
+                subject = options.get("subject") or props.get("DEFAULT_SUBJECT")
+                recorded += [[name, kind, r, subject, content_type, str(body)] for r in to]
+    return _store(engine, session, recorded)
 
 
 def _send_email(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -114,12 +108,10 @@ def _send_email(engine: Engine, session: LocalSession, text: str, m: re.Match[st
             f"SYSTEM$SEND_EMAIL takes an integration, recipients, a subject, a body [, a content type] ({EMAIL_DOC})",
             errno=1044,
         )
-    integration, props = _integration(engine, str(values[0]))
-    recipients = [r.strip() for r in str(values[1] or "").split(",") if r.strip()]
-    _allowed(integration, props, recipients)
+    name, props = _integration(engine, str(values[0]))
+    to = _recipients(name, props, [r.strip() for r in str(values[1] or "").split(",") if r.strip()])
     content_type = str(values[4]) if len(values) == 5 and values[4] else "text/plain"
-    _store(engine, session, [[integration, "EMAIL", r, values[2], content_type, str(values[3])] for r in recipients])
-    return _ok()
+    return _store(engine, session, [[name, "EMAIL", r, values[2], content_type, str(values[3])] for r in to])
 
 
 def _json_list(value: Any, what: str) -> list[dict[str, Any]]:
@@ -133,12 +125,9 @@ def _json_list(value: Any, what: str) -> list[dict[str, Any]]:
     return items
 
 
-def _store(engine: Engine, session: LocalSession, rows: list[list[Any]]) -> None:
+def _store(engine: Engine, session: LocalSession, rows: list[list[Any]]) -> Outcome:
     at = now()
     for row in rows:
         engine.catalog.query(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, session.user, at])
-
-
-def _ok() -> Outcome:
     recorded = status_select("Notification sent (recorded by the local warehouse, not sent).")
     return Outcome(sql=recorded, keep_params=False)

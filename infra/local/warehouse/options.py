@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from infra.local.warehouse.secret_store import REDACTED, is_sensitive
-from infra.local.warehouse.sqltext import (
-    QNAME,
-    split_name,
-)
-
-if TYPE_CHECKING:
-    pass
-
+from infra.local.warehouse.sqltext import QNAME, split_name
 
 STRING = r"'(?:[^']|'')*'"
-
-
 _VALUE = rf"{STRING}|\$\$.*?\$\$|\((?:[^()']|{STRING})*\)|[^\s,()]+"
-
-
 _PAIR = re.compile(rf"{STRING}|\$\$.*?\$\$|\b(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<val>{_VALUE})", re.S)
 
 
@@ -51,12 +40,6 @@ def redact(text: str) -> str:
         return m.group(0)
 
     return _PAIR.sub(sub, text)
-
-
-def split_sensitive(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    public = {k: (REDACTED if is_sensitive(k) else v) for k, v in props.items()}
-    hidden = {k.lower(): v for k, v in props.items() if is_sensitive(k)}
-    return public, hidden
 
 
 def like_pattern(rest: str) -> re.Pattern[str] | None:

@@ -73,16 +73,10 @@ def apply(engine: Engine, session: LocalSession, sql: str, text: str) -> str:
     for table in list(tree.find_all(exp.Table)):
         if not table.name or (not table.db and table.name.upper() in ctes):
             continue
-        fqn = ".".join(
-            [
-                (table.catalog or session.database or "").upper(),
-                (table.db or session.schema or "").upper(),
-                table.name.upper(),
-            ]
-        )
-        if fqn not in policies:
+        fqn = ".".join((table.catalog or session.database or "", table.db or session.schema or "", table.name))
+        if fqn.upper() not in policies:
             continue
-        body, args, columns = policies[fqn]
+        body, args, columns = policies[fqn.upper()]
         condition = sqlglot.parse_one(body, read="snowflake")
         bound = dict(zip(args, columns, strict=False))
         for column in list(condition.find_all(exp.Column)):
@@ -90,8 +84,6 @@ def apply(engine: Engine, session: LocalSession, sql: str, text: str) -> str:
                 column.replace(exp.column(bound[column.name.upper()], table=ALIAS))
         source = table.copy()
         source.set("alias", exp.TableAlias(this=exp.to_identifier(ALIAS)))
-        alias = table.alias or table.name
-        filtered = exp.select("*").from_(source).where(condition).subquery(alias)
-        table.replace(filtered)
+        table.replace(exp.select("*").from_(source).where(condition).subquery(table.alias or table.name))
         changed = True
     return tree.sql(dialect="snowflake") if changed else sql

@@ -49,12 +49,6 @@ class SecretStore:
                 self.values.pop(key, None)
             self._save()
 
-    def rename(self, old: str, new: str) -> None:
-        with self.lock:
-            if old in self.values:
-                self.values[new] = self.values.pop(old)
-                self._save()
-
     def _save(self) -> None:
         if self.path is None:
             return

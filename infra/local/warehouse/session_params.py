@@ -6,87 +6,69 @@ import re
 from typing import TYPE_CHECKING
 
 from infra.local.warehouse import session_context
-from infra.local.warehouse.account_catalog import require_role, upper_words
+from infra.local.warehouse.account_catalog import require_object, upper_words
 from infra.local.warehouse.base import LocalSession, Outcome, answer, ok
 from infra.local.warehouse.catalog import PREFIX, now
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.options import parse_properties
-from infra.local.warehouse.sqltext import (
-    IDENT,
-    normalise_ident,
-)
+from infra.local.warehouse.sqltext import IDENT, normalise_ident
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
-
-def register(engine: Engine) -> None:
-    engine.on(rf"^USE\s+ROLE\s+(?P<name>{IDENT})$", _use_role)
-    engine.on(r"^USE\s+SECONDARY\s+ROLES\s+(?P<roles>.+)$", _use_secondary)
-    engine.on(rf"^USE\s+WAREHOUSE\s+(?P<name>{IDENT})$", _use_warehouse)
-    engine.on(r"^ALTER\s+SESSION\s+(?P<op>SET|UNSET)\s+(?P<rest>.+)$", _alter_session)
-
-
-def _record_param(engine: Engine, session: LocalSession, name: str, value: str | None) -> None:
-    if value is None:
-        engine.catalog.query(
-            f"DELETE FROM {PREFIX}.SESSION_PARAMETERS WHERE SESSION_ID = ? AND NAME = ?", [session.session_id, name]
-        )
-    else:
-        engine.catalog.query(
-            f"INSERT OR REPLACE INTO {PREFIX}.SESSION_PARAMETERS VALUES (?, ?, ?, ?)",
-            [session.session_id, name, value, now()],
-        )
-
-
-def _use_role(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = normalise_ident(m["name"])
-    require_role(engine, "ROLE", name)
-    session.role = name
-    _record_param(engine, session, "ROLE", name)
-    session_context.bind(engine, session)  # IS_ROLE_IN_SESSION and friends follow the new role
-    return answer(text)  # fakesnow answers USE ROLE itself (a no-op there)
-
-
-def _use_secondary(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    raw = m["roles"].strip()
-    value = (
-        upper_words(raw)
-        if upper_words(raw) in {"ALL", "NONE"}
-        else ",".join(normalise_ident(r) for r in raw.split(",") if r.strip())
-    )
-    session.parameters["SECONDARY_ROLES"] = value
-    _record_param(engine, session, "SECONDARY_ROLES", value)
-    return ok()
-
-
-def _use_warehouse(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    name = normalise_ident(m["name"])
-    session.warehouse = name
-    _record_param(engine, session, "WAREHOUSE", name)
-    return answer(text)  # fakesnow answers USE WAREHOUSE itself (a no-op there)
-
-
+# fakesnow acts on these; the other session parameters are recorded only
 _FAKESNOW_SESSION_PARAMS = {"AUTOCOMMIT", "QUOTED_IDENTIFIERS_IGNORE_CASE"}
 
 
-def _alter_session(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    passthrough: str | None = None
-    if upper_words(m["op"]) == "SET":
-        props = parse_properties(m["rest"])
-        if not props:
-            raise LocalSqlError("ALTER SESSION SET needs <parameter> = <value>", errno=1003)
-        for key, value in props.items():
-            shown = ",".join(value) if isinstance(value, list) else str(value)
-            session.parameters[key] = shown
-            _record_param(engine, session, key, shown)
-            if key in _FAKESNOW_SESSION_PARAMS:
-                passthrough = f"ALTER SESSION SET {key} = {shown}"
+def register(engine: Engine) -> None:
+    engine.on(rf"^USE\s+(?P<what>ROLE|WAREHOUSE)\s+(?P<name>{IDENT})$", _use)
+    engine.on(r"^USE\s+SECONDARY\s+ROLES\s+(?P<roles>.+)$", _use_secondary)
+    engine.on(r"^ALTER\s+SESSION\s+(?P<op>SET|UNSET)\s+(?P<rest>.+)$", _alter_session)
+
+
+def _record(engine: Engine, session: LocalSession, name: str, value: str | None) -> None:
+    key = [session.session_id, name]
+    engine.catalog.query(f"DELETE FROM {PREFIX}.SESSION_PARAMETERS WHERE SESSION_ID = ? AND NAME = ?", key)
+    if value is not None:
+        engine.catalog.query(f"INSERT INTO {PREFIX}.SESSION_PARAMETERS VALUES (?, ?, ?, ?)", [*key, value, now()])
+
+
+def _use(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    name, what = normalise_ident(m["name"]), m["what"].upper()
+    if what == "ROLE":
+        require_object(engine, "ROLE", name)
+        session.role = name
+        session_context.bind(engine, session)  # IS_ROLE_IN_SESSION and friends follow the new role
     else:
-        for key in (upper_words(k) for k in m["rest"].split(",") if k.strip()):
+        session.warehouse = name
+    _record(engine, session, what, name)
+    return answer(text)  # fakesnow answers USE ROLE / WAREHOUSE itself (a no-op there)
+
+
+def _use_secondary(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    value = upper_words(m["roles"])
+    if value not in ("ALL", "NONE"):
+        value = ",".join(normalise_ident(r.strip()) for r in m["roles"].split(",") if r.strip())
+    session.parameters["SECONDARY_ROLES"] = value
+    _record(engine, session, "SECONDARY_ROLES", value)
+    return ok()
+
+
+def _alter_session(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
+    if upper_words(m["op"]) == "SET":
+        if not (props := parse_properties(m["rest"])):
+            raise LocalSqlError("ALTER SESSION SET needs <parameter> = <value>", errno=1003)
+        changes = {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in props.items()}
+    else:
+        changes = {upper_words(k): None for k in m["rest"].split(",") if k.strip()}
+    for key, value in changes.items():
+        if value is None:
             session.parameters.pop(key, None)
-            _record_param(engine, session, key, None)
-            if key in _FAKESNOW_SESSION_PARAMS:
-                passthrough = f"ALTER SESSION UNSET {key}"
-    # fakesnow acts on AUTOCOMMIT and QUOTED_IDENTIFIERS_IGNORE_CASE; the rest is recorded only
-    return answer(passthrough) if passthrough else ok()
+        else:
+            session.parameters[key] = value
+        _record(engine, session, key, value)
+    passed = [k for k in changes if k in _FAKESNOW_SESSION_PARAMS]
+    if not passed:
+        return ok()
+    key = passed[-1]
+    return answer(f"ALTER SESSION {m['op'].upper()} {key}" + (f" = {changes[key]}" if changes[key] is not None else ""))

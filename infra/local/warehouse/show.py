@@ -8,36 +8,25 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from infra.local.warehouse.account_catalog import (
-    INTEGRATION_KINDS,
-    SYSTEM_ROLES,
-    any_object_name,
-    objects_of,
-    upper_words,
-)
+from infra.local.warehouse import account_catalog as ac
 from infra.local.warehouse.base import LocalSession, Outcome, answer
 from infra.local.warehouse.catalog import PREFIX
 from infra.local.warehouse.errors import LocalSqlError
-from infra.local.warehouse.grants import grant_target, granted_role, grantee
+from infra.local.warehouse.grants import GRANTEE_RE, ROLE_KIND, grant_target, grantee
 from infra.local.warehouse.options import like_pattern
-from infra.local.warehouse.sqltext import (
-    QNAME,
-    normalise_ident,
-    split_name,
-    sql_literal,
-)
+from infra.local.warehouse.sqltext import QNAME, normalise_ident, split_name, sql_literal
 
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
 
+def _plural(kind: str) -> str:
+    return kind[:-1] + "IES" if kind.endswith("Y") else kind + "S"
+
+
 def register(engine: Engine) -> None:
-    engine.on(
-        r"^SHOW\s+(?P<what>WAREHOUSES|ROLES|USERS|DATABASE\s+ROLES|APPLICATION\s+ROLES|SECRETS|NETWORK\s+RULES"
-        r"|(?:(?:SECURITY|EXTERNAL\s+ACCESS|NOTIFICATION|API|STORAGE)\s+)?INTEGRATIONS|MASKING\s+POLICIES"
-        r"|ROW\s+ACCESS\s+POLICIES|ALERTS|RESOURCE\s+MONITORS|TAGS)\b(?P<rest>.*)$",
-        _show,
-    )
+    shown = ac.words_re([_plural(k) for k in [*ac.KINDS, "INTEGRATION"]])
+    engine.on(rf"^SHOW\s+(?P<what>{shown})\b(?P<rest>.*)$", _show)
     engine.on(r"^SHOW\s+(?P<future>FUTURE\s+)?GRANTS\b(?P<rest>.*)$", _show_grants)
 
 
@@ -60,7 +49,10 @@ def show_select(columns: list[tuple[str, str]], rows: list[list[Any]], order: st
     return f"SELECT * FROM ({' UNION ALL '.join(selects)}) ORDER BY {order}"
 
 
-_TS, _S, _N = "TIMESTAMP_LTZ", "VARCHAR", "NUMBER"
+def _typed(columns: str) -> list[tuple[str, str]]:
+    """Column names with their types: the times, the counts, the rest text."""
+    types = {"created_on": "TIMESTAMP_LTZ", "credit_quota": "NUMBER", "entries_in_value_list": "NUMBER"}
+    return [(c, types.get(c, "VARCHAR")) for c in columns.split()]
 
 
 def in_scope(rest: str, session: LocalSession) -> tuple[str | None, str | None]:
@@ -80,142 +72,77 @@ def in_scope(rest: str, session: LocalSession) -> tuple[str | None, str | None]:
 
 
 Row = tuple[str, str, dict[str, Any], datetime]  # kind, name, properties, created_on
-Column = tuple[str, str, Callable[[Row], Any]]
-
-
-def _prop(key: str, default: Any = "") -> Callable[[Row], Any]:
-    return lambda r: r[2].get(key, default)
-
-
-def _part(i: int) -> Callable[[Row], str]:
-    """Part `i` of a schema object's name (-1 its own name, 0 its database, 1 its schema); account objects: the name."""
-    return lambda r: r[1].split(".")[i] if r[1].count(".") == 2 else r[1].split(".")[-1] if i == -1 else ""
-
-
-def _lower(key: str, default: str) -> Callable[[Row], str]:
-    return lambda r: str(r[2].get(key, default)).lower()
 
 
 def _at(action: str) -> Callable[[Row], str]:
     return lambda r: ",".join(f"{t['percent']}%" for t in r[2].get("TRIGGERS", []) if t["action"] == action)
 
 
-# Each SHOW lists only the columns something reads (the tests in tests/warehouse and tests/integration, the app's
-# members.py and pipeline_state.py, `whoop local` inventories); further Snowflake columns are left out.
-_CREATED: Column = ("created_on", _TS, lambda r: r[3])
-_NAME: Column = ("name", _S, _part(-1))
-_OWNER: Column = ("owner", _S, lambda r: "ACCOUNTADMIN")
-_COMMENT: Column = ("comment", _S, _prop("COMMENT"))
-_IN_SCHEMA: list[Column] = [
-    _CREATED,
-    _NAME,
-    ("database_name", _S, _part(0)),
-    ("schema_name", _S, _part(1)),
-    _OWNER,
-    _COMMENT,
-]
-_ROLES: list[Column] = [_CREATED, _NAME, _OWNER, _COMMENT]
-# SHOW target -> (kinds listed, filtered by IN <scope>?, columns)
-_SHOWN: dict[str, tuple[tuple[str, ...], bool, list[Column]]] = {
-    "WAREHOUSES": (
-        ("WAREHOUSE",),
-        False,
-        [
-            _NAME,
-            ("state", _S, _prop("STATE", "STARTED")),
-            ("size", _S, _prop("WAREHOUSE_SIZE", "XSMALL")),
-            _CREATED,
-            _OWNER,
-            _COMMENT,
-        ],
-    ),
-    "ROLES": (("ROLE",), False, _ROLES),
-    "DATABASE ROLES": (("DATABASE ROLE",), True, _ROLES),
-    "APPLICATION ROLES": (("APPLICATION ROLE",), False, _ROLES),
-    "USERS": (
-        ("USER",),
-        False,
-        [_NAME, _CREATED, ("login_name", _S, lambda r: r[2].get("LOGIN_NAME", r[1])), _COMMENT],
-    ),
-    "SECRETS": (("SECRET",), True, [*_IN_SCHEMA, ("secret_type", _S, _prop("TYPE"))]),
-    "NETWORK RULES": (
-        ("NETWORK RULE",),
-        True,
-        [
-            *_IN_SCHEMA,
-            ("type", _S, _prop("TYPE")),
-            ("mode", _S, _prop("MODE", "INGRESS")),
-            ("entries_in_value_list", _N, lambda r: len(r[2].get("VALUE_LIST", []) or [])),
-        ],
-    ),
-    "MASKING POLICIES": (("MASKING POLICY",), True, [*_IN_SCHEMA, ("kind", _S, lambda r: "MASKING_POLICY")]),
-    "ROW ACCESS POLICIES": (
-        ("ROW ACCESS POLICY",),
-        True,
-        [*_IN_SCHEMA, ("kind", _S, lambda r: "ROW_ACCESS_POLICY")],
-    ),
-    "ALERTS": (
-        ("ALERT",),
-        True,
-        [
-            *_IN_SCHEMA,
-            ("warehouse", _S, _prop("WAREHOUSE")),
-            ("schedule", _S, _prop("SCHEDULE")),
-            ("state", _S, _lower("STATE", "SUSPENDED")),
-            ("condition", _S, _prop("CONDITION")),
-            ("action", _S, _prop("ACTION")),
-        ],
-    ),
-    "RESOURCE MONITORS": (
-        ("RESOURCE MONITOR",),
-        False,
-        [
-            _NAME,
-            ("credit_quota", _N, _prop("CREDIT_QUOTA", None)),
-            ("notify_at", _S, _at("NOTIFY")),
-            ("suspend_at", _S, _at("SUSPEND")),
-            ("suspend_immediately_at", _S, _at("SUSPEND_IMMEDIATE")),
-            _CREATED,
-            _OWNER,
-            _COMMENT,
-        ],
-    ),
-    "TAGS": (
-        ("TAG",),
-        True,
-        [
-            *_IN_SCHEMA,
-            ("allowed_values", _S, lambda r: json.dumps(r[2]["ALLOWED_VALUES"]) if "ALLOWED_VALUES" in r[2] else None),
-        ],
-    ),
-}
-_INTEGRATION: list[Column] = [
-    _NAME,
-    ("type", _S, lambda r: r[2].get("TYPE", _category(r))),
-    ("category", _S, lambda r: _category(r)),
-    ("enabled", _S, _lower("ENABLED", "FALSE")),
-    _COMMENT,
-    _CREATED,
-]
+def _part(r: Row, i: int) -> str:
+    """Part `i` of a schema object's name (0 its database, 1 its schema); "" for others."""
+    return r[1].split(".")[i] if r[1].count(".") == 2 else ""
 
 
 def _category(r: Row) -> str:
     return r[0].removesuffix(" INTEGRATION").replace(" ", "_")
 
 
+# A column's value where it is not the property of its upper-case name (default "")
+_VALUES: dict[str, Callable[[Row], Any]] = {
+    "created_on": lambda r: r[3],
+    "name": lambda r: r[1].split(".")[-1],
+    "database_name": lambda r: _part(r, 0),
+    "schema_name": lambda r: _part(r, 1),
+    "owner": lambda r: "ACCOUNTADMIN",
+    "state": lambda r: r[2].get("STATE", "SUSPENDED").lower() if r[0] == "ALERT" else r[2].get("STATE", "STARTED"),
+    "size": lambda r: r[2].get("WAREHOUSE_SIZE", "XSMALL"),
+    "login_name": lambda r: r[2].get("LOGIN_NAME", r[1]),
+    "secret_type": lambda r: r[2].get("TYPE", ""),
+    "mode": lambda r: r[2].get("MODE", "INGRESS"),
+    "entries_in_value_list": lambda r: len(r[2].get("VALUE_LIST", []) or []),
+    "kind": lambda r: r[0].replace(" ", "_"),
+    "credit_quota": lambda r: r[2].get("CREDIT_QUOTA"),
+    "notify_at": _at("NOTIFY"),
+    "suspend_at": _at("SUSPEND"),
+    "suspend_immediately_at": _at("SUSPEND_IMMEDIATE"),
+    "allowed_values": lambda r: json.dumps(r[2]["ALLOWED_VALUES"]) if "ALLOWED_VALUES" in r[2] else None,
+    "type": lambda r: r[2].get("TYPE", _category(r) if r[0] in ac.INTEGRATION_KINDS else ""),
+    "category": _category,
+    "enabled": lambda r: str(r[2].get("ENABLED", "FALSE")).lower(),
+}
+# Each SHOW lists only the columns something reads (the tests in tests/warehouse and tests/integration, the app's
+# members.py and pipeline_state.py, `whoop local` inventories); further Snowflake columns are left out.
+_IN_SCHEMA = "created_on name database_name schema_name owner comment"
+_ROLES = "created_on name owner comment"
+_COLUMNS = {
+    "WAREHOUSE": "name state size created_on owner comment",
+    "ROLE": _ROLES,
+    "DATABASE ROLE": _ROLES,
+    "APPLICATION ROLE": _ROLES,
+    "USER": "name created_on login_name comment",
+    "SECRET": f"{_IN_SCHEMA} secret_type",
+    "NETWORK RULE": f"{_IN_SCHEMA} type mode entries_in_value_list",
+    "MASKING POLICY": f"{_IN_SCHEMA} kind",
+    "ROW ACCESS POLICY": f"{_IN_SCHEMA} kind",
+    "ALERT": f"{_IN_SCHEMA} warehouse schedule state condition action",
+    "RESOURCE MONITOR": "name credit_quota notify_at suspend_at suspend_immediately_at created_on owner comment",
+    "TAG": f"{_IN_SCHEMA} allowed_values",
+    "INTEGRATION": "name type category enabled comment created_on",
+}
+
+
 def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    what, rest = upper_words(m["what"]), m["rest"]
-    if what.endswith("INTEGRATIONS"):
-        kinds, scoped, cols = (what[:-1],) if what != "INTEGRATIONS" else INTEGRATION_KINDS, False, _INTEGRATION
-    else:
-        kinds, scoped, cols = _SHOWN[what]
+    what, rest = ac.upper_words(m["what"]), m["rest"]
+    kind = ac.singular(what)
+    kinds = ac.INTEGRATION_KINDS if kind == "INTEGRATION" else (kind,)
+    columns = _COLUMNS["INTEGRATION" if kind.endswith("INTEGRATION") else kind]
     like = like_pattern(rest)
-    db, schema = in_scope(rest, session) if scoped else (None, None)
+    db, schema = in_scope(rest, session) if ac.KINDS.get(kind) and ac.KINDS[kind].scope != "account" else (None, None)
     epoch = datetime.fromtimestamp(0).astimezone()
-    found: list[Row] = objects_of(engine, kinds)
-    if what == "ROLES":
-        found += [("ROLE", r, {}, epoch) for r in SYSTEM_ROLES]
-    if what == "WAREHOUSES" and not any(r[1] == "FAKESNOW_WAREHOUSE" for r in found):
+    found: list[Row] = ac.objects_of(engine, kinds)
+    if kind == "ROLE":
+        found += [("ROLE", r, {}, epoch) for r in ac.SYSTEM_ROLES]
+    if kind == "WAREHOUSE" and not any(r[1] == "FAKESNOW_WAREHOUSE" for r in found):
         # fakesnow's own warehouse, which SHOW WAREHOUSES listed before this module took it over
         found.append(("WAREHOUSE", "FAKESNOW_WAREHOUSE", {"WAREHOUSE_SIZE": "X-Small"}, epoch))
     rows = []
@@ -223,8 +150,8 @@ def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
         parts = r[1].split(".")
         if (like and not like.fullmatch(parts[-1])) or (db and parts[0] != db) or (schema and parts[1] != schema):
             continue
-        rows.append([get(r) for _, _, get in cols])
-    return answer(show_select([(c, t) for c, t, _ in cols], rows))
+        rows.append([_VALUES[c](r) if c in _VALUES else r[2].get(c.upper(), "") for c in columns.split()])
+    return answer(show_select(_typed(columns), rows))
 
 
 def _show_grants(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
@@ -234,23 +161,13 @@ def _show_grants(engine: Engine, session: LocalSession, text: str, m: re.Match[s
         scope = re.fullmatch(rf"IN\s+(?P<k>SCHEMA|DATABASE)\s+(?P<n>{QNAME})", rest, re.I)
         if not scope:
             raise LocalSqlError("SHOW FUTURE GRANTS needs IN SCHEMA <s> | IN DATABASE <d>", errno=1003)
-        container = any_object_name(upper_words(scope["k"]), scope["n"], session)
+        container = ac.any_object_name(ac.upper_words(scope["k"]), scope["n"], session)
         where, params = "OBJECT_NAME LIKE ? AND OBJECT_NAME NOT LIKE '%.<ALL %'", [f"{container}.<%>"]
-    elif to := re.fullmatch(
-        rf"TO\s+(?P<gkind>DATABASE\s+ROLE|APPLICATION\s+ROLE|ROLE|SHARE|USER|APPLICATION)\s+(?P<gname>{QNAME})",
-        rest,
-        re.I,
-    ):
-        gkind, gname = grantee(to, session)
-        where, params = "GRANTEE_KIND = ? AND GRANTEE_NAME = ?", [gkind, gname]
-    elif of := re.fullmatch(
-        rf"OF\s+(?P<rkind>DATABASE\s+ROLE|APPLICATION\s+ROLE|ROLE)\s+(?P<role>{QNAME})", rest, re.I
-    ):
-        rkind, role = granted_role(of, session)
-        where, params = "GRANTED_ON = ? AND OBJECT_NAME = ?", [rkind.replace(" ", "_"), role]
-    elif on := re.fullmatch(r"ON\s+(?P<target>.+)", rest, re.I):
-        granted_on, obj = grant_target(engine, session, on["target"], check=False)
-        where, params = "GRANTED_ON = ? AND OBJECT_NAME = ?", [granted_on, obj]
+    elif to := re.fullmatch(rf"TO\s+(?=(?:{ROLE_KIND}|SHARE|USER|APPLICATION)\s){GRANTEE_RE}", rest, re.I):
+        where, params = "GRANTEE_KIND = ? AND GRANTEE_NAME = ?", list(grantee(to, session))
+    elif on := re.fullmatch(rf"(?:ON|OF(?=\s+(?:{ROLE_KIND})\s))\s+(?P<target>.+)", rest, re.I):
+        # OF ROLE r: the grants of the role, rows on it as a granted object
+        where, params = "GRANTED_ON = ? AND OBJECT_NAME = ?", list(grant_target(engine, session, on["target"], False))
     elif rest:
         raise LocalSqlError("Unsupported SHOW GRANTS form: use TO|OF|ON ... or IN (FUTURE)", errno=1003)
     rows = engine.catalog.query(
@@ -258,15 +175,6 @@ def _show_grants(engine: Engine, session: LocalSession, text: str, m: re.Match[s
         f"FROM {PREFIX}.GRANTS {'WHERE ' + where if where else ''} ORDER BY OBJECT_NAME, PRIVILEGE, GRANTEE_NAME",
         params,
     )
-    cols = [
-        ("created_on", _TS),
-        ("privilege", _S),
-        ("granted_on", _S),
-        ("name", _S),
-        ("granted_to", _S),
-        ("grantee_name", _S),
-        ("grant_option", _S),
-        ("granted_by", _S),
-    ]
     out = [[c, p, g, o, k.replace(" ", "_"), n, str(w).lower(), "ACCOUNTADMIN"] for c, p, g, o, k, n, w in rows]
-    return answer(show_select(cols, out, order='"name", "privilege", "grantee_name"'))
+    columns = _typed("created_on privilege granted_on name granted_to grantee_name grant_option granted_by")
+    return answer(show_select(columns, out, order='"name", "privilege", "grantee_name"'))
