@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from bench.harness import Recorder, free_port, median_seconds, serve
+from infra.local.oauth_callback import authorize_url
 
 TODAY = date(2026, 11, 25)
 MEMBER = "bench"
@@ -28,19 +29,8 @@ PAGE = 25
 
 def login(base: str, client_id: str, secret: str, session: requests.Session, member: str = MEMBER) -> str:
     """OAuth code flow with `login_hint` (the sandbox's stand-in for a login page); returns the access token."""
-    r = session.get(
-        f"{base}/oauth/oauth2/auth",
-        params={
-            "client_id": client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": SCOPES,
-            "state": "bench123",
-            "login_hint": member,
-        },
-        allow_redirects=False,
-        timeout=10,
-    )
+    url = authorize_url(f"{base}/oauth/oauth2/auth", client_id, REDIRECT, SCOPES, "bench123")
+    r = session.get(url, params={"login_hint": member}, allow_redirects=False, timeout=10)
     if r.status_code != 302:
         raise RuntimeError(f"sandbox authorization failed: {r.status_code} {r.text[:200]}")
     code = parse_qs(urlparse(r.headers["location"]).query)["code"][0]
