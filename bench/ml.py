@@ -17,6 +17,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from bench.harness import Recorder
 from bench.medallion import _build, _load, _payloads, deployed_warehouse
@@ -44,6 +45,17 @@ def _stack(stack: ExitStack, home: Path, members: list[str], days: int) -> tuple
     return settings, conn
 
 
+def _train_and_score(cur: Any) -> tuple[str, float, float]:
+    """CALL OPS.TRAIN_ML(NULL), then OPS.SCORE_ML(): what training returned and the seconds each call took."""
+    start = time.perf_counter()
+    cur.execute("CALL OPS.TRAIN_ML(NULL)")
+    trained = cur.fetchone()[0]
+    train = time.perf_counter() - start
+    start = time.perf_counter()
+    cur.execute("CALL OPS.SCORE_ML()")
+    return trained, train, time.perf_counter() - start
+
+
 def _fleet(rec: Recorder, quick: bool) -> None:
     """OPS.TRAIN_ML(NULL) + OPS.SCORE_ML() over FLEET_MEASURED member-years (scaled to FLEET_TARGET only in
     quick mode; the work is per member: one feature query, two walk-forwards, the drivers hold-out, the
@@ -53,12 +65,7 @@ def _fleet(rec: Recorder, quick: bool) -> None:
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         _, conn = _stack(stack, Path(tmp), members, days)
         cur = conn.cursor()
-        start = time.perf_counter()
-        cur.execute("CALL OPS.TRAIN_ML(NULL)")
-        train = time.perf_counter() - start
-        start = time.perf_counter()
-        cur.execute("CALL OPS.SCORE_ML()")
-        score = time.perf_counter() - start
+        _, train, score = _train_and_score(cur)
         cur.execute(
             "SELECT MEMBER_KEY, MAE, N_PREDICTIONS FROM ML.EVALUATIONS "
             "WHERE MODEL_NAME = 'RECOVERY_DRIVERS' AND PREDICTOR = 'model' AND N_PREDICTIONS > 0"
@@ -197,13 +204,8 @@ def _one_member(rec: Recorder, quick: bool) -> None:
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         _, conn = _stack(stack, Path(tmp), ["m000"], days)
         cur = conn.cursor()
-        start = time.perf_counter()
-        cur.execute("CALL OPS.TRAIN_ML(NULL)")
-        version = json.loads(cur.fetchone()[0])["version"]
-        train = time.perf_counter() - start
-        start = time.perf_counter()
-        cur.execute("CALL OPS.SCORE_ML()")
-        score = time.perf_counter() - start
+        trained, train, score = _train_and_score(cur)
+        version = json.loads(trained)["version"]
         cur.execute(
             "SELECT PREDICTOR, MAE, N_PREDICTIONS, SKILL, IS_SERVED FROM ML.EVALUATIONS "
             "WHERE MODEL_VERSION = %s AND MODEL_NAME = 'NEXT_DAY_RECOVERY'",

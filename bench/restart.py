@@ -41,14 +41,6 @@ def _tmpdir(path: Path) -> Iterator[None]:
             os.environ["TMPDIR"] = previous
 
 
-def _snapshot(settings: Settings) -> dict[str, Any]:
-    conn = pipeline.connect(settings)
-    try:
-        return inventory.snapshot(conn.cursor())
-    finally:
-        conn.close()
-
-
 def _fill(settings: Settings, export: Path) -> str:
     """Deploy, authorize the first sandbox member, run, import their export and run again; returns the member."""
     with contextlib.redirect_stdout(io.StringIO()):  # the import prints a line per file
@@ -98,12 +90,12 @@ def run(rec: Recorder, quick: bool = False) -> None:
             try:
                 stack.up(settings)
                 member = _fill(settings, root / "export")
-                before = _snapshot(settings)
+                before = inventory.of_stack(settings)
                 started = time.perf_counter()
                 stack.down(settings)
                 stack.up(settings)
                 restart_seconds = time.perf_counter() - started
-                after = _snapshot(settings)
+                after = inventory.of_stack(settings)
             finally:
                 stack.down(settings)
         outside = sorted(p.name for p in (root / "tmp").iterdir())

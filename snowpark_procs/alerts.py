@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from snowflake.snowpark import Session
 
-RULES = ("anomaly_flagged", "red_recovery_streak", "sleep_debt", "data_stale", "needs_reauthorization")
+# the rules holding_sql knows, with their titles
 TITLES = {
     "anomaly_flagged": "night flagged as unusual",
     "red_recovery_streak": "red recovery streak",
@@ -100,7 +100,7 @@ SELECT c.MEMBER_NAME, MD5('member|' || c.MEMBER_NAME),
         || '): they must connect WHOOP again'
 FROM CONFIG.MEMBERS AS c
 WHERE c.STATUS = 'NEEDS_REAUTHORIZATION'"""
-    raise ValueError(f"unknown alert rule {rule!r} (CONFIG.ALERT_RULES); known: {', '.join(RULES)}")
+    raise ValueError(f"unknown alert rule {rule!r} (CONFIG.ALERT_RULES); known: {', '.join(TITLES)}")
 
 
 def message(rule: str, member: str, reason: str, description: str | None) -> tuple[str, str, str]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+import altair as alt
 import pandas as pd
 import queries
 import streamlit as st
@@ -106,6 +107,31 @@ def run_all(named: dict[str, str]) -> dict[str, pd.DataFrame]:
     return {name: query(sql) for name, sql in named.items()}
 
 
+def load(named: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """`run_all`; a query the warehouse refuses stops the page with its message (show_error)."""
+    try:
+        return run_all(named)
+    except QueryError as exc:
+        show_error(exc)
+        st.stop()
+
+
+def stop_if_empty(frame: pd.DataFrame, message: str) -> None:
+    """Stop the page with `message` when the frame it is built on has no rows."""
+    if frame.empty:
+        st.info(message)
+        st.stop()
+
+
+def section(title: str, frame: pd.DataFrame, when_empty: str, note: Callable[[str], Any] = st.info) -> bool:
+    """A subheader, then `when_empty` (shown with `note`) when `frame` has no rows; True when there is data to draw."""
+    st.subheader(title)
+    if frame.empty:
+        note(when_empty)
+        return False
+    return True
+
+
 def _tables() -> frozenset[str]:
     rows = whoop_session.call(lambda session: session.sql(queries.tables_sql()).collect())
     return frozenset(f"{r[0]}.{r[1]}".upper() for r in rows)
@@ -140,8 +166,10 @@ def require(*tables: str, what: str = "this page", hint: str = RUN_HINT) -> None
         st.stop()
 
 
-def empty(message: str) -> None:
-    st.info(message)
+def ranked_bars(frame: pd.DataFrame, x: alt.X, label: str, label_title: str | None = None, **encode: Any) -> None:
+    """Draw horizontal bars, one per `label` value, the longest on top, as wide as the column."""
+    chart = alt.Chart(frame).mark_bar().encode(x=x, y=alt.Y(f"{label}:N", sort="-x", title=label_title), **encode)
+    st.altair_chart(chart, width="stretch")
 
 
 def _key_to_date(key: int) -> date:

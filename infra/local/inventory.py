@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.local.deploy import connect
+from infra.local.settings import Settings
 from infra.local.warehouse.catalog import CATALOG_DB, CATALOG_SCHEMA
 
 APP = "WHOOP"
@@ -115,3 +117,12 @@ def snapshot(cur: Any) -> dict[str, Any]:
     inventory["staged files"] = staged_files(cur)
     inventory["row counts"] = row_counts(cur)
     return inventory
+
+
+def of_stack(settings: Settings) -> dict[str, Any]:
+    """`snapshot` of the local stack of `settings`, on a connection of its own."""
+    conn = connect(settings)
+    try:
+        return snapshot(conn.cursor())
+    finally:
+        conn.close()

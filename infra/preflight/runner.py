@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from infra.preflight.project import Finding, Project, ProjectError, display, load
-from infra.preflight.rules import (
-    account_level_names,
-    app_privileges_rule,
-    dmf_arguments,
-    dynamic_table_incremental,
-    procedure_secrets,
-    streamlit_version,
-)
 
 __all__ = ["RULES", "ProjectError", "Report", "run"]
 
-RULES: tuple[ModuleType, ...] = (
-    procedure_secrets,
-    dynamic_table_incremental,
-    dmf_arguments,
-    app_privileges_rule,
-    account_level_names,
-    streamlit_version,
+# the modules of infra/preflight/rules/, in the order the report lists them
+RULES: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(f"infra.preflight.rules.{name}")
+    for name in (
+        "procedure_secrets",
+        "dynamic_table_incremental",
+        "dmf_arguments",
+        "app_privileges_rule",
+        "account_level_names",
+        "streamlit_version",
+    )
 )
 
 

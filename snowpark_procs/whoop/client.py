@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,33 +74,23 @@ class RateLimiter:
             self._reset_at = self._clock() + reset_seconds
 
 
+@dataclass(eq=False, repr=False)  # compared by identity; no repr of the token provider
 class WhoopClient:
-    def __init__(
-        self,
-        base_url: str,
-        tokens: TokenProvider,
-        limiter: RateLimiter | None = None,
-        http: requests.Session | None = None,
-        max_retries: int = 6,
-        max_waits: int = 50,
-        max_refreshes: int = 4,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        backoff: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.tokens = tokens
-        self.limiter = limiter or RateLimiter()
-        self.http = http or requests.Session()
-        self.max_retries = max_retries
-        self.max_waits = max_waits
-        self.max_refreshes = max_refreshes
-        self.timeout = timeout
-        self.backoff = backoff
-        self.sleep = sleep
-        self.rng = rng or random.Random()
-        self.stats = ClientStats()
+    base_url: str
+    tokens: TokenProvider
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    http: requests.Session = field(default_factory=requests.Session)
+    max_retries: int = 6
+    max_waits: int = 50
+    max_refreshes: int = 4
+    timeout: tuple[float, float] = (5.0, 30.0)
+    backoff: float = 0.5
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    stats: ClientStats = field(init=False, default_factory=ClientStats)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET one resource or page, retrying what retrying can fix."""

@@ -19,7 +19,6 @@ import sqlglot
 from sqlglot import exp
 
 from infra.local import migrations, pipeline
-from infra.local.connection import local_parameters
 from infra.local.settings import REPO_ROOT, Settings
 from tests.integration.conftest import local_stack, query
 
@@ -63,18 +62,7 @@ def squads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 def as_viewer(settings: Settings, user: str, sql: str, role: str | None = None) -> list[tuple]:
     """`sql` in a session of `user` holding `role` (default: the viewer's application role), as the dashboard's
     adapter and a Power BI user would log in."""
-    conn = snowflake.connector.connect(
-        **local_parameters(settings, user=user, role=(role or VIEWERS[user][0]).upper()),
-        database=pipeline.DATABASE,
-        schema="PUBLIC",
-        session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-    )
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
+    return query(settings, sql, user=user, role=(role or VIEWERS[user][0]).upper(), schema="PUBLIC")
 
 
 def member_names(rows: list[tuple]) -> set[str]:

@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from infra.local import pipeline
+from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 from tests.conftest import ServerThread, free_port
 
@@ -38,6 +39,58 @@ def query(settings: Settings, sql: str, params: Any = None, **connect: Any) -> l
         return cur.fetchall() if cur.description else []
     finally:
         conn.close()
+
+
+def ann_and_her_export(label: str) -> tuple[Any, Any]:
+    """A module's `stack` (ann's 45 days, deployed and authorized) and `export` fixtures (her WHOOP export, as the
+    sandbox writes it, in a folder of its own)."""
+
+    @pytest.fixture(scope="module", name="stack")
+    def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+        with local_stack(tmp_path_factory.mktemp(f"{label}_home"), ["ann"], days=45) as settings:
+            yield settings
+
+    @pytest.fixture(scope="module", name="export")
+    def export(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        folder = tmp_path_factory.mktemp(f"{label}_export")
+        write_export(truth(stack, "ann"), folder)
+        return folder
+
+    return stack, export
+
+
+def point_cli_at(monkeypatch: pytest.MonkeyPatch, settings: Settings, warehouse_port: int | None = None) -> None:
+    """`whoop` run in this process uses the stack of `settings` (its home, host, ports and seed)."""
+    monkeypatch.setenv("WHOOP_HOME", str(settings.home))
+    monkeypatch.setenv("WHOOP_LOCAL_HOST", settings.host)
+    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(warehouse_port or settings.warehouse_port))
+    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(settings.sandbox_port))
+    monkeypatch.setenv("WHOOP_SEED", str(settings.seed))
+
+
+def add_member_without_token(settings: Settings, name: str, whoop_user_id: int, reason: str) -> None:
+    """A member the sandbox does not know, with no token (NEEDS_REAUTHORIZATION): only records a test plants."""
+    query(
+        settings,
+        "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT, STATUS_REASON) "
+        "SELECT %s, %s, 'NEEDS_REAUTHORIZATION', SYSDATE(), %s",
+        (name, whoop_user_id, reason),
+    )
+
+
+def leaked_secrets(settings: Settings, values: list[str], *tables: str) -> int:
+    """How many secret `values` show in a log under the home or in the rows of the tables the pipeline writes
+    (OPS.INGEST_RUNS, CONFIG.MEMBERS, the catalog's objects and procedure calls, and `tables`): a count, so a
+    failing test never prints a value."""
+    scanned = (
+        "OPS.INGEST_RUNS",
+        "CONFIG.MEMBERS",
+        "WHOOP_LOCAL.CATALOG.OBJECTS",
+        "WHOOP_LOCAL.CATALOG.PROCEDURE_CALLS",
+    )
+    dumped = " ".join(str(r) for table in scanned + tables for r in query(settings, f"SELECT * FROM {table}"))
+    logs = " ".join(p.read_text(errors="replace") for p in settings.home.rglob("*.log"))
+    return sum(v in dumped or v in logs for v in values)
 
 
 @contextmanager

@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from bench.dashboard import ML_DDL  # the ML layer's table shapes, shared with the dashboard benchmark
 from infra.local import dashboard_session, pipeline
+from infra.local.errors import WhoopError
 from infra.local.settings import REPO_ROOT, Settings
 from tests.conftest import free_port
+from tests.integration.conftest import query
 
 APP_DIR = REPO_ROOT / "app" / "streamlit"
 MAIN = APP_DIR / "streamlit_app.py"
@@ -114,3 +118,11 @@ def seed_ml(settings: Settings, member: str, version: str = "v3") -> None:
             )
     finally:
         conn.close()
+
+
+def revoke_and_run(settings: Settings, member: str) -> None:
+    """Replace the member's refresh token by one the sandbox refuses, then run the pipeline: the run stops naming
+    the member, who now needs re-authorization (the pages' warning)."""
+    query(settings, "CALL OPS.REGISTER_MEMBER(?, ?, ?)", [member, "not-a-valid-refresh-token", 1], paramstyle="qmark")
+    with pytest.raises(WhoopError, match=f"member {member} needs re-authorization"):  # the run says so
+        pipeline.run_once(settings)

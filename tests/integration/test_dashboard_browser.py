@@ -23,11 +23,10 @@ import pytest
 import requests
 
 from infra.local import dashboard, pipeline
-from infra.local.errors import WhoopError
 from infra.local.settings import REPO_ROOT
 from tests.conftest import free_port
 from tests.integration.conftest import local_stack
-from tests.integration.dashboard_support import seed_ml
+from tests.integration.dashboard_support import revoke_and_run, seed_ml
 
 CHROMIUM = os.environ.get("WHOOP_CHROMIUM", "/usr/bin/chromium")
 
@@ -80,13 +79,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with local_stack(tmp_path_factory.mktemp("dash_browser"), MEMBERS, days=90, seed=11) as settings:
         pipeline.run_once(settings)
         seed_ml(settings, "ann")
-        conn = pipeline.connect(settings, paramstyle="qmark")
-        try:
-            conn.cursor().execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [REVOKED, "not-a-valid-refresh-token", 1])
-        finally:
-            conn.close()
-        with pytest.raises(WhoopError, match=f"member {REVOKED} needs re-authorization"):  # the run says so
-            pipeline.run_once(settings)
+        revoke_and_run(settings, REVOKED)
         port = free_port()
         log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
         with log.open("w") as out:

@@ -11,33 +11,21 @@ import io
 import json
 import shutil
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.local import export_import, pipeline
-from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 from snowpark_procs import export_import as rules
-from tests.integration.conftest import local_stack, query, truth
+from tests.integration.conftest import ann_and_her_export, query
 from tests.integration.dashboard_support import PAGE, app_test, texts
 
 STAGE = export_import.STAGE
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with local_stack(tmp_path_factory.mktemp("appimport_home"), ["ann"], days=45) as settings:
-        yield settings
-
-
-@pytest.fixture(scope="module")
-def export(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("appimport_export")
-    write_export(truth(stack, "ann"), folder)
-    return folder
+stack, export = ann_and_her_export("appimport")
 
 
 def _zip(folder: Path, target: Path, inner: str = "my_whoop_data") -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,16 @@ import pytest
 from infra.local import export_import, pipeline
 from infra.local.cli import main
 from infra.local.errors import WhoopError
-from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 from snowpark_procs import export_import as rules
-from tests.integration.conftest import local_stack, query, truth
+from tests.integration.conftest import ann_and_her_export, point_cli_at, query
 
 # Bronze columns that say how a row arrived (batch, time, member, staged path), not what the export holds
 ARRIVAL = {"INGEST_BATCH_ID", "LOADED_AT", "MEMBER_NAME", "STAGED_FILE"}
 INNER = "my_whoop_data_2026_12_06"  # the folder the export's files sit in inside the ZIP
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=45) as settings:
-        yield settings
-
-
-@pytest.fixture(scope="module")
-def export(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("export")
-    write_export(truth(stack, "ann"), folder)
-    return folder
+stack, export = ann_and_her_export("formats")
 
 
 def _zip(folder: Path, target: Path, inner: str = INNER) -> Path:
@@ -62,10 +50,7 @@ def _bronze(stack: Settings, member: str) -> dict[str, list[dict]]:
 
 
 def _cli_env(monkeypatch: pytest.MonkeyPatch, stack: Settings) -> None:
-    monkeypatch.setenv("WHOOP_HOME", str(stack.home))
-    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(stack.warehouse_port))
-    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))
-    monkeypatch.setenv("WHOOP_SEED", str(stack.seed))
+    point_cli_at(monkeypatch, stack)
 
 
 def test_zip_and_folder_give_identical_bronze_and_a_reimport_adds_nothing(

@@ -33,15 +33,19 @@ def both(tmp_path_factory: pytest.TempPathFactory, export_folder: Path) -> Itera
         yield settings
 
 
-def by_member(settings: Settings, sql: str, key: int = 0) -> tuple[dict, dict]:
-    """Rows of the API member and of the export-only member, keyed by column `key`."""
-    out = []
+def pairs(settings: Settings, sql: str, to_the_second: bool = False) -> list[tuple]:
+    """(key, API row, export row) per first-column key of `sql`'s rows for the API member and the export-only member,
+    after checking both have rows with the same keys (timestamps compared `to_the_second`: the export has no
+    fractions)."""
+    keyed = []
     for member in ("ann", "ann_csv"):
         rows = query(settings, sql + " WHERE MEMBER_KEY = MD5(%s)", (f"member|{member}",))
-        keyed = {r[key]: r for r in rows}
-        assert len(keyed) == len(rows), f"{member}: duplicate {key}"
-        out.append(keyed)
-    return out[0], out[1]
+        by_key = {r[0].replace(microsecond=0) if to_the_second else r[0]: r for r in rows}
+        assert len(by_key) == len(rows), f"{member}: duplicate {rows[0][0]!r}"
+        keyed.append(by_key)
+    api, csv = keyed
+    assert api and set(api) == set(csv)
+    return [(k, a, csv[k]) for k, a in api.items()]
 
 
 def close(a: float | None, b: float | None, tolerance: float) -> bool:
@@ -51,14 +55,11 @@ def close(a: float | None, b: float | None, tolerance: float) -> bool:
 
 
 def test_daily_recovery_is_the_same(both):
-    api, csv = by_member(
+    for day, a, c in pairs(
         both,
         "SELECT DATE_KEY, RECOVERY_SCORE, HRV_RMSSD_MS, RESTING_HEART_RATE_BPM, SPO2_PERCENTAGE, SKIN_TEMP_CELSIUS, "
         "CYCLE_START_TIMESTAMP, SOURCE FROM GOLD.FACT_DAILY_RECOVERY",
-    )
-    assert api and set(api) == set(csv)
-    for day, a in api.items():
-        c = csv[day]
+    ):
         assert a[7] == "API" and c[7] == "EXPORT"
         assert c[6] == a[6].replace(microsecond=0)  # the same cycle, to the second
         assert close(a[1], c[1], 0.5) and close(a[2], c[2], 0.5) and close(a[3], c[3], 0.5), (day, a, c)
@@ -66,28 +67,22 @@ def test_daily_recovery_is_the_same(both):
 
 
 def test_daily_strain_is_the_same(both):
-    api, csv = by_member(
+    for day, a, c in pairs(
         both,
         "SELECT DATE_KEY, DAY_STRAIN_SCORE, CALORIES_BURNED, AVG_HEART_RATE_BPM, MAX_HEART_RATE_BPM "
         "FROM GOLD.FACT_STRAIN",
-    )
-    assert api and set(api) == set(csv)
-    for day, a in api.items():
-        c = csv[day]
+    ):
         assert close(a[1], c[1], 0.05) and close(a[2], c[2], 0.55) and a[3:] == c[3:], (day, a, c)
 
 
 def test_sleeps_are_the_same(both):
-    api, csv = by_member(
+    for start, a, c in pairs(
         both,
         "SELECT SLEEP_START_TIMESTAMP, DATE_KEY, IS_NAP, IS_MAIN_SLEEP, TOTAL_SLEEP_MINUTES, LIGHT_SLEEP_MINUTES, "
         "DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_EFFICIENCY_PCT, RESPIRATORY_RATE, "
         "SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES FROM GOLD.FACT_SLEEP",
-    )
-    api = {k.replace(microsecond=0): v for k, v in api.items()}
-    assert api and set(api) == set(csv)
-    for start, a in api.items():
-        c = csv[start]
+        to_the_second=True,
+    ):
         assert a[1:4] == c[1:4], (start, a, c)  # day, nap flag, main-sleep decision
         assert all(close(x, y, 1.0) for x, y in zip(a[4:9], c[4:9], strict=True)), (start, a, c)
         assert close(a[9], c[9], 0.5) and close(a[10], c[10], 0.05), (start, a, c)
@@ -95,16 +90,13 @@ def test_sleeps_are_the_same(both):
 
 
 def test_workouts_are_the_same(both):
-    api, csv = by_member(
+    for start, a, c in pairs(
         both,
         "SELECT WORKOUT_START_TIMESTAMP, DATE_KEY, ACTIVITY_TYPE_KEY, DURATION_MINUTES, STRAIN_SCORE, "
         "CALORIES_BURNED, AVG_HEART_RATE_BPM, MAX_HEART_RATE_BPM, DISTANCE_METERS, ZONE_DURATION_MINUTES "
         "FROM GOLD.FACT_WORKOUTS",
-    )
-    api = {k.replace(microsecond=0): v for k, v in api.items()}
-    assert api and set(api) == set(csv)
-    for start, a in api.items():
-        c = csv[start]
+        to_the_second=True,
+    ):
         assert a[1:3] == c[1:3] and a[6:8] == c[6:8], (start, a, c)
         assert close(a[3], c[3], 1.0) and close(a[4], c[4], 0.05) and close(a[5], c[5], 0.55), (start, a, c)
         assert close(a[8], c[8], 0.5), (start, a, c)
@@ -113,15 +105,12 @@ def test_workouts_are_the_same(both):
 
 
 def test_minutes_per_heart_rate_zone_are_the_same_and_fill_the_workout(both):
-    api, csv = by_member(
+    for start, a, c in pairs(
         both,
         "SELECT WORKOUT_START_TIMESTAMP, DURATION_MINUTES, ZONE_DURATION_MINUTES, ZONE_0_MINUTES, ZONE_1_MINUTES, "
         "ZONE_2_MINUTES, ZONE_3_MINUTES, ZONE_4_MINUTES, ZONE_5_MINUTES FROM GOLD.FACT_WORKOUTS",
-    )
-    api = {k.replace(microsecond=0): v for k, v in api.items()}
-    assert api and set(api) == set(csv)
-    for start, a in api.items():
-        c = csv[start]
+        to_the_second=True,
+    ):
         a_zones, c_zones = [float(z) for z in a[3:]], [float(z) for z in c[3:]]
         # the API's six zones split the workout (two decimals each)
         assert abs(sum(a_zones) - a[1]) <= 0.03, (start, a)

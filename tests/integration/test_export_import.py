@@ -21,7 +21,7 @@ from infra.local.errors import WhoopError
 from infra.local.sandbox.export import write_export
 from infra.local.settings import REPO_ROOT, Settings
 from snowpark_procs import export_import as rules
-from tests.integration.conftest import query, truth
+from tests.integration.conftest import point_cli_at, query, truth
 
 AUDIT = ("INGEST_BATCH_ID", "LOADED_AT", "MEMBER_NAME", "SOURCE_FILE", "STAGED_FILE", "FILE_ROW_NUMBER", "ROW_HASH")
 
@@ -184,10 +184,7 @@ def test_bad_folders_fail_clearly(stack: Settings, export: Path, tmp_path: Path,
 def test_cli_errors_are_one_line(
     stack: Settings, export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    monkeypatch.setenv("WHOOP_HOME", str(stack.home))
-    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(stack.warehouse_port))
-    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))
-    monkeypatch.setenv("WHOOP_SEED", str(stack.seed))
+    point_cli_at(monkeypatch, stack)
     folder = _copy_export(export, tmp_path)
     (folder / "sleeps.csv").write_text("")
     assert main(["import-export", str(folder), "--member", "ann"]) == 1
@@ -393,10 +390,7 @@ def test_a_csv_problem_fails_before_anything_is_written(stack: Settings, export:
 def test_an_unknown_member_is_refused_unless_created(
     stack: Settings, export: Path, imported: dict, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    monkeypatch.setenv("WHOOP_HOME", str(stack.home))
-    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(stack.warehouse_port))
-    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))
-    monkeypatch.setenv("WHOOP_SEED", str(stack.seed))
+    point_cli_at(monkeypatch, stack)
     assert main(["import-export", str(export), "--member", "anne"]) == 1  # a typo for ann
     err = capsys.readouterr().err.strip()
     assert err.startswith("whoop: no member anne (known: ann, ben") and len(err.splitlines()) == 1, err

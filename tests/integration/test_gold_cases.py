@@ -17,7 +17,7 @@ import pytest
 
 from infra.local import export_import, pipeline
 from infra.local.settings import Settings
-from tests.integration.conftest import local_stack, query
+from tests.integration.conftest import add_member_without_token, local_stack, query
 
 ZED = 990_001
 ZED_KEY_SQL = "MD5('member|zed')"
@@ -226,22 +226,12 @@ def load_export_workout(settings: Settings, member: str, row: dict[str, str | No
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=10) as settings:
-        query(
-            settings,
-            "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT, STATUS_REASON) "
-            "SELECT 'zed', %s, 'NEEDS_REAUTHORIZATION', SYSDATE(), 'hand-made history only'",
-            (ZED,),
-        )
+        add_member_without_token(settings, "zed", ZED, "hand-made history only")
         load(settings, "RAW_CYCLE", [C_IST, C_DST, C_SPLIT_A, C_SPLIT_B, C_OPEN])
         load(settings, "RAW_SLEEP", [S_DST, S_SPLIT_A, S_SPLIT_B, NAP])
         load(settings, "RAW_RECOVERY", [R_DST, R_SPLIT_A, R_SPLIT_B], key_field="cycle_id")
         load(settings, "RAW_WORKOUT", [W_FRACTION, W_PERCENT])
-        query(
-            settings,
-            "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT, STATUS_REASON) "
-            "SELECT 'zia', %s, 'NEEDS_REAUTHORIZATION', SYSDATE(), 'hand-made history only'",
-            (ZIA,),
-        )
+        add_member_without_token(settings, "zia", ZIA, "hand-made history only")
         load(settings, "RAW_WORKOUT", [W_ZONES, W_ZONES_COPY], member_id=ZIA)
         for row in E_ZONES.values():
             load_export_workout(settings, "zia", row)

@@ -115,20 +115,27 @@ def test_available_at_is_after_its_inputs_and_before_the_target(session):
     assert f["TARGET_RECOVERY"].notna().sum() > 250
 
 
-def test_train_serve_score_and_detect(session, ml_stack):
-    trained = session.sql("CALL OPS.TRAIN_ML(NULL)").collect()[0][0]
-    version = json.loads(trained)["version"]
+def evaluated_against_baselines(session, version: str, model: str) -> tuple[pd.DataFrame, dict, str]:
+    """The model's walk-forward evaluation (rows, MAE per predictor, best baseline), after the checks every model
+    shares: it and the three baselines scored on the same 200+ days, and served the one of lower MAE."""
     ev = session.sql(
         "SELECT PREDICTOR, MAE, RMSE, N_PREDICTIONS, SKILL, IS_SERVED, IS_BEST_BASELINE, SERVING_REASON "
-        "FROM ML.EVALUATIONS WHERE MODEL_VERSION = ? AND MODEL_NAME = 'NEXT_DAY_RECOVERY'",
-        params=[version],
+        "FROM ML.EVALUATIONS WHERE MODEL_VERSION = ? AND MODEL_NAME = ?",
+        params=[version, model],
     ).to_pandas()
     assert sorted(ev["PREDICTOR"]) == ["baseline_mean_28", "baseline_mean_7", "baseline_today", "model"]
     assert ev["N_PREDICTIONS"].nunique() == 1 and int(ev["N_PREDICTIONS"].iloc[0]) > 200
     maes = dict(zip(ev["PREDICTOR"], ev["MAE"], strict=True))
     best = min((p for p in maes if p != "model"), key=maes.get)
+    assert ev.loc[ev["IS_SERVED"], "PREDICTOR"].tolist() == (["model"] if maes["model"] < maes[best] else [best])
+    return ev, maes, best
+
+
+def test_train_serve_score_and_detect(session, ml_stack):
+    trained = session.sql("CALL OPS.TRAIN_ML(NULL)").collect()[0][0]
+    version = json.loads(trained)["version"]
+    ev, maes, best = evaluated_against_baselines(session, version, "NEXT_DAY_RECOVERY")
     served = ev.loc[ev["IS_SERVED"], "PREDICTOR"].tolist()
-    assert served == (["model"] if maes["model"] < maes[best] else [best])
     assert ev.loc[ev["IS_BEST_BASELINE"], "PREDICTOR"].tolist() == [best]
     skill = float(ev.loc[ev["PREDICTOR"] == "model", "SKILL"].iloc[0])
     assert -0.25 < skill < 0.25, f"skill {skill:.2f}: a gain this large over naive baselines means leakage"
@@ -378,17 +385,7 @@ def test_behaviour_effects_find_alcohol_lowers_next_day_recovery(session):
 
 
 def test_sleep_performance_tonight_is_evaluated_against_its_baselines(session):
-    version = _trained(session)
-    ev = session.sql(
-        "SELECT PREDICTOR, MAE, N_PREDICTIONS, SKILL, IS_SERVED, IS_BEST_BASELINE FROM ML.EVALUATIONS "
-        "WHERE MODEL_VERSION = ? AND MODEL_NAME = 'SLEEP_PERFORMANCE_TONIGHT'",
-        params=[version],
-    ).to_pandas()
-    assert sorted(ev["PREDICTOR"]) == ["baseline_mean_28", "baseline_mean_7", "baseline_today", "model"]
-    assert ev["N_PREDICTIONS"].nunique() == 1 and int(ev["N_PREDICTIONS"].iloc[0]) > 200
-    maes = dict(zip(ev["PREDICTOR"], ev["MAE"], strict=True))
-    best = min((p for p in maes if p != "model"), key=maes.get)
-    assert ev.loc[ev["IS_SERVED"], "PREDICTOR"].tolist() == (["model"] if maes["model"] < maes[best] else [best])
+    ev, _, _ = evaluated_against_baselines(session, _trained(session), "SLEEP_PERFORMANCE_TONIGHT")
     skill = float(ev.loc[ev["PREDICTOR"] == "model", "SKILL"].iloc[0])
     assert -0.3 < skill < 0.3, f"sleep-performance skill {skill:.2f}: a gain this large means leakage"
 

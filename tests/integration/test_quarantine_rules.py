@@ -18,7 +18,7 @@ import pytest
 
 from infra.local import export_import, pipeline
 from infra.local.settings import Settings
-from tests.integration.conftest import local_stack, query
+from tests.integration.conftest import add_member_without_token, local_stack, query
 from tests.integration.test_gold_cases import MS, ZED, cycle, recovery, sleep, workout
 
 STRANGER = 990_777  # a WHOOP user id no member has
@@ -290,12 +290,7 @@ def _insert(settings: Settings, kind: str, row: dict[str, str | None], member: s
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=14) as settings:
-        query(
-            settings,
-            "INSERT INTO CONFIG.MEMBERS (MEMBER_NAME, WHOOP_USER_ID, STATUS, AUTHORIZED_AT, STATUS_REASON) "
-            "SELECT 'zed', %s, 'NEEDS_REAUTHORIZATION', SYSDATE(), 'planted records only'",
-            (ZED,),
-        )
+        add_member_without_token(settings, "zed", ZED, "planted records only")
         yield settings
 
 

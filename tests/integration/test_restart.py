@@ -16,7 +16,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -57,14 +56,6 @@ def _query(settings: Settings, sql: str) -> list[tuple]:
         cur = conn.cursor()
         cur.execute(sql)
         return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
-def _snapshot(settings: Settings) -> dict[str, Any]:
-    conn = pipeline.connect(settings)
-    try:
-        return inventory.snapshot(conn.cursor())
     finally:
         conn.close()
 
@@ -117,7 +108,7 @@ def test_local_down_up_keeps_every_object_staged_file_and_row(home: Settings, tm
     status, loaded = _copy_journal(settings, staged)
     assert status == "LOADED" and loaded > 0
 
-    before = _snapshot(settings)
+    before = inventory.of_stack(settings)
     files = before["staged files"]["WHOOP.BRONZE.EXPORT_STAGE"]
     assert isinstance(files, list) and len(files) == 4, files
     for key in CREATED_SHOWN:
@@ -129,7 +120,7 @@ def test_local_down_up_keeps_every_object_staged_file_and_row(home: Settings, tm
     assert not any(s.running for s in stack.status(settings))
     _whoop("local", "up")
 
-    after = _snapshot(settings)
+    after = inventory.of_stack(settings)
     differences = [key for key in before if before[key] != after.get(key)]
     assert not differences, "changed by local down/up: " + "; ".join(
         f"{key}: {str(before[key])[:300]} -> {str(after.get(key))[:300]}" for key in differences[:5]
@@ -152,7 +143,7 @@ def test_local_down_up_keeps_every_object_staged_file_and_row(home: Settings, tm
         line for line in sockets if f":{settings.warehouse_port} " in line
     )
     _whoop("local", "up")
-    assert _snapshot(settings) == after, "changed by a warehouse killed and started again"
+    assert inventory.of_stack(settings) == after, "changed by a warehouse killed and started again"
 
     # the staged files are under WHOOP_HOME, and nothing was written to the system temp folder
     stages_dir = settings.warehouse_dir / "stages"
@@ -171,7 +162,7 @@ def test_local_down_up_keeps_every_object_staged_file_and_row(home: Settings, tm
     assert status == "SUCCEEDED"
     bronze = {t: n for t, n in after["row counts"].items() if t.startswith("WHOOP.BRONZE.RAW_EXPORT_")}
     _whoop("import-export", str(export), "--member", MEMBER)
-    counts = _snapshot(settings)["row counts"]
+    counts = inventory.of_stack(settings)["row counts"]
     assert {t: counts[t] for t in bronze} == bronze
     shrunk = {
         t: (n, counts.get(t))

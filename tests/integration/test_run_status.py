@@ -21,7 +21,7 @@ import requests
 
 from infra.local import pipeline
 from infra.local.cli import main
-from tests.integration.conftest import local_stack, query
+from tests.integration.conftest import local_stack, point_cli_at, query
 
 MEMBERS = ["ann", "ben"]
 
@@ -35,11 +35,7 @@ def stack(tmp_path_factory):
 @pytest.fixture
 def cli_env(stack, monkeypatch):
     """`whoop` in this process, pointed at the module's stack."""
-    monkeypatch.setenv("WHOOP_HOME", str(stack.home))
-    monkeypatch.setenv("WHOOP_LOCAL_HOST", stack.host)
-    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(stack.warehouse_port))
-    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(stack.sandbox_port))
-    monkeypatch.setenv("WHOOP_SEED", str(stack.seed))
+    point_cli_at(monkeypatch, stack)
     return stack
 
 

@@ -59,6 +59,14 @@ def minutes(ms: int) -> float:
     return float(round(ms / 60_000))
 
 
+def silver_rows(stack: Settings, table: str, start: str, records: list[dict]) -> list[tuple[dict, dict, str]]:
+    """Each truth record with the member's row of Silver `table` that starts when it does (UTC, to the second) and
+    its timezone offset, after checking the table holds one row per record."""
+    silver = {r[start]: r for r in rows(stack, f"SELECT * FROM SILVER.{table} WHERE MEMBER_NAME = %s", (MEMBER,))}
+    assert len(silver) == len(records)
+    return [(record, silver[utc_second(record["start"])], record["timezone_offset"]) for record in records]
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_home"), [MEMBER], days=60) as settings:
@@ -127,14 +135,8 @@ def test_cycles_match_the_truth(stack: Settings, built: dict) -> None:
     data = built["truth"]
     recoveries = {r["cycle_id"]: r for r in data["recoveries"]}
     sleeps = {s["id"]: s for s in data["sleeps"]}
-    silver = {
-        r["CYCLE_START_UTC"]: r for r in rows(stack, "SELECT * FROM SILVER.EXPORT_CYCLE WHERE MEMBER_NAME = 'ann'")
-    }
-    assert len(silver) == len(data["cycles"])
     open_cycles = 0
-    for c in data["cycles"]:
-        tz = c["timezone_offset"]
-        got = silver[utc_second(c["start"])]
+    for c, got, tz in silver_rows(stack, "EXPORT_CYCLE", "CYCLE_START_UTC", data["cycles"]):
         assert got["TIMEZONE_OFFSET"] == norm_offset(tz) and got["OFFSET_MINUTES"] == parse_offset(tz)
         assert got["CYCLE_START_LOCAL"] == local(c["start"], tz)
         assert got["CYCLE_DATE"] == (local(c["start"], tz) + timedelta(hours=12)).date()
@@ -170,14 +172,8 @@ def test_cycles_match_the_truth(stack: Settings, built: dict) -> None:
 def test_sleeps_match_the_truth(stack: Settings, built: dict) -> None:
     data = built["truth"]
     cycles = {c["id"]: c for c in data["cycles"]}
-    silver = {
-        r["SLEEP_START_UTC"]: r for r in rows(stack, "SELECT * FROM SILVER.EXPORT_SLEEP WHERE MEMBER_NAME = 'ann'")
-    }
-    assert len(silver) == len(data["sleeps"])
     naps = 0
-    for s in data["sleeps"]:
-        tz = s["timezone_offset"]
-        got = silver[utc_second(s["start"])]
+    for s, got, tz in silver_rows(stack, "EXPORT_SLEEP", "SLEEP_START_UTC", data["sleeps"]):
         assert got["SLEEP_END_UTC"] == utc_second(s["end"])
         assert got["WAKE_DATE"] == local(s["end"], tz).date()
         assert got["IS_NAP"] is s["nap"]
@@ -203,13 +199,8 @@ def test_sleeps_match_the_truth(stack: Settings, built: dict) -> None:
 
 def test_workouts_match_the_truth(stack: Settings, built: dict) -> None:
     data = built["truth"]
-    silver = {
-        r["WORKOUT_START_UTC"]: r for r in rows(stack, "SELECT * FROM SILVER.EXPORT_WORKOUT WHERE MEMBER_NAME = 'ann'")
-    }
-    assert len(silver) == len(data["workouts"]) > 0
-    for w in data["workouts"]:
-        tz = w["timezone_offset"]
-        got = silver[utc_second(w["start"])]
+    assert data["workouts"]
+    for w, got, tz in silver_rows(stack, "EXPORT_WORKOUT", "WORKOUT_START_UTC", data["workouts"]):
         assert got["WORKOUT_END_UTC"] == utc_second(w["end"])
         assert got["WORKOUT_DATE"] == local(w["start"], tz).date()
         assert got["TIMEZONE_OFFSET"] == norm_offset(tz)

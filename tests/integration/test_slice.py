@@ -13,7 +13,8 @@ import requests
 
 from infra.local import pipeline
 from infra.local.errors import WhoopError
-from tests.integration.conftest import query, truth
+from infra.local.settings import Settings
+from tests.integration.conftest import leaked_secrets, query, truth
 
 MEMBERS = ("ann", "ben")
 
@@ -146,20 +147,13 @@ def test_secrets_never_reach_tables_or_logs(stack):
     stored = json.loads(tokens_file.read_text())
     values = [v for entry in stored.values() for v in _leaves(entry.get("secret_string", "")) if len(v) >= 12]
     assert values, "expected stored secret values to scan for"
-    dumped = " ".join(
-        str(r)
-        for table in (
-            "OPS.INGEST_RUNS",
-            "CONFIG.MEMBERS",
-            "WHOOP_LOCAL.CATALOG.OBJECTS",
-            "WHOOP_LOCAL.CATALOG.TASK_HISTORY",
-            "WHOOP_LOCAL.CATALOG.PROCEDURE_CALLS",
-        )
-        for r in query(stack, f"SELECT * FROM {table}")
-    )
-    logs = " ".join(p.read_text(errors="replace") for p in stack.home.rglob("*.log"))
-    leaked = sum(v in dumped or v in logs for v in values)
+    leaked = leaked_secrets(stack, values, "WHOOP_LOCAL.CATALOG.TASK_HISTORY")
     assert leaked == 0, f"{leaked} secret value(s) found in tables or logs"  # never print the values
+
+
+def by_first_column(stack: Settings, select: str, key: tuple[str]) -> dict:
+    """The member's rows of `select` (MEMBER_KEY = MD5 of `key`), each by its first column: the rest of the row."""
+    return {r[0]: r[1:] for r in query(stack, select + " WHERE MEMBER_KEY = MD5(%s)", key)}
 
 
 def _leaves(text: str):
@@ -198,29 +192,22 @@ def test_gold_facts_equal_what_the_truth_implies(stack):
             for r in t["recoveries"]
             if r["score_state"] == "SCORED"
         }
-        gold = {
-            r[0]: r[1:]
-            for r in query(
-                stack,
-                "SELECT DATE_KEY, RECOVERY_SCORE, HRV_RMSSD_MS, RESTING_HEART_RATE_BPM, CYCLE_ID "
-                "FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = MD5(%s)",
-                key,
-            )
-        }
+        gold = by_first_column(
+            stack,
+            "SELECT DATE_KEY, RECOVERY_SCORE, HRV_RMSSD_MS, RESTING_HEART_RATE_BPM, CYCLE_ID "
+            "FROM GOLD.FACT_DAILY_RECOVERY",
+            key,
+        )
         assert set(gold) == set(recoveries)
         for day, r in recoveries.items():
             s = r["score"]
             assert gold[day] == (s["recovery_score"], s["hrv_rmssd_milli"], s["resting_heart_rate"], r["cycle_id"])
         scored_sleeps = {s["id"]: s for s in t["sleeps"] if s["score_state"] == "SCORED"}
-        gold_sleeps = {
-            r[0]: r[1:]
-            for r in query(
-                stack,
-                "SELECT WHOOP_SLEEP_ID, DATE_KEY, IS_NAP, IS_MAIN_SLEEP, TOTAL_SLEEP_MINUTES FROM GOLD.FACT_SLEEP "
-                "WHERE MEMBER_KEY = MD5(%s)",
-                key,
-            )
-        }
+        gold_sleeps = by_first_column(
+            stack,
+            "SELECT WHOOP_SLEEP_ID, DATE_KEY, IS_NAP, IS_MAIN_SLEEP, TOTAL_SLEEP_MINUTES FROM GOLD.FACT_SLEEP",
+            key,
+        )
         assert set(gold_sleeps) == set(scored_sleeps)
         for sid, s in scored_sleeps.items():
             stages = s["score"]["stage_summary"]

@@ -15,7 +15,7 @@ import requests
 
 from infra.local import pipeline
 from infra.local.settings import Settings
-from tests.integration.conftest import local_stack, truth
+from tests.integration.conftest import leaked_secrets, local_stack, truth
 from tests.integration.conftest import query as query_any
 
 SECRET = "WHOOP.CONFIG.WHOOP_OAUTH_BEN"
@@ -141,19 +141,7 @@ def test_access_token_invalidated_early_cannot_be_refreshed_by_rereading(mixed: 
 def test_secret_values_never_reach_catalog_logs_or_errors(mixed: Settings) -> None:
     values = _secret_values(mixed.home)
     assert len(values) >= 4, "expected stored secret values to scan for"
-    dumped = " ".join(
-        str(r)
-        for table in (
-            "OPS.INGEST_RUNS",
-            "CONFIG.MEMBERS",
-            "WHOOP_LOCAL.CATALOG.OBJECTS",
-            "WHOOP_LOCAL.CATALOG.PROCEDURES",
-            "WHOOP_LOCAL.CATALOG.PROCEDURE_CALLS",
-        )
-        for r in query(mixed, f"SELECT * FROM {table}")
-    )
-    logs = " ".join(p.read_text(errors="replace") for p in mixed.home.rglob("*.log"))
-    leaked = sum(v in dumped or v in logs for v in values)
+    leaked = leaked_secrets(mixed, values, "WHOOP_LOCAL.CATALOG.PROCEDURES")
     assert leaked == 0, f"{leaked} secret value(s) found in tables or logs"  # never print the values
 
 

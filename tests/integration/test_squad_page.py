@@ -15,10 +15,9 @@ from datetime import date, timedelta
 import pytest
 
 from infra.local import migrations, pipeline
-from infra.local.errors import WhoopError
 from infra.local.settings import Settings
 from tests.integration.conftest import local_stack, query
-from tests.integration.dashboard_support import MAIN, seed_ml, texts
+from tests.integration.dashboard_support import MAIN, revoke_and_run, seed_ml, texts
 
 MEMBERS = ["ann", "ben", "cat", "dan", "eve"]
 REVOKED = "dan"  # its refresh token is replaced by one the sandbox refuses, then the pipeline runs again
@@ -48,13 +47,7 @@ def squad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("squad_home"), MEMBERS, days=90, seed=11) as settings:
         pipeline.run_once(settings)
         seed_ml(settings, FLAGGED)
-        conn = pipeline.connect(settings, paramstyle="qmark")
-        try:
-            conn.cursor().execute("CALL OPS.REGISTER_MEMBER(?, ?, ?)", [REVOKED, "not-a-valid-refresh-token", 1])
-        finally:
-            conn.close()
-        with pytest.raises(WhoopError, match=f"member {REVOKED} needs re-authorization"):  # the run says so
-            pipeline.run_once(settings)
+        revoke_and_run(settings, REVOKED)
         yield settings
 
 

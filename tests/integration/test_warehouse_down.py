@@ -26,6 +26,7 @@ from infra.local.cli import main
 from infra.local.errors import UNREACHABLE
 from infra.local.settings import REPO_ROOT, Settings
 from tests.conftest import ServerThread, free_port
+from tests.integration.conftest import point_cli_at
 from tests.integration.dashboard_support import MAIN, PAGE, PAGES, app_test, charts, texts
 
 CLIENT_SECONDS = 90  # far above the few seconds the fix needs, far below the ten minutes it replaced
@@ -113,11 +114,7 @@ def _in_thread(fn: Callable[[], Any]) -> Any:
 
 
 def _cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings, warehouse_port: int | None = None) -> None:
-    monkeypatch.setenv("WHOOP_HOME", str(settings.home))
-    monkeypatch.setenv("WHOOP_LOCAL_HOST", settings.host)
-    monkeypatch.setenv("WHOOP_WAREHOUSE_PORT", str(warehouse_port or settings.warehouse_port))
-    monkeypatch.setenv("WHOOP_SANDBOX_PORT", str(settings.sandbox_port))
-    monkeypatch.setenv("WHOOP_SEED", str(settings.seed))
+    point_cli_at(monkeypatch, settings, warehouse_port)
 
 
 @pytest.mark.parametrize("argv", [["run"], ["ml", "backtest", "--member", "ann"]], ids=["run", "ml-backtest"])

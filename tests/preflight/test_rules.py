@@ -32,6 +32,12 @@ def one(app, rule):
     return findings[0]
 
 
+def planted(app, rule, text: str, path: str = OBJECTS):
+    """The one finding of `rule` once `text` is added to `path`, and the line it was added at."""
+    line = app.add(path, text)
+    return one(app, rule), line
+
+
 # --- procedure-secrets -------------------------------------------------------------------------------
 
 EAI = """\
@@ -59,8 +65,7 @@ $$;
 
 def test_secrets_without_integration(app):
     app.add(OBJECTS, EAI)
-    line = app.add(OBJECTS, PROC.format(eai="", more=""))
-    f = one(app, procedure_secrets)
+    f, line = planted(app, procedure_secrets, PROC.format(eai="", more=""))
     assert (f.path, f.line, f.doc) == (app.path(OBJECTS), line + 4, procedure_secrets.DOC)
     assert "EXTERNAL_ACCESS_INTEGRATIONS" in f.message
 
@@ -165,13 +170,13 @@ def test_freshness_on_a_timestamp_ntz_column(app):
 
 
 def test_dmf_privilege_is_one_finding_per_file_not_two_rules(app):
-    line = app.add(
-        OBJECTS,
+    f, line = planted(
+        app,
+        dmf_arguments,
         "ALTER TABLE data.events SET DATA_METRIC_SCHEDULE = 'TRIGGER_ON_CHANGES';\n"
         "ALTER TABLE data.events ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.FRESHNESS ON (loaded_at);\n"
         "ALTER TABLE data.events ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (id);\n",
-    )
-    f = one(app, dmf_arguments)  # `only` also asserts app-privileges reports nothing
+    )  # `only` also asserts app-privileges reports nothing
     assert (f.path, f.line, f.doc) == (app.path(OBJECTS), line, dmf_arguments.ACCESS_DOC)
     assert "EXECUTE DATA METRIC FUNCTION" in f.message and "3 statement" in f.message
 
@@ -180,12 +185,12 @@ def test_dmf_privilege_is_one_finding_per_file_not_two_rules(app):
 
 
 def test_privilege_not_requested(app):
-    line = app.add(
-        OBJECTS,
+    f, line = planted(
+        app,
+        app_privileges_rule,
         "CREATE COMPUTE POOL IF NOT EXISTS IDENTIFIER(CURRENT_DATABASE() || '_POOL')\n"
         "    MIN_NODES = 1 MAX_NODES = 1 INSTANCE_FAMILY = CPU_X64_XS;\n",
     )
-    f = one(app, app_privileges_rule)
     assert (f.path, f.line, f.doc) == (app.path(OBJECTS), line, app_privileges_rule.DOC)
     assert "CREATE COMPUTE POOL" in f.message and "does not request" in f.message
 
@@ -210,8 +215,7 @@ def test_privilege_not_requested(app):
 )
 def test_an_app_cannot_send_notifications(app, statement, needs):
     """No app holds a notification integration: it cannot create one or be given one as a reference (issue 16)."""
-    line = app.add(OBJECTS, statement)
-    f = one(app, app_privileges_rule)
+    f, line = planted(app, app_privileges_rule, statement)
     assert (f.path, f.line) == (app.path(OBJECTS), line)
     assert needs in f.message and "an app cannot request" in f.message
 
@@ -221,12 +225,12 @@ def test_privilege_not_granted_at_install_unless_in_a_procedure(app):
         "app/manifest.yml",
         app.path("app/manifest.yml").read_text() + "  - EXECUTE ALERT:\n      description: alerts\n",
     )
-    line = app.add(
-        OBJECTS,
+    f, line = planted(
+        app,
+        app_privileges_rule,
         "CREATE ALERT data.a WAREHOUSE = IDENTIFIER($wh) SCHEDULE = '1 minute'\n"
         "    IF (EXISTS (SELECT 1)) THEN SELECT 1;\n",
     )
-    f = one(app, app_privileges_rule)
     assert (f.path, f.line) == (app.path(OBJECTS), line)
     assert "not granted automatically" in f.message
     # the same statement inside a procedure body runs later, after the consumer's grant
@@ -241,8 +245,9 @@ def test_privilege_not_granted_at_install_unless_in_a_procedure(app):
 
 
 def test_privilege_an_app_cannot_request(app):
-    line = app.add(OBJECTS, "CREATE TASK data.t SCHEDULE = '60 MINUTE' AS SELECT 1;\n")
-    f = one(app, app_privileges_rule)  # serverless: EXECUTE MANAGED TASK, not requested here
+    f, line = planted(
+        app, app_privileges_rule, "CREATE TASK data.t SCHEDULE = '60 MINUTE' AS SELECT 1;\n"
+    )  # serverless: EXECUTE MANAGED TASK, not requested here
     assert (f.path, f.line) == (app.path(OBJECTS), line)
     assert "EXECUTE MANAGED TASK" in f.message
 
@@ -275,8 +280,7 @@ def test_streamlit_session_function_needs_read_session(app):
     ],
 )
 def test_fixed_account_level_name(app, sql):
-    line = app.add("app/setup_script.sql", sql)
-    f = one(app, account_level_names)
+    f, line = planted(app, account_level_names, sql, path="app/setup_script.sql")
     assert (f.path, f.doc) == (app.path("app/setup_script.sql"), account_level_names.DOC)
     assert f.line == line + (2 if sql.startswith("EXECUTE") else 0)
 
@@ -355,8 +359,12 @@ def test_width_stretch_needs_a_newer_pin(app):
 
 
 def test_literal_name_in_an_execute_immediate_string_is_reported_once(app):
-    line = app.add("app/setup_script.sql", "EXECUTE IMMEDIATE 'CREATE WAREHOUSE IF NOT EXISTS fixed_wh';\n")
-    f = one(app, account_level_names)
+    f, line = planted(
+        app,
+        account_level_names,
+        "EXECUTE IMMEDIATE 'CREATE WAREHOUSE IF NOT EXISTS fixed_wh';\n",
+        path="app/setup_script.sql",
+    )
     assert (f.path, f.line) == (app.path("app/setup_script.sql"), line)
 
 
@@ -367,18 +375,17 @@ def test_avg_on_a_text_column(app):
 
 
 def test_unparsable_dynamic_table_query_is_reported(app):
-    line = app.add(OBJECTS, DT.format(mode="INCREMENTAL", query="SELECT FROM WHERE ((("))
-    f = one(app, dynamic_table_incremental)
+    f, line = planted(app, dynamic_table_incremental, DT.format(mode="INCREMENTAL", query="SELECT FROM WHERE ((("))
     assert (f.line, f.doc) == (line, dynamic_table_incremental.DOC) and "cannot parse" in f.message
 
 
 def test_owners_rights_procedure_calling_a_session_function_needs_read_session(app):
-    line = app.add(
-        OBJECTS,
+    f, line = planted(
+        app,
+        app_privileges_rule,
         "CREATE OR REPLACE PROCEDURE data.who() RETURNS BOOLEAN LANGUAGE SQL AS $$\nBEGIN\n"
         "  RETURN IS_APPLICATION_ROLE_IN_SESSION('APP_PUBLIC');\nEND;\n$$;\n",
     )
-    f = one(app, app_privileges_rule)
     assert (f.path, f.line) == (app.path(OBJECTS), line) and "READ SESSION" in f.message
     app.write(OBJECTS, app.path(OBJECTS).read_text().replace("LANGUAGE SQL AS", "LANGUAGE SQL EXECUTE AS CALLER AS"))
     assert only(app, app_privileges_rule) == []

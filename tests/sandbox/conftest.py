@@ -17,6 +17,7 @@ import requests
 import uvicorn
 from starlette.applications import Starlette
 
+from infra.local.oauth_callback import authorize_url
 from infra.local.sandbox.app import create_app
 from infra.local.sandbox.config import SandboxConfig
 
@@ -37,23 +38,16 @@ class Server:
 
     def login(self, member: str = "alice", scope: str = ALL_SCOPES) -> dict[str, Any]:
         """Authorization-code flow with login_hint; returns the token response."""
-        r = requests.get(
-            f"{self.url}/oauth/oauth2/auth",
-            params={
-                "client_id": self.config.client_id,
-                "redirect_uri": REDIRECT,
-                "response_type": "code",
-                "scope": scope,
-                "state": "abcdefgh",
-                "login_hint": member,
-            },
-            allow_redirects=False,
-            timeout=5,
-        )
+        r = self.authorize(member, scope, "abcdefgh")
         assert r.status_code == 302, r.text
         query = parse_qs(urlparse(r.headers["location"]).query)
         assert query["state"] == ["abcdefgh"]
         return self.token({"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT})
+
+    def authorize(self, member: str, scope: str, state: str) -> requests.Response:
+        """The authorization request, `login_hint` standing in for the member's login; not redirected."""
+        url = authorize_url(f"{self.url}/oauth/oauth2/auth", self.config.client_id, REDIRECT, scope, state)
+        return requests.get(url, params={"login_hint": member}, allow_redirects=False, timeout=5)
 
     def token(self, form: dict[str, str]) -> dict[str, Any]:
         r = self.post_token(form)

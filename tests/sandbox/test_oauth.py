@@ -45,19 +45,7 @@ def test_concurrent_refresh_only_first_wins(server: Server) -> None:
 
 
 def test_code_is_single_use_and_client_checked(server: Server) -> None:
-    r = requests.get(
-        f"{server.url}/oauth/oauth2/auth",
-        params={
-            "client_id": server.config.client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "read:cycles",
-            "state": "12345678",
-            "login_hint": "alice",
-        },
-        allow_redirects=False,
-        timeout=5,
-    )
+    r = server.authorize("alice", "read:cycles", "12345678")
     code = r.headers["location"].split("code=")[1].split("&")[0]
     assert (
         server.post_token({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}).status_code

@@ -10,6 +10,8 @@ import snowflake.connector
 
 from infra.local.warehouse import account_catalog
 from tests.conftest import connect
+from tests.warehouse.support import fails
+from tests.warehouse.support import rows as run
 
 CAT = "WHOOP_LOCAL.CATALOG"
 
@@ -29,25 +31,10 @@ def conn(warehouse):
     c.close()
 
 
-def run(conn, sql: str, params=None) -> list[tuple]:
-    cur = conn.cursor()
-    cur.execute(sql, params)
-    return cur.fetchall() if cur.description else []
-
-
 def show(conn, sql: str) -> list[dict]:
     cur = conn.cursor(snowflake.connector.DictCursor)
     cur.execute(sql)
     return cur.fetchall()
-
-
-def fails(conn, sql: str, *fragments: str) -> str:
-    with pytest.raises(snowflake.connector.ProgrammingError) as info:
-        run(conn, sql)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
 
 
 def obj(conn, kind: str, name: str) -> dict | None:
@@ -57,6 +44,12 @@ def obj(conn, kind: str, name: str) -> dict | None:
     props = json.loads(rows[0][0])
     props["__definition"] = rows[0][1]
     return props
+
+
+def created(conn, kind: str, name: str, sql: str) -> dict:
+    """The recorded properties of the object `sql` creates."""
+    run(conn, sql)
+    return obj(conn, kind, name)
 
 
 def grants(conn, where: str = "TRUE", params=None) -> set[tuple]:
@@ -137,12 +130,13 @@ def test_schema_level_objects_are_fully_qualified(conn):
     fails(conn, "CREATE NETWORK RULE raw.other_rule TYPE = HOST_PORT", "Object 'APP.RAW.OTHER_RULE' already exists.")
     run(conn, "DROP NETWORK RULE raw.other_rule")
     run(conn, "USE SCHEMA APP.CORE")  # CREATE SCHEMA made RAW current, as in Snowflake
-    run(
+    p = created(
         conn,
+        "RESOURCE MONITOR",
+        "RM",
         "CREATE RESOURCE MONITOR rm WITH CREDIT_QUOTA = 100 FREQUENCY = MONTHLY START_TIMESTAMP = IMMEDIATELY "
         "TRIGGERS ON 75 PERCENT DO NOTIFY ON 100 PERCENT DO SUSPEND ON 110 PERCENT DO SUSPEND_IMMEDIATE",
     )
-    p = obj(conn, "RESOURCE MONITOR", "RM")
     assert p["CREDIT_QUOTA"] == "100" and p["FREQUENCY"] == "MONTHLY"
     assert p["TRIGGERS"] == [
         {"percent": 75, "action": "NOTIFY"},
@@ -158,14 +152,15 @@ def test_schema_level_objects_are_fully_qualified(conn):
 
 
 def test_integrations_share_a_namespace_and_check_references(conn):
-    run(
+    p = created(
         conn,
+        "SECURITY INTEGRATION",
+        "WHOOP_OAUTH",
         "CREATE SECURITY INTEGRATION whoop_oauth TYPE = API_AUTHENTICATION AUTH_TYPE = OAUTH2 "
         "OAUTH_CLIENT_ID = 'client-id' OAUTH_CLIENT_SECRET = 'Sup3r-client-secret' "
         "OAUTH_TOKEN_ENDPOINT = 'https://api.prod.whoop.com/oauth/oauth2/token' "
         "OAUTH_ALLOWED_SCOPES = ('offline', 'read:recovery') ENABLED = TRUE",
     )
-    p = obj(conn, "SECURITY INTEGRATION", "WHOOP_OAUTH")
     assert p["OAUTH_CLIENT_SECRET"] == "***" and p["OAUTH_CLIENT_ID"] == "client-id"
     assert p["OAUTH_ALLOWED_SCOPES"] == ["offline", "read:recovery"]
     fails(conn, "CREATE API INTEGRATION whoop_oauth API_PROVIDER = aws_api_gateway", "already exists")
@@ -179,13 +174,14 @@ def test_integrations_share_a_namespace_and_check_references(conn):
         "CREATE SECRET whoop_cred TYPE = OAUTH2 API_AUTHENTICATION = whoop_oauth "
         "OAUTH_REFRESH_TOKEN = 'rt-Initial-0001' OAUTH_REFRESH_TOKEN_EXPIRY_TIME = '2030-01-01 00:00:00'",
     )
-    run(
+    p = created(
         conn,
+        "EXTERNAL ACCESS INTEGRATION",
+        "WHOOP_EAI",
         "CREATE EXTERNAL ACCESS INTEGRATION whoop_eai ALLOWED_NETWORK_RULES = (core.whoop_rule) "
         "ALLOWED_API_AUTHENTICATION_INTEGRATIONS = (whoop_oauth) "
         "ALLOWED_AUTHENTICATION_SECRETS = (whoop_cred) ENABLED = TRUE",
     )
-    p = obj(conn, "EXTERNAL ACCESS INTEGRATION", "WHOOP_EAI")
     assert p["ALLOWED_NETWORK_RULES"] == ["APP.CORE.WHOOP_RULE"]
     assert p["ALLOWED_AUTHENTICATION_SECRETS"] == ["APP.CORE.WHOOP_CRED"]
     assert p["ALLOWED_API_AUTHENTICATION_INTEGRATIONS"] == ["WHOOP_OAUTH"]
@@ -227,12 +223,13 @@ def test_alert_lifecycle(conn):
 
 # policies, tags and table properties -----------------------------------------------------------
 def test_masking_and_row_access_policies(conn):
-    run(
+    p = created(
         conn,
+        "MASKING POLICY",
+        "APP.CORE.MASK_EMAIL",
         "CREATE MASKING POLICY mask_email AS (v STRING) RETURNS STRING -> "
         "CASE WHEN IS_ROLE_IN_SESSION('PII_READER') THEN v ELSE '***' END COMMENT = 'pii'",
     )
-    p = obj(conn, "MASKING POLICY", "APP.CORE.MASK_EMAIL")
     assert p["SIGNATURE"] == ["V STRING"] and p["RETURN_TYPE"] == "STRING" and p["COMMENT"] == "pii"
     assert p["BODY"].startswith("CASE WHEN IS_ROLE_IN_SESSION('PII_READER')")
     run(conn, "CREATE MASKING POLICY mask_other AS (v STRING) RETURNS STRING -> v")

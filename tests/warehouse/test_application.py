@@ -12,6 +12,8 @@ import snowflake.connector
 import yaml
 
 from tests.conftest import connect
+from tests.warehouse.support import fails
+from tests.warehouse.support import rows as run
 
 CAT = "WHOOP_LOCAL.CATALOG"
 _names = itertools.count(1)
@@ -22,21 +24,6 @@ def conn(warehouse):
     c = connect(warehouse)
     yield c
     c.close()
-
-
-def run(conn, sql: str, params=None) -> list[tuple]:
-    cur = conn.cursor()
-    cur.execute(sql, params)
-    return cur.fetchall() if cur.description else []
-
-
-def fails(conn, sql: str, *fragments: str) -> str:
-    with pytest.raises(snowflake.connector.ProgrammingError) as info:
-        run(conn, sql)
-    message = " ".join(str(info.value).split())
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
 
 
 def stage(tmp_path: Path, setup: str, privileges: tuple[str, ...] = (), files: dict[str, str] | None = None) -> Path:

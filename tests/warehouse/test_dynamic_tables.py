@@ -4,34 +4,20 @@ from __future__ import annotations
 
 import pytest
 import requests
-import snowflake.connector
 
-from tests.conftest import connect
+from tests.warehouse.support import cursor_fixture, fails, rows
 
-
-@pytest.fixture()
-def cur(warehouse):
-    conn = connect(warehouse, database="DT_DB", schema="S")
-    c = conn.cursor()
-    for t in ("DT_TOTAL", "DT_DAILY"):
-        c.execute(f"DROP DYNAMIC TABLE IF EXISTS {t}")
-    c.execute("CREATE OR REPLACE TABLE EVENTS (DAY DATE, N INT)")
-    c.execute("INSERT INTO EVENTS VALUES ('2026-01-01', 1), ('2026-01-01', 2), ('2026-01-02', 5)")
-    c.execute(
-        "CREATE DYNAMIC TABLE DT_DAILY TARGET_LAG = DOWNSTREAM WAREHOUSE = WH REFRESH_MODE = INCREMENTAL "
-        "AS SELECT DAY, SUM(N) AS TOTAL FROM EVENTS GROUP BY DAY"
-    )
-    c.execute(
-        "CREATE DYNAMIC TABLE DT_TOTAL TARGET_LAG = '1 hour' WAREHOUSE = WH "
-        "AS WITH d AS (SELECT TOTAL FROM DT_DAILY) SELECT SUM(TOTAL) AS GRAND FROM d"
-    )
-    yield c
-    conn.close()
-
-
-def rows(c, sql):
-    c.execute(sql)
-    return c.fetchall()
+cur = cursor_fixture(
+    "DT_DB.S",
+    "DROP DYNAMIC TABLE IF EXISTS DT_TOTAL",
+    "DROP DYNAMIC TABLE IF EXISTS DT_DAILY",
+    "CREATE OR REPLACE TABLE EVENTS (DAY DATE, N INT)",
+    "INSERT INTO EVENTS VALUES ('2026-01-01', 1), ('2026-01-01', 2), ('2026-01-02', 5)",
+    "CREATE DYNAMIC TABLE DT_DAILY TARGET_LAG = DOWNSTREAM WAREHOUSE = WH REFRESH_MODE = INCREMENTAL "
+    "AS SELECT DAY, SUM(N) AS TOTAL FROM EVENTS GROUP BY DAY",
+    "CREATE DYNAMIC TABLE DT_TOTAL TARGET_LAG = '1 hour' WAREHOUSE = WH "
+    "AS WITH d AS (SELECT TOTAL FROM DT_DAILY) SELECT SUM(TOTAL) AS GRAND FROM d",
+)
 
 
 def test_created_with_contents_and_not_a_static_copy(cur):
@@ -75,8 +61,7 @@ def test_catalog_keeps_definition_and_dependencies(cur):
 
 def test_failed_refresh_is_reported_and_recorded(cur):
     cur.execute("CREATE OR REPLACE TABLE EVENTS (OTHER INT)")  # the definition no longer binds
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="failed to refresh"):
-        cur.execute("ALTER DYNAMIC TABLE DT_DAILY REFRESH")
+    fails(cur, "ALTER DYNAMIC TABLE DT_DAILY REFRESH", "failed to refresh")
     assert rows(
         cur,
         "SELECT STATE FROM WHOOP_LOCAL.CATALOG.DYNAMIC_TABLE_REFRESH_HISTORY "
@@ -86,12 +71,9 @@ def test_failed_refresh_is_reported_and_recorded(cur):
 
 def test_drop_and_errors(cur):
     cur.execute("DROP DYNAMIC TABLE DT_TOTAL")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError):
-        cur.execute("SELECT * FROM DT_TOTAL")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("ALTER DYNAMIC TABLE DT_TOTAL REFRESH")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="TARGET_LAG"):
-        cur.execute("CREATE DYNAMIC TABLE NO_LAG WAREHOUSE = WH AS SELECT 1 AS X")
+    fails(cur, "SELECT * FROM DT_TOTAL")
+    fails(cur, "ALTER DYNAMIC TABLE DT_TOTAL REFRESH", "does not exist")
+    fails(cur, "CREATE DYNAMIC TABLE NO_LAG WAREHOUSE = WH AS SELECT 1 AS X", "TARGET_LAG")
 
 
 def _actions(cur, name):

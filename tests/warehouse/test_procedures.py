@@ -8,28 +8,16 @@ import pytest
 import snowflake.connector
 
 from tests.conftest import connect
+from tests.warehouse.support import cursor_fixture, fails, rows, slow_procedure
 
-
-@pytest.fixture()
-def cur(warehouse):
-    conn = connect(warehouse, database="PROC_DB", schema="S")
-    c = conn.cursor()
-    c.execute("CREATE OR REPLACE TABLE T (ID INT)")
-    c.execute(
-        "CREATE OR REPLACE PROCEDURE ADD_ROWS(TBL VARCHAR, N NUMBER DEFAULT 2) RETURNS NUMBER LANGUAGE PYTHON "
-        "RUNTIME_VERSION = '3.11' PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.add_rows'"
-    )
-    c.execute(
-        "CREATE OR REPLACE PROCEDURE ECHO(V VARCHAR) RETURNS VARIANT LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
-        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.echo'"
-    )
-    yield c
-    conn.close()
-
-
-def rows(c, sql, params=None):
-    c.execute(sql, params)
-    return c.fetchall()
+cur = cursor_fixture(
+    "PROC_DB.S",
+    "CREATE OR REPLACE TABLE T (ID INT)",
+    "CREATE OR REPLACE PROCEDURE ADD_ROWS(TBL VARCHAR, N NUMBER DEFAULT 2) RETURNS NUMBER LANGUAGE PYTHON "
+    "RUNTIME_VERSION = '3.11' PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.add_rows'",
+    "CREATE OR REPLACE PROCEDURE ECHO(V VARCHAR) RETURNS VARIANT LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
+    "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.echo'",
+)
 
 
 def test_call_runs_handler_against_same_warehouse(cur):
@@ -73,8 +61,7 @@ def test_handler_error_is_a_sql_error_and_recorded(cur):
         "CREATE OR REPLACE PROCEDURE FAILS() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
         "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'tests.fixtures.procs.fail'"
     )
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="handler failed on purpose"):
-        cur.execute("CALL FAILS()")
+    fails(cur, "CALL FAILS()", "handler failed on purpose")
     assert rows(cur, "SELECT STATE FROM WHOOP_LOCAL.CATALOG.PROCEDURE_CALLS WHERE NAME = 'PROC_DB.S.FAILS'") == [
         ("FAILED",)
     ]
@@ -106,10 +93,8 @@ def test_secrets_reach_the_handler_through_snowflake_module(cur):
 
 
 def test_unknown_procedure_and_non_python_are_rejected(cur):
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("CALL NOPE(1)")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="LANGUAGE PYTHON"):
-        cur.execute("CREATE PROCEDURE JS() RETURNS VARCHAR LANGUAGE JAVASCRIPT AS $$ return 1 $$")
+    fails(cur, "CALL NOPE(1)", "does not exist")
+    fails(cur, "CREATE PROCEDURE JS() RETURNS VARCHAR LANGUAGE JAVASCRIPT AS $$ return 1 $$", "LANGUAGE PYTHON")
 
 
 def test_sql_procedure_runs_its_statements_in_order(cur):
@@ -135,8 +120,7 @@ def test_sql_procedure_stops_at_the_first_failing_statement(cur):
         "BEGIN\n    INSERT INTO T (ID) VALUES (1);\n    INSERT INTO MISSING_TABLE VALUES (1);\n"
         "    INSERT INTO T (ID) VALUES (2);\nEND;\n$$"
     )
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="HALF_DONE statement 2 failed"):
-        cur.execute("CALL HALF_DONE()")
+    fails(cur, "CALL HALF_DONE()", "HALF_DONE statement 2 failed")
     assert rows(cur, "SELECT ID FROM T") == [(1,)]
 
 
@@ -171,19 +155,13 @@ def test_sql_procedure_unknown_variable(cur):
         "CREATE OR REPLACE PROCEDURE UNKNOWN_VAR() RETURNS VARCHAR LANGUAGE SQL AS $$\n"
         "BEGIN\n    INSERT INTO T (ID) SELECT :NOPE;\nEND;\n$$"
     )
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="Unknown variable :NOPE"):
-        cur.execute("CALL UNKNOWN_VAR()")
+    fails(cur, "CALL UNKNOWN_VAR()", "Unknown variable :NOPE")
 
 
 def test_a_client_retry_of_a_running_statement_does_not_run_it_twice(warehouse, cur):
     # the connector re-sends a statement that outlives its socket timeout, with the same request id
     cur.execute("CREATE OR REPLACE TABLE RUNS (N INT)")
-    cur.execute(
-        "CREATE OR REPLACE PROCEDURE SLOW_INSERT() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
-        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' AS $$\n"
-        "import time\ndef run(session):\n    session.sql('INSERT INTO RUNS VALUES (1)').collect()\n"
-        "    time.sleep(3)\n    return 'done'\n$$"
-    )
+    cur.execute(slow_procedure("SLOW_INSERT", "RUNS", seconds=3))
     impatient = connect(warehouse, database="PROC_DB", schema="S", socket_timeout=1)
     try:
         assert rows(impatient.cursor(), "CALL SLOW_INSERT()") == [("done",)]

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
-import snowflake.connector
-
 from infra.local.warehouse import statement_cache
 from tests.conftest import connect
+from tests.warehouse.support import cursor_fixture, fails, rows
 
-
-@pytest.fixture()
-def cur(warehouse):
-    conn = connect(warehouse)
-    c = conn.cursor()
-    c.execute("CREATE DATABASE IF NOT EXISTS CACHE_DB")
-    c.execute("USE DATABASE CACHE_DB")
-    c.execute("CREATE SCHEMA IF NOT EXISTS S")
-    c.execute("USE SCHEMA S")
-    c.execute("CREATE OR REPLACE TABLE T (ID INT, V VARCHAR, P VARIANT)")
-    c.execute("INSERT INTO T SELECT 1, 'a', PARSE_JSON('{\"n\": 1}') UNION ALL SELECT 2, 'b', PARSE_JSON('{\"n\": 2}')")
-    c.execute("CREATE OR REPLACE TABLE SRC (ID INT, V VARCHAR)")
-    c.execute("INSERT INTO SRC VALUES (1, 'x'), (3, 'y')")
-    yield c
-    conn.close()
-
-
-def rows(c, sql, params=None):
-    c.execute(sql, params)
-    return c.fetchall()
+cur = cursor_fixture(
+    None,
+    "CREATE DATABASE IF NOT EXISTS CACHE_DB",
+    "USE DATABASE CACHE_DB",
+    "CREATE SCHEMA IF NOT EXISTS S",
+    "USE SCHEMA S",
+    "CREATE OR REPLACE TABLE T (ID INT, V VARCHAR, P VARIANT)",
+    "INSERT INTO T SELECT 1, 'a', PARSE_JSON('{\"n\": 1}') UNION ALL SELECT 2, 'b', PARSE_JSON('{\"n\": 2}')",
+    "CREATE OR REPLACE TABLE SRC (ID INT, V VARCHAR)",
+    "INSERT INTO SRC VALUES (1, 'x'), (3, 'y')",
+)
 
 
 def test_a_repeated_query_is_translated_once_and_answers_the_same(cur, monkeypatch):
@@ -98,8 +87,7 @@ def test_merge_with_a_condition_delete_and_bound_source(cur, warehouse):
 
 
 def test_merge_into_a_missing_table_is_a_sql_error(cur):
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="NOPE"):
-        cur.execute("MERGE INTO NOPE USING SRC s ON NOPE.ID = s.ID WHEN MATCHED THEN DELETE")
+    fails(cur, "MERGE INTO NOPE USING SRC s ON NOPE.ID = s.ID WHEN MATCHED THEN DELETE", "NOPE")
 
 
 def test_a_full_cache_starts_again_with_the_newest_text(cur, monkeypatch):

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-import snowflake.connector
-
 from tests.conftest import connect
+from tests.warehouse.support import cursor_fixture, fails, rows
 
-
-@pytest.fixture()
-def cur(warehouse):
-    conn = connect(warehouse, database="STREAMS_DB", schema="S")
-    c = conn.cursor()
-    c.execute("CREATE OR REPLACE TABLE SRC (ID INT, PAYLOAD VARIANT)")
-    c.execute("CREATE OR REPLACE TABLE DST (ID INT)")
-    c.execute("INSERT INTO SRC SELECT 1, PARSE_JSON('{\"a\": 1}')")
-    c.execute("CREATE OR REPLACE STREAM SRC_STREAM ON TABLE SRC APPEND_ONLY = TRUE")
-    yield c
-    conn.close()
-
-
-def rows(c, sql):
-    c.execute(sql)
-    return c.fetchall()
+cur = cursor_fixture(
+    "STREAMS_DB.S",
+    "CREATE OR REPLACE TABLE SRC (ID INT, PAYLOAD VARIANT)",
+    "CREATE OR REPLACE TABLE DST (ID INT)",
+    "INSERT INTO SRC SELECT 1, PARSE_JSON('{\"a\": 1}')",
+    "CREATE OR REPLACE STREAM SRC_STREAM ON TABLE SRC APPEND_ONLY = TRUE",
+)
 
 
 def test_stream_shows_only_rows_appended_after_creation(cur):
@@ -46,8 +35,7 @@ def test_select_does_not_consume_but_dml_does(cur):
 
 def test_failed_dml_leaves_offset(cur):
     cur.execute("INSERT INTO SRC SELECT 3, NULL")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError):
-        cur.execute("INSERT INTO DST SELECT ID, ID FROM SRC_STREAM")  # wrong column count
+    fails(cur, "INSERT INTO DST SELECT ID, ID FROM SRC_STREAM")  # wrong column count
     assert rows(cur, "SELECT ID FROM SRC_STREAM") == [(3,)]
 
 
@@ -92,18 +80,14 @@ def test_stream_catalog_show_and_drop(cur):
     names = [r[1] for r in rows(cur, "SHOW STREAMS")]
     assert "SRC_STREAM" in names
     cur.execute("DROP STREAM SRC_STREAM")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("SELECT SYSTEM$STREAM_HAS_DATA('SRC_STREAM')")
+    fails(cur, "SELECT SYSTEM$STREAM_HAS_DATA('SRC_STREAM')", "does not exist")
     cur.execute("DROP STREAM IF EXISTS SRC_STREAM")
 
 
 def test_errors_name_the_problem(cur):
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="APPEND_ONLY"):
-        cur.execute("CREATE STREAM S2 ON TABLE SRC")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("CREATE STREAM S3 ON TABLE NOPE APPEND_ONLY = TRUE")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="already exists"):
-        cur.execute("CREATE STREAM SRC_STREAM ON TABLE SRC APPEND_ONLY = TRUE")
+    fails(cur, "CREATE STREAM S2 ON TABLE SRC", "APPEND_ONLY")
+    fails(cur, "CREATE STREAM S3 ON TABLE NOPE APPEND_ONLY = TRUE", "does not exist")
+    fails(cur, "CREATE STREAM SRC_STREAM ON TABLE SRC APPEND_ONLY = TRUE", "already exists")
 
 
 def test_null_timestamps_stay_null_through_the_server(cur):

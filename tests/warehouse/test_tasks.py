@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import time
 
-import pytest
-import snowflake.connector
-
 from tests.conftest import connect
+from tests.warehouse.support import cursor_fixture, fails, prepared, rows, slow_procedure
+
+TASKS = ("ROOT_T", "CHILD_A", "CHILD_B", "GRANDCHILD", "GATED", "BROKEN", "AFTER_BROKEN", "FINAL")
 
 
-@pytest.fixture()
-def cur(warehouse):
-    conn = connect(warehouse, database="TASKS_DB", schema="S")
-    c = conn.cursor()
-    for t in ("ROOT_T", "CHILD_A", "CHILD_B", "GRANDCHILD", "GATED", "BROKEN", "AFTER_BROKEN", "FINAL"):
-        c.execute(f"DROP TASK IF EXISTS {t}")
-    c.execute("CREATE OR REPLACE TABLE LOG (STEP VARCHAR, AT_SEQ INT)")
-    c.execute("CREATE OR REPLACE SEQUENCE SEQ")
-    c.execute("CREATE OR REPLACE TABLE SRC (ID INT)")
-    c.execute("CREATE OR REPLACE STREAM SRC_S ON TABLE SRC APPEND_ONLY = TRUE")
-    yield c
-    conn.close()
-
-
-def rows(c, sql):
-    c.execute(sql)
-    return c.fetchall()
+cur = cursor_fixture(
+    "TASKS_DB.S",
+    *(f"DROP TASK IF EXISTS {t}" for t in TASKS),
+    "CREATE OR REPLACE TABLE LOG (STEP VARCHAR, AT_SEQ INT)",
+    "CREATE OR REPLACE SEQUENCE SEQ",
+    "CREATE OR REPLACE TABLE SRC (ID INT)",
+    "CREATE OR REPLACE STREAM SRC_S ON TABLE SRC APPEND_ONLY = TRUE",
+)
 
 
 def make_graph(c):
@@ -126,12 +117,9 @@ def test_finalizer_runs_last_whatever_the_other_tasks_did(cur):
         ("AFTER_BROKEN", "SKIPPED"),
         ("FINAL", "SUCCEEDED"),
     ]
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="not a root task"):
-        cur.execute("EXECUTE TASK FINAL")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="finalizer task cannot have"):
-        cur.execute("CREATE TASK BAD_FINAL FINALIZE = BROKEN AFTER GATED AS SELECT 1")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("CREATE TASK BAD_FINAL FINALIZE = NO_SUCH_ROOT AS SELECT 1")
+    fails(cur, "EXECUTE TASK FINAL", "not a root task")
+    fails(cur, "CREATE TASK BAD_FINAL FINALIZE = BROKEN AFTER GATED AS SELECT 1", "finalizer task cannot have")
+    fails(cur, "CREATE TASK BAD_FINAL FINALIZE = NO_SUCH_ROOT AS SELECT 1", "does not exist")
 
 
 def test_show_alter_drop_and_errors(cur):
@@ -139,54 +127,44 @@ def test_show_alter_drop_and_errors(cur):
     shown = {r[1]: r for r in rows(cur, "SHOW TASKS")}
     assert shown["ROOT_T"][5] == "USING CRON 0 * * * * UTC" and shown["CHILD_A"][7] == "started"
     assert shown["ROOT_T"][7] == "suspended"
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="not a root task"):
-        cur.execute("EXECUTE TASK CHILD_A")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="already exists"):
-        cur.execute("CREATE TASK ROOT_T SCHEDULE = '1 MINUTE' AS SELECT 1")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("CREATE TASK ORPHAN AFTER NO_SUCH_TASK AS SELECT 1")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="both SCHEDULE and AFTER"):
-        cur.execute("CREATE TASK BAD SCHEDULE = '1 MINUTE' AFTER ROOT_T AS SELECT 1")
+    fails(cur, "EXECUTE TASK CHILD_A", "not a root task")
+    fails(cur, "CREATE TASK ROOT_T SCHEDULE = '1 MINUTE' AS SELECT 1", "already exists")
+    fails(cur, "CREATE TASK ORPHAN AFTER NO_SUCH_TASK AS SELECT 1", "does not exist")
+    fails(cur, "CREATE TASK BAD SCHEDULE = '1 MINUTE' AFTER ROOT_T AS SELECT 1", "both SCHEDULE and AFTER")
     cur.execute("ALTER TASK ROOT_T MODIFY AS INSERT INTO LOG SELECT 'changed', SEQ.NEXTVAL")
     cur.execute("EXECUTE TASK ROOT_T")
     assert ("changed",) in rows(cur, "SELECT STEP FROM LOG")
     cur.execute("DROP TASK GRANDCHILD")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("DROP TASK GRANDCHILD")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
-        cur.execute("EXECUTE TASK NOPE")
+    fails(cur, "DROP TASK GRANDCHILD", "does not exist")
+    fails(cur, "EXECUTE TASK NOPE", "does not exist")
 
 
 def test_a_firing_while_the_previous_run_executes_is_skipped(warehouse):
     import threading
 
-    conn = connect(warehouse, database="TASK_DB", schema="S")
-    c = conn.cursor()
-    c.execute("CREATE OR REPLACE TABLE SLOW_RUNS (N INT)")
-    c.execute(
-        "CREATE OR REPLACE PROCEDURE SLOW() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "
-        "PACKAGES = ('snowflake-snowpark-python') HANDLER = 'run' AS $$\n"
-        "import time\ndef run(session):\n    session.sql('INSERT INTO SLOW_RUNS VALUES (1)').collect()\n"
-        "    time.sleep(2)\n    return 'done'\n$$"
-    )
-    c.execute("CREATE OR REPLACE TASK SLOW_ROOT WAREHOUSE = WH SCHEDULE = '60 MINUTE' AS CALL SLOW()")
-    first = threading.Thread(
-        target=lambda: connect(warehouse, database="TASK_DB", schema="S").cursor().execute("EXECUTE TASK SLOW_ROOT")
-    )
-    first.start()
-    time.sleep(0.8)
-    c.execute("EXECUTE TASK SLOW_ROOT")  # the first run is still executing
-    first.join()
-    states = [
-        r[0]
-        for r in c.execute(
-            "SELECT STATE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = 'TASK_DB.S.SLOW_ROOT' "
-            "ORDER BY QUERY_START_TIME"
-        ).fetchall()
-    ]
-    assert sorted(states) == ["SKIPPED", "SUCCEEDED"]
-    assert c.execute("SELECT COUNT(*) FROM SLOW_RUNS").fetchall() == [(1,)]
-    conn.close()
+    with prepared(
+        warehouse,
+        "TASK_DB.S",
+        "CREATE OR REPLACE TABLE SLOW_RUNS (N INT)",
+        slow_procedure("SLOW", "SLOW_RUNS", seconds=2),
+        "CREATE OR REPLACE TASK SLOW_ROOT WAREHOUSE = WH SCHEDULE = '60 MINUTE' AS CALL SLOW()",
+    ) as c:
+        first = threading.Thread(
+            target=lambda: connect(warehouse, database="TASK_DB", schema="S").cursor().execute("EXECUTE TASK SLOW_ROOT")
+        )
+        first.start()
+        time.sleep(0.8)
+        c.execute("EXECUTE TASK SLOW_ROOT")  # the first run is still executing
+        first.join()
+        states = [
+            r[0]
+            for r in c.execute(
+                "SELECT STATE FROM WHOOP_LOCAL.CATALOG.TASK_HISTORY WHERE NAME = 'TASK_DB.S.SLOW_ROOT' "
+                "ORDER BY QUERY_START_TIME"
+            ).fetchall()
+        ]
+        assert sorted(states) == ["SKIPPED", "SUCCEEDED"]
+        assert c.execute("SELECT COUNT(*) FROM SLOW_RUNS").fetchall() == [(1,)]
 
 
 def test_return_value_is_what_the_run_set_not_the_body_result(cur):
@@ -206,10 +184,8 @@ def test_return_value_is_what_the_run_set_not_the_body_result(cur):
 
 
 def test_runtime_info_and_return_value_only_inside_a_task_run(cur):
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="only be called in a task run"):
-        cur.execute("SELECT SYSTEM$TASK_RUNTIME_INFO('CURRENT_TASK_GRAPH_RUN_GROUP_ID')")
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="only be called in a task run"):
-        cur.execute("CALL SYSTEM$SET_RETURN_VALUE('x')")
+    fails(cur, "SELECT SYSTEM$TASK_RUNTIME_INFO('CURRENT_TASK_GRAPH_RUN_GROUP_ID')", "only be called in a task run")
+    fails(cur, "CALL SYSTEM$SET_RETURN_VALUE('x')", "only be called in a task run")
     # a procedure the task CALLs asks which graph run it is in and sets the task's return value to it (the ingest's way)
     cur.execute(
         "CREATE OR REPLACE PROCEDURE WHICH_RUN() RETURNS VARCHAR LANGUAGE PYTHON RUNTIME_VERSION = '3.11' "

@@ -39,25 +39,14 @@ ui.require(
     what="the squad page",
 )
 
-try:
-    raw = ui.query(queries.squad()["squad"])
-except ui.QueryError as exc:
-    ui.show_error(exc)
-    st.stop()
-if raw.empty:
-    st.info(f"No athletes yet. Connect one (Setup page, or `whoop auth` locally), then {ui.RUN_HINT}.")
-    st.stop()
+raw = ui.load(queries.squad())["squad"]
+ui.stop_if_empty(raw, f"No athletes yet. Connect one (Setup page, or `whoop auth` locally), then {ui.RUN_HINT}.")
 
-for col in (
-    "RECOVERY_SCORE",
-    "RECOVERY_BASELINE_28D",
-    "RECOVERY_VS_BASELINE",
-    "SLEEP_HOURS",
-    "SLEEP_NEED_HOURS",
-    "STRAIN_YESTERDAY",
-    "OPEN_ANOMALIES",
-):
-    raw[col] = pd.to_numeric(raw[col], errors="coerce")
+
+def number(column: str) -> pd.Series:
+    return pd.to_numeric(raw[column], errors="coerce")
+
+
 last_data = pd.to_datetime(raw["LAST_DATA_AT"])  # TIMESTAMP_NTZ in UTC
 now = pd.Timestamp.now(tz="UTC").tz_localize(None)
 reauth = raw["NEEDS_REAUTHORIZATION"].astype(bool)
@@ -66,17 +55,17 @@ day = pd.to_datetime(raw["DATE_KEY"].astype("Int64").astype(str), format="%Y%m%d
 table = pd.DataFrame(
     {
         "Athlete": raw["MEMBER_NAME"].astype(str),
-        "Recovery %": raw["RECOVERY_SCORE"],
+        "Recovery %": number("RECOVERY_SCORE"),
         "Zone": raw["RECOVERY_ZONE"],
-        "vs baseline": raw["RECOVERY_VS_BASELINE"],
-        "Sleep of need %": (100 * raw["SLEEP_HOURS"] / raw["SLEEP_NEED_HOURS"]).round(0),
-        "Strain yesterday": raw["STRAIN_YESTERDAY"],
-        "Open anomalies": raw["OPEN_ANOMALIES"].fillna(0).astype(int),
+        "vs baseline": number("RECOVERY_VS_BASELINE"),
+        "Sleep of need %": (100 * number("SLEEP_HOURS") / number("SLEEP_NEED_HOURS")).round(0),
+        "Strain yesterday": number("STRAIN_YESTERDAY"),
+        "Open anomalies": number("OPEN_ANOMALIES").fillna(0).astype(int),
         "Re-authorize": reauth,
         "Data age (h)": ((now - last_data).dt.total_seconds() / 3600).round(1),
-        "Sleep (h)": raw["SLEEP_HOURS"],
-        "Need (h)": raw["SLEEP_NEED_HOURS"],
-        "28-day baseline": raw["RECOVERY_BASELINE_28D"],
+        "Sleep (h)": number("SLEEP_HOURS"),
+        "Need (h)": number("SLEEP_NEED_HOURS"),
+        "28-day baseline": number("RECOVERY_BASELINE_28D"),
         "Day": day.dt.date,
         "Last data (UTC)": last_data,
     }

@@ -14,15 +14,10 @@ if f is None:
     st.stop()
 ui.require("GOLD.FACT_DAILY_RECOVERY", "GOLD.DIM_DATE", what="the recovery overview")
 
-try:
-    df = ui.run_all(queries.recovery(f))["recovery"]
-except ui.QueryError as exc:
-    ui.show_error(exc)
-    st.stop()
-
-if df.empty:
-    st.info(f"No recovery yet for this member between {f.start} and {f.end}: {ui.RUN_HINT}, or widen the range.")
-    st.stop()
+df = ui.load(queries.recovery(f))["recovery"]
+ui.stop_if_empty(
+    df, f"No recovery yet for this member between {f.start} and {f.end}: {ui.RUN_HINT}, or widen the range."
+)
 
 df["FULL_DATE"] = pd.to_datetime(df["FULL_DATE"])
 for col in (

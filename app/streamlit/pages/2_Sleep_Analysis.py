@@ -14,15 +14,11 @@ if f is None:
     st.stop()
 ui.require("GOLD.FACT_SLEEP", "GOLD.FACT_SLEEP_STAGE", "GOLD.DIM_SLEEP_STAGE", what="sleep analysis")
 
-try:
-    data = ui.run_all(queries.sleep(f))
-except ui.QueryError as exc:
-    ui.show_error(exc)
-    st.stop()
+data = ui.load(queries.sleep(f))
 nights, stages, naps = data["nights"], data["stages"], data["naps"]
-if nights.empty:
-    st.info(f"No main sleeps yet for this member between {f.start} and {f.end}: {ui.RUN_HINT}, or widen the range.")
-    st.stop()
+ui.stop_if_empty(
+    nights, f"No main sleeps yet for this member between {f.start} and {f.end}: {ui.RUN_HINT}, or widen the range."
+)
 
 nights["FULL_DATE"] = pd.to_datetime(nights["FULL_DATE"])
 for col in ("SLEEP_START_LOCAL", "SLEEP_END_LOCAL"):
@@ -60,10 +56,7 @@ c5.metric(
     delta_color="off",
 )
 
-st.subheader("Sleep stages per night (main sleeps)")
-if stages.empty:
-    st.info("No sleep stages for these nights.")
-else:
+if ui.section("Sleep stages per night (main sleeps)", stages, "No sleep stages for these nights."):
     stages["FULL_DATE"] = pd.to_datetime(stages["FULL_DATE"])
     stages["STAGE_MINUTES"] = pd.to_numeric(stages["STAGE_MINUTES"], errors="coerce")
     order = ["Awake", "Light", "REM", "Deep"]
@@ -151,10 +144,9 @@ st.altair_chart(
 )
 st.caption("How often each hour held the bedtime (sleep onset) or the wake-up, by weekday: tight columns = regular.")
 
-st.subheader("Naps")
-if naps.empty:
-    st.info("No naps in this range. Naps are kept apart from the main sleep and never count as a night.")
-else:
+if ui.section(
+    "Naps", naps, "No naps in this range. Naps are kept apart from the main sleep and never count as a night."
+):
     naps["TOTAL_SLEEP_MINUTES"] = pd.to_numeric(naps["TOTAL_SLEEP_MINUTES"], errors="coerce")
     n1, n2 = st.columns(2)
     n1.metric("Naps", f"{len(naps)}")

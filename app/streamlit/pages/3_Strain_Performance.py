@@ -3,6 +3,8 @@ activity, per workout, per week), weekly load."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import queries
@@ -51,15 +53,26 @@ def by_zone(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return long.drop(columns="COLUMN")
 
 
-try:
-    data = ui.run_all(queries.strain(f))
-except ui.QueryError as exc:
-    ui.show_error(exc)
-    st.stop()
+def zone_bars(frame: pd.DataFrame, keys: list[str], x: alt.X, minutes: str, **encode: Any) -> alt.Chart:
+    """One bar per `x` band: its minutes stacked by heart-rate zone, zone 0 at the bottom."""
+    return (
+        alt.Chart(by_zone(frame, keys))
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("MINUTES:Q", title=minutes, stack="zero"),
+            color=zone_color(),
+            order=alt.Order("ZONE_ORDER:Q"),
+            **encode,
+        )
+    )
+
+
+data = ui.load(queries.strain(f))
 days, activities, workouts, weekly = data["strain_recovery"], data["activities"], data["workouts"], data["weekly"]
-if days.empty:
-    st.info(f"No day strain yet for this member between {f.start} and {f.end}: {ui.RUN_HINT}, or widen the range.")
-    st.stop()
+ui.stop_if_empty(
+    days, f"No day strain yet for this member between {f.start} and {f.end}: {ui.RUN_HINT}, or widen the range."
+)
 
 days["FULL_DATE"] = pd.to_datetime(days["FULL_DATE"])
 for col in ("DAY_STRAIN_SCORE", "CALORIES_BURNED", "NEXT_DAY_RECOVERY"):
@@ -75,10 +88,7 @@ c4.metric("Workouts", f"{int(pd.to_numeric(activities['WORKOUTS']).sum()) if not
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Day strain vs next-day recovery")
-    if paired.empty:
-        st.info("No day in range has a next-day recovery yet.")
-    else:
+    if ui.section("Day strain vs next-day recovery", paired, "No day in range has a next-day recovery yet."):
         points = (
             alt.Chart(paired)
             .mark_circle(size=60, opacity=0.7)
@@ -114,56 +124,40 @@ with right:
         width="stretch",
     )
 
-st.subheader("Workouts by activity")
-if activities.empty:
-    st.info("No workouts in this range.")
-else:
+if ui.section("Workouts by activity", activities, "No workouts in this range."):
     for col in ("WORKOUTS", "MINUTES", "ZONE_MINUTES", "AVG_STRAIN", "CALORIES"):
         activities[col] = pd.to_numeric(activities[col], errors="coerce")
     a1, a2 = st.columns(2)
     with a1:
-        st.altair_chart(
-            alt.Chart(activities)
-            .mark_bar()
-            .encode(
-                x=alt.X("WORKOUTS:Q", title="Workouts"),
-                y=alt.Y("ACTIVITY_NAME:N", sort="-x", title=None),
-                color=alt.Color("ACTIVITY_CATEGORY:N", legend=alt.Legend(title="Category")),
-                tooltip=["ACTIVITY_NAME", "WORKOUTS", "MINUTES", alt.Tooltip("AVG_STRAIN:Q", format=".1f")],
-            ),
-            width="stretch",
+        ui.ranked_bars(
+            activities,
+            alt.X("WORKOUTS:Q", title="Workouts"),
+            "ACTIVITY_NAME",
+            color=alt.Color("ACTIVITY_CATEGORY:N", legend=alt.Legend(title="Category")),
+            tooltip=["ACTIVITY_NAME", "WORKOUTS", "MINUTES", alt.Tooltip("AVG_STRAIN:Q", format=".1f")],
         )
     with a2:
-        st.altair_chart(
-            alt.Chart(by_zone(activities, ["ACTIVITY_NAME", "WORKOUTS"]))
-            .mark_bar()
-            .encode(
-                x=alt.X("sum(MINUTES):Q", title="Minutes"),
-                y=alt.Y("ACTIVITY_NAME:N", sort="-x", title=None),
-                color=zone_color(2),
-                order=alt.Order("ZONE_ORDER:Q"),
-                tooltip=["ACTIVITY_NAME", "ZONE", alt.Tooltip("MINUTES:Q", format=".1f")],
-            ),
-            width="stretch",
+        ui.ranked_bars(
+            by_zone(activities, ["ACTIVITY_NAME", "WORKOUTS"]),
+            alt.X("sum(MINUTES):Q", title="Minutes"),
+            "ACTIVITY_NAME",
+            color=zone_color(2),
+            order=alt.Order("ZONE_ORDER:Q"),
+            tooltip=["ACTIVITY_NAME", "ZONE", alt.Tooltip("MINUTES:Q", format=".1f")],
         )
 
-st.subheader("Heart-rate zones per workout")
-if workouts.empty:
-    st.info("No scored workouts in this range.")
-else:
+if ui.section("Heart-rate zones per workout", workouts, "No scored workouts in this range."):
     workouts["WORKOUT_START_LOCAL"] = pd.to_datetime(workouts["WORKOUT_START_LOCAL"])
     workouts["STRAIN_SCORE"] = pd.to_numeric(workouts["STRAIN_SCORE"], errors="coerce")
     start = workouts["WORKOUT_START_LOCAL"].dt.strftime("%Y-%m-%d %H:%M")
     again = start.groupby(start).cumcount()  # two workouts starting in the same minute stay two bars
     workouts["START"] = start + again.map(lambda n: f" ({n + 1})" if n else "")
     st.altair_chart(
-        alt.Chart(by_zone(workouts, ["WORKOUT_ID", "START", "ACTIVITY_NAME", "STRAIN_SCORE"]))
-        .mark_bar()
-        .encode(
-            x=band_axis("START", "Workout start (local time)", list(workouts["START"])),
-            y=alt.Y("MINUTES:Q", title="Minutes", stack="zero"),
-            color=zone_color(),
-            order=alt.Order("ZONE_ORDER:Q"),
+        zone_bars(
+            workouts,
+            ["WORKOUT_ID", "START", "ACTIVITY_NAME", "STRAIN_SCORE"],
+            band_axis("START", "Workout start (local time)", list(workouts["START"])),
+            "Minutes",
             detail="WORKOUT_ID:N",
             tooltip=[
                 alt.Tooltip("START:N", title="start"),
@@ -180,10 +174,7 @@ else:
         "CSV export carry zones 1–5 as whole percentages of the duration; their zone 0 is what those leave."
     )
 
-st.subheader("Weekly load")
-if weekly.empty:
-    st.info("No weekly aggregates in this range yet.")
-else:
+if ui.section("Weekly load", weekly, "No weekly aggregates in this range yet."):
     weekly["WEEK_START"] = pd.to_datetime(weekly["WEEK_START"])
     for col in ("AVG_DAY_STRAIN_SCORE", "WORKOUT_MINUTES", "AVG_RECOVERY_SCORE"):
         weekly[col] = pd.to_numeric(weekly[col], errors="coerce")
@@ -199,13 +190,11 @@ else:
     st.subheader("Heart-rate zones per week")
     weekly["WEEK"] = weekly["WEEK_START"].dt.strftime("%Y-%m-%d")
     st.altair_chart(
-        alt.Chart(by_zone(weekly, ["WEEK_START", "WEEK", "WORKOUTS"]))
-        .mark_bar()
-        .encode(
-            x=band_axis("WEEK", "Week (Monday)", list(weekly["WEEK"])),
-            y=alt.Y("MINUTES:Q", title="Workout minutes", stack="zero"),
-            color=zone_color(),
-            order=alt.Order("ZONE_ORDER:Q"),
+        zone_bars(
+            weekly,
+            ["WEEK_START", "WEEK", "WORKOUTS"],
+            band_axis("WEEK", "Week (Monday)", list(weekly["WEEK"])),
+            "Workout minutes",
             tooltip=["WEEK", "WORKOUTS:Q", "ZONE", alt.Tooltip("MINUTES:Q", format=".1f")],
         ),
         width="stretch",

@@ -42,11 +42,7 @@ if missing:
     st.info(f"No predictions: {ML_HINT}. Missing: {', '.join(missing)}.")
     st.stop()
 
-try:
-    data = ui.run_all(queries.predictions(f))
-except ui.QueryError as exc:
-    ui.show_error(exc)
-    st.stop()
+data = ui.load(queries.predictions(f))
 preds, evals, anomalies = data["predictions"], data["evaluations"], data["anomalies"]
 
 
@@ -145,10 +141,11 @@ if tonight is not None and not tonight.empty:
         delta_color="off",
     )
 
-st.subheader("Next-day recovery forecast")
-if preds.empty:
-    st.info(f"No forecasts for this member between {f.start} and {f.end}: {ML_HINT}, or widen the range.")
-else:
+if ui.section(
+    "Next-day recovery forecast",
+    preds,
+    f"No forecasts for this member between {f.start} and {f.end}: {ML_HINT}, or widen the range.",
+):
     preds["FULL_DATE"] = pd.to_datetime(preds["FULL_DATE"])
     for col in ("PREDICTION", "INTERVAL_LOW", "INTERVAL_HIGH", "ACTUAL_RECOVERY"):
         preds[col] = pd.to_numeric(preds[col], errors="coerce")
@@ -379,30 +376,9 @@ def what_if() -> None:
 habits()
 what_if()
 
-st.subheader("Model evaluation (walk-forward)")
-if evals.empty:
-    st.info(f"No evaluation for this member yet: {ML_HINT}.")
-else:
+if ui.section("Model evaluation (walk-forward)", evals, f"No evaluation for this member yet: {ML_HINT}."):
     evals["PREDICTOR"] = evals["PREDICTOR"].astype(str)
-    st.dataframe(
-        evals[
-            [
-                "MODEL_NAME",
-                "MODEL_VERSION",
-                "PREDICTOR",
-                "MAE",
-                "RMSE",
-                "N_PREDICTIONS",
-                "SKILL",
-                "IS_SERVED",
-                "IS_BEST_BASELINE",
-                "SERVING_REASON",
-                "EVALUATED_AT",
-            ]
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(evals, hide_index=True, width="stretch")  # the query's columns, in its order
     served = evals[evals["IS_SERVED"].astype(bool)]
     if not served.empty:
         row = served.iloc[0]
@@ -411,9 +387,6 @@ else:
             f"{row['SERVING_REASON']}. Skill = 1 − MAE / MAE of the best baseline."
         )
 
-st.subheader("Flagged nights")
-if anomalies.empty:
-    st.info("No flagged nights in this range.")
-else:
+if ui.section("Flagged nights", anomalies, "No flagged nights in this range."):
     st.metric("Flagged nights in range", f"{len(anomalies)}")
     st.dataframe(anomalies[["FULL_DATE", "SIGNALS", "REASON"]], hide_index=True, width="stretch")

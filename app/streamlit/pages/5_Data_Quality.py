@@ -21,11 +21,7 @@ ui.require(
     what="data quality monitoring",
 )
 
-try:
-    data = ui.run_all(queries.quality(f))
-except ui.QueryError as exc:
-    ui.show_error(exc)
-    st.stop()
+data = ui.load(queries.quality(f))
 checks, history, fresh = data["latest_checks"], data["history"], data["freshness"]
 calendar, quarantine, runs = data["calendar"], data["quarantine"], data["ingest_runs"]
 
@@ -37,10 +33,11 @@ if not reauth.empty:
         + ". Their ingest stops until they connect WHOOP again (Setup page)."
     )
 
-st.subheader("Latest data quality run")
-if checks.empty:
-    st.info(f"No data quality run yet: the pipeline's finalizer task writes OPS.DQ_RESULTS; {ui.RUN_HINT}.")
-else:
+if ui.section(
+    "Latest data quality run",
+    checks,
+    f"No data quality run yet: the pipeline's finalizer task writes OPS.DQ_RESULTS; {ui.RUN_HINT}.",
+):
     passed = checks["PASSED"].astype(bool)
     severity = checks["SEVERITY"].astype(str)
     c1, c2, c3, c4 = st.columns(4)
@@ -96,17 +93,11 @@ if not history.empty:
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Freshness per member")
-    if fresh.empty:
-        st.info("No members yet.")
-    else:
+    if ui.section("Freshness per member", fresh, "No members yet."):
         st.dataframe(fresh, hide_index=True, width="stretch")
         st.caption("LAST_DATE_KEY: newest day with a recovery; LAST_LOADED_AT: when it reached Bronze (UTC).")
 with right:
-    st.subheader("Missing days (selected member)")
-    if calendar.empty:
-        st.info("The calendar has no days in this range.")
-    else:
+    if ui.section("Missing days (selected member)", calendar, "The calendar has no days in this range."):
         cal = calendar.copy()
         cal["FULL_DATE"] = pd.to_datetime(cal["FULL_DATE"])
         has = cal[["HAS_RECOVERY", "HAS_STRAIN", "HAS_SLEEP"]].astype(bool)
@@ -135,30 +126,23 @@ with right:
             width="stretch",
         )
 
-st.subheader("Quarantine")
-if quarantine.empty:
-    st.success("No rows held back: every Bronze row passed the Silver rules.")
-else:
+if ui.section(
+    "Quarantine", quarantine, "No rows held back: every Bronze row passed the Silver rules.", note=st.success
+):
     quarantine["ROWS_HELD"] = pd.to_numeric(quarantine["ROWS_HELD"])
     q1, q2 = st.columns([1, 2])
     q1.metric("Rows in quarantine", f"{int(quarantine['ROWS_HELD'].sum())}")
     with q2:
-        st.altair_chart(
-            alt.Chart(quarantine)
-            .mark_bar()
-            .encode(
-                x=alt.X("sum(ROWS_HELD):Q", title="Rows"),
-                y=alt.Y("RULE_NAME:N", sort="-x", title="Rule"),
-                color=alt.Color("TARGET_TABLE:N", title="Table"),
-            ),
-            width="stretch",
+        ui.ranked_bars(
+            quarantine,
+            alt.X("sum(ROWS_HELD):Q", title="Rows"),
+            "RULE_NAME",
+            "Rule",
+            color=alt.Color("TARGET_TABLE:N", title="Table"),
         )
     st.dataframe(quarantine, hide_index=True, width="stretch")
 
-st.subheader("Ingest runs")
-if runs.empty:
-    st.info(f"No ingest runs yet: {ui.RUN_HINT}.")
-else:
+if ui.section("Ingest runs", runs, f"No ingest runs yet: {ui.RUN_HINT}."):
     for col in ("PAGES", "RETRIES", "WAITS", "REQUESTS"):
         runs[col] = pd.to_numeric(runs[col])
     errors = runs[runs["ERROR_MESSAGE"].notna()]

@@ -39,11 +39,7 @@ if not admin.is_admin:
 st.caption("Signed in with APP_ADMIN")
 ui.require("CONFIG.MEMBERS", "OPS.INGEST_RUNS", what="the setup page", hint="the app's setup script has not run")
 
-try:
-    data = ui.run_all(queries.setup())
-except ui.QueryError as exc:
-    ui.show_error(exc)
-    st.stop()
+data = ui.load(queries.setup())
 members, last_runs = data["members"], data["last_runs"]
 pipeline_state = str(data["pipeline"]["PIPELINE_STATE"].iloc[0]) if not data["pipeline"].empty else "STOPPED"
 
@@ -74,10 +70,7 @@ else:
             ui.clear_memo()
             st.success(f"Started. Data-quality alert: {alert}")
 
-st.subheader("Members")
-if members.empty:
-    st.info("No members yet: connect one below (or `whoop auth` locally).")
-else:
+if ui.section("Members", members, "No members yet: connect one below (or `whoop auth` locally)."):
     c1, c2, c3 = st.columns(3)
     status = members["STATUS"].astype(str)
     c1.metric("Members", f"{len(members)}")
@@ -85,10 +78,7 @@ else:
     c3.metric("Need re-authorization", f"{int((status == 'NEEDS_REAUTHORIZATION').sum())}")
     st.dataframe(members, hide_index=True, width="stretch")
 
-st.subheader("Last runs")
-if last_runs.empty:
-    st.info("The pipeline has not run yet.")
-else:
+if ui.section("Last runs", last_runs, "The pipeline has not run yet."):
     st.dataframe(last_runs, hide_index=True, width="stretch")
 
 st.subheader("Run the pipeline now")
