@@ -339,7 +339,6 @@ def test_use_and_alter_session_are_recorded(warehouse, conn):
         run(c, "CREATE ROLE IF NOT EXISTS session_role")
         run(c, "USE ROLE session_role")
         run(c, "USE WAREHOUSE some_wh")
-        run(c, "USE SECONDARY ROLES ALL")
         run(c, "ALTER SESSION SET QUERY_TAG = 'ingest:recovery' TIMEZONE = 'Europe/Berlin'")
         run(c, "ALTER SESSION SET AUTOCOMMIT = TRUE")  # fakesnow applies this one
         run(c, "ALTER SESSION UNSET TIMEZONE")
@@ -347,14 +346,13 @@ def test_use_and_alter_session_are_recorded(warehouse, conn):
         engine = warehouse["_app"].state.engine
         session = next(s for s in engine._sessions.values() if s.parameters.get("QUERY_TAG"))
         assert session.role == "SESSION_ROLE" and session.warehouse == "SOME_WH"
-        assert session.parameters == {"QUERY_TAG": "ingest:recovery", "SECONDARY_ROLES": "ALL", "AUTOCOMMIT": "TRUE"}
+        assert session.parameters == {"QUERY_TAG": "ingest:recovery", "AUTOCOMMIT": "TRUE"}
         rows = dict(
             run(conn, f"SELECT NAME, VALUE FROM {CAT}.SESSION_PARAMETERS WHERE SESSION_ID = %s", (session.session_id,))
         )
         assert rows == {
             "ROLE": "SESSION_ROLE",
             "WAREHOUSE": "SOME_WH",
-            "SECONDARY_ROLES": "ALL",
             "QUERY_TAG": "ingest:recovery",
             "AUTOCOMMIT": "TRUE",
         }
