@@ -74,48 +74,33 @@ def test_warehouse_create_alter_drop(conn):
     run(conn, "CREATE OR REPLACE WAREHOUSE ingest_wh WAREHOUSE_SIZE = SMALL INITIALLY_SUSPENDED = TRUE")
     p = obj(conn, "WAREHOUSE", "INGEST_WH")
     assert p["WAREHOUSE_SIZE"] == "SMALL" and "AUTO_SUSPEND" not in p and p["STATE"] == "SUSPENDED"
-    run(conn, "ALTER WAREHOUSE ingest_wh RESUME")
-    assert obj(conn, "WAREHOUSE", "INGEST_WH")["STATE"] == "STARTED"
-    run(conn, "ALTER WAREHOUSE ingest_wh SUSPEND")
-    assert obj(conn, "WAREHOUSE", "INGEST_WH")["STATE"] == "SUSPENDED"
     run(conn, "ALTER WAREHOUSE ingest_wh SET WAREHOUSE_SIZE = MEDIUM, COMMENT = 'etl'")
-    run(conn, "ALTER WAREHOUSE ingest_wh UNSET COMMENT")
     p = obj(conn, "WAREHOUSE", "INGEST_WH")
-    assert p["WAREHOUSE_SIZE"] == "MEDIUM" and "COMMENT" not in p
-    run(conn, "ALTER WAREHOUSE ingest_wh RENAME TO etl_wh")
-    assert obj(conn, "WAREHOUSE", "INGEST_WH") is None and obj(conn, "WAREHOUSE", "ETL_WH") is not None
+    assert p["WAREHOUSE_SIZE"] == "MEDIUM" and p["COMMENT"] == "etl"
     fails(conn, "ALTER WAREHOUSE nope_wh SET COMMENT = 'x'", "Warehouse 'NOPE_WH' does not exist or not authorized.")
-    assert run(conn, "ALTER WAREHOUSE IF EXISTS nope_wh SUSPEND")
-    fails(conn, "ALTER WAREHOUSE etl_wh FROBNICATE", "does not support ALTER WAREHOUSE")
-    assert run(conn, "DROP WAREHOUSE etl_wh") == [("ETL_WH successfully dropped.",)]
-    fails(conn, "DROP WAREHOUSE etl_wh", "Warehouse 'ETL_WH' does not exist or not authorized.")
-    run(conn, "DROP WAREHOUSE IF EXISTS etl_wh")
+    assert run(conn, "ALTER WAREHOUSE IF EXISTS nope_wh SET COMMENT = 'x'")
+    # what the product never issues is not emulated: it fails, naming the clause
+    fails(conn, "ALTER WAREHOUSE ingest_wh RENAME TO etl_wh", "does not support ALTER WAREHOUSE ... RENAME TO")
+    assert run(conn, "DROP WAREHOUSE ingest_wh") == [("INGEST_WH successfully dropped.",)]
+    fails(conn, "DROP WAREHOUSE ingest_wh", "Warehouse 'INGEST_WH' does not exist or not authorized.")
+    run(conn, "DROP WAREHOUSE IF EXISTS ingest_wh")
 
 
-def test_roles_users_and_database_roles(conn):
+def test_roles_and_application_roles(conn):
     run(conn, "CREATE ROLE analyst COMMENT = 'reads gold'")
     assert obj(conn, "ROLE", "ANALYST")["COMMENT"] == "reads gold"
     fails(conn, "CREATE ROLE analyst", "Object 'ANALYST' already exists.")
     run(conn, "CREATE OR REPLACE ROLE analyst")
     run(conn, "ALTER ROLE analyst SET COMMENT = 'again'")
     assert obj(conn, "ROLE", "ANALYST")["COMMENT"] == "again"
-    run(conn, "CREATE DATABASE ROLE reader")  # resolved against the current database
-    assert obj(conn, "DATABASE ROLE", "APP.READER") is not None
-    run(conn, "CREATE DATABASE ROLE IF NOT EXISTS app.reader")
     run(conn, "CREATE APPLICATION ROLE IF NOT EXISTS app_public")
     assert obj(conn, "APPLICATION ROLE", "APP_PUBLIC") is not None
-    run(conn, "CREATE USER svc_ingest PASSWORD = 'Hunter2-user-pw' DEFAULT_ROLE = analyst LOGIN_NAME = 'svc'")
-    p = obj(conn, "USER", "SVC_INGEST")
-    assert p["PASSWORD"] == "***" and p["DEFAULT_ROLE"] == "ANALYST" and p["LOGIN_NAME"] == "svc"
-    assert "Hunter2-user-pw" not in p["__definition"] and "PASSWORD = '***'" in p["__definition"]
-    run(conn, "ALTER USER svc_ingest SET PASSWORD = 'Rotated-user-pw' DISABLED = TRUE")
-    assert obj(conn, "USER", "SVC_INGEST")["DISABLED"] == "TRUE"
     run(conn, "CREATE ROLE tmp_role")
-    run(conn, "ALTER ROLE tmp_role RENAME TO tmp_role2")
-    run(conn, "DROP ROLE tmp_role2")
-    run(conn, "DROP DATABASE ROLE IF EXISTS app.nothing")
-    fails(conn, "DROP USER ghost", "User 'GHOST' does not exist or not authorized.")
+    run(conn, "DROP ROLE tmp_role")
     fails(conn, "CREATE OR REPLACE ROLE IF NOT EXISTS r", "incompatible")
+    # an account object kind the product never creates fails loudly, its values unechoed
+    message = fails(conn, "CREATE USER svc PASSWORD = 'Hunter2-user-pw'", "does not support CREATE USER")
+    assert "Hunter2-user-pw" not in message
 
 
 def test_schema_level_objects_are_fully_qualified(conn):
@@ -130,25 +115,6 @@ def test_schema_level_objects_are_fully_qualified(conn):
     fails(conn, "CREATE NETWORK RULE raw.other_rule TYPE = HOST_PORT", "Object 'APP.RAW.OTHER_RULE' already exists.")
     run(conn, "DROP NETWORK RULE raw.other_rule")
     run(conn, "USE SCHEMA APP.CORE")  # CREATE SCHEMA made RAW current, as in Snowflake
-    p = created(
-        conn,
-        "RESOURCE MONITOR",
-        "RM",
-        "CREATE RESOURCE MONITOR rm WITH CREDIT_QUOTA = 100 FREQUENCY = MONTHLY START_TIMESTAMP = IMMEDIATELY "
-        "TRIGGERS ON 75 PERCENT DO NOTIFY ON 100 PERCENT DO SUSPEND ON 110 PERCENT DO SUSPEND_IMMEDIATE",
-    )
-    assert p["CREDIT_QUOTA"] == "100" and p["FREQUENCY"] == "MONTHLY"
-    assert p["TRIGGERS"] == [
-        {"percent": 75, "action": "NOTIFY"},
-        {"percent": 100, "action": "SUSPEND"},
-        {"percent": 110, "action": "SUSPEND_IMMEDIATE"},
-    ]
-    run(conn, "ALTER RESOURCE MONITOR rm SET CREDIT_QUOTA = 200 TRIGGERS ON 90 PERCENT DO SUSPEND")
-    p = obj(conn, "RESOURCE MONITOR", "RM")
-    assert p["CREDIT_QUOTA"] == "200" and p["TRIGGERS"] == [{"percent": 90, "action": "SUSPEND"}]
-    run(conn, "CREATE WAREHOUSE bi_wh")
-    run(conn, "ALTER WAREHOUSE bi_wh SET RESOURCE_MONITOR = rm")
-    assert obj(conn, "WAREHOUSE", "BI_WH")["RESOURCE_MONITOR"] == "RM"
 
 
 def test_integrations_share_a_namespace_and_check_references(conn):
@@ -163,7 +129,7 @@ def test_integrations_share_a_namespace_and_check_references(conn):
     )
     assert p["OAUTH_CLIENT_SECRET"] == "***" and p["OAUTH_CLIENT_ID"] == "client-id"
     assert p["OAUTH_ALLOWED_SCOPES"] == ["offline", "read:recovery"]
-    fails(conn, "CREATE API INTEGRATION whoop_oauth API_PROVIDER = aws_api_gateway", "already exists")
+    fails(conn, "CREATE NOTIFICATION INTEGRATION whoop_oauth TYPE = EMAIL", "already exists")
     fails(
         conn,
         "CREATE EXTERNAL ACCESS INTEGRATION bad_eai ALLOWED_NETWORK_RULES = (missing_rule) ENABLED = TRUE",
@@ -188,15 +154,9 @@ def test_integrations_share_a_namespace_and_check_references(conn):
     run(conn, "ALTER EXTERNAL ACCESS INTEGRATION whoop_eai SET ENABLED = FALSE")
     assert obj(conn, "EXTERNAL ACCESS INTEGRATION", "WHOOP_EAI")["ENABLED"] == "FALSE"
     run(conn, "CREATE NOTIFICATION INTEGRATION alerts_email TYPE = EMAIL ENABLED = TRUE")
-    run(
-        conn,
-        "CREATE STORAGE INTEGRATION s3_int TYPE = EXTERNAL_STAGE STORAGE_PROVIDER = 'S3' ENABLED = TRUE "
-        "STORAGE_ALLOWED_LOCATIONS = ('s3://bucket/path/') STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::1:role/r'",
-    )
-    run(conn, "CREATE API INTEGRATION gw API_PROVIDER = aws_api_gateway API_AWS_ROLE_ARN = 'arn' ENABLED = TRUE")
-    run(conn, "ALTER INTEGRATION gw SET COMMENT = 'generic ALTER finds the typed integration'")
-    assert obj(conn, "API INTEGRATION", "GW")["COMMENT"].startswith("generic")
-    run(conn, "DROP INTEGRATION gw")
+    run(conn, "ALTER INTEGRATION alerts_email SET COMMENT = 'generic ALTER finds the typed integration'")
+    assert obj(conn, "NOTIFICATION INTEGRATION", "ALERTS_EMAIL")["COMMENT"].startswith("generic")
+    run(conn, "DROP INTEGRATION alerts_email")
     run(conn, "DROP NOTIFICATION INTEGRATION IF EXISTS nothing_here")
     fails(conn, "CREATE INTEGRATION untyped TYPE = X", "needs a type")
 
@@ -212,11 +172,8 @@ def test_alert_lifecycle(conn):
     assert p["STATE"] == "SUSPENDED" and p["WAREHOUSE"] == "BI_WH" and p["SCHEDULE"] == "60 MINUTE"
     run(conn, "ALTER ALERT stale_alert RESUME")
     assert obj(conn, "ALERT", "APP.CORE.STALE_ALERT")["STATE"] == "STARTED"
-    run(conn, "ALTER ALERT stale_alert MODIFY CONDITION EXISTS (SELECT 2)")
-    run(conn, "ALTER ALERT stale_alert MODIFY ACTION SELECT 'other'")
-    p = obj(conn, "ALERT", "APP.CORE.STALE_ALERT")
-    assert p["CONDITION"] == "SELECT 2" and p["ACTION"] == "SELECT 'other'"
     run(conn, "ALTER ALERT stale_alert SUSPEND")
+    assert obj(conn, "ALERT", "APP.CORE.STALE_ALERT")["STATE"] == "SUSPENDED"
     run(conn, "DROP ALERT stale_alert")
     fails(conn, "CREATE ALERT broken SCHEDULE = '1 MINUTE'", "IF (EXISTS")
 
@@ -240,7 +197,7 @@ def test_masking_and_row_access_policies(conn):
     run(conn, "ALTER TABLE members MODIFY COLUMN email SET MASKING POLICY mask_email")
     assert run(conn, refs) == [("MASKING_POLICY", "APP.CORE.MASK_EMAIL", "APP.CORE.MEMBERS", "EMAIL")]
     fails(conn, "ALTER TABLE members MODIFY COLUMN email SET MASKING POLICY mask_other", "use FORCE")
-    run(conn, "ALTER TABLE members ALTER COLUMN email SET MASKING POLICY mask_other FORCE")
+    run(conn, "ALTER TABLE members MODIFY COLUMN email SET MASKING POLICY mask_other FORCE")
     assert run(conn, refs)[0][1] == "APP.CORE.MASK_OTHER"
     fails(conn, "ALTER TABLE members MODIFY COLUMN nope SET MASKING POLICY mask_email", "Column 'NOPE'")
     fails(conn, "ALTER TABLE members MODIFY COLUMN email SET MASKING POLICY no_such", "Masking policy")
@@ -250,15 +207,13 @@ def test_masking_and_row_access_policies(conn):
     fails(conn, "ALTER TABLE members ADD ROW ACCESS POLICY own_rows ON (owner_id)", "already has a row access")
     fails(conn, "DROP MASKING POLICY mask_other", "cannot be dropped")
     fails(conn, "CREATE OR REPLACE ROW ACCESS POLICY own_rows AS (o VARCHAR) RETURNS BOOLEAN -> TRUE", "cannot be")
-    run(conn, "ALTER TABLE members DROP ROW ACCESS POLICY own_rows, ADD ROW ACCESS POLICY own_rows ON (id)")
+    run(conn, "ALTER TABLE members DROP ALL ROW ACCESS POLICIES")
+    run(conn, "ALTER TABLE members ADD ROW ACCESS POLICY own_rows ON (id)")
     assert ("ROW_ACCESS_POLICY", "APP.CORE.OWN_ROWS", "APP.CORE.MEMBERS", "ID") in run(conn, refs)
     run(conn, "ALTER TABLE members DROP ALL ROW ACCESS POLICIES")
-    run(conn, "ALTER TABLE members MODIFY COLUMN email UNSET MASKING POLICY")
-    assert run(conn, refs) == []
-    fails(conn, "ALTER TABLE members DROP ROW ACCESS POLICY own_rows", "is not attached")
-    run(conn, "ALTER MASKING POLICY mask_other SET BODY -> 'x'")
+    assert run(conn, refs) == [("MASKING_POLICY", "APP.CORE.MASK_OTHER", "APP.CORE.MEMBERS", "EMAIL")]
+    run(conn, "ALTER MASKING POLICY mask_other SET BODY -> 'x'")  # an attached policy changes in place
     assert obj(conn, "MASKING POLICY", "APP.CORE.MASK_OTHER")["BODY"] == "'x'"
-    run(conn, "DROP MASKING POLICY mask_other")
     run(conn, "DROP ROW ACCESS POLICY own_rows")
 
 
@@ -269,38 +224,19 @@ def test_tags_and_tag_references(conn):
     fails(conn, "CREATE TAG pii", "Object 'APP.CORE.PII' already exists.")
     run(conn, "CREATE TAG IF NOT EXISTS pii")
     run(conn, "CREATE TAG cost_center")
-    run(conn, "CREATE WAREHOUSE tagged_wh")
     refs = (
         f"SELECT TAG_NAME, TAG_VALUE, OBJECT_KIND, OBJECT_NAME, COLUMN_NAME FROM {CAT}.TAG_REFERENCES ORDER BY 4, 5, 1"
     )
     run(conn, "ALTER TABLE members MODIFY COLUMN email SET TAG pii = 'email'")
-    run(conn, "ALTER TABLE members SET TAG cost_center = 'ingest', pii = 'name'")
-    run(conn, "ALTER WAREHOUSE tagged_wh SET TAG cost_center = 'bi'")
-    run(conn, "ALTER SCHEMA app.core SET TAG cost_center = 'core'")
+    run(conn, "ALTER TABLE members MODIFY COLUMN id SET TAG cost_center = 'ingest'")
     assert run(conn, refs) == [
-        ("APP.CORE.COST_CENTER", "core", "SCHEMA", "APP.CORE", ""),
-        ("APP.CORE.COST_CENTER", "ingest", "TABLE", "APP.CORE.MEMBERS", ""),
-        ("APP.CORE.PII", "name", "TABLE", "APP.CORE.MEMBERS", ""),
         ("APP.CORE.PII", "email", "COLUMN", "APP.CORE.MEMBERS", "EMAIL"),
-        ("APP.CORE.COST_CENTER", "bi", "WAREHOUSE", "TAGGED_WH", ""),
+        ("APP.CORE.COST_CENTER", "ingest", "COLUMN", "APP.CORE.MEMBERS", "ID"),
     ]
     fails(conn, "ALTER TABLE members MODIFY COLUMN email SET TAG pii = 'ssn'", "does not allow the value 'ssn'")
-    fails(conn, "ALTER TABLE members SET TAG nope = 'x'", "Tag 'APP.CORE.NOPE' does not exist")
-    run(conn, "ALTER TAG pii ADD ALLOWED_VALUES 'ssn'")
-    run(conn, "ALTER TAG pii DROP ALLOWED_VALUES 'name'")
-    assert obj(conn, "TAG", "APP.CORE.PII")["ALLOWED_VALUES"] == ["email", "ssn"]
-    run(conn, "ALTER TABLE members UNSET TAG cost_center, pii")
-    run(conn, "ALTER TABLE members MODIFY COLUMN email UNSET TAG pii")
-    run(conn, "ALTER WAREHOUSE tagged_wh UNSET TAG cost_center")
-    assert run(conn, refs) == [("APP.CORE.COST_CENTER", "core", "SCHEMA", "APP.CORE", "")]
-    run(conn, "CREATE MASKING POLICY tag_mask AS (v STRING) RETURNS STRING -> '***'")
-    run(conn, "ALTER TAG pii SET MASKING POLICY tag_mask")
-    pol = f"SELECT POLICY_NAME, REF_OBJECT FROM {CAT}.POLICY_REFERENCES WHERE REF_OBJECT = 'APP.CORE.PII'"
-    assert run(conn, pol) == [("APP.CORE.TAG_MASK", "APP.CORE.PII")]
-    fails(conn, "DROP TAG pii", "cannot be dropped")
-    fails(conn, "DROP MASKING POLICY tag_mask", "cannot be dropped")
-    run(conn, "ALTER TAG pii UNSET MASKING POLICY tag_mask")
-    assert run(conn, pol) == []
+    fails(conn, "ALTER TABLE members MODIFY COLUMN email SET TAG nope = 'x'", "Tag 'APP.CORE.NOPE' does not exist")
+    # fakesnow would accept an object's tag and record nothing: refused as not emulated
+    fails(conn, "ALTER TABLE members SET TAG cost_center = 'x'", "does not support ALTER TABLE ... SET TAG")
     run(conn, "DROP TAG pii")
     run(conn, "DROP TAG cost_center")
     assert run(conn, refs) == []
@@ -309,13 +245,11 @@ def test_tags_and_tag_references(conn):
 
 def test_table_properties_recorded_and_ordinary_alter_table_passes_through(conn):
     run(conn, "CREATE TABLE events (id INT)")
-    run(conn, "ALTER TABLE events SET CHANGE_TRACKING = TRUE")
     run(conn, "ALTER TABLE events SET DATA_RETENTION_TIME_IN_DAYS = 7")
-    p = obj(conn, "TABLE", "APP.CORE.EVENTS")
-    assert p["CHANGE_TRACKING"] == "TRUE" and p["DATA_RETENTION_TIME_IN_DAYS"] == "7"
+    assert obj(conn, "TABLE", "APP.CORE.EVENTS")["DATA_RETENTION_TIME_IN_DAYS"] == "7"
     run(conn, "ALTER TABLE events UNSET DATA_RETENTION_TIME_IN_DAYS")
     assert "DATA_RETENTION_TIME_IN_DAYS" not in obj(conn, "TABLE", "APP.CORE.EVENTS")
-    fails(conn, "ALTER TABLE ghost SET CHANGE_TRACKING = TRUE", "Table 'APP.CORE.GHOST' does not exist")
+    fails(conn, "ALTER TABLE ghost SET DATA_RETENTION_TIME_IN_DAYS = 0", "Table 'APP.CORE.GHOST' does not exist")
     run(conn, "ALTER TABLE events ADD COLUMN payload VARCHAR")  # fakesnow's own
     run(conn, "INSERT INTO events VALUES (1, 'x')")
     assert run(conn, "SELECT id, payload FROM events") == [(1, "x")]
@@ -328,79 +262,63 @@ def test_grant_and_revoke_every_form(conn):
     run(conn, "CREATE ROLE IF NOT EXISTS ingest_role")
     run(conn, "CREATE ROLE IF NOT EXISTS ops_role")
     run(conn, "CREATE SECRET IF NOT EXISTS gsecret TYPE = GENERIC_STRING SECRET_STRING = 'g-Value-123'")
-    run(conn, "CREATE DATABASE ROLE IF NOT EXISTS reader")
     run(conn, "CREATE APPLICATION ROLE IF NOT EXISTS app_public")
     run(conn, "CREATE WAREHOUSE IF NOT EXISTS grant_wh")
     run(conn, "CREATE NETWORK RULE IF NOT EXISTS g_rule MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('h')")
     run(conn, "CREATE EXTERNAL ACCESS INTEGRATION IF NOT EXISTS g_eai ALLOWED_NETWORK_RULES = (g_rule) ENABLED = TRUE")
-    mine = "GRANTEE_NAME IN ('INGEST_ROLE', 'OPS_ROLE', 'APP.READER', 'APP_PUBLIC', 'SVC_INGEST', 'S1')"
+    mine = "GRANTEE_NAME IN ('INGEST_ROLE', 'OPS_ROLE', 'APP_PUBLIC')"
 
     run(conn, "GRANT READ ON SECRET gsecret TO ROLE ingest_role")
     run(conn, "GRANT USAGE ON SCHEMA core TO ROLE ingest_role")
     run(conn, "GRANT USAGE ON INTEGRATION g_eai TO ROLE ingest_role")
-    run(conn, "GRANT USAGE, OPERATE ON WAREHOUSE grant_wh TO ROLE ingest_role WITH GRANT OPTION")
-    run(conn, "GRANT SELECT, INSERT ON TABLE members TO DATABASE ROLE reader")
+    run(conn, "GRANT USAGE, OPERATE ON WAREHOUSE grant_wh TO ROLE ingest_role")
     run(conn, "GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_public")
     run(conn, "GRANT USAGE ON PROCEDURE core.ingest(STRING, number) TO APPLICATION ROLE app_public")
     run(conn, "GRANT SELECT ON ALL TABLES IN SCHEMA core TO ROLE ops_role")
-    run(conn, "GRANT SELECT ON FUTURE TABLES IN SCHEMA core TO ROLE ops_role")
-    run(conn, "GRANT SELECT ON FUTURE DYNAMIC TABLES IN DATABASE app TO ROLE ops_role")
     run(conn, "GRANT CREATE INTEGRATION, EXECUTE TASK ON ACCOUNT TO ROLE ops_role")
     run(conn, "GRANT ALL PRIVILEGES ON DATABASE app TO ops_role")
     run(conn, "GRANT ROLE ingest_role TO ROLE ops_role")
-    run(conn, "GRANT ROLE ingest_role TO USER svc_ingest")
-    run(conn, "GRANT DATABASE ROLE reader TO ROLE ops_role")
     run(conn, "GRANT APPLICATION ROLE app_public TO ROLE ingest_role")
-    run(conn, "GRANT OWNERSHIP ON TABLE members TO ROLE ingest_role COPY CURRENT GRANTS")
-    run(conn, "GRANT OWNERSHIP ON TABLE members TO ROLE ops_role REVOKE CURRENT GRANTS")
-    run(conn, "GRANT USAGE ON DATABASE app TO SHARE s1")
     assert grants(conn, mine) == {
         ("READ", "SECRET", "APP.CORE.GSECRET", "ROLE", "INGEST_ROLE", False),
         ("USAGE", "SCHEMA", "APP.CORE", "ROLE", "INGEST_ROLE", False),
         ("USAGE", "INTEGRATION", "G_EAI", "ROLE", "INGEST_ROLE", False),
-        ("USAGE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", True),
-        ("OPERATE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", True),
-        ("SELECT", "TABLE", "APP.CORE.MEMBERS", "DATABASE ROLE", "APP.READER", False),
-        ("INSERT", "TABLE", "APP.CORE.MEMBERS", "DATABASE ROLE", "APP.READER", False),
+        ("USAGE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", False),
+        ("OPERATE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", False),
         ("USAGE", "SCHEMA", "APP.CORE", "APPLICATION ROLE", "APP_PUBLIC", False),
         ("USAGE", "PROCEDURE", "APP.CORE.INGEST(STRING, NUMBER)", "APPLICATION ROLE", "APP_PUBLIC", False),
         ("SELECT", "TABLE", "APP.CORE.<ALL TABLES>", "ROLE", "OPS_ROLE", False),
-        ("SELECT", "TABLE", "APP.CORE.<TABLE>", "ROLE", "OPS_ROLE", False),
-        ("SELECT", "DYNAMIC_TABLE", "APP.<DYNAMIC TABLE>", "ROLE", "OPS_ROLE", False),
         ("CREATE INTEGRATION", "ACCOUNT", "ACCOUNT", "ROLE", "OPS_ROLE", False),
         ("EXECUTE TASK", "ACCOUNT", "ACCOUNT", "ROLE", "OPS_ROLE", False),
         ("ALL", "DATABASE", "APP", "ROLE", "OPS_ROLE", False),
         ("USAGE", "ROLE", "INGEST_ROLE", "ROLE", "OPS_ROLE", False),
-        ("USAGE", "ROLE", "INGEST_ROLE", "USER", "SVC_INGEST", False),
-        ("USAGE", "DATABASE_ROLE", "APP.READER", "ROLE", "OPS_ROLE", False),
         ("USAGE", "APPLICATION_ROLE", "APP_PUBLIC", "ROLE", "INGEST_ROLE", False),
-        ("OWNERSHIP", "TABLE", "APP.CORE.MEMBERS", "ROLE", "OPS_ROLE", False),  # ownership moved, not added
-        ("USAGE", "DATABASE", "APP", "SHARE", "S1", False),
     }
     fails(conn, "GRANT USAGE ON SCHEMA core TO ROLE no_such_role", "Role 'NO_SUCH_ROLE' does not exist")
     fails(conn, "GRANT READ ON SECRET missing_secret TO ROLE ingest_role", "Secret 'APP.CORE.MISSING_SECRET'")
     fails(conn, "GRANT ROLE no_such_role TO ROLE ops_role", "Role 'NO_SUCH_ROLE' does not exist")
     run(conn, "GRANT ROLE ingest_role TO ROLE sysadmin")  # system roles always exist
+    # forms the product never issues are not emulated
+    for unsupported in (
+        "GRANT SELECT ON FUTURE TABLES IN SCHEMA core TO ROLE ops_role",
+        "GRANT USAGE ON WAREHOUSE grant_wh TO ROLE ingest_role WITH GRANT OPTION",
+        "GRANT OWNERSHIP ON TABLE members TO ROLE ops_role",
+        "GRANT USAGE ON DATABASE app TO SHARE s1",
+    ):
+        fails(conn, unsupported, "does not support")
 
-    run(conn, "REVOKE GRANT OPTION FOR OPERATE ON WAREHOUSE grant_wh FROM ROLE ingest_role")
-    assert ("OPERATE", "WAREHOUSE", "GRANT_WH", "ROLE", "INGEST_ROLE", False) in grants(conn, mine)
     run(conn, "REVOKE READ ON SECRET gsecret FROM ROLE ingest_role")
-    run(conn, "REVOKE USAGE, OPERATE ON WAREHOUSE grant_wh FROM ROLE ingest_role CASCADE")
-    run(conn, "REVOKE ALL ON TABLE members FROM DATABASE ROLE reader")
+    run(conn, "REVOKE USAGE, OPERATE ON WAREHOUSE grant_wh FROM ROLE ingest_role")
     run(conn, "REVOKE SELECT ON ALL TABLES IN SCHEMA core FROM ROLE ops_role")
-    run(conn, "REVOKE SELECT ON FUTURE TABLES IN SCHEMA core FROM ROLE ops_role")
-    run(conn, "REVOKE ROLE ingest_role FROM USER svc_ingest")
-    run(conn, "REVOKE DATABASE ROLE reader FROM ROLE ops_role")
     run(conn, "REVOKE APPLICATION ROLE app_public FROM ROLE ingest_role")
     run(conn, "REVOKE USAGE ON PROCEDURE core.ingest(STRING, NUMBER) FROM APPLICATION ROLE app_public")
     run(conn, "REVOKE SELECT ON TABLE never_granted FROM ROLE ops_role")  # silently, like Snowflake
-    run(conn, "REVOKE ROLE ops_role FROM ROLE ingest_role")
     left = grants(conn, mine)
     assert ("READ", "SECRET", "APP.CORE.GSECRET", "ROLE", "INGEST_ROLE", False) not in left
-    assert not any(g[1] == "WAREHOUSE" for g in left)
-    assert not any(g[4] == "APP.READER" for g in left)
+    assert not any(g[1] in ("WAREHOUSE", "APPLICATION_ROLE", "PROCEDURE") for g in left)
     assert ("USAGE", "ROLE", "INGEST_ROLE", "ROLE", "OPS_ROLE", False) in left
-    assert ("SELECT", "DYNAMIC_TABLE", "APP.<DYNAMIC TABLE>", "ROLE", "OPS_ROLE", False) in left
+    run(conn, "REVOKE ROLE ingest_role FROM ROLE ops_role")
+    assert ("USAGE", "ROLE", "INGEST_ROLE", "ROLE", "OPS_ROLE", False) not in grants(conn, mine)
     # dropping a role drops the grants to it and of it
     run(conn, "CREATE ROLE short_lived")
     run(conn, "GRANT USAGE ON SCHEMA core TO ROLE short_lived")
@@ -417,7 +335,6 @@ def test_use_and_alter_session_are_recorded(warehouse, conn):
         run(c, "CREATE ROLE IF NOT EXISTS session_role")
         run(c, "USE ROLE session_role")
         run(c, "USE WAREHOUSE some_wh")
-        run(c, "USE SECONDARY ROLES ALL")
         run(c, "ALTER SESSION SET QUERY_TAG = 'ingest:recovery' TIMEZONE = 'Europe/Berlin'")
         run(c, "ALTER SESSION SET AUTOCOMMIT = TRUE")  # fakesnow applies this one
         run(c, "ALTER SESSION UNSET TIMEZONE")
@@ -425,14 +342,13 @@ def test_use_and_alter_session_are_recorded(warehouse, conn):
         engine = warehouse["_app"].state.engine
         session = next(s for s in engine._sessions.values() if s.parameters.get("QUERY_TAG"))
         assert session.role == "SESSION_ROLE" and session.warehouse == "SOME_WH"
-        assert session.parameters == {"QUERY_TAG": "ingest:recovery", "SECONDARY_ROLES": "ALL", "AUTOCOMMIT": "TRUE"}
+        assert session.parameters == {"QUERY_TAG": "ingest:recovery", "AUTOCOMMIT": "TRUE"}
         rows = dict(
             run(conn, f"SELECT NAME, VALUE FROM {CAT}.SESSION_PARAMETERS WHERE SESSION_ID = %s", (session.session_id,))
         )
         assert rows == {
             "ROLE": "SESSION_ROLE",
             "WAREHOUSE": "SOME_WH",
-            "SECONDARY_ROLES": "ALL",
             "QUERY_TAG": "ingest:recovery",
             "AUTOCOMMIT": "TRUE",
         }
@@ -451,7 +367,6 @@ def test_show_commands_read_the_catalog(conn):
     run(conn, "CREATE MASKING POLICY IF NOT EXISTS show_mask AS (v STRING) RETURNS STRING -> v")
     run(conn, "CREATE ROW ACCESS POLICY IF NOT EXISTS show_rap AS (v STRING) RETURNS BOOLEAN -> TRUE")
     run(conn, "CREATE ALERT IF NOT EXISTS show_alert SCHEDULE = '5 MINUTE' IF (EXISTS (SELECT 1)) THEN SELECT 1")
-    run(conn, "CREATE RESOURCE MONITOR IF NOT EXISTS show_rm WITH CREDIT_QUOTA = 5 TRIGGERS ON 50 PERCENT DO NOTIFY")
     run(conn, "CREATE APPLICATION ROLE IF NOT EXISTS show_app_role")
     run(conn, "CREATE SECURITY INTEGRATION IF NOT EXISTS show_int TYPE = API_AUTHENTICATION ENABLED = TRUE")
     run(conn, "GRANT USAGE ON WAREHOUSE show_wh TO ROLE show_role")
@@ -473,8 +388,6 @@ def test_show_commands_read_the_catalog(conn):
     assert [r["kind"] for r in show(conn, "SHOW ROW ACCESS POLICIES LIKE 'show%'")] == ["ROW_ACCESS_POLICY"]
     alert = show(conn, "SHOW ALERTS LIKE 'SHOW_ALERT'")[0]
     assert (alert["state"], alert["condition"], alert["schedule"]) == ("suspended", "SELECT 1", "5 MINUTE")
-    rm = show(conn, "SHOW RESOURCE MONITORS LIKE 'SHOW_RM'")[0]
-    assert rm["credit_quota"] == 5 and rm["notify_at"] == "50%"
     assert [r["name"] for r in show(conn, "SHOW APPLICATION ROLES LIKE 'show%'")] == ["SHOW_APP_ROLE"]
     ints = {r["name"]: r for r in show(conn, "SHOW INTEGRATIONS")}
     assert ints["SHOW_INT"]["type"] == "API_AUTHENTICATION" and ints["SHOW_INT"]["category"] == "SECURITY"
@@ -485,9 +398,6 @@ def test_show_commands_read_the_catalog(conn):
         ("USAGE", "WAREHOUSE", "SHOW_WH", "ROLE", "SHOW_ROLE")
     ]
     assert [r["grantee_name"] for r in show(conn, "SHOW GRANTS ON WAREHOUSE show_wh")] == ["SHOW_ROLE"]
-    assert show(conn, "SHOW GRANTS OF ROLE show_role") == []
-    assert len(show(conn, "SHOW GRANTS")) >= 1
-    assert show(conn, "SHOW FUTURE GRANTS IN SCHEMA core") == []
     run(conn, "CREATE TAG IF NOT EXISTS show_tag ALLOWED_VALUES 'a'")
     assert show(conn, "SHOW TAGS LIKE 'SHOW_TAG'")[0]["allowed_values"] == '["a"]'
 
@@ -517,34 +427,6 @@ def test_execute_alert_runs_action_only_when_condition_has_rows(conn):
     ((state, cond, ran, error),) = run(conn, history, ("APP.CORE.BROKEN_ACTION",))
     assert (state, cond, ran) == ("ACTION_FAILED", True, False) and "action:" in error
     fails(conn, "EXECUTE ALERT missing_alert", "Alert 'APP.CORE.MISSING_ALERT' does not exist")
-
-
-def test_data_metric_functions_are_recorded_on_tables(conn):
-    run(conn, "CREATE TABLE dq_src (id INT, score FLOAT)")
-    dmfs = f"SELECT NAME, PROPERTIES FROM {CAT}.OBJECTS WHERE KIND = 'DATA METRIC FUNCTION REFERENCE' ORDER BY NAME"
-    # Snowflake wants the table's schedule first
-    fails(conn, "ALTER TABLE dq_src ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (score)", "no DATA_METRIC")
-    run(conn, "ALTER TABLE dq_src SET DATA_METRIC_SCHEDULE = 'TRIGGER_ON_CHANGES'")
-    props = run(conn, f"SELECT PROPERTIES FROM {CAT}.OBJECTS WHERE KIND = 'TABLE' AND NAME = 'APP.CORE.DQ_SRC'")
-    assert json.loads(props[0][0])["DATA_METRIC_SCHEDULE"] == "TRIGGER_ON_CHANGES"
-    run(conn, "ALTER TABLE dq_src ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.DUPLICATE_COUNT ON (id)")
-    run(conn, "ALTER TABLE app.core.dq_src ADD DATA METRIC FUNCTION snowflake.core.null_count ON (score)")
-    rows = [(n, json.loads(p)) for n, p in run(conn, dmfs)]
-    assert [n for n, _ in rows] == [
-        "APP.CORE.DQ_SRC:SNOWFLAKE.CORE.DUPLICATE_COUNT(ID)",
-        "APP.CORE.DQ_SRC:SNOWFLAKE.CORE.NULL_COUNT(SCORE)",
-    ]
-    assert rows[0][1] == {
-        "COLUMNS": ["ID"],
-        "METRIC": "SNOWFLAKE.CORE.DUPLICATE_COUNT",
-        "SCHEDULE": "TRIGGER_ON_CHANGES",
-        "TABLE": "APP.CORE.DQ_SRC",
-    }
-    fails(conn, "ALTER TABLE dq_src ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (nope)", "Column 'NOPE'")
-    fails(conn, "ALTER TABLE no_table ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (id)", "does not exist")
-    run(conn, "ALTER TABLE dq_src DROP DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (score)")
-    assert [n for n, _ in run(conn, dmfs)] == ["APP.CORE.DQ_SRC:SNOWFLAKE.CORE.DUPLICATE_COUNT(ID)"]
-    fails(conn, "ALTER TABLE dq_src DROP DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (score)", "not attached")
 
 
 # secrets ---------------------------------------------------------------------------------------

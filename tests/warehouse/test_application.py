@@ -56,7 +56,7 @@ def app_name() -> str:
 
 
 # privileges ----------------------------------------------------------------------------------------
-def test_data_metric_functions_are_refused_in_the_app_and_accepted_outside(conn, tmp_path):
+def test_data_metric_functions_are_refused_in_the_app(conn, tmp_path):
     table = "CREATE SCHEMA IF NOT EXISTS s;\nCREATE OR REPLACE TABLE s.t (id INT, score INT);\n"
     for statement in (
         "ALTER TABLE s.t SET DATA_METRIC_SCHEDULE = 'TRIGGER_ON_CHANGES';",
@@ -73,12 +73,6 @@ def test_data_metric_functions_are_refused_in_the_app_and_accepted_outside(conn,
             "data-quality-access-control",
         )
         assert not run(conn, f"SELECT 1 FROM {CAT}.OBJECTS WHERE KIND = 'APPLICATION' AND NAME = %s", (name,))
-    # the same statements as the account's own role
-    run(conn, "CREATE DATABASE IF NOT EXISTS OUTSIDE")
-    run(conn, "CREATE SCHEMA IF NOT EXISTS OUTSIDE.S")
-    run(conn, "CREATE OR REPLACE TABLE OUTSIDE.S.T (id INT, score INT)")
-    run(conn, "ALTER TABLE OUTSIDE.S.T SET DATA_METRIC_SCHEDULE = 'TRIGGER_ON_CHANGES'")
-    run(conn, "ALTER TABLE OUTSIDE.S.T ADD DATA METRIC FUNCTION SNOWFLAKE.CORE.NULL_COUNT ON (score)")
 
 
 def test_create_alert_needs_the_consumer_to_grant_execute_alert(conn, tmp_path):

@@ -1,11 +1,11 @@
 """Account and governance objects as catalog rows: their kinds, names, look-ups and writes.
 
-Warehouses, roles, users, secrets, network rules, integrations, policies, alerts, resource monitors and tags are
+Warehouses, roles, secrets, network rules, integrations, policies, alerts and tags are
 rows of `WHOOP_LOCAL.CATALOG.OBJECTS` (KIND, normalised NAME, PROPERTIES as JSON, the creating statement as
 DEFINITION); GRANTS, POLICY_REFERENCES and TAG_REFERENCES refer to them by name. Secret values never reach the
 catalog (secret_store.py); `secret_value` is how the procedure runtime reads them.
 
-Differences from Snowflake: nothing is enforced (privileges, policies, network rules, monitors), only
+Differences from Snowflake: nothing is enforced (privileges, policies, network rules), only
 recorded; see infra/local/README.md, "Account and governance objects".
 """
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Kind:
     name: str  # OBJECTS.KIND, as written in SQL
-    scope: str  # account | database | schema
+    scope: str  # account | schema
 
     @property
     def label(self) -> str:  # for messages
@@ -40,10 +40,9 @@ class Kind:
         return "INTEGRATION" if self.name.endswith("INTEGRATION") else self.name.replace(" ", "_")
 
 
-_INTEGRATIONS = tuple(f"{t} INTEGRATION" for t in ("SECURITY", "EXTERNAL ACCESS", "NOTIFICATION", "API", "STORAGE"))
+_INTEGRATIONS = tuple(f"{t} INTEGRATION" for t in ("SECURITY", "EXTERNAL ACCESS", "NOTIFICATION"))
 _SCOPES = {
-    "account": ("WAREHOUSE", "ROLE", "APPLICATION ROLE", "USER", "RESOURCE MONITOR", *_INTEGRATIONS),
-    "database": ("DATABASE ROLE",),
+    "account": ("WAREHOUSE", "ROLE", "APPLICATION ROLE", *_INTEGRATIONS),
     "schema": ("SECRET", "NETWORK RULE", "MASKING POLICY", "ROW ACCESS POLICY", "ALERT", "TAG"),
 }
 KINDS = {name: Kind(name, scope) for scope, names in _SCOPES.items() for name in names}
@@ -52,20 +51,15 @@ SYSTEM_ROLES = ("ACCOUNTADMIN", "ORGADMIN", "PUBLIC", "SECURITYADMIN", "SYSADMIN
 
 
 def words_re(names: list[str]) -> str:
-    """An alternation of multi-word names, longest first (DATABASE ROLE before ROLE), any spacing."""
+    """An alternation of multi-word names, longest first (APPLICATION ROLE before ROLE), any spacing."""
     return "|".join(n.replace(" ", r"\s+") for n in sorted(names, key=len, reverse=True))
 
 
 KIND_RE = rf"(?P<kind>{words_re([*KINDS, 'INTEGRATION'])})"
 SIG = r"(?:\s*\([^)]*\))?"
 
-# account-level and database-level kinds when they appear in GRANT targets and tag statements
-ACCOUNT_SCOPE = {
-    "WAREHOUSE", "ROLE", "USER", "INTEGRATION", "RESOURCE MONITOR", "DATABASE", "APPLICATION",
-    "APPLICATION PACKAGE", "SHARE", "COMPUTE POOL", "APPLICATION ROLE", "EXTERNAL VOLUME", "ACCOUNT",
-    "FAILOVER GROUP", "REPLICATION GROUP", *INTEGRATION_KINDS,
-}  # fmt: skip
-DATABASE_SCOPE = {"SCHEMA", "DATABASE ROLE"}
+# account-level kinds when they appear in GRANT targets
+ACCOUNT_SCOPE = {"WAREHOUSE", "ROLE", "INTEGRATION", "DATABASE", "APPLICATION", "APPLICATION ROLE", *INTEGRATION_KINDS}
 
 
 def upper_words(text: str) -> str:
@@ -73,7 +67,7 @@ def upper_words(text: str) -> str:
 
 
 def singular(kinds: str) -> str:
-    """The kind a plural names, as SHOW and GRANT … ON ALL|FUTURE write them (POLICIES, TABLES)."""
+    """The kind a plural names, as SHOW and GRANT … ON ALL write them (POLICIES, TABLES)."""
     return kinds[:-3] + "Y" if kinds.endswith("IES") else kinds.removesuffix("S")
 
 
@@ -175,27 +169,28 @@ def objects_of(engine: Engine, kinds: tuple[str, ...]) -> list[tuple[str, str, d
 
 
 def normalised_name(kind: Kind, raw: str, session: LocalSession) -> str:
-    """Normalised name: schema-level objects fully qualified, database roles db.role, others bare."""
+    """Normalised name: schema-level objects fully qualified, others bare."""
     if kind.scope == "schema":
         return qualify(raw, session.database, session.schema).fqn
     parts = split_name(raw)
-    if kind.scope == "database" and len(parts) == 1:
-        if not session.database:
-            raise LocalSqlError(f"Cannot resolve {raw}: no current database", errno=90105)
-        parts = [session.database, parts[0]]
-    if len(parts) != (2 if kind.scope == "database" else 1) and kind.name != "APPLICATION ROLE":
+    if len(parts) != 1 and kind.name != "APPLICATION ROLE":
         raise LocalSqlError(f"Invalid {kind.label.lower()} name: {raw}", errno=1003)
     return ".".join(parts)
 
 
 def any_object_name(kind_words: str, raw: str, session: LocalSession) -> str:
-    """Normalised name of any object named in GRANT and tag statements (procedures keep their signature)."""
+    """Normalised name of any object named in GRANT statements (procedures keep their signature)."""
     raw, paren, args = raw.partition("(")
     sig = "(" + ", ".join(upper_words(t) for t in args.rstrip(")").split(",") if t.strip()) + ")" if paren else ""
     if kind_words in ACCOUNT_SCOPE:
         return ".".join(split_name(raw)) + sig
-    if kind_words in DATABASE_SCOPE:
-        return normalised_name(Kind(kind_words, "database"), raw, session) + sig
+    if kind_words == "SCHEMA":  # db.schema
+        parts = split_name(raw)
+        if len(parts) == 1:
+            if not session.database:
+                raise LocalSqlError(f"Cannot resolve {raw}: no current database", errno=90105)
+            parts = [session.database, parts[0]]
+        return ".".join(parts) + sig
     return qualify(raw, session.database, session.schema).fqn + sig
 
 
@@ -221,7 +216,7 @@ def _references(kind: Kind) -> list[tuple[str, str, str, list[str]]]:
     if kind.name.endswith("POLICY"):
         refs.append(("POLICY_REFERENCES", "POLICY_NAME", "TRUE", []))
     if kind.name == "TAG":
-        refs += [("TAG_REFERENCES", "TAG_NAME", "TRUE", []), ("POLICY_REFERENCES", "REF_OBJECT", "TRUE", [])]
+        refs.append(("TAG_REFERENCES", "TAG_NAME", "TRUE", []))
     return refs
 
 
@@ -231,20 +226,11 @@ def forget_object(engine: Engine, kind: Kind, name: str) -> None:
     engine.secrets.put(f"{kind.name}:{name}", None)
 
 
-def rename_object(engine: Engine, kind: Kind, old: str, new: str) -> None:
-    if find_object(engine, kind.name, new):
-        raise LocalSqlError(f"Object '{new}' already exists.", errno=2002)
-    for table, column, where, params in _references(kind):
-        sql = f"UPDATE {PREFIX}.{table} SET {column} = ? WHERE {where} AND {column} = ?"
-        engine.catalog.query(sql, [new, *params, old])
-    engine.secrets.put(f"{kind.name}:{new}", engine.secrets.get(f"{kind.name}:{old}"))
-    engine.secrets.put(f"{kind.name}:{old}", None)
-
-
 def guard_attached(engine: Engine, kind: Kind, name: str, verb: str) -> None:
-    """Snowflake refuses to drop or replace a policy in use, and a tag that carries a masking policy."""
-    column = "POLICY_NAME" if kind.name.endswith("POLICY") else "REF_OBJECT" if kind.name == "TAG" else ""
-    if column and engine.catalog.query(f"SELECT 1 FROM {PREFIX}.POLICY_REFERENCES WHERE {column} = ?", [name]):
+    """Snowflake refuses to drop or replace a policy in use."""
+    if kind.name.endswith("POLICY") and engine.catalog.query(
+        f"SELECT 1 FROM {PREFIX}.POLICY_REFERENCES WHERE POLICY_NAME = ?", [name]
+    ):
         raise LocalSqlError(
             f"{kind.label} '{name}' cannot be {verb} because it is attached to one or more objects (unset it first).",
             errno=3072,

@@ -15,7 +15,6 @@ from infra.local.warehouse import row_access
 from infra.local.warehouse.base import LocalSession, Outcome, ok
 from infra.local.warehouse.errors import LocalSqlError
 from infra.local.warehouse.options import STRING, option_value, parse_properties, redact
-from infra.local.warehouse.policies import tag_masking, tag_refs
 from infra.local.warehouse.sqltext import QNAME, closing_paren, qualify
 
 if TYPE_CHECKING:
@@ -37,9 +36,7 @@ def register(engine: Engine) -> None:
 def _create(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     kind = ac.kind_of(m["kind"])
     if kind.name not in ac.KINDS:
-        raise LocalSqlError(
-            "CREATE INTEGRATION needs a type: SECURITY, EXTERNAL ACCESS, NOTIFICATION, API or STORAGE", errno=1003
-        )
+        raise LocalSqlError("CREATE INTEGRATION needs a type: SECURITY, EXTERNAL ACCESS or NOTIFICATION", errno=1003)
     if m["replace"] and m["ine"]:
         raise LocalSqlError("OR REPLACE and IF NOT EXISTS are incompatible.", errno=2000)
     name = ac.normalised_name(kind, m["name"], session)
@@ -91,9 +88,6 @@ def _create_properties(engine: Engine, session: LocalSession, kind: ac.Kind, res
 def _properties(engine: Engine, session: LocalSession, kind: ac.Kind, text: str) -> dict[str, Any]:
     """`KEY = value` options of CREATE and ALTER … SET, the objects they name checked and qualified."""
     props = parse_properties(text)
-    if kind.name == "RESOURCE MONITOR" and re.search(r"\bTRIGGERS\b", text, re.I):
-        triggers = r"\bON\s+(\d+)\s+PERCENT\s+DO\s+(SUSPEND_IMMEDIATE|SUSPEND|NOTIFY)\b"
-        props["TRIGGERS"] = [{"percent": int(p), "action": a.upper()} for p, a in re.findall(triggers, text, re.I)]
     if kind.name == "SECRET" and "API_AUTHENTICATION" in props:
         ac.require_object(engine, "INTEGRATION", props["API_AUTHENTICATION"])
     if kind.name != "EXTERNAL ACCESS INTEGRATION":
@@ -131,13 +125,6 @@ def _alert_properties(rest: str) -> dict[str, Any]:
 Alter = Callable[["Engine", LocalSession, ac.Kind, str, dict[str, Any], re.Match[str]], None]
 
 
-def _allowed_values(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, props: dict, m: re.Match) -> None:
-    values = [option_value(v) for v in re.findall(STRING, m["v"])]
-    current = list(props.get("ALLOWED_VALUES", []))
-    added = current + [v for v in values if v not in current]
-    props["ALLOWED_VALUES"] = added if m["op"].upper() == "ADD" else [v for v in current if v not in values]
-
-
 def _set(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, props: dict, m: re.Match) -> None:
     if not (fields := _properties(engine, session, kind, m["pairs"])):
         raise LocalSqlError(f"ALTER {kind.name} SET needs <property> = <value>", errno=1003)
@@ -162,27 +149,10 @@ def _state(engine: Engine, session: LocalSession, kind: ac.Kind, name: str, prop
 
 # ALTER <kind> <name> …: (clause, the kinds it applies to (None: all), what it does), the first match wins
 _ALTERS: list[tuple[str, tuple[str, ...] | None, Alter]] = [
-    (
-        rf"RENAME\s+TO\s+(?P<new>{QNAME})",
-        None,
-        lambda e, s, kind, name, props, m: ac.rename_object(e, kind, name, ac.normalised_name(kind, m["new"], s)),
-    ),
-    (
-        r"(?P<op>SET|UNSET)\s+TAG\s+(?P<tags>.+)",
-        None,
-        lambda e, s, kind, name, props, m: tag_refs(e, s, kind.grant_kind, name, "", m["op"], m["tags"]),
-    ),
-    (
-        r"(?P<op>SET|UNSET)\s+MASKING\s+POLICY\s+(?P<pols>.+?)(?P<force>\s+FORCE)?",
-        ("TAG",),
-        lambda e, s, kind, name, props, m: tag_masking(e, s, name, m),
-    ),
-    (r"(?P<op>ADD|DROP)\s+ALLOWED_VALUES\s+(?P<v>.+)", ("TAG",), _allowed_values),
-    (r"(?P<s>RESUME|SUSPEND(?:\s+IMMEDIATE)?)", ("WAREHOUSE", "ALERT"), _state),
+    (r"(?P<s>RESUME|SUSPEND)", ("ALERT",), _state),
     (r"SET\s+BODY\s*->\s*(?P<BODY>.+)", ("MASKING POLICY", "ROW ACCESS POLICY"), _put),
-    (r"MODIFY\s+CONDITION\s+EXISTS\s*\((?P<CONDITION>.*)\)|MODIFY\s+ACTION\s+(?P<ACTION>.+)", ("ALERT",), _put),
     (r"SET\s+(?P<pairs>.+)", None, _set),
-    (r"UNSET\s+(?P<keys>.+)", None, _unset),
+    (r"UNSET\s+(?P<keys>.+)", ("SECRET",), _unset),  # an OAuth secret's refresh token (tests/warehouse)
 ]
 
 
@@ -207,7 +177,7 @@ def _alter(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
                 f"{words.group(0) if words else ''} (see infra/local/README.md)",
                 errno=2000,
             )
-        ac.update_object(engine, kind.name, name, props)  # after RENAME: the old name, no row left to change
+        ac.update_object(engine, kind.name, name, props)
         row_access.invalidate(engine)
     return ok()
 

@@ -1,6 +1,8 @@
 """GRANT / REVOKE of privileges and roles: rows of GRANTS, checked to name recorded objects, never enforced.
 
-A role granted to a grantee is its USAGE privilege on the role, as Snowflake's SHOW GRANTS shows it.
+A role granted to a grantee is its USAGE privilege on the role, as Snowflake's SHOW GRANTS shows it. Only the
+forms the product issues are emulated (no FUTURE grants, grant options, ownership transfers, users or shares);
+others fail as unsupported.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from infra.local.warehouse.sqltext import QNAME, split_name
 if TYPE_CHECKING:
     from infra.local.warehouse.engine import Engine
 
-ROLE_KIND = r"DATABASE\s+ROLE|APPLICATION\s+ROLE|ROLE"
-GRANTEE_RE = rf"(?:(?P<gkind>{ROLE_KIND}|SHARE|USER|APPLICATION)\s+)?(?P<gname>{QNAME})"
+ROLE_KIND = r"APPLICATION\s+ROLE|ROLE"
+GRANTEE_RE = rf"(?:(?P<gkind>{ROLE_KIND}|APPLICATION)\s+)?(?P<gname>{QNAME})"
 
 
 def register(engine: Engine) -> None:
@@ -26,23 +28,13 @@ def register(engine: Engine) -> None:
     role = rf"(?P<target>(?:{ROLE_KIND})\s+{QNAME})"
     on(rf"^GRANT\s+{role}\s+TO\s+{GRANTEE_RE}$", _grant)
     on(rf"^REVOKE\s+{role}\s+FROM\s+{GRANTEE_RE}$", _revoke)
-    on(
-        rf"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?P<target>.+?)\s+TO\s+{GRANTEE_RE}"
-        r"(?P<wgo>\s+WITH\s+GRANT\s+OPTION)?(?:\s+(?:COPY|REVOKE)\s+CURRENT\s+GRANTS)?$",
-        _grant,
-    )
-    on(
-        rf"^REVOKE\s+(?P<gof>GRANT\s+OPTION\s+FOR\s+)?(?P<privs>.+?)\s+ON\s+(?P<target>.+?)\s+FROM\s+{GRANTEE_RE}"
-        r"(?:\s+(?:CASCADE|RESTRICT))?$",
-        _revoke,
-    )
+    on(rf"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?P<target>.+?)\s+TO\s+{GRANTEE_RE}$", _grant)
+    on(rf"^REVOKE\s+(?P<privs>.+?)\s+ON\s+(?P<target>.+?)\s+FROM\s+{GRANTEE_RE}$", _revoke)
     on(r"^(?P<verb>GRANT|REVOKE)\b.*$", _unsupported)
 
 
 def grantee(m: re.Match[str], session: LocalSession) -> tuple[str, str]:
     kind = ac.upper_words(m["gkind"]) if m["gkind"] else "ROLE"
-    if kind == "DATABASE ROLE":
-        return kind, ac.normalised_name(ac.KINDS["DATABASE ROLE"], m["gname"], session)
     if kind != "APPLICATION ROLE" and len(split_name(m["gname"])) != 1:
         raise LocalSqlError(f"Invalid {kind.lower()} name: {m['gname']}", errno=1003)
     return kind, ".".join(split_name(m["gname"]))
@@ -53,17 +45,12 @@ def grant_target(engine: Engine, session: LocalSession, raw: str, check: bool) -
     text = " ".join(raw.split())
     if text.upper() == "ACCOUNT":
         return "ACCOUNT", "ACCOUNT"
-    bulk = re.fullmatch(
-        rf"(?P<scope>ALL|FUTURE)\s+(?P<kinds>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+IN\s+(?P<ckind>SCHEMA|DATABASE)\s+(?P<c>{QNAME})",
-        text,
-        re.I,
-    )
-    if bulk:
+    if bulk := re.fullmatch(rf"ALL\s+(?P<kinds>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+IN\s+SCHEMA\s+(?P<c>{QNAME})", text, re.I):
         kinds = ac.upper_words(bulk["kinds"])
-        kind = ac.singular(kinds)
-        container = ac.any_object_name(ac.upper_words(bulk["ckind"]), bulk["c"], session)
-        marker = f"<{kind}>" if bulk["scope"].upper() == "FUTURE" else f"<ALL {kinds}>"
-        return kind.replace(" ", "_"), f"{container}.{marker}"
+        container = ac.any_object_name("SCHEMA", bulk["c"], session)
+        return ac.singular(kinds).replace(" ", "_"), f"{container}.<ALL {kinds}>"
+    if re.match(r"(?:ALL|FUTURE)\s", text, re.I):  # FUTURE grants, ALL … IN DATABASE
+        raise LocalSqlError(f"The local warehouse does not support GRANT … ON {text}", errno=2000)
     if not (one := re.fullmatch(rf"(?P<kind>[A-Z_]+(?:\s+[A-Z_]+)*?)\s+(?P<name>{QNAME}{ac.SIG})", text, re.I)):
         raise LocalSqlError("Unsupported GRANT target: ON <kind> <name> expected", errno=1003)
     kind = ac.upper_words(one["kind"])
@@ -83,14 +70,13 @@ def _grant(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -
         if gkind.endswith("ROLE"):
             ac.require_object(engine, gkind, gname)
         for priv in _privileges(m):
-            if priv == "OWNERSHIP":  # an object has one owner: the grant moves it
-                engine.catalog.query(
-                    f"DELETE FROM {PREFIX}.GRANTS WHERE PRIVILEGE = 'OWNERSHIP' AND GRANTED_ON = ? AND OBJECT_NAME = ?",
-                    [granted_on, obj],
+            if priv == "OWNERSHIP":
+                raise LocalSqlError(
+                    "The local warehouse does not support GRANT OWNERSHIP (see infra/local/README.md)", 2000
                 )
             engine.catalog.query(
                 f"INSERT OR REPLACE INTO {PREFIX}.GRANTS VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [priv, granted_on, obj, gkind, gname, bool(m.groupdict().get("wgo")), now()],
+                [priv, granted_on, obj, gkind, gname, False, now()],  # WITH GRANT OPTION is not emulated
             )
     return ok()
 
@@ -104,10 +90,7 @@ def _revoke(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) 
         if priv != "ALL":
             where += " AND PRIVILEGE = ?"
             params.append(priv)
-        if m.groupdict().get("gof"):
-            engine.catalog.query(f"UPDATE {PREFIX}.GRANTS SET WITH_GRANT_OPTION = FALSE {where}", params)
-        else:
-            engine.catalog.query(f"DELETE FROM {PREFIX}.GRANTS {where}", params)
+        engine.catalog.query(f"DELETE FROM {PREFIX}.GRANTS {where}", params)
     return ok()
 
 

@@ -1,4 +1,5 @@
-"""USE ROLE / SECONDARY ROLES / WAREHOUSE and ALTER SESSION: kept on the session and in SESSION_PARAMETERS."""
+"""USE ROLE / WAREHOUSE and ALTER SESSION: kept on the session and in SESSION_PARAMETERS (USE SECONDARY ROLES, which
+the product never issues, is not emulated)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ _FAKESNOW_SESSION_PARAMS = {"AUTOCOMMIT", "QUOTED_IDENTIFIERS_IGNORE_CASE"}
 
 def register(engine: Engine) -> None:
     engine.on(rf"^USE\s+(?P<what>ROLE|WAREHOUSE)\s+(?P<name>{IDENT})$", _use)
-    engine.on(r"^USE\s+SECONDARY\s+ROLES\s+(?P<roles>.+)$", _use_secondary)
     engine.on(r"^ALTER\s+SESSION\s+(?P<op>SET|UNSET)\s+(?P<rest>.+)$", _alter_session)
 
 
@@ -43,15 +43,6 @@ def _use(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> 
         session.warehouse = name
     _record(engine, session, what, name)
     return answer(text)  # fakesnow answers USE ROLE / WAREHOUSE itself (a no-op there)
-
-
-def _use_secondary(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
-    value = upper_words(m["roles"])
-    if value not in ("ALL", "NONE"):
-        value = ",".join(normalise_ident(r.strip()) for r in m["roles"].split(",") if r.strip())
-    session.parameters["SECONDARY_ROLES"] = value
-    _record(engine, session, "SECONDARY_ROLES", value)
-    return ok()
 
 
 def _alter_session(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:

@@ -27,7 +27,7 @@ def _plural(kind: str) -> str:
 def register(engine: Engine) -> None:
     shown = ac.words_re([_plural(k) for k in [*ac.KINDS, "INTEGRATION"]])
     engine.on(rf"^SHOW\s+(?P<what>{shown})\b(?P<rest>.*)$", _show)
-    engine.on(r"^SHOW\s+(?P<future>FUTURE\s+)?GRANTS\b(?P<rest>.*)$", _show_grants)
+    engine.on(r"^SHOW\s+GRANTS\b(?P<rest>.*)$", _show_grants)
 
 
 def show_select(columns: list[tuple[str, str]], rows: list[list[Any]], order: str = '"name"') -> str:
@@ -51,7 +51,7 @@ def show_select(columns: list[tuple[str, str]], rows: list[list[Any]], order: st
 
 def _typed(columns: str) -> list[tuple[str, str]]:
     """Column names with their types: the times, the counts, the rest text."""
-    types = {"created_on": "TIMESTAMP_LTZ", "credit_quota": "NUMBER", "entries_in_value_list": "NUMBER"}
+    types = {"created_on": "TIMESTAMP_LTZ", "entries_in_value_list": "NUMBER"}
     return [(c, types.get(c, "VARCHAR")) for c in columns.split()]
 
 
@@ -74,10 +74,6 @@ def in_scope(rest: str, session: LocalSession) -> tuple[str | None, str | None]:
 Row = tuple[str, str, dict[str, Any], datetime]  # kind, name, properties, created_on
 
 
-def _at(action: str) -> Callable[[Row], str]:
-    return lambda r: ",".join(f"{t['percent']}%" for t in r[2].get("TRIGGERS", []) if t["action"] == action)
-
-
 def _part(r: Row, i: int) -> str:
     """Part `i` of a schema object's name (0 its database, 1 its schema); "" for others."""
     return r[1].split(".")[i] if r[1].count(".") == 2 else ""
@@ -96,15 +92,10 @@ _VALUES: dict[str, Callable[[Row], Any]] = {
     "owner": lambda r: "ACCOUNTADMIN",
     "state": lambda r: r[2].get("STATE", "SUSPENDED").lower() if r[0] == "ALERT" else r[2].get("STATE", "STARTED"),
     "size": lambda r: r[2].get("WAREHOUSE_SIZE", "XSMALL"),
-    "login_name": lambda r: r[2].get("LOGIN_NAME", r[1]),
     "secret_type": lambda r: r[2].get("TYPE", ""),
     "mode": lambda r: r[2].get("MODE", "INGRESS"),
     "entries_in_value_list": lambda r: len(r[2].get("VALUE_LIST", []) or []),
     "kind": lambda r: r[0].replace(" ", "_"),
-    "credit_quota": lambda r: r[2].get("CREDIT_QUOTA"),
-    "notify_at": _at("NOTIFY"),
-    "suspend_at": _at("SUSPEND"),
-    "suspend_immediately_at": _at("SUSPEND_IMMEDIATE"),
     "allowed_values": lambda r: json.dumps(r[2]["ALLOWED_VALUES"]) if "ALLOWED_VALUES" in r[2] else None,
     "type": lambda r: r[2].get("TYPE", _category(r) if r[0] in ac.INTEGRATION_KINDS else ""),
     "category": _category,
@@ -117,15 +108,12 @@ _ROLES = "created_on name owner comment"
 _COLUMNS = {
     "WAREHOUSE": "name state size created_on owner comment",
     "ROLE": _ROLES,
-    "DATABASE ROLE": _ROLES,
     "APPLICATION ROLE": _ROLES,
-    "USER": "name created_on login_name comment",
     "SECRET": f"{_IN_SCHEMA} secret_type",
     "NETWORK RULE": f"{_IN_SCHEMA} type mode entries_in_value_list",
     "MASKING POLICY": f"{_IN_SCHEMA} kind",
     "ROW ACCESS POLICY": f"{_IN_SCHEMA} kind",
     "ALERT": f"{_IN_SCHEMA} warehouse schedule state condition action",
-    "RESOURCE MONITOR": "name credit_quota notify_at suspend_at suspend_immediately_at created_on owner comment",
     "TAG": f"{_IN_SCHEMA} allowed_values",
     "INTEGRATION": "name type category enabled comment created_on",
 }
@@ -156,23 +144,15 @@ def _show(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) ->
 
 def _show_grants(engine: Engine, session: LocalSession, text: str, m: re.Match[str]) -> Outcome:
     rest = " ".join(m["rest"].split())
-    where, params = "", []
-    if m["future"]:
-        scope = re.fullmatch(rf"IN\s+(?P<k>SCHEMA|DATABASE)\s+(?P<n>{QNAME})", rest, re.I)
-        if not scope:
-            raise LocalSqlError("SHOW FUTURE GRANTS needs IN SCHEMA <s> | IN DATABASE <d>", errno=1003)
-        container = ac.any_object_name(ac.upper_words(scope["k"]), scope["n"], session)
-        where, params = "OBJECT_NAME LIKE ? AND OBJECT_NAME NOT LIKE '%.<ALL %'", [f"{container}.<%>"]
-    elif to := re.fullmatch(rf"TO\s+(?=(?:{ROLE_KIND}|SHARE|USER|APPLICATION)\s){GRANTEE_RE}", rest, re.I):
+    if to := re.fullmatch(rf"TO\s+(?=(?:{ROLE_KIND}|APPLICATION)\s){GRANTEE_RE}", rest, re.I):
         where, params = "GRANTEE_KIND = ? AND GRANTEE_NAME = ?", list(grantee(to, session))
-    elif on := re.fullmatch(rf"(?:ON|OF(?=\s+(?:{ROLE_KIND})\s))\s+(?P<target>.+)", rest, re.I):
-        # OF ROLE r: the grants of the role, rows on it as a granted object
+    elif on := re.fullmatch(r"ON\s+(?P<target>.+)", rest, re.I):
         where, params = "GRANTED_ON = ? AND OBJECT_NAME = ?", list(grant_target(engine, session, on["target"], False))
-    elif rest:
-        raise LocalSqlError("Unsupported SHOW GRANTS form: use TO|OF|ON ... or IN (FUTURE)", errno=1003)
+    else:
+        raise LocalSqlError("Unsupported SHOW GRANTS form: use TO ... or ON ...", errno=1003)
     rows = engine.catalog.query(
         "SELECT CREATED_ON, PRIVILEGE, GRANTED_ON, OBJECT_NAME, GRANTEE_KIND, GRANTEE_NAME, WITH_GRANT_OPTION "
-        f"FROM {PREFIX}.GRANTS {'WHERE ' + where if where else ''} ORDER BY OBJECT_NAME, PRIVILEGE, GRANTEE_NAME",
+        f"FROM {PREFIX}.GRANTS WHERE {where} ORDER BY OBJECT_NAME, PRIVILEGE, GRANTEE_NAME",
         params,
     )
     out = [[c, p, g, o, k.replace(" ", "_"), n, str(w).lower(), "ACCOUNTADMIN"] for c, p, g, o, k, n, w in rows]
