@@ -24,7 +24,7 @@ test: env                ## lint, type-check, preflight (Snowflake's Native App 
 	$(BIN)/ruff check .
 	$(BIN)/pyright  # snowpark_procs/ and app/ ([tool.pyright] in pyproject.toml)
 	$(BIN)/whoop preflight
-	$(BIN)/python -m pytest --cov --cov-report=term -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term --durations=20 -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	$(BIN)/python tests/coverage_gate.py
 
 bench: env               ## run the benchmarks, write bench/results/latest.json
