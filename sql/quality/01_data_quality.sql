@@ -1,8 +1,7 @@
 -- Data quality: checks on every layer, kept as history. OPS.RUN_DATA_QUALITY() appends one row per check
 -- (and per member for the per-member checks) to OPS.DQ_RESULTS on every run; nothing is updated or deleted,
--- so a check's history is a query away. Checks are plain SQL (the same statements locally and in Snowflake),
--- grouped one family per INSERT. The Snowflake data metric functions on Silver (02_data_metric_functions.sql)
--- watch the same keys between runs; these checks are the ones the alert and the tests rely on.
+-- so a check's history is a query away. Checks are plain SQL (the same statements locally and in Snowflake);
+-- the single-table checks are rows of a list (10_run_data_quality.sql), the cross-table ones written out there.
 --
 -- Severity: 'error' checks guard what must never happen (a duplicate key, a fact without its dimension row,
 -- an out-of-range score, a member whose data stopped arriving); OPS.DATA_QUALITY_ALERT fires on them.
