@@ -121,7 +121,7 @@ def run(rec: Recorder, quick: bool = False) -> None:
             target=2,
         )
         requests.put(f"{settings.sandbox_url}/_sandbox/faults", json=FAULTS, timeout=10).raise_for_status()
-        runs = 3 if quick else 20
+        runs = 2 if quick else 20  # quick: fewer repeats of the same run (faults on for each)
         ok = 0
         for _ in range(runs):
             try:

@@ -111,7 +111,7 @@ def run(rec: Recorder, quick: bool = False) -> None:
         idle = resumes_per_day(conn.cursor())
         pipeline.auth(settings)  # registers the member and starts the pipeline
         pipeline.run_once(settings)  # the backfill
-        changed, firings = _firings_that_changed_silver(settings, 2 if quick else 4)
+        changed, firings = _firings_that_changed_silver(settings, 1 if quick else 4)
         member = resumes_per_day(conn.cursor(), firings_with_changes=1.0)
     rec.add(
         "warehouse_resumes_per_day_idle_install",
