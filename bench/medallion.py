@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from bench.harness import Recorder, free_port, serve
-from infra.local import pipeline
+from infra.local import deployed_template, pipeline
 from infra.local.settings import Settings
 
 # Silver procedure → the Bronze stream its task waits for (WHEN SYSTEM$STREAM_HAS_DATA)
@@ -116,8 +116,9 @@ def deployed_warehouse(stack: ExitStack, home: Path, ids: dict[str, int], seed: 
     from infra.local.warehouse.server import create_app as warehouse_app
 
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=seed)
+    deployed_template.copy_deployed(home)  # the app as `deploy_local` installs it, deployed once per process
     stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-    pipeline.deploy_local(settings, start_stack=False)
+    deployed_template.point_at_stack(settings)
     conn = pipeline.connect(settings)
     stack.callback(conn.close)
     cur = conn.cursor()

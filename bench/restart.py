@@ -1,7 +1,8 @@
 """Rows lost after `whoop local down` / `whoop local up` (issue 13 item 3): the target is 0.
 
 The stack runs as a user runs it, as background processes (infra/local/stack.py) under a fresh WHOOP_HOME:
-deploy, authorize one sandbox member, run the pipeline, import that member's export (stage, file format, staged
+deploy (a copy of this process's deployed template, infra/local/deployed_template.py: set-up, not measured),
+authorize one sandbox member, run the pipeline, import that member's export (stage, file format, staged
 files) and run again. Then every table's and view's rows and the export stage's files are counted, the stack is
 stopped and started, and they are counted again. The processes get an empty TMPDIR, which must stay empty:
 nothing the stack keeps may live outside WHOOP_HOME.
@@ -22,7 +23,7 @@ from typing import Any
 import requests
 
 from bench.harness import Recorder, free_port
-from infra.local import inventory, pipeline, stack
+from infra.local import deployed_template, inventory, pipeline, stack
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 
@@ -42,9 +43,10 @@ def _tmpdir(path: Path) -> Iterator[None]:
 
 
 def _fill(settings: Settings, export: Path) -> str:
-    """Deploy, authorize the first sandbox member, run, import their export and run again; returns the member."""
+    """Point the deployed copy at the stack, authorize the first sandbox member, run, import their export and run
+    again; returns the member."""
     with contextlib.redirect_stdout(io.StringIO()):  # the import prints a line per file
-        pipeline.deploy_local(settings, start_stack=False)
+        deployed_template.point_at_stack(settings)
         member = pipeline.sandbox_members(settings)[0]
         pipeline.auth(settings, member=member)
         pipeline.run_once(settings)
@@ -86,6 +88,7 @@ def run(rec: Recorder, quick: bool = False) -> None:
         settings = Settings(
             home=root / "home", host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=11
         )
+        deployed_template.copy_deployed(settings.home)  # in this process, outside the stack's TMPDIR
         with _tmpdir(root / "tmp"):
             try:
                 stack.up(settings)

@@ -3,19 +3,13 @@
 In-process servers let coverage see the procedure handlers, which run inside the warehouse.
 
 Installing the app is the same for every stack but takes seconds of CPU (the setup script, the migrations), so a
-test process deploys once into a template warehouse and each stack starts from a copy of its data directory (the
-local warehouse keeps everything there, as it does across a restart); only what names the stack's own ports,
-home and seed (the adapters `deploy_local` points at the sandbox) is written again.
+test process deploys once into a template warehouse and each stack starts from a copy of its data directory; only
+what names the stack's own ports, home and seed is written again (infra/local/deployed_template.py).
 """
 
 from __future__ import annotations
 
-import atexit
-import importlib
-import shutil
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -24,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local import pipeline
+from infra.local import deployed_template, pipeline
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 from tests.conftest import ServerThread, free_port
@@ -120,48 +114,13 @@ def deployed_warehouse(settings: Settings) -> Iterator[None]:
 
     fresh = not (settings.home / "warehouse").exists()  # else a warehouse left there: deploy upgrades it, as it would
     if fresh:
-        _copy_deployed(settings.home)
+        deployed_template.copy_deployed(settings.home)
     with ServerThread(warehouse_app(settings.home / "warehouse", settings.warehouse_url), settings.warehouse_port):
         if fresh:
-            conn = pipeline.connect(settings)
-            try:
-                _set_local_adapters()(conn, settings)  # this stack's sandbox URLs, registry path and client
-            finally:
-                conn.close()
+            deployed_template.point_at_stack(settings)  # this stack's sandbox URLs, registry path and client
         else:
             pipeline.deploy_local(settings, start_stack=False)
         yield
-
-
-def _set_local_adapters() -> Callable[[Any, Settings], None]:
-    """The deploy step that points the installed app at this stack (the same code `deploy_local` runs): in
-    infra/local/pipeline.py, or in infra/local/deploy.py once the CLI's jobs are split into modules."""
-    found = getattr(pipeline, "_set_local_adapters", None)
-    return found or importlib.import_module("infra.local.deploy")._set_local_adapters
-
-
-_deployed: list[Path] = []  # this process's template home, the app deployed in it (made at the first stack)
-_deploying = threading.Lock()
-
-
-def _copy_deployed(home: Path) -> None:
-    """Lay out `home` as `deploy_local` leaves it: the template's warehouse data directory and app stage."""
-    from infra.local.warehouse.server import create_app as warehouse_app
-
-    with _deploying:
-        if not _deployed:
-            template = Path(tempfile.mkdtemp(prefix="whoop-deployed-"))
-            atexit.register(shutil.rmtree, template, True)
-            settings = Settings(
-                home=template, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7
-            )
-            with ServerThread(warehouse_app(template / "warehouse", settings.warehouse_url), settings.warehouse_port):
-                pipeline.deploy_local(settings, start_stack=False)
-            _deployed.append(template)
-        template = _deployed[0]
-    # the stage's files are links to the sources; the installed app reads its manifest from the template's
-    shutil.copytree(template / "app_stage", home / "app_stage", symlinks=True)
-    shutil.copytree(template / "warehouse", home / "warehouse")
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,31 @@ def test_cli_quick_runs_the_real_benchmarks(tmp_path: Path) -> None:
     assert {"warehouse_overhead_ratio", "sandbox_requests_per_second", "sandbox_records_per_second"} <= names
     assert "sandbox_generate_member_year_seconds" in names
     assert all(tuple(r) == FIELDS for r in data)
+
+
+def test_each_benchmark_warehouse_is_a_deployed_copy_pointed_at_its_own_stack(tmp_path: Path) -> None:
+    """The benchmarks start from copies of one deployed template (infra/local/deployed_template.py): each copy is
+    the installed app with its own adapters (sandbox URL, registry under its home) and its own rows."""
+    from bench.medallion import deployed_warehouse
+
+    with ExitStack() as stack:
+        homes = [
+            (*deployed_warehouse(stack, tmp_path / "a", {"ann": 101}, seed=3), "ann"),
+            (*deployed_warehouse(stack, tmp_path / "b", {"ben": 102}, seed=4), "ben"),
+        ]
+        for settings, conn, member in homes:
+            cur = conn.cursor()
+            cur.execute(
+                "SELECT SETTING_KEY, SETTING_VALUE FROM CONFIG.SETTINGS "
+                "WHERE SETTING_KEY IN ('api_base_url', 'token_url', 'ml_registry_path')"
+            )
+            assert dict(cur.fetchall()) == {
+                "api_base_url": f"{settings.sandbox_url}/developer",
+                "token_url": f"{settings.sandbox_url}/oauth/oauth2/token",
+                "ml_registry_path": str(settings.home / "ml" / "registry"),
+            }
+            cur.execute("SELECT MEMBER_NAME FROM CONFIG.MEMBERS")
+            assert [row[0] for row in cur.fetchall()] == [member]
 
 
 def _rec(name: str, value: float = 1.0) -> dict:
