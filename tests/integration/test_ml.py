@@ -443,3 +443,24 @@ def test_demo_summary_reports_the_recovery_drivers(ml_stack):
     summary = {"warehouse_url": "w", "sandbox_url": "s", "members": [MEMBER], "tasks": [], "rows": {}, "ml": ml}
     out = "\n".join(report.demo({**summary, "elapsed_seconds": 1.0}, ml_stack.home))
     assert "what drove the newest recovery: 5 driver rows for 1 member(s); held-out MAE" in out
+
+
+def test_the_shipped_prior_is_what_sandbox_members_give():
+    """The shipped population prior is reproducible from the sandbox: a fresh, smaller fit (other members, through
+    the same pipeline and feature query) lands within noise of it, and the module the script writes holds
+    exactly the fit it printed. (The full file regenerates byte for byte: `python -m infra.local.sandbox.prior`.)"""
+    import numpy as np
+
+    from infra.local.sandbox import prior
+    from snowpark_procs.ml import forecast, pooling
+
+    by_member = prior.synthetic_features(seed=prior.SEED + 1, members=8, days=prior.DAYS)
+    assert len(by_member) == 8
+    coef, rows = pooling.population_fit(by_member)
+    assert rows > 5000
+    assert np.abs(coef - pooling.SHIPPED).max() < 3.0, np.round(coef - pooling.SHIPPED, 2)
+    assert np.corrcoef(coef, pooling.SHIPPED)[0, 1] > 0.95
+    module: dict[str, object] = {}
+    exec(prior.render(coef, rows, prior.SEED + 1, 8, prior.DAYS), module)
+    assert module["INPUTS"] == tuple(forecast.INPUTS)
+    np.testing.assert_allclose(module["COEFFICIENTS"], coef, atol=1e-6)
