@@ -201,7 +201,7 @@ def _chart(session, member_key: str, start: str, end: str) -> pd.DataFrame:
 
 
 def test_training_keeps_walk_forward_history_for_the_chart_and_a_retrain_replaces_it(session):
-    from snowpark_procs.ml import forecast, procs, sleep_tonight
+    from snowpark_procs.ml import forecast, pooling, procs, sleep_tonight
     from snowpark_procs.ml.features import member_key_for
 
     key = member_key_for(session, MEMBER)
@@ -219,7 +219,9 @@ def test_training_keeps_walk_forward_history_for_the_chart_and_a_retrain_replace
         "AND IS_SERVED",
         params=[version],
     ).collect()[0][0]
-    expected = forecast.walk_forward(features, procs.MIN_HISTORY, procs.RETRAIN_EVERY).set_index("TARGET_DATE_KEY")
+    prior = pooling.out_of_fold_priors({key: features})[key]  # alone in the account: the shipped prior
+    start = forecast.history_needed(prior)
+    expected = forecast.walk_forward(features, start, procs.RETRAIN_EVERY, prior).set_index("TARGET_DATE_KEY")
     got = history.set_index(history["TARGET_DATE_KEY"].astype(int))
     assert set(history["SERVED_BY"]) == {served}
     assert set(got.index) <= set(expected.index) and len(got) == len(expected)
