@@ -11,9 +11,10 @@ member is enough and needs no scaler (inputs are already on a unit scale). It is
 judged (MAE): a Huber loss (squared within `HUBER_K` points, absolute beyond, so the crash days that
 dominate a squared loss do not drag every prediction), and a ridge penalty that shrinks the member's
 coefficients toward a prior rather than toward zero — the population's coefficients, fit on the other
-members' days dated before the forecast (`pooling`), or zero (= tomorrow is the 28-day mean, the usual
-best baseline) for a member alone. With the prior a member is predicted from day `MIN_HISTORY` (14)
-and the member's own days take over as they accumulate (partial pooling); alone, from day `MIN_HISTORY_ALONE` (60).
+members' days dated before the forecast (`pooling`), or for a member with no one to pool with the same fit on
+synthetic sandbox members shipped with the app (`population_prior`; without it, zero = tomorrow is the 28-day
+mean, the usual best baseline). With a prior a member is predicted from day `MIN_HISTORY` (14) and the member's
+own days take over as they accumulate (partial pooling); with none, from day `MIN_HISTORY_ALONE` (60).
 The serving rule still serves a baseline wherever the walk-forward model does not beat it.
 
 The 80 % interval is conformal rather than Gaussian: a prediction's bounds are the empirical 10th and 90th

@@ -201,7 +201,7 @@ def _chart(session, member_key: str, start: str, end: str) -> pd.DataFrame:
 
 
 def test_training_keeps_walk_forward_history_for_the_chart_and_a_retrain_replaces_it(session):
-    from snowpark_procs.ml import forecast, procs, sleep_tonight
+    from snowpark_procs.ml import forecast, pooling, procs, sleep_tonight
     from snowpark_procs.ml.features import member_key_for
 
     key = member_key_for(session, MEMBER)
@@ -219,7 +219,9 @@ def test_training_keeps_walk_forward_history_for_the_chart_and_a_retrain_replace
         "AND IS_SERVED",
         params=[version],
     ).collect()[0][0]
-    expected = forecast.walk_forward(features, procs.MIN_HISTORY, procs.RETRAIN_EVERY).set_index("TARGET_DATE_KEY")
+    prior = pooling.out_of_fold_priors({key: features})[key]  # alone in the account: the shipped prior
+    start = forecast.history_needed(prior)
+    expected = forecast.walk_forward(features, start, procs.RETRAIN_EVERY, prior).set_index("TARGET_DATE_KEY")
     got = history.set_index(history["TARGET_DATE_KEY"].astype(int))
     assert set(history["SERVED_BY"]) == {served}
     assert set(got.index) <= set(expected.index) and len(got) == len(expected)
@@ -443,3 +445,24 @@ def test_demo_summary_reports_the_recovery_drivers(ml_stack):
     summary = {"warehouse_url": "w", "sandbox_url": "s", "members": [MEMBER], "tasks": [], "rows": {}, "ml": ml}
     out = "\n".join(report.demo({**summary, "elapsed_seconds": 1.0}, ml_stack.home))
     assert "what drove the newest recovery: 5 driver rows for 1 member(s); held-out MAE" in out
+
+
+def test_the_shipped_prior_is_what_sandbox_members_give():
+    """The shipped population prior is reproducible from the sandbox: a fresh, smaller fit (other members, through
+    the same pipeline and feature query) lands within noise of it, and the module the script writes holds
+    exactly the fit it printed. (The full file regenerates byte for byte: `python -m infra.local.sandbox.prior`.)"""
+    import numpy as np
+
+    from infra.local.sandbox import prior
+    from snowpark_procs.ml import forecast, pooling
+
+    by_member = prior.synthetic_features(seed=prior.SEED + 1, members=8, days=prior.DAYS)
+    assert len(by_member) == 8
+    coef, rows = pooling.population_fit(by_member)
+    assert rows > 5000
+    assert np.abs(coef - pooling.SHIPPED).max() < 3.0, np.round(coef - pooling.SHIPPED, 2)
+    assert np.corrcoef(coef, pooling.SHIPPED)[0, 1] > 0.95
+    module: dict[str, object] = {}
+    exec(prior.render(coef, rows, prior.SEED + 1, 8, prior.DAYS), module)
+    assert module["INPUTS"] == tuple(forecast.INPUTS)
+    np.testing.assert_allclose(module["COEFFICIENTS"], coef, atol=1e-6)

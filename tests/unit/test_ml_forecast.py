@@ -211,8 +211,8 @@ def test_a_members_prior_is_fit_on_other_members_days_only():
     assert not np.allclose(pooling.out_of_fold_priors(changed)["m1"].latest, priors["m1"].latest)
     hrv = forecast.INPUTS.index("HRV_Z")
     assert all(abs(p.latest[hrv] - 10.0) < 1.0 for p in priors.values())
-    alone = pooling.out_of_fold_priors({"m0": members["m0"]})
-    assert alone["m0"] is None  # no one else: no prior, and the member's own two months before a forecast
+    alone = pooling.out_of_fold_priors({"m0": members["m0"]}, shipped=None)
+    assert alone["m0"] is None  # no one else and nothing shipped: no prior, the member's own two months first
     assert forecast.history_needed(alone["m0"]) == 60 and forecast.history_needed(priors["m0"]) == 14
 
 
@@ -269,10 +269,70 @@ def test_a_walk_forward_forecast_uses_no_other_members_later_days():
 
 
 def test_a_prior_path_has_no_prior_before_other_members_have_days():
-    """Before the other members have MIN_ROWS days a member is alone: forecast from day 60, not 14."""
+    """Before the other members have MIN_ROWS days a member is alone: without a shipped prior, forecast from day
+    60, not 14; with it, from day 14 on the shipped prior until the account's pool takes over."""
     others = {f"m{s}": _member(200, 10.0, seed=s, start="2025-06-01") for s in range(1, 3)}
     early = _member(300, 10.0, seed=0, start="2025-01-01")
-    path = pooling.out_of_fold_priors({**others, "m0": early})["m0"]
+    path = pooling.out_of_fold_priors({**others, "m0": early}, shipped=None)["m0"]
     assert path.at(20250501) is None and path.at(20250801) is not None
     walked = forecast.walk_forward(early, forecast.history_needed(path), 14, path)
     assert walked["DATE_KEY"].min() == early.loc[forecast.MIN_HISTORY_ALONE, "DATE_KEY"]
+    shipped = pooling.out_of_fold_priors({**others, "m0": early})["m0"]
+    np.testing.assert_array_equal(shipped.at(20250501), pooling.SHIPPED)
+    assert not np.allclose(shipped.at(20250801), pooling.SHIPPED)  # the account's own pool from then on
+    walked = forecast.walk_forward(early, forecast.history_needed(shipped), 14, shipped)
+    assert walked["DATE_KEY"].min() == early.loc[forecast.MIN_HISTORY, "DATE_KEY"]
+
+
+def _like_the_population(n: int, coef: np.ndarray, seed: int, noise: float = 5.0) -> pd.DataFrame:
+    """A member alone whose next-day deviation from the 28-day mean is `coef` · the model's inputs + noise: every
+    input's baseline is 0 with SD 1 (recovery's 60 and 15), so the z-scores are the drawn values."""
+    rng = np.random.default_rng(seed)
+    f = pd.DataFrame(0.0, index=range(n), columns=feature_columns())
+    for prefix, today in (("HRV", "HRV_RMSSD_MS"), ("RHR", "RESTING_HEART_RATE_BPM"), ("STRAIN", "DAY_STRAIN_SCORE")):
+        f[today], f[f"{prefix}_MEAN_7"], f[f"{prefix}_SD_28"] = rng.standard_normal(n), rng.normal(0, 0.5, n), 1.0
+    f["TOTAL_SLEEP_MINUTES"], f["SLEEP_SD_28"] = rng.standard_normal(n), 1.0
+    f["SLEEP_PERFORMANCE_PCT"] = 75 + 15 * rng.standard_normal(n)
+    f["RECOVERY_SCORE"] = 60 + 15 * rng.standard_normal(n)
+    f["REC_MEAN_7"], f["REC_MEAN_60"] = 60 + rng.normal(0, 6, n), 60 + rng.normal(0, 4, n)
+    f["REC_MEAN_28"], f["REC_SD_28"] = 60.0, 15.0
+    f["NEXT_DAY_OF_WEEK"] = (np.arange(n) % 7) + 1
+    inputs = forecast.model_frame(f.assign(TARGET_RECOVERY=0.0))[forecast.INPUTS].to_numpy()
+    f["TARGET_RECOVERY"] = (60 + inputs @ coef + noise * rng.standard_normal(n)).clip(0, 100)
+    f.loc[n - 1, "TARGET_RECOVERY"] = np.nan
+    f["DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range("2026-03-01", periods=n)]
+    f["TARGET_DATE_KEY"] = [int(d.strftime("%Y%m%d")) for d in pd.date_range("2026-03-02", periods=n)]
+    f["MEMBER_KEY"] = f"p{seed}"
+    return f
+
+
+def test_a_member_alone_is_served_from_the_shipped_prior():
+    """Alone in a fresh install, a member with 45 days whose days follow the population's relation is forecast
+    from day 14 on the shipped prior and served the model (beating every baseline), where without it they would
+    wait for day 60 and be served a baseline; a member unlike the population (tomorrow unrelated to today) is
+    still served a baseline: the walk-forward shows the prior's model losing."""
+    like = _like_the_population(45, pooling.SHIPPED, seed=1)
+    prior = pooling.out_of_fold_priors({"like": like})["like"]
+    np.testing.assert_array_equal(prior, pooling.SHIPPED)
+    walked = forecast.walk_forward(like, forecast.history_needed(prior), 14, prior)
+    assert len(walked) == 45 - forecast.MIN_HISTORY - 1
+    served = forecast.evaluate(walked)
+    assert served.served_by == "model" and served.skill > 0.2, served.reason
+    nothing = pooling.out_of_fold_priors({"like": like}, shipped=None)["like"]
+    without = forecast.evaluate(forecast.walk_forward(like, forecast.history_needed(nothing), 14, nothing))
+    assert without.served_by.startswith("baseline_") and without.metrics["model"]["n"] == 0
+    unlike = _like_the_population(45, np.zeros(len(forecast.INPUTS)), seed=2)
+    prior = pooling.out_of_fold_priors({"unlike": unlike})["unlike"]
+    judged = forecast.evaluate(forecast.walk_forward(unlike, forecast.history_needed(prior), 14, prior))
+    assert judged.served_by == judged.best_baseline and judged.skill < 0, judged.reason
+
+
+def test_the_shipped_prior_matches_the_models_inputs():
+    """The shipped file was fit for today's inputs (a stale one would not be used: `shipped_prior` is None), on
+    synthetic members only, and carries no population weekday effect (weekday habits are a member's own)."""
+    from snowpark_procs.ml import population_prior
+
+    assert tuple(forecast.INPUTS) == population_prior.INPUTS and pooling.SHIPPED is not None
+    assert population_prior.ROWS > 10_000 and population_prior.MEMBERS * population_prior.DAYS > population_prior.ROWS
+    personal = [forecast.INPUTS.index(name) for name in pooling.PERSONAL_INPUTS]
+    assert np.all(pooling.SHIPPED[personal] == 0) and np.abs(pooling.SHIPPED).max() > 1
