@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import Recorder
-from bench.medallion import _build, _load, _payloads, deployed_warehouse
 from infra.local.settings import REPO_ROOT
+from infra.local.synthetic_members import build, deployed_warehouse, load_bronze, payloads
 
 APP_DIR = REPO_ROOT / "app" / "streamlit"
 TARGET_SECONDS = 1.0
@@ -109,12 +109,12 @@ def _p95(values: list[float]) -> float:
 def loaded_warehouse(stack: ExitStack, home: Path, names: list[str], days: int, seed: int) -> tuple[Any, Any, int]:
     """A deployed local warehouse with `days` of sandbox history for `names` through Gold and ML rows:
     (settings, cursor, recovery days). The dashboard and squad benchmarks measure pages on it."""
-    history, newest, ids = _payloads(seed, names, days)
+    history, newest, ids = payloads(seed, names, days)
     settings, conn = deployed_warehouse(stack, home, ids, seed=seed)
     cur = conn.cursor()
-    _load(cur, history)
-    _load(cur, newest)
-    _build(settings)
+    load_bronze(cur, history)
+    load_bronze(cur, newest)
+    build(settings)
     _fill_ml(cur)
     cur.execute("SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY")
     return settings, cur, int(cur.fetchone()[0])

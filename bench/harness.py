@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import statistics
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,29 +101,3 @@ def median_seconds(fn: Callable[[], Any], repeats: int, after: Callable[[], Any]
         if after is not None:
             after()
     return statistics.median(times)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serve(app: Any, port: int, startup_timeout: float = 20.0) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1:`port` in a daemon thread; yields its base URL."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True, name=f"bench-server-{port}")
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    try:
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"benchmark server on port {port} did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

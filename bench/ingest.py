@@ -18,8 +18,9 @@ from typing import Any
 
 import requests
 
-from bench.harness import Recorder, free_port, serve
+from bench.harness import Recorder
 from infra.local import deployed_template, pipeline
+from infra.local.in_process import free_port, serve
 from infra.local.settings import Settings
 
 RATE_PER_MINUTE = 100

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.harness import Recorder
-from bench.medallion import _build, _load, _payloads, deployed_warehouse
+from infra.local.synthetic_members import build, deployed_warehouse, load_bronze, payloads
 
 TARGET_SECONDS = 10.0
 
@@ -28,15 +28,15 @@ def run(rec: Recorder, quick: bool = False, members: int | None = None) -> None:
     days = 60 if quick else 365
     repeats = 1 if quick else 3
     names = [f"a{i:03d}" for i in range(count)]
-    history, newest, ids = _payloads(17, names, days)
+    history, newest, ids = payloads(17, names, days)
     first: list[float] = []
     steady: list[float] = []
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         settings, conn = deployed_warehouse(stack, Path(tmp), ids, seed=17)
         cur = conn.cursor()
-        _load(cur, history)
-        _load(cur, newest)
-        _build(settings)
+        load_bronze(cur, history)
+        load_bronze(cur, newest)
+        build(settings)
         for i, name in enumerate(names):
             cur.execute("CALL OPS.GRANT_MEMBER_ACCESS(%s, %s, 'self', %s)", (name, f"u_{name}", f"{name}@example.com"))
             coach = f"coach_{i % 3}"

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import Recorder
-from bench.medallion import _build, _load, _payloads, deployed_warehouse
 from infra.local.settings import Settings
+from infra.local.synthetic_members import build, deployed_warehouse, load_bronze, payloads
 
 FLEET_TARGET = 100  # member-years the figure is stated for
 FLEET_MEASURED = 100  # member-years run (quick: 2 members' 120 days, scaled)
@@ -36,12 +36,12 @@ def run(rec: Recorder, quick: bool = False) -> None:
 
 def _stack(stack: ExitStack, home: Path, members: list[str], days: int) -> tuple[Settings, object]:
     """A warehouse with `members`' years of payloads built to Gold (not measured); returns settings and a connection."""
-    history, newest, ids = _payloads(11, members, days)
+    history, newest, ids = payloads(11, members, days)
     for table, rows in newest.items():
         history.setdefault(table, []).extend(rows)
     settings, conn = deployed_warehouse(stack, home, ids, seed=11)
-    _load(conn.cursor(), history)
-    _build(settings)
+    load_bronze(conn.cursor(), history)
+    build(settings)
     return settings, conn
 
 

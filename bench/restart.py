@@ -22,8 +22,9 @@ from typing import Any
 
 import requests
 
-from bench.harness import Recorder, free_port
+from bench.harness import Recorder
 from infra.local import deployed_template, inventory, pipeline, stack
+from infra.local.in_process import free_port
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import requests
 
-from bench.harness import Recorder, free_port, median_seconds, serve
+from bench.harness import Recorder, median_seconds
 from infra.local.auth import code_flow
+from infra.local.in_process import free_port, serve
 
 TODAY = date(2026, 11, 25)
 MEMBER = "bench"

@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Recorder, free_port
+from bench.harness import Recorder
 from infra.local import pipeline, reach, stack
 from infra.local.errors import UNREACHABLE
+from infra.local.in_process import free_port
 from infra.local.settings import REPO_ROOT, Settings
 
 TARGET_SECONDS = 10.0

@@ -26,7 +26,8 @@ from typing import Any
 
 import duckdb
 
-from bench.harness import Recorder, free_port, median_seconds, serve
+from bench.harness import Recorder, median_seconds
+from infra.local.in_process import free_port, serve
 
 COMPARED_TO = "plain DuckDB in-process running the same queries on a database file"
 TARGET_RATIO = 1.5

@@ -29,8 +29,9 @@ from typing import Any
 
 from croniter import croniter
 
-from bench.harness import Recorder, free_port, serve
+from bench.harness import Recorder
 from infra.local import deployed_template, pipeline
+from infra.local.in_process import free_port, serve
 from infra.local.settings import Settings
 
 FINALIZER = "DATA_QUALITY_TASK"

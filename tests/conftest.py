@@ -3,52 +3,21 @@
 from __future__ import annotations
 
 import functools
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import snowflake.connector
-import uvicorn
 
 # fails the run when a secret the sandbox issued appears in captured output (hooks re-exported for pytest)
+from infra.local.in_process import free_port, serve
 from tests.secret_scan import (  # noqa: F401
     pytest_runtest_logreport,
     pytest_sessionfinish,
     pytest_sessionstart,
     pytest_testnodedown,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerThread:
-    """Runs an ASGI app with uvicorn in a daemon thread until stopped."""
-
-    def __init__(self, app, port: int) -> None:
-        self.port = port
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +28,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     data_dir: Path = tmp_path_factory.mktemp("warehouse")
     port = free_port()
     app = create_app(data_dir, f"http://127.0.0.1:{port}")
-    with ServerThread(app, port):
+    with serve(app, port):
         yield {
             "account": "local",
             "user": "whoop",

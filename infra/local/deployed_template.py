@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import socket
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from infra.local.deploy import _set_local_adapters, connect, deploy_local
+from infra.local.in_process import free_port, serve
 from infra.local.settings import Settings
 
 _template: list[Path] = []  # this process's template home, the app deployed in it (made at the first copy)
@@ -49,8 +48,6 @@ def point_at_stack(settings: Settings) -> None:
 
 def _deployed_template() -> Path:
     """The template home, deployed on first use by a warehouse served in this process for the purpose."""
-    import uvicorn
-
     from infra.local.warehouse.server import create_app
 
     with _deploying:
@@ -58,29 +55,10 @@ def _deployed_template() -> Path:
             return _template[0]
         home = Path(tempfile.mkdtemp(prefix="whoop-deployed-"))
         atexit.register(shutil.rmtree, home, True)
-        settings = Settings(home=home, host="127.0.0.1", warehouse_port=_free_port(), sandbox_port=_free_port(), seed=7)
-        app = create_app(home / "warehouse", settings.warehouse_url)
-        config = uvicorn.Config(app, host=settings.host, port=settings.warehouse_port, log_level="error")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True, name="whoop-deployed-template")
-        thread.start()
-        try:
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline or not thread.is_alive():
-                    raise RuntimeError("the warehouse for the deployed template did not start")
-                time.sleep(0.02)
+        settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7)
+        # `serve` joins the server's thread on leaving: copying a data directory the warehouse still writes would
+        # copy half a state
+        with serve(create_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port, 30):
             deploy_local(settings, start_stack=False)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
-        if thread.is_alive():  # copying a data directory the warehouse still writes would copy half a state
-            raise RuntimeError("the warehouse for the deployed template did not stop")
         _template.append(home)
         return home
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -19,7 +19,7 @@ import yaml
 from infra.local import migrations, pipeline
 from infra.local.errors import WhoopError
 from infra.local.settings import Settings
-from tests.conftest import ServerThread, free_port
+from tests.conftest import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = yaml.safe_load((ROOT / "infra/governance/role_matrix.yml").read_text())
@@ -59,7 +59,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
     home = tmp_path_factory.mktemp("governance")
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7)
-    with ServerThread(create_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port):
+    with serve(create_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port):
         pipeline.deploy_local(settings, start_stack=False)
         yield settings
 

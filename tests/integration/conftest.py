@@ -21,7 +21,7 @@ import requests
 from infra.local import deployed_template, pipeline
 from infra.local.sandbox.export import write_export
 from infra.local.settings import Settings
-from tests.conftest import ServerThread, free_port
+from tests.conftest import free_port, serve
 
 
 def query(settings: Settings, sql: str, params: Any = None, **connect: Any) -> list[tuple]:
@@ -101,7 +101,7 @@ def local_stack(
     config = SandboxConfig(
         seed=seed, members=members, days=days, today=date(2026, 11, 20), state_dir=home / "sandbox", **options
     )
-    with ServerThread(sandbox_app(config), settings.sandbox_port), deployed_warehouse(settings):
+    with serve(sandbox_app(config), settings.sandbox_port), deployed_warehouse(settings):
         if authorize:
             pipeline.auth(settings)
         yield settings
@@ -115,7 +115,7 @@ def deployed_warehouse(settings: Settings) -> Iterator[None]:
     fresh = not (settings.home / "warehouse").exists()  # else a warehouse left there: deploy upgrades it, as it would
     if fresh:
         deployed_template.copy_deployed(settings.home)
-    with ServerThread(warehouse_app(settings.home / "warehouse", settings.warehouse_url), settings.warehouse_port):
+    with serve(warehouse_app(settings.home / "warehouse", settings.warehouse_url), settings.warehouse_port):
         if fresh:
             deployed_template.point_at_stack(settings)  # this stack's sandbox URLs, registry path and client
         else:

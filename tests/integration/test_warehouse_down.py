@@ -25,7 +25,7 @@ from infra.local import pipeline, reach, stack
 from infra.local.cli import main
 from infra.local.errors import UNREACHABLE
 from infra.local.settings import REPO_ROOT, Settings
-from tests.conftest import ServerThread, free_port
+from tests.conftest import free_port, serve
 from tests.integration.conftest import point_cli_at
 from tests.integration.dashboard_support import MAIN, PAGE, PAGES, app_test, charts, texts
 
@@ -77,7 +77,7 @@ def stack_with_warehouse_process(home: Path, members: list[str], days: int) -> I
         rate_per_day=1_000_000,
     )
     warehouse = WarehouseProcess(settings)
-    with ServerThread(sandbox_app(config), settings.sandbox_port):
+    with serve(sandbox_app(config), settings.sandbox_port):
         warehouse.start()
         try:
             pipeline.deploy_local(settings, start_stack=False)

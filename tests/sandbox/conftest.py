@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,9 +11,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-import uvicorn
 from starlette.applications import Starlette
 
+from infra.local.in_process import free_port, serve
 from infra.local.oauth_callback import authorize_url
 from infra.local.sandbox.app import create_app
 from infra.local.sandbox.config import SandboxConfig
@@ -63,27 +60,11 @@ class Server:
         return requests.get(f"{self.url}{path}", headers=headers, params=params, timeout=10)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(config: SandboxConfig) -> Iterator[Server]:
     app = create_app(config)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "sandbox did not start"
-        time.sleep(0.01)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", app, config)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+    port = free_port()
+    with serve(app, port) as url:
+        yield Server(url, app, config)
 
 
 def make_config(tmp: Path, **overrides: Any) -> SandboxConfig:

@@ -135,7 +135,7 @@ def test_cli_quick_runs_the_real_benchmarks(tmp_path: Path) -> None:
 def test_each_benchmark_warehouse_is_a_deployed_copy_pointed_at_its_own_stack(tmp_path: Path) -> None:
     """The benchmarks start from copies of one deployed template (infra/local/deployed_template.py): each copy is
     the installed app with its own adapters (sandbox URL, registry under its home) and its own rows."""
-    from bench.medallion import deployed_warehouse
+    from infra.local.synthetic_members import deployed_warehouse
 
     with ExitStack() as stack:
         homes = [

@@ -13,7 +13,7 @@ import requests
 import snowflake.connector
 
 from infra.local.sandbox.config import SandboxConfig
-from tests.conftest import ServerThread, connect, free_port
+from tests.conftest import connect, free_port, serve
 
 SECRET = "OA_DB.S.MEMBER_OAUTH"
 TOKEN_PROC = (
@@ -30,7 +30,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, San
 
     config = SandboxConfig(seed=3, members=["dora"], days=7, today=date(2026, 11, 20))
     port = free_port()
-    with ServerThread(create_app(config), port):
+    with serve(create_app(config), port):
         yield f"http://127.0.0.1:{port}", config
 
 

@@ -94,11 +94,11 @@ def test_two_warehouses_in_one_process_keep_their_own_tables_and_files(warehouse
     """fakesnow's instance and stage folder are module globals; a second warehouse served in the same process (as
     the tests' stacks are) must not take over the first one's new sessions or staged files."""
     from infra.local.warehouse.server import create_app
-    from tests.conftest import ServerThread, free_port
+    from tests.conftest import free_port, serve
 
     other_dir: Path = tmp_path_factory.mktemp("other_warehouse")
     port = free_port()
-    with ServerThread(create_app(other_dir, f"http://127.0.0.1:{port}"), port):
+    with serve(create_app(other_dir, f"http://127.0.0.1:{port}"), port):
         other = connect({**warehouse, "port": port})
         try:
             for sql in ("CREATE DATABASE STG", "CREATE SCHEMA STG.LAND", "USE SCHEMA STG.LAND", "CREATE STAGE KEEP"):

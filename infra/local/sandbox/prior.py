@@ -31,16 +31,16 @@ DAYS = 730
 
 def synthetic_features(seed: int, members: int, days: int) -> dict[str, pd.DataFrame]:
     """The feature frames of `members` sandbox members with `days` of history each, per member key."""
-    from bench.medallion import _build, _load, _payloads, deployed_warehouse
+    from infra.local.synthetic_members import build, deployed_warehouse, load_bronze, payloads
 
-    history, newest, ids = _payloads(seed, [f"p{i:03d}" for i in range(members)], days)
+    history, newest, ids = payloads(seed, [f"p{i:03d}" for i in range(members)], days)
     for table, rows in newest.items():
         history.setdefault(table, []).extend(rows)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         settings, conn = deployed_warehouse(stack, Path(tmp), ids, seed=seed)
         cur = conn.cursor()
-        _load(cur, history)
-        _build(settings)
+        load_bronze(cur, history)
+        build(settings)
         cur.execute(features.feature_sql())
         frame = pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
     return pooling.by_member(features._typed(frame))
