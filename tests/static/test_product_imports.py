@@ -1,8 +1,10 @@
-"""The product (snowpark_procs/, app/, sql/, migrations/) imports nothing from infra/.
+"""The product (snowpark_procs/, app/, sql/, migrations/) imports nothing from infra/, and infra/ nothing from bench/.
 
 infra/ is the local stack and operator tooling, never shipped: a product module that imported it would fail in
 Snowflake (the handler zip and the app stage hold no infra/), or carry a local stand-in into the app. Local
 stand-ins are put in place from infra/ instead (`_snowflake`, `snowflake.ml.registry`, the dashboard's session).
+The benchmarks measure infra/ and the product, so bench/ imports infra/ and never the reverse (issue 17): what both
+need (serving the stack in-process, loading synthetic members) lives in infra/.
 """
 
 from __future__ import annotations
@@ -32,17 +34,19 @@ def _names(node: ast.AST) -> list[str]:
     return []
 
 
-def infra_imports(path: Path) -> list[str]:
-    """`file:line: module` for each import of infra in a Python or SQL file (lazy imports in functions too)."""
+def infra_imports(path: Path, package: str = "infra") -> list[str]:
+    """`file:line: module` for each import of `package` in a Python or SQL file (lazy imports in functions too)."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".sql":
+        if package != "infra":
+            return []
         return [
             f"{path}:{text[: m.start()].count(chr(10)) + 1}: {m.group(0).strip()}" for m in SQL_IMPORT.finditer(text)
         ]
     found = []
     for node in ast.walk(ast.parse(text, filename=str(path))):
         for name in _names(node):
-            if name == "infra" or name.startswith("infra."):
+            if name == package or name.startswith(package + "."):
                 found.append(f"{path}:{getattr(node, 'lineno', 0)}: {name}")
     return found
 
@@ -56,6 +60,19 @@ def test_the_product_imports_nothing_from_infra():
     assert len(files) > 50  # the walk found the product
     offending = [hit for path in files for hit in infra_imports(path)]
     assert offending == []
+
+
+def test_infra_imports_nothing_from_bench():
+    files = sorted((ROOT / "infra").rglob("*.py"))
+    assert len(files) > 50
+    offending = [hit for path in files for hit in infra_imports(path, "bench")]
+    assert offending == []
+
+
+def test_a_planted_import_of_bench_in_a_function_is_found(tmp_path):
+    planted = tmp_path / "prior.py"
+    planted.write_text("def f():\n    from bench.medallion import deployed_warehouse\n")
+    assert len(infra_imports(planted, "bench")) == 1
 
 
 @pytest.mark.parametrize(
