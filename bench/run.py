@@ -48,6 +48,11 @@ BENCHMARKS: list[Callable[..., None]] = [
     member_alerts.run,
 ]
 
+
+class UnknownBenchmarkError(ValueError):
+    """An `--only` name that is no benchmark module (raised before any benchmark runs)."""
+
+
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -86,7 +91,7 @@ def main(
         known = {_short(b): b for b in BENCHMARKS}
         unknown = sorted(set(only) - set(known))
         if unknown:
-            raise ValueError(f"no benchmark {', '.join(unknown)}; choose from {', '.join(known)}")
+            raise UnknownBenchmarkError(f"no benchmark {', '.join(unknown)}; choose from {', '.join(known)}")
         benchmarks = [b for name, b in known.items() if name in only]
     rec = Recorder()
     for bench in benchmarks if benchmarks is not None else BENCHMARKS:
@@ -116,7 +121,11 @@ def _cli(argv: list[str] | None = None) -> int:
     # the benchmarks serve the warehouse in this process: sqlglot's "unsupported" warnings (what DuckDB's dialect does
     # not render, e.g. a column COMMENT, once per statement of every install) would bury the figures' table
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
-    main(quick=args.quick, out=args.out, only=args.only)
+    try:
+        main(quick=args.quick, out=args.out, only=args.only)
+    except UnknownBenchmarkError as e:  # one line, as the whoop CLI answers
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -159,7 +159,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     _local_only(args, "whoop bench")
-    return int(_pipeline("bench")(settings) or 0)
+    return int(_pipeline("bench")(settings, quick=args.quick, only=args.only) or 0)
 
 
 def cmd_auth(args: argparse.Namespace, settings: Settings) -> int:
@@ -340,7 +340,14 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     _add(sub, "run", "run the task graph once: ingest, Silver, quality checks, Gold (not ML scoring)", cmd_run)
     status = "members, the last run, freshness and failed quality checks of the installed app"
     _add(sub, "status", status, cmd_status, json="print the status as JSON")
-    _add(sub, "bench", "run the benchmarks and write bench/results/latest.json", cmd_bench)
+    s = _add(sub, "bench", "run the benchmarks and write bench/results/latest.json", cmd_bench)
+    s.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test (the figures are not comparable)")
+    s.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run this benchmark only (a module of bench/, e.g. ml; repeatable) and merge its figures into the results",
+    )
 
     s = _add(sub, "app", "serve the Streamlit dashboard on localhost against the local warehouse", cmd_app)
     s.add_argument("--port", default="8501", help="port to serve on (default 8501)")

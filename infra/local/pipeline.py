@@ -82,9 +82,11 @@ def ml_backtest(where: Settings | Target, member: str) -> dict[str, Any]:
     return _status.ml_backtest(_target(where), member)
 
 
-def bench(settings: Settings) -> int:
+def bench(settings: Settings, quick: bool = False, only: list[str] | None = None) -> int:
     """The benchmarks, as their own program (`python -m bench.run`): bench/ imports infra/, never the reverse."""
-    return subprocess.run([sys.executable, "-m", "bench.run"], cwd=REPO_ROOT, check=False).returncode
+    argv = [sys.executable, "-m", "bench.run", *(["--quick"] if quick else [])]
+    argv += [arg for name in only or [] for arg in ("--only", name)]
+    return subprocess.run(argv, cwd=REPO_ROOT, check=False).returncode
 
 
 def _snowpark(settings: Settings) -> Any:

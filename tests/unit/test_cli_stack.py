@@ -266,3 +266,28 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
         ("import_export", zipped, "eve", {}),
         ("ml_backtest", "carol", True),
     ]
+
+
+def test_bench_passes_quick_and_only_to_the_benchmarks(local: Settings, monkeypatch) -> None:
+    calls: list[dict] = []
+    _fake_pipeline(monkeypatch, bench=lambda s, **kw: calls.append(kw) or 0)
+    assert main(["bench", "--quick", "--only", "ml", "--only", "squad"]) == 0
+    assert main(["bench"]) == 0
+    assert calls == [{"quick": True, "only": ["ml", "squad"]}, {"quick": False, "only": None}]
+
+
+def test_bench_with_an_unknown_benchmark_is_one_line(local: Settings) -> None:
+    """Through the real `python -m bench.run` subprocess: nothing runs, one line names the known benchmarks."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.local.cli", "bench", "--only", "nothing"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 2
+    err = [line for line in done.stderr.splitlines() if "Warning" not in line and "warnings.warn" not in line]
+    assert err == [err[0]] and err[0].startswith("bench: no benchmark nothing; choose from ") and "ml" in err[0]
+    assert "Traceback" not in done.stderr
