@@ -7,16 +7,19 @@ https://docs.snowflake.com/en/developer-guide/native-apps/security-app-roles).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snowpark_procs.pipeline_state import STARTED, STATE_KEY, STOPPED
 from snowpark_procs.run_status import ROOT_TASK
 from snowpark_procs.run_status import status as run_status
 
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
+
 FAILED_CHECKS_SHOWN = 20
 
 
-def status(session: Any) -> dict[str, Any]:
+def status(session: Session) -> dict[str, Any]:
     """Handler of OPS.APP_STATUS(): the pipeline's state, each member (status, last ingest, newest cycle), the newest
     graph run (OPS.RUN_STATUS) and the newest data quality run's counts and failed checks."""
     state = session.sql(
@@ -58,7 +61,7 @@ def status(session: Any) -> dict[str, Any]:
     }
 
 
-def _quality(session: Any) -> dict[str, Any]:
+def _quality(session: Session) -> dict[str, Any]:
     """The newest data quality run (the graph's finalizer writes one per run): counts and the failed checks."""
     rows = session.sql(
         "WITH newest AS (SELECT MAX_BY(RUN_ID, STARTED_AT) AS RUN_ID, MAX(STARTED_AT) AS STARTED_AT FROM OPS.DQ_RUNS) "
@@ -80,7 +83,7 @@ def _quality(session: Any) -> dict[str, Any]:
     }
 
 
-def run_pipeline(session: Any) -> dict[str, Any]:
+def run_pipeline(session: Session) -> dict[str, Any]:
     """Handler of OPS.RUN_PIPELINE(): fire the task graph once (what the schedule does), if the pipeline is started.
     EXECUTE TASK needs OPERATE on the task, which the app owns (https://docs.snowflake.com/en/sql-reference/sql/execute-task);
     in Snowflake it queues the run and returns, so the caller follows it with OPS.RUN_STATUS."""

@@ -44,7 +44,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 STAGE = "BRONZE.EXPORT_STAGE"
 FILE_FORMAT = "BRONZE.WHOOP_EXPORT_CSV"
@@ -333,7 +336,7 @@ def row_hash(values: list[str | None]) -> str:
 
 
 # --- the procedure -------------------------------------------------------------------------------------------
-def _sql(session: Any, statement: str, params: list[Any] | None = None) -> list[Any]:
+def _sql(session: Session, statement: str, params: list[Any] | None = None) -> list[Any]:
     """Every statement of the import runs here (one place a test can make one fail)."""
     return session.sql(statement, params=params).collect() if params else session.sql(statement).collect()
 
@@ -363,7 +366,7 @@ class _Staged:
     rows: int = 0
 
 
-def staged_files(session: Any, member: str, batch: str) -> tuple[dict[str, str], list[str]]:
+def staged_files(session: Session, member: str, batch: str) -> tuple[dict[str, str], list[str]]:
     """The batch's export files on the stage, by export file name → path in the stage, and its ZIPs (the export as
     WHOOP sends it, as the Setup page stages it). LIST of the whole stage (the local LIST takes no path); names are
     <stage>/<member>/<batch>/<file>[.gz]."""
@@ -381,7 +384,7 @@ def staged_files(session: Any, member: str, batch: str) -> tuple[dict[str, str],
     return found, sorted(zips)
 
 
-def _unzip_on_stage(session: Any, member: str, batch: str, staged_zip: str) -> dict[str, str]:
+def _unzip_on_stage(session: Session, member: str, batch: str, staged_zip: str) -> dict[str, str]:
     """A staged ZIP's export files, read with the same rules as `whoop import-export` uses for a ZIP on disk, put
     next to it as CSV files (session.file.put_stream, which a stored procedure may call:
     https://docs.snowflake.com/en/developer-guide/snowpark/reference/python/latest/snowpark/api/
@@ -407,7 +410,7 @@ def _unzip_on_stage(session: Any, member: str, batch: str, staged_zip: str) -> d
     return files
 
 
-def _read(session: Any, staged: str) -> bytes:
+def _read(session: Session, staged: str) -> bytes:
     """A staged file's bytes, gunzipped (PUT compresses with AUTO_COMPRESS): GET into a folder of this call, read,
     the folder removed. session.file.get runs from a stored procedure's own session, into /tmp
     (https://docs.snowflake.com/en/developer-guide/snowpark/reference/python/latest/snowpark/api/
@@ -419,7 +422,7 @@ def _read(session: Any, staged: str) -> bytes:
     return gzip.decompress(data) if staged.endswith(".gz") else data
 
 
-def known_members(session: Any) -> list[str]:
+def known_members(session: Session) -> list[str]:
     """Members the app knows: registered (CONFIG.MEMBERS), or known only from an export imported before
     (export-only members have no CONFIG.MEMBERS row: their Bronze rows are their record, as in GOLD.DIM_MEMBER)."""
     sources = ["SELECT MEMBER_NAME FROM CONFIG.MEMBERS"] + [f"SELECT MEMBER_NAME FROM {f.table}" for f in FILES]
@@ -427,7 +430,7 @@ def known_members(session: Any) -> list[str]:
     return [row[0] for row in rows]
 
 
-def check_member(session: Any, member: str, new_member: bool) -> None:
+def check_member(session: Session, member: str, new_member: bool) -> None:
     """A mistyped name must not create a member with a copy of the data: only `new_member` may."""
     if new_member:
         return
@@ -438,7 +441,7 @@ def check_member(session: Any, member: str, new_member: bool) -> None:
     raise ExportError(f"no member {member} (known: {shown or 'none'}); pass --new-member to create it")
 
 
-def remove_abandoned(session: Any, member: str, keep: str) -> list[str]:
+def remove_abandoned(session: Session, member: str, keep: str) -> list[str]:
     """Remove the member's staged batches that no Bronze row refers to and that are older than ABANDONED_AFTER:
     what an import killed before it could clean up left behind (staged but never called, or killed mid-call).
     The age keeps an import still running elsewhere safe. Returns the batches removed."""
@@ -459,7 +462,7 @@ def remove_abandoned(session: Any, member: str, keep: str) -> list[str]:
     return abandoned
 
 
-def _copy(session: Any, item: _Staged) -> None:
+def _copy(session: Session, item: _Staged) -> None:
     """COPY the staged file into a temporary table: the warehouse's checks run here, before any insert."""
     file_columns = [column_name(h) for h in item.header]  # in the file's order
     item.table = f"EXPORT_LOAD_{item.spec.table.rsplit('_', 1)[-1]}"  # in the session's schema (OPS)
@@ -479,7 +482,7 @@ def _copy(session: Any, item: _Staged) -> None:
     item.rows = int(_sql(session, f"SELECT COUNT(*) FROM {item.table}")[0][0])
 
 
-def _insert(session: Any, item: _Staged, member: str, batch: str) -> int:
+def _insert(session: Session, item: _Staged, member: str, batch: str) -> int:
     """The file's rows whose content hash is new for the member, with the audit columns; the count inserted."""
     spec = item.spec
     table_columns = [column_name(h) for h in spec.all_headers]  # absent optional columns hash as ''
@@ -499,7 +502,7 @@ def _insert(session: Any, item: _Staged, member: str, batch: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _quietly(session: Any, statement: str) -> None:
+def _quietly(session: Session, statement: str) -> None:
     """Clean-up after a failure: its own error must not hide the one being reported."""
     with contextlib.suppress(Exception):
         _sql(session, statement)
@@ -516,7 +519,7 @@ def _batch_of(member: str, stage_path: str) -> str:
     return parts[1]
 
 
-def load(session: Any, member: str, stage_path: str, new_member: bool = False) -> dict[str, Any]:
+def load(session: Session, member: str, stage_path: str, new_member: bool = False) -> dict[str, Any]:
     """Import the batch at `stage_path` for `member`, all or nothing; raises ExportError with one line."""
     member = check_member_name(member)
     batch = _batch_of(member, stage_path)
@@ -587,7 +590,7 @@ def load(session: Any, member: str, stage_path: str, new_member: bool = False) -
     return {"batch": batch, "files": files}
 
 
-def main(session: Any, member: str, stage_path: str, new_member: bool | None = False) -> dict[str, Any]:
+def main(session: Session, member: str, stage_path: str, new_member: bool | None = False) -> dict[str, Any]:
     """Handler of OPS.IMPORT_EXPORT: {"ok": true, "batch", "files": {file: {rows, new, staged}}, "pipeline"} or
     {"ok": false, "error": "<one line>"} for a problem with the export, the member or the path (nothing kept).
     After a load the pipeline is started (as a registration does): the rows reach Gold on its next run."""

@@ -5,12 +5,15 @@ has the other procedures such a client calls)."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snowpark_procs.ml.procs import backtest as walk_forward
 
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
-def backtest(session: Any, member: str) -> dict[str, Any]:
+
+def backtest(session: Session, member: str) -> dict[str, Any]:
     """Handler of OPS.BACKTEST_ML(MEMBER): the walk-forward backtest of `whoop ml backtest` (no writes), as JSON
     (a NaN, e.g. an interval no prediction had enough history for, becomes null)."""
     return _json_safe(walk_forward(session, member))

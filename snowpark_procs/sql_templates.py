@@ -27,10 +27,13 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import jinja2
 from snowflake.connector.util_text import split_statements
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 
 def render(text: str, app_warehouse: str | None = None, folder: Path | None = None) -> str:
@@ -67,7 +70,7 @@ def imported_templates(skip: tuple[str, ...] = ()) -> list[Path]:
     )
 
 
-def run_template(session: Any, path: Path, app_warehouse: str | None = None) -> int:
+def run_template(session: Session, path: Path, app_warehouse: str | None = None) -> int:
     ran = 0
     for statement in statements(render_file(path, app_warehouse)):
         session.sql(statement).collect()
@@ -75,7 +78,7 @@ def run_template(session: Any, path: Path, app_warehouse: str | None = None) -> 
     return ran
 
 
-def create_from_templates(session: Any) -> dict:
+def create_from_templates(session: Session) -> dict:
     """CREATE_FROM_TEMPLATES: every template it imports (the Silver entities, the data-quality procedure), in file-name
     order (the objects they create depend on none of each other)."""
     files = imported_templates()

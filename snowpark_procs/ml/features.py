@@ -15,9 +15,12 @@ day D, in UTC (today's strain is taken as scored by then).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ ORDER BY b.MEMBER_KEY, b.DATE_KEY
 """
 
 
-def load_features(session: Any, member_key: str | None = None, sources: Sources = Sources()) -> pd.DataFrame:
+def load_features(session: Session, member_key: str | None = None, sources: Sources = Sources()) -> pd.DataFrame:
     """The feature frame (one member's, or everyone's), numeric columns as floats."""
     if member_key is None:
         frame = session.sql(feature_sql(sources)).to_pandas()
@@ -156,7 +159,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def member_key_for(session: Any, member: str) -> str | None:
+def member_key_for(session: Session, member: str) -> str | None:
     """The Gold member key of a member name, or None when Gold has no such member."""
     query = "SELECT m.MEMBER_KEY FROM GOLD.DIM_MEMBER AS m WHERE m.MEMBER_NAME = ?"
     rows = session.sql(query, params=[member]).collect()
