@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # share its local stack; coverage is combined from the workers. TEST_WORKERS=0 runs everything in one process.
 # One worker more than cores: the tests also wait (on their servers, CLI subprocesses and the sandbox's clock), and a
 # third worker fills those waits: on 2 cores `make test` took 611 s with 3 workers, 694 s with 2.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
 .PHONY: env demo test bench lint app screenshots clean up down status
 

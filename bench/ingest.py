@@ -30,7 +30,6 @@ FAULTS = {"seed": 4, "p_5xx": 0.10, "p_429": 0.05, "burst_429": 2, "p_malformed"
 def _stack(stack: ExitStack, home: Path, members: list[str], clock_scale: float) -> Settings:
     from infra.local.sandbox.app import create_app as sandbox_app
     from infra.local.sandbox.config import SandboxConfig
-    from infra.local.warehouse.server import create_app as warehouse_app
 
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=21)
     config = SandboxConfig(
@@ -43,9 +42,7 @@ def _stack(stack: ExitStack, home: Path, members: list[str], clock_scale: float)
         clock_scale=clock_scale,
     )
     stack.enter_context(serve(sandbox_app(config), settings.sandbox_port))
-    deployed_template.copy_deployed(home)  # the app as `deploy_local` installs it, deployed once per process
-    stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-    deployed_template.point_at_stack(settings)
+    stack.enter_context(deployed_template.serve_deployed(settings))  # the app installed, deployed once per process
     pipeline.auth(settings)
     return settings
 

@@ -96,7 +96,6 @@ def _firings_that_changed_silver(settings: Settings, firings: int) -> tuple[int,
 def run(rec: Recorder, quick: bool = False) -> None:
     from infra.local.sandbox.app import create_app as sandbox_app
     from infra.local.sandbox.config import SandboxConfig
-    from infra.local.warehouse.server import create_app as warehouse_app
 
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         home = Path(tmp)
@@ -104,9 +103,7 @@ def run(rec: Recorder, quick: bool = False) -> None:
         config = SandboxConfig(seed=5, members=["mia"], days=30 if quick else 90, today=date(2026, 11, 20),
                                state_dir=home / "sandbox")  # fmt: skip
         stack.enter_context(serve(sandbox_app(config), settings.sandbox_port))
-        deployed_template.copy_deployed(home)  # the app as `deploy_local` installs it, deployed once per process
-        stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-        deployed_template.point_at_stack(settings)
+        stack.enter_context(deployed_template.serve_deployed(settings))  # the app installed, deployed once per process
         conn = pipeline.connect(settings)
         stack.callback(conn.close)
         idle = resumes_per_day(conn.cursor())

@@ -8,9 +8,11 @@ stage: the local warehouse keeps everything there, as it does across a restart (
 Only what names the home's own stack (the adapters `deploy_local` points at the sandbox: its URLs, the ML registry
 path under the home, the sandbox client of the home's seed) is written again, by the same code `deploy_local` runs.
 
-Use: `copy_deployed(home)` before a warehouse is started on `home / "warehouse"`, then `point_at_stack(settings)`
-once it serves. The template lives until the process exits (the installed app reads its manifest from the
-template's stage, as an install reads it from the stage it was created from).
+Use: `with serve_deployed(settings):` serves the warehouse of `settings` in this process with the app installed (a
+copy of the template pointed at this stack). Its two steps are `copy_deployed(home)` before a warehouse is started on
+`home / "warehouse"` and `point_at_stack(settings)` once it serves (bench/restart.py serves through `whoop local up`).
+The template lives until the process exits (the installed app reads its manifest from the template's stage, as an
+install reads it from the stage it was created from).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import atexit
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from infra.local.deploy import _set_local_adapters, connect, deploy_local
@@ -27,6 +31,24 @@ from infra.local.settings import Settings
 
 _template: list[Path] = []  # this process's template home, the app deployed in it (made at the first copy)
 _deploying = threading.Lock()
+
+
+@contextmanager
+def serve_deployed(settings: Settings) -> Iterator[None]:
+    """The warehouse of `settings` served in this process with the app installed, as `deploy_local` leaves it: a copy
+    of the template pointed at this stack, or, where a warehouse is already left in the home, that warehouse with the
+    app upgraded by `deploy_local` (as a deploy on it would)."""
+    from infra.local.warehouse.server import create_app
+
+    fresh = not (settings.home / "warehouse").exists()
+    if fresh:
+        copy_deployed(settings.home)
+    with serve(create_app(settings.home / "warehouse", settings.warehouse_url), settings.warehouse_port):
+        if fresh:
+            point_at_stack(settings)  # this stack's sandbox URLs, registry path and client
+        else:
+            deploy_local(settings, start_stack=False)
+        yield
 
 
 def copy_deployed(home: Path) -> None:

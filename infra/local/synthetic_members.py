@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from infra.local import deployed_template, pipeline
-from infra.local.in_process import free_port, serve
+from infra.local.in_process import free_port
 from infra.local.settings import Settings
 
 # Silver procedure → the Bronze stream its task waits for (WHEN SYSTEM$STREAM_HAS_DATA)
@@ -109,12 +109,8 @@ def build(settings: Settings) -> tuple[float, float]:
 def deployed_warehouse(stack: ExitStack, home: Path, ids: dict[str, int], seed: int) -> tuple[Settings, Any]:
     """A local warehouse served in-process under `home` with the app deployed and `ids` (name → WHOOP user id)
     registered as active members; returns its settings and a connection, both closed when `stack` exits."""
-    from infra.local.warehouse.server import create_app as warehouse_app
-
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=seed)
-    deployed_template.copy_deployed(home)  # the app as `deploy_local` installs it, deployed once per process
-    stack.enter_context(serve(warehouse_app(home / "warehouse", settings.warehouse_url), settings.warehouse_port))
-    deployed_template.point_at_stack(settings)
+    stack.enter_context(deployed_template.serve_deployed(settings))  # the app installed, deployed once per process
     conn = pipeline.connect(settings)
     stack.callback(conn.close)
     cur = conn.cursor()

@@ -101,26 +101,10 @@ def local_stack(
     config = SandboxConfig(
         seed=seed, members=members, days=days, today=date(2026, 11, 20), state_dir=home / "sandbox", **options
     )
-    with serve(sandbox_app(config), settings.sandbox_port), deployed_warehouse(settings):
+    with serve(sandbox_app(config), settings.sandbox_port), deployed_template.serve_deployed(settings):
         if authorize:
             pipeline.auth(settings)
         yield settings
-
-
-@contextmanager
-def deployed_warehouse(settings: Settings) -> Iterator[None]:
-    """The warehouse of `settings` served in this process with the app deployed, as `deploy_local` leaves it."""
-    from infra.local.warehouse.server import create_app as warehouse_app
-
-    fresh = not (settings.home / "warehouse").exists()  # else a warehouse left there: deploy upgrades it, as it would
-    if fresh:
-        deployed_template.copy_deployed(settings.home)
-    with serve(warehouse_app(settings.home / "warehouse", settings.warehouse_url), settings.warehouse_port):
-        if fresh:
-            deployed_template.point_at_stack(settings)  # this stack's sandbox URLs, registry path and client
-        else:
-            pipeline.deploy_local(settings, start_stack=False)
-        yield
 
 
 @pytest.fixture(scope="module")

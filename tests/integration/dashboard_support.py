@@ -59,10 +59,10 @@ def texts(elements) -> str:
 @contextmanager
 def empty_stack(home: Path) -> Iterator[Settings]:
     """The local warehouse with the app deployed and nothing else: no members, no runs, no ML schema."""
-    from tests.integration.conftest import deployed_warehouse
+    from infra.local import deployed_template
 
     settings = Settings(home=home, host="127.0.0.1", warehouse_port=free_port(), sandbox_port=free_port(), seed=7)
-    with deployed_warehouse(settings):
+    with deployed_template.serve_deployed(settings):
         yield settings
 
 
