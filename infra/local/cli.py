@@ -238,7 +238,9 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     from infra.local import dashboard
 
     _local_only(args, "whoop app (the dashboard on localhost; on an account open the app's Streamlit in Snowsight)")
-    return dashboard.serve(settings, inputs.port(args.port, "--port"), args.role)
+    port = inputs.port(args.port, "--port")
+    _say(f"dashboard on http://127.0.0.1:{port} (warehouse {settings.warehouse_url}); Ctrl-C to stop")
+    return dashboard.serve(settings, port, args.role)
 
 
 def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:

@@ -46,5 +46,4 @@ def environment(settings: Settings, role: str | None = None) -> dict[str, str]:
 
 def serve(settings: Settings, port: int = DEFAULT_PORT, role: str | None = None) -> int:
     """Serve the dashboard until Ctrl-C; returns Streamlit's exit code."""
-    print(f"dashboard on http://127.0.0.1:{port} (warehouse {settings.warehouse_url}); Ctrl-C to stop")
     return subprocess.call(command(port), env=environment(settings, role), cwd=REPO_ROOT)
