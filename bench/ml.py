@@ -229,6 +229,6 @@ def _one_member(rec: Recorder, quick: bool) -> None:
         train * 365 / days,
         "s",
         "OPS.TRAIN_ML for one member: walk-forward (from day 14 on a population prior, day 60 alone;"
-        " retrain every 14 days), refit, registry",
+        " retrain every 7 days, as the weekly task), refit, registry",
     )
     rec.add("ml_score_seconds_per_member", score, "s", "OPS.SCORE_ML for one member: features, serve, insert")

@@ -185,7 +185,11 @@ def predict(estimator: Any, frame: pd.DataFrame) -> np.ndarray:
 
 def predict_coefficients(coef: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
     """`predict` for coefficients from `coefficients`."""
-    return np.clip(frame["BASE"].to_numpy() + frame[INPUTS].to_numpy(dtype=float) @ coef, 0, 100)
+    return _predicted(coef, frame[INPUTS].to_numpy(dtype=float), frame["BASE"].to_numpy(dtype=float))
+
+
+def _predicted(coef: np.ndarray, x: np.ndarray, base: np.ndarray) -> np.ndarray:
+    return np.clip(base + x @ coef, 0, 100)
 
 
 @dataclass
@@ -248,7 +252,7 @@ def _is_path(prior: object) -> bool:
 def walk_forward(
     features: pd.DataFrame,
     min_history: int = MIN_HISTORY,
-    retrain_every: int = 14,
+    retrain_every: int = 7,
     prior: np.ndarray | PriorPath | None = None,
     alpha: float = ALPHA,
 ) -> pd.DataFrame:
@@ -275,12 +279,17 @@ def walk_forward(
     out = np.flatnonzero(np.asarray(eligible))  # an index comparison makes it an array, not a Series
     if len(out) == 0:
         return pd.DataFrame(columns=["DATE_KEY", "TARGET_DATE_KEY", "ACTUAL", "model", *BASELINES])
-    preds = predict_in_blocks(
-        out,
-        retrain_every,
-        lambda d0: coefficients(frame.iloc[:d0], _prior_on(prior, int(dates[d0])), alpha),
-        lambda coef, rows: predict_coefficients(coef, frame.iloc[rows]),
-    )
+    # the frame as arrays once: a block's fit slices them (pandas per fit cost more than the fit itself)
+    x = frame[INPUTS].to_numpy(dtype=float)
+    y = frame[LABEL].to_numpy(dtype=float)
+    base = frame["BASE"].to_numpy(dtype=float)
+    trainable = ~np.isnan(y) & ~np.isnan(base)
+
+    def fit_before(d0: int) -> np.ndarray:
+        known = trainable[:d0]
+        return coefficients_of(x[:d0][known], y[:d0][known], _prior_on(prior, int(dates[d0])), alpha)
+
+    preds = predict_in_blocks(out, retrain_every, fit_before, lambda coef, rows: _predicted(coef, x[rows], base[rows]))
     return predictions_frame(f, out, "TARGET_RECOVERY", preds, BASELINES)
 
 

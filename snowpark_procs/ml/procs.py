@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from snowflake.snowpark import Session
 
 MIN_HISTORY = 60
-RETRAIN_EVERY = 14
+# the walk-forward refits as often as OPS.ML_WEEKLY_RETRAIN_TASK does (sql/ml/01_ml.sql), so its
+# figures are those of the forecasts members get between two retrains
+RETRAIN_EVERY = 7
 
 
 def _now() -> datetime:
