@@ -80,3 +80,19 @@ def test_what_if_moves_with_the_sign_of_the_sleep_coefficient(effect):
     preds = [float(forecast.predict(model, procs.what_if_frame(latest, h))[0]) for h in hours]
     steps = np.sign(np.diff(preds))
     assert (steps == np.sign(coef)).all(), preds
+
+
+def test_the_registered_model_is_the_walk_forwards_fit():
+    """The walk-forward solves the ridge in numpy (`coefficients_of`); the estimator registered for serving
+    (`fit`, snowflake-ml's Ridge) must predict what was evaluated."""
+    frame = sleep_tonight.tonight_frame(_features())
+    train = frame.iloc[:120]
+    known = train[train[sleep_tonight.LABEL].notna() & train["BASE"].notna()]
+    intercept, coef = sleep_tonight.coefficients_of(
+        known[sleep_tonight.INPUTS].to_numpy(dtype=float), known[sleep_tonight.LABEL].to_numpy(dtype=float)
+    )
+    later = frame.iloc[120:149]
+    expected = np.clip(later["BASE"].to_numpy() + intercept + later[sleep_tonight.INPUTS].to_numpy() @ coef, 0, 100)
+    np.testing.assert_allclose(sleep_tonight.predict(sleep_tonight.fit(train), later), expected, atol=1e-6)
+    walked = sleep_tonight.walk_forward(_features(), min_history=120, retrain_every=100).set_index("DATE_KEY")
+    np.testing.assert_allclose(walked.loc[later["DATE_KEY"], "model"].to_numpy(), expected, atol=1e-6)
