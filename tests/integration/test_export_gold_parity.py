@@ -7,6 +7,7 @@ API member's at the export's precision, and ann's own import must add the journa
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,11 +25,22 @@ def export_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory, export_folder: Path) -> Iterator[Settings]:
+def cycles_only_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ann's export as some real exports come: sleeps.csv with its header only (the cycles file still carries
+    each cycle's main sleep)."""
+    return tmp_path_factory.mktemp("export_cycles_only")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, export_folder: Path, cycles_only_folder: Path) -> Iterator[Settings]:
     with local_stack(tmp_path_factory.mktemp("whoop_home"), ["ann"], days=90) as settings:
         pipeline.run_once(settings)
         write_export(truth(settings, "ann"), export_folder)
         pipeline.import_export(settings, export_folder, "ann_csv", new_member=True)  # export-only member
+        write_export(truth(settings, "ann"), cycles_only_folder)
+        sleeps = cycles_only_folder / "sleeps.csv"
+        sleeps.write_text(sleeps.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+        pipeline.import_export(settings, cycles_only_folder, "ann_cycles", new_member=True)
         pipeline.run_once(settings)
         yield settings
 
@@ -87,6 +99,28 @@ def test_sleeps_are_the_same(both):
         assert all(close(x, y, 1.0) for x, y in zip(a[4:9], c[4:9], strict=True)), (start, a, c)
         assert close(a[9], c[9], 0.5) and close(a[10], c[10], 0.05), (start, a, c)
         assert close(a[11], c[11], 1.0) and close(a[12], c[12], 1.0), (start, a, c)
+
+
+def test_an_export_without_sleeps_csv_rows_gets_each_cycles_main_sleep(both, cycles_only_folder):
+    """sleeps.csv with its header only: every cycle's main sleep comes from physiological_cycles.csv, the same in
+    Gold as the full export gives it (day, main-sleep decision, stages, scores), once; only naps are missing. Fails
+    without the cycles file's sleeps: the member has no night at all."""
+    sql = (
+        "SELECT SLEEP_START_TIMESTAMP, DATE_KEY, IS_NAP, IS_MAIN_SLEEP, TOTAL_SLEEP_MINUTES, LIGHT_SLEEP_MINUTES, "
+        "DEEP_SLEEP_MINUTES, REM_SLEEP_MINUTES, AWAKE_MINUTES, SLEEP_EFFICIENCY_PCT, SLEEP_PERFORMANCE_PCT, "
+        "RESPIRATORY_RATE, SLEEP_NEEDED_MINUTES, SLEEP_DEBT_MINUTES, SOURCE FROM GOLD.FACT_SLEEP "
+        "WHERE MEMBER_KEY = MD5(%s)"
+    )
+    full = {r[0]: r for r in query(both, sql, ("member|ann_csv",))}
+    derived = query(both, sql, ("member|ann_cycles",))
+    with (cycles_only_folder / "physiological_cycles.csv").open(newline="", encoding="utf-8") as fh:
+        # a sleep still being scored (the newest night's, blank scores) stays out of Gold, as in the full export
+        onsets = [r["Sleep onset"] for r in csv.DictReader(fh) if r["Sleep onset"] and r["Asleep duration (min)"]]
+    assert onsets and len(derived) == len({r[0] for r in derived}) == len(onsets)
+    for row in derived:
+        assert row[2] is False and row[-1] == "EXPORT", row
+        assert row[1:-1] == full[row[0]][1:-1], (row, full[row[0]])
+    assert {k for k, r in full.items() if not r[2]} == {r[0] for r in derived}  # every main sleep, no nap
 
 
 def test_workouts_are_the_same(both):
