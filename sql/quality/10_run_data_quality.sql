@@ -305,8 +305,9 @@ BEGIN
         FROM api_tables AS t LEFT JOIN api_hashes AS h ON h.TABLE_NAME = t.TABLE_NAME
         GROUP BY t.TABLE_NAME
         UNION ALL
-        SELECT t.TABLE_NAME, 'member_id_not_null', 'not_null', COUNT(r.TABLE_NAME), COUNT_IF(r.MEMBER_ID IS NULL),
-            'MEMBER_ID'
+        -- a table without rows joins as one row of NULLs: that is no row missing its member
+        SELECT t.TABLE_NAME, 'member_id_not_null', 'not_null', COUNT(r.TABLE_NAME),
+            COUNT_IF(r.TABLE_NAME IS NOT NULL AND r.MEMBER_ID IS NULL), 'MEMBER_ID'
         FROM api_tables AS t LEFT JOIN api_rows AS r ON r.TABLE_NAME = t.TABLE_NAME
         GROUP BY t.TABLE_NAME
         UNION ALL

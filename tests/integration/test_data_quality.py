@@ -170,3 +170,14 @@ def test_volume_drop_against_the_recent_norm(stack):
     assert row[5] == 1
     # the other tables had no planted history: a norm of zero is not judged
     assert ("BRONZE.RAW_CYCLE", "volume_drop") not in failed(stack)
+
+
+def test_an_api_table_without_rows_has_no_row_missing_its_member(stack):
+    """An install fed only by CSV exports has no rows in the API's Bronze tables: the outer join's empty side is
+    not a row whose MEMBER_ID is missing (it was counted as one, and every export-only run failed six error
+    checks and fired the alert)."""
+    query(stack, "DELETE FROM BRONZE.RAW_BODY")  # as an export-only install has it
+    query(stack, "CALL OPS.RUN_DATA_QUALITY()")
+    rows = latest(stack, "CHECK_NAME = 'member_id_not_null'")
+    assert ("BRONZE.RAW_BODY", "member_id_not_null", "error", None, 0, 0, True) in rows
+    assert all(passed for *_, passed in rows) and len(rows) == 6
