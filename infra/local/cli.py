@@ -231,7 +231,11 @@ def cmd_import_export(args: argparse.Namespace, settings: Settings) -> int:
         kwargs["target"] = target  # the connection reaches the job, which says where it can import
     result = _pipeline("import_export")(settings, folder, member, progress=_say, **kwargs)
     _lines(report.imported(result))
-    return 0
+    if args.no_run:
+        return 0
+    # carried through to Gold: one firing of the task graph, as `whoop run` (the import only starts the pipeline,
+    # whose schedule would take the rows through on an account within the hour, and never on the local stack)
+    return cmd_run(args, settings)
 
 
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
@@ -379,12 +383,17 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
         help="connect through OAUTH2 secrets and SYSTEM$START/FINISH_OAUTH_FLOW (Snowflake refreshes the token)",
     )
 
-    import_export = "import a WHOOP app export (ZIP or folder) for a member, all files or none"
+    import_export = "import a WHOOP app export (ZIP or folder) for a member, all files or none, then run the pipeline"
     s = _add(sub, "import-export", import_export, cmd_import_export)
     s.add_argument("path", type=Path, metavar="EXPORT", help="the WHOOP export's ZIP, or the folder it unzips to")
     s.add_argument("--member", metavar="NAME", required=True, help="member the export belongs to (one the app knows)")
     s.add_argument(
         "--new-member", action="store_true", help="create the member if the app does not know it yet (export only)"
+    )
+    s.add_argument(
+        "--no-run",
+        action="store_true",
+        help="load Bronze only; the rows reach Silver and Gold at the next `whoop run` (or the schedule's)",
     )
 
     preflight = "check a Native App project against Snowflake's documented rules before deploy"

@@ -150,12 +150,16 @@ def test_import_export_on_a_named_connection_goes_through_the_app(stack, snowfla
     write_export(truth(stack, "ann"), folder)
     counts = "SELECT COUNT(*) FROM BRONZE.RAW_EXPORT_SLEEP"
     before = query(stack, counts)[0][0]
-    first = whoop("-c", NAME, "--app", "WHOOP", "import-export", str(folder), "--member", "ann", home=snowflake_home)
+    first = whoop(
+        "-c", NAME, "--app", "WHOOP", "import-export", str(folder), "--member", "ann", "--no-run", home=snowflake_home
+    )
     assert first.returncode == 0, first.stderr
     assert any(line.strip().startswith("sleeps.csv: ") for line in first.stdout.splitlines()), first.stdout
     loaded = query(stack, counts)[0][0]
     assert loaded > before
-    again = whoop("-c", NAME, "--app", "WHOOP", "import-export", str(folder), "--member", "ann", home=snowflake_home)
+    again = whoop(
+        "-c", NAME, "--app", "WHOOP", "import-export", str(folder), "--member", "ann", "--no-run", home=snowflake_home
+    )
     assert again.returncode == 0, again.stderr
     assert query(stack, counts)[0][0] == loaded  # a re-import adds nothing
     bad = whoop("-c", NAME, "--app", "WHOOP", "import-export", str(folder), "--member", "nobody", home=snowflake_home)

@@ -61,6 +61,10 @@ def test_zip_and_folder_give_identical_bronze_and_a_reimport_adds_nothing(
     assert main(["import-export", str(archive), "--member", "zip_zed", "--new-member"]) == 0
     out = capsys.readouterr().out
     assert sum(".csv: " in line for line in out.splitlines()) == 4, out
+    # carried through to Gold in the same command (one firing of the task graph, as `whoop run`)
+    assert "running the pipeline" in out and "refreshed" in out, out
+    gold = "SELECT COUNT(*) FROM GOLD.FACT_DAILY_RECOVERY WHERE MEMBER_KEY = MD5('member|zip_zed')"
+    assert query(stack, gold)[0][0] > 0
     pipeline.import_export(stack, export, "folder_zed", new_member=True)
 
     from_zip, from_folder = _bronze(stack, "zip_zed"), _bronze(stack, "folder_zed")

@@ -187,12 +187,12 @@ def test_cli_errors_are_one_line(
     point_cli_at(monkeypatch, stack)
     folder = _copy_export(export, tmp_path)
     (folder / "sleeps.csv").write_text("")
-    assert main(["import-export", str(folder), "--member", "ann"]) == 1
+    assert main(["import-export", str(folder), "--member", "ann", "--no-run"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("whoop") and "sleeps.csv is empty" in err and len(err.strip().splitlines()) == 1
 
     shutil.copy(export / "sleeps.csv", folder / "sleeps.csv")
-    assert main(["import-export", str(folder), "--member", "ann"]) == 0  # already imported: nothing new
+    assert main(["import-export", str(folder), "--member", "ann", "--no-run"]) == 0  # already imported: nothing new
     out = capsys.readouterr().out
     assert "physiological_cycles.csv:" in out and "0 new" in out
     assert sum(".csv: " in line for line in out.splitlines()) == 4  # one line per file, after the step lines
@@ -391,19 +391,19 @@ def test_an_unknown_member_is_refused_unless_created(
     stack: Settings, export: Path, imported: dict, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     point_cli_at(monkeypatch, stack)
-    assert main(["import-export", str(export), "--member", "anne"]) == 1  # a typo for ann
+    assert main(["import-export", str(export), "--member", "anne", "--no-run"]) == 1  # a typo for ann
     err = capsys.readouterr().err.strip()
     assert err.startswith("whoop: no member anne (known: ann, ben") and len(err.splitlines()) == 1, err
     assert err.endswith("); pass --new-member to create it"), err
     _nothing_of(stack, "anne")
 
-    assert main(["import-export", str(export), "--member", "anne", "--new-member"]) == 0
+    assert main(["import-export", str(export), "--member", "anne", "--new-member", "--no-run"]) == 0
     capsys.readouterr()
     assert (
         len(_table_rows(stack, "BRONZE.RAW_EXPORT_CYCLE", "anne"))
         == imported["files"]["physiological_cycles.csv"]["rows"]
     )
-    assert main(["import-export", str(export), "--member", "anne"]) == 0  # known now, from its export
+    assert main(["import-export", str(export), "--member", "anne", "--no-run"]) == 0  # known now, from its export
     assert "0 new" in capsys.readouterr().out
 
 

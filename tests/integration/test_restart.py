@@ -94,8 +94,7 @@ def test_local_down_up_keeps_every_object_staged_file_and_row(home: Settings, tm
     truth.raise_for_status()
     export = tmp_path / "export"
     write_export(truth.json(), export)
-    _whoop("import-export", str(export), "--member", MEMBER)
-    _whoop("run")  # the export reaches Silver and Gold
+    _whoop("import-export", str(export), "--member", MEMBER)  # and on to Silver and Gold (one run)
 
     # COPY's load metadata: a file loaded into a table is skipped by the next COPY of it, across a restart too
     _query(settings, "CREATE DATABASE IF NOT EXISTS RESTART_CHECK")

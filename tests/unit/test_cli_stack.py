@@ -245,25 +245,29 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
         calls.append(("import_export", path, member, kw))
         return {"files": {}}
 
+    ran = {"members": [], "tasks": [], "dynamic_tables_refreshed": [], "data_quality": {"checks": 0}}
     _fake_pipeline(
         monkeypatch,
         deploy_local=lambda s: calls.append(("deploy_local", s)) or deployed,
         auth=lambda s, progress, **kw: calls.append(("auth", kw)) or [kw["member"]],
         import_export=_import,
+        run_once=lambda target, progress: calls.append(("run_once", target.is_local)) or ran,
         ml_backtest=lambda target, member: calls.append(("ml_backtest", member, target.is_local)) or backtest,
     )
     assert main(["deploy", "--local"]) == 0
     assert main(["auth", "--member", "alice"]) == 0
     assert main(["import-export", str(export), "--member", "bob"]) == 0
-    assert main(["import-export", str(export), "--member", "dan", "--new-member"]) == 0
+    assert main(["import-export", str(export), "--member", "dan", "--new-member", "--no-run"]) == 0
     assert main(["import-export", str(zipped), "--member", "eve"]) == 0
     assert main(["ml", "backtest", "--member", "carol", "--json"]) == 0
     assert calls == [
         ("deploy_local", local),
         ("auth", {"member": "alice"}),
         ("import_export", export, "bob", {}),
-        ("import_export", export, "dan", {"new_member": True}),
+        ("run_once", True),  # the import carried through to Gold, as `whoop run`
+        ("import_export", export, "dan", {"new_member": True}),  # --no-run: Bronze only
         ("import_export", zipped, "eve", {}),
+        ("run_once", True),
         ("ml_backtest", "carol", True),
     ]
 
