@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from snowpark_procs.export_import import FILES as EXPORT_FILES
 from snowpark_procs.pipeline_state import STARTED, STATE_KEY, STOPPED
 from snowpark_procs.run_status import ROOT_TASK
 from snowpark_procs.run_status import status as run_status
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from snowflake.snowpark import Session
 
 FAILED_CHECKS_SHOWN = 20
+EXPORT_ONLY = "EXPORT_ONLY"  # the status of a member known only from CSV exports (no WHOOP connection)
+_exported = " UNION ".join(f"SELECT MEMBER_NAME FROM {f.table}" for f in EXPORT_FILES)  # the import's Bronze tables
 
 
 def status(session: Session) -> dict[str, Any]:
@@ -36,17 +39,26 @@ def status(session: Session) -> dict[str, Any]:
             "newest_cycle_at": _text(r[6]),
         }
         for r in session.sql(
-            "WITH last_run AS ("
+            # a member known only from CSV exports has no CONFIG.MEMBERS row: their export rows are their record
+            # (as in GOLD.DIM_MEMBER and export_import.known_members), and their newest cycle is the export's
+            "WITH known AS ("
+            " SELECT MEMBER_NAME, STATUS, AUTH_MODE FROM CONFIG.MEMBERS"
+            f" UNION SELECT MEMBER_NAME, '{EXPORT_ONLY}', NULL FROM ({_exported}) AS e"
+            " WHERE MEMBER_NAME NOT IN (SELECT MEMBER_NAME FROM CONFIG.MEMBERS)"
+            "), last_run AS ("
             " SELECT MEMBER_NAME, STATUS, FINISHED_AT FROM OPS.INGEST_RUNS"
             " QUALIFY ROW_NUMBER() OVER (PARTITION BY MEMBER_NAME ORDER BY FINISHED_AT DESC) = 1"
             "), last_success AS ("
             " SELECT MEMBER_NAME, MAX(FINISHED_AT) AS FINISHED_AT FROM OPS.INGEST_RUNS WHERE STATUS = 'SUCCEEDED'"
             " GROUP BY MEMBER_NAME"
             "), newest_cycle AS ("
-            " SELECT MEMBER_NAME, MAX(START_UTC) AS START_UTC FROM SILVER.CYCLE GROUP BY MEMBER_NAME"
+            " SELECT MEMBER_NAME, MAX(START_UTC) AS START_UTC FROM ("
+            " SELECT MEMBER_NAME, START_UTC FROM SILVER.CYCLE"
+            " UNION ALL SELECT MEMBER_NAME, CYCLE_START_UTC FROM SILVER.EXPORT_CYCLE"
+            ") AS cycles GROUP BY MEMBER_NAME"
             ") "
             "SELECT m.MEMBER_NAME, m.STATUS, m.AUTH_MODE, r.STATUS, r.FINISHED_AT, s.FINISHED_AT, c.START_UTC "
-            "FROM CONFIG.MEMBERS AS m "
+            "FROM known AS m "
             "LEFT JOIN last_run AS r ON r.MEMBER_NAME = m.MEMBER_NAME "
             "LEFT JOIN last_success AS s ON s.MEMBER_NAME = m.MEMBER_NAME "
             "LEFT JOIN newest_cycle AS c ON c.MEMBER_NAME = m.MEMBER_NAME "

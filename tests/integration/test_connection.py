@@ -166,6 +166,27 @@ def test_import_export_on_a_named_connection_goes_through_the_app(stack, snowfla
     assert bad.returncode == 1 and len(bad.stderr.splitlines()) == 1, bad.stderr
 
 
+def test_a_member_known_only_from_an_export_is_in_the_status(stack, snowflake_home, tmp_path):
+    """An export imported for a new member (no WHOOP connection) carries through to Gold in the same command, and
+    `whoop status` lists that member as export only, with the export's newest cycle (it listed registered members
+    only: an export-only install showed "members: 0")."""
+    folder = tmp_path / "export"
+    write_export(truth(stack, "ann"), folder)
+    imported = whoop(
+        "-c", NAME, "--app", "WHOOP", "import-export", str(folder), "--member", "cara", "--new-member",
+        home=snowflake_home,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert query(stack, "SELECT COUNT(*) FROM GOLD.DIM_MEMBER WHERE MEMBER_NAME = 'cara'")[0][0] == 1
+    body = json.loads(whoop("status", "--json", "-c", NAME, "--app", "WHOOP", home=snowflake_home).stdout)
+    (cara,) = [m for m in body["members"] if m["member"] == "cara"]
+    newest = query(stack, "SELECT MAX(CYCLE_START_UTC) FROM SILVER.EXPORT_CYCLE WHERE MEMBER_NAME = 'cara'")[0][0]
+    assert cara["status"] == "EXPORT_ONLY" and cara["auth_mode"] is None and cara["newest_cycle_at"] == str(newest)
+    assert [m["member"] for m in body["members"]] == sorted([*MEMBERS, "cara"])
+    lines = whoop("-c", NAME, "--app", "WHOOP", "status", home=snowflake_home).stdout.splitlines()
+    assert "  members: 3" in lines and any(line.split()[:2] == ["cara", "export_only"] for line in lines), lines
+
+
 def test_status_on_the_local_stack(stack, monkeypatch, capsys):
     """Without a connection, `whoop status` asks the local stack's app the same way."""
     from infra.local.cli import main
