@@ -257,6 +257,29 @@ def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ml_train(args: argparse.Namespace, settings: Settings) -> int:
+    member = inputs.member_name(args.member) if args.member else None
+    if not args.json:
+        _say(f"training the models ({member or 'every member'}): walk-forward evaluation, serving rule, registry…")
+    result = _pipeline("ml_train")(_target(args), member)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        _lines(report.trained(result))
+    return 0
+
+
+def cmd_ml_score(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.json:
+        _say("scoring tomorrow's recovery and tonight's sleep, explaining the newest recovery, finding anomalies…")
+    result = _pipeline("ml_score")(_target(args))
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        _lines(report.scored(result))
+    return 0
+
+
 def cmd_preflight(args: argparse.Namespace, settings: Settings) -> int:
     """Snowflake's documented Native App rules, checked statically: exit 1 on a finding, 2 if no project."""
     from infra.preflight.runner import ProjectError, run
@@ -413,6 +436,21 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
         ml_sub, "backtest", "backtest the model on a member's history", cmd_ml_backtest, json="print the result as JSON"
     )
     s.add_argument("--member", metavar="NAME", required=True, help="member to backtest")
+    s = _add(
+        ml_sub,
+        "train",
+        "train now, as the weekly retrain task does: evaluate, choose what is served, register",
+        cmd_ml_train,
+        json="print the result as JSON",
+    )
+    s.add_argument("--member", metavar="NAME", help="one member (default: every member)")
+    _add(
+        ml_sub,
+        "score",
+        "score now, as the daily scoring task does: forecasts, recovery drivers, anomalies",
+        cmd_ml_score,
+        json="print the result as JSON",
+    )
 
 
 # --- entry point ---------------------------------------------------------------------------------

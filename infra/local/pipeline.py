@@ -82,6 +82,14 @@ def ml_backtest(where: Settings | Target, member: str) -> dict[str, Any]:
     return _status.ml_backtest(_target(where), member)
 
 
+def ml_train(where: Settings | Target, member: str | None = None) -> dict[str, Any]:
+    return _status.ml_train(_target(where), member)
+
+
+def ml_score(where: Settings | Target) -> dict[str, Any]:
+    return _status.ml_score(_target(where))
+
+
 def bench(settings: Settings, quick: bool = False, only: list[str] | None = None) -> int:
     """The benchmarks, as their own program (`python -m bench.run`): bench/ imports infra/, never the reverse."""
     argv = [sys.executable, "-m", "bench.run", *(["--quick"] if quick else [])]

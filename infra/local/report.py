@@ -119,6 +119,31 @@ def backtest(member: str, result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _percent(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):+.1%}"
+
+
+def trained(result: dict[str, Any]) -> list[str]:
+    """`whoop ml train`: the version, then per member what is served and its walk-forward skill over the baseline."""
+    lines = [f"trained version {result['version']} for {len(result['members'])} member(s)"]
+    for name, m in sorted(result["members"].items()):
+        mae = m.get("drivers_holdout_mae")
+        drivers = f"drivers MAE {float(mae):.1f}" if mae is not None else "drivers: too few days"
+        lines.append(
+            f"  {name}: next-day recovery {m['served_by']} (skill {_percent(m['skill'])}), tonight's sleep "
+            f"{m['sleep_tonight_served_by']} (skill {_percent(m['sleep_tonight_skill'])}), {drivers}"
+        )
+    return lines
+
+
+def scored(result: dict[str, Any]) -> list[str]:
+    """`whoop ml score`: what the scoring and anomaly procedures wrote."""
+    return [
+        f"  {result['predictions']} forecast(s), {result['driver_rows']} recovery-driver row(s), "
+        f"{result['anomalies']} anomal{'y' if result['anomalies'] == 1 else 'ies'}"
+    ]
+
+
 def status(result: dict[str, Any]) -> list[str]:
     """`whoop status`: the app and where, its pipeline, each member's freshness, the last run, failed checks."""
     lines = [f"app {result['app']} on {result['where']}: pipeline {result['pipeline'].lower()}"]

@@ -1,5 +1,6 @@
-"""`whoop status` and `whoop ml backtest`: questions asked of the installed app through its procedures
-(OPS.APP_STATUS, OPS.BACKTEST_ML, snowpark_procs/app_status.py), the same calls on the local stack and on an account.
+"""`whoop status` and `whoop ml backtest|train|score`: the installed app's procedures (OPS.APP_STATUS, OPS.BACKTEST_ML,
+OPS.TRAIN_ML, OPS.SCORE_ML, OPS.DETECT_ANOMALIES_ML; granted to app_admin), the same calls on the local stack and on an
+account.
 """
 
 from __future__ import annotations
@@ -21,6 +22,18 @@ def status(target: Target) -> dict[str, Any]:
 def ml_backtest(target: Target, member: str) -> dict[str, Any]:
     """CALL <app>.OPS.BACKTEST_ML(member): the walk-forward backtest of one member's next-day recovery model."""
     return _call(target, f"CALL {target.app}.OPS.BACKTEST_ML(?)", [member])
+
+
+def ml_train(target: Target, member: str | None = None) -> dict[str, Any]:
+    """CALL <app>.OPS.TRAIN_ML(member or NULL): what the weekly retrain task does, now (every member without one)."""
+    return _call(target, f"CALL {target.app}.OPS.TRAIN_ML(?)", [member])
+
+
+def ml_score(target: Target) -> dict[str, Any]:
+    """CALL <app>.OPS.SCORE_ML(), then OPS.DETECT_ANOMALIES_ML(): what the daily scoring task and the anomaly task
+    after it do, now."""
+    scored = _call(target, f"CALL {target.app}.OPS.SCORE_ML()")
+    return {**scored, **_call(target, f"CALL {target.app}.OPS.DETECT_ANOMALIES_ML()")}
 
 
 def _call(target: Target, sql: str, params: list[Any] | None = None) -> dict[str, Any]:

@@ -187,6 +187,25 @@ def test_a_member_known_only_from_an_export_is_in_the_status(stack, snowflake_ho
     assert "  members: 3" in lines and any(line.split()[:2] == ["cara", "export_only"] for line in lines), lines
 
 
+def test_ml_train_and_score_on_a_named_connection(stack, snowflake_home):
+    """What the retrain and scoring tasks do, on demand through the app's procedures: a member's models evaluated and
+    registered, then tomorrow's forecasts written (a local stack has no scheduler to fire those tasks)."""
+    trained = whoop("-c", NAME, "--app", "WHOOP", "ml", "train", "--member", "ann", "--json", home=snowflake_home)
+    assert trained.returncode == 0, trained.stderr
+    result = json.loads(trained.stdout)
+    assert set(result["members"]) == {"ann"} and result["members"]["ann"]["served_by"]
+    evaluated = "SELECT COUNT(*) FROM ML.EVALUATIONS WHERE MODEL_VERSION = %s"
+    assert query(stack, evaluated, (result["version"],))[0][0] > 0
+    scored = whoop("-c", NAME, "--app", "WHOOP", "ml", "score", home=snowflake_home)
+    assert scored.returncode == 0, scored.stderr
+    lines = scored.stdout.splitlines()
+    assert lines[0].startswith("scoring tomorrow's recovery") and "forecast(s)" in lines[1], lines
+    forecasts = "SELECT COUNT(*) FROM ML.FACT_PREDICTIONS WHERE KIND = 'FORECAST' AND MODEL_VERSION = %s"
+    assert query(stack, forecasts, (result["version"],))[0][0] >= 1
+    text = whoop("-c", NAME, "--app", "WHOOP", "ml", "train", home=snowflake_home).stdout.splitlines()
+    assert text[1].startswith("trained version V") and any(line.startswith("  ann: next-day recovery") for line in text)
+
+
 def test_status_on_the_local_stack(stack, monkeypatch, capsys):
     """Without a connection, `whoop status` asks the local stack's app the same way."""
     from infra.local.cli import main

@@ -253,6 +253,8 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
         import_export=_import,
         run_once=lambda target, progress: calls.append(("run_once", target.is_local)) or ran,
         ml_backtest=lambda target, member: calls.append(("ml_backtest", member, target.is_local)) or backtest,
+        ml_train=lambda target, member: calls.append(("ml_train", member)) or {"version": "V1", "members": {}},
+        ml_score=lambda target: calls.append(("ml_score",)) or {"predictions": 0, "driver_rows": 0, "anomalies": 0},
     )
     assert main(["deploy", "--local"]) == 0
     assert main(["auth", "--member", "alice"]) == 0
@@ -260,6 +262,9 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
     assert main(["import-export", str(export), "--member", "dan", "--new-member", "--no-run"]) == 0
     assert main(["import-export", str(zipped), "--member", "eve"]) == 0
     assert main(["ml", "backtest", "--member", "carol", "--json"]) == 0
+    assert main(["ml", "train"]) == 0
+    assert main(["ml", "train", "--member", "carol", "--json"]) == 0
+    assert main(["ml", "score"]) == 0
     assert calls == [
         ("deploy_local", local),
         ("auth", {"member": "alice"}),
@@ -269,6 +274,9 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
         ("import_export", zipped, "eve", {}),
         ("run_once", True),
         ("ml_backtest", "carol", True),
+        ("ml_train", None),  # every member, as the weekly task
+        ("ml_train", "carol"),
+        ("ml_score",),
     ]
 
 
