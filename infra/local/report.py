@@ -8,7 +8,7 @@ from typing import Any
 
 from snowpark_procs.run_status import FINALIZER
 
-RUN_HEADER = "running the pipeline: ingest of every member, Silver, data quality, Gold refresh…"
+RUN_HEADER = "running the pipeline: ingest of every member, Silver, data quality, Gold refresh, then scoring…"
 LAYERS = ("BRONZE", "SILVER", "GOLD", "ML", "OPS", "CONFIG")
 
 

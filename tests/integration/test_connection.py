@@ -196,12 +196,17 @@ def test_ml_train_and_score_on_a_named_connection(stack, snowflake_home):
     assert set(result["members"]) == {"ann"} and result["members"]["ann"]["served_by"]
     evaluated = "SELECT COUNT(*) FROM ML.EVALUATIONS WHERE MODEL_VERSION = %s"
     assert query(stack, evaluated, (result["version"],))[0][0] > 0
+    forecasts = "SELECT COUNT(*) FROM ML.FACT_PREDICTIONS WHERE KIND = 'FORECAST' AND MODEL_VERSION = %s"
+    assert query(stack, forecasts, (result["version"],))[0][0] == 0
+    # `whoop run` scores after the graph, as the daily scoring task would: the trained version's forecasts appear
+    ran = whoop("-c", NAME, "--app", "WHOOP", "run", home=snowflake_home)
+    assert ran.returncode == 0, ran.stderr
+    assert any("forecast(s)" in line for line in ran.stdout.splitlines()), ran.stdout
+    assert query(stack, forecasts, (result["version"],))[0][0] >= 1
     scored = whoop("-c", NAME, "--app", "WHOOP", "ml", "score", home=snowflake_home)
     assert scored.returncode == 0, scored.stderr
     lines = scored.stdout.splitlines()
     assert lines[0].startswith("scoring tomorrow's recovery") and "forecast(s)" in lines[1], lines
-    forecasts = "SELECT COUNT(*) FROM ML.FACT_PREDICTIONS WHERE KIND = 'FORECAST' AND MODEL_VERSION = %s"
-    assert query(stack, forecasts, (result["version"],))[0][0] >= 1
     text = whoop("-c", NAME, "--app", "WHOOP", "ml", "train", home=snowflake_home).stdout.splitlines()
     assert text[1].startswith("trained version V") and any(line.startswith("  ann: next-day recovery") for line in text)
 

@@ -62,6 +62,7 @@ def test_a_clean_run_exits_zero_and_reports_every_member(cli_env, capsys):
     assert lines[0].startswith("running the pipeline")
     for member in MEMBERS:
         assert any(line.strip().startswith(f"{member}: ") and "new versions" in line for line in lines), lines
+    assert lines[-2].startswith("scoring:") and "forecast(s)" in lines[-1], lines  # then scoring, as the daily task
     assert captured.err == ""
     status = run_status(cli_env)
     assert status["status"] == "SUCCEEDED", status

@@ -269,10 +269,12 @@ def test_pipeline_commands_delegate_with_arguments(local: Settings, monkeypatch,
         ("deploy_local", local),
         ("auth", {"member": "alice"}),
         ("import_export", export, "bob", {}),
-        ("run_once", True),  # the import carried through to Gold, as `whoop run`
+        ("run_once", True),  # the import carried through to Gold, as `whoop run`, scoring included
+        ("ml_score",),
         ("import_export", export, "dan", {"new_member": True}),  # --no-run: Bronze only
         ("import_export", zipped, "eve", {}),
         ("run_once", True),
+        ("ml_score",),
         ("ml_backtest", "carol", True),
         ("ml_train", None),  # every member, as the weekly task
         ("ml_train", "carol"),
