@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from snowpark_procs.export_import import FILES as EXPORT_FILES
+from snowpark_procs.export_import import EXPORTED_MEMBERS
 from snowpark_procs.pipeline_state import STARTED, STATE_KEY, STOPPED
 from snowpark_procs.run_status import ROOT_TASK
 from snowpark_procs.run_status import status as run_status
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 FAILED_CHECKS_SHOWN = 20
 EXPORT_ONLY = "EXPORT_ONLY"  # the status of a member known only from CSV exports (no WHOOP connection)
-_exported = " UNION ".join(f"SELECT MEMBER_NAME FROM {f.table}" for f in EXPORT_FILES)  # the import's Bronze tables
 
 
 def status(session: Session) -> dict[str, Any]:
@@ -39,11 +38,11 @@ def status(session: Session) -> dict[str, Any]:
             "newest_cycle_at": _text(r[6]),
         }
         for r in session.sql(
-            # a member known only from CSV exports has no CONFIG.MEMBERS row: their export rows are their record
-            # (as in GOLD.DIM_MEMBER and export_import.known_members), and their newest cycle is the export's
+            # a member known only from CSV exports (export_import.EXPORTED_MEMBERS) is listed too, with the export's
+            # newest cycle
             "WITH known AS ("
             " SELECT MEMBER_NAME, STATUS, AUTH_MODE FROM CONFIG.MEMBERS"
-            f" UNION SELECT MEMBER_NAME, '{EXPORT_ONLY}', NULL FROM ({_exported}) AS e"
+            f" UNION SELECT MEMBER_NAME, '{EXPORT_ONLY}', NULL FROM ({EXPORTED_MEMBERS}) AS e"
             " WHERE MEMBER_NAME NOT IN (SELECT MEMBER_NAME FROM CONFIG.MEMBERS)"
             "), last_run AS ("
             " SELECT MEMBER_NAME, STATUS, FINISHED_AT FROM OPS.INGEST_RUNS"

@@ -422,11 +422,15 @@ def _read(session: Session, staged: str) -> bytes:
     return gzip.decompress(data) if staged.endswith(".gz") else data
 
 
+# the members named by an imported export's Bronze rows (an export-only member has no CONFIG.MEMBERS row: these rows
+# are their record, as in GOLD.DIM_MEMBER; OPS.APP_STATUS lists them too)
+EXPORTED_MEMBERS = " UNION ".join(f"SELECT MEMBER_NAME FROM {f.table}" for f in FILES)
+
+
 def known_members(session: Session) -> list[str]:
-    """Members the app knows: registered (CONFIG.MEMBERS), or known only from an export imported before
-    (export-only members have no CONFIG.MEMBERS row: their Bronze rows are their record, as in GOLD.DIM_MEMBER)."""
-    sources = ["SELECT MEMBER_NAME FROM CONFIG.MEMBERS"] + [f"SELECT MEMBER_NAME FROM {f.table}" for f in FILES]
-    rows = _sql(session, f"SELECT DISTINCT MEMBER_NAME FROM ({' UNION ALL '.join(sources)}) AS m ORDER BY MEMBER_NAME")
+    """Members the app knows: registered (CONFIG.MEMBERS), or known only from an export imported before."""
+    sources = f"SELECT MEMBER_NAME FROM CONFIG.MEMBERS UNION {EXPORTED_MEMBERS}"
+    rows = _sql(session, f"SELECT DISTINCT MEMBER_NAME FROM ({sources}) AS m ORDER BY MEMBER_NAME")
     return [row[0] for row in rows]
 
 

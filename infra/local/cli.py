@@ -91,6 +91,15 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def _answer(args: argparse.Namespace, result: Any, lines: Callable[[Any], list[str]]) -> int:
+    """A command's result: as JSON with --json, else its report lines."""
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        _lines(lines(result))
+    return 0
+
+
 def _lines(lines: list[str]) -> None:
     for line in lines:
         print(line)
@@ -153,12 +162,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    result = _pipeline("status")(_target(args))
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        _lines(report.status(result))
-    return 0
+    return _answer(args, _pipeline("status")(_target(args)), report.status)
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -253,35 +257,20 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ml_backtest(args: argparse.Namespace, settings: Settings) -> int:
     member = inputs.member_name(args.member)
-    result = _pipeline("ml_backtest")(_target(args), member)
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        _lines(report.backtest(member, result))
-    return 0
+    return _answer(args, _pipeline("ml_backtest")(_target(args), member), lambda r: report.backtest(member, r))
 
 
 def cmd_ml_train(args: argparse.Namespace, settings: Settings) -> int:
     member = inputs.member_name(args.member) if args.member else None
     if not args.json:
         _say(f"training the models ({member or 'every member'}): walk-forward evaluation, serving rule, registry…")
-    result = _pipeline("ml_train")(_target(args), member)
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        _lines(report.trained(result))
-    return 0
+    return _answer(args, _pipeline("ml_train")(_target(args), member), report.trained)
 
 
 def cmd_ml_score(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         _say("scoring tomorrow's recovery and tonight's sleep, explaining the newest recovery, finding anomalies…")
-    result = _pipeline("ml_score")(_target(args))
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        _lines(report.scored(result))
-    return 0
+    return _answer(args, _pipeline("ml_score")(_target(args)), report.scored)
 
 
 def cmd_preflight(args: argparse.Namespace, settings: Settings) -> int:
@@ -370,7 +359,7 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     _add(sub, "demo", "start the stack, deploy, run the pipeline end to end, print a summary", cmd_demo)
     s = _add(sub, "deploy", "deploy the app's objects to the local warehouse", cmd_deploy)
     s.add_argument("--local", action="store_true", help="deploy to the local warehouse (the only target)")
-    _add(sub, "run", "run the task graph once: ingest, Silver, quality checks, Gold (not ML scoring)", cmd_run)
+    _add(sub, "run", "run the task graph once: ingest, Silver, quality checks, Gold; then ML scoring", cmd_run)
     status = "members, the last run, freshness and failed quality checks of the installed app"
     _add(sub, "status", status, cmd_status, json="print the status as JSON")
     s = _add(sub, "bench", "run the benchmarks and write bench/results/latest.json", cmd_bench)
