@@ -4,8 +4,9 @@ Unlike the next-day forecast this explains a score already known (the morning of
 HRV, resting HR, sleep and respiratory rate are legitimate inputs. Each driver is that morning's value
 against the member's own baseline — the mean of the 28 calendar days strictly before D (HRV as a log
 ratio to its geometric mean, the others as differences) — divided by the spread of the member's earlier
-values, so today's value is in neither its baseline nor its scale. A linear model on these standardized
-deviations makes each contribution simply coefficient × deviation, in recovery points. A 28-day baseline
+values, so today's value is in neither its baseline nor its scale. A linear model on each driver's response
+(`response`: the deviation itself, or for HRV and resting HR a deviation that saturates) makes each
+contribution simply coefficient × response, in recovery points. A 28-day baseline
 rather than all earlier days: recovery is scored against a recent baseline, so a drift in HRV or resting HR
 over months moves the baseline, not the day's recovery.
 
@@ -43,6 +44,12 @@ BASELINES = {
 MIN_HISTORY = 10  # earlier days the spread of a driver and the recovery baseline need
 BASELINE_DAYS = 28  # calendar days before D a driver's baseline averages
 BASELINE_MIN_DAYS = 7  # recorded days among them for a baseline to exist
+# Drivers whose effect on recovery saturates: recovery is a bounded score, so an HRV 4 SD below usual does not
+# cost twice the points of one 2 SD below. Their response is SATURATION × tanh(z / SATURATION): about z within
+# ±1 SD, never beyond ±SATURATION. On the public exports this cut the drivers' held-out MAE from 7.7 to 6.6 on
+# average (the longest series 5.4 → 4.1); sleep and respiratory rate gained nothing from it.
+SATURATING = ("HRV_Z", "RHR_Z")
+SATURATION = 1.5
 
 
 def _baseline(values: pd.Series) -> pd.Series:
@@ -54,6 +61,16 @@ def _z(value: pd.Series) -> pd.Series:
     """Today's deviation from the 28-day baseline over the SD of all earlier days; 0 (= usual) when unknown."""
     sd = value.shift(1).expanding(min_periods=MIN_HISTORY).std()
     return ((value - _baseline(value)) / sd.where(sd > 0)).clip(-5, 5).fillna(0.0)
+
+
+def response(driver: str, z: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
+    """The model input of a driver's z-score: the z-score itself, or its saturating response (SATURATING)."""
+    return SATURATION * np.tanh(z / SATURATION) if driver in SATURATING else z
+
+
+def inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's inputs for rows of a driver frame: each driver's response to its z-score (index kept)."""
+    return pd.DataFrame({d: response(d, frame[d]) for d in DRIVERS}, index=frame.index)
 
 
 def driver_frame(features: pd.DataFrame) -> pd.DataFrame:
@@ -87,19 +104,19 @@ def fit(frame: pd.DataFrame, alpha: float = 1.0) -> Any:
     model = Ridge(alpha=alpha, input_cols=DRIVERS, label_cols=["DEV"], output_cols=["PRED_DEV"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model.fit(train[[*DRIVERS, "DEV"]].reset_index(drop=True))
+        model.fit(inputs(train).assign(DEV=train["DEV"]).reset_index(drop=True))
     return model
 
 
 def predict(model: Any, frame: pd.DataFrame) -> np.ndarray:
-    out = model.predict(frame[DRIVERS].reset_index(drop=True))
+    out = model.predict(inputs(frame).reset_index(drop=True))
     return np.clip(frame["BASE"].to_numpy() + out["PRED_DEV"].to_numpy(dtype=float), 0, 100)
 
 
 def contributions(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """Recovery points each driver adds (+) or takes away (−) per row: coefficient × z-score."""
+    """Recovery points each driver adds (+) or takes away (−) per row: coefficient × the driver's response."""
     coef = np.ravel(model.to_sklearn().coef_)
-    return pd.DataFrame(frame[DRIVERS].to_numpy() * coef, columns=DRIVERS, index=frame.index)
+    return pd.DataFrame(inputs(frame).to_numpy() * coef, columns=DRIVERS, index=frame.index)
 
 
 def intercept(model: Any) -> float:

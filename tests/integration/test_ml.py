@@ -344,14 +344,16 @@ def test_recovery_drivers_are_evaluated_served_and_explain_the_newest_day(sessio
     rebuilt = day["BASELINE_RECOVERY"] + day["INTERCEPT_POINTS"] + rows["CONTRIBUTION_POINTS"].sum()
     assert abs(min(max(rebuilt, 0.0), 100.0) - day["EXPLAINED_RECOVERY"]) < 1e-6
     assert abs(day["EXPLAINED_RECOVERY"] - day["RECOVERY_SCORE"]) < 35  # an explanation, not a coin toss
-    # each contribution is the registered model's coefficient times the z-score
+    # each contribution is the registered model's coefficient times the driver's response to its z-score
     from snowpark_procs.ml.procs import model_name_for
     from snowpark_procs.ml.registry import open_registry
 
     key = rows["MEMBER_KEY"].iloc[0]
     model = open_registry(session).get_model(model_name_for(key, drivers.MODEL_NAME)).version(version).load()
     coef = dict(zip(drivers.SOURCES.values(), np.ravel(model.to_sklearn().coef_), strict=True))
-    expected = rows["DRIVER"].map(coef) * rows["Z_SCORE"]
+    by_source = {source: driver for driver, source in drivers.SOURCES.items()}
+    responses = [drivers.response(by_source[s], z) for s, z in zip(rows["DRIVER"], rows["Z_SCORE"], strict=True)]
+    expected = rows["DRIVER"].map(coef) * np.array(responses)
     np.testing.assert_allclose(rows["CONTRIBUTION_POINTS"].to_numpy(), expected.to_numpy(), atol=1e-9)
 
     # re-running scoring, and scoring after a retrain, replaces the member-day's rows

@@ -176,3 +176,32 @@ def test_training_logs_a_model_and_evaluation_rows_only_with_enough_history():
     short, rows = procs.train_drivers(registry, key, "V2", _features(n=40), "2026-07-01T00:00:00")
     assert short.served_by.startswith("baseline_") and len(registry.logged) == 1
     assert {r[6] for r in rows} == {0}
+
+
+def _saturating(n: int = 400, seed: int = 3) -> pd.DataFrame:
+    """A member whose recovery is a bounded score of the morning's HRV and resting HR: it saturates, so a night
+    far off usual moves it less than in proportion (heavy-tailed nights, as real members have)."""
+    rng = np.random.default_rng(seed)
+    f = _features(n, seed)
+    hrv = rng.standard_t(4, n)
+    rhr = rng.standard_t(4, n)
+    f["HRV_RMSSD_MS"] = 60 * np.exp(0.2 * hrv)
+    f["RESTING_HEART_RATE_BPM"] = 55 + 4 * rhr
+    score = 55 + 30 * np.tanh(0.6 * hrv) - 12 * np.tanh(0.6 * rhr)
+    f["RECOVERY_SCORE"] = np.clip(score + 4 * rng.standard_normal(n), 1, 99)
+    return f
+
+
+def test_a_morning_far_off_usual_moves_recovery_less_than_in_proportion():
+    """HRV and resting HR saturate as recovery does: the held-out error stays near the noise where a response in
+    proportion to the deviation misreads the member's extreme mornings, and HRV 4 SD above usual adds less than
+    twice the points of 2 SD above."""
+    f = _saturating()
+    out, _, model = drivers.holdout(f)
+    mae = float(np.mean(np.abs(out["ACTUAL"] - out["model"])))
+    assert mae < 5.0, mae  # 4.2 here; 5.9 with every driver in proportion
+    day = drivers.usable(drivers.driver_frame(f)).iloc[[-1, -1]].copy()
+    day["HRV_Z"] = [2.0, 4.0]
+    hrv = drivers.contributions(model, day)["HRV_Z"].to_numpy()
+    assert 0 < hrv[0] < hrv[1] < 2 * hrv[0]
+    assert drivers.response("SLEEP_Z", 4.0) == 4.0  # sleep's effect stays in proportion
