@@ -37,6 +37,13 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def version_name(trained_at: datetime) -> str:
+    """A training run's registry version: its UTC time to the microsecond, so two runs in one second (the weekly
+    task and `whoop ml train`, or one member trained right after another) never log the same version name, which
+    the registry refuses. Sorts as the runs were made."""
+    return "V" + trained_at.strftime("%Y%m%d_%H%M%S_%f")
+
+
 def _insert(session: Session, table: str, columns: list[str], casts: list[str], rows: list[list[Any]]) -> int:
     return insert_json_rows(session, table, columns, casts, rows)
 
@@ -166,8 +173,8 @@ def backtest(session: Session, member: str) -> dict[str, Any]:
 def train(session: Session, member: str | None = None) -> dict[str, Any]:
     """OPS.TRAIN_ML(MEMBER): evaluate, record, refit and register per member."""
     registry = open_registry(session)
-    version = "V" + _now().strftime("%Y%m%d_%H%M%S")
-    evaluated_at = _now().isoformat()
+    now = _now()
+    version, evaluated_at = version_name(now), now.isoformat()
     summary: dict[str, Any] = {"version": version, "members": {}}
     rows = []
     everyone = pooling.by_member(load_features(session))  # one query; each member's prior is the others' fit

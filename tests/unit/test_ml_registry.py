@@ -79,3 +79,18 @@ def test_installed_in_place_of_snowflake_ml_registry(tmp_path, monkeypatch):
     assert registry.get_model("M").version("V1").load() == {"w": 1}
     with pytest.raises(RuntimeError, match="ml_registry_path"):
         open_registry(Session(None))
+
+
+def test_two_trainings_in_one_second_log_two_versions(tmp_path):
+    """The weekly task and `whoop ml train` (or two members trained back to back) can start in the same second;
+    the registry refuses a version name twice, so a run's name must tell them apart, and sort as they ran."""
+    from datetime import datetime
+
+    from snowpark_procs.ml.procs import version_name
+
+    first, second = datetime(2026, 12, 7, 5, 0, 0, 120), datetime(2026, 12, 7, 5, 0, 0, 981_004)
+    assert version_name(first) != version_name(second) and version_name(first) < version_name(second)
+    registry = LocalRegistry(tmp_path / "registry")
+    for at in (first, second):
+        registry.log_model(forecast.fit(_frame()), model_name="next_day_ann", version_name=version_name(at))
+    assert len(registry.get_model("NEXT_DAY_ANN").versions()) == 2
