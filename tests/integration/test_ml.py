@@ -462,7 +462,11 @@ def test_the_shipped_prior_is_what_sandbox_members_give():
     assert len(by_member) == 8
     coef, rows = pooling.population_fit(by_member)
     assert rows > 5000
-    assert np.abs(coef - pooling.SHIPPED).max() < 3.0, np.round(coef - pooling.SHIPPED, 2)
+    # compared by what they forecast: the 7- and 60-day recovery means are collinear, so a smaller fit may trade
+    # points between their coefficients and forecast the same
+    x = np.concatenate([pooling._pool_rows(f)[0] for f in by_member.values()])
+    shift = np.abs(x @ coef - x @ pooling.SHIPPED)
+    assert shift.mean() < 1.5 < 5.0 < (x @ pooling.SHIPPED).std(), (shift.mean(), np.round(coef - pooling.SHIPPED, 2))
     assert np.corrcoef(coef, pooling.SHIPPED)[0, 1] > 0.95
     module: dict[str, object] = {}
     exec(prior.render(coef, rows, prior.SEED + 1, 8, prior.DAYS), module)

@@ -185,7 +185,7 @@ def test_crash_days_do_not_drag_every_prediction():
     clean = frame[~crash & frame[forecast.LABEL].notna()]
     truth = 60 + 10 * f.loc[clean.index, "HRV_RMSSD_MS"]
     error = np.abs(forecast.predict(forecast.fit(frame), clean) - truth)
-    assert error.mean() < 1.5, error.mean()
+    assert error.mean() < 2.0, error.mean()  # 1.5 here; a squared loss ~4
     ls = np.linalg.lstsq(clean[forecast.INPUTS].to_numpy(), clean[forecast.LABEL].to_numpy(), rcond=None)[0]
     assert abs(forecast.coefficients(frame)[0] - ls[0]) < 1.5  # and on clean days it is the least squares fit
 
@@ -196,7 +196,7 @@ def test_the_prior_carries_a_new_member_until_their_own_days_take_over():
     hrv = forecast.INPUTS.index("HRV_Z")
     own = forecast.model_frame(_member(800, 4.0, seed=3))
     assert forecast.coefficients(own.iloc[0:0], prior)[hrv] == 10.0  # no days: the prior
-    assert 5.0 < forecast.coefficients(own.iloc[:14], prior)[hrv] < 9.0  # two weeks: both count (ALPHA = 10 days)
+    assert 5.0 < forecast.coefficients(own.iloc[:14], prior)[hrv] < 9.0  # two weeks: both count (ALPHA = 30 days)
     assert abs(forecast.coefficients(own, prior)[hrv] - 4.0) < 0.5  # two years: the member's own relation
     assert abs(forecast.coefficients(own.iloc[:14])[hrv]) < 4.0  # alone, two weeks shrink toward 0 (the mean)
 
