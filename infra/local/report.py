@@ -137,11 +137,15 @@ def trained(result: dict[str, Any]) -> list[str]:
 
 
 def scored(result: dict[str, Any]) -> list[str]:
-    """`whoop ml score`: what the scoring and anomaly procedures wrote."""
-    return [
+    """`whoop ml score`: what the scoring and anomaly procedures wrote (and whom scoring trained first)."""
+    lines = []
+    if result.get("trained"):
+        lines.append(f"  trained first (no model yet): {', '.join(result['trained'])}")
+    lines.append(
         f"  {result['predictions']} forecast(s), {result['driver_rows']} recovery-driver row(s), "
         f"{result['anomalies']} anomal{'y' if result['anomalies'] == 1 else 'ies'}"
-    ]
+    )
+    return lines
 
 
 def status(result: dict[str, Any]) -> list[str]:

@@ -172,6 +172,44 @@ def backtest(session: Session, member: str) -> dict[str, Any]:
 
 def train(session: Session, member: str | None = None) -> dict[str, Any]:
     """OPS.TRAIN_ML(MEMBER): evaluate, record, refit and register per member."""
+    return train_members(session, _members(session, member))
+
+
+def newcomers(session: Session) -> dict[str, str]:
+    """Members (key -> name) whose forecasts would otherwise wait for the weekly retrain: enough days for a
+    walk-forward prediction (forecast.MIN_HISTORY, plus the day it forecasts) but no next-day evaluation that made
+    one — a member who has just connected or imported an export, or just reached their first two weeks."""
+    query = f"""
+WITH newest AS (
+    SELECT e.MEMBER_KEY, MAX(e.EVALUATED_AT) AS EVALUATED_AT
+    FROM ML.EVALUATIONS AS e
+    WHERE e.MODEL_NAME = '{forecast.MODEL_NAME}'
+    GROUP BY e.MEMBER_KEY
+),
+evaluated AS (
+    SELECT e.MEMBER_KEY
+    FROM ML.EVALUATIONS AS e
+    JOIN newest AS n ON n.MEMBER_KEY = e.MEMBER_KEY AND n.EVALUATED_AT = e.EVALUATED_AT
+    WHERE e.MODEL_NAME = '{forecast.MODEL_NAME}' AND e.PREDICTOR = 'model' AND e.N_PREDICTIONS > 0
+),
+history AS (
+    SELECT r.MEMBER_KEY, COUNT(DISTINCT r.DATE_KEY) AS DAYS
+    FROM GOLD.FACT_DAILY_RECOVERY AS r
+    WHERE r.RECOVERY_SCORE IS NOT NULL
+    GROUP BY r.MEMBER_KEY
+)
+SELECT m.MEMBER_KEY, m.MEMBER_NAME
+FROM GOLD.DIM_MEMBER AS m
+JOIN history AS h ON h.MEMBER_KEY = m.MEMBER_KEY
+LEFT JOIN evaluated AS v ON v.MEMBER_KEY = m.MEMBER_KEY
+WHERE v.MEMBER_KEY IS NULL AND h.DAYS > {forecast.MIN_HISTORY + 1}
+ORDER BY m.MEMBER_NAME
+"""
+    return {str(r[0]): str(r[1]) for r in session.sql(query).collect()}
+
+
+def train_members(session: Session, members: dict[str, str]) -> dict[str, Any]:
+    """Evaluate, record, refit and register each member (key -> name), all under one registry version."""
     registry = open_registry(session)
     now = _now()
     version, evaluated_at = version_name(now), now.isoformat()
@@ -179,7 +217,7 @@ def train(session: Session, member: str | None = None) -> dict[str, Any]:
     rows = []
     everyone = pooling.by_member(load_features(session))  # one query; each member's prior is the others' fit
     priors = pooling.out_of_fold_priors(everyone)
-    for key, name in _members(session, member).items():
+    for key, name in members.items():
         features = everyone[key] if key in everyone else load_features(session, key)
         prior = priors.get(key)
         start = forecast.history_needed(prior)
@@ -410,7 +448,11 @@ _SERVABLE = {forecast.MODEL_NAME, sleep_tonight.MODEL_NAME}
 
 def score(session: Session) -> dict[str, Any]:
     """OPS.SCORE_ML(): tomorrow's recovery per member from the newest evaluation → ML.FACT_PREDICTIONS, and
-    what drove each member's newest recovery → ML.FACT_RECOVERY_DRIVERS (both idempotent)."""
+    what drove each member's newest recovery → ML.FACT_RECOVERY_DRIVERS (both idempotent). Newcomers are trained
+    first (`newcomers`): a member is forecast from their first two weeks, not from the next weekly retrain."""
+    arrived = newcomers(session)
+    if arrived:
+        train_members(session, arrived)
     registry = open_registry(session)
     predicted_at = _now().isoformat()
     rows = []
@@ -455,16 +497,17 @@ def score(session: Session) -> dict[str, Any]:
                 FORECAST,
             ]
         )
-    if rows:  # a re-run for the same target, model and version replaces its forecast: one DELETE … USING the rows
+    if rows:  # one forecast per member, target day and model: a re-run replaces it, also after a retrain (the
+        # newest model's number is the one shown), in one DELETE … USING the rows
         # https://docs.snowflake.com/en/sql-reference/sql/delete (USING)
-        keys = PREDICTION_COLUMNS[:4]
+        keys = PREDICTION_COLUMNS[:3]
         session.sql(
-            f"DELETE FROM ML.FACT_PREDICTIONS AS p USING ({flattened(PREDICTION_TYPES[:4], keys)}) AS n "
+            f"DELETE FROM ML.FACT_PREDICTIONS AS p USING ({flattened(PREDICTION_TYPES[:3], keys)}) AS n "
             f"WHERE p.KIND = '{FORECAST}' AND " + " AND ".join(f"p.{k} = n.{k}" for k in keys),
-            params=[rows_json([row[:4] for row in rows])],
+            params=[rows_json([row[:3] for row in rows])],
         ).collect()
     written = _insert(session, "ML.FACT_PREDICTIONS", PREDICTION_COLUMNS, PREDICTION_TYPES, rows)
-    return {"predictions": written, "driver_rows": explained}
+    return {"predictions": written, "driver_rows": explained, "trained": sorted(arrived.values())}
 
 
 def detect_anomalies(session: Session) -> dict[str, Any]:

@@ -10,7 +10,8 @@
 -- member's newest recovery to ML.FACT_RECOVERY_DRIVERS). TRAIN_ML also replaces each member's
 -- ML.BEHAVIOUR_EFFECTS (journal correlations).
 -- OPS.WHAT_IF_SLEEP(member, hours): tomorrow's recovery with the served model's sleep input set to a plan.
--- Scoring serves the newest evaluation, so a retrain takes effect at the next daily run.
+-- Scoring serves the newest evaluation, so a retrain takes effect at the next daily run; it first trains the
+-- members no retrain has reached (new, or just past their first two weeks), so they need not wait for Monday.
 CREATE SCHEMA IF NOT EXISTS ML;
 
 CREATE TABLE IF NOT EXISTS ML.EVALUATIONS (

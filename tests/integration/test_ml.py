@@ -131,6 +131,22 @@ def evaluated_against_baselines(session, version: str, model: str) -> tuple[pd.D
     return ev, maes, best
 
 
+def test_scoring_trains_a_member_no_retrain_has_reached_yet(session):
+    """A member who has just connected or imported an export has no evaluation until the weekly retrain; the daily
+    scoring trains them first, so they are forecast from their first weeks, not from next Monday. Once evaluated,
+    scoring leaves training to the retrain task."""
+    evaluations = "SELECT COUNT(*) FROM ML.EVALUATIONS"
+    assert session.sql(evaluations).collect()[0][0] == 0
+    first = json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0])
+    assert first["trained"] == [MEMBER] and first["predictions"] == 2 and first["driver_rows"] == 5
+    evaluated = session.sql(evaluations).collect()[0][0]
+    assert evaluated > 0
+    again = json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0])
+    assert again["trained"] == [] and again["predictions"] == 2
+    assert session.sql(evaluations).collect()[0][0] == evaluated
+    assert report.scored({**first, "anomalies": 0})[0] == f"  trained first (no model yet): {MEMBER}"
+
+
 def test_train_serve_score_and_detect(session, ml_stack):
     trained = session.sql("CALL OPS.TRAIN_ML(NULL)").collect()[0][0]
     version = json.loads(trained)["version"]
@@ -154,8 +170,10 @@ def test_train_serve_score_and_detect(session, ml_stack):
     assert (cover["INTERVAL_N"].astype(int) == cover["N_PREDICTIONS"].astype(int) - 30).all()
     assert (cover["RESIDUAL_Q10"].astype(float) < 0).all() and (cover["RESIDUAL_Q90"].astype(float) > 0).all()
 
-    assert json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0]) == {"predictions": 2, "driver_rows": 5}
-    session.sql("CALL OPS.SCORE_ML()").collect()  # idempotent per target day, model and version
+    scored = json.loads(session.sql("CALL OPS.SCORE_ML()").collect()[0][0])
+    assert scored == {"predictions": 2, "driver_rows": 5, "trained": []}
+    session.sql("CALL OPS.SCORE_ML()").collect()  # idempotent per target day and model
+    # one forecast per target day and model: this version's replaced the one scored before the retrain
     everything = session.sql("SELECT * FROM ML.FACT_PREDICTIONS WHERE KIND = 'FORECAST'").to_pandas()
     assert sorted(everything["MODEL_NAME"]) == ["NEXT_DAY_RECOVERY", "SLEEP_PERFORMANCE_TONIGHT"]
     pred = everything[everything["MODEL_NAME"] == "NEXT_DAY_RECOVERY"]

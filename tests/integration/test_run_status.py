@@ -62,7 +62,9 @@ def test_a_clean_run_exits_zero_and_reports_every_member(cli_env, capsys):
     assert lines[0].startswith("running the pipeline")
     for member in MEMBERS:
         assert any(line.strip().startswith(f"{member}: ") and "new versions" in line for line in lines), lines
-    assert lines[-2].startswith("scoring:") and "forecast(s)" in lines[-1], lines  # then scoring, as the daily task
+    # then scoring, as the daily task: it trains the members no retrain has reached (all, on a first run) first
+    assert lines[-3].startswith("scoring:") and "forecast(s)" in lines[-1], lines
+    assert lines[-2] == f"  trained first (no model yet): {', '.join(sorted(MEMBERS))}", lines
     assert captured.err == ""
     status = run_status(cli_env)
     assert status["status"] == "SUCCEEDED", status
