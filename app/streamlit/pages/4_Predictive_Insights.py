@@ -121,7 +121,8 @@ def recovery_drivers(f: queries.Filters) -> None:
     usual, intercept = float(day["BASELINE_RECOVERY"]), float(day["INTERCEPT_POINTS"])
     st.caption(
         f"Each bar: how far this morning's value was from your earlier days (z-score) × what a point of it is worth "
-        f"in recovery, from {day['MODEL_NAME']} {day['MODEL_VERSION']} (held-out error in the evaluation below). "
+        f"in recovery (for HRV and resting HR the effect levels off beyond about 1.5 SD, as recovery does), from "
+        f"{day['MODEL_NAME']} {day['MODEL_VERSION']} (held-out error in the evaluation below). "
         f"Your usual recovery {usual:.0f} % + intercept {intercept:+.1f} + the bars = the explained recovery."
     )
 
