@@ -451,8 +451,12 @@ def score(session: Session) -> dict[str, Any]:
     what drove each member's newest recovery → ML.FACT_RECOVERY_DRIVERS (both idempotent). Newcomers are trained
     first (`newcomers`): a member is forecast from their first two weeks, not from the next weekly retrain."""
     arrived = newcomers(session)
+    failed: Exception | None = None
     if arrived:
-        train_members(session, arrived)
+        try:
+            train_members(session, arrived)
+        except Exception as e:  # the others are still scored; the failure is raised once they are
+            failed = e
     registry = open_registry(session)
     predicted_at = _now().isoformat()
     rows = []
@@ -507,6 +511,9 @@ def score(session: Session) -> dict[str, Any]:
             params=[rows_json([row[:3] for row in rows])],
         ).collect()
     written = _insert(session, "ML.FACT_PREDICTIONS", PREDICTION_COLUMNS, PREDICTION_TYPES, rows)
+    if failed is not None:
+        names = ", ".join(sorted(arrived.values()))
+        raise RuntimeError(f"scored {written} forecast(s), but training the new member(s) {names} failed: {failed}")
     return {"predictions": written, "driver_rows": explained, "trained": sorted(arrived.values())}
 
 

@@ -94,3 +94,26 @@ def test_two_trainings_in_one_second_log_two_versions(tmp_path):
     for at in (first, second):
         registry.log_model(forecast.fit(_frame()), model_name="next_day_ann", version_name=version_name(at))
     assert len(registry.get_model("NEXT_DAY_ANN").versions()) == 2
+
+
+def test_a_newcomer_whose_training_fails_does_not_stop_the_others_forecasts(monkeypatch):
+    """Scoring trains newcomers first; if that fails, every other member is still scored and written, and then the
+    procedure fails with one line naming the newcomer and the cause (the task is not SUCCEEDED)."""
+    from snowpark_procs.ml import procs
+
+    written: list[int] = []
+
+    def refuse(session, members):
+        raise ValueError("the registry refused the version")
+
+    monkeypatch.setattr(procs, "newcomers", lambda session: {"k" * 32: "zed"})
+    monkeypatch.setattr(procs, "train_members", refuse)
+    monkeypatch.setattr(procs, "open_registry", lambda session: object())
+    monkeypatch.setattr(procs, "_served", lambda session: pd.DataFrame(columns=["MEMBER_KEY", "MODEL_NAME"]))
+    monkeypatch.setattr(procs, "_insert", lambda session, table, cols, casts, rows: written.append(len(rows)) or 3)
+    with pytest.raises(RuntimeError) as failure:
+        procs.score(session=None)  # type: ignore[arg-type]
+    assert written == [0]  # the others' forecasts were written before the failure was raised
+    assert str(failure.value) == (
+        "scored 3 forecast(s), but training the new member(s) zed failed: the registry refused the version"
+    )
