@@ -154,8 +154,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         _lines(report.run(e.result))  # what did run (the other members' data is loaded), then the one line
         raise
     _lines(report.run(result))
-    # then scoring, as the daily scoring task does (its forecasts use the data just loaded; a member without a trained
-    # model gets none until `whoop ml train` or the weekly retrain)
+    # then scoring, as the daily scoring task does (its forecasts use the data just loaded; it trains the members no
+    # retrain has reached first)
     _say("scoring: tomorrow's recovery and tonight's sleep, the newest recovery's drivers, anomalies…")
     _lines(report.scored(_pipeline("ml_score")(_target(args))))
     return 0

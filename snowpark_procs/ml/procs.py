@@ -180,16 +180,9 @@ def newcomers(session: Session) -> dict[str, str]:
     walk-forward prediction (forecast.MIN_HISTORY, plus the day it forecasts) but no next-day evaluation that made
     one — a member who has just connected or imported an export, or just reached their first two weeks."""
     query = f"""
-WITH newest AS (
-    SELECT e.MEMBER_KEY, MAX(e.EVALUATED_AT) AS EVALUATED_AT
+WITH evaluated AS (
+    SELECT DISTINCT e.MEMBER_KEY
     FROM ML.EVALUATIONS AS e
-    WHERE e.MODEL_NAME = '{forecast.MODEL_NAME}'
-    GROUP BY e.MEMBER_KEY
-),
-evaluated AS (
-    SELECT e.MEMBER_KEY
-    FROM ML.EVALUATIONS AS e
-    JOIN newest AS n ON n.MEMBER_KEY = e.MEMBER_KEY AND n.EVALUATED_AT = e.EVALUATED_AT
     WHERE e.MODEL_NAME = '{forecast.MODEL_NAME}' AND e.PREDICTOR = 'model' AND e.N_PREDICTIONS > 0
 ),
 history AS (
